@@ -1,0 +1,29 @@
+/* cppo-notifyctl — subcommands. Each lives in cmd/cppo-notifyctl/<name>.c
+ * and is called with argv[0] = its own name.
+ *
+ * Exit codes, for every subcommand:
+ *   0  success
+ *   1  the command ran and found a problem (rejected input, invalid config,
+ *      failed delivery, not found)
+ *   2  usage error (unknown option, missing argument)
+ *   3  internal failure (store unreadable, out of memory)
+ */
+#ifndef CPPO_CTL_H
+#define CPPO_CTL_H
+
+enum {
+        CTL_EXIT_OK = 0,
+        CTL_EXIT_PROBLEM = 1,
+        CTL_EXIT_USAGE = 2,
+        CTL_EXIT_INTERNAL = 3,
+};
+
+struct ctl_command {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+};
+
+/* One declaration per subcommand, one per line. */
+
+#endif

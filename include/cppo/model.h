@@ -1,0 +1,140 @@
+/* cppo-notify — the CPPO domain model (DESIGN.md §3).
+ *
+ * Plain records shared by correlate (which decides) and store (which
+ * persists). Every string is heap-owned by its record (NULL when unknown);
+ * x_clear() frees the strings and zeroes the record, so a zeroed record is
+ * always safe to clear. Ids are AWS ids kept as opaque strings.
+ */
+#ifndef CPPO_MODEL_H
+#define CPPO_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An owned list of owned strings. */
+struct strlist {
+        char **v;
+        size_t n;
+};
+
+void strlist_clear(struct strlist *l);
+/* Appends a copy of s. 0 or -ENOMEM. */
+int strlist_add(struct strlist *l, const char *s);
+/* Appends a copy of s unless an equal string is there. 0 or -ENOMEM. */
+int strlist_add_unique(struct strlist *l, const char *s);
+bool strlist_contains(const struct strlist *l, const char *s);
+/* Replaces dst with a copy of src. 0 or -ENOMEM (dst then unchanged). */
+int strlist_copy(struct strlist *dst, const struct strlist *src);
+
+/* How an offer came to be linked to an authorization; larger is stronger.
+ * A stronger link replaces a weaker one, never the reverse. */
+enum link_strength {
+        LINK_NONE = 0,
+        LINK_INFERRED = 1,   /* unique match on product, reseller, buyers */
+        LINK_MANUAL = 2,     /* cppo-notifyctl associate */
+        LINK_REGISTERED = 3, /* a registration named the offer */
+        LINK_EVENT = 4,      /* an agreement event carried both ids */
+};
+
+/* "none", "inferred", "manual", "registered", "event". */
+const char *link_strength_name(enum link_strength s);
+/* 0 or -EINVAL. */
+int link_strength_parse(const char *name, enum link_strength *out);
+
+/* A resale authorization: the CPPO opportunity. */
+struct authorization {
+        char *id;
+        char *name;
+        char *product_id;
+        char *product_title;
+        char *reseller_account_id;
+        char *reseller_name;
+        char *buyer_company_name;
+        struct strlist buyer_account_ids;
+        char *expires_at;      /* ISO-8601 as registered */
+        bool renewal;
+        struct strlist notify; /* e-mail addresses */
+        char *metadata_json;   /* JSON object text, or NULL */
+        struct strlist offer_ids;
+        bool registered;       /* known from a registration (else only from events) */
+        bool withdrawn;
+        char *source_event_key; /* event that created or last changed it */
+        int64_t updated_at;     /* clock value of the last change */
+};
+
+/* A partner's offer (usually a CPPO), as seen in Offer Released or
+ * agreement events. */
+struct offer {
+        char *id;
+        char *name;
+        char *expiration;      /* ISO-8601 */
+        char *product_id;
+        char *product_title;
+        char *manufacturer_account_id;
+        char *manufacturer_name;
+        char *seller_of_record_account_id;
+        char *seller_of_record_name;
+        struct strlist targeted_buyer_account_ids;
+        char *authorization_id; /* NULL when unlinked */
+        enum link_strength link;
+        char *link_event_key;   /* event that made the current link */
+        bool released_seen;     /* an Offer Released for it was processed */
+        bool late;              /* its id reached us after acceptance or a hold */
+        int64_t updated_at;
+};
+
+/* A purchase agreement. Status only moves forward: ACTIVE, then one end
+ * state (terminal). */
+struct agreement {
+        char *id;
+        char *intent;          /* NEW, RENEW, REPLACE, AMEND */
+        char *status;          /* ACTIVE or an end reason */
+        char *acceptance_time;
+        char *start_time;
+        char *end_time;
+        char *offer_id;
+        char *authorization_id; /* NULL for direct deals */
+        char *acceptor_account_id;
+        char *proposer_account_id;
+        char *previous_agreement_id;
+        char *product_id;
+        int64_t last_event_time; /* newest event time applied */
+        int64_t updated_at;
+};
+
+/* A partner_offer_extended waiting for its offer to be linked. */
+struct hold {
+        char *offer_id;
+        char *event_key;        /* the Offer Released that created it */
+        int64_t created_at;     /* clock value */
+        int64_t deadline;       /* created_at + holds.offer_link_timeout */
+        bool attention_sent;    /* attention_needed already emitted */
+};
+
+/* A domain fact to tell people about. The key is the fact: one row per key,
+ * ever (DESIGN §2). */
+struct notification {
+        char *kind;             /* partner_offer_extended, new_order, ... */
+        char *key;              /* idempotency key, e.g. new_order/<agreement> */
+        char *context_json;     /* everything a human needs (JSON object) */
+        char *source_event_key;
+        char *opportunity_id;   /* authorization id, or NULL */
+        char *offer_id;
+        char *agreement_id;
+        bool late;
+        bool registered;
+        int64_t created_at;
+};
+
+void authorization_clear(struct authorization *a);
+void offer_clear(struct offer *o);
+void agreement_clear(struct agreement *g);
+void hold_clear(struct hold *h);
+void notification_clear(struct notification *n);
+
+/* Replaces *dst with a copy of src (NULL allowed). 0 or -ENOMEM (dst
+ * unchanged). */
+int str_assign(char **dst, const char *src);
+
+#endif

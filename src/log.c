@@ -1,0 +1,72 @@
+/* cppo-notify — logging to stderr (see include/cppo/log.h). */
+#include "cppo/log.h"
+
+#include "cppo/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum log_level current_level = LOG_LEVEL_INFO;
+static int journal_mode = -1; /* -1: decide from the environment on first use */
+
+static const char *const level_names[] = {
+        [LOG_LEVEL_ERROR] = "error",   [LOG_LEVEL_WARNING] = "warning",
+        [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+        [LOG_LEVEL_DEBUG] = "debug",
+};
+
+void log_set_level(enum log_level level)
+{
+        current_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+        return current_level;
+}
+
+int log_level_parse(const char *name, enum log_level *out)
+{
+        for (int l = LOG_LEVEL_ERROR; l <= LOG_LEVEL_DEBUG; l++) {
+                if (strcmp(name, level_names[l]) == 0) {
+                        *out = (enum log_level)l;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+void log_set_journal(bool on)
+{
+        journal_mode = on ? 1 : 0;
+}
+
+/* Only the file name: meson passes paths relative to the build directory,
+ * and "../src/" adds nothing a reader needs. */
+static const char *short_file(const char *file)
+{
+        const char *slash = strrchr(file, '/');
+
+        return slash ? slash + 1 : file;
+}
+
+void log_msg(enum log_level level, const char *file, int line, const char *fmt, ...)
+{
+        char msg[2048];
+        va_list ap;
+
+        if (level > current_level)
+                return;
+        if (journal_mode < 0)
+                journal_mode = getenv("JOURNAL_STREAM") != NULL;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        /* One fprintf per line so concurrent threads do not interleave. */
+        if (journal_mode)
+                fprintf(stderr, "<%d>%s [%s:%d]\n", (int)level, msg, short_file(file), line);
+        else
+                fprintf(stderr, "%s: %s [%s:%d]\n", level_names[level], msg, short_file(file), line);
+}

@@ -1,0 +1,82 @@
+/* Unit tests: domain record helpers. */
+#undef NDEBUG
+#include "cppo/model.h"
+
+#include "cppo/error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void strlist_add_unique_and_copy(void **state)
+{
+        struct strlist a = { 0 }, b = { 0 };
+
+        assert_int_equal(strlist_add_unique(&a, "x"), 0);
+        assert_int_equal(strlist_add_unique(&a, "y"), 0);
+        assert_int_equal(strlist_add_unique(&a, "x"), 0);
+        assert_int_equal(a.n, 2);
+        assert_true(strlist_contains(&a, "y"));
+        assert_false(strlist_contains(&a, "z"));
+        assert_int_equal(strlist_add(&b, "old"), 0);
+        assert_int_equal(strlist_copy(&b, &a), 0);
+        assert_int_equal(b.n, 2);
+        assert_string_equal(b.v[1], "y");
+        strlist_clear(&a);
+        strlist_clear(&b);
+        strlist_clear(&b);
+}
+
+static void link_names_round_trip(void **state)
+{
+        enum link_strength s;
+
+        for (int i = LINK_NONE; i <= LINK_EVENT; i++) {
+                assert_int_equal(link_strength_parse(link_strength_name((enum link_strength)i), &s), 0);
+                assert_int_equal(s, i);
+        }
+        assert_int_equal(link_strength_parse("strong", &s), -EINVAL);
+        assert_true(LINK_EVENT > LINK_REGISTERED && LINK_REGISTERED > LINK_MANUAL &&
+                    LINK_MANUAL > LINK_INFERRED);
+}
+
+static void clear_frees_everything(void **state)
+{
+        struct authorization a = { 0 };
+        struct offer o = { 0 };
+        struct agreement g = { 0 };
+        struct hold h = { 0 };
+        struct notification n = { 0 };
+
+        assert_int_equal(str_assign(&a.id, "resaleauthz-1"), 0);
+        assert_int_equal(str_assign(&a.id, "resaleauthz-2"), 0);
+        assert_string_equal(a.id, "resaleauthz-2");
+        assert_int_equal(strlist_add(&a.offer_ids, "offer-1"), 0);
+        assert_int_equal(str_assign(&o.id, "offer-1"), 0);
+        assert_int_equal(str_assign(&g.status, "ACTIVE"), 0);
+        assert_int_equal(str_assign(&h.offer_id, "offer-1"), 0);
+        assert_int_equal(str_assign(&n.key, "new_order/agmt-1"), 0);
+        assert_int_equal(str_assign(&n.key, NULL), 0);
+        assert_null(n.key);
+        authorization_clear(&a);
+        offer_clear(&o);
+        agreement_clear(&g);
+        hold_clear(&h);
+        notification_clear(&n);
+        assert_null(a.id);
+        authorization_clear(&a);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(strlist_add_unique_and_copy),
+                cmocka_unit_test(link_names_round_trip),
+                cmocka_unit_test(clear_frees_everything),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
