@@ -3,6 +3,7 @@
 
 #include "cppo/error.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,252 @@ void notification_clear(struct notification *n)
         free(n->offer_id);
         free(n->agreement_id);
         memset(n, 0, sizeof *n);
+}
+
+/* Copies each listed string field; the macro keeps the copy functions to
+ * the list of fields. */
+#define COPY_STR(f)                                                                                \
+        do {                                                                                       \
+                if (src->f && (dst->f = strdup(src->f)) == NULL)                                   \
+                        goto fail;                                                                 \
+        } while (0)
+#define COPY_LIST(f)                                                                               \
+        do {                                                                                       \
+                if (strlist_copy(&dst->f, &src->f) < 0)                                            \
+                        goto fail;                                                                 \
+        } while (0)
+
+int authorization_copy(struct authorization *dst, const struct authorization *src)
+{
+        authorization_clear(dst);
+        dst->renewal = src->renewal;
+        dst->registered = src->registered;
+        dst->withdrawn = src->withdrawn;
+        dst->updated_at = src->updated_at;
+        COPY_STR(id);
+        COPY_STR(name);
+        COPY_STR(product_id);
+        COPY_STR(product_title);
+        COPY_STR(reseller_account_id);
+        COPY_STR(reseller_name);
+        COPY_STR(buyer_company_name);
+        COPY_LIST(buyer_account_ids);
+        COPY_STR(expires_at);
+        COPY_LIST(notify);
+        COPY_STR(metadata_json);
+        COPY_LIST(offer_ids);
+        COPY_STR(source_event_key);
+        return 0;
+fail:
+        authorization_clear(dst);
+        return -ENOMEM;
+}
+
+int offer_copy(struct offer *dst, const struct offer *src)
+{
+        offer_clear(dst);
+        dst->link = src->link;
+        dst->released_seen = src->released_seen;
+        dst->late = src->late;
+        dst->updated_at = src->updated_at;
+        COPY_STR(id);
+        COPY_STR(name);
+        COPY_STR(expiration);
+        COPY_STR(product_id);
+        COPY_STR(product_title);
+        COPY_STR(manufacturer_account_id);
+        COPY_STR(manufacturer_name);
+        COPY_STR(seller_of_record_account_id);
+        COPY_STR(seller_of_record_name);
+        COPY_LIST(targeted_buyer_account_ids);
+        COPY_STR(authorization_id);
+        COPY_STR(link_event_key);
+        return 0;
+fail:
+        offer_clear(dst);
+        return -ENOMEM;
+}
+
+int agreement_copy(struct agreement *dst, const struct agreement *src)
+{
+        agreement_clear(dst);
+        dst->last_event_time = src->last_event_time;
+        dst->updated_at = src->updated_at;
+        COPY_STR(id);
+        COPY_STR(intent);
+        COPY_STR(status);
+        COPY_STR(acceptance_time);
+        COPY_STR(start_time);
+        COPY_STR(end_time);
+        COPY_STR(offer_id);
+        COPY_STR(authorization_id);
+        COPY_STR(acceptor_account_id);
+        COPY_STR(proposer_account_id);
+        COPY_STR(previous_agreement_id);
+        COPY_STR(product_id);
+        return 0;
+fail:
+        agreement_clear(dst);
+        return -ENOMEM;
+}
+
+int hold_copy(struct hold *dst, const struct hold *src)
+{
+        hold_clear(dst);
+        dst->created_at = src->created_at;
+        dst->deadline = src->deadline;
+        dst->attention_sent = src->attention_sent;
+        COPY_STR(offer_id);
+        COPY_STR(event_key);
+        return 0;
+fail:
+        hold_clear(dst);
+        return -ENOMEM;
+}
+
+int notification_copy(struct notification *dst, const struct notification *src)
+{
+        notification_clear(dst);
+        dst->late = src->late;
+        dst->registered = src->registered;
+        dst->created_at = src->created_at;
+        COPY_STR(kind);
+        COPY_STR(key);
+        COPY_STR(context_json);
+        COPY_STR(source_event_key);
+        COPY_STR(opportunity_id);
+        COPY_STR(offer_id);
+        COPY_STR(agreement_id);
+        return 0;
+fail:
+        notification_clear(dst);
+        return -ENOMEM;
+}
+
+#undef COPY_STR
+#undef COPY_LIST
+
+void changeset_clear(struct changeset *c)
+{
+        for (size_t i = 0; i < c->n_authorizations; i++)
+                authorization_clear(&c->authorizations[i]);
+        for (size_t i = 0; i < c->n_offers; i++)
+                offer_clear(&c->offers[i]);
+        for (size_t i = 0; i < c->n_agreements; i++)
+                agreement_clear(&c->agreements[i]);
+        for (size_t i = 0; i < c->n_holds; i++)
+                hold_clear(&c->holds[i]);
+        for (size_t i = 0; i < c->n_notifications; i++)
+                notification_clear(&c->notifications[i]);
+        free(c->authorizations);
+        free(c->offers);
+        free(c->agreements);
+        free(c->holds);
+        free(c->notifications);
+        strlist_clear(&c->released_holds);
+        memset(c, 0, sizeof *c);
+}
+
+/* Finds the slot for a record keyed by `id` in a typed array: an existing
+ * entry with that id, or a new zeroed one at the end. NULL on -ENOMEM. */
+static void *slot_for(void **array, size_t *n, size_t size, size_t key_offset, const char *id)
+{
+        char *base = *array, *grown;
+
+        for (size_t i = 0; i < *n; i++) {
+                const char *have = *(char **)(base + i * size + key_offset);
+                if (have && id && strcmp(have, id) == 0)
+                        return base + i * size;
+        }
+        grown = realloc(base, (*n + 1) * size);
+        if (grown == NULL)
+                return NULL;
+        *array = grown;
+        memset(grown + *n * size, 0, size);
+        return grown + (*n)++ * size;
+}
+
+/* Adds a deep copy of src under its key; a failed copy leaves a cleared
+ * record, which the store skips (its id is NULL) and clear() frees. */
+#define CHANGESET_ADD(type, arr, n, keyfield, copyfn)                                              \
+        do {                                                                                       \
+                type *slot = slot_for((void **)&c->arr, &c->n, sizeof(type),                       \
+                                      offsetof(type, keyfield), src->keyfield);                    \
+                if (slot == NULL)                                                                  \
+                        return -ENOMEM;                                                            \
+                return copyfn(slot, src);                                                          \
+        } while (0)
+
+int changeset_add_authorization(struct changeset *c, const struct authorization *src)
+{
+        CHANGESET_ADD(struct authorization, authorizations, n_authorizations, id, authorization_copy);
+}
+
+int changeset_add_offer(struct changeset *c, const struct offer *src)
+{
+        CHANGESET_ADD(struct offer, offers, n_offers, id, offer_copy);
+}
+
+int changeset_add_agreement(struct changeset *c, const struct agreement *src)
+{
+        CHANGESET_ADD(struct agreement, agreements, n_agreements, id, agreement_copy);
+}
+
+/* Drops s from l if present (order not kept). */
+static void strlist_remove(struct strlist *l, const char *s)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                if (strcmp(l->v[i], s) == 0) {
+                        free(l->v[i]);
+                        l->v[i] = l->v[--l->n];
+                        return;
+                }
+        }
+}
+
+/* A hold is either upserted or released in one set, never both: the later
+ * call wins, so the store needs no ordering rule between the two lists. */
+int changeset_add_hold(struct changeset *c, const struct hold *src)
+{
+        if (src->offer_id)
+                strlist_remove(&c->released_holds, src->offer_id);
+        CHANGESET_ADD(struct hold, holds, n_holds, offer_id, hold_copy);
+}
+
+int changeset_add_notification(struct changeset *c, const struct notification *src)
+{
+        CHANGESET_ADD(struct notification, notifications, n_notifications, key, notification_copy);
+}
+
+int changeset_release_hold(struct changeset *c, const char *offer_id)
+{
+        for (size_t i = 0; i < c->n_holds; i++) {
+                if (c->holds[i].offer_id && strcmp(c->holds[i].offer_id, offer_id) == 0) {
+                        hold_clear(&c->holds[i]);
+                        c->holds[i] = c->holds[--c->n_holds];
+                        memset(&c->holds[c->n_holds], 0, sizeof c->holds[0]);
+                        break;
+                }
+        }
+        return strlist_add_unique(&c->released_holds, offer_id);
+}
+
+int changeset_merge(struct changeset *dst, struct changeset *src)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < src->n_authorizations; i++)
+                r = changeset_add_authorization(dst, &src->authorizations[i]);
+        for (size_t i = 0; r == 0 && i < src->n_offers; i++)
+                r = changeset_add_offer(dst, &src->offers[i]);
+        for (size_t i = 0; r == 0 && i < src->n_agreements; i++)
+                r = changeset_add_agreement(dst, &src->agreements[i]);
+        for (size_t i = 0; r == 0 && i < src->n_holds; i++)
+                r = changeset_add_hold(dst, &src->holds[i]);
+        for (size_t i = 0; r == 0 && i < src->released_holds.n; i++)
+                r = changeset_release_hold(dst, src->released_holds.v[i]);
+        for (size_t i = 0; r == 0 && i < src->n_notifications; i++)
+                r = changeset_add_notification(dst, &src->notifications[i]);
+        changeset_clear(src);
+        return r;
 }

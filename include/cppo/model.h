@@ -137,4 +137,42 @@ void notification_clear(struct notification *n);
  * unchanged). */
 int str_assign(char **dst, const char *src);
 
+/* Deep copies: dst is cleared first; on -ENOMEM dst is left cleared. */
+int authorization_copy(struct authorization *dst, const struct authorization *src);
+int offer_copy(struct offer *dst, const struct offer *src);
+int agreement_copy(struct agreement *dst, const struct agreement *src);
+int hold_copy(struct hold *dst, const struct hold *src);
+int notification_copy(struct notification *dst, const struct notification *src);
+
+/* What one correlate step decided, handed to the store to persist in the
+ * batch transaction: records to insert-or-replace (deep copies owned by the
+ * set), holds that are gone, and new notifications. Embedded by value:
+ * zero-initialise, changeset_clear() to free and reuse. */
+struct changeset {
+        struct authorization *authorizations;
+        size_t n_authorizations;
+        struct offer *offers;
+        size_t n_offers;
+        struct agreement *agreements;
+        size_t n_agreements;
+        struct hold *holds; /* created or changed */
+        size_t n_holds;
+        struct strlist released_holds; /* offer ids whose hold was removed */
+        struct notification *notifications;
+        size_t n_notifications;
+};
+
+void changeset_clear(struct changeset *c);
+/* Each adds a deep copy; 0 or -ENOMEM. A record already in the set under
+ * the same id (same key for notifications) is replaced by the newer copy. */
+int changeset_add_authorization(struct changeset *c, const struct authorization *a);
+int changeset_add_offer(struct changeset *c, const struct offer *o);
+int changeset_add_agreement(struct changeset *c, const struct agreement *g);
+int changeset_add_hold(struct changeset *c, const struct hold *h);
+int changeset_release_hold(struct changeset *c, const char *offer_id);
+int changeset_add_notification(struct changeset *c, const struct notification *n);
+/* Moves every entry of src to the end of dst (later entries win) and
+ * clears src. 0 or -ENOMEM. */
+int changeset_merge(struct changeset *dst, struct changeset *src);
+
 #endif

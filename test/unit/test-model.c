@@ -71,12 +71,55 @@ static void clear_frees_everything(void **state)
         authorization_clear(&a);
 }
 
+static void changeset_replaces_by_key_and_merges(void **state)
+{
+        struct changeset a = { 0 }, b = { 0 };
+        struct offer o = { 0 };
+        struct hold h = { 0 };
+        struct notification n = { 0 };
+
+        assert_int_equal(str_assign(&o.id, "offer-1"), 0);
+        assert_int_equal(str_assign(&o.name, "first"), 0);
+        assert_int_equal(changeset_add_offer(&a, &o), 0);
+        assert_int_equal(str_assign(&o.name, "second"), 0);
+        assert_int_equal(changeset_add_offer(&a, &o), 0);
+        assert_int_equal(a.n_offers, 1);
+        assert_string_equal(a.offers[0].name, "second");
+
+        assert_int_equal(str_assign(&h.offer_id, "offer-1"), 0);
+        assert_int_equal(changeset_add_hold(&a, &h), 0);
+        assert_int_equal(changeset_release_hold(&a, "offer-1"), 0);
+        assert_int_equal(a.n_holds, 0);
+        assert_int_equal(a.released_holds.n, 1);
+        assert_int_equal(changeset_add_hold(&a, &h), 0);
+        assert_int_equal(a.n_holds, 1);
+        assert_int_equal(a.released_holds.n, 0);
+
+        assert_int_equal(str_assign(&n.key, "new_order/agmt-1"), 0);
+        assert_int_equal(changeset_add_notification(&b, &n), 0);
+        assert_int_equal(str_assign(&o.name, "third"), 0);
+        assert_int_equal(changeset_add_offer(&b, &o), 0);
+        assert_int_equal(changeset_merge(&a, &b), 0);
+        assert_int_equal(b.n_offers, 0);
+        assert_int_equal(a.n_offers, 1);
+        assert_string_equal(a.offers[0].name, "third");
+        assert_int_equal(a.n_notifications, 1);
+        assert_string_equal(a.notifications[0].key, "new_order/agmt-1");
+
+        changeset_clear(&a);
+        changeset_clear(&b);
+        offer_clear(&o);
+        hold_clear(&h);
+        notification_clear(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(strlist_add_unique_and_copy),
                 cmocka_unit_test(link_names_round_trip),
                 cmocka_unit_test(clear_frees_everything),
+                cmocka_unit_test(changeset_replaces_by_key_and_merges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
