@@ -1,0 +1,29 @@
+/* cppo-notify — what every source (Kafka, file, stdin) hands the pipeline.
+ *
+ * A source yields raw messages, one at a time, to a handler; the handler
+ * decodes, deduplicates, correlates and stores them. The bytes are only
+ * valid during the call.
+ */
+#ifndef CPPO_SOURCE_H
+#define CPPO_SOURCE_H
+
+#include "cppo/event.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct raw_message {
+        const char *data;    /* not NUL-terminated */
+        size_t len;
+        struct mp_coord coord; /* topic/partition/offset or file/line */
+        int64_t received_at; /* wall clock, seconds since the epoch */
+        /* The message was cut at the source's size cap: `data` holds only
+         * the first bytes and the message must be rejected as too_large. */
+        int truncated;
+};
+
+/* Handles one message. 0 to go on; a negative errno stops the source,
+ * which returns it. */
+typedef int (*source_handler_fn)(void *ctx, const struct raw_message *msg);
+
+#endif
