@@ -315,7 +315,9 @@ static void *slot_for(void **array, size_t *n, size_t size, size_t key_offset, c
         char *base = *array, *grown;
 
         for (size_t i = 0; i < *n; i++) {
-                const char *have = *(char **)(base + i * size + key_offset);
+                const char *have;
+                /* memcpy: the record's alignment is not visible through char * */
+                memcpy(&have, base + i * size + key_offset, sizeof have);
                 if (have && id && strcmp(have, id) == 0)
                         return base + i * size;
         }
