@@ -1,0 +1,332 @@
+/* cppo-notify — Kafka source (see include/cppo/source_kafka.h). */
+#include "cppo/source_kafka.h"
+
+#include "cppo/error.h"
+#include "cppo/log.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct source_kafka {
+        rd_kafka_t *rk;
+        rd_kafka_topic_partition_list_t *pending; /* next offset per partition */
+        size_t max_message_bytes;
+        size_t n_assigned;
+        bool ever_assigned;
+        bool fatal;
+};
+
+/* Defaults applied before the user's properties, which may override them. */
+static const char *const default_properties[] = {
+        "enable.auto.offset.store", "false",
+        "enable.auto.commit", "true",
+        "auto.commit.interval.ms", "1000",
+        "auto.offset.reset", "earliest", /* a new group must not skip old deals */
+        "enable.partition.eof", "false",
+        "client.id", "cppo-notify",
+};
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        struct source_kafka *k = opaque;
+        char why[512];
+
+        if (err != RD_KAFKA_RESP_ERR__FATAL) {
+                log_warn("kafka error code=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
+                return;
+        }
+        err = rd_kafka_fatal_error(rk, why, sizeof why);
+        log_error("kafka fatal error, shutting down code=%s reason=\"%s\"", rd_kafka_err2name(err),
+                  why);
+        k->fatal = true;
+}
+
+static void refresh_assignment(struct source_kafka *k)
+{
+        rd_kafka_topic_partition_list_t *now = NULL;
+
+        if (rd_kafka_assignment(k->rk, &now) == RD_KAFKA_RESP_ERR_NO_ERROR && now) {
+                k->n_assigned = (size_t)now->cnt;
+                if (now->cnt > 0)
+                        k->ever_assigned = true;
+                rd_kafka_topic_partition_list_destroy(now);
+        }
+}
+
+/* Revoked partitions will be re-read by their next owner from the last
+ * committed offset, so what we handled but did not yet make durable must
+ * not be stored afterwards. */
+static void forget_pending(struct source_kafka *k, const rd_kafka_topic_partition_list_t *parts)
+{
+        for (int i = 0; i < parts->cnt; i++)
+                rd_kafka_topic_partition_list_del(k->pending, parts->elems[i].topic,
+                                                  parts->elems[i].partition);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        struct source_kafka *k = opaque;
+        bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                if (cooperative)
+                        error = rd_kafka_incremental_assign(rk, parts);
+                else
+                        ret = rd_kafka_assign(rk, parts);
+                log_info("kafka partitions assigned count=%d protocol=%s", parts->cnt,
+                         cooperative ? "cooperative" : "eager");
+        } else {
+                forget_pending(k, parts);
+                if (cooperative)
+                        error = rd_kafka_incremental_unassign(rk, parts);
+                else
+                        ret = rd_kafka_assign(rk, NULL);
+                log_info("kafka partitions revoked count=%d", parts->cnt);
+        }
+        if (error) {
+                log_error("kafka rebalance failed reason=\"%s\"", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else if (ret) {
+                log_error("kafka rebalance failed reason=\"%s\"", rd_kafka_err2str(ret));
+        }
+        refresh_assignment(k);
+}
+
+static int set_property(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
+                        size_t errlen)
+{
+        char ignored[512];
+
+        switch (rd_kafka_conf_set(conf, name, value, ignored, sizeof ignored)) {
+        case RD_KAFKA_CONF_OK:
+                return 0;
+        case RD_KAFKA_CONF_UNKNOWN:
+                return error_set(err, errlen, -EINVAL, "unknown kafka property \"%s\"", name);
+        default:
+                /* librdkafka's message quotes the value, which may be a secret */
+                return error_set(err, errlen, -EINVAL, "invalid value for kafka property \"%s\"",
+                                 name);
+        }
+}
+
+static int build_conf(rd_kafka_conf_t **out, struct source_kafka *k,
+                      const struct source_kafka_options *o, char *err, size_t errlen)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        size_t n_defaults = sizeof default_properties / sizeof default_properties[0];
+        int r = 0;
+
+        if (conf == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; r == 0 && i < n_defaults; i += 2)
+                r = set_property(conf, default_properties[i], default_properties[i + 1], err,
+                                 errlen);
+        if (r == 0)
+                r = set_property(conf, "bootstrap.servers", o->brokers, err, errlen);
+        if (r == 0)
+                r = set_property(conf, "group.id", o->group, err, errlen);
+        for (size_t i = 0; r == 0 && i < o->n_properties; i++)
+                r = set_property(conf, o->properties[2 * i], o->properties[2 * i + 1], err,
+                                 errlen);
+        if (r < 0) {
+                rd_kafka_conf_destroy(conf);
+                return r;
+        }
+        rd_kafka_conf_set_opaque(conf, k);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        *out = conf;
+        return 0;
+}
+
+static int subscribe(struct source_kafka *k, const struct source_kafka_options *o, char *err,
+                     size_t errlen)
+{
+        rd_kafka_topic_partition_list_t *topics;
+        rd_kafka_resp_err_t e;
+
+        topics = rd_kafka_topic_partition_list_new((int)o->n_topics);
+        if (topics == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->n_topics; i++)
+                rd_kafka_topic_partition_list_add(topics, o->topics[i], RD_KAFKA_PARTITION_UA);
+        e = rd_kafka_subscribe(k->rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (e)
+                return error_set(err, errlen, -EINVAL, "cannot subscribe: %s", rd_kafka_err2str(e));
+        return 0;
+}
+
+int source_kafka_new(struct source_kafka **out, const struct source_kafka_options *o, char *err,
+                     size_t errlen)
+{
+        struct source_kafka *k;
+        rd_kafka_conf_t *conf = NULL;
+        char why[512];
+        int r;
+
+        if (o->brokers == NULL || o->group == NULL || o->n_topics == 0)
+                return error_set(err, errlen, -EINVAL, "kafka needs brokers, a group and a topic");
+        k = calloc(1, sizeof *k);
+        if (k == NULL)
+                return -ENOMEM;
+        k->max_message_bytes = o->max_message_bytes ? o->max_message_bytes : 1u << 20;
+        k->pending = rd_kafka_topic_partition_list_new(8);
+        r = k->pending ? build_conf(&conf, k, o, err, errlen) : -ENOMEM;
+        if (r < 0)
+                goto fail;
+        k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        if (k->rk == NULL) {
+                rd_kafka_conf_destroy(conf);
+                r = error_set(err, errlen, -EINVAL, "cannot create kafka consumer: %s", why);
+                goto fail;
+        }
+        rd_kafka_poll_set_consumer(k->rk);
+        r = subscribe(k, o, err, errlen);
+        if (r < 0)
+                goto fail;
+        *out = k;
+        return 0;
+fail:
+        source_kafka_free(k);
+        return r;
+}
+
+void source_kafka_free(struct source_kafka *k)
+{
+        if (k == NULL)
+                return;
+        if (k->rk) {
+                rd_kafka_resp_err_t e = rd_kafka_consumer_close(k->rk);
+                if (e)
+                        log_warn("kafka close failed reason=\"%s\"", rd_kafka_err2str(e));
+                rd_kafka_destroy(k->rk);
+        }
+        if (k->pending)
+                rd_kafka_topic_partition_list_destroy(k->pending);
+        free(k);
+}
+
+static void remember_offset(struct source_kafka *k, const rd_kafka_message_t *m)
+{
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *p;
+
+        p = rd_kafka_topic_partition_list_find(k->pending, topic, m->partition);
+        if (p == NULL)
+                p = rd_kafka_topic_partition_list_add(k->pending, topic, m->partition);
+        if (m->offset + 1 > p->offset)
+                p->offset = m->offset + 1;
+}
+
+static int hand_over(struct source_kafka *k, const rd_kafka_message_t *m, source_handler_fn fn,
+                     void *ctx)
+{
+        struct raw_message raw = {
+                .data = m->payload ? m->payload : "",
+                .len = m->len,
+                .coord = { rd_kafka_topic_name(m->rkt), m->partition, m->offset },
+                .received_at = (int64_t)time(NULL),
+        };
+        int r;
+
+        if (raw.len > k->max_message_bytes) {
+                raw.len = k->max_message_bytes;
+                raw.truncated = 1;
+        }
+        r = fn(ctx, &raw);
+        if (r >= 0)
+                remember_offset(k, m);
+        return r;
+}
+
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
+                            source_handler_fn fn, void *ctx)
+{
+        int64_t deadline = monotonic_ms() + timeout_ms;
+        size_t handled = 0;
+
+        while (handled < max && !k->fatal) {
+                int64_t left = deadline - monotonic_ms();
+                rd_kafka_message_t *m;
+                int r = 0;
+
+                /* Once something arrived, only drain what is already there. */
+                m = rd_kafka_consumer_poll(k->rk, handled ? 0 : (int)(left > 0 ? left : 0));
+                if (m == NULL)
+                        break;
+                if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        r = hand_over(k, m, fn, ctx);
+                        handled++;
+                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        log_warn("kafka consume error code=%s reason=\"%s\"",
+                                 rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+                }
+                rd_kafka_message_destroy(m);
+                if (r < 0)
+                        return r;
+        }
+        return k->fatal ? -ECANCELED : (int)handled;
+}
+
+int source_kafka_store_offsets(struct source_kafka *k)
+{
+        rd_kafka_topic_partition_list_t *fresh;
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (k->pending->cnt == 0)
+                return 0;
+        fresh = rd_kafka_topic_partition_list_new(8);
+        if (fresh == NULL)
+                return -ENOMEM;
+        e = rd_kafka_offsets_store(k->rk, k->pending);
+        for (int i = 0; i < k->pending->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &k->pending->elems[i];
+                /* __STATE: the partition was revoked meanwhile; its next
+                 * owner re-reads it. Anything else is worth a line. */
+                if (p->err && p->err != RD_KAFKA_RESP_ERR__STATE)
+                        log_warn("kafka offset store failed topic=%s partition=%d code=%s",
+                                 p->topic, (int)p->partition, rd_kafka_err2name(p->err));
+        }
+        rd_kafka_topic_partition_list_destroy(k->pending);
+        k->pending = fresh;
+        return e && e != RD_KAFKA_RESP_ERR__STATE ? -EIO : 0;
+}
+
+int source_kafka_commit(struct source_kafka *k)
+{
+        rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
+
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET)
+                return 0;
+        log_warn("kafka commit failed code=%s", rd_kafka_err2name(e));
+        return -EIO;
+}
+
+bool source_kafka_assigned(const struct source_kafka *k)
+{
+        return k->ever_assigned && k->n_assigned > 0;
+}
+
+size_t source_kafka_assignment_size(const struct source_kafka *k)
+{
+        return k->n_assigned;
+}
+
+bool source_kafka_failed(const struct source_kafka *k)
+{
+        return k->fatal;
+}
