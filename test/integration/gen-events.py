@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Generates a deterministic stream of AWS Marketplace messages for tests and
+benchmarks: JSON lines, one Kafka message per line.
+
+    gen-events.py --deals 1000 --seed 7 [--malformed-pct 5] [--envelopes mixed|raw|sqs|sns-in-sqs]
+                  [--summary FILE]
+
+Each deal is a CPPO story on the ISV's bus (account 111122223333): usually a
+registration, an Offer Released (partner copy too, sometimes), Agreement
+Created in its Manufacturer and Proposer copies, sometimes an amendment, a
+replacement or an end, and duplicates — shuffled within a window so offer
+ids arrive late and events out of order. --summary writes what a correct
+consumer must find: message counts and the notification keys it must emit.
+"""
+import argparse
+import json
+import random
+import sys
+import uuid
+
+ISV = "111122223333"
+
+
+def eb(rng, detail_type, source, account, time, detail):
+    return {
+        "version": "0",
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": time,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def ts(day, sec):
+    return "2025-%02d-%02dT%02d:%02d:%02dZ" % (1 + day // 28 % 12, 1 + day % 28, sec // 3600 % 24, sec // 60 % 60, sec % 60)
+
+
+def deal(rng, i):
+    """Returns (events, expected notification keys) for deal i."""
+    partner = "4444%08d" % (i % 50)
+    buyer = "7777%08d" % i
+    ra, offer, agmt = "resaleauthz-d%06d" % i, "offer-d%06d" % i, "agmt-d%06d" % i
+    product = "prod-p%03d" % (i % 7)
+    day = i % 300
+    rid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    events, keys = [], []
+    registered = rng.random() < 0.8
+    if registered:
+        events.append(eb(rng, "Resale Authorization Registered", "cppo-notify", ISV, ts(day, 100), {
+            "resaleAuthorizationId": ra, "name": "Deal %d" % i, "productId": product,
+            "resellerAccountId": partner, "buyerAccountIds": [buyer],
+            "buyerCompanyName": "Buyer %d GmbH" % i, "notify": ["rep%d@example.com" % i],
+            "metadata": {"crm": "OPP-%05d" % i, "region": rng.choice(["EMEA", "AMER", "APJ"])},
+            "offerIds": [offer] if rng.random() < 0.3 else []}))
+    events.append(eb(rng, "Offer Released", "aws.marketplacecatalog", ISV, ts(day, 200), {
+        "requestId": rid(), "catalog": "AWSMarketplace",
+        "offer": {"id": offer, "name": "Deal %d offer" % i, "expirationDate": "2027-01-01T00:00:00Z"},
+        "product": {"id": product, "title": "Product %s" % product},
+        "manufacturer": {"accountId": ISV, "name": "Acme"},
+        "sellerOfRecord": {"accountId": partner, "name": "Partner %s" % partner},
+        "targetedBuyerAccountIds": [buyer]}))
+    events.append(eb(rng, "Offer Released", "aws.marketplacecatalog", partner, ts(day, 200), dict(
+        events[-1]["detail"], requestId=rid())))  # the partner's copy, relayed too
+    accepted = rng.random() < 0.7
+    if accepted:
+        events.append(eb(rng, "License Updated - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 310), {
+            "requestId": rid(), "catalog": "AWSMarketplace", "agreement": {"id": agmt},
+            "product": {"code": "code%03d" % (i % 7), "id": product},
+            "acceptor": {"accountId": buyer}, "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+        for role, account in (("Manufacturer", ISV), ("Proposer", partner)):
+            events.append(eb(rng, "Purchase Agreement Created - " + role, "aws.agreement-marketplace", account, ts(day, 300), {
+                "requestId": rid(), "catalog": "AWSMarketplace",
+                "agreement": {"id": agmt, "intent": "NEW", "status": "ACTIVE",
+                              "acceptanceTime": ts(day, 290), "startTime": ts(day, 290), "endTime": "2027-01-01T00:00:00Z"},
+                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
+                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+        keys.append("new_order/" + agmt)
+        if rng.random() < 0.4:
+            amend = rid()
+            events.append(eb(rng, "Purchase Agreement Amended - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 400), {
+                "requestId": amend, "catalog": "AWSMarketplace",
+                "agreement": {"id": agmt, "intent": "AMEND", "status": "ACTIVE"},
+                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
+                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+        if rng.random() < 0.1:
+            events.append(eb(rng, "Purchase Agreement Ended - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 500), {
+                "requestId": rid(), "catalog": "AWSMarketplace",
+                "agreement": {"id": agmt, "status": "CANCELLED"},
+                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
+                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+            keys.append("order_ended/" + agmt)
+    # duplicates, as SQS/SNS/Kafka redelivery makes them
+    for e in list(events):
+        if rng.random() < 0.35:
+            events.append(json.loads(json.dumps(e)))
+    rng.shuffle(events)  # offer ids arrive late, agreements before offers
+    return events, keys
+
+
+def wrap(rng, event, how):
+    body = json.dumps(event, separators=(",", ":"))
+    mid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if how == "raw":
+        return body
+    if how == "sqs":
+        return json.dumps({"MessageId": mid(), "ReceiptHandle": "rh", "MD5OfBody": "x", "Body": body})
+    if how == "sns":
+        return json.dumps({"Type": "Notification", "MessageId": mid(), "TopicArn": "arn:aws:sns:us-east-1:1:t",
+                           "Message": body, "Timestamp": "2025-03-12T16:04:52.406Z"})
+    if how == "sns-in-sqs":
+        return json.dumps({"MessageId": mid(), "Body": wrap(rng, event, "sns")})
+    if how == "lambda":
+        return json.dumps({"Records": [{"messageId": mid(), "body": body, "eventSource": "aws:sqs"}]})
+    raise ValueError(how)
+
+
+MALFORMED = [
+    lambda r: '{"version":"0","id":"x"',  # truncated JSON
+    lambda r: 'not json at all %d' % r.getrandbits(32),
+    lambda r: json.dumps({"MessageId": "m%d" % r.getrandbits(32), "Body": "{not json"}),
+    lambda r: json.dumps({"detail-type": "Offer Released", "source": "aws.marketplacecatalog",
+                          "account": ISV, "id": "i%d" % r.getrandbits(32), "detail": {"offer": "oops"}}),
+    lambda r: json.dumps({"detail-type": "Purchase Agreement Created - Manufacturer",
+                          "source": "aws.agreement-marketplace", "account": ISV,
+                          "id": "i%d" % r.getrandbits(32), "detail": {"requestId": "r%d" % r.getrandbits(32)}}),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--deals", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--malformed-pct", type=float, default=5.0)
+    ap.add_argument("--envelopes", default="mixed", choices=["mixed", "raw", "sqs", "sns-in-sqs"])
+    ap.add_argument("--summary")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    lines, keys, valid = [], [], 0
+    for i in range(a.deals):
+        events, k = deal(rng, i)
+        keys += k
+        for e in events:
+            how = a.envelopes if a.envelopes != "mixed" else rng.choice(["raw", "sqs", "sns", "sns-in-sqs", "lambda"])
+            lines.append(wrap(rng, e, how))
+            valid += 1
+    malformed = 0
+    if a.malformed_pct > 0:
+        n = int(len(lines) * a.malformed_pct / (100 - a.malformed_pct))
+        for _ in range(n):
+            lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED)(rng))
+            malformed += 1
+    out = sys.stdout
+    for line in lines:
+        out.write(line + "\n")
+    if a.summary:
+        with open(a.summary, "w") as fh:
+            json.dump({"messages": len(lines), "valid": valid, "malformed": malformed,
+                       "required_notification_keys": sorted(set(keys))}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
