@@ -137,21 +137,24 @@ def main():
     ap.add_argument("--malformed-pct", type=float, default=5.0)
     ap.add_argument("--envelopes", default="mixed", choices=["mixed", "raw", "sqs", "sns-in-sqs"])
     ap.add_argument("--summary")
+    ap.add_argument("--keyed", action="store_true",
+                    help="prefix each line with 'deal-N<TAB>' (kcat -K'\\t'): one deal, one partition, one order")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     lines, keys, valid = [], [], 0
+    prefix = (lambda i: "deal-%d\t" % i) if a.keyed else (lambda i: "")
     for i in range(a.deals):
         events, k = deal(rng, i)
         keys += k
         for e in events:
             how = a.envelopes if a.envelopes != "mixed" else rng.choice(["raw", "sqs", "sns", "sns-in-sqs", "lambda"])
-            lines.append(wrap(rng, e, how))
+            lines.append(prefix(i) + wrap(rng, e, how))
             valid += 1
     malformed = 0
     if a.malformed_pct > 0:
         n = int(len(lines) * a.malformed_pct / (100 - a.malformed_pct))
         for _ in range(n):
-            lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED)(rng))
+            lines.insert(rng.randrange(len(lines) + 1), prefix(a.deals) + rng.choice(MALFORMED)(rng))
             malformed += 1
     out = sys.stdout
     for line in lines:
