@@ -1,0 +1,171 @@
+/* Unit tests: metrics registry and the operations HTTP endpoint, fetched
+ * with libcurl over TCP on 127.0.0.1. */
+#undef NDEBUG
+#include "cppo/http.h"
+#include "cppo/metrics.h"
+
+#include "cppo/error.h"
+
+#include <curl/curl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void renders_prometheus_text_exactly(void **state)
+{
+        struct metrics *m = NULL;
+        struct buf out = BUF_INIT(1 << 16);
+        const double bounds[] = { 0.1, 1 };
+
+        assert_int_equal(metrics_new(&m), 0);
+        struct metric *ev = metrics_counter(m, "cppo_events_total", "Events decoded.", NULL);
+        struct metric *rej = metrics_counter(m, "cppo_rejected_total", "Rejected.", "reason");
+        struct metric *lat = metrics_histogram(m, "cppo_latency_seconds", "Latency.", "receiver",
+                                               bounds, 2);
+        assert_non_null(ev);
+        assert_non_null(rej);
+        assert_non_null(lat);
+        metric_add(rej, (const char *[]){ "invalid_json" }, 2);
+        metric_add(rej, (const char *[]){ "a\"b\\c\nd" }, 1);
+        metric_observe(lat, (const char *[]){ "ops" }, 0.05);
+        metric_observe(lat, (const char *[]){ "ops" }, 0.5);
+        assert_int_equal(metrics_render(m, &out), 0);
+        assert_string_equal(buf_cstr(&out),
+                            "# HELP cppo_events_total Events decoded.\n"
+                            "# TYPE cppo_events_total counter\n"
+                            "cppo_events_total 0\n"
+                            "# HELP cppo_rejected_total Rejected.\n"
+                            "# TYPE cppo_rejected_total counter\n"
+                            "cppo_rejected_total{reason=\"invalid_json\"} 2\n"
+                            "cppo_rejected_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n"
+                            "# HELP cppo_latency_seconds Latency.\n"
+                            "# TYPE cppo_latency_seconds histogram\n"
+                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"0.10000000000000001\"} 1\n"
+                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"1\"} 2\n"
+                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n"
+                            "cppo_latency_seconds_sum{receiver=\"ops\"} 0.55000000000000004\n"
+                            "cppo_latency_seconds_count{receiver=\"ops\"} 2\n");
+        assert_true(metric_value(rej, (const char *[]){ "invalid_json" }) == 2);
+        assert_null(metrics_counter(m, "bad", "too many labels", "a,b,c,d,e"));
+        buf_deinit(&out);
+        metrics_free(m);
+        metrics_free(NULL);
+}
+
+struct fetched {
+        long code;
+        struct buf body;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+        struct fetched *f = ctx;
+
+        return buf_append(&f->body, p, size * n) == 0 ? size * n : 0;
+}
+
+static void fetch(uint16_t port, const char *path, struct fetched *f)
+{
+        char url[128];
+        CURL *c = curl_easy_init();
+
+        assert_non_null(c);
+        snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
+        buf_init(&f->body, 1 << 20);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->code);
+        curl_easy_cleanup(c);
+}
+
+struct app {
+        struct metrics *m;
+        bool ready;
+};
+
+static int app_metrics(void *ctx, struct buf *out)
+{
+        return metrics_render(((struct app *)ctx)->m, out);
+}
+
+static bool app_ready(void *ctx)
+{
+        return ((struct app *)ctx)->ready;
+}
+
+static void serves_metrics_health_and_readiness(void **state)
+{
+        struct app app = { 0 };
+        struct http_handlers h = { app_metrics, app_ready, &app };
+        struct http_server *s = NULL;
+        struct fetched f;
+        char err[CPPO_ERRLEN];
+
+        assert_int_equal(metrics_new(&app.m), 0);
+        metric_add(metrics_counter(app.m, "cppo_up_total", "Up.", NULL), NULL, 3);
+        assert_int_equal(http_server_start(&s, "127.0.0.1:0", false, &h, err, sizeof err), 0);
+        assert_true(http_server_port(s) > 0);
+
+        fetch(http_server_port(s), "/readyz", &f);
+        assert_int_equal(f.code, 503);
+        buf_deinit(&f.body);
+        app.ready = true;
+        fetch(http_server_port(s), "/readyz", &f);
+        assert_int_equal(f.code, 200);
+        buf_deinit(&f.body);
+        fetch(http_server_port(s), "/healthz", &f);
+        assert_int_equal(f.code, 200);
+        assert_string_equal(buf_cstr(&f.body), "ok\n");
+        buf_deinit(&f.body);
+        fetch(http_server_port(s), "/metrics", &f);
+        assert_int_equal(f.code, 200);
+        assert_non_null(strstr(buf_cstr(&f.body), "\ncppo_up_total 3\n"));
+        buf_deinit(&f.body);
+        fetch(http_server_port(s), "/nope", &f);
+        assert_int_equal(f.code, 404);
+        buf_deinit(&f.body);
+
+        http_server_stop(s);
+        metrics_free(app.m);
+}
+
+static void refuses_non_loopback_and_bad_addresses(void **state)
+{
+        struct http_handlers h = { 0 };
+        struct http_server *s = NULL;
+        char err[CPPO_ERRLEN], host[64];
+        uint16_t port;
+
+        assert_int_equal(http_server_start(&s, "0.0.0.0:9466", false, &h, err, sizeof err),
+                         -EINVAL);
+        assert_string_equal(err, "http listen address \"0.0.0.0\" is not a loopback address");
+        assert_int_equal(http_server_start(&s, "127.0.0.1", false, &h, err, sizeof err), -EINVAL);
+        assert_int_equal(http_parse_listen("[::1]:80", host, sizeof host, &port), 0);
+        assert_string_equal(host, "::1");
+        assert_int_equal(port, 80);
+        assert_int_equal(http_parse_listen("h:99999", host, sizeof host, &port), -EINVAL);
+        assert_int_equal(http_parse_listen(":80", host, sizeof host, &port), -EINVAL);
+        assert_null(s);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(renders_prometheus_text_exactly),
+                cmocka_unit_test(serves_metrics_health_and_readiness),
+                cmocka_unit_test(refuses_non_loopback_and_bad_addresses),
+        };
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        int r = cmocka_run_group_tests(tests, NULL, NULL);
+        curl_global_cleanup();
+        return r;
+}
