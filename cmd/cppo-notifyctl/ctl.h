@@ -25,5 +25,6 @@ struct ctl_command {
 };
 
 /* One declaration per subcommand, one per line. */
+int ctl_explain(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 
 static const struct ctl_command commands[] = {
         /* One row per subcommand, one per line. */
+        { "explain", "decode events and show what they mean", ctl_explain },
         { NULL, NULL, NULL },
 };
 
