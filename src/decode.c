@@ -207,7 +207,13 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
                 unsigned char c = s[i];
                 size_t n;
                 uint32_t cp;
+                uint64_t word;
 
+                /* ASCII fast path, 8 bytes at a time */
+                if (len - i >= 8 && (memcpy(&word, s + i, 8), (word & 0x8080808080808080ull) == 0)) {
+                        i += 8;
+                        continue;
+                }
                 if (c < 0x80) {
                         i++;
                         continue;

@@ -13,6 +13,7 @@
 
 struct jnode {
         char *key;  /* member name; NULL for the root and array elements */
+        size_t key_len;
         char *path; /* dotted, for error messages */
         enum jscan_type type;
         int field;  /* -1 for intermediate nodes */
@@ -64,7 +65,7 @@ static void jnode_clear(struct jnode *n)
 static struct jnode *jnode_child(const struct jnode *n, const char *key, size_t len)
 {
         for (size_t i = 0; i < n->n_kids; i++)
-                if (strlen(n->kids[i]->key) == len && memcmp(n->kids[i]->key, key, len) == 0)
+                if (n->kids[i]->key_len == len && memcmp(n->kids[i]->key, key, len) == 0)
                         return n->kids[i];
         return NULL;
 }
@@ -79,6 +80,7 @@ static struct jnode *jnode_add(struct jnode *parent, const char *key, size_t len
         n->type = JSCAN_OBJECT;
         n->field = -1;
         n->key = strndup(key, len);
+        n->key_len = len;
         n->path = strndup(path, pathlen);
         kids = realloc(parent->kids, (parent->n_kids + 1) * sizeof *kids);
         if (n->key == NULL || n->path == NULL || kids == NULL) {
@@ -405,6 +407,9 @@ int jscan_run(struct jscan *s, const char *json, size_t len)
         s->yajl = yajl_alloc(&callbacks, NULL, s);
         if (s->yajl == NULL)
                 return -ENOMEM;
+        /* The caller validates UTF-8 up front (decode does, strictly), and
+         * what yajl unescapes from a valid document stays valid. */
+        yajl_config(s->yajl, yajl_dont_validate_strings, 1);
         st = yajl_parse(s->yajl, (const unsigned char *)json, len);
         if (st == yajl_status_ok)
                 st = yajl_complete_parse(s->yajl);
