@@ -1,0 +1,97 @@
+# peers.sh — start test peers, wait until they are ready, always stop them.
+# Source it from a bash test:
+#
+#   source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+#   peer_start_mock_kafka --topic mp:3        # sets KAFKA_BROKERS, KAFKA_CTL (fd), KAFKA_PID
+#   peer_start_smtp_sink "$dir/mail"          # sets SMTP_PORT, SMTP_PID
+#   peer_start_webhook_sink "$dir/hooks.jsonl" # sets WEBHOOK_PORT, WEBHOOK_PID
+#   peer_track PID                            # stop this process on exit too
+#   wait_for 'ls "$dir/mail" | wc -l' 3 20    # until the command prints >= 3, at most 20 s
+#
+# Every started process is recorded; an EXIT trap stops them all by PID
+# (SIGTERM, then SIGKILL after 5 s), whether the test passed or failed.
+# Needs MOCK_KAFKA (path of the built mock-kafka) in the environment.
+
+PEER_PIDS=()
+PEER_TMP=$(mktemp -d)
+
+peer_track() { PEER_PIDS+=("$1"); }
+
+peer_stop_all() { # never fails: it runs from the EXIT trap, under set -e
+  local pid
+  for pid in "${PEER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PEER_PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PEER_PIDS=()
+  rm -rf "$PEER_TMP" || true
+}
+trap 'peer_rc=$?; peer_stop_all; exit $peer_rc' EXIT
+
+# Reads the first line a peer prints (its ready line) within a timeout.
+peer_ready_line() { # fifo timeout_s
+  local line
+  if ! IFS= read -r -t "$2" line <"$1"; then
+    echo "peers.sh: peer not ready within $2 s" >&2
+    return 1
+  fi
+  printf '%s\n' "$line"
+}
+
+peer_start_mock_kafka() { # mock-kafka options
+  local out="$PEER_TMP/kafka.out" ctl="$PEER_TMP/kafka.ctl"
+  mkfifo "$ctl"
+  "${MOCK_KAFKA:?MOCK_KAFKA is not set}" "$@" <"$ctl" >"$out" &
+  KAFKA_PID=$!
+  peer_track "$KAFKA_PID"
+  exec {KAFKA_CTL}>"$ctl" # keeps the cluster's stdin open; write commands to it
+  for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.1; done
+  KAFKA_BROKERS=$(head -1 "$out")
+  [ -n "$KAFKA_BROKERS" ] || { echo "peers.sh: mock-kafka did not start" >&2; return 1; }
+  KAFKA_OUT=$out
+}
+
+kafka_control() { # "down 1" -> waits for the answer line
+  local before
+  before=$(wc -l <"$KAFKA_OUT")
+  echo "$1" >&"$KAFKA_CTL"
+  for _ in $(seq 1 50); do
+    [ "$(wc -l <"$KAFKA_OUT")" -gt "$before" ] && { tail -1 "$KAFKA_OUT"; return 0; }
+    sleep 0.1
+  done
+  echo "peers.sh: no answer to '$1'" >&2
+  return 1
+}
+
+peer_start_smtp_sink() { # dir [--rcpt-4xx] [--data-5xx]
+  local fifo="$PEER_TMP/smtp.$RANDOM" line
+  mkfifo "$fifo"
+  "$CPPO_SOURCE_ROOT/test/tools/smtp-sink.sh" "$@" >"$fifo" &
+  SMTP_PID=$!
+  peer_track "$SMTP_PID"
+  line=$(peer_ready_line "$fifo" 10) || return 1
+  SMTP_PORT=${line#ready }
+}
+
+peer_start_webhook_sink() { # record-file [options]
+  local fifo="$PEER_TMP/hook.$RANDOM" line
+  mkfifo "$fifo"
+  python3 "$CPPO_SOURCE_ROOT/test/tools/webhook-sink.py" --record "$@" >"$fifo" &
+  WEBHOOK_PID=$!
+  peer_track "$WEBHOOK_PID"
+  line=$(peer_ready_line "$fifo" 10) || return 1
+  WEBHOOK_PORT=${line#ready }
+}
+
+wait_for() { # command expected_min timeout_s
+  local n
+  for _ in $(seq 1 $(($3 * 10))); do
+    n=$(eval "$1" 2>/dev/null)
+    [ "${n:-0}" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "peers.sh: '$1' reached ${n:-0}, wanted $2 within $3 s" >&2
+  return 1
+}

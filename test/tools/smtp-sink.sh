@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# smtp-sink.sh — an SMTP server for tests: postfix's smtp-sink on
+# 127.0.0.1, on a free port, dumping every received message to its own file.
+#
+#   smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx]
+#
+# Prints "ready PORT" once it accepts connections. Each message lands in DIR
+# as one file (names are time-based with a random suffix, so messages in the
+# same second never collide), starting with X-Client-Addr, X-Helo-Args,
+# X-Mail-Args and one X-Rcpt-Args line per recipient, then the message
+# exactly as received. --rcpt-4xx answers RCPT with a 4xx, --data-5xx
+# answers DATA with a 5xx. Stops (and stops smtp-sink) on SIGTERM/SIGINT.
+set -euo pipefail
+
+dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx]}
+shift
+opts=()
+for a in "$@"; do
+  case "$a" in
+  --rcpt-4xx) opts+=(-r RCPT) ;;
+  --data-5xx) opts+=(-f DATA) ;;
+  *) echo "smtp-sink.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+mkdir -p "$dir"
+user=()
+if [ "$(id -u)" -eq 0 ]; then
+  # smtp-sink refuses to run as root; it drops to this user, who must be
+  # able to write the dumps.
+  chmod 0777 "$dir"
+  user=(-u nobody)
+fi
+
+for attempt in 1 2 3 4 5; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  # stdout carries only our ready line
+  /usr/sbin/smtp-sink "${user[@]}" "${opts[@]}" -d "$dir/%Y%m%d%H%M%S." "127.0.0.1:$port" 100 >/dev/null &
+  child=$!
+  trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  for _ in $(seq 1 50); do # at most 5 s
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "ready $port"
+      wait "$child" || true
+      exit 0
+    fi
+    kill -0 "$child" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$child" 2>/dev/null || true
+  wait "$child" 2>/dev/null || true
+done
+echo "smtp-sink.sh: could not start smtp-sink" >&2
+exit 1
