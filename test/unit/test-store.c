@@ -1,0 +1,182 @@
+/* Unit tests: the SQLite store. */
+#undef NDEBUG
+#include "cppo/store.h"
+
+#include "cppo/error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+        snprintf(dir, sizeof dir, "/tmp/cppo-store-XXXXXX");
+        if (mkdtemp(dir) == NULL)
+                return -1;
+        snprintf(path, sizeof path, "%s/state.db", dir);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *open_rw(void)
+{
+        struct store *s = NULL;
+        char err[CPPO_ERRLEN];
+
+        assert_int_equal(store_open(&s, path, NULL, err, sizeof err), 0);
+        return s;
+}
+
+static int64_t count(struct store *s, const char *table)
+{
+        int64_t n = -1;
+
+        assert_int_equal(store_count(s, table, &n), 0);
+        return n;
+}
+
+static void creates_schema_and_reopens(void **state)
+{
+        struct store *s = open_rw();
+        int v = 0;
+
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(count(s, "ledger"), 0);
+        assert_int_equal(count(s, "notifications"), 0);
+        int64_t n;
+        assert_int_equal(store_count(s, "sqlite_master; DROP TABLE x", &n), -EINVAL);
+        store_close(s);
+        s = open_rw(); /* second open: no migration runs twice */
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 1);
+        store_close(s);
+        store_close(NULL);
+}
+
+static void ledger_detects_duplicates_within_and_across_transactions(void **state)
+{
+        struct store *s = open_rw();
+        struct mp_coord c = { "mp", 2, 77 };
+
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k1", &c, 100), 1);
+        assert_int_equal(store_ledger_add(s, "k1", &c, 100), 0);
+        assert_int_equal(store_ledger_add(s, "k2", &c, 100), 1);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k2", NULL, 101), 0);
+        assert_int_equal(store_ledger_add(s, "k3", NULL, 101), 1);
+        assert_int_equal(store_rollback(s), 0);
+        assert_int_equal(count(s, "ledger"), 2); /* k3 rolled back */
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k3", NULL, 102), 1);
+        assert_int_equal(store_commit(s), 0);
+        store_close(s);
+}
+
+struct seen {
+        int n;
+        char reason[32];
+        unsigned char raw[16];
+        size_t raw_len;
+        int64_t offset;
+        bool truncated;
+};
+
+static int on_rejected(void *ctx, const struct store_rejected *r)
+{
+        struct seen *s = ctx;
+
+        if (s->n++ == 0) {
+                snprintf(s->reason, sizeof s->reason, "%s", r->reason);
+                s->raw_len = r->raw_len < sizeof s->raw ? r->raw_len : sizeof s->raw;
+                memcpy(s->raw, r->raw, s->raw_len);
+                s->offset = r->offset;
+                s->truncated = r->truncated;
+        }
+        return 0;
+}
+
+static void rejected_inputs_keep_exact_bytes(void **state)
+{
+        struct store *s = open_rw();
+        const char raw[] = { '{', '\0', '\xff', '\xfe', '"', 'x' };
+        struct raw_message m = { raw, sizeof raw, { "mp", 1, 42 }, 1700000000, 1 };
+        struct seen seen = { 0 };
+
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_reject(s, &m, "invalid_utf8", "invalid UTF-8 at byte 2"), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_list_rejected(s, 10, on_rejected, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        assert_string_equal(seen.reason, "invalid_utf8");
+        assert_int_equal(seen.raw_len, sizeof raw);
+        assert_memory_equal(seen.raw, raw, sizeof raw);
+        assert_int_equal(seen.offset, 42);
+        assert_true(seen.truncated);
+        store_close(s);
+}
+
+static void reader_sees_committed_data_while_writer_works(void **state)
+{
+        struct store *w = open_rw(), *r = NULL;
+        struct store_options ro = { .read_only = true, .busy_timeout_ms = 1000 };
+        char err[CPPO_ERRLEN];
+
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_ledger_add(w, "a", NULL, 1), 1);
+        assert_int_equal(store_commit(w), 0);
+        assert_int_equal(store_open(&r, path, &ro, err, sizeof err), 0);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_ledger_add(w, "b", NULL, 2), 1);
+        assert_int_equal(count(r, "ledger"), 1); /* uncommitted b is invisible, no blocking */
+        assert_int_equal(store_commit(w), 0);
+        assert_int_equal(count(r, "ledger"), 2);
+        store_close(r);
+        store_close(w);
+}
+
+static void refuses_a_newer_schema_and_bad_paths(void **state)
+{
+        struct store *s = open_rw();
+        char err[CPPO_ERRLEN] = "";
+
+        assert_int_equal(store_begin(s), 0);
+        store_close(s); /* an open transaction is rolled back by closing */
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_version VALUES (99, 0)'", path);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
+        assert_string_equal(err, "database schema 99 is newer than this program (1)");
+        assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
+        assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(creates_schema_and_reopens, setup, teardown),
+                cmocka_unit_test_setup_teardown(ledger_detects_duplicates_within_and_across_transactions, setup, teardown),
+                cmocka_unit_test_setup_teardown(rejected_inputs_keep_exact_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works, setup, teardown),
+                cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
