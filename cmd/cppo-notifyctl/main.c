@@ -9,6 +9,7 @@
 
 static const struct ctl_command commands[] = {
         /* One row per subcommand, one per line. */
+        { "check", "load the configuration and report every error", ctl_check },
         { "explain", "decode events and show what they mean", ctl_explain },
         { NULL, NULL, NULL },
 };
