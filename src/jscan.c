@@ -420,6 +420,7 @@ int jscan_run(struct jscan *s, const char *json, size_t len)
         if (st != yajl_status_ok) {
                 unsigned char *msg = yajl_get_error(s->yajl, 0, NULL, 0);
                 snprintf(s->error, sizeof s->error, "%s", msg ? (const char *)msg : "invalid JSON");
+                s->error[strcspn(s->error, "\r\n")] = '\0'; /* yajl ends it with a newline */
                 if (msg)
                         yajl_free_error(s->yajl, msg);
                 return s->status = JSCAN_INVALID_JSON;

@@ -39,7 +39,8 @@ static const char *const migrations[] = {
         "  truncated INTEGER NOT NULL DEFAULT 0,"
         "  raw BLOB NOT NULL"
         ");"
-        "CREATE INDEX rejected_origin ON rejected(origin, partition, offset);"
+        /* a message re-delivered after a crash is not kept twice */
+        "CREATE UNIQUE INDEX rejected_once ON rejected(origin, partition, offset, reason, message);"
         "CREATE TABLE authorizations ("
         "  id TEXT PRIMARY KEY, name TEXT, product_id TEXT, product_title TEXT,"
         "  reseller_account_id TEXT, reseller_name TEXT, buyer_company_name TEXT,"
@@ -167,7 +168,7 @@ static int prepare(struct store_sqlite *s, char *err, size_t errlen)
                                "offset, processed_at) VALUES (?, ?, ?, ?, ?)",
                                -1, SQLITE_PREPARE_PERSISTENT, &s->ledger_insert, NULL) != SQLITE_OK ||
             sqlite3_prepare_v3(s->db,
-                               "INSERT INTO rejected (reason, message, origin, partition, offset, "
+                               "INSERT OR IGNORE INTO rejected (reason, message, origin, partition, offset, "
                                "received_at, truncated, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                -1, SQLITE_PREPARE_PERSISTENT, &s->reject_insert, NULL) != SQLITE_OK)
                 return db_error(s, -EIO, err, errlen, "cannot prepare statements");

@@ -1,6 +1,11 @@
 /* cppo-notifyd — the cppo-notify daemon.
  *
- * Thin main: parse arguments, set up logging, hand over to the run loop. */
+ * Thin main: parse arguments, load the configuration (refusing to start on
+ * any error, all of them listed), set up logging, run the loop. */
+#include "daemon.h"
+
+#include "cppo/config.h"
+#include "cppo/error.h"
 #include "cppo/log.h"
 
 #include <getopt.h>
@@ -22,37 +27,39 @@ int main(int argc, char **argv)
                 { "version", no_argument, NULL, 'V' },
                 { NULL, 0, NULL, 0 },
         };
-        const char *config = NULL;
+        const char *path = NULL, *level_arg = NULL;
+        struct config_errors errs;
+        struct config *cfg = NULL;
         enum log_level level;
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
                 switch (c) {
-                case 'c':
-                        config = optarg;
-                        break;
-                case 'l':
-                        if (log_level_parse(optarg, &level) < 0) {
-                                fprintf(stderr, "cppo-notifyd: invalid log level '%s'\n", optarg);
-                                return 2;
-                        }
-                        log_set_level(level);
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                case 'V':
-                        printf("cppo-notifyd %s\n", CPPO_VERSION);
-                        return 0;
-                default:
-                        usage(stderr);
-                        return 2;
+                case 'c': path = optarg; break;
+                case 'l': level_arg = optarg; break;
+                case 'h': usage(stdout); return 0;
+                case 'V': printf("cppo-notifyd %s\n", CPPO_VERSION); return 0;
+                default: usage(stderr); return 2;
                 }
         }
-        if (config == NULL) {
+        if (path == NULL || optind != argc) {
                 usage(stderr);
                 return 2;
         }
-        log_error("the run loop is not built yet config=%s", config);
-        return 1;
+        r = config_load(&cfg, path, &errs);
+        if (r < 0) {
+                config_errors_print(&errs, stderr);
+                config_errors_clear(&errs);
+                log_error("not starting: the configuration has errors path=%s", path);
+                return 1;
+        }
+        if (log_level_parse(level_arg ? level_arg : cfg->log_level, &level) < 0) {
+                fprintf(stderr, "cppo-notifyd: invalid log level '%s'\n", level_arg);
+                config_free(cfg);
+                return 2;
+        }
+        log_set_level(level);
+        r = daemon_run(cfg);
+        config_free(cfg);
+        return r;
 }

@@ -118,16 +118,26 @@ def wrap(rng, event, how):
     raise ValueError(how)
 
 
+# (reason the daemon must give, message)
 MALFORMED = [
-    lambda r: '{"version":"0","id":"x"',  # truncated JSON
-    lambda r: 'not json at all %d' % r.getrandbits(32),
-    lambda r: json.dumps({"MessageId": "m%d" % r.getrandbits(32), "Body": "{not json"}),
-    lambda r: json.dumps({"detail-type": "Offer Released", "source": "aws.marketplacecatalog",
-                          "account": ISV, "id": "i%d" % r.getrandbits(32), "detail": {"offer": "oops"}}),
-    lambda r: json.dumps({"detail-type": "Purchase Agreement Created - Manufacturer",
-                          "source": "aws.agreement-marketplace", "account": ISV,
-                          "id": "i%d" % r.getrandbits(32), "detail": {"requestId": "r%d" % r.getrandbits(32)}}),
+    lambda r: ("invalid_json", '{"version":"0","id":"x"'),  # truncated JSON
+    lambda r: ("invalid_json", 'not json at all %d' % r.getrandbits(32)),
+    lambda r: ("envelope_not_json", json.dumps({"MessageId": "m%d" % r.getrandbits(32), "Body": "{not json"})),
+    lambda r: ("wrong_type", json.dumps({"detail-type": "Offer Released", "source": "aws.marketplacecatalog",
+                                         "account": ISV, "id": "i%d" % r.getrandbits(32), "detail": {"offer": "oops"}})),
+    lambda r: ("missing_id", json.dumps({"detail-type": "Purchase Agreement Created - Manufacturer",
+                                         "source": "aws.agreement-marketplace", "account": ISV,
+                                         "id": "i%d" % r.getrandbits(32),
+                                         "detail": {"requestId": "r%d" % r.getrandbits(32)}})),
 ]
+
+
+def event_key(e):
+    """DESIGN §2, as cppo-notify computes it."""
+    rid = e["detail"].get("requestId")
+    if rid:
+        return "%s|%s|%s" % (e["account"], e["detail-type"], rid)
+    return "id:" + e["id"]
 
 
 def main():
@@ -141,12 +151,13 @@ def main():
                     help="prefix each line with 'deal-N<TAB>' (kcat -K'\\t'): one deal, one partition, one order")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    lines, keys, valid = [], [], 0
+    lines, keys, valid, event_keys, reasons = [], [], 0, set(), {}
     prefix = (lambda i: "deal-%d\t" % i) if a.keyed else (lambda i: "")
     for i in range(a.deals):
         events, k = deal(rng, i)
         keys += k
         for e in events:
+            event_keys.add(event_key(e))
             how = a.envelopes if a.envelopes != "mixed" else rng.choice(["raw", "sqs", "sns", "sns-in-sqs", "lambda"])
             lines.append(prefix(i) + wrap(rng, e, how))
             valid += 1
@@ -154,7 +165,9 @@ def main():
     if a.malformed_pct > 0:
         n = int(len(lines) * a.malformed_pct / (100 - a.malformed_pct))
         for _ in range(n):
-            lines.insert(rng.randrange(len(lines) + 1), prefix(a.deals) + rng.choice(MALFORMED)(rng))
+            reason, text = rng.choice(MALFORMED)(rng)
+            reasons[reason] = reasons.get(reason, 0) + 1
+            lines.insert(rng.randrange(len(lines) + 1), prefix(a.deals) + text)
             malformed += 1
     out = sys.stdout
     for line in lines:
@@ -162,6 +175,7 @@ def main():
     if a.summary:
         with open(a.summary, "w") as fh:
             json.dump({"messages": len(lines), "valid": valid, "malformed": malformed,
+                       "rejected_by_reason": reasons, "event_keys": sorted(event_keys),
                        "required_notification_keys": sorted(set(keys))}, fh, indent=1)
 
 

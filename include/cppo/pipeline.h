@@ -1,0 +1,59 @@
+/* cppo-notify — the ingestion pipeline: decode → ledger → (correlate) → store.
+ *
+ * Sources hand it raw messages through pipeline_handle() (a
+ * source_handler_fn); everything they cause is gathered in one open store
+ * transaction, which pipeline_commit() closes:
+ *
+ *     n = source_kafka_poll_batch(k, 1000, 200, pipeline_handle, p);
+ *     pipeline_commit(p);                 ledger + rejected + state, atomically
+ *     source_kafka_store_offsets(k);      only now is the batch durable
+ *
+ * A crash before the commit loses nothing: Kafka re-delivers and the ledger
+ * drops what was committed. A failed commit returns its error; the caller
+ * must stop (and restart) rather than go on with offsets it cannot store.
+ *
+ * Rejected inputs are never fatal: each is stored with its raw bytes, its
+ * reason and its coordinates, logged, and sent to the dead-letter topic when
+ * one is configured.
+ */
+#ifndef CPPO_PIPELINE_H
+#define CPPO_PIPELINE_H
+
+#include "cppo/source.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pipeline;
+struct dlq;
+struct store;
+
+struct pipeline_options {
+        struct store *store;      /* borrowed, open for writing */
+        size_t max_message_bytes; /* default 1 MiB */
+        struct dlq *dlq;          /* optional, borrowed */
+};
+
+struct pipeline_stats {
+        uint64_t messages;    /* raw messages handled */
+        uint64_t events;      /* events decoded and new to the ledger */
+        uint64_t rejected;    /* rejected inputs (events or whole messages) */
+        uint64_t duplicates;  /* events the ledger had already processed */
+        uint64_t unsupported; /* new events of a kind we record but do not act on */
+        uint64_t commits;
+};
+
+int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
+                 size_t errlen);
+void pipeline_free(struct pipeline *p); /* rolls back an open batch */
+
+/* source_handler_fn. 0, or a negative errno when the store failed. */
+int pipeline_handle(void *p, const struct raw_message *msg);
+
+/* Commits the open batch, if any. 0 or a negative errno. */
+int pipeline_commit(struct pipeline *p);
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+
+#endif
