@@ -96,3 +96,7 @@ assert counts == want["rejected_by_reason"], "rejections %s, expected %s" % (cou
 print("# ledger: %d event keys, exactly the valid ones; rejected: %d messages %s (%d rows)"
       % (len(got_keys), len(by_coord), counts, len(rows)))
 PY
+
+n=$("$(dirname "$daemon")/cppo-notifyctl" rejected --state "$work/state.db" --limit 0 --json | wc -l)
+[ "$n" -eq "$malformed" ] || { echo "cppo-notifyctl rejected lists $n, expected $malformed"; exit 1; }
+echo "# cppo-notifyctl rejected lists all $n"
