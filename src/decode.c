@@ -546,9 +546,10 @@ static int fill_event(struct decoder *d, const struct jscan *s, struct mp_event 
         return r;
 }
 
-/* An EventBridge event (or a legacy SNS payload, which has no detail-type). */
+/* An EventBridge event, or (eventbridge false) a legacy SNS payload, whatever
+ * else such a payload happens to carry. */
 static int build_event(struct decoder *d, const struct jscan *s, const char *json, size_t len,
-                       struct decode_result *res)
+                       bool eventbridge, struct decode_result *res)
 {
         struct decode_item *it = new_item(res);
         struct mp_event *ev;
@@ -559,7 +560,7 @@ static int build_event(struct decoder *d, const struct jscan *s, const char *jso
                 return -ENOMEM;
         ev = &it->ev;
         r = fill_event(d, s, ev);
-        if (r == 0 && ev->detail_type)
+        if (r == 0 && eventbridge)
                 r = split_detail_type(ev);
         if (r < 0) {
                 res->n--;
@@ -567,14 +568,14 @@ static int build_event(struct decoder *d, const struct jscan *s, const char *jso
                                     : reject(res, DECODE_TOO_LARGE, "event has more values than "
                                              "the limits allow (buyers, addresses, metadata)");
         }
-        ev->kind = ev->detail_type ? kind_of(ev) : MP_LEGACY_SNS;
+        ev->kind = eventbridge ? kind_of(ev) : MP_LEGACY_SNS;
         if (ev->time == NULL || timefmt_parse(ev->time, &ev->time_epoch) < 0)
                 ev->time_epoch = 0;
         missing = missing_id(ev);
         if (missing) {
                 res->n--;
                 return reject(res, DECODE_MISSING_ID, "%s event without %s",
-                              ev->detail_type ? ev->detail_type : "legacy", missing);
+                              eventbridge ? ev->detail_type : "legacy", missing);
         }
         event_key(d, ev, json, len);
         return 0;
@@ -640,7 +641,7 @@ static int classify(struct decoder *d, const struct jscan *s, const char *json, 
         const char *type = str_of(s, F_TYPE);
 
         if (str_of(s, F_DETAIL_TYPE) && str_of(s, F_SOURCE))
-                return build_event(d, s, json, len, res);
+                return build_event(d, s, json, len, true, res);
         for (size_t i = 0; i < jscan_count(s); i++)
                 if (jscan_value(s, i)->field == F_REC_BODY)
                         return unwrap_records(d, s, level, res);
@@ -657,7 +658,7 @@ static int classify(struct decoder *d, const struct jscan *s, const char *json, 
                 return reject(res, DECODE_UNRECOGNIZED, "SNS message of type \"%.64s\" carries no "
                               "event", type);
         if (str_of(s, F_ACTION) && str_of(s, F_CUSTOMER))
-                return build_event(d, s, json, len, res);
+                return build_event(d, s, json, len, false, res);
         return reject(res, DECODE_UNRECOGNIZED, "no EventBridge event, SQS, SNS or Lambda "
                       "envelope, or legacy SNS message found");
 }

@@ -407,6 +407,17 @@ static void too_many_buyers_is_too_large(void **state)
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
 }
 
+/* Found by libFuzzer: a legacy payload that also carries a detail-type
+ * (but no source) reached the EventBridge classifier with source NULL. */
+static void legacy_payload_with_stray_detail_type(void **state)
+{
+        decode_str("{\"action\":\"subscribe-success\",\"customer-identifier\":\"c\","
+                   "\"detail-type\":\"Offer Released\"}");
+        assert_int_equal(res.items[0].reason, DECODE_OK);
+        assert_int_equal(res.items[0].ev.kind, MP_LEGACY_SNS);
+        assert_null(res.items[0].ev.source);
+}
+
 static void reason_names_are_stable(void **state)
 {
         assert_string_equal(decode_reason_name(DECODE_INVALID_JSON), "invalid_json");
@@ -430,6 +441,7 @@ int main(void)
                 cmocka_unit_test(malformed_inputs_give_their_reason),
                 cmocka_unit_test(deep_nesting_and_size_caps),
                 cmocka_unit_test(too_many_buyers_is_too_large),
+                cmocka_unit_test(legacy_payload_with_stray_detail_type),
                 cmocka_unit_test(reason_names_are_stable),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
