@@ -10,6 +10,7 @@
 
 #define JSCAN_MAX_VALUES 100000
 #define JSCAN_MAX_KEY 256
+#define JSCAN_MAX_FIELDS 128 /* field ids indexed by jscan_find() */
 
 struct jnode {
         char *key;  /* member name; NULL for the root and array elements */
@@ -39,6 +40,7 @@ struct jscan {
         size_t n_values, cap_values;
         char key[JSCAN_MAX_KEY + 1]; /* current string-map member name */
         size_t key_len;
+        int32_t last[JSCAN_MAX_FIELDS]; /* value index + 1 of the last top-level value */
         int status;
         char error[160];
         yajl_handle yajl;
@@ -64,8 +66,10 @@ static void jnode_clear(struct jnode *n)
 
 static struct jnode *jnode_child(const struct jnode *n, const char *key, size_t len)
 {
+        /* length and first byte first: most members are not ours */
         for (size_t i = 0; i < n->n_kids; i++)
-                if (n->kids[i]->key_len == len && memcmp(n->kids[i]->key, key, len) == 0)
+                if (n->kids[i]->key_len == len && len && n->kids[i]->key[0] == key[0] &&
+                    memcmp(n->kids[i]->key, key, len) == 0)
                         return n->kids[i];
         return NULL;
 }
@@ -173,6 +177,8 @@ static int record(struct jscan *s, const struct jnode *n, const char *str, size_
         v->key = key ? arena_strndup(&s->arena, key, strlen(key)) : NULL;
         if ((str && v->str == NULL) || (key && v->key == NULL))
                 return fail(s, JSCAN_TOO_LARGE, "document too large", NULL);
+        if (v->elem < 0 && v->field < JSCAN_MAX_FIELDS)
+                s->last[v->field] = (int32_t)s->n_values + 1;
         s->n_values++;
         return 1;
 }
@@ -390,6 +396,7 @@ void jscan_free(struct jscan *s)
 static void reset(struct jscan *s)
 {
         arena_reset(&s->arena);
+        memset(s->last, 0, sizeof s->last);
         s->n_values = 0;
         s->depth = 0;
         s->status = JSCAN_OK;
@@ -445,6 +452,8 @@ const struct jscan_value *jscan_value(const struct jscan *s, size_t i)
 
 const struct jscan_value *jscan_find(const struct jscan *s, int field)
 {
+        if (field >= 0 && field < JSCAN_MAX_FIELDS)
+                return s->last[field] ? &s->values[s->last[field] - 1] : NULL;
         for (size_t i = s->n_values; i-- > 0;)
                 if (s->values[i].field == field && s->values[i].elem < 0)
                         return &s->values[i];
