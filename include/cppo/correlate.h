@@ -1,0 +1,84 @@
+/* cppo-notify — the CPPO domain core (DESIGN.md §3).
+ *
+ * Pure: state + event + clock in, changes + notifications out. No I/O, no
+ * clock reads. The state lives in memory (struct corr_state); the store
+ * persists every record corr_apply() reports in the changeset, in the same
+ * transaction as the ledger, and feeds them back at start-up with the
+ * corr_state_put_*() functions.
+ *
+ * Rules, as implemented:
+ * - A partner offer is an Offer Released whose seller of record is not the
+ *   manufacturer. It is linked to an authorization, strongest first, by an
+ *   agreement event naming both ids (event), a registration naming the offer
+ *   (registered), `cppo-notifyctl associate` (manual), or a unique inferred
+ *   match: same product, seller of record = the authorization's reseller,
+ *   targeted buyers within its buyers, not expired, not withdrawn
+ *   (inferred). A stronger link replaces a weaker one; ambiguity links
+ *   nothing.
+ * - A partner offer with no link is held. When a link appears its
+ *   partner_offer_extended goes out, late. A hold older than
+ *   offer_link_timeout (corr_tick) yields attention_needed/<offer>, once.
+ * - late: the offer id reached us only after acceptance (an agreement event
+ *   brought it before any Offer Released), or the offer was held.
+ * - Agreement Created (Manufacturer or Proposer copy: one fact) with a
+ *   resale authorization, or for an offer linked to one: NEW and RENEW give
+ *   new_order/<agreement> (RENEW with renewal: true), REPLACE gives
+ *   amended_offer/<agreement>. The offer id is written back into the
+ *   authorization, which is created (registered: false) if never seen.
+ *   If its Offer Released comes later, the offer links silently: a
+ *   partner_offer_extended then only with notify_extended_after_acceptance.
+ * - Amended (AMEND): amended_offer/<agreement>/<time of the change>. The
+ *   issue names the requestId, but the Manufacturer and Proposer copies of
+ *   one change carry different requestIds (see the fixtures), so the time
+ *   they share is what identifies the fact. An amendment of an ended
+ *   agreement is recorded, not notified.
+ * - Ended: order_ended/<agreement>, except REPLACED and RENEWED (the new
+ *   agreement's notification tells that story). Status only moves forward:
+ *   an ended agreement stays ended whatever arrives later.
+ * - Direct deals (no authorization anywhere): recorded; new_order only with
+ *   notify_direct_deals.
+ */
+#ifndef CPPO_CORRELATE_H
+#define CPPO_CORRELATE_H
+
+#include "cppo/event.h"
+#include "cppo/model.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct corr_state;
+
+struct corr_options {
+        int64_t offer_link_timeout; /* seconds */
+        bool notify_extended_after_acceptance;
+        bool notify_direct_deals;
+};
+
+struct corr_options corr_options_default(void); /* 72 h, false, false */
+
+int corr_state_new(struct corr_state **out);
+void corr_state_free(struct corr_state *s);
+
+/* Loading saved state (deep copies). 0 or -ENOMEM. */
+int corr_state_put_authorization(struct corr_state *s, const struct authorization *a);
+int corr_state_put_offer(struct corr_state *s, const struct offer *o);
+int corr_state_put_agreement(struct corr_state *s, const struct agreement *g);
+int corr_state_put_hold(struct corr_state *s, const struct hold *h);
+int corr_state_put_notification_key(struct corr_state *s, const char *key);
+
+const struct authorization *corr_state_authorization(const struct corr_state *s, const char *id);
+const struct offer *corr_state_offer(const struct corr_state *s, const char *id);
+const struct agreement *corr_state_agreement(const struct corr_state *s, const char *id);
+const struct hold *corr_state_hold(const struct corr_state *s, const char *offer_id);
+
+/* Applies one event at clock `now`; appends changed records and new
+ * notifications to out. 0 or -ENOMEM. */
+int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
+               int64_t now, struct changeset *out);
+
+/* Hold timeouts at clock `now`. 0 or -ENOMEM. */
+int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
+              struct changeset *out);
+
+#endif

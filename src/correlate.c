@@ -1,0 +1,773 @@
+/* cppo-notify — the CPPO domain core (see include/cppo/correlate.h). */
+#include "cppo/correlate.h"
+
+#include "cppo/error.h"
+#include "cppo/hmap.h"
+#include "cppo/timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+struct corr_state {
+        struct hmap *auths, *offers, *agreements, *holds, *keys;
+};
+
+/* What one step is working on: passed to the helpers below. */
+struct step {
+        struct corr_state *s;
+        const struct corr_options *o;
+        const struct mp_event *ev; /* NULL in corr_tick */
+        int64_t now;
+        struct changeset *out;
+};
+
+struct corr_options corr_options_default(void)
+{
+        struct corr_options o = { .offer_link_timeout = 72 * 3600 };
+
+        return o;
+}
+
+#define DEFINE_FREE(type)                                                                          \
+        static void free_##type(void *p)                                                           \
+        {                                                                                          \
+                if (p)                                                                             \
+                        type##_clear(p);                                                           \
+                free(p);                                                                           \
+        }
+DEFINE_FREE(authorization)
+DEFINE_FREE(offer)
+DEFINE_FREE(agreement)
+DEFINE_FREE(hold)
+
+int corr_state_new(struct corr_state **out)
+{
+        struct corr_state *s = calloc(1, sizeof *s);
+
+        if (s == NULL || hmap_new(&s->auths, free_authorization) < 0 ||
+            hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
+            hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0) {
+                corr_state_free(s);
+                return -ENOMEM;
+        }
+        *out = s;
+        return 0;
+}
+
+void corr_state_free(struct corr_state *s)
+{
+        if (s == NULL)
+                return;
+        hmap_free(s->auths);
+        hmap_free(s->offers);
+        hmap_free(s->agreements);
+        hmap_free(s->holds);
+        hmap_free(s->keys);
+        free(s);
+}
+
+/* ---- loading and lookups ---- */
+
+#define DEFINE_PUT(type, map, keyfield)                                                            \
+        int corr_state_put_##type(struct corr_state *s, const struct type *src)                    \
+        {                                                                                          \
+                struct type *copy = calloc(1, sizeof *copy);                                       \
+                if (copy == NULL || type##_copy(copy, src) < 0 || src->keyfield == NULL ||        \
+                    hmap_put(s->map, src->keyfield, copy) < 0) {                                   \
+                        free_##type(copy);                                                         \
+                        return -ENOMEM;                                                            \
+                }                                                                                  \
+                return 0;                                                                          \
+        }
+DEFINE_PUT(authorization, auths, id)
+DEFINE_PUT(offer, offers, id)
+DEFINE_PUT(agreement, agreements, id)
+DEFINE_PUT(hold, holds, offer_id)
+
+int corr_state_put_notification_key(struct corr_state *s, const char *key)
+{
+        return hmap_put(s->keys, key, s); /* any non-NULL value marks presence */
+}
+
+const struct authorization *corr_state_authorization(const struct corr_state *s, const char *id)
+{
+        return hmap_get(s->auths, id);
+}
+
+const struct offer *corr_state_offer(const struct corr_state *s, const char *id)
+{
+        return hmap_get(s->offers, id);
+}
+
+const struct agreement *corr_state_agreement(const struct corr_state *s, const char *id)
+{
+        return hmap_get(s->agreements, id);
+}
+
+const struct hold *corr_state_hold(const struct corr_state *s, const char *offer_id)
+{
+        return hmap_get(s->holds, offer_id);
+}
+
+/* A record by id, created empty (with its id) when missing; NULL on ENOMEM. */
+#define DEFINE_GET_OR_NEW(type, map)                                                               \
+        static struct type *type##_get_or_new(struct corr_state *s, const char *id)               \
+        {                                                                                          \
+                struct type *r = hmap_get(s->map, id);                                             \
+                if (r)                                                                             \
+                        return r;                                                                  \
+                r = calloc(1, sizeof *r);                                                          \
+                if (r == NULL || (r->id = strdup(id)) == NULL || hmap_put(s->map, id, r) < 0) {   \
+                        free_##type(r);                                                            \
+                        return NULL;                                                               \
+                }                                                                                  \
+                return r;                                                                          \
+        }
+DEFINE_GET_OR_NEW(authorization, auths)
+DEFINE_GET_OR_NEW(offer, offers)
+DEFINE_GET_OR_NEW(agreement, agreements)
+
+/* ---- the context document ---- */
+
+static void gen_str(yajl_gen g, const char *key, const char *v)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        if (v)
+                yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+        else
+                yajl_gen_null(g);
+}
+
+static void gen_bool(yajl_gen g, const char *key, bool v)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        yajl_gen_bool(g, v);
+}
+
+static void gen_list(yajl_gen g, const char *key, const struct strlist *l)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        yajl_gen_array_open(g);
+        for (size_t i = 0; l && i < l->n; i++)
+                yajl_gen_string(g, (const unsigned char *)l->v[i], strlen(l->v[i]));
+        yajl_gen_array_close(g);
+}
+
+static void gen_open(yajl_gen g, const char *key)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        yajl_gen_map_open(g);
+}
+
+/* metadata is JSON object text (string values) from the registration:
+ * embed it as an object, whatever characters its values hold. */
+static void gen_metadata(yajl_gen g, const char *json)
+{
+        yajl_val tree = json ? yajl_tree_parse(json, NULL, 0) : NULL;
+
+        yajl_gen_string(g, (const unsigned char *)"metadata", 8);
+        yajl_gen_map_open(g);
+        for (size_t i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++)
+                if (YAJL_IS_STRING(tree->u.object.values[i]))
+                        gen_str(g, tree->u.object.keys[i], YAJL_GET_STRING(tree->u.object.values[i]));
+        yajl_gen_map_close(g);
+        yajl_tree_free(tree);
+}
+
+struct subject {
+        const char *kind, *key, *reason;
+        struct authorization *auth;
+        struct offer *offer;
+        struct agreement *agreement;
+        bool renewal;
+};
+
+static void gen_opportunity(yajl_gen g, const struct authorization *a)
+{
+        gen_open(g, "opportunity");
+        gen_str(g, "id", a ? a->id : NULL);
+        gen_str(g, "name", a ? a->name : NULL);
+        gen_str(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
+        gen_metadata(g, a ? a->metadata_json : NULL);
+        gen_list(g, "notify", a ? &a->notify : NULL);
+        gen_bool(g, "registered", a && a->registered);
+        gen_str(g, "expires_at", a ? a->expires_at : NULL);
+        yajl_gen_map_close(g);
+}
+
+static void gen_parties(yajl_gen g, const struct subject *sj)
+{
+        const struct offer *o = sj->offer;
+        const struct agreement *ag = sj->agreement;
+        const struct authorization *a = sj->auth;
+        struct strlist acceptor = { 0 };
+        char *one[1];
+
+        gen_open(g, "partner");
+        gen_str(g, "account_id", o && o->seller_of_record_account_id ? o->seller_of_record_account_id
+                                 : ag ? ag->proposer_account_id
+                                 : a  ? a->reseller_account_id : NULL);
+        gen_str(g, "name", o && o->seller_of_record_name ? o->seller_of_record_name
+                           : a ? a->reseller_name : NULL);
+        yajl_gen_map_close(g);
+        gen_open(g, "buyer");
+        if (ag && ag->acceptor_account_id) {
+                one[0] = ag->acceptor_account_id;
+                acceptor.v = one;
+                acceptor.n = 1;
+                gen_list(g, "account_ids", &acceptor);
+        } else {
+                gen_list(g, "account_ids", o && o->targeted_buyer_account_ids.n
+                                               ? &o->targeted_buyer_account_ids
+                                               : a ? &a->buyer_account_ids : NULL);
+        }
+        yajl_gen_map_close(g);
+        gen_open(g, "product");
+        gen_str(g, "id", o && o->product_id ? o->product_id : ag && ag->product_id ? ag->product_id
+                         : a ? a->product_id : NULL);
+        gen_str(g, "title", o && o->product_title ? o->product_title : a ? a->product_title : NULL);
+        yajl_gen_map_close(g);
+}
+
+static void gen_deal(yajl_gen g, const struct subject *sj)
+{
+        const struct offer *o = sj->offer;
+        const struct agreement *ag = sj->agreement;
+
+        gen_open(g, "offer");
+        gen_str(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
+        gen_str(g, "name", o ? o->name : NULL);
+        gen_str(g, "expiration", o ? o->expiration : NULL);
+        gen_str(g, "link", o ? link_strength_name(o->link) : NULL);
+        gen_bool(g, "late", o && o->late);
+        yajl_gen_map_close(g);
+        gen_open(g, "agreement");
+        gen_str(g, "id", ag ? ag->id : NULL);
+        gen_str(g, "intent", ag ? ag->intent : NULL);
+        gen_str(g, "status", ag ? ag->status : NULL);
+        gen_str(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
+        gen_str(g, "start_time", ag ? ag->start_time : NULL);
+        gen_str(g, "end_time", ag ? ag->end_time : NULL);
+        gen_str(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
+        gen_bool(g, "renewal", sj->renewal);
+        yajl_gen_map_close(g);
+}
+
+static char *context_json(const struct subject *sj, const char *event_key)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        struct strlist keys = { 0 };
+        char *one[1] = { (char *)event_key };
+        char *out = NULL;
+        size_t len;
+
+        if (g == NULL)
+                return NULL;
+        yajl_gen_map_open(g);
+        gen_str(g, "kind", sj->kind);
+        gen_str(g, "key", sj->key);
+        gen_opportunity(g, sj->auth);
+        gen_parties(g, sj);
+        gen_deal(g, sj);
+        gen_str(g, "reason", sj->reason);
+        keys.v = one;
+        keys.n = event_key ? 1 : 0;
+        gen_list(g, "source_event_keys", &keys);
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                out = strndup((const char *)buf, len);
+        yajl_gen_free(g);
+        return out;
+}
+
+/* ---- notifications ---- */
+
+/* Emits the notification unless its key was ever emitted. */
+static int emit(struct step *st, struct subject *sj)
+{
+        struct notification n = { 0 };
+        const char *ev_key = st->ev ? st->ev->event_key : NULL;
+        int r;
+
+        if (hmap_get(st->s->keys, sj->key))
+                return 0;
+        n.kind = (char *)sj->kind;
+        n.key = (char *)sj->key;
+        n.source_event_key = (char *)ev_key;
+        n.opportunity_id = sj->auth ? sj->auth->id : NULL;
+        n.offer_id = sj->offer ? sj->offer->id : sj->agreement ? sj->agreement->offer_id : NULL;
+        n.agreement_id = sj->agreement ? sj->agreement->id : NULL;
+        n.late = sj->offer && sj->offer->late;
+        n.registered = sj->auth && sj->auth->registered;
+        n.created_at = st->now;
+        n.context_json = context_json(sj, ev_key);
+        if (n.context_json == NULL)
+                return -ENOMEM;
+        r = changeset_add_notification(st->out, &n);
+        free(n.context_json);
+        return r < 0 ? r : corr_state_put_notification_key(st->s, sj->key);
+}
+
+static int emit_kind(struct step *st, const char *kind, const char *id, struct subject *sj)
+{
+        char key[MP_EVENT_KEY_MAX];
+
+        snprintf(key, sizeof key, "%s/%s", kind, id);
+        sj->kind = kind;
+        sj->key = key;
+        return emit(st, sj);
+}
+
+static int save_auth(struct step *st, struct authorization *a)
+{
+        a->updated_at = st->now;
+        return changeset_add_authorization(st->out, a);
+}
+
+static int save_offer(struct step *st, struct offer *o)
+{
+        o->updated_at = st->now;
+        return changeset_add_offer(st->out, o);
+}
+
+static int save_agreement(struct step *st, struct agreement *g)
+{
+        g->updated_at = st->now;
+        return changeset_add_agreement(st->out, g);
+}
+
+/* ---- links and holds ---- */
+
+static bool ended(const char *status)
+{
+        return status && strcmp(status, "ACTIVE") != 0;
+}
+
+static bool is_partner_offer(const struct offer *o)
+{
+        return o->seller_of_record_account_id && o->manufacturer_account_id &&
+               strcmp(o->seller_of_record_account_id, o->manufacturer_account_id) != 0;
+}
+
+/* A held offer got its link: out goes its partner_offer_extended, late. */
+static int release_hold(struct step *st, struct offer *o, struct authorization *a)
+{
+        struct subject sj = { .auth = a, .offer = o };
+        int r;
+
+        if (hmap_get(st->s->holds, o->id) == NULL)
+                return 0;
+        o->late = true;
+        r = changeset_release_hold(st->out, o->id);
+        if (r == 0)
+                r = save_offer(st, o);
+        if (r == 0)
+                r = emit_kind(st, "partner_offer_extended", o->id, &sj);
+        hmap_del(st->s->holds, o->id);
+        return r;
+}
+
+/* Links o to a when `how` is stronger than its current link. */
+static int link_offer(struct step *st, struct offer *o, struct authorization *a,
+                      enum link_strength how)
+{
+        int r;
+
+        if (o->authorization_id && o->link >= how)
+                return 0;
+        if (str_assign(&o->authorization_id, a->id) < 0 ||
+            str_assign(&o->link_event_key, st->ev ? st->ev->event_key : NULL) < 0 ||
+            strlist_add_unique(&a->offer_ids, o->id) < 0)
+                return -ENOMEM;
+        o->link = how;
+        r = save_offer(st, o);
+        if (r == 0)
+                r = save_auth(st, a);
+        return r == 0 ? release_hold(st, o, a) : r;
+}
+
+struct inference {
+        const struct offer *o;
+        int64_t now;
+        struct authorization *match;
+        int matches;
+};
+
+static bool buyers_within(const struct strlist *offer_buyers, const struct strlist *auth_buyers)
+{
+        for (size_t i = 0; i < offer_buyers->n; i++)
+                if (!strlist_contains(auth_buyers, offer_buyers->v[i]))
+                        return false;
+        return offer_buyers->n > 0;
+}
+
+static int infer_one(void *ctx, const char *id, void *value)
+{
+        struct inference *inf = ctx;
+        struct authorization *a = value;
+        const struct offer *o = inf->o;
+        int64_t expires;
+
+        if (a->withdrawn || !a->product_id || !o->product_id || !a->reseller_account_id ||
+            strcmp(a->product_id, o->product_id) != 0 ||
+            strcmp(a->reseller_account_id, o->seller_of_record_account_id) != 0 ||
+            !buyers_within(&o->targeted_buyer_account_ids, &a->buyer_account_ids))
+                return 0;
+        if (a->expires_at && timefmt_parse(a->expires_at, &expires) == 0 && expires <= inf->now)
+                return 0;
+        inf->match = a;
+        inf->matches++;
+        return 0;
+}
+
+/* The one authorization the offer can only belong to, or NULL. */
+static struct authorization *infer(struct step *st, const struct offer *o)
+{
+        struct inference inf = { .o = o, .now = st->now };
+
+        if (!is_partner_offer(o))
+                return NULL;
+        hmap_each(st->s->auths, infer_one, &inf);
+        return inf.matches == 1 ? inf.match : NULL;
+}
+
+static int hold(struct step *st, struct offer *o)
+{
+        struct hold h = { .offer_id = o->id, .event_key = st->ev ? (char *)st->ev->event_key : NULL,
+                          .created_at = st->now, .deadline = st->now + st->o->offer_link_timeout };
+
+        if (hmap_get(st->s->holds, o->id))
+                return 0;
+        return corr_state_put_hold(st->s, &h) == 0 ? changeset_add_hold(st->out, &h) : -ENOMEM;
+}
+
+/* ---- events ---- */
+
+static int set_list(struct strlist *l, const char *const *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strlist_add_unique(l, v[i]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int fill_registration(struct authorization *a, const struct mp_event *ev)
+{
+        const struct mp_registration *g = &ev->reg;
+        struct strlist buyers = { 0 }, notify = { 0 };
+        int r = 0;
+
+        /* Registered and Updated carry the whole record: its lists replace ours. */
+        if (set_list(&buyers, g->buyer_account_ids, g->n_buyer_account_ids) < 0 ||
+            set_list(&notify, g->notify, g->n_notify) < 0)
+                r = -ENOMEM;
+        if (r == 0 && (str_assign(&a->name, g->name) < 0 || str_assign(&a->product_id, ev->product_id) < 0 ||
+                       str_assign(&a->product_title, g->product_title) < 0 ||
+                       str_assign(&a->reseller_account_id, g->reseller_account_id) < 0 ||
+                       str_assign(&a->reseller_name, g->reseller_name) < 0 ||
+                       str_assign(&a->buyer_company_name, g->buyer_company_name) < 0 ||
+                       str_assign(&a->expires_at, g->expires_at) < 0 ||
+                       str_assign(&a->metadata_json, g->metadata_json) < 0 ||
+                       str_assign(&a->source_event_key, ev->event_key) < 0))
+                r = -ENOMEM;
+        if (r == 0) {
+                strlist_clear(&a->buyer_account_ids);
+                strlist_clear(&a->notify);
+                a->buyer_account_ids = buyers;
+                a->notify = notify;
+                a->renewal = g->renewal;
+                return 0;
+        }
+        strlist_clear(&buyers);
+        strlist_clear(&notify);
+        return r;
+}
+
+static int collect_held(void *ctx, const char *offer_id, void *value)
+{
+        return strlist_add((struct strlist *)ctx, offer_id);
+}
+
+/* A new or changed authorization may make a held offer's inference unique. */
+static int retry_holds(struct step *st)
+{
+        struct strlist held = { 0 };
+        int r = hmap_each(st->s->holds, collect_held, &held);
+
+        for (size_t i = 0; r == 0 && i < held.n; i++) {
+                struct offer *o = hmap_get(st->s->offers, held.v[i]);
+                struct authorization *a = o ? infer(st, o) : NULL;
+                if (a)
+                        r = link_offer(st, o, a, LINK_INFERRED);
+        }
+        strlist_clear(&held);
+        return r;
+}
+
+static int on_registration(struct step *st)
+{
+        const struct mp_event *ev = st->ev;
+        struct authorization *a = authorization_get_or_new(st->s, ev->resale_authorization_id);
+        int r;
+
+        if (a == NULL)
+                return -ENOMEM;
+        a->withdrawn = ev->kind == MP_REGISTRATION_WITHDRAWN;
+        a->registered = true;
+        r = a->withdrawn ? 0 : fill_registration(a, ev);
+        if (r == 0)
+                r = save_auth(st, a);
+        for (size_t i = 0; r == 0 && !a->withdrawn && i < ev->reg.n_offer_ids; i++) {
+                struct offer *o = offer_get_or_new(st->s, ev->reg.offer_ids[i]);
+                r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
+        }
+        return r == 0 && !a->withdrawn ? retry_holds(st) : r;
+}
+
+static int on_associated(struct step *st)
+{
+        struct authorization *a = authorization_get_or_new(st->s, st->ev->resale_authorization_id);
+        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+
+        if (a == NULL || o == NULL)
+                return -ENOMEM;
+        return link_offer(st, o, a, LINK_MANUAL);
+}
+
+static int fill_offer(struct offer *o, const struct mp_event *ev)
+{
+        struct strlist buyers = { 0 };
+
+        if (set_list(&buyers, ev->targeted_buyer_account_ids, ev->n_targeted_buyer_account_ids) < 0 ||
+            str_assign(&o->name, ev->offer_name) < 0 ||
+            str_assign(&o->expiration, ev->offer_expiration) < 0 ||
+            str_assign(&o->product_id, ev->product_id) < 0 ||
+            str_assign(&o->product_title, ev->product_title) < 0 ||
+            str_assign(&o->manufacturer_account_id, ev->manufacturer_account_id) < 0 ||
+            str_assign(&o->manufacturer_name, ev->manufacturer_name) < 0 ||
+            str_assign(&o->seller_of_record_account_id, ev->seller_of_record_account_id) < 0 ||
+            str_assign(&o->seller_of_record_name, ev->seller_of_record_name) < 0) {
+                strlist_clear(&buyers);
+                return -ENOMEM;
+        }
+        strlist_clear(&o->targeted_buyer_account_ids);
+        o->targeted_buyer_account_ids = buyers;
+        o->released_seen = true;
+        return 0;
+}
+
+static int on_offer_released(struct step *st)
+{
+        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+        struct authorization *a;
+        struct subject sj = { .offer = o };
+        int r;
+
+        if (o == NULL)
+                return -ENOMEM;
+        r = fill_offer(o, st->ev);
+        if (r == 0)
+                r = save_offer(st, o);
+        if (r < 0 || !is_partner_offer(o))
+                return r; /* a direct offer: recorded, nothing to tell */
+        if (o->link == LINK_EVENT && !st->o->notify_extended_after_acceptance)
+                return 0; /* accepted before we saw it: linked silently */
+        if (o->authorization_id == NULL && (a = infer(st, o)) != NULL &&
+            (r = link_offer(st, o, a, LINK_INFERRED)) < 0)
+                return r;
+        if (o->authorization_id == NULL)
+                return hold(st, o);
+        sj.auth = hmap_get(st->s->auths, o->authorization_id);
+        return emit_kind(st, "partner_offer_extended", o->id, &sj);
+}
+
+static int fill_agreement(struct agreement *g, const struct mp_event *ev, const char *auth_id)
+{
+        /* an end state is terminal: nothing older or later resurrects it */
+        const char *status = ended(g->status) ? g->status : ev->status;
+
+        if ((ev->intent && str_assign(&g->intent, ev->intent) < 0) ||
+            str_assign(&g->status, status) < 0 ||
+            (ev->acceptance_time && str_assign(&g->acceptance_time, ev->acceptance_time) < 0) ||
+            (ev->start_time && str_assign(&g->start_time, ev->start_time) < 0) ||
+            (ev->end_time && str_assign(&g->end_time, ev->end_time) < 0) ||
+            (ev->offer_id && str_assign(&g->offer_id, ev->offer_id) < 0) ||
+            (auth_id && str_assign(&g->authorization_id, auth_id) < 0) ||
+            (ev->acceptor_account_id && str_assign(&g->acceptor_account_id, ev->acceptor_account_id) < 0) ||
+            (ev->proposer_account_id && str_assign(&g->proposer_account_id, ev->proposer_account_id) < 0) ||
+            (ev->previous_agreement_id && str_assign(&g->previous_agreement_id, ev->previous_agreement_id) < 0) ||
+            (ev->product_id && str_assign(&g->product_id, ev->product_id) < 0))
+                return -ENOMEM;
+        if (ev->time_epoch > g->last_event_time)
+                g->last_event_time = ev->time_epoch;
+        return 0;
+}
+
+/* The agreement, its offer and authorization, as this event tells them. */
+struct deal {
+        struct agreement *g;
+        struct offer *o;
+        struct authorization *a; /* NULL: a direct deal */
+};
+
+static int agreement_deal(struct step *st, struct deal *d)
+{
+        const struct mp_event *ev = st->ev;
+        const char *auth_id = ev->resale_authorization_id;
+        int r;
+
+        d->g = agreement_get_or_new(st->s, ev->agreement_id);
+        d->o = ev->offer_id ? hmap_get(st->s->offers, ev->offer_id) : NULL;
+        if (d->g == NULL)
+                return -ENOMEM;
+        if (ev->offer_id && d->o == NULL) {
+                /* accepted before its Offer Released: the offer id is late */
+                if ((d->o = offer_get_or_new(st->s, ev->offer_id)) == NULL)
+                        return -ENOMEM;
+                d->o->late = true;
+        }
+        if (auth_id == NULL && d->o && d->o->authorization_id)
+                auth_id = d->o->authorization_id;
+        if (auth_id == NULL && d->g->authorization_id)
+                auth_id = d->g->authorization_id;
+        d->a = auth_id ? authorization_get_or_new(st->s, auth_id) : NULL;
+        if (auth_id && d->a == NULL)
+                return -ENOMEM;
+        r = fill_agreement(d->g, ev, auth_id);
+        if (r == 0 && d->a && d->o)
+                r = link_offer(st, d->o, d->a, LINK_EVENT);
+        if (r == 0 && d->o)
+                r = save_offer(st, d->o);
+        return r == 0 ? save_agreement(st, d->g) : r;
+}
+
+static bool notify_deal(const struct step *st, const struct deal *d)
+{
+        return d->a != NULL || st->o->notify_direct_deals;
+}
+
+static int on_agreement_created(struct step *st)
+{
+        struct deal d = { 0 };
+        struct subject sj = { 0 };
+        const char *intent = st->ev->intent ? st->ev->intent : "NEW";
+        int r = agreement_deal(st, &d);
+
+        if (r < 0 || !notify_deal(st, &d))
+                return r;
+        sj.auth = d.a;
+        sj.offer = d.o;
+        sj.agreement = d.g;
+        sj.renewal = strcmp(intent, "RENEW") == 0;
+        if (strcmp(intent, "REPLACE") == 0)
+                return emit_kind(st, "amended_offer", d.g->id, &sj);
+        return emit_kind(st, "new_order", d.g->id, &sj);
+}
+
+static int on_agreement_amended(struct step *st)
+{
+        struct deal d = { 0 };
+        struct subject sj = { 0 };
+        char id[MP_EVENT_KEY_MAX];
+        bool was_ended;
+        int r;
+
+        d.g = hmap_get(st->s->agreements, st->ev->agreement_id);
+        was_ended = d.g && ended(d.g->status);
+        r = agreement_deal(st, &d);
+        if (r < 0 || was_ended || !notify_deal(st, &d))
+                return r; /* an ended order takes no amendment notice */
+        sj.auth = d.a;
+        sj.offer = d.o;
+        sj.agreement = d.g;
+        /* the time of the change identifies it in both role copies */
+        snprintf(id, sizeof id, "%s/%s", d.g->id,
+                 st->ev->time ? st->ev->time : st->ev->request_id ? st->ev->request_id : "amend");
+        return emit_kind(st, "amended_offer", id, &sj);
+}
+
+static int on_agreement_ended(struct step *st)
+{
+        struct deal d = { 0 };
+        struct subject sj = { 0 };
+        const char *status = st->ev->status;
+        bool was_ended;
+        int r;
+
+        d.g = hmap_get(st->s->agreements, st->ev->agreement_id);
+        was_ended = d.g && ended(d.g->status);
+        if (!was_ended && status == NULL)
+                status = "ENDED";
+        r = agreement_deal(st, &d);
+        if (r == 0 && !was_ended && str_assign(&d.g->status, status) < 0)
+                r = -ENOMEM;
+        if (r < 0 || was_ended || !notify_deal(st, &d))
+                return r;
+        if (strcmp(status, "REPLACED") == 0 || strcmp(status, "RENEWED") == 0)
+                return save_agreement(st, d.g); /* the new agreement's notice tells it */
+        sj.auth = d.a;
+        sj.offer = d.o;
+        sj.agreement = d.g;
+        r = save_agreement(st, d.g);
+        return r == 0 ? emit_kind(st, "order_ended", d.g->id, &sj) : r;
+}
+
+int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
+               int64_t now, struct changeset *out)
+{
+        struct step st = { s, o, ev, now, out };
+
+        if (ev->role == MP_ROLE_ACCEPTOR)
+                return 0; /* the buyer's copy: not ours to act on */
+        switch (ev->kind) {
+        case MP_REGISTRATION_REGISTERED:
+        case MP_REGISTRATION_UPDATED:
+        case MP_REGISTRATION_WITHDRAWN: return on_registration(&st);
+        case MP_OFFER_ASSOCIATED: return on_associated(&st);
+        case MP_OFFER_RELEASED: return on_offer_released(&st);
+        case MP_AGREEMENT_CREATED: return on_agreement_created(&st);
+        case MP_AGREEMENT_AMENDED: return on_agreement_amended(&st);
+        case MP_AGREEMENT_ENDED: return on_agreement_ended(&st);
+        default: return 0; /* recorded in the ledger; nothing to decide */
+        }
+}
+
+struct ticking {
+        struct step *st;
+        int r;
+};
+
+static int tick_one(void *ctx, const char *offer_id, void *value)
+{
+        struct ticking *t = ctx;
+        struct hold *h = value;
+        struct offer *o = hmap_get(t->st->s->offers, offer_id);
+        struct subject sj = { .offer = o };
+        char reason[512];
+
+        if (h->attention_sent || h->deadline > t->st->now)
+                return 0;
+        snprintf(reason, sizeof reason, "offer %s was released by a partner but is not linked to "
+                 "any resale authorization; link it with: cppo-notifyctl associate --offer %s "
+                 "--authorization ID", offer_id, offer_id);
+        sj.reason = reason;
+        h->attention_sent = true;
+        t->r = changeset_add_hold(t->st->out, h);
+        if (t->r == 0)
+                t->r = emit_kind(t->st, "attention_needed", offer_id, &sj);
+        return t->r;
+}
+
+int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
+              struct changeset *out)
+{
+        struct step st = { s, o, NULL, now, out };
+        struct ticking t = { &st, 0 };
+
+        hmap_each(s->holds, tick_one, &t);
+        return t.r;
+}

@@ -1,0 +1,482 @@
+/* Unit tests: the CPPO core, table-driven over event orderings. */
+#undef NDEBUG
+#include "cppo/correlate.h"
+
+#include "cppo/error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include <cmocka.h>
+
+#define ISV "111122223333"
+#define PARTNER "444455556666"
+#define BUYER "777788889999"
+
+enum ev_id { REG, OR, CM, CP, DUP, N_EVENTS };
+
+static void set(struct mp_event *ev, const char **field, const char *v)
+{
+        *field = v ? mp_event_strdup(ev, v) : NULL;
+}
+
+static void offer_released(struct mp_event *ev, const char *account, const char *offer,
+                           const char *rid)
+{
+        ev->kind = MP_OFFER_RELEASED;
+        set(ev, &ev->account, account);
+        set(ev, &ev->offer_id, offer);
+        set(ev, &ev->product_id, "prod-1");
+        set(ev, &ev->manufacturer_account_id, ISV);
+        set(ev, &ev->seller_of_record_account_id, PARTNER);
+        set(ev, &ev->seller_of_record_name, "Partner Co");
+        ev->targeted_buyer_account_ids[0] = mp_event_strdup(ev, BUYER);
+        ev->n_targeted_buyer_account_ids = 1;
+        snprintf(ev->event_key, sizeof ev->event_key, "%s|Offer Released|%s", account, rid);
+}
+
+static void registration(struct mp_event *ev, const char *ra, const char *offer_named)
+{
+        ev->kind = MP_REGISTRATION_REGISTERED;
+        set(ev, &ev->resale_authorization_id, ra);
+        set(ev, &ev->product_id, "prod-1");
+        set(ev, &ev->reg.name, "Contoso 12m");
+        set(ev, &ev->reg.reseller_account_id, PARTNER);
+        set(ev, &ev->reg.buyer_company_name, "Contoso Bank");
+        set(ev, &ev->reg.metadata_json, "{\"crm\":\"OPP-1\",\"quote\":\"say \\\"hi\\\"\"}");
+        ev->reg.buyer_account_ids[0] = mp_event_strdup(ev, BUYER);
+        ev->reg.n_buyer_account_ids = 1;
+        if (offer_named) {
+                ev->reg.offer_ids[0] = mp_event_strdup(ev, offer_named);
+                ev->reg.n_offer_ids = 1;
+        }
+        snprintf(ev->event_key, sizeof ev->event_key, "id:reg-%s", ra);
+}
+
+static void agreement(struct mp_event *ev, enum mp_kind kind, enum mp_role role,
+                      const char *agmt, const char *intent, const char *status, const char *ra,
+                      const char *offer, const char *time)
+{
+        ev->kind = kind;
+        ev->role = role;
+        set(ev, &ev->account, role == MP_ROLE_MANUFACTURER ? ISV : PARTNER);
+        set(ev, &ev->agreement_id, agmt);
+        set(ev, &ev->intent, intent);
+        set(ev, &ev->status, status);
+        set(ev, &ev->resale_authorization_id, ra);
+        set(ev, &ev->offer_id, offer);
+        set(ev, &ev->acceptor_account_id, BUYER);
+        set(ev, &ev->proposer_account_id, PARTNER);
+        set(ev, &ev->time, time);
+        snprintf(ev->event_key, sizeof ev->event_key, "%s|%s|%s|%s|%d", ev->account, agmt,
+                 intent ? intent : "-", status ? status : "-", (int)kind);
+}
+
+static void make_deal(struct mp_event ev[N_EVENTS])
+{
+        for (int i = 0; i < N_EVENTS; i++)
+                mp_event_init(&ev[i]);
+        registration(&ev[REG], "ra-1", NULL);
+        offer_released(&ev[OR], ISV, "offer-1", "r-isv");
+        agreement(&ev[CM], MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-1", "NEW", "ACTIVE",
+                  "ra-1", "offer-1", "2025-03-12T16:04:51Z");
+        agreement(&ev[CP], MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-1", "NEW", "ACTIVE",
+                  "ra-1", "offer-1", "2025-03-12T16:04:51Z");
+        offer_released(&ev[DUP], PARTNER, "offer-1", "r-partner");
+}
+
+/* What a run produced: notification keys and late flags, in order. */
+struct outcome {
+        int n;
+        char keys[16][128];
+        bool late[16];
+};
+
+static void collect(struct changeset *cs, struct outcome *out)
+{
+        for (size_t i = 0; i < cs->n_notifications && out->n < 16; i++) {
+                snprintf(out->keys[out->n], sizeof out->keys[0], "%s", cs->notifications[i].key);
+                out->late[out->n++] = cs->notifications[i].late;
+        }
+        changeset_clear(cs);
+}
+
+static int find(const struct outcome *o, const char *key)
+{
+        for (int i = 0; i < o->n; i++)
+                if (strcmp(o->keys[i], key) == 0)
+                        return i;
+        return -1;
+}
+
+static void run(const int *order, int n, struct mp_event *ev, const struct corr_options *opt,
+                struct outcome *out)
+{
+        struct corr_state *s = NULL;
+        struct changeset cs = { 0 };
+
+        memset(out, 0, sizeof *out);
+        assert_int_equal(corr_state_new(&s), 0);
+        for (int i = 0; i < n; i++) {
+                assert_int_equal(corr_apply(s, opt, &ev[order[i]], 1741795491 + i, &cs), 0);
+                collect(&cs, out);
+        }
+        corr_state_free(s);
+}
+
+static int pos(const int *order, int id)
+{
+        for (int i = 0; i < N_EVENTS; i++)
+                if (order[i] == id)
+                        return i;
+        return -1;
+}
+
+/* The documented rules, restated independently of the implementation. */
+static void check_ordering(const int *order, const struct outcome *o, bool extended_after)
+{
+        int first_or = pos(order, OR) < pos(order, DUP) ? pos(order, OR) : pos(order, DUP);
+        int created = pos(order, CM) < pos(order, CP) ? pos(order, CM) : pos(order, CP);
+        int reg = pos(order, REG);
+        int no = find(o, "new_order/agmt-1"), poe = find(o, "partner_offer_extended/offer-1");
+        bool held = first_or < created && reg > first_or; /* released with no link yet */
+        bool late = created < first_or || held;
+
+        assert_true(no >= 0);
+        assert_int_equal(o->late[no], late);
+        if (first_or < created || extended_after) {
+                assert_true(poe >= 0);
+                assert_int_equal(o->late[poe], late);
+                assert_int_equal(o->n, 2);
+        } else {
+                assert_int_equal(poe, -1);
+                assert_int_equal(o->n, 1);
+        }
+}
+
+static bool next_permutation(int *a, int n)
+{
+        int i = n - 2, j = n - 1;
+
+        while (i >= 0 && a[i] >= a[i + 1])
+                i--;
+        if (i < 0)
+                return false;
+        while (a[j] <= a[i])
+                j--;
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+                t = a[l];
+                a[l] = a[r];
+                a[r] = t;
+        }
+        return true;
+}
+
+static void every_ordering_of_one_deal(void **state)
+{
+        struct mp_event ev[N_EVENTS];
+        struct corr_options opt = corr_options_default();
+        int order[N_EVENTS] = { 0, 1, 2, 3, 4 }, count = 0;
+        struct outcome o;
+
+        make_deal(ev);
+        for (int pass = 0; pass < 2; pass++) {
+                opt.notify_extended_after_acceptance = pass == 1;
+                do {
+                        run(order, N_EVENTS, ev, &opt, &o);
+                        check_ordering(order, &o, pass == 1);
+                        count++;
+                } while (next_permutation(order, N_EVENTS));
+                for (int i = 0; i < N_EVENTS; i++)
+                        order[i] = i;
+        }
+        assert_int_equal(count, 240);
+        for (int i = 0; i < N_EVENTS; i++)
+                mp_event_deinit(&ev[i]);
+}
+
+/* ---- scenarios ---- */
+
+struct world {
+        struct corr_state *s;
+        struct corr_options opt;
+        struct changeset cs;
+        struct outcome o;
+        int64_t now;
+};
+
+static void w_init(struct world *w)
+{
+        memset(w, 0, sizeof *w);
+        w->opt = corr_options_default();
+        w->now = 1741795491;
+        assert_int_equal(corr_state_new(&w->s), 0);
+}
+
+static void w_apply(struct world *w, struct mp_event *ev)
+{
+        assert_int_equal(corr_apply(w->s, &w->opt, ev, w->now++, &w->cs), 0);
+        collect(&w->cs, &w->o);
+        mp_event_deinit(ev);
+        mp_event_init(ev);
+}
+
+static void w_free(struct world *w)
+{
+        changeset_clear(&w->cs);
+        corr_state_free(w->s);
+}
+
+static yajl_val context_of(struct world *w, const char *key, struct changeset *cs)
+{
+        for (size_t i = 0; i < cs->n_notifications; i++)
+                if (strcmp(cs->notifications[i].key, key) == 0)
+                        return yajl_tree_parse(cs->notifications[i].context_json, NULL, 0);
+        return NULL;
+}
+
+static const char *path_str(yajl_val v, const char *a, const char *b)
+{
+        const char *p[] = { a, b, NULL };
+        return YAJL_GET_STRING(yajl_tree_get(v, p, yajl_t_string));
+}
+
+static void context_holds_what_a_human_needs(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        yajl_val ctx;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        registration(&ev, "ra-1", NULL);
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        changeset_clear(&w.cs);
+        mp_event_deinit(&ev);
+        mp_event_init(&ev);
+        offer_released(&ev, ISV, "offer-1", "r");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        ctx = context_of(&w, "partner_offer_extended/offer-1", &w.cs);
+        assert_non_null(ctx);
+        assert_string_equal(path_str(ctx, "kind", NULL), "partner_offer_extended");
+        assert_string_equal(path_str(ctx, "opportunity", "id"), "ra-1");
+        assert_string_equal(path_str(ctx, "opportunity", "buyer_company_name"), "Contoso Bank");
+        const char *meta[] = { "opportunity", "metadata", "quote", NULL };
+        assert_string_equal(YAJL_GET_STRING(yajl_tree_get(ctx, meta, yajl_t_string)), "say \"hi\"");
+        assert_string_equal(path_str(ctx, "partner", "account_id"), PARTNER);
+        assert_string_equal(path_str(ctx, "partner", "name"), "Partner Co");
+        assert_string_equal(path_str(ctx, "offer", "link"), "inferred");
+        assert_string_equal(path_str(ctx, "product", "id"), "prod-1");
+        const char *registered[] = { "opportunity", "registered", NULL };
+        assert_true(YAJL_IS_TRUE(yajl_tree_get(ctx, registered, yajl_t_true)));
+        yajl_tree_free(ctx);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void replace_with_ended_replaced_in_both_orders(void **state)
+{
+        for (int order = 0; order < 2; order++) {
+                struct world w;
+                struct mp_event created, ended_ev;
+
+                w_init(&w);
+                mp_event_init(&created);
+                mp_event_init(&ended_ev);
+                agreement(&created, MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-2",
+                          "REPLACE", "ACTIVE", "ra-1", "offer-2", "2025-09-02T10:41:17Z");
+                agreement(&ended_ev, MP_AGREEMENT_ENDED, MP_ROLE_MANUFACTURER, "agmt-1", NULL,
+                          "REPLACED", "ra-1", "offer-1", "2025-09-02T10:41:19Z");
+                w_apply(&w, order ? &ended_ev : &created);
+                w_apply(&w, order ? &created : &ended_ev);
+                assert_int_equal(w.o.n, 1);
+                assert_string_equal(w.o.keys[0], "amended_offer/agmt-2");
+                assert_string_equal(corr_state_agreement(w.s, "agmt-1")->status, "REPLACED");
+                mp_event_deinit(&created);
+                mp_event_deinit(&ended_ev);
+                w_free(&w);
+        }
+}
+
+static void renew_amend_twice_and_role_copies(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-3", "RENEW", "ACTIVE", "ra-1",
+                  "offer-3", "2026-09-02T00:00:41Z");
+        set(&ev, &ev.previous_agreement_id, "agmt-2");
+        w_apply(&w, &ev);
+        assert_string_equal(w.o.keys[0], "new_order/agmt-3");
+        agreement(&ev, MP_AGREEMENT_AMENDED, MP_ROLE_MANUFACTURER, "agmt-3", "AMEND", "ACTIVE",
+                  "ra-1", "offer-3", "2026-10-01T00:00:00Z");
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_AMENDED, MP_ROLE_PROPOSER, "agmt-3", "AMEND", "ACTIVE", "ra-1",
+                  "offer-3", "2026-10-01T00:00:00Z"); /* the other copy of the same change */
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_AMENDED, MP_ROLE_MANUFACTURER, "agmt-3", "AMEND", "ACTIVE",
+                  "ra-1", "offer-3", "2026-11-01T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 3);
+        assert_string_equal(w.o.keys[1], "amended_offer/agmt-3/2026-10-01T00:00:00Z");
+        assert_string_equal(w.o.keys[2], "amended_offer/agmt-3/2026-11-01T00:00:00Z");
+        assert_string_equal(corr_state_agreement(w.s, "agmt-3")->previous_agreement_id, "agmt-2");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void ended_before_created_and_amended_after_ended(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_ENDED, MP_ROLE_MANUFACTURER, "agmt-4", NULL, "CANCELLED",
+                  "ra-1", "offer-4", "2025-04-02T00:00:00Z");
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-4", "NEW", "ACTIVE",
+                  "ra-1", "offer-4", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_AMENDED, MP_ROLE_MANUFACTURER, "agmt-4", "AMEND", "ACTIVE",
+                  "ra-1", "offer-4", "2025-03-20T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 2);
+        assert_string_equal(w.o.keys[0], "order_ended/agmt-4");
+        assert_string_equal(w.o.keys[1], "new_order/agmt-4");
+        assert_string_equal(corr_state_agreement(w.s, "agmt-4")->status, "CANCELLED");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void ambiguous_inference_holds_and_manual_association_releases(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        registration(&ev, "ra-a", NULL);
+        w_apply(&w, &ev);
+        registration(&ev, "ra-b", NULL); /* same partner, product and buyer */
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-9", "r9");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 0);
+        assert_non_null(corr_state_hold(w.s, "offer-9"));
+        ev.kind = MP_OFFER_ASSOCIATED;
+        set(&ev, &ev.offer_id, "offer-9");
+        set(&ev, &ev.resale_authorization_id, "ra-b");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:assoc");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 1);
+        assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-9");
+        assert_true(w.o.late[0]);
+        assert_null(corr_state_hold(w.s, "offer-9"));
+        assert_string_equal(corr_state_offer(w.s, "offer-9")->authorization_id, "ra-b");
+        assert_int_equal(corr_state_offer(w.s, "offer-9")->link, LINK_MANUAL);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void hold_times_out_once(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        offer_released(&ev, ISV, "offer-5", "r5");
+        w_apply(&w, &ev);
+        assert_int_equal(corr_tick(w.s, &w.opt, w.now + 71 * 3600, &w.cs), 0);
+        collect(&w.cs, &w.o);
+        assert_int_equal(w.o.n, 0);
+        assert_int_equal(corr_tick(w.s, &w.opt, w.now + 73 * 3600, &w.cs), 0);
+        assert_int_equal(w.cs.n_holds, 1);
+        assert_true(w.cs.holds[0].attention_sent);
+        collect(&w.cs, &w.o);
+        assert_int_equal(corr_tick(w.s, &w.opt, w.now + 80 * 3600, &w.cs), 0);
+        collect(&w.cs, &w.o);
+        assert_int_equal(w.o.n, 1);
+        assert_string_equal(w.o.keys[0], "attention_needed/offer-5");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void unregistered_authorization_and_direct_deals(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-6", "NEW", "ACTIVE",
+                  "ra-never-registered", "offer-6", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 1);
+        assert_false(corr_state_authorization(w.s, "ra-never-registered")->registered);
+        assert_true(strlist_contains(&corr_state_authorization(w.s, "ra-never-registered")->offer_ids,
+                                     "offer-6"));
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-7", "NEW", "ACTIVE", NULL,
+                  "offer-7", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 1); /* direct: recorded, not notified */
+        assert_non_null(corr_state_agreement(w.s, "agmt-7"));
+        w.opt.notify_direct_deals = true;
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-8", "NEW", "ACTIVE", NULL,
+                  "offer-8", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 2);
+        assert_string_equal(w.o.keys[1], "new_order/agmt-8");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+static void state_reloaded_from_records_emits_nothing_twice(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        struct authorization a = { 0 };
+
+        w_init(&w);
+        mp_event_init(&ev);
+        assert_int_equal(corr_state_put_notification_key(w.s, "new_order/agmt-1"), 0);
+        assert_int_equal(str_assign(&a.id, "ra-1"), 0);
+        a.registered = true;
+        assert_int_equal(corr_state_put_authorization(w.s, &a), 0);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-1", "NEW", "ACTIVE",
+                  "ra-1", "offer-1", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 0);
+        assert_true(corr_state_authorization(w.s, "ra-1")->registered);
+        authorization_clear(&a);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(every_ordering_of_one_deal),
+                cmocka_unit_test(context_holds_what_a_human_needs),
+                cmocka_unit_test(replace_with_ended_replaced_in_both_orders),
+                cmocka_unit_test(renew_amend_twice_and_role_copies),
+                cmocka_unit_test(ended_before_created_and_amended_after_ended),
+                cmocka_unit_test(ambiguous_inference_holds_and_manual_association_releases),
+                cmocka_unit_test(hold_times_out_once),
+                cmocka_unit_test(unregistered_authorization_and_direct_deals),
+                cmocka_unit_test(state_reloaded_from_records_emits_nothing_twice),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
