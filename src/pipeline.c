@@ -1,6 +1,7 @@
 /* cppo-notify — ingestion pipeline (see include/cppo/pipeline.h). */
 #include "cppo/pipeline.h"
 
+#include "cppo/correlate.h"
 #include "cppo/decode.h"
 #include "cppo/dlq.h"
 #include "cppo/error.h"
@@ -10,13 +11,52 @@
 #include <stdlib.h>
 
 struct pipeline {
+        struct pipeline_options opt;
         struct store *store;
         struct dlq *dlq;
         struct decoder *decoder;
         struct decode_result result;
+        struct corr_state *state;
+        struct corr_options corr;
+        struct changeset changes; /* of the open batch */
+        int64_t clock;            /* newest event time (event_clock) */
         struct pipeline_stats stats;
         bool in_batch;
 };
+
+static int load_authorization(void *ctx, const struct authorization *a)
+{
+        return corr_state_put_authorization(ctx, a);
+}
+
+static int load_offer(void *ctx, const struct offer *o)
+{
+        return corr_state_put_offer(ctx, o);
+}
+
+static int load_agreement(void *ctx, const struct agreement *g)
+{
+        return corr_state_put_agreement(ctx, g);
+}
+
+static int load_hold(void *ctx, const struct hold *h)
+{
+        return corr_state_put_hold(ctx, h);
+}
+
+static int load_key(void *ctx, const char *key)
+{
+        return corr_state_put_notification_key(ctx, key);
+}
+
+static int load_state(struct pipeline *p)
+{
+        static const struct store_load_cb cb = { load_authorization, load_offer, load_agreement,
+                                                 load_hold, load_key };
+        int r = corr_state_new(&p->state);
+
+        return r < 0 ? r : store_load(p->store, &cb, p->state);
+}
 
 int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
                  size_t errlen)
@@ -24,14 +64,26 @@ int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *
         struct decode_options d = { .max_message_bytes = o->max_message_bytes };
         struct pipeline *p = calloc(1, sizeof *p);
 
+        int r;
+
         if (p == NULL)
                 return -ENOMEM;
+        p->opt = *o;
         p->store = o->store;
         p->dlq = o->dlq;
+        p->corr = corr_options_default();
+        if (o->offer_link_timeout > 0)
+                p->corr.offer_link_timeout = o->offer_link_timeout;
+        p->corr.notify_extended_after_acceptance = o->notify_extended_after_acceptance;
+        p->corr.notify_direct_deals = o->notify_direct_deals;
         decode_result_init(&p->result);
-        if (decode_new(&p->decoder, &d) < 0) {
-                free(p);
-                return error_set(err, errlen, -ENOMEM, "cannot create the decoder");
+        r = decode_new(&p->decoder, &d);
+        if (r == 0)
+                r = load_state(p);
+        if (r < 0) {
+                pipeline_free(p);
+                return error_set(err, errlen, r, "cannot load the state from the store: %s",
+                                 error_name(r));
         }
         *out = p;
         return 0;
@@ -43,6 +95,8 @@ void pipeline_free(struct pipeline *p)
                 return;
         if (p->in_batch)
                 store_rollback(p->store);
+        changeset_clear(&p->changes);
+        corr_state_free(p->state);
         decode_result_deinit(&p->result);
         decode_free(p->decoder);
         free(p);
@@ -84,13 +138,20 @@ static int reject(struct pipeline *p, const struct raw_message *m, const struct 
         return 0;
 }
 
-/* A decoded event, new to the ledger: where correlation takes over. */
-static int apply_event(struct pipeline *p, const struct mp_event *ev)
+/* A decoded event, new to the ledger: the core decides. */
+static int apply_event(struct pipeline *p, const struct mp_event *ev, int64_t received_at)
 {
+        int64_t now = received_at;
+
         if (ev->kind == MP_UNSUPPORTED)
                 p->stats.unsupported++;
         p->stats.events++;
-        return 0;
+        if (p->opt.event_clock) {
+                if (ev->time_epoch > p->clock)
+                        p->clock = ev->time_epoch;
+                now = p->clock;
+        }
+        return corr_apply(p->state, &p->corr, ev, now, &p->changes);
 }
 
 int pipeline_handle(void *ctx, const struct raw_message *m)
@@ -112,23 +173,48 @@ int pipeline_handle(void *ctx, const struct raw_message *m)
                 if (r == 0)
                         p->stats.duplicates++;
                 else if (r == 1)
-                        r = apply_event(p, &it->ev);
+                        r = apply_event(p, &it->ev, m->received_at);
         }
         return r < 0 ? r : 0;
 }
 
-int pipeline_commit(struct pipeline *p)
+static void announce(struct pipeline *p, const struct strlist *keys)
 {
-        int r;
+        for (size_t i = 0; i < p->changes.n_notifications; i++) {
+                const struct notification *n = &p->changes.notifications[i];
+                if (!strlist_contains(keys, n->key))
+                        continue;
+                p->stats.notifications++;
+                log_info("notification kind=%s key=%s late=%s registered=%s", n->kind, n->key,
+                         n->late ? "true" : "false", n->registered ? "true" : "false");
+                if (p->opt.on_notification)
+                        p->opt.on_notification(p->opt.ctx, n);
+        }
+}
 
-        if (!p->in_batch)
-                return 0;
-        r = store_commit(p->store);
+int pipeline_commit(struct pipeline *p, int64_t now)
+{
+        struct strlist new_keys = { 0 };
+        int r = corr_tick(p->state, &p->corr, p->opt.event_clock ? p->clock : now, &p->changes);
+
+        if (r == 0 && (p->changes.n_notifications || p->changes.n_holds || p->changes.n_offers ||
+                       p->changes.n_agreements || p->changes.n_authorizations ||
+                       p->changes.released_holds.n))
+                r = open_batch(p);
+        if (r == 0 && p->in_batch)
+                r = store_apply(p->store, &p->changes, &new_keys);
+        if (r == 0 && p->in_batch)
+                r = store_commit(p->store);
         if (r < 0) {
                 log_error("store commit failed; stopping so that no offset is stored for it");
+                strlist_clear(&new_keys);
                 return r;
         }
+        if (p->in_batch)
+                p->stats.commits++;
         p->in_batch = false;
-        p->stats.commits++;
+        announce(p, &new_keys);
+        strlist_clear(&new_keys);
+        changeset_clear(&p->changes);
         return 0;
 }

@@ -59,3 +59,13 @@ int store_schema_version(struct store *s, int *out)
 {
         return s->ops->schema_version(s, out);
 }
+
+int store_apply(struct store *s, const struct changeset *c, struct strlist *new_keys)
+{
+        return s->ops->apply(s, c, new_keys);
+}
+
+int store_load(struct store *s, const struct store_load_cb *cb, void *ctx)
+{
+        return s->ops->load(s, cb, ctx);
+}

@@ -11,6 +11,8 @@
 #include "cppo/error.h"
 
 #include <sqlite3.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +318,298 @@ static int sqlite_schema_version(struct store *s, int *out)
         return read_version(impl(s), out);
 }
 
+/* ---- CPPO records ---- */
+
+/* String lists are stored as JSON arrays of strings. */
+static char *list_json(const struct strlist *l)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        char *out = NULL;
+        size_t len;
+
+        if (g == NULL)
+                return NULL;
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < l->n; i++)
+                yajl_gen_string(g, (const unsigned char *)l->v[i], strlen(l->v[i]));
+        yajl_gen_array_close(g);
+        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                out = strndup((const char *)buf, len);
+        yajl_gen_free(g);
+        return out;
+}
+
+static int json_list(const char *json, struct strlist *out)
+{
+        yajl_val v = json ? yajl_tree_parse(json, NULL, 0) : NULL;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && YAJL_IS_ARRAY(v) && i < v->u.array.len; i++)
+                if (YAJL_IS_STRING(v->u.array.values[i]))
+                        r = strlist_add(out, YAJL_GET_STRING(v->u.array.values[i]));
+        yajl_tree_free(v);
+        return r;
+}
+
+static int run_stmt(struct store_sqlite *s, const char *sql, const char *const *text, int n_text,
+                    const int64_t *ints, int n_ints)
+{
+        sqlite3_stmt *st;
+        int rc;
+
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        for (int i = 0; i < n_text; i++)
+                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
+        for (int i = 0; i < n_ints; i++)
+                sqlite3_bind_int64(st, n_text + i + 1, ints[i]);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int put_authorization(struct store_sqlite *s, const struct authorization *a)
+{
+        char *buyers = list_json(&a->buyer_account_ids), *notify = list_json(&a->notify),
+             *offers = list_json(&a->offer_ids);
+        const char *text[] = { a->id, a->name, a->product_id, a->product_title,
+                               a->reseller_account_id, a->reseller_name, a->buyer_company_name,
+                               buyers, a->expires_at, notify, a->metadata_json, offers,
+                               a->source_event_key };
+        const int64_t ints[] = { a->renewal, a->registered, a->withdrawn, a->updated_at };
+        int r = buyers && notify && offers ? 0 : -ENOMEM;
+
+        if (r == 0)
+                r = run_stmt(s, "INSERT OR REPLACE INTO authorizations (id, name, product_id, "
+                                "product_title, reseller_account_id, reseller_name, "
+                                "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, "
+                                "offer_ids, source_event_key, renewal, registered, withdrawn, "
+                                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             text, 13, ints, 4);
+        free(buyers);
+        free(notify);
+        free(offers);
+        return r;
+}
+
+static int put_offer(struct store_sqlite *s, const struct offer *o)
+{
+        char *buyers = list_json(&o->targeted_buyer_account_ids);
+        const char *text[] = { o->id, o->name, o->expiration, o->product_id, o->product_title,
+                               o->manufacturer_account_id, o->manufacturer_name,
+                               o->seller_of_record_account_id, o->seller_of_record_name, buyers,
+                               o->authorization_id, link_strength_name(o->link), o->link_event_key };
+        const int64_t ints[] = { o->released_seen, o->late, o->updated_at };
+        int r = buyers ? 0 : -ENOMEM;
+
+        if (r == 0)
+                r = run_stmt(s, "INSERT OR REPLACE INTO offers (id, name, expiration, product_id, "
+                                "product_title, manufacturer_account_id, manufacturer_name, "
+                                "seller_of_record_account_id, seller_of_record_name, "
+                                "targeted_buyer_account_ids, authorization_id, link, link_event_key, "
+                                "released_seen, late, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             text, 13, ints, 3);
+        free(buyers);
+        return r;
+}
+
+static int put_agreement(struct store_sqlite *s, const struct agreement *g)
+{
+        const char *text[] = { g->id, g->intent, g->status, g->acceptance_time, g->start_time,
+                               g->end_time, g->offer_id, g->authorization_id,
+                               g->acceptor_account_id, g->proposer_account_id,
+                               g->previous_agreement_id, g->product_id };
+        const int64_t ints[] = { g->last_event_time, g->updated_at };
+
+        return run_stmt(s, "INSERT OR REPLACE INTO agreements (id, intent, status, acceptance_time, "
+                           "start_time, end_time, offer_id, authorization_id, acceptor_account_id, "
+                           "proposer_account_id, previous_agreement_id, product_id, "
+                           "last_event_time, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        text, 12, ints, 2);
+}
+
+static int put_hold(struct store_sqlite *s, const struct hold *h)
+{
+        const char *text[] = { h->offer_id, h->event_key };
+        const int64_t ints[] = { h->created_at, h->deadline, h->attention_sent };
+
+        return run_stmt(s, "INSERT OR REPLACE INTO holds (offer_id, event_key, created_at, "
+                           "deadline, attention_sent) VALUES (?,?,?,?,?)", text, 2, ints, 3);
+}
+
+/* 1 when inserted, 0 when the key was there already. */
+static int put_notification(struct store_sqlite *s, const struct notification *n)
+{
+        const char *text[] = { n->kind, n->key, n->context_json, n->source_event_key,
+                               n->opportunity_id, n->offer_id, n->agreement_id };
+        const int64_t ints[] = { n->late, n->registered, n->created_at };
+        int r = run_stmt(s, "INSERT OR IGNORE INTO notifications (kind, key, context, "
+                            "source_event_key, opportunity_id, offer_id, agreement_id, late, "
+                            "registered, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         text, 7, ints, 3);
+
+        return r < 0 ? r : sqlite3_changes(s->db) == 1;
+}
+
+static int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *new_keys)
+{
+        struct store_sqlite *s = impl(base);
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < c->n_authorizations; i++)
+                r = c->authorizations[i].id ? put_authorization(s, &c->authorizations[i]) : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < c->n_offers; i++)
+                r = c->offers[i].id ? put_offer(s, &c->offers[i]) : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < c->n_agreements; i++)
+                r = c->agreements[i].id ? put_agreement(s, &c->agreements[i]) : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < c->n_holds; i++)
+                r = c->holds[i].offer_id ? put_hold(s, &c->holds[i]) : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < c->released_holds.n; i++) {
+                const char *id[] = { c->released_holds.v[i] };
+                r = run_stmt(s, "DELETE FROM holds WHERE offer_id = ?", id, 1, NULL, 0);
+        }
+        for (size_t i = 0; r == 0 && i < c->n_notifications; i++) {
+                r = put_notification(s, &c->notifications[i]);
+                if (r == 1)
+                        r = new_keys ? strlist_add(new_keys, c->notifications[i].key) : 0;
+        }
+        return r;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+        const char *t = col_text(st, i);
+
+        return t ? strdup(t) : NULL;
+}
+
+/* Each row_* builds a record from a row; -ENOMEM when a copy fails. */
+#define DUP(field, col)                                                                            \
+        do {                                                                                       \
+                if (sqlite3_column_type(st, col) != SQLITE_NULL &&                                 \
+                    (r->field = col_dup(st, col)) == NULL)                                         \
+                        return -ENOMEM;                                                            \
+        } while (0)
+
+static int row_authorization(sqlite3_stmt *st, struct authorization *r)
+{
+        DUP(id, 0);
+        DUP(name, 1);
+        DUP(product_id, 2);
+        DUP(product_title, 3);
+        DUP(reseller_account_id, 4);
+        DUP(reseller_name, 5);
+        DUP(buyer_company_name, 6);
+        DUP(expires_at, 8);
+        DUP(metadata_json, 10);
+        DUP(source_event_key, 12);
+        r->renewal = sqlite3_column_int(st, 13);
+        r->registered = sqlite3_column_int(st, 14);
+        r->withdrawn = sqlite3_column_int(st, 15);
+        r->updated_at = sqlite3_column_int64(st, 16);
+        if (json_list(col_text(st, 7), &r->buyer_account_ids) < 0 ||
+            json_list(col_text(st, 9), &r->notify) < 0 || json_list(col_text(st, 11), &r->offer_ids) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int row_offer(sqlite3_stmt *st, struct offer *r)
+{
+        DUP(id, 0);
+        DUP(name, 1);
+        DUP(expiration, 2);
+        DUP(product_id, 3);
+        DUP(product_title, 4);
+        DUP(manufacturer_account_id, 5);
+        DUP(manufacturer_name, 6);
+        DUP(seller_of_record_account_id, 7);
+        DUP(seller_of_record_name, 8);
+        DUP(authorization_id, 10);
+        DUP(link_event_key, 12);
+        if (col_text(st, 11))
+                link_strength_parse(col_text(st, 11), &r->link);
+        r->released_seen = sqlite3_column_int(st, 13);
+        r->late = sqlite3_column_int(st, 14);
+        r->updated_at = sqlite3_column_int64(st, 15);
+        return json_list(col_text(st, 9), &r->targeted_buyer_account_ids);
+}
+
+static int row_agreement(sqlite3_stmt *st, struct agreement *r)
+{
+        DUP(id, 0);
+        DUP(intent, 1);
+        DUP(status, 2);
+        DUP(acceptance_time, 3);
+        DUP(start_time, 4);
+        DUP(end_time, 5);
+        DUP(offer_id, 6);
+        DUP(authorization_id, 7);
+        DUP(acceptor_account_id, 8);
+        DUP(proposer_account_id, 9);
+        DUP(previous_agreement_id, 10);
+        DUP(product_id, 11);
+        r->last_event_time = sqlite3_column_int64(st, 12);
+        r->updated_at = sqlite3_column_int64(st, 13);
+        return 0;
+}
+
+static int row_hold(sqlite3_stmt *st, struct hold *r)
+{
+        DUP(offer_id, 0);
+        DUP(event_key, 1);
+        r->created_at = sqlite3_column_int64(st, 2);
+        r->deadline = sqlite3_column_int64(st, 3);
+        r->attention_sent = sqlite3_column_int(st, 4);
+        return 0;
+}
+#undef DUP
+
+/* One table: build each row's record, hand it over, clear it. */
+#define LOAD_TABLE(type, sql, cbfield)                                                             \
+        do {                                                                                       \
+                if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)                    \
+                        return -EIO;                                                               \
+                while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {                          \
+                        struct type rec = { 0 };                                                   \
+                        r = row_##type(st, &rec);                                                  \
+                        if (r == 0 && cb->cbfield)                                                 \
+                                r = cb->cbfield(ctx, &rec);                                        \
+                        type##_clear(&rec);                                                        \
+                }                                                                                  \
+                sqlite3_finalize(st);                                                              \
+        } while (0)
+
+static int sqlite_load(struct store *base, const struct store_load_cb *cb, void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = 0, rc;
+
+        LOAD_TABLE(authorization, "SELECT id, name, product_id, product_title, reseller_account_id, "
+                   "reseller_name, buyer_company_name, buyer_account_ids, expires_at, notify, "
+                   "metadata, offer_ids, source_event_key, renewal, registered, withdrawn, "
+                   "updated_at FROM authorizations", authorization);
+        LOAD_TABLE(offer, "SELECT id, name, expiration, product_id, product_title, "
+                   "manufacturer_account_id, manufacturer_name, seller_of_record_account_id, "
+                   "seller_of_record_name, targeted_buyer_account_ids, authorization_id, link, "
+                   "link_event_key, released_seen, late, updated_at FROM offers", offer);
+        LOAD_TABLE(agreement, "SELECT id, intent, status, acceptance_time, start_time, end_time, "
+                   "offer_id, authorization_id, acceptor_account_id, proposer_account_id, "
+                   "previous_agreement_id, product_id, last_event_time, updated_at FROM agreements",
+                   agreement);
+        LOAD_TABLE(hold, "SELECT offer_id, event_key, created_at, deadline, attention_sent "
+                   "FROM holds", hold);
+        if (r < 0)
+                return r;
+        if (sqlite3_prepare_v2(s->db, "SELECT key FROM notifications", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                r = cb->notification_key ? cb->notification_key(ctx, col_text(st, 0)) : 0;
+        sqlite3_finalize(st);
+        return r;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -327,6 +621,8 @@ static const struct store_ops sqlite_ops = {
         .count = sqlite_count,
         .list_rejected = sqlite_list_rejected,
         .schema_version = sqlite_schema_version,
+        .apply = sqlite_apply,
+        .load = sqlite_load,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -141,7 +141,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
         struct store_options so = { .synchronous_normal = d->cfg->store_synchronous_normal,
                                     .busy_timeout_ms = 5000 };
         struct http_handlers h = { on_metrics, on_ready, d };
-        struct pipeline_options po = { .max_message_bytes = (size_t)d->cfg->kafka.max_message_bytes };
+        struct pipeline_options po = {
+                .max_message_bytes = (size_t)d->cfg->kafka.max_message_bytes,
+                .offer_link_timeout = d->cfg->offer_link_timeout,
+                .notify_extended_after_acceptance = d->cfg->notify_extended_after_acceptance,
+                .notify_direct_deals = d->cfg->notify_direct_deals,
+        };
         int r;
 
         d->sigfd = signals_open();
@@ -203,7 +208,7 @@ static int one_batch(struct daemon *d)
 
         if (n < 0)
                 return n;
-        r = pipeline_commit(d->pipeline);
+        r = pipeline_commit(d->pipeline, (int64_t)time(NULL));
         if (r == 0)
                 r = source_kafka_store_offsets(d->kafka);
         if (d->dlq)
@@ -245,7 +250,7 @@ int daemon_run(const struct config *cfg)
                  cfg->kafka.n_topics);
         r = loop(&d);
         service_stopping();
-        if (r == 1 && pipeline_commit(d.pipeline) == 0)
+        if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0)
                 source_kafka_store_offsets(d.kafka);
         if (r < 0)
                 log_error("stopping after a failure: %s", error_name(r));

@@ -1,11 +1,11 @@
-/* cppo-notify — the ingestion pipeline: decode → ledger → (correlate) → store.
+/* cppo-notify — the ingestion pipeline: decode → ledger → correlate → store.
  *
  * Sources hand it raw messages through pipeline_handle() (a
  * source_handler_fn); everything they cause is gathered in one open store
  * transaction, which pipeline_commit() closes:
  *
  *     n = source_kafka_poll_batch(k, 1000, 200, pipeline_handle, p);
- *     pipeline_commit(p);                 ledger + rejected + state, atomically
+ *     pipeline_commit(p, now);            ledger, rejected, state, notifications
  *     source_kafka_store_offsets(k);      only now is the batch durable
  *
  * A crash before the commit loses nothing: Kafka re-delivers and the ledger
@@ -19,6 +19,7 @@
 #ifndef CPPO_PIPELINE_H
 #define CPPO_PIPELINE_H
 
+#include "cppo/model.h"
 #include "cppo/source.h"
 
 #include <stdbool.h>
@@ -33,6 +34,15 @@ struct pipeline_options {
         struct store *store;      /* borrowed, open for writing */
         size_t max_message_bytes; /* default 1 MiB */
         struct dlq *dlq;          /* optional, borrowed */
+        int64_t offer_link_timeout; /* seconds; 0: 72 h */
+        bool notify_extended_after_acceptance;
+        bool notify_direct_deals;
+        /* Replay: the clock is the newest event time seen, so hold timeouts
+         * are deterministic; otherwise pipeline_commit's `now`. */
+        bool event_clock;
+        /* Called after each commit for every notification it created. */
+        void (*on_notification)(void *ctx, const struct notification *n);
+        void *ctx;
 };
 
 struct pipeline_stats {
@@ -41,9 +51,11 @@ struct pipeline_stats {
         uint64_t rejected;    /* rejected inputs (events or whole messages) */
         uint64_t duplicates;  /* events the ledger had already processed */
         uint64_t unsupported; /* new events of a kind we record but do not act on */
+        uint64_t notifications; /* notifications created */
         uint64_t commits;
 };
 
+/* Loads the correlation state from the store. */
 int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
                  size_t errlen);
 void pipeline_free(struct pipeline *p); /* rolls back an open batch */
@@ -51,8 +63,10 @@ void pipeline_free(struct pipeline *p); /* rolls back an open batch */
 /* source_handler_fn. 0, or a negative errno when the store failed. */
 int pipeline_handle(void *p, const struct raw_message *msg);
 
-/* Commits the open batch, if any. 0 or a negative errno. */
-int pipeline_commit(struct pipeline *p);
+/* Runs hold timeouts at `now` (wall clock seconds; ignored with
+ * event_clock), writes every decided change and commits. 0 or a negative
+ * errno. */
+int pipeline_commit(struct pipeline *p, int64_t now);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 

@@ -16,6 +16,7 @@
 #ifndef CPPO_STORE_H
 #define CPPO_STORE_H
 
+#include "cppo/model.h"
 #include "cppo/source.h"
 
 #include <stdbool.h>
@@ -45,6 +46,15 @@ struct store_rejected {
         bool truncated;
 };
 
+/* Callbacks for store_load(); records are valid during the call only. */
+struct store_load_cb {
+        int (*authorization)(void *ctx, const struct authorization *a);
+        int (*offer)(void *ctx, const struct offer *o);
+        int (*agreement)(void *ctx, const struct agreement *g);
+        int (*hold)(void *ctx, const struct hold *h);
+        int (*notification_key)(void *ctx, const char *key);
+};
+
 struct store_ops {
         const char *name;
         void (*close)(struct store *s);
@@ -59,6 +69,8 @@ struct store_ops {
         int (*list_rejected)(struct store *s, int64_t limit,
                              int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
         int (*schema_version)(struct store *s, int *out);
+        int (*apply)(struct store *s, const struct changeset *c, struct strlist *new_keys);
+        int (*load)(struct store *s, const struct store_load_cb *cb, void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -98,5 +110,15 @@ int store_list_rejected(struct store *s, int64_t limit,
                         int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
 
 int store_schema_version(struct store *s, int *out);
+
+/* Writes what one correlate step (or batch) decided: records inserted or
+ * replaced, released holds deleted, notifications inserted unless their key
+ * exists. The keys of notifications really inserted are appended to
+ * new_keys (may be NULL). Inside the open transaction. */
+int store_apply(struct store *s, const struct changeset *c, struct strlist *new_keys);
+
+/* Streams every stored record and notification key back, for rebuilding
+ * the correlation state at start-up. */
+int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
 
 #endif
