@@ -313,6 +313,7 @@ struct render {
         yajl_val stack[STACK_MAX];
         size_t depth;
         int pdepth;
+        size_t steps;
         char *err;
         size_t errlen;
 };
@@ -554,6 +555,11 @@ static int render_range(struct render *r, const struct template *t, size_t from,
 
         while (i < to && rc == 0) {
                 const struct node *n = &t->nodes[i];
+
+                if (++r->steps > TEMPLATE_MAX_STEPS)
+                        return error_set(r->err, r->errlen, -E2BIG,
+                                         "rendering takes more than %d steps",
+                                         TEMPLATE_MAX_STEPS);
 
                 switch (n->type) {
                 case N_TEXT:

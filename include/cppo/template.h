@@ -14,8 +14,10 @@
  *
  * Caps: TEMPLATE_MAX_SOURCE bytes of source, TEMPLATE_MAX_NESTING nested
  * sections per template, TEMPLATE_MAX_PARTIAL_DEPTH nested partials (so a
- * recursive partial ends with an error, not a stack overflow), and the output
- * buf's own max (-E2BIG).
+ * recursive partial ends with an error, not a stack overflow),
+ * TEMPLATE_MAX_STEPS nodes visited per render (nested loops over lists that
+ * print nothing would otherwise run for ever), and the output buf's own max
+ * (-E2BIG).
  */
 #ifndef CPPO_TEMPLATE_H
 #define CPPO_TEMPLATE_H
@@ -28,6 +30,7 @@
 #define TEMPLATE_MAX_SOURCE (1024 * 1024)
 #define TEMPLATE_MAX_NESTING 64
 #define TEMPLATE_MAX_PARTIAL_DEPTH 32
+#define TEMPLATE_MAX_STEPS (4 * 1000 * 1000)
 
 enum template_escape {
         TEMPLATE_ESCAPE_HTML,   /* & < > " as entities (spec behaviour) */

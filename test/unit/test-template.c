@@ -71,29 +71,32 @@ static void text_mode_leaves_values_alone(void **state)
         buf_deinit(&b);
 }
 
-static void header_mode_has_no_cr_lf(void **state)
+/* Raw tags ({{{x}}}, {{&x}}) skip entity escaping only: HEADER output never
+ * holds CR/LF and JSON output always parses back to the original value. */
+static void raw_tags_keep_the_safety_escaping(void **state)
 {
-        const char *srcs[] = { "Re: {{subj}}", "Re: {{{subj}}}", "Re: {{&subj}}\r\nX: y" };
+        static const struct {
+                const char *src;
+                enum template_escape esc;
+        } cases[] = {
+                { "Re: {{subj}}", TEMPLATE_ESCAPE_HEADER },
+                { "Re: {{{subj}}}", TEMPLATE_ESCAPE_HEADER },
+                { "Re: {{&subj}}\r\nX: y", TEMPLATE_ESCAPE_HEADER },
+                { "{\"x\":\"{{v}}\"}", TEMPLATE_ESCAPE_JSON },
+                { "{\"x\":\"{{{v}}}\"}", TEMPLATE_ESCAPE_JSON },
+                { "{\"x\":\"{{&v}}\"}", TEMPLATE_ESCAPE_JSON },
+        };
 
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct buf b = BUF_INIT(4096);
 
-                assert_int_equal(render(srcs[i], TEMPLATE_ESCAPE_HEADER, &b), 0);
-                assert_null(strpbrk(buf_cstr(&b), "\r\n"));
-                assert_memory_equal(buf_cstr(&b), "Re: hi  Bcc: x@evil", 19);
-                buf_deinit(&b);
-        }
-}
-
-static void json_mode_output_parses_back(void **state)
-{
-        const char *srcs[] = { "{\"x\":\"{{v}}\"}", "{\"x\":\"{{{v}}}\"}", "{\"x\":\"{{&v}}\"}" };
-
-        for (size_t i = 0; i < 3; i++) {
-                struct buf b = BUF_INIT(4096);
-
-                assert_int_equal(render(srcs[i], TEMPLATE_ESCAPE_JSON, &b), 0);
-                assert_json_field(buf_cstr(&b), "a\"b\\c\n\r\t\x01 <&> é");
+                assert_int_equal(render(cases[i].src, cases[i].esc, &b), 0);
+                if (cases[i].esc == TEMPLATE_ESCAPE_JSON) {
+                        assert_json_field(buf_cstr(&b), "a\"b\\c\n\r\t\x01 <&> é");
+                } else {
+                        assert_null(strpbrk(buf_cstr(&b), "\r\n"));
+                        assert_memory_equal(buf_cstr(&b), "Re: hi  Bcc: x@evil", 19);
+                }
                 buf_deinit(&b);
         }
 }
@@ -177,6 +180,29 @@ static void recursive_partial_ends_with_error(void **state)
         buf_deinit(&b);
 }
 
+/* Nested loops that print nothing stop at the step budget. */
+static void silent_nested_loops_stop(void **state)
+{
+        char err[CPPO_ERRLEN];
+        const char *json = "{\"l\":[1,2,3,4,5,6,7,8,9,10]}";
+        yajl_val ctx = yajl_tree_parse(json, err, sizeof(err));
+        struct template *t = NULL;
+        struct buf src = BUF_INIT(4096), b = BUF_INIT(64);
+
+        for (int i = 0; i < 12; i++)
+                assert_int_equal(buf_puts(&src, "{{#l}}"), 0);
+        for (int i = 0; i < 12; i++)
+                assert_int_equal(buf_puts(&src, "{{/l}}"), 0);
+        assert_int_equal(template_compile(&t, src.data, src.len, err, sizeof(err)), 0);
+        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_TEXT, NULL, &b, err,
+                                         sizeof(err)), -E2BIG);
+        assert_non_null(strstr(err, "steps"));
+        template_free(t);
+        yajl_tree_free(ctx);
+        buf_deinit(&src);
+        buf_deinit(&b);
+}
+
 static void free_accepts_null(void **state)
 {
         template_free(NULL);
@@ -187,13 +213,13 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(html_escapes_and_triple_does_not),
                 cmocka_unit_test(text_mode_leaves_values_alone),
-                cmocka_unit_test(header_mode_has_no_cr_lf),
-                cmocka_unit_test(json_mode_output_parses_back),
+                cmocka_unit_test(raw_tags_keep_the_safety_escaping),
                 cmocka_unit_test(slack_mode_is_mrkdwn_inside_json),
                 cmocka_unit_test(output_cap_is_e2big),
                 cmocka_unit_test(compile_errors_say_where),
                 cmocka_unit_test(caps_hold),
                 cmocka_unit_test(recursive_partial_ends_with_error),
+                cmocka_unit_test(silent_nested_loops_stop),
                 cmocka_unit_test(free_accepts_null),
         };
 
