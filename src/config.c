@@ -1,505 +1,1137 @@
-/* cppo-notify — YAML configuration (see include/cppo/config.h). */
+/* Configuration loader: table-driven walk over located YAML nodes. */
 #include "cppo/config.h"
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
-#include "cppo/model.h"
+#include "cppo/yamldoc.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+#include <unistd.h>
 
-#define CONFIG_MAX_BYTES (1u << 20)
-#define CONFIG_MAX_KEYS 16
+#define CONFIG_ARENA_MAX (64u * 1024 * 1024)
+#define CONFIG_MAX_VALUE 65536
+#define CONFIG_MAX_RULES 10000
 
-enum ctype { C_STRING, C_INT, C_BOOL, C_DURATION, C_LIST, C_MAP, C_SECTION, C_SYNC, C_LEVEL };
+/* ---- errors ------------------------------------------------------------ */
 
-struct ckey {
-        const char *key;
-        enum ctype type;
-        size_t offset;       /* into struct config */
-        size_t count_offset; /* C_LIST / C_MAP: the size_t count */
-        int64_t min, max;    /* C_INT, C_DURATION */
-        bool required;
-        const struct ckey *section; /* C_SECTION: its table */
-};
-
-#define AT(field) offsetof(struct config, field)
-
-static const struct ckey kafka_keys[] = {
-        { "brokers", C_STRING, AT(kafka.brokers), 0, 0, 0, true, NULL },
-        { "topics", C_LIST, AT(kafka.topics), AT(kafka.n_topics), 1, 100, true, NULL },
-        { "group", C_STRING, AT(kafka.group), 0, 0, 0, false, NULL },
-        { "properties", C_MAP, AT(kafka.properties), AT(kafka.n_properties), 0, 0, false, NULL },
-        { "dead_letter_topic", C_STRING, AT(kafka.dead_letter_topic), 0, 0, 0, false, NULL },
-        { "max_message_bytes", C_INT, AT(kafka.max_message_bytes), 0, 1024, 16777216, false, NULL },
-        { NULL, 0, 0, 0, 0, 0, false, NULL },
-};
-
-static const struct ckey store_keys[] = {
-        { "path", C_STRING, AT(store_path), 0, 0, 0, false, NULL },
-        { "synchronous", C_SYNC, AT(store_synchronous_normal), 0, 0, 0, false, NULL },
-        { NULL, 0, 0, 0, 0, 0, false, NULL },
-};
-
-static const struct ckey holds_keys[] = {
-        { "offer_link_timeout", C_DURATION, AT(offer_link_timeout), 0, 60, 365 * 86400, false, NULL },
-        { NULL, 0, 0, 0, 0, 0, false, NULL },
-};
-
-static const struct ckey http_keys[] = {
-        { "listen", C_STRING, AT(http_listen), 0, 0, 0, false, NULL },
-        { NULL, 0, 0, 0, 0, 0, false, NULL },
-};
-
-static const struct ckey root_keys[] = {
-        { "kafka", C_SECTION, 0, 0, 0, 0, true, kafka_keys },
-        { "store", C_SECTION, 0, 0, 0, 0, false, store_keys },
-        { "holds", C_SECTION, 0, 0, 0, 0, false, holds_keys },
-        { "http", C_SECTION, 0, 0, 0, 0, false, http_keys },
-        { "notify_extended_after_acceptance", C_BOOL, AT(notify_extended_after_acceptance), 0, 0, 0, false, NULL },
-        { "notify_direct_deals", C_BOOL, AT(notify_direct_deals), 0, 0, 0, false, NULL },
-        { "log_level", C_LEVEL, AT(log_level), 0, 0, 0, false, NULL },
-        { NULL, 0, 0, 0, 0, 0, false, NULL },
-};
-
-struct loader {
-        const char *path;
-        char *text;          /* the file, for source lines */
-        yaml_document_t doc;
-        struct config *cfg;
-        struct config_errors *errs;
-};
-
-/* ---- errors ---- */
-
-static char *source_line(const char *text, int line)
+void config_errors_init(struct config_errors *e)
 {
-        const char *p = text;
-        size_t len;
-
-        for (int i = 1; i < line && p; i++)
-                if ((p = strchr(p, '\n')) != NULL)
-                        p++;
-        if (p == NULL)
-                return NULL;
-        len = strcspn(p, "\r\n");
-        return strndup(p, len);
+        memset(e, 0, sizeof(*e));
+        arena_init(&e->arena, CONFIG_ARENA_MAX);
 }
 
-static void add_error(struct loader *L, yaml_mark_t mark, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_error(struct loader *L, yaml_mark_t mark, const char *fmt, ...)
+void config_errors_deinit(struct config_errors *e)
 {
-        struct config_error *v = realloc(L->errs->v, (L->errs->n + 1) * sizeof *v);
-        struct buf msg = BUF_INIT(1024);
+        if (e == NULL)
+                return;
+        free(e->items);
+        arena_deinit(&e->arena);
+        e->items = NULL;
+        e->count = 0;
+}
+
+/* Line `line` (1-based) of text, into the arena. */
+static const char *source_line(struct arena *a, const char *text, size_t len, int line)
+{
+        const char *p = text, *end = text + len, *nl;
+        if (text == NULL || line < 1)
+                return "";
+        for (int i = 1; i < line && p < end; i++) {
+                nl = memchr(p, '\n', (size_t)(end - p));
+                p = nl != NULL ? nl + 1 : end;
+        }
+        nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl != NULL ? nl : end) - p);
+        if (n > 0 && p[n - 1] == '\r')
+                n--;
+        return arena_strndup(a, p, n);
+}
+
+int config_errors_add(struct config_errors *e, const char *path, int line, int col,
+                      const char *source_text, size_t source_len, const char *fmt, ...)
+{
+        char msg[CPPO_ERRLEN];
         va_list ap;
+        struct config_error *it;
 
-        if (v == NULL)
-                return; /* out of memory: the earlier errors still stand */
-        L->errs->v = v;
+        if (e->count >= CONFIG_MAX_ERRORS) {
+                e->dropped++;
+                return 0;
+        }
+        if (e->count % 16 == 0) {
+                it = realloc(e->items, (e->count + 16) * sizeof(*it));
+                if (it == NULL)
+                        return -ENOMEM;
+                e->items = it;
+        }
         va_start(ap, fmt);
-        buf_vprintf(&msg, fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        v += L->errs->n++;
-        v->file = strdup(L->path);
-        v->line = (int)mark.line + 1;
-        v->col = (int)mark.column + 1;
-        v->message = buf_steal(&msg);
-        v->source_line = L->text ? source_line(L->text, v->line) : NULL;
-}
-
-void config_errors_clear(struct config_errors *errs)
-{
-        for (size_t i = 0; i < errs->n; i++) {
-                free(errs->v[i].file);
-                free(errs->v[i].message);
-                free(errs->v[i].source_line);
-        }
-        free(errs->v);
-        errs->v = NULL;
-        errs->n = 0;
-}
-
-void config_errors_print(const struct config_errors *errs, FILE *out)
-{
-        for (size_t i = 0; i < errs->n; i++) {
-                const struct config_error *e = &errs->v[i];
-                fprintf(out, "%s:%d:%d: %s\n", e->file ? e->file : "?", e->line, e->col,
-                        e->message ? e->message : "out of memory");
-                if (e->source_line)
-                        fprintf(out, "    %s\n    %*s^\n", e->source_line, e->col - 1, "");
-        }
-}
-
-/* ---- values ---- */
-
-int config_parse_duration(const char *s, int64_t *out)
-{
-        static const struct {
-                char unit;
-                int64_t secs;
-        } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
-        char *end;
-        long long v;
-
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || end == s || v < 0 || end[0] == '\0' || end[1] != '\0')
-                return -EINVAL;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-                if (*end == units[i].unit) {
-                        if (v > INT64_MAX / units[i].secs)
-                                return -EINVAL;
-                        *out = v * units[i].secs;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
-/* The scalar's text with ${NAME} expanded; NULL after reporting an error. */
-static char *expand(struct loader *L, yaml_node_t *n)
-{
-        const char *s = (const char *)n->data.scalar.value;
-        struct buf out = BUF_INIT(CONFIG_MAX_BYTES);
-
-        while (*s) {
-                if (s[0] == '$' && s[1] == '$') {
-                        buf_putc(&out, '$');
-                        s += 2;
-                } else if (s[0] == '$' && s[1] == '{') {
-                        const char *close = strchr(s + 2, '}');
-                        char name[128];
-                        const char *value;
-                        if (close == NULL || close == s + 2 || (size_t)(close - s - 2) >= sizeof name) {
-                                add_error(L, n->start_mark, "unterminated or empty ${...} in \"%s\"",
-                                          (const char *)n->data.scalar.value);
-                                buf_deinit(&out);
-                                return NULL;
-                        }
-                        memcpy(name, s + 2, (size_t)(close - s - 2));
-                        name[close - s - 2] = '\0';
-                        if ((value = getenv(name)) == NULL) {
-                                add_error(L, n->start_mark, "environment variable \"%s\" is not set",
-                                          name);
-                                buf_deinit(&out);
-                                return NULL;
-                        }
-                        buf_puts(&out, value);
-                        s = close + 1;
-                } else {
-                        buf_putc(&out, *s++);
-                }
-        }
-        if (out.data == NULL)
-                return strdup("");
-        return buf_steal(&out);
-}
-
-static void *slot(struct loader *L, size_t offset)
-{
-        return (char *)L->cfg + offset;
-}
-
-static bool want_scalar(struct loader *L, yaml_node_t *n, const char *what)
-{
-        if (n->type == YAML_SCALAR_NODE)
-                return true;
-        add_error(L, n->start_mark, "expected %s", what);
-        return false;
-}
-
-static void set_string(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        char **dst = slot(L, k->offset), *v;
-
-        if (!want_scalar(L, n, "a string") || (v = expand(L, n)) == NULL)
-                return;
-        free(*dst);
-        *dst = v;
-}
-
-static void set_number(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        int64_t *dst = slot(L, k->offset), v = 0;
-        char *text, *end;
-        int bad;
-
-        if (!want_scalar(L, n, k->type == C_INT ? "a number" : "a duration") ||
-            (text = expand(L, n)) == NULL)
-                return;
-        errno = 0;
-        if (k->type == C_INT) {
-                v = strtoll(text, &end, 10);
-                bad = errno || end == text || *end;
-        } else {
-                bad = config_parse_duration(text, &v) < 0;
-        }
-        if (bad)
-                add_error(L, n->start_mark, "expected %s, got \"%s\"",
-                          k->type == C_INT ? "a whole number" : "a duration like 90s, 30m, 72h or 3d",
-                          text);
-        else if (v < k->min || v > k->max)
-                add_error(L, n->start_mark, "%s must be between %lld and %lld%s, got \"%s\"", k->key,
-                          (long long)k->min, (long long)k->max,
-                          k->type == C_DURATION ? " seconds" : "", text);
-        else
-                *dst = v;
-        free(text);
-}
-
-static void set_choice(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        static const char *const levels[] = { "error", "warning", "notice", "info", "debug" };
-        char *text;
-
-        if (!want_scalar(L, n, "a string") || (text = expand(L, n)) == NULL)
-                return;
-        if (k->type == C_BOOL && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)) {
-                *(bool *)slot(L, k->offset) = text[0] == 't';
-        } else if (k->type == C_SYNC && (strcmp(text, "full") == 0 || strcmp(text, "normal") == 0)) {
-                *(bool *)slot(L, k->offset) = text[0] == 'n';
-        } else if (k->type == C_LEVEL) {
-                size_t i = 0;
-                while (i < 5 && strcmp(text, levels[i]) != 0)
-                        i++;
-                if (i == 5)
-                        add_error(L, n->start_mark, "log_level must be one of error, warning, "
-                                  "notice, info, debug, got \"%s\"", text);
-                else
-                        set_string(L, k, n);
-        } else {
-                add_error(L, n->start_mark, "expected %s, got \"%s\"",
-                          k->type == C_BOOL ? "a boolean (true/false)" : "full or normal", text);
-        }
-        free(text);
-}
-
-/* Appends v to a (char **, size_t) pair; takes ownership. */
-static void list_push(struct loader *L, const struct ckey *k, char *v)
-{
-        char ***list = slot(L, k->offset);
-        size_t *n = slot(L, k->count_offset);
-        char **grown = realloc(*list, (*n + 1) * sizeof *grown);
-
-        if (grown == NULL) {
-                free(v);
-                return;
-        }
-        grown[(*n)++] = v;
-        *list = grown;
-}
-
-static void set_list(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        size_t count = 0;
-
-        if (n->type != YAML_SEQUENCE_NODE) {
-                add_error(L, n->start_mark, "%s must be a list", k->key);
-                return;
-        }
-        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
-             i++) {
-                yaml_node_t *item = yaml_document_get_node(&L->doc, *i);
-                char *v;
-                if (item && want_scalar(L, item, "a string") && (v = expand(L, item)) != NULL) {
-                        list_push(L, k, v);
-                        count++;
-                }
-        }
-        if ((int64_t)count < k->min)
-                add_error(L, n->start_mark, "%s needs at least %lld entr%s", k->key,
-                          (long long)k->min, k->min == 1 ? "y" : "ies");
-}
-
-static void set_map(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        if (n->type != YAML_MAPPING_NODE) {
-                add_error(L, n->start_mark, "%s must be a mapping of names to values", k->key);
-                return;
-        }
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-                yaml_node_t *key = yaml_document_get_node(&L->doc, p->key);
-                yaml_node_t *val = yaml_document_get_node(&L->doc, p->value);
-                char *v;
-                if (!key || !val || !want_scalar(L, key, "a property name") ||
-                    !want_scalar(L, val, "a string value"))
-                        continue;
-                if ((v = expand(L, val)) == NULL)
-                        continue;
-                list_push(L, k, strdup((const char *)key->data.scalar.value));
-                list_push(L, k, v);
-        }
-}
-
-static void walk(struct loader *L, yaml_node_t *map, const struct ckey *table, const char *where);
-
-static void set_value(struct loader *L, const struct ckey *k, yaml_node_t *n)
-{
-        switch (k->type) {
-        case C_STRING: set_string(L, k, n); break;
-        case C_INT:
-        case C_DURATION: set_number(L, k, n); break;
-        case C_BOOL:
-        case C_SYNC:
-        case C_LEVEL: set_choice(L, k, n); break;
-        case C_LIST: set_list(L, k, n); break;
-        case C_MAP: set_map(L, k, n); break;
-        case C_SECTION: walk(L, n, k->section, k->key); break;
-        }
-}
-
-static const struct ckey *find_key(const struct ckey *table, const char *name, size_t *index)
-{
-        for (*index = 0; table[*index].key; (*index)++)
-                if (strcmp(table[*index].key, name) == 0)
-                        return &table[*index];
-        return NULL;
-}
-
-/* One mapping against its table: unknown and duplicate keys at the key,
- * missing required keys at the mapping. */
-static void walk(struct loader *L, yaml_node_t *map, const struct ckey *table, const char *where)
-{
-        bool seen[CONFIG_MAX_KEYS] = { false };
-
-        if (map->type != YAML_MAPPING_NODE) {
-                add_error(L, map->start_mark, "%s must be a mapping (check the indentation)", where);
-                return;
-        }
-        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-             p++) {
-                yaml_node_t *key = yaml_document_get_node(&L->doc, p->key);
-                yaml_node_t *val = yaml_document_get_node(&L->doc, p->value);
-                const struct ckey *k;
-                size_t i;
-                if (!key || !val || !want_scalar(L, key, "a key"))
-                        continue;
-                k = find_key(table, (const char *)key->data.scalar.value, &i);
-                if (k == NULL)
-                        add_error(L, key->start_mark, "unknown key \"%s\" in %s",
-                                  (const char *)key->data.scalar.value, where);
-                else if (seen[i])
-                        add_error(L, key->start_mark, "duplicate key \"%s\" in %s", k->key, where);
-                else {
-                        seen[i] = true;
-                        set_value(L, k, val);
-                }
-        }
-        for (size_t i = 0; table[i].key; i++)
-                if (table[i].required && !seen[i])
-                        add_error(L, map->start_mark, "missing required key \"%s\" in %s",
-                                  table[i].key, where);
-}
-
-/* ---- loading ---- */
-
-static char *read_file(struct loader *L, size_t *len)
-{
-        FILE *f = fopen(L->path, "rb");
-        struct buf b = BUF_INIT(CONFIG_MAX_BYTES);
-        char chunk[4096];
-        size_t n;
-        yaml_mark_t start = { 0, 0, 0 };
-
-        if (f == NULL) {
-                add_error(L, start, "cannot open: %s", strerror(errno));
-                return NULL;
-        }
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-                if (buf_append(&b, chunk, n) < 0) {
-                        add_error(L, start, "larger than %u bytes", CONFIG_MAX_BYTES);
-                        fclose(f);
-                        buf_deinit(&b);
-                        return NULL;
-                }
-        }
-        fclose(f);
-        *len = b.len;
-        return b.data ? buf_steal(&b) : strdup("");
-}
-
-static int set_defaults(struct config *c, const char *path)
-{
-        c->kafka.max_message_bytes = 1 << 20;
-        c->offer_link_timeout = 72 * 3600;
-        if (str_assign(&c->path, path) < 0 || str_assign(&c->kafka.group, "cppo-notify") < 0 ||
-            str_assign(&c->store_path, "/var/lib/cppo-notify/state.db") < 0 ||
-            str_assign(&c->http_listen, "127.0.0.1:9466") < 0 ||
-            str_assign(&c->log_level, "info") < 0)
+        it = &e->items[e->count];
+        it->path = arena_strdup(&e->arena, path);
+        it->message = arena_strdup(&e->arena, msg);
+        it->source = source_line(&e->arena, source_text, source_len, line);
+        if (it->path == NULL || it->message == NULL || it->source == NULL)
                 return -ENOMEM;
+        it->line = line;
+        it->col = col;
+        e->count++;
         return 0;
 }
 
-static void parse(struct loader *L, size_t len)
+static void print_caret(const char *src, int col, FILE *f)
 {
-        yaml_parser_t parser;
-        yaml_node_t *root;
+        fputs("  ", f);
+        for (int i = 1; i < col && src[i - 1] != '\0'; i++)
+                fputc(src[i - 1] == '\t' ? '\t' : ' ', f);
+        fputs("^\n", f);
+}
 
-        yaml_parser_initialize(&parser);
-        yaml_parser_set_input_string(&parser, (const unsigned char *)L->text, len);
-        if (!yaml_parser_load(&parser, &L->doc)) {
-                add_error(L, parser.problem_mark, "%s%s%s", parser.problem ? parser.problem : "invalid YAML",
-                          parser.context ? " " : "", parser.context ? parser.context : "");
-                yaml_parser_delete(&parser);
-                memset(&L->doc, 0, sizeof L->doc);
+void config_errors_print(const struct config_errors *e, FILE *f)
+{
+        for (size_t i = 0; i < e->count; i++) {
+                const struct config_error *it = &e->items[i];
+                if (it->line <= 0) {
+                        fprintf(f, "%s: %s\n", it->path, it->message);
+                        continue;
+                }
+                fprintf(f, "%s:%d:%d: %s\n", it->path, it->line, it->col, it->message);
+                if (it->source[0] != '\0') {
+                        fprintf(f, "  %s\n", it->source);
+                        print_caret(it->source, it->col, f);
+                }
+        }
+        if (e->dropped > 0)
+                fprintf(f, "(%zu more errors not shown)\n", e->dropped);
+}
+
+/* ---- load context ------------------------------------------------------ */
+
+struct ctx {
+        struct config *cfg;
+        struct config_errors *errs;
+        const char *path; /* file being walked */
+        const char *text;
+        size_t len;
+        const char *dir; /* directory of the main file */
+        int rc;          /* first hard failure (-ENOMEM) */
+};
+
+static void report(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+{
+        char msg[CPPO_ERRLEN];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        int rc = config_errors_add(c->errs, c->path, n != NULL ? n->line : 0,
+                                   n != NULL ? n->col : 0, c->text, c->len, "%s", msg);
+        if (rc < 0 && c->rc == 0)
+                c->rc = rc;
+}
+
+static const char *kind_name(const struct ynode *n)
+{
+        if (n->kind == YNODE_MAP)
+                return "a mapping";
+        if (n->kind == YNODE_SEQ)
+                return "a list";
+        return "a scalar";
+}
+
+/* Appends the value of ${NAME} at *pp (pointing after "${"). */
+static int expand_var(struct ctx *c, const struct ynode *n, const char **pp, struct buf *b)
+{
+        const char *name = *pp, *close = strchr(name, '}');
+        char var[256];
+        if (close == NULL || close == name || (size_t)(close - name) >= sizeof(var)) {
+                report(c, n, "malformed ${...} reference in value");
+                return -EINVAL;
+        }
+        memcpy(var, name, (size_t)(close - name));
+        var[close - name] = '\0';
+        const char *val = getenv(var);
+        if (val == NULL) {
+                report(c, n, "environment variable \"%s\" is not set", var);
+                return -EINVAL;
+        }
+        *pp = close + 1;
+        return buf_puts(b, val);
+}
+
+/* The scalar's text with ${NAME} expanded, in the arena; NULL after an
+ * error was reported. */
+static const char *scalar(struct ctx *c, const struct ynode *n, const char *what)
+{
+        struct buf b = BUF_INIT(CONFIG_MAX_VALUE);
+        const char *p, *out = NULL;
+        int rc = 0;
+
+        if (n->kind != YNODE_SCALAR) {
+                report(c, n, "expected %s, got %s", what, kind_name(n));
+                return NULL;
+        }
+        for (p = n->value; *p != '\0' && rc == 0;) {
+                if (p[0] == '$' && p[1] == '$') {
+                        rc = buf_putc(&b, '$');
+                        p += 2;
+                } else if (p[0] == '$' && p[1] == '{') {
+                        p += 2;
+                        rc = expand_var(c, n, &p, &b);
+                } else {
+                        rc = buf_putc(&b, *p++);
+                }
+        }
+        if (rc == -E2BIG)
+                report(c, n, "value is longer than %d bytes", CONFIG_MAX_VALUE);
+        if (rc == 0) {
+                out = arena_strdup(&c->cfg->arena, buf_cstr(&b));
+                if (out == NULL)
+                        c->rc = -ENOMEM;
+        }
+        buf_deinit(&b);
+        return out;
+}
+
+/* A path relative to the main file's directory. */
+static const char *resolve(struct ctx *c, const char *p)
+{
+        struct buf b = BUF_INIT(PATH_MAX);
+        const char *out = NULL;
+        if (p[0] == '/' || c->dir[0] == '\0')
+                return p;
+        if (buf_printf(&b, "%s/%s", c->dir, p) == 0)
+                out = arena_strdup(&c->cfg->arena, buf_cstr(&b));
+        buf_deinit(&b);
+        return out != NULL ? out : p;
+}
+
+/* ---- value types ------------------------------------------------------- */
+
+enum ftype {
+        F_STRING,
+        F_INT,
+        F_BOOL,
+        F_DURATION,
+        F_ENUM,
+        F_EMAIL,
+        F_URL,
+        F_STRLIST,
+        F_EMAILLIST,
+        F_STRMAP,
+        F_SECRET,
+        F_PATH,
+        F_SECTION,
+        F_RECEIVERS,
+        F_MATCH,
+};
+
+struct field {
+        const char *key;
+        enum ftype type;
+        size_t off;
+        bool required;
+        const char *def; /* strings, enums, durations (text), bools ("true") */
+        long idef, min, max;
+        const char *const *choices; /* F_ENUM values, F_URL schemes */
+        const struct field *sub;    /* F_SECTION */
+};
+
+#define FIELD_END                                                                                  \
+        {                                                                                          \
+                .key = NULL                                                                        \
+        }
+
+static int parse_long(const char *s, long *out)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || errno != 0)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+/* "90s", "30m", "72h", "3d" -> seconds. */
+static int parse_duration(const char *s, long *out)
+{
+        char *end;
+        long mult;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || *s == '-' || *s == '+' || errno != 0 || end[0] == '\0' || end[1] != '\0')
+                return -EINVAL;
+        switch (*end) {
+        case 's': mult = 1; break;
+        case 'm': mult = 60; break;
+        case 'h': mult = 3600; break;
+        case 'd': mult = 86400; break;
+        default: return -EINVAL;
+        }
+        if (v > LONG_MAX / mult)
+                return -EINVAL;
+        *out = v * mult;
+        return 0;
+}
+
+/* Deliberately simple: one "@", a non-empty local part, a dotted domain,
+ * no spaces, quotes or angle brackets (those belong to display names). */
+static bool valid_email(const char *s)
+{
+        const char *at = strchr(s, '@');
+        size_t len = strlen(s);
+        if (at == NULL || at == s || strchr(at + 1, '@') != NULL || len > 254)
+                return false;
+        if (strpbrk(s, " \t<>\"(),;:\\[]") != NULL)
+                return false;
+        const char *dot = strrchr(at + 1, '.');
+        return dot != NULL && dot > at + 1 && dot[1] != '\0' && at[1] != '.';
+}
+
+/* scheme://host[:port][/...] with the scheme in schemes. */
+static bool valid_url(const char *s, const char *const *schemes)
+{
+        const char *sep = strstr(s, "://");
+        if (sep == NULL || strpbrk(s, " \t\r\n") != NULL)
+                return false;
+        bool ok = false;
+        for (size_t i = 0; schemes[i] != NULL; i++)
+                if (strlen(schemes[i]) == (size_t)(sep - s) &&
+                    strncmp(s, schemes[i], (size_t)(sep - s)) == 0)
+                        ok = true;
+        const char *host = sep + 3;
+        return ok && *host != '\0' && *host != '/' && *host != ':';
+}
+
+static bool host_is_loopback(const char *host, size_t n)
+{
+        return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+               (n >= 4 && strncmp(host, "127.", 4) == 0) ||
+               (n == 5 && strncmp(host, "[::1]", 5) == 0) ||
+               (n == 3 && strncmp(host, "::1", 3) == 0);
+}
+
+/* The host part of a URL, for the loopback checks. */
+static bool url_host_is_loopback(const char *url)
+{
+        const char *h = strstr(url, "://");
+        if (h == NULL)
+                return false;
+        h += 3;
+        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+        return host_is_loopback(h, n);
+}
+
+static void *at(void *base, size_t off)
+{
+        return (char *)base + off;
+}
+
+/* ---- generic handlers -------------------------------------------------- */
+
+static void walk_section(struct ctx *c, const struct field *tab, void *base,
+                         const struct ynode *map, const char *where);
+
+static void set_int(struct ctx *c, const struct field *f, void *base, const struct ynode *n,
+                    const char *s)
+{
+        long v;
+        if (f->type == F_INT && parse_long(s, &v) < 0) {
+                report(c, n, "expected an integer, got \"%s\"", s);
                 return;
         }
-        yaml_parser_delete(&parser);
-        root = yaml_document_get_root_node(&L->doc);
-        if (root == NULL)
-                add_error(L, parser.mark, "the configuration is empty");
+        if (f->type == F_DURATION && parse_duration(s, &v) < 0) {
+                report(c, n,
+                       "expected a duration like \"90s\", \"30m\", \"72h\" or \"3d\", got \"%s\"",
+                       s);
+                return;
+        }
+        if (f->type == F_INT && (v < f->min || v > f->max)) {
+                report(c, n, "%s must be between %ld and %ld, got %ld", f->key, f->min, f->max, v);
+                return;
+        }
+        if (f->type == F_DURATION && v <= 0) {
+                report(c, n, "%s must be longer than zero, got \"%s\"", f->key, s);
+                return;
+        }
+        *(long *)at(base, f->off) = v;
+}
+
+static void set_enum(struct ctx *c, const struct field *f, void *base, const struct ynode *n,
+                     const char *s)
+{
+        struct buf b = BUF_INIT(512);
+        for (size_t i = 0; f->choices[i] != NULL; i++) {
+                if (strcmp(s, f->choices[i]) == 0) {
+                        *(const char **)at(base, f->off) = f->choices[i];
+                        buf_deinit(&b);
+                        return;
+                }
+                (void)buf_printf(&b, "%s\"%s\"", i > 0 ? ", " : "", f->choices[i]);
+        }
+        report(c, n, "%s must be one of %s, got \"%s\"", f->key, buf_cstr(&b), s);
+        buf_deinit(&b);
+}
+
+static void set_secret(struct ctx *c, const struct field *f, void *base, const struct ynode *n,
+                       const char *s)
+{
+        char err[CPPO_ERRLEN];
+        struct secret **slot = at(base, f->off);
+        secret_free(*slot);
+        *slot = NULL;
+        if (secret_load_file(slot, resolve(c, s), err, sizeof(err)) < 0)
+                report(c, n, "%s", err);
+}
+
+static void set_scalar(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
+{
+        const char *s =
+            scalar(c, n, f->type == F_BOOL ? "a boolean (true/false)" : "a scalar value");
+        if (s == NULL)
+                return;
+        switch (f->type) {
+        case F_BOOL:
+                if (!n->plain || (strcmp(s, "true") != 0 && strcmp(s, "false") != 0))
+                        report(c, n, "expected a boolean (true/false), got \"%s\"", s);
+                else
+                        *(bool *)at(base, f->off) = s[0] == 't';
+                return;
+        case F_INT:
+        case F_DURATION: set_int(c, f, base, n, s); return;
+        case F_ENUM: set_enum(c, f, base, n, s); return;
+        case F_EMAIL:
+                if (!valid_email(s)) {
+                        report(c, n, "invalid email address \"%s\"", s);
+                        return;
+                }
+                break;
+        case F_URL:
+                if (!valid_url(s, f->choices)) {
+                        report(c, n, "invalid URL \"%s\" for %s (allowed schemes: %s, %s)", s,
+                               f->key, f->choices[0], f->choices[1]);
+                        return;
+                }
+                break;
+        case F_SECRET: set_secret(c, f, base, n, s); return;
+        case F_PATH: s = resolve(c, s); break;
+        default: break;
+        }
+        if (s[0] == '\0')
+                report(c, n, "%s must not be empty", f->key);
         else
-                walk(L, root, root_keys, "the configuration");
-        yaml_document_delete(&L->doc);
+                *(const char **)at(base, f->off) = s;
+}
+
+static void set_list(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
+{
+        struct config_strlist *l = at(base, f->off);
+        if (n->kind != YNODE_SEQ) {
+                report(c, n, "expected a list, got %s", kind_name(n));
+                return;
+        }
+        l->items = arena_alloc(&c->cfg->arena, (n->count + 1) * sizeof(*l->items));
+        if (l->items == NULL) {
+                c->rc = -ENOMEM;
+                return;
+        }
+        l->count = 0;
+        for (size_t i = 0; i < n->count; i++) {
+                const char *s = scalar(c, n->items[i], "a string");
+                if (s != NULL && f->type == F_EMAILLIST && !valid_email(s))
+                        report(c, n->items[i], "invalid email address \"%s\"", s);
+                else if (s != NULL)
+                        l->items[l->count++] = s;
+        }
+        if (n->count == 0 && f->required)
+                report(c, n, "%s must list at least one entry", f->key);
+}
+
+static void set_map(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
+{
+        struct config_strmap *m = at(base, f->off);
+        size_t pairs = n->count / 2;
+        if (n->kind != YNODE_MAP) {
+                report(c, n, "expected a mapping, got %s", kind_name(n));
+                return;
+        }
+        m->keys = arena_alloc(&c->cfg->arena, (pairs + 1) * sizeof(*m->keys));
+        m->values = arena_alloc(&c->cfg->arena, (pairs + 1) * sizeof(*m->values));
+        if (m->keys == NULL || m->values == NULL) {
+                c->rc = -ENOMEM;
+                return;
+        }
+        m->count = 0;
+        for (size_t i = 0; i < pairs; i++) {
+                const struct ynode *k = n->items[2 * i];
+                const char *v = scalar(c, n->items[2 * i + 1], "a scalar value");
+                if (k->kind != YNODE_SCALAR) {
+                        report(c, k, "expected a string key, got %s", kind_name(k));
+                        continue;
+                }
+                if (v == NULL)
+                        continue;
+                m->keys[m->count] = arena_strdup(&c->cfg->arena, k->value);
+                m->values[m->count++] = v;
+        }
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void apply_defaults(const struct field *tab, void *base)
+{
+        for (const struct field *f = tab; f->key != NULL; f++) {
+                switch (f->type) {
+                case F_INT: *(long *)at(base, f->off) = f->idef; break;
+                case F_DURATION:
+                        if (f->def != NULL)
+                                (void)parse_duration(f->def, at(base, f->off));
+                        break;
+                case F_BOOL: *(bool *)at(base, f->off) = f->def != NULL && f->def[0] == 't'; break;
+                case F_SECTION: apply_defaults(f->sub, at(base, f->off)); break;
+                case F_STRING:
+                case F_ENUM:
+                case F_EMAIL:
+                case F_URL:
+                case F_PATH: *(const char **)at(base, f->off) = f->def; break;
+                default: break;
+                }
+        }
+}
+
+static void walk_receivers(struct ctx *c, const struct ynode *n);
+static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode *n);
+
+static void dispatch(struct ctx *c, const struct field *f, void *base, const struct ynode *v)
+{
+        switch (f->type) {
+        case F_STRLIST:
+        case F_EMAILLIST: set_list(c, f, base, v); break;
+        case F_STRMAP: set_map(c, f, base, v); break;
+        case F_SECTION: walk_section(c, f->sub, at(base, f->off), v, f->key); break;
+        case F_RECEIVERS: walk_receivers(c, v); break;
+        case F_MATCH: walk_match(c, base, f->off, v); break;
+        default: set_scalar(c, f, base, v); break;
+        }
+}
+
+static const struct field *find_field(const struct field *tab, const char *key, size_t *idx)
+{
+        for (size_t i = 0; tab[i].key != NULL; i++) {
+                if (strcmp(tab[i].key, key) == 0) {
+                        *idx = i;
+                        return &tab[i];
+                }
+        }
+        return NULL;
+}
+
+static bool seen_before(const struct ynode *map, size_t pair)
+{
+        const char *key = map->items[2 * pair]->value;
+        for (size_t j = 0; j < pair; j++)
+                if (map->items[2 * j]->kind == YNODE_SCALAR &&
+                    strcmp(map->items[2 * j]->value, key) == 0)
+                        return true;
+        return false;
+}
+
+static void walk_section(struct ctx *c, const struct field *tab, void *base,
+                         const struct ynode *map, const char *where)
+{
+        bool seen[64] = {false};
+        size_t idx = 0;
+
+        if (map->kind != YNODE_MAP) {
+                report(c, map, "expected a mapping for %s, got %s", where, kind_name(map));
+                return;
+        }
+        for (size_t i = 0; i + 1 < map->count; i += 2) {
+                const struct ynode *k = map->items[i];
+                const struct field *f;
+                if (k->kind != YNODE_SCALAR) {
+                        report(c, k, "expected a key in %s, got %s", where, kind_name(k));
+                        continue;
+                }
+                f = find_field(tab, k->value, &idx);
+                if (f == NULL)
+                        report(c, k, "unknown key \"%s\" in %s", k->value, where);
+                else if (seen_before(map, i / 2))
+                        report(c, k, "duplicate key \"%s\" in %s", k->value, where);
+                else {
+                        seen[idx] = true;
+                        dispatch(c, f, base, map->items[i + 1]);
+                }
+        }
+        for (size_t i = 0; tab[i].key != NULL; i++)
+                if (tab[i].required && !seen[i])
+                        report(c, map, "missing required key \"%s\" in %s", tab[i].key, where);
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static const char *const sync_choices[] = {"full", "normal", NULL};
+static const char *const starttls_choices[] = {"required", "optional", "never", NULL};
+static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
+static const char *const type_choices[] = {"email", "slack", "file", NULL};
+static const char *const level_choices[] = {"error", "warning", "notice", "info", "debug", NULL};
+
+#define K(field) (offsetof(struct config, kafka.field) - offsetof(struct config, kafka))
+static const struct field kafka_fields[] = {
+    {.key = "brokers", .type = F_STRING, .off = K(brokers), .required = true},
+    {.key = "topics", .type = F_STRLIST, .off = K(topics), .required = true},
+    {.key = "group", .type = F_STRING, .off = K(group), .def = "cppo-notify"},
+    {.key = "properties", .type = F_STRMAP, .off = K(properties)},
+    {.key = "dead_letter_topic", .type = F_STRING, .off = K(dead_letter_topic)},
+    {.key = "max_message_bytes",
+     .type = F_INT,
+     .off = K(max_message_bytes),
+     .idef = 1048576,
+     .min = 1024,
+     .max = 16777216},
+    FIELD_END,
+};
+#undef K
+
+#define S(field) (offsetof(struct config, store.field) - offsetof(struct config, store))
+static const struct field store_fields[] = {
+    {.key = "path", .type = F_STRING, .off = S(path), .def = "/var/lib/cppo-notify/state.db"},
+    {.key = "synchronous",
+     .type = F_ENUM,
+     .off = S(synchronous),
+     .def = "full",
+     .choices = sync_choices},
+    FIELD_END,
+};
+#undef S
+
+#define M(field) (offsetof(struct config, smtp.field) - offsetof(struct config, smtp))
+static const struct field smtp_fields[] = {
+    {.key = "url", .type = F_URL, .off = M(url), .choices = smtp_schemes},
+    {.key = "from", .type = F_EMAIL, .off = M(from)},
+    {.key = "username", .type = F_STRING, .off = M(username)},
+    {.key = "password_file", .type = F_SECRET, .off = M(password)},
+    {.key = "starttls", .type = F_ENUM, .off = M(starttls), .choices = starttls_choices},
+    {.key = "ca_file", .type = F_PATH, .off = M(ca_file)},
+    {.key = "timeout", .type = F_DURATION, .off = M(timeout), .def = "30s"},
+    FIELD_END,
+};
+#undef M
+
+static const struct field holds_fields[] = {
+    {.key = "offer_link_timeout", .type = F_DURATION, .off = 0, .def = "72h"},
+    FIELD_END,
+};
+
+#define H(field) (offsetof(struct config, http.field) - offsetof(struct config, http))
+static const struct field http_fields[] = {
+    {.key = "listen", .type = F_STRING, .off = H(listen), .def = "127.0.0.1:9466"},
+    {.key = "allow_non_loopback", .type = F_BOOL, .off = H(allow_non_loopback)},
+    FIELD_END,
+};
+#undef H
+
+#define T(field) offsetof(struct config_templates, field)
+static const struct field template_fields[] = {
+    {.key = "subject", .type = F_PATH, .off = T(subject)},
+    {.key = "text", .type = F_PATH, .off = T(text)},
+    {.key = "html", .type = F_PATH, .off = T(html)},
+    {.key = "slack", .type = F_PATH, .off = T(slack)},
+    {.key = "file", .type = F_PATH, .off = T(file)},
+    FIELD_END,
+};
+#undef T
+
+#define R(field) offsetof(struct config_receiver, field)
+static const struct field receiver_fields[] = {
+    {.key = "type", .type = F_ENUM, .off = R(type_name), .required = true, .choices = type_choices},
+    {.key = "to", .type = F_EMAILLIST, .off = R(to)},
+    {.key = "cc", .type = F_EMAILLIST, .off = R(cc)},
+    {.key = "bcc", .type = F_EMAILLIST, .off = R(bcc)},
+    {.key = "include_authorization_contacts",
+     .type = F_BOOL,
+     .off = R(include_authorization_contacts)},
+    {.key = "webhook_url_file", .type = F_SECRET, .off = R(webhook_url)},
+    {.key = "ca_file", .type = F_PATH, .off = R(ca_file)},
+    {.key = "path", .type = F_PATH, .off = R(path)},
+    {.key = "max_attempts",
+     .type = F_INT,
+     .off = R(max_attempts),
+     .idef = 10,
+     .min = 1,
+     .max = 1000},
+    {.key = "max_age", .type = F_DURATION, .off = R(max_age), .def = "24h"},
+    {.key = "concurrency", .type = F_INT, .off = R(concurrency), .idef = 4, .min = 1, .max = 64},
+    {.key = "rate", .type = F_INT, .off = R(rate), .idef = -1, .min = 0, .max = 10000},
+    {.key = "templates", .type = F_SECTION, .off = R(templates), .sub = template_fields},
+    FIELD_END,
+};
+#undef R
+
+#define C(field) offsetof(struct config, field)
+static const struct field main_fields[] = {
+    {.key = "kafka", .type = F_SECTION, .off = C(kafka), .required = true, .sub = kafka_fields},
+    {.key = "store", .type = F_SECTION, .off = C(store), .sub = store_fields},
+    {.key = "smtp", .type = F_SECTION, .off = C(smtp), .sub = smtp_fields},
+    {.key = "receivers", .type = F_RECEIVERS, .off = C(receivers), .required = true},
+    {.key = "holds", .type = F_SECTION, .off = C(holds), .sub = holds_fields},
+    {.key = "notify_extended_after_acceptance",
+     .type = F_BOOL,
+     .off = C(notify_extended_after_acceptance)},
+    {.key = "notify_direct_deals", .type = F_BOOL, .off = C(notify_direct_deals)},
+    {.key = "http", .type = F_SECTION, .off = C(http), .sub = http_fields},
+    {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir)},
+    {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir)},
+    {.key = "log_level",
+     .type = F_ENUM,
+     .off = C(log_level),
+     .def = "info",
+     .choices = level_choices},
+    FIELD_END,
+};
+#undef C
+
+#define U(field) offsetof(struct config_rule, field)
+static const struct field rule_fields[] = {
+    {.key = "name", .type = F_STRING, .off = U(name), .required = true},
+    {.key = "match", .type = F_MATCH, .off = U(match), .required = true},
+    {.key = "receivers", .type = F_STRLIST, .off = U(receivers), .required = true},
+    {.key = "templates", .type = F_SECTION, .off = U(templates), .sub = template_fields},
+    {.key = "continue", .type = F_BOOL, .off = U(cont)},
+    FIELD_END,
+};
+#undef U
+
+/* ---- receivers --------------------------------------------------------- */
+
+/* Keys that belong to one receiver type only. */
+static const struct {
+        const char *key;
+        enum config_receiver_type type;
+} typed_keys[] = {
+    {"to", CONFIG_RECEIVER_EMAIL},
+    {"cc", CONFIG_RECEIVER_EMAIL},
+    {"bcc", CONFIG_RECEIVER_EMAIL},
+    {"include_authorization_contacts", CONFIG_RECEIVER_EMAIL},
+    {"webhook_url_file", CONFIG_RECEIVER_SLACK},
+    {"ca_file", CONFIG_RECEIVER_SLACK},
+    {"path", CONFIG_RECEIVER_FILE},
+};
+
+static void check_typed_keys(struct ctx *c, const struct config_receiver *r, const struct ynode *n)
+{
+        for (size_t i = 0; i + 1 < n->count; i += 2) {
+                const struct ynode *k = n->items[i];
+                for (size_t j = 0; j < sizeof(typed_keys) / sizeof(typed_keys[0]); j++)
+                        if (k->kind == YNODE_SCALAR && strcmp(k->value, typed_keys[j].key) == 0 &&
+                            typed_keys[j].type != r->type)
+                                report(c, k, "key \"%s\" does not apply to %s receiver \"%s\"",
+                                       k->value, r->type_name, r->name);
+        }
+}
+
+static void check_receiver(struct ctx *c, struct config_receiver *r, const struct ynode *n)
+{
+        if (r->type_name == NULL)
+                return;
+        r->type = r->type_name[0] == 'e'   ? CONFIG_RECEIVER_EMAIL
+                  : r->type_name[0] == 's' ? CONFIG_RECEIVER_SLACK
+                                           : CONFIG_RECEIVER_FILE;
+        if (r->rate < 0)
+                r->rate = r->type == CONFIG_RECEIVER_SLACK ? 1 : 0;
+        check_typed_keys(c, r, n);
+        if (r->type == CONFIG_RECEIVER_EMAIL && r->to.count + r->cc.count + r->bcc.count == 0 &&
+            !r->include_authorization_contacts)
+                report(c, n,
+                       "email receiver \"%s\" needs at least one of to, cc, bcc or "
+                       "include_authorization_contacts: true",
+                       r->name);
+        if (r->type == CONFIG_RECEIVER_FILE && yamldoc_get(n, "path") == NULL)
+                report(c, n, "missing required key \"path\" in file receiver \"%s\"", r->name);
+        if (r->type == CONFIG_RECEIVER_SLACK && r->webhook_url == NULL &&
+            yamldoc_get(n, "webhook_url_file") == NULL)
+                report(c, n, "missing required key \"webhook_url_file\" in slack receiver \"%s\"",
+                       r->name);
+}
+
+/* The webhook file must hold an https URL (http only for loopback tests);
+ * the message names the file, never what is in it. */
+static void check_webhook(struct ctx *c, struct config_receiver *r, const struct ynode *n)
+{
+        static const char *const https[] = {"https", NULL};
+        static const char *const http[] = {"http", NULL};
+        const char *v = secret_value(r->webhook_url);
+        if (v == NULL)
+                return;
+        if (valid_url(v, https) || (valid_url(v, http) && url_host_is_loopback(v)))
+                return;
+        report(c, yamldoc_get(n, "webhook_url_file"),
+               "webhook_url_file \"%s\" does not hold an https URL", secret_source(r->webhook_url));
+}
+
+static void walk_receivers(struct ctx *c, const struct ynode *n)
+{
+        struct config *cfg = c->cfg;
+        char where[300];
+        if (n->kind != YNODE_MAP) {
+                report(c, n, "expected a mapping of receivers, got %s", kind_name(n));
+                return;
+        }
+        cfg->receivers = arena_alloc(&cfg->arena, (n->count / 2 + 1) * sizeof(*cfg->receivers));
+        if (cfg->receivers == NULL) {
+                c->rc = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i + 1 < n->count; i += 2) {
+                const struct ynode *k = n->items[i], *v = n->items[i + 1];
+                if (k->kind != YNODE_SCALAR || k->len == 0) {
+                        report(c, k, "expected a receiver name");
+                        continue;
+                }
+                if (seen_before(n, i / 2)) {
+                        report(c, k, "duplicate receiver \"%s\"", k->value);
+                        continue;
+                }
+                struct config_receiver *r = &cfg->receivers[cfg->receiver_count++];
+                memset(r, 0, sizeof(*r));
+                apply_defaults(receiver_fields, r);
+                r->name = arena_strdup(&cfg->arena, k->value);
+                r->line = v->line;
+                r->col = v->col;
+                snprintf(where, sizeof(where), "receiver \"%s\"", k->value);
+                walk_section(c, receiver_fields, r, v, where);
+                check_receiver(c, r, v);
+                check_webhook(c, r, v);
+        }
+}
+
+const struct config_receiver *config_receiver(const struct config *c, const char *name)
+{
+        for (size_t i = 0; c != NULL && i < c->receiver_count; i++)
+                if (strcmp(c->receivers[i].name, name) == 0)
+                        return &c->receivers[i];
+        return NULL;
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode *n)
+{
+        struct config_rule *rule = base;
+        if (n->kind != YNODE_MAP) {
+                report(c, n, "expected a mapping for match, got %s", kind_name(n));
+                return;
+        }
+        yajl_tree_free(rule->match);
+        rule->match = NULL;
+        int rc = yamldoc_to_yajl(n, (yajl_val *)at(base, off));
+        if (rc == -EINVAL)
+                report(c, n, "match keys must be strings");
+        else if (rc < 0)
+                c->rc = rc;
+        rule->match_line = n->line;
+        rule->match_col = n->col;
+}
+
+/* Names are unique across files; every receiver must be defined. */
+static void check_rule(struct ctx *c, const struct config_rule *r, const struct ynode *n)
+{
+        const struct ynode *list = yamldoc_get(n, "receivers");
+        for (size_t i = 0; i + 1 < c->cfg->rule_count; i++) {
+                const struct config_rule *o = &c->cfg->rules[i];
+                if (r->name != NULL && o->name != NULL && strcmp(o->name, r->name) == 0)
+                        report(c, yamldoc_get(n, "name"), "rule \"%s\" is already defined in %s",
+                               r->name, o->file);
+        }
+        if (list == NULL || list->kind != YNODE_SEQ)
+                return;
+        for (size_t i = 0; i < list->count; i++) {
+                const struct ynode *it = list->items[i];
+                if (it->kind == YNODE_SCALAR && config_receiver(c->cfg, it->value) == NULL)
+                        report(c, it, "receiver \"%s\" is not defined", it->value);
+        }
+}
+
+static void walk_rules(struct ctx *c, const struct ynode *root)
+{
+        struct config *cfg = c->cfg;
+        const struct ynode *list = yamldoc_get(root, "rules");
+        if (root->kind != YNODE_MAP || root->count != 2 || list == NULL) {
+                report(c, root, "a rules file must hold exactly one key, \"rules\"");
+                return;
+        }
+        if (list->kind != YNODE_SEQ) {
+                report(c, list, "expected a list of rules, got %s", kind_name(list));
+                return;
+        }
+        for (size_t i = 0; i < list->count; i++) {
+                if (cfg->rule_count >= CONFIG_MAX_RULES) {
+                        report(c, list->items[i], "more than %d rules", CONFIG_MAX_RULES);
+                        return;
+                }
+                if (cfg->rule_count % 16 == 0) {
+                        struct config_rule *p =
+                            realloc(cfg->rules, (cfg->rule_count + 16) * sizeof(*p));
+                        if (p == NULL) {
+                                c->rc = -ENOMEM;
+                                return;
+                        }
+                        cfg->rules = p;
+                }
+                struct config_rule *r = &cfg->rules[cfg->rule_count++];
+                memset(r, 0, sizeof(*r));
+                r->file = arena_strdup(&cfg->arena, c->path);
+                walk_section(c, rule_fields, r, list->items[i], "rule");
+                check_rule(c, r, list->items[i]);
+        }
+}
+
+/* ---- cross-section checks ---------------------------------------------- */
+
+static void check_smtp(struct ctx *c, const struct ynode *root)
+{
+        struct config *cfg = c->cfg;
+        const struct config_receiver *email = NULL;
+        for (size_t i = 0; i < cfg->receiver_count && email == NULL; i++)
+                if (cfg->receivers[i].type_name != NULL &&
+                    cfg->receivers[i].type == CONFIG_RECEIVER_EMAIL)
+                        email = &cfg->receivers[i];
+        const struct ynode *smtp = yamldoc_get(root, "smtp");
+        const struct ynode *where = smtp != NULL ? smtp : root;
+        if (email != NULL && cfg->smtp.url == NULL && yamldoc_get(smtp, "url") == NULL)
+                report(c, where,
+                       "missing required key \"url\" in smtp (receiver \"%s\" sends email)",
+                       email->name);
+        if (email != NULL && cfg->smtp.from == NULL && yamldoc_get(smtp, "from") == NULL)
+                report(c, where,
+                       "missing required key \"from\" in smtp (receiver \"%s\" sends email)",
+                       email->name);
+        if (cfg->smtp.starttls == NULL)
+                cfg->smtp.starttls = cfg->smtp.url != NULL && url_host_is_loopback(cfg->smtp.url)
+                                         ? "optional"
+                                         : "required";
+}
+
+/* host:port with a numeric port (0: any free port, for tests); loopback
+ * unless allowed otherwise. */
+static void check_listen(struct ctx *c, const struct ynode *root)
+{
+        const char *l = c->cfg->http.listen;
+        const struct ynode *n = yamldoc_get(yamldoc_get(root, "http"), "listen");
+        const char *colon = strrchr(l, ':');
+        long port = 0;
+        if (colon == NULL || colon == l || parse_long(colon + 1, &port) < 0 || port < 0 ||
+            port > 65535) {
+                report(c, n,
+                       "http listen must be host:port with a port between 0 and 65535, got \"%s\"",
+                       l);
+                return;
+        }
+        if (!c->cfg->http.allow_non_loopback && !host_is_loopback(l, (size_t)(colon - l)))
+                report(c, n,
+                       "http listen address \"%s\" is not loopback (set allow_non_loopback: true "
+                       "to allow it)",
+                       l);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Whole file into a NUL-terminated heap buffer, at most CONFIG_MAX_FILE. */
+static int read_text(const char *path, char **out, size_t *len)
+{
+        struct buf b = BUF_INIT(CONFIG_MAX_FILE);
+        char chunk[8192];
+        int rc = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        rc = n < 0 ? -errno : 0;
+                        break;
+                }
+                rc = buf_append(&b, chunk, (size_t)n);
+                if (rc < 0)
+                        break;
+        }
+        close(fd);
+        *len = b.len;
+        *out = rc == 0 ? buf_steal(&b) : NULL;
+        buf_deinit(&b);
+        return rc == 0 && *out == NULL ? -ENOMEM : rc;
+}
+
+/* Parses c->text; NULL after reporting a syntax error or an empty file. */
+static struct ynode *parse_text(struct ctx *c)
+{
+        struct ynode *root = NULL;
+        char err[CPPO_ERRLEN];
+        int line = 0, col = 0;
+        int rc = yamldoc_parse(&root, c->text, c->len, &line, &col, err, sizeof(err));
+        if (rc == -ENOMEM) {
+                c->rc = rc;
+                return NULL;
+        }
+        if (rc < 0) {
+                struct ynode at_mark = {.line = line, .col = col};
+                report(c, &at_mark, "%s", err);
+                return NULL;
+        }
+        if (root == NULL)
+                report(c, NULL, "file is empty");
+        return root;
+}
+
+static void load_rules_file(struct ctx *c, const char *path)
+{
+        char *text = NULL;
+        size_t len = 0;
+        struct ctx rc = *c;
+        rc.path = path;
+        int r = read_text(path, &text, &len);
+        if (r < 0) {
+                report(&rc, NULL, "cannot read rules file: %s", strerror(-r));
+                c->rc = rc.rc;
+                return;
+        }
+        rc.text = text;
+        rc.len = len;
+        struct ynode *root = parse_text(&rc);
+        if (root != NULL)
+                walk_rules(&rc, root);
+        yamldoc_free(root);
+        free(text);
+        c->rc = rc.rc;
+}
+
+static int yaml_name(const struct dirent *d)
+{
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
+}
+
+/* The *.yaml files of rules_dir, in file-name order. A missing default directory means
+ * no rules; a missing configured one is an error at its key. */
+static void load_rules(struct ctx *c, const struct ynode *dir_node)
+{
+        struct dirent **names = NULL;
+        char path[PATH_MAX];
+        int n = scandir(c->cfg->rules_dir, &names, yaml_name, alphasort);
+        if (n < 0) {
+                if (dir_node != NULL || errno != ENOENT)
+                        report(c, dir_node, "cannot read rules directory \"%s\": %s",
+                               c->cfg->rules_dir, strerror(errno));
+                return;
+        }
+        for (int i = 0; i < n; i++) {
+                if (snprintf(path, sizeof(path), "%s/%s", c->cfg->rules_dir, names[i]->d_name) <
+                    (int)sizeof(path))
+                        load_rules_file(c, path);
+                free(names[i]);
+        }
+        free(names);
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+static const char *dir_of(struct arena *a, const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL)
+                return ".";
+        return slash == path ? "/" : arena_strndup(a, path, (size_t)(slash - path));
+}
+
+static void walk_main(struct ctx *c, const struct ynode *root)
+{
+        struct config *cfg = c->cfg;
+        apply_defaults(main_fields, cfg);
+        walk_section(c, main_fields, cfg, root, "the configuration");
+        if (root->kind != YNODE_MAP)
+                return;
+        check_smtp(c, root);
+        check_listen(c, root);
+        if (cfg->rules_dir == NULL)
+                cfg->rules_dir = resolve(c, "rules.d");
+        if (cfg->templates_dir == NULL)
+                cfg->templates_dir = resolve(c, "templates");
+        load_rules(c, yamldoc_get(root, "rules_dir"));
+}
+
+int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
+                       struct config_errors *errs)
+{
+        struct ctx c = {.errs = errs, .path = path, .text = data, .len = len};
+        size_t before = errs->count + errs->dropped;
+
+        *out = NULL;
+        struct config *cfg = calloc(1, sizeof(*cfg));
+        if (cfg == NULL)
+                return -ENOMEM;
+        arena_init(&cfg->arena, CONFIG_ARENA_MAX);
+        c.cfg = cfg;
+        c.dir = dir_of(&cfg->arena, path);
+        if (c.dir == NULL) {
+                config_free(cfg);
+                return -ENOMEM;
+        }
+        struct ynode *root = parse_text(&c);
+        if (root != NULL)
+                walk_main(&c, root);
+        yamldoc_free(root);
+        if (c.rc < 0 || errs->count + errs->dropped > before) {
+                config_free(cfg);
+                return c.rc < 0 ? c.rc : -EINVAL;
+        }
+        *out = cfg;
+        return 0;
 }
 
 int config_load(struct config **out, const char *path, struct config_errors *errs)
 {
-        struct loader L = { .path = path, .errs = errs };
+        char *text = NULL;
         size_t len = 0;
+        int rc = read_text(path, &text, &len);
 
-        errs->v = NULL;
-        errs->n = 0;
-        L.cfg = calloc(1, sizeof *L.cfg);
-        if (L.cfg == NULL || set_defaults(L.cfg, path) < 0) {
-                config_free(L.cfg);
-                return -ENOMEM;
+        *out = NULL;
+        if (rc < 0) {
+                if (rc == -E2BIG)
+                        config_errors_add(errs, path, 0, 0, NULL, 0, "file is larger than %d bytes",
+                                          CONFIG_MAX_FILE);
+                else
+                        config_errors_add(errs, path, 0, 0, NULL, 0, "cannot read file: %s",
+                                          strerror(-rc));
+                return rc == -ENOMEM ? rc : -EINVAL;
         }
-        L.text = read_file(&L, &len);
-        if (L.text)
-                parse(&L, len);
-        free(L.text);
-        if (errs->n) {
-                config_free(L.cfg);
-                return -EINVAL;
-        }
-        *out = L.cfg;
-        return 0;
-}
-
-static void free_list(char **v, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
+        rc = config_load_buffer(out, path, text, len, errs);
+        free(text);
+        return rc;
 }
 
 void config_free(struct config *c)
 {
         if (c == NULL)
                 return;
-        free(c->path);
-        free(c->kafka.brokers);
-        free_list(c->kafka.topics, c->kafka.n_topics);
-        free(c->kafka.group);
-        free_list(c->kafka.properties, c->kafka.n_properties);
-        free(c->kafka.dead_letter_topic);
-        free(c->store_path);
-        free(c->http_listen);
-        free(c->log_level);
+        secret_free(c->smtp.password);
+        for (size_t i = 0; i < c->receiver_count; i++)
+                secret_free(c->receivers[i].webhook_url);
+        for (size_t i = 0; i < c->rule_count; i++)
+                yajl_tree_free(c->rules[i].match);
+        free(c->rules);
+        arena_deinit(&c->arena);
         free(c);
 }

@@ -1,68 +1,72 @@
-/* cppo-notifyctl check [--config FILE]: load the configuration and print
- * every error as path:line:col: message (with the source line and a caret),
- * or a summary. Exit 0 valid, 1 invalid, 2 usage. Never prints a secret:
- * the summary names property keys, not their values. */
+/* cppo-notifyctl check: load the configuration, report every error. */
 #include "ctl.h"
 
 #include "cppo/config.h"
-#include "cppo/error.h"
 
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
-#define DEFAULT_CONFIG "/etc/cppo-notify/cppo-notify.yaml"
-
-static void summary(const struct config *c)
+static void check_usage(FILE *f)
 {
-        printf("%s: valid\n", c->path);
-        printf("  kafka: %zu topic(s) on %s, group %s, %zu librdkafka propert%s\n",
-               c->kafka.n_topics, c->kafka.brokers, c->kafka.group, c->kafka.n_properties / 2,
-               c->kafka.n_properties == 2 ? "y" : "ies");
-        for (size_t i = 0; i < c->kafka.n_topics; i++)
-                printf("    topic %s\n", c->kafka.topics[i]);
-        printf("  dead-letter topic: %s\n", c->kafka.dead_letter_topic ? c->kafka.dead_letter_topic : "(off)");
-        printf("  store: %s (synchronous=%s)\n", c->store_path,
-               c->store_synchronous_normal ? "normal" : "full");
-        printf("  holds: offer_link_timeout %llds\n", (long long)c->offer_link_timeout);
-        printf("  http: %s\n", c->http_listen);
+        fprintf(f,
+                "usage: cppo-notifyctl check [--config FILE]\n"
+                "Loads FILE (default %s) and its rules directory;\n"
+                "prints every error as path:line:col: message, exit 1 on any.\n",
+                CONFIG_DEFAULT_PATH);
+}
+
+static const char *receiver_detail(const struct config_receiver *r)
+{
+        switch (r->type) {
+        case CONFIG_RECEIVER_EMAIL: return "email";
+        case CONFIG_RECEIVER_SLACK: return "slack";
+        default: return "file";
+        }
+}
+
+/* Names and counts only: secrets and kafka properties are never printed. */
+static void print_summary(const struct config *c, const char *path)
+{
+        printf("%s: ok\n", path);
+        printf("topics:");
+        for (size_t i = 0; i < c->kafka.topics.count; i++)
+                printf(" %s", c->kafka.topics.items[i]);
+        printf("\nreceivers (%zu):\n", c->receiver_count);
+        for (size_t i = 0; i < c->receiver_count; i++)
+                printf("  %s (%s)\n", c->receivers[i].name, receiver_detail(&c->receivers[i]));
+        printf("rules (%zu):\n", c->rule_count);
+        for (size_t i = 0; i < c->rule_count; i++)
+                printf("  %s -> %zu receiver(s)%s\n", c->rules[i].name, c->rules[i].receivers.count,
+                       c->rules[i].cont ? ", continue" : "");
 }
 
 int ctl_check(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
-        const char *path = DEFAULT_CONFIG;
+        const char *path = CONFIG_DEFAULT_PATH;
         struct config_errors errs;
-        struct config *c = NULL;
-        int o, r;
+        struct config *cfg = NULL;
 
-        optind = 1;
-        while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-                if (o == 'c') {
-                        path = optarg;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+                        path = argv[++i];
+                } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        check_usage(stdout);
+                        return CTL_EXIT_OK;
                 } else {
-                        fprintf(o == 'h' ? stdout : stderr,
-                                "usage: cppo-notifyctl check [--config FILE]\n"
-                                "Loads the configuration; prints each error as path:line:col: "
-                                "message.\nExit: 0 valid, 1 invalid, 2 usage.\n");
-                        return o == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+                        check_usage(stderr);
+                        return CTL_EXIT_USAGE;
                 }
         }
-        if (optind != argc)
-                return CTL_EXIT_USAGE;
-        r = config_load(&c, path, &errs);
-        if (r == -ENOMEM)
-                return CTL_EXIT_INTERNAL;
-        if (r < 0) {
-                config_errors_print(&errs, stdout);
-                printf("%zu error%s\n", errs.n, errs.n == 1 ? "" : "s");
-                config_errors_clear(&errs);
-                return CTL_EXIT_PROBLEM;
-        }
-        summary(c);
-        config_free(c);
-        return CTL_EXIT_OK;
+        config_errors_init(&errs);
+        int rc = config_load(&cfg, path, &errs);
+        if (rc == 0)
+                print_summary(cfg, path);
+        else if (rc == -EINVAL)
+                config_errors_print(&errs, stderr);
+        else
+                fprintf(stderr, "cppo-notifyctl check: %s\n", strerror(-rc));
+        config_free(cfg);
+        config_errors_deinit(&errs);
+        return rc == 0 ? CTL_EXIT_OK : rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
 }

@@ -9,7 +9,7 @@
 
 static const struct ctl_command commands[] = {
         /* One row per subcommand, one per line. */
-        { "check", "load the configuration and report every error", ctl_check },
+        { "check", "validate the configuration and rules", ctl_check },
         { "explain", "decode events and show what they mean", ctl_explain },
         { "rejected", "list inputs that could not be decoded, and why", ctl_rejected },
         { NULL, NULL, NULL },

@@ -116,34 +116,45 @@ static void publish(struct daemon *d)
 
 static int open_kafka(struct daemon *d, char *err, size_t errlen)
 {
-        const struct config_kafka *k = &d->cfg->kafka;
+        const struct config *c = d->cfg;
+        const char **pairs;
         struct source_kafka_options o = {
-                .brokers = k->brokers,
-                .topics = (const char *const *)k->topics,
-                .n_topics = k->n_topics,
-                .group = k->group,
-                .properties = (const char *const *)k->properties,
-                .n_properties = k->n_properties / 2,
-                .max_message_bytes = (size_t)k->max_message_bytes,
+                .brokers = c->kafka.brokers,
+                .topics = c->kafka.topics.items,
+                .n_topics = c->kafka.topics.count,
+                .group = c->kafka.group,
+                .n_properties = c->kafka.properties.count,
+                .max_message_bytes = (size_t)c->kafka.max_message_bytes,
         };
+        int r = 0;
 
-        if (k->dead_letter_topic) {
-                int r = dlq_new(&d->dlq, k->brokers, k->dead_letter_topic, o.properties,
-                                o.n_properties, err, errlen);
-                if (r < 0)
-                        return r;
+        pairs = calloc(2 * c->kafka.properties.count + 1, sizeof *pairs);
+        if (pairs == NULL)
+                return -ENOMEM;
+        o.properties = pairs;
+        for (size_t i = 0; i < c->kafka.properties.count; i++) {
+                pairs[2 * i] = c->kafka.properties.keys[i];
+                pairs[2 * i + 1] = c->kafka.properties.values[i];
         }
-        return source_kafka_new(&d->kafka, &o, err, errlen);
+        if (c->kafka.dead_letter_topic)
+                r = dlq_new(&d->dlq, c->kafka.brokers, c->kafka.dead_letter_topic, pairs,
+                            o.n_properties, err, errlen);
+        if (r == 0)
+                r = source_kafka_new(&d->kafka, &o, err, errlen);
+        free(pairs); /* both copied what they keep into their librdkafka conf */
+        return r;
 }
 
 static int start(struct daemon *d, char *err, size_t errlen)
 {
-        struct store_options so = { .synchronous_normal = d->cfg->store_synchronous_normal,
-                                    .busy_timeout_ms = 5000 };
+        struct store_options so = {
+                .synchronous_normal = strcmp(d->cfg->store.synchronous, "normal") == 0,
+                .busy_timeout_ms = 5000,
+        };
         struct http_handlers h = { on_metrics, on_ready, d };
         struct pipeline_options po = {
                 .max_message_bytes = (size_t)d->cfg->kafka.max_message_bytes,
-                .offer_link_timeout = d->cfg->offer_link_timeout,
+                .offer_link_timeout = d->cfg->holds.offer_link_timeout,
                 .notify_extended_after_acceptance = d->cfg->notify_extended_after_acceptance,
                 .notify_direct_deals = d->cfg->notify_direct_deals,
         };
@@ -152,11 +163,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
         d->sigfd = signals_open();
         if (d->sigfd < 0)
                 return error_set(err, errlen, d->sigfd, "cannot set up signals");
-        r = store_open(&d->store, d->cfg->store_path, &so, err, errlen);
+        r = store_open(&d->store, d->cfg->store.path, &so, err, errlen);
         if (r == 0)
                 r = declare_metrics(d);
         if (r == 0)
-                r = http_server_start(&d->http, d->cfg->http_listen, false, &h, err, errlen);
+                r = http_server_start(&d->http, d->cfg->http.listen, d->cfg->http.allow_non_loopback,
+                                      &h, err, errlen);
         if (r == 0)
                 r = open_kafka(d, err, errlen);
         if (r < 0)
@@ -246,8 +258,8 @@ int daemon_run(const struct config *cfg)
                 stop(&d);
                 return 1;
         }
-        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, cfg->store_path,
-                 cfg->kafka.n_topics);
+        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, cfg->store.path,
+                 cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
         if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0)

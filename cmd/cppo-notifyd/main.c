@@ -46,13 +46,15 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        config_errors_init(&errs);
         r = config_load(&cfg, path, &errs);
         if (r < 0) {
                 config_errors_print(&errs, stderr);
-                config_errors_clear(&errs);
+                config_errors_deinit(&errs);
                 log_error("not starting: the configuration has errors path=%s", path);
                 return 1;
         }
+        config_errors_deinit(&errs);
         if (log_level_parse(level_arg ? level_arg : cfg->log_level, &level) < 0) {
                 fprintf(stderr, "cppo-notifyd: invalid log level '%s'\n", level_arg);
                 config_free(cfg);

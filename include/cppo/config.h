@@ -1,70 +1,163 @@
-/* cppo-notify — configuration (YAML, libyaml).
+/* cppo-notify — configuration: the main YAML file plus the *.yaml files of rules.d.
  *
- * One main file; each section is described by a table (key, type, default,
- * range, required), so unknown keys, duplicate keys, wrong types,
- * out-of-range values and missing required keys are all reported the same
- * way, as `path:line:col: message` followed by the offending source line
- * and a caret. Loading reports every error, not just the first.
+ * Every section is described by a table (key, type, default, range,
+ * required); one generic walker applies it. Loading never stops at the
+ * first problem: every error is collected with its file, 1-based line and
+ * column, and the offending source line, and the config is refused when
+ * there is any.
  *
- * `${NAME}` in a value (never in a key) is replaced by the environment
- * variable NAME; an unset variable is an error; `$$` is a literal `$`.
+ * Environment expansion: in scalar VALUES (never keys) "${NAME}" is
+ * replaced by the variable's value; an unset variable is an error at that
+ * value; "$$" is a literal "$"; any other "$" is kept as is.
  *
- * Durations are a number with a unit: "90s", "30m", "72h", "3d".
+ * Secrets (smtp.password_file, slack webhook_url_file) are read into
+ * struct secret (cppo/secret.h); no error or summary prints their content.
  */
 #ifndef CPPO_CONFIG_H
 #define CPPO_CONFIG_H
 
+#include "cppo/arena.h"
+#include "cppo/secret.h"
+
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
+#include <yajl/yajl_tree.h>
 
-struct config_kafka {
-        char *brokers;
-        char **topics;
-        size_t n_topics;
-        char *group;                /* default "cppo-notify" */
-        char **properties;          /* name, value pairs, in file order */
-        size_t n_properties;
-        char *dead_letter_topic;    /* NULL: off */
-        int64_t max_message_bytes;  /* default 1 MiB */
-};
-
-struct config {
-        char *path;
-        struct config_kafka kafka;
-        char *store_path;           /* store.path */
-        bool store_synchronous_normal; /* store.synchronous: full (default) | normal */
-        int64_t offer_link_timeout; /* holds.offer_link_timeout, seconds (72h) */
-        bool notify_extended_after_acceptance;
-        bool notify_direct_deals;
-        char *http_listen;          /* http.listen, default 127.0.0.1:9466 */
-        char *log_level;            /* default "info" */
-};
+#define CONFIG_DEFAULT_PATH "/etc/cppo-notify/cppo-notify.yaml"
+/* Largest config or rules file read, in bytes. */
+#define CONFIG_MAX_FILE (1024 * 1024)
+/* Errors kept per load; later ones are counted, not stored. */
+#define CONFIG_MAX_ERRORS 200
 
 struct config_error {
-        char *file;
-        int line, col; /* 1-based */
-        char *message;
-        char *source_line; /* the offending line, or NULL */
+        const char *path;
+        int line; /* 1-based; 0 when the error concerns the whole file */
+        int col;  /* 1-based */
+        const char *message;
+        const char *source; /* the offending line, without newline; may be "" */
 };
 
 struct config_errors {
-        struct config_error *v;
-        size_t n;
+        struct config_error *items;
+        size_t count;
+        size_t dropped; /* errors beyond CONFIG_MAX_ERRORS */
+        struct arena arena;
 };
 
-/* Loads path. On any error returns -EINVAL with every problem in errs (the
- * caller frees them with config_errors_clear); *out is set only on success. */
+void config_errors_init(struct config_errors *e);
+void config_errors_deinit(struct config_errors *e);
+/* Records one error; source_text is the whole file (or NULL), from which
+ * line `line` is copied. Returns 0 or -ENOMEM. */
+int config_errors_add(struct config_errors *e, const char *path, int line, int col,
+                      const char *source_text, size_t source_len, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/* Prints each error as "path:line:col: message", then the source line and
+ * a caret under the column. */
+void config_errors_print(const struct config_errors *e, FILE *f);
+
+struct config_strlist {
+        const char **items;
+        size_t count;
+};
+
+struct config_strmap {
+        const char **keys;
+        const char **values;
+        size_t count;
+};
+
+/* Template paths overriding the built-ins; NULL = built-in. */
+struct config_templates {
+        const char *subject, *text, *html, *slack, *file;
+};
+
+enum config_receiver_type {
+        CONFIG_RECEIVER_EMAIL,
+        CONFIG_RECEIVER_SLACK,
+        CONFIG_RECEIVER_FILE,
+};
+
+struct config_receiver {
+        const char *name;
+        enum config_receiver_type type;
+        const char *type_name;
+        struct config_strlist to, cc, bcc;
+        bool include_authorization_contacts;
+        struct secret *webhook_url; /* slack */
+        const char *ca_file;        /* slack */
+        const char *path;           /* file */
+        long max_attempts;
+        long max_age; /* seconds */
+        long concurrency;
+        long rate; /* messages per second; 0 = unlimited */
+        struct config_templates templates;
+        int line, col; /* of the receiver's mapping */
+};
+
+struct config_rule {
+        const char *name;
+        const char *file;
+        yajl_val match; /* the match block, owned by the config */
+        int match_line, match_col;
+        struct config_strlist receivers;
+        struct config_templates templates;
+        bool cont; /* `continue` */
+};
+
+struct config {
+        struct {
+                const char *brokers;
+                struct config_strlist topics;
+                const char *group;
+                struct config_strmap properties; /* may hold credentials: never log */
+                const char *dead_letter_topic;   /* NULL = none */
+                long max_message_bytes;
+        } kafka;
+        struct {
+                const char *path;
+                const char *synchronous; /* "full" | "normal" */
+        } store;
+        struct {
+                const char *url; /* NULL when no email receiver needs it */
+                const char *from;
+                const char *username;
+                struct secret *password;
+                const char *starttls; /* "required" | "optional" | "never" */
+                const char *ca_file;
+                long timeout; /* seconds */
+        } smtp;
+        struct config_receiver *receivers;
+        size_t receiver_count;
+        struct {
+                long offer_link_timeout; /* seconds */
+        } holds;
+        bool notify_extended_after_acceptance;
+        bool notify_direct_deals;
+        struct {
+                const char *listen;
+                bool allow_non_loopback;
+        } http;
+        const char *rules_dir;
+        const char *templates_dir;
+        const char *log_level;
+        struct config_rule *rules;
+        size_t rule_count;
+        struct arena arena; /* every string above lives here */
+};
+
+/* Loads path and its rules directory. Returns 0 with *out set, -EINVAL when
+ * errs received at least one error (then *out is NULL), -ENOMEM. */
 int config_load(struct config **out, const char *path, struct config_errors *errs);
+
+/* Same, from a main file already in memory; `path` is used for messages
+ * and to resolve relative paths. */
+int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
+                       struct config_errors *errs);
+
+/* A receiver by name, or NULL. */
+const struct config_receiver *config_receiver(const struct config *c, const char *name);
+
 void config_free(struct config *c);
-
-void config_errors_clear(struct config_errors *errs);
-/* Writes each error as "path:line:col: message", the source line and a
- * caret under the column. */
-void config_errors_print(const struct config_errors *errs, FILE *out);
-
-/* "90s" → 90 ... 0 or -EINVAL. */
-int config_parse_duration(const char *s, int64_t *out);
 
 #endif

@@ -36,6 +36,10 @@ kafka:
     message.max.bytes: "65536"
 store:
   path: $work/state.db
+receivers:
+  audit:
+    type: file
+    path: $work/notifications.jsonl
 http:
   listen: 127.0.0.1:0
 YAML

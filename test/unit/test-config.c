@@ -1,0 +1,350 @@
+/* Unit tests: configuration loader, yamldoc, error reporting. */
+#undef NDEBUG
+#include "cppo/config.h"
+
+#include "cppo/error.h"
+#include "cppo/yamldoc.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define CONFIG_FIXTURES FIXTURES_DIR "/config"
+#define EXAMPLE         FIXTURES_DIR "/../../config/cppo-notify.yaml"
+#define SECRET_TEXT     "hunter2-smtp-password"
+
+/* Everything config_errors_print writes. */
+static char *printed(const struct config_errors *e)
+{
+        char *all = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&all, &len);
+        assert_non_null(f);
+        config_errors_print(e, f);
+        fclose(f);
+        return all;
+}
+
+/* Loads text as a main file that must fail; returns the printed report. */
+static char *failed_load_report(const char *path, const char *text, size_t *count)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+        char *all;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer(&c, path, text, strlen(text), &errs), -EINVAL);
+        assert_null(c);
+        *count = errs.count;
+        all = printed(&errs);
+        config_errors_deinit(&errs);
+        return all;
+}
+
+/* Error lines only (source and caret lines start with two spaces). */
+static char *error_lines(const struct config_errors *e)
+{
+        char *all = printed(e), *out;
+        size_t len = strlen(all);
+        out = calloc(1, len + 1);
+        assert_non_null(out);
+        for (char *line = all, *nl; line != NULL && *line != '\0';
+             line = nl != NULL ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                size_t n = nl != NULL ? (size_t)(nl - line + 1) : strlen(line);
+                if (strncmp(line, "  ", 2) != 0)
+                        strncat(out, line, n);
+        }
+        free(all);
+        return out;
+}
+
+static char *slurp(const char *path)
+{
+        FILE *f = fopen(path, "r");
+        char *data;
+        long n;
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 0, SEEK_END), 0);
+        n = ftell(f);
+        rewind(f);
+        data = calloc(1, (size_t)n + 1);
+        assert_non_null(data);
+        assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+        fclose(f);
+        return data;
+}
+
+static int is_bad_yaml(const struct dirent *d)
+{
+        size_t n = strlen(d->d_name);
+        return n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
+}
+
+static void check_bad_fixture(const char *name)
+{
+        char path[512], exp_path[512];
+        struct config_errors errs;
+        struct config *cfg = (struct config *)1;
+
+        snprintf(path, sizeof(path), "bad/%s", name);
+        snprintf(exp_path, sizeof(exp_path), "bad/%.*s.expected", (int)(strlen(name) - 5), name);
+        config_errors_init(&errs);
+        assert_int_equal(config_load(&cfg, path, &errs), -EINVAL);
+        assert_null(cfg);
+        char *got = error_lines(&errs);
+        char *want = slurp(exp_path);
+        if (strcmp(got, want) != 0)
+                fprintf(stderr, "# %s\n# got:\n%s# want:\n%s", name, got, want);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        config_errors_deinit(&errs);
+}
+
+/* Every bad/NAME.yaml fails with exactly the lines of bad/NAME.expected. */
+static void bad_fixtures_report_exact_errors(void **state)
+{
+        struct dirent **names = NULL;
+        int n;
+
+        assert_int_equal(chdir(CONFIG_FIXTURES), 0);
+        setenv("CPPO_TEST_BROKERS", "b:9092", 1);
+        unsetenv("CPPO_TEST_UNSET_VAR");
+        n = scandir("bad", &names, is_bad_yaml, alphasort);
+        assert_true(n >= 40);
+        for (int i = 0; i < n; i++) {
+                check_bad_fixture(names[i]->d_name);
+                free(names[i]);
+        }
+        free(names);
+}
+
+static void example_config_loads_with_values(void **state)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load(&c, EXAMPLE, &errs), 0);
+        assert_int_equal(errs.count, 0);
+        assert_string_equal(c->kafka.brokers, "localhost:9092");
+        assert_int_equal(c->kafka.topics.count, 1);
+        assert_string_equal(c->kafka.topics.items[0], "aws-marketplace-events");
+        assert_string_equal(c->kafka.dead_letter_topic, "cppo-notify-dlq");
+        assert_int_equal(c->kafka.properties.count, 2);
+        assert_string_equal(c->kafka.properties.values[1], "45000");
+        assert_string_equal(c->smtp.starttls, "required");
+        assert_int_equal(c->smtp.timeout, 30);
+        assert_int_equal(c->holds.offer_link_timeout, 72 * 3600);
+        assert_int_equal(c->receiver_count, 4);
+        const struct config_receiver *r = config_receiver(c, "emea-deals");
+        assert_non_null(r);
+        assert_int_equal(r->type, CONFIG_RECEIVER_SLACK);
+        assert_int_equal(r->rate, 1);
+        assert_non_null(strstr(secret_value(r->webhook_url), "https://hooks.slack.com/"));
+        assert_non_null(strstr(r->templates.slack, "templates/emea.slack.mustache"));
+        r = config_receiver(c, "revops");
+        assert_int_equal(r->bcc.count, 1);
+        assert_int_equal(r->max_age, 86400);
+        assert_null(config_receiver(c, "nobody"));
+        config_free(c);
+        config_errors_deinit(&errs);
+}
+
+static void example_rules_load_in_file_order(void **state)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load(&c, EXAMPLE, &errs), 0);
+        assert_int_equal(c->rule_count, 3);
+        assert_string_equal(c->rules[0].name, "new-orders-to-revops");
+        assert_true(c->rules[0].cont);
+        assert_string_equal(c->rules[2].name, "attention-needed-to-ops");
+        assert_false(c->rules[2].cont);
+        const char *region[] = {"opportunity", "metadata", "region", NULL};
+        yajl_val v = yajl_tree_get(c->rules[1].match, region, yajl_t_array);
+        assert_non_null(v);
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "EMEA");
+        const char *attn[] = {"attention_needed", NULL};
+        v = yajl_tree_get(c->rules[2].match, attn, yajl_t_array);
+        assert_true(YAJL_IS_TRUE(v->u.array.values[0]));
+        assert_int_equal(c->rules[2].match_line, 5);
+        assert_int_equal(c->rules[2].match_col, 7);
+        config_free(c);
+        config_errors_deinit(&errs);
+}
+
+static const char minimal[] =
+    "kafka:\n  brokers: \"${CPPO_TEST_BROKERS}\"\n  topics: [a, b]\n"
+    "  group: \"cost$$center$x\"\n"
+    "smtp:\n  url: smtp://127.0.0.1:2525\n  from: a@b.example\n"
+    "receivers:\n  m:\n    type: email\n    include_authorization_contacts: true\n"
+    "  f:\n    type: file\n    path: out.jsonl\n";
+
+static void defaults_and_env_expansion(void **state)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        setenv("CPPO_TEST_BROKERS", "k1:9092,k2:9092", 1);
+        config_errors_init(&errs);
+        assert_int_equal(
+            config_load_buffer(&c, "/nonexistent/dir/main.yaml", minimal, strlen(minimal), &errs),
+            0);
+        assert_string_equal(c->kafka.brokers, "k1:9092,k2:9092");
+        assert_string_equal(c->kafka.group, "cost$center$x");
+        assert_int_equal(c->kafka.max_message_bytes, 1048576);
+        assert_string_equal(c->store.path, "/var/lib/cppo-notify/state.db");
+        assert_string_equal(c->store.synchronous, "full");
+        assert_string_equal(c->smtp.starttls, "optional"); /* loopback host */
+        assert_string_equal(c->http.listen, "127.0.0.1:9466");
+        assert_string_equal(c->rules_dir, "/nonexistent/dir/rules.d");
+        assert_string_equal(c->templates_dir, "/nonexistent/dir/templates");
+        assert_string_equal(c->log_level, "info");
+        assert_false(c->notify_direct_deals);
+        const struct config_receiver *f = config_receiver(c, "f");
+        assert_string_equal(f->path, "/nonexistent/dir/out.jsonl");
+        assert_int_equal(f->max_attempts, 10);
+        assert_int_equal(f->concurrency, 4);
+        assert_int_equal(f->rate, 0);
+        assert_int_equal(c->rule_count, 0);
+        config_free(c);
+        config_errors_deinit(&errs);
+}
+
+/* A config with a loaded password and a later error: the report names
+ * files only. */
+static void secrets_never_printed(void **state)
+{
+        static const char text[] =
+            "kafka:\n  brokers: b\n  topics: [t]\n"
+            "smtp:\n  password_file: secrets/smtp-password\n"
+            "receivers:\n  s:\n    type: slack\n    webhook_url_file: secrets/smtp-password\n"
+            "log_level: loud\n";
+        size_t count = 0;
+        char *all = failed_load_report(CONFIG_FIXTURES "/main.yaml", text, &count);
+
+        assert_int_equal(count, 2);
+        assert_non_null(strstr(all, "does not hold an https URL"));
+        assert_null(strstr(all, SECRET_TEXT));
+        assert_null(strstr(all, "hunter2"));
+        free(all);
+}
+
+static void caret_under_column(void **state)
+{
+        static const char text[] =
+            "kafka:\n  brokers: b\n  topics: [t]\n  bogus: 1\nreceivers: {}\n";
+        size_t count = 0;
+        char *all = failed_load_report("x.yaml", text, &count);
+
+        assert_int_equal(count, 1);
+        assert_string_equal(all, "x.yaml:4:3: unknown key \"bogus\" in kafka\n"
+                                 "    bogus: 1\n"
+                                 "    ^\n");
+        free(all);
+}
+
+/* Every prefix of the example must fail or load cleanly, never crash. */
+static void truncated_inputs_do_not_crash(void **state)
+{
+        char *text = slurp(EXAMPLE);
+        size_t n = strlen(text);
+        for (size_t cut = 0; cut < n; cut += 7) {
+                struct config_errors errs;
+                struct config *c = NULL;
+                config_errors_init(&errs);
+                int rc = config_load_buffer(&c, "/nonexistent/t.yaml", text, cut, &errs);
+                assert_true(rc == 0 || rc == -EINVAL);
+                assert_true(rc == 0 ? c != NULL : errs.count > 0);
+                config_free(c);
+                config_errors_deinit(&errs);
+        }
+        free(text);
+}
+
+static void yamldoc_scalars_become_json_types(void **state)
+{
+        static const char text[] =
+            "{a: 42, b: \"42\", c: 1.5, d: ~, e: false, f: text, g: [null, -3]}";
+        struct ynode *root = NULL;
+        yajl_val v = NULL;
+
+        assert_int_equal(yamldoc_parse(&root, text, strlen(text), NULL, NULL, NULL, 0), 0);
+        assert_int_equal(yamldoc_to_yajl(root, &v), 0);
+        assert_true(YAJL_IS_INTEGER(v->u.object.values[0]));
+        assert_int_equal(YAJL_GET_INTEGER(v->u.object.values[0]), 42);
+        assert_true(YAJL_IS_STRING(v->u.object.values[1]));
+        assert_true(YAJL_IS_DOUBLE(v->u.object.values[2]));
+        assert_false(YAJL_IS_INTEGER(v->u.object.values[2]));
+        assert_true(YAJL_IS_NULL(v->u.object.values[3]));
+        assert_true(YAJL_IS_FALSE(v->u.object.values[4]));
+        assert_string_equal(YAJL_GET_STRING(v->u.object.values[5]), "text");
+        assert_true(YAJL_IS_NULL(v->u.object.values[6]->u.array.values[0]));
+        assert_int_equal(YAJL_GET_INTEGER(v->u.object.values[6]->u.array.values[1]), -3);
+        yajl_tree_free(v);
+        yamldoc_free(root);
+}
+
+static void yamldoc_limits_and_refusals(void **state)
+{
+        char deep[400];
+        struct ynode *root = NULL;
+        int line = 0, col = 0;
+        char err[CPPO_ERRLEN];
+
+        memset(deep, '[', sizeof(deep));
+        assert_int_equal(yamldoc_parse(&root, deep, sizeof(deep), &line, &col, err, sizeof(err)),
+                         -E2BIG);
+        assert_null(root);
+        assert_int_equal(yamldoc_parse(&root, "a: *x", 5, &line, &col, err, sizeof(err)), -EINVAL);
+        assert_int_equal(
+            yamldoc_parse(&root, "a: 1\n---\nb: 2\n", 14, &line, &col, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "only one YAML document per file is supported");
+        assert_int_equal(yamldoc_parse(&root, "", 0, &line, &col, err, sizeof(err)), 0);
+        assert_null(root);
+        assert_int_equal(yamldoc_parse(&root, "{a: [1, 2]}", 11, NULL, NULL, NULL, 0), 0);
+        assert_null(yamldoc_get(root, "b"));
+        assert_int_equal(yamldoc_get(root, "a")->count, 2);
+        yamldoc_free(root);
+}
+
+static void unreadable_main_file(void **state)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load(&c, "/nonexistent/cppo.yaml", &errs), -EINVAL);
+        assert_int_equal(errs.count, 1);
+        assert_string_equal(errs.items[0].message, "cannot read file: No such file or directory");
+        config_errors_deinit(&errs);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(example_config_loads_with_values),
+            cmocka_unit_test(example_rules_load_in_file_order),
+            cmocka_unit_test(defaults_and_env_expansion),
+            cmocka_unit_test(secrets_never_printed),
+            cmocka_unit_test(caret_under_column),
+            cmocka_unit_test(truncated_inputs_do_not_crash),
+            cmocka_unit_test(yamldoc_scalars_become_json_types),
+            cmocka_unit_test(yamldoc_limits_and_refusals),
+            cmocka_unit_test(unreadable_main_file),
+            cmocka_unit_test(bad_fixtures_report_exact_errors),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
