@@ -16,6 +16,7 @@
 #ifndef CPPO_STORE_H
 #define CPPO_STORE_H
 
+#include "cppo/delivery.h"
 #include "cppo/model.h"
 #include "cppo/source.h"
 
@@ -120,5 +121,52 @@ int store_apply(struct store *s, const struct changeset *c, struct strlist *new_
 /* Streams every stored record and notification key back, for rebuilding
  * the correlation state at start-up. */
 int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
+
+/* ---- Deliveries (delivery.h). Each call outside an open transaction is
+ * its own transaction; the dispatcher uses its own connection. ---- */
+
+/* Notifications not yet routed (routed = 0), oldest first, at most limit.
+ * Records are valid during the call only. */
+int store_notifications_unrouted(struct store *s, int64_t limit,
+                                 int (*fn)(void *ctx, const struct notification *n), void *ctx);
+
+/* Marks a notification routed (deliveries created) or unrouted (no rule
+ * matched: kept, counted, listed by `deliveries --unrouted`). */
+int store_notification_routed(struct store *s, const char *notification_key, bool routed);
+
+/* Inserts a delivery unless its key exists. 1 inserted, 0 already there. */
+int store_delivery_add(struct store *s, const struct delivery *d);
+
+/* QUEUED deliveries due at now_ms (next_at_ms <= now_ms), oldest due first,
+ * at most limit; receiver NULL for all receivers. */
+int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
+                       int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+
+/* QUEUED -> SENDING. 1 claimed, 0 not queued any more. */
+int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
+
+/* Records attempt a and sets the delivery's new state: status, attempts + 1,
+ * next_at_ms (for QUEUED), last_code, last_error. */
+int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
+                          enum delivery_status status, int64_t next_at_ms);
+
+/* At start-up: every SENDING delivery back to QUEUED, due now. Returns the
+ * number requeued (>= 0). */
+int store_delivery_requeue_inflight(struct store *s, int64_t now_ms);
+
+/* Deliveries, newest first, at most limit; only DEAD ones when failed_only. */
+int store_delivery_list(struct store *s, bool failed_only, int64_t limit,
+                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+
+/* A delivery's attempts, oldest first. */
+int store_delivery_attempts(struct store *s, const char *key,
+                            int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx);
+
+/* DEAD -> QUEUED, due now, for key (NULL: every DEAD delivery). Returns the
+ * number re-queued (>= 0); -ENOENT when key names no DEAD delivery. */
+int store_delivery_retry(struct store *s, const char *key, int64_t now_ms);
+
+/* Count of deliveries per status for receiver (NULL: all). */
+int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4]);
 
 #endif

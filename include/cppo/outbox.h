@@ -1,0 +1,43 @@
+/* cppo-notify — the outbox: notifications become deliveries.
+ *
+ * After a batch commits, outbox_route() takes every notification not yet
+ * routed, matches it against the rules (route.h), renders it for each
+ * receiver (render.h; e-mail messages built with mail.h) and stores one
+ * delivery per receiver (delivery.h), all in one transaction of its own.
+ * A notification no rule matches is marked unrouted (kept, counted,
+ * logged), never silently dropped. Because routing state is in the store,
+ * a crash between the batch commit and this step loses nothing: the next
+ * call routes what was left.
+ */
+#ifndef CPPO_OUTBOX_H
+#define CPPO_OUTBOX_H
+
+#include "cppo/config.h"
+#include "cppo/render.h"
+#include "cppo/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct outbox_stats {
+        uint64_t routed;      /* notifications with at least one delivery */
+        uint64_t unrouted;    /* notifications no rule matched */
+        uint64_t deliveries;  /* deliveries created */
+        uint64_t failed;      /* render failures (logged; notification left unrouted) */
+};
+
+/* Routes up to limit pending notifications at wall clock now_ms. Adds to
+ * stats (may be NULL). Returns the number of deliveries created (>= 0) or a
+ * negative errno (store failure: the transaction is rolled back). */
+int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
+                 int64_t now_ms, int64_t limit, struct outbox_stats *stats);
+
+/* Builds the delivery (key, channel, payload, recipients) of notification n
+ * for target receiver rcv chosen by rule. Exposed for `explain` and tests.
+ * 0, -EINVAL (err says why), -ENOMEM. */
+int outbox_build(const struct config *cfg, const struct renderer *r,
+                 const struct config_receiver *rcv, const struct config_rule *rule,
+                 const struct notification *n, int64_t now_ms, struct delivery *out,
+                 char *err, size_t errlen);
+
+#endif

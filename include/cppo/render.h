@@ -1,0 +1,55 @@
+/* cppo-notify — rendering a notification for one receiver.
+ *
+ * Template lookup, first found wins, for each (kind, channel part):
+ *   1. the rule's `templates` override (config_rule.templates),
+ *   2. the receiver's `templates` override (config_receiver.templates),
+ *   3. <templates_dir>/<kind>.<part>.mustache when cfg->templates_dir is set,
+ *   4. the built-in template compiled into the binary (generated at build
+ *      time from config/templates/<kind>.<part>.mustache).
+ * Parts: "subject", "text", "html" (email), "slack", "file".
+ * Kinds: partner_offer_extended, new_order, amended_offer, order_ended,
+ * attention_needed.
+ *
+ * The template data is the notification's context document (model.h,
+ * notification.context_json). Escaping per part: subject HEADER (no CR/LF),
+ * text TEXT, html HTML, slack SLACK (mrkdwn + JSON string), file JSON.
+ * The Slack payload is then checked as JSON and held within Slack's limits:
+ * at most 50 blocks and 3,000 characters per section text, truncated with a
+ * visible marker ("… (truncated)"); `text` fallback always present.
+ */
+#ifndef CPPO_RENDER_H
+#define CPPO_RENDER_H
+
+#include "cppo/config.h"
+#include "cppo/model.h"
+
+#include <stddef.h>
+
+#define RENDER_MAX_OUTPUT (256 * 1024)
+
+/* Owned strings; NULL where the channel has no such part. */
+struct rendered {
+        char *subject; /* email: one line, no CR or LF */
+        char *text;    /* email text/plain part */
+        char *html;    /* email text/html part */
+        char *body;    /* slack: the JSON payload; file: one JSON object, no newline */
+};
+
+void rendered_clear(struct rendered *r);
+
+struct renderer;
+
+/* Compiles every template cfg can use (built-ins, templates_dir, every
+ * override). Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
+ * (an override file missing), -ENOMEM. */
+int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
+void renderer_free(struct renderer *r);
+
+/* Renders n for receiver rcv, as chosen by rule (may be NULL: receiver and
+ * built-in templates only). 0, -EINVAL (context is not JSON, unknown kind,
+ * Slack payload not valid JSON: err says why), -E2BIG, -ENOMEM. */
+int render_notification(const struct renderer *r, const struct config_receiver *rcv,
+                        const struct config_rule *rule, const struct notification *n,
+                        struct rendered *out, char *err, size_t errlen);
+
+#endif
