@@ -177,7 +177,7 @@ static int load_dir(struct renderer *r, const char *dir, char *err, size_t errle
 static const struct slot *find_override(const struct renderer *r, const char *path)
 {
         for (size_t i = 0; i < r->n_ov; i++)
-                if (strcmp(r->ov[i].name, path) == 0)
+                if (r->ov[i].name != NULL && strcmp(r->ov[i].name, path) == 0)
                         return &r->ov[i];
         return NULL;
 }
@@ -580,7 +580,8 @@ static int build_data(yajl_val *out, const struct notification *n, int k, char *
         }
 out:
         free(text);
-        yajl_gen_free(g);
+        if (g != NULL)
+                yajl_gen_free(g);
         yajl_tree_free(ctx);
         return rc;
 }
@@ -776,7 +777,8 @@ static int finish_json(const struct slot *s, const struct buf *b, bool slack,
                 gen_value(g, doc);
         rc = gen_take(g, out);
 out:
-        yajl_gen_free(g);
+        if (g != NULL)
+                yajl_gen_free(g);
         yajl_tree_free(doc);
         return rc;
 }
