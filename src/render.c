@@ -17,16 +17,16 @@
 #define N_KINDS 5
 #define N_PARTS 5
 /* Slack's limits, in characters (code points). */
-#define SLACK_MAX_BLOCKS 50
+#define SLACK_MAX_BLOCKS  50
 #define SLACK_MAX_SECTION 3000
-#define SLACK_MAX_FIELD 2000
-#define SLACK_MAX_HEADER 150
-#define SLACK_MAX_TEXT 40000
-#define SUBJECT_MAX 250
+#define SLACK_MAX_FIELD   2000
+#define SLACK_MAX_HEADER  150
+#define SLACK_MAX_TEXT    40000
+#define SUBJECT_MAX       250
 /* Payloads nested deeper than this are refused before parsing: yajl frees
  * trees recursively, and no sane payload comes close. */
 #define JSON_MAX_DEPTH 64
-#define TRUNCATED "\xe2\x80\xa6 (truncated)"
+#define TRUNCATED      "\xe2\x80\xa6 (truncated)"
 
 enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
 
@@ -110,8 +110,8 @@ static int read_file(const char *path, struct buf *b, char *err, size_t errlen)
                 rc = buf_append(b, chunk, n);
         e = errno;
         if (rc == 0 && ferror(f))
-                rc = error_set(err, errlen, -EIO, "%s: cannot read template: %s", path,
-                               strerror(e));
+                rc =
+                    error_set(err, errlen, -EIO, "%s: cannot read template: %s", path, strerror(e));
         fclose(f);
         if (rc == -E2BIG)
                 return error_set(err, errlen, -EINVAL, "%s: template larger than %d bytes", path,
@@ -356,14 +356,13 @@ static int parse_json(yajl_val *out, const struct buf *b, const struct slot *s, 
         if (*out == NULL) {
                 /* yajl's message spans lines; keep the first */
                 msg[strcspn(msg, "\n")] = '\0';
-                return error_set(err, errlen, -EINVAL, "%s: output is not valid JSON: %s",
-                                 s->name, msg);
+                return error_set(err, errlen, -EINVAL, "%s: output is not valid JSON: %s", s->name,
+                                 msg);
         }
         if (!YAJL_IS_OBJECT(*out)) {
                 yajl_tree_free(*out);
                 *out = NULL;
-                return error_set(err, errlen, -EINVAL, "%s: output is not a JSON object",
-                                 s->name);
+                return error_set(err, errlen, -EINVAL, "%s: output is not a JSON object", s->name);
         }
         return 0;
 }
@@ -537,32 +536,33 @@ static int gen_view(yajl_gen g, yajl_val ctx, int k)
         return rc;
 }
 
-/* The context document with "view" added, parsed. */
-static int build_data(yajl_val *out, const struct notification *n, int k, char *err,
-                      size_t errlen)
+/* The notification's context document, which must be a JSON object. */
+static int parse_context(yajl_val *out, const struct notification *n, char *err, size_t errlen)
 {
-        char msg[256];
-        yajl_val ctx = yajl_tree_parse(n->context_json ? n->context_json : "", msg, sizeof(msg));
+        const char *json = n->context_json != NULL ? n->context_json : "";
+
+        *out = json_depth_ok(json, strlen(json)) ? yajl_tree_parse(json, NULL, 0) : NULL;
+        if (YAJL_IS_OBJECT(*out))
+                return 0;
+        yajl_tree_free(*out);
+        *out = NULL;
+        return error_set(err, errlen, -EINVAL, "notification '%s': context is not a JSON object",
+                         n->key ? n->key : "?");
+}
+
+/* The context document with "view" added, parsed. */
+static int build_data(yajl_val *out, const struct notification *n, int k, char *err, size_t errlen)
+{
+        yajl_val ctx = NULL;
         yajl_gen g = NULL;
         char *text = NULL;
-        int rc = 0;
+        int rc = parse_context(&ctx, n, err, errlen);
 
         *out = NULL;
-        if (n->context_json != NULL &&
-            !json_depth_ok(n->context_json, strlen(n->context_json))) {
-                yajl_tree_free(ctx);
-                ctx = NULL;
-        }
-        if (!YAJL_IS_OBJECT(ctx)) {
-                rc = error_set(err, errlen, -EINVAL, "notification '%s': context is not a JSON "
-                               "object", n->key ? n->key : "?");
-                goto out;
-        }
-        g = yajl_gen_alloc(NULL);
-        if (g == NULL) {
+        if (rc == 0 && (g = yajl_gen_alloc(NULL)) == NULL)
                 rc = -ENOMEM;
+        if (rc != 0)
                 goto out;
-        }
         yajl_gen_map_open(g);
         for (size_t i = 0; i < ctx->u.object.len; i++) {
                 if (strcmp(ctx->u.object.keys[i], "view") == 0)
@@ -728,8 +728,8 @@ static int pick(const struct renderer *r, const struct config_receiver *rcv,
 }
 
 /* Renders one part into b, prefixing any error with the template's name. */
-static int render_part(const struct slot *s, yajl_val data, enum template_escape esc,
-                       struct buf *b, char *err, size_t errlen)
+static int render_part(const struct slot *s, yajl_val data, enum template_escape esc, struct buf *b,
+                       char *err, size_t errlen)
 {
         char msg[CPPO_ERRLEN];
         int rc = template_render(s->t, data, esc, NULL, b, msg, sizeof(msg));
@@ -757,8 +757,8 @@ static int finish_subject(struct buf *b, char **out)
 
 /* Parses a JSON part and re-emits it compact on one line, the Slack
  * payload held to Slack's limits. */
-static int finish_json(const struct slot *s, const struct buf *b, bool slack,
-                       const char *fallback, char **out, char *err, size_t errlen)
+static int finish_json(const struct slot *s, const struct buf *b, bool slack, const char *fallback,
+                       char **out, char *err, size_t errlen)
 {
         yajl_val doc = NULL;
         yajl_gen g = NULL;
@@ -795,8 +795,7 @@ struct job {
         size_t errlen;
 };
 
-static int render_one(struct job *j, enum part p, enum template_escape esc,
-                      const struct slot **s)
+static int render_one(struct job *j, enum part p, enum template_escape esc, const struct slot **s)
 {
         int rc = pick(j->r, j->rcv, j->rule, j->kind, p, s, j->err, j->errlen);
 
@@ -846,11 +845,12 @@ int render_notification(const struct renderer *r, const struct config_receiver *
                         const struct config_rule *rule, const struct notification *n,
                         struct rendered *out, char *err, size_t errlen)
 {
-        struct job j = {r, rcv, rule, n, index_of(kinds, N_KINDS, n->kind), NULL,
-                        BUF_INIT(RENDER_MAX_OUTPUT), err, errlen};
+        struct job j = {.r = r, .rcv = rcv, .rule = rule, .n = n, .err = err, .errlen = errlen};
         int rc;
 
         memset(out, 0, sizeof(*out));
+        buf_init(&j.b, RENDER_MAX_OUTPUT);
+        j.kind = index_of(kinds, N_KINDS, n->kind);
         if (j.kind < 0)
                 return error_set(err, errlen, -EINVAL, "unknown notification kind '%s'",
                                  n->kind ? n->kind : "(null)");

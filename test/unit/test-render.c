@@ -73,7 +73,8 @@ static int render_as(const struct renderer *r, enum config_receiver_type type,
                      struct rendered *out, char *err)
 {
         struct config_receiver rcv = {.name = "r", .type = type};
-        struct notification n = {.kind = (char *)kind, .key = (char *)"k", .context_json = (char *)json};
+        struct notification n = {
+            .kind = (char *)kind, .key = (char *)"k", .context_json = (char *)json};
 
         return render_notification(r, &rcv, rule, &n, out, err, CPPO_ERRLEN);
 }
@@ -221,8 +222,8 @@ static void check_realistic(const struct renderer *r, const char *kind)
         assert_string_equal(YAJL_GET_STRING(at(doc, "kind", NULL, NULL)), kind);
         assert_string_equal(YAJL_GET_STRING(at(doc, "context", "offer", "id")), "offer-abc123");
         assert_true(YAJL_IS_TRUE(at(doc, "context", "offer", "late")));
-        assert_string_equal(YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")),
-                            "Acme Corp");
+        assert_string_equal(
+            YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")), "Acme Corp");
         assert_int_equal(at(doc, "context", "buyer", "account_ids")->u.array.len, 2);
         yajl_tree_free(doc);
         if (strcmp(kind, "attention_needed") == 0) {
@@ -328,8 +329,8 @@ static void payloads_stay_valid_json(void **state)
         assert_contains(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), evil);
         yajl_tree_free(doc);
         doc = parse(o.file.body);
-        assert_string_equal(YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")),
-                            evil);
+        assert_string_equal(
+            YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")), evil);
         yajl_tree_free(doc);
         assert_null(strchr(o.file.body, '\n'));
         rendered3_clear(&o);
@@ -359,7 +360,8 @@ static void long_value_is_truncated(void **state)
         blocks = at(doc, "blocks", NULL, NULL);
         for (size_t i = 0; i < blocks->u.array.len; i++) {
                 yajl_val t = at(blocks->u.array.values[i], "text", "text", NULL);
-                const char *type = YAJL_GET_STRING(at(blocks->u.array.values[i], "type", NULL, NULL));
+                const char *type =
+                    YAJL_GET_STRING(at(blocks->u.array.values[i], "type", NULL, NULL));
                 size_t len = YAJL_IS_STRING(t) ? strlen(t->u.string) : 0;
 
                 if (strcmp(type, "section") == 0 && len > 20 &&
@@ -429,8 +431,9 @@ static void sixty_blocks_cut_to_fifty(void **state)
         tmp_init(&t);
         assert_int_equal(buf_puts(&src, "{\"blocks\": ["), 0);
         for (int i = 0; i < 60; i++)
-                assert_int_equal(buf_printf(&src, "%s{\"type\": \"section\", \"text\": {\"type\": "
-                                                  "\"mrkdwn\", \"text\": \"block %d {{key}}\"}}",
+                assert_int_equal(buf_printf(&src,
+                                            "%s{\"type\": \"section\", \"text\": {\"type\": "
+                                            "\"mrkdwn\", \"text\": \"block %d {{key}}\"}}",
                                             i ? "," : "", i),
                                  0);
         assert_int_equal(buf_puts(&src, "]}"), 0);
@@ -446,12 +449,12 @@ static void sixty_blocks_cut_to_fifty(void **state)
                             "block 48 new_order/agmt-7f3k2");
         last = blocks->u.array.values[49];
         assert_string_equal(YAJL_GET_STRING(at(last, "type", NULL, NULL)), "context");
-        assert_contains(YAJL_GET_STRING(at(last, "elements", NULL, NULL)->u.array.values[0]
-                                             ->u.object.values[1]),
-                        "11 more blocks dropped");
+        assert_contains(
+            YAJL_GET_STRING(
+                at(last, "elements", NULL, NULL)->u.array.values[0]->u.object.values[1]),
+            "11 more blocks dropped");
         /* no "text" in the template: the fallback names the kind and key */
-        assert_string_equal(YAJL_GET_STRING(at(doc, "text", NULL, NULL)),
-                            "New order: new_order/a");
+        assert_string_equal(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), "New order: new_order/a");
         yajl_tree_free(doc);
         rendered_clear(&out);
         renderer_free(r);
@@ -481,7 +484,8 @@ static void override_precedence(void **state)
         struct config_receiver rcv[2] = {{.name = "plain", .type = CONFIG_RECEIVER_EMAIL},
                                          {.name = "custom", .type = CONFIG_RECEIVER_EMAIL}};
         struct config_rule rule = {.name = "rule"};
-        struct config cfg = {.receivers = rcv, .receiver_count = 2, .rules = &rule, .rule_count = 1};
+        struct config cfg = {
+            .receivers = rcv, .receiver_count = 2, .rules = &rule, .rule_count = 1};
         struct renderer *r = NULL;
         char err[CPPO_ERRLEN], s[512];
         struct tmp t;
@@ -529,7 +533,8 @@ static void override_errors(void **state)
         assert_null(r);
         assert_contains(err, want);
 
-        rcv.templates.slack = tmp_file(&t, "bad.mustache", "{\"text\": \"x\",\n  \"b\": \"{{#a}}\"}");
+        rcv.templates.slack =
+            tmp_file(&t, "bad.mustache", "{\"text\": \"x\",\n  \"b\": \"{{#a}}\"}");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), -EINVAL);
         snprintf(want, sizeof(want), "%s:2:", rcv.templates.slack);
         assert_contains(err, want);
