@@ -58,7 +58,7 @@ struct renderer;
 /* Compiles every template cfg can use (built-ins, templates_dir, every
  * override; cfg NULL: built-ins only). Files of templates_dir that do not
  * exist are skipped. Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
- * (an override file missing), -ENOMEM. */
+ * (an override file missing), -EIO (a template file unreadable), -ENOMEM. */
 int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
 void renderer_free(struct renderer *r);
 
