@@ -1,7 +1,10 @@
-/* cppo-notifyctl check: load the configuration, report every error. */
+/* cppo-notifyctl check: load the configuration and compile every template
+ * it can use, report every error. */
 #include "ctl.h"
 
 #include "cppo/config.h"
+#include "cppo/error.h"
+#include "cppo/render.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +14,8 @@ static void check_usage(FILE *f)
 {
         fprintf(f,
                 "usage: cppo-notifyctl check [--config FILE]\n"
-                "Loads FILE (default %s) and its rules directory;\n"
-                "prints every error as path:line:col: message, exit 1 on any.\n",
+                "Loads FILE (default %s), its rules directory and every template\n"
+                "it uses; prints every error as path:line:col: message, exit 1 on any.\n",
                 CONFIG_DEFAULT_PATH);
 }
 
@@ -26,7 +29,7 @@ static const char *receiver_detail(const struct config_receiver *r)
 }
 
 /* Names and counts only: secrets and kafka properties are never printed. */
-static void print_summary(const struct config *c, const char *path)
+static void print_summary(const struct config *c, const char *path, size_t templates)
 {
         printf("%s: ok\n", path);
         printf("topics:");
@@ -39,6 +42,24 @@ static void print_summary(const struct config *c, const char *path)
         for (size_t i = 0; i < c->rule_count; i++)
                 printf("  %s -> %zu receiver(s)%s\n", c->rules[i].name, c->rules[i].receivers.count,
                        c->rules[i].cont ? ", continue" : "");
+        printf("templates: %zu compiled\n", templates);
+}
+
+/* The config loaded: compile its templates. Exit code as for the config. */
+static int check_templates(const struct config *cfg, const char *path)
+{
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN];
+        int rc = renderer_new(&r, cfg, err, sizeof(err));
+
+        if (rc == 0)
+                print_summary(cfg, path, renderer_template_count(r));
+        else if (rc == -ENOMEM)
+                fprintf(stderr, "cppo-notifyctl check: %s\n", strerror(-rc));
+        else
+                fprintf(stderr, "%s\n", err);
+        renderer_free(r);
+        return rc == 0 ? CTL_EXIT_OK : rc == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_PROBLEM;
 }
 
 int ctl_check(int argc, char **argv)
@@ -60,13 +81,14 @@ int ctl_check(int argc, char **argv)
         }
         config_errors_init(&errs);
         int rc = config_load(&cfg, path, &errs);
+        int code = rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
         if (rc == 0)
-                print_summary(cfg, path);
+                code = check_templates(cfg, path);
         else if (rc == -EINVAL)
                 config_errors_print(&errs, stderr);
         else
                 fprintf(stderr, "cppo-notifyctl check: %s\n", strerror(-rc));
         config_free(cfg);
         config_errors_deinit(&errs);
-        return rc == 0 ? CTL_EXIT_OK : rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
+        return code;
 }

@@ -16,6 +16,22 @@
  * The Slack payload is then checked as JSON and held within Slack's limits:
  * at most 50 blocks and 3,000 characters per section text, truncated with a
  * visible marker ("… (truncated)"); `text` fallback always present.
+ *
+ * Besides the context document, templates see "view", what Mustache cannot
+ * compute itself:
+ *   view.kind_title                  "New order", ...
+ *   view.kind_is.<kind>              true for the notification's kind
+ *   view.link_is.<link>              true for offer.link (event, registered, ...)
+ *   view.metadata                    [{"key", "value", "last"}] of opportunity.metadata
+ *   view.has_metadata                true when view.metadata is not empty
+ *   view.buyer_account_ids, view.notify, view.source_event_keys
+ *                                    [{"value", "last"}] of those lists
+ *   view.<list>_text                 the list joined with ", ", or null when empty
+ * "last" is true on the final item, so a template can write separators:
+ * {{#view.notify}}"{{value}}"{{^last}},{{/last}}{{/view.notify}}.
+ *
+ * Output: the subject is one line, trimmed, at most 250 characters; the
+ * Slack and file payloads are parsed and re-emitted compact on one line.
  */
 #ifndef CPPO_RENDER_H
 #define CPPO_RENDER_H
@@ -40,14 +56,19 @@ void rendered_clear(struct rendered *r);
 struct renderer;
 
 /* Compiles every template cfg can use (built-ins, templates_dir, every
- * override). Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
- * (an override file missing), -ENOMEM. */
+ * override; cfg NULL: built-ins only). Files of templates_dir that do not
+ * exist are skipped. Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
+ * (an override file missing), -EIO (a template file unreadable), -ENOMEM. */
 int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
 void renderer_free(struct renderer *r);
 
+/* How many templates r compiled (built-ins, templates_dir files, overrides). */
+size_t renderer_template_count(const struct renderer *r);
+
 /* Renders n for receiver rcv, as chosen by rule (may be NULL: receiver and
- * built-in templates only). 0, -EINVAL (context is not JSON, unknown kind,
- * Slack payload not valid JSON: err says why), -E2BIG, -ENOMEM. */
+ * built-in templates only); rcv NULL renders the email parts. 0, -EINVAL
+ * (context is not JSON, unknown kind, Slack or file payload not valid JSON:
+ * err says why), -ENOENT (an override was not loaded), -E2BIG, -ENOMEM. */
 int render_notification(const struct renderer *r, const struct config_receiver *rcv,
                         const struct config_rule *rule, const struct notification *n,
                         struct rendered *out, char *err, size_t errlen);

@@ -26,6 +26,7 @@ def check(name, ok, detail=""):
 
 rc, out = run(["--config", os.path.join(src, "config/cppo-notify.yaml")])
 check("example config passes", rc == 0 and "rules (3):" in out, out)
+check("summary counts templates", "templates: 51 compiled" in out, out)
 
 with tempfile.TemporaryDirectory() as d:
     with open(os.path.join(d, "slack-url"), "w") as f:
@@ -54,6 +55,23 @@ with tempfile.TemporaryDirectory() as d:
     rc, out = run(["--config", main])
     check("config with password passes", rc == 0, out)
     check("summary holds no secret", secret not in out, out)
+
+# Template errors are config errors: located, exit 1.
+with tempfile.TemporaryDirectory() as d:
+    main = os.path.join(d, "main.yaml")
+    with open(os.path.join(d, "bad.mustache"), "w") as f:
+        f.write('{"kind": "{{kind}}",\n "x": "{{#open}}"}\n')
+    base = ("kafka:\n  brokers: b\n  topics: [t]\n"
+            "receivers:\n  f:\n    type: file\n    path: out.jsonl\n    templates:\n")
+    with open(main, "w") as f:
+        f.write(base + "      file: bad.mustache\n")
+    rc, out = run(["--config", main])
+    check("bad template exits 1", rc == 1, out)
+    check("template error is located", os.path.join(d, "bad.mustache") + ":2:" in out, out)
+    with open(main, "w") as f:
+        f.write(base + "      file: missing.mustache\n")
+    rc, out = run(["--config", main])
+    check("missing template exits 1", rc == 1 and "missing.mustache" in out, out)
 
 rc, out = run(["--config", "/nonexistent/cppo.yaml"])
 check("missing file exits 1", rc == 1 and "/nonexistent/cppo.yaml: cannot read file" in out, out)

@@ -1,0 +1,624 @@
+/* Unit tests: rendering notifications — every kind and part, escaping,
+ * Slack limits, override precedence, errors, and a golden new_order. */
+#undef NDEBUG
+#include "cppo/render.h"
+
+#include "cppo/buf.h"
+#include "cppo/config.h"
+#include "cppo/error.h"
+#include "cppo/model.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include <cmocka.h>
+
+#define RENDER_FIXTURES FIXTURES_DIR "/render"
+
+static const char *const kinds[] = {
+    "partner_offer_extended", "new_order", "amended_offer", "order_ended", "attention_needed",
+};
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* A realistic context: %s kind, %s key, %s buyer company (a JSON string
+ * literal, quotes included), %s reason (JSON literal). */
+static const char realistic[] =
+    "{\"kind\":\"%s\",\"key\":\"%s/agmt-7f3k2\","
+    "\"opportunity\":{\"id\":\"ra-9x8y7\",\"name\":\"Acme 2026 expansion\","
+    "\"buyer_company_name\":%s,\"metadata\":{\"region\":\"EMEA\",\"crm_id\":\"006AbC\"},"
+    "\"notify\":[\"ae@example.com\",\"deals@example.com\"],\"registered\":true,"
+    "\"expires_at\":\"2026-12-31T23:59:59Z\"},"
+    "\"partner\":{\"account_id\":\"444455556666\",\"name\":\"Partner X\"},"
+    "\"buyer\":{\"account_ids\":[\"111122223333\",\"999988887777\"]},"
+    "\"product\":{\"id\":\"prod-widgetpro\",\"title\":\"Widget Pro\"},"
+    "\"offer\":{\"id\":\"offer-abc123\",\"name\":\"Acme 3-year\",\"expiration\":"
+    "\"2026-06-30T00:00:00Z\",\"link\":\"event\",\"late\":true},"
+    "\"agreement\":{\"id\":\"agmt-7f3k2\",\"intent\":\"NEW\",\"status\":\"ACTIVE\","
+    "\"acceptance_time\":\"2026-03-02T10:15:00Z\",\"start_time\":\"2026-03-02T10:15:00Z\","
+    "\"end_time\":\"2029-03-01T10:15:00Z\",\"previous_agreement_id\":\"agmt-old1\","
+    "\"renewal\":false},\"reason\":%s,\"source_event_keys\":[\"acct|detail|req-1\"]}";
+
+/* Every string null, every list empty. */
+static const char nulls[] =
+    "{\"kind\":\"%s\",\"key\":null,\"opportunity\":{\"id\":null,\"name\":null,"
+    "\"buyer_company_name\":null,\"metadata\":{},\"notify\":[],\"registered\":false,"
+    "\"expires_at\":null},\"partner\":{\"account_id\":null,\"name\":null},"
+    "\"buyer\":{\"account_ids\":[]},\"product\":{\"id\":null,\"title\":null},"
+    "\"offer\":{\"id\":null,\"name\":null,\"expiration\":null,\"link\":null,\"late\":false},"
+    "\"agreement\":{\"id\":null,\"intent\":null,\"status\":null,\"acceptance_time\":null,"
+    "\"start_time\":null,\"end_time\":null,\"previous_agreement_id\":null,\"renewal\":false},"
+    "\"reason\":null,\"source_event_keys\":[]}";
+
+struct rendered3 {
+        struct rendered email, slack, file;
+};
+
+static char *context(const char *kind, const char *company, const char *reason)
+{
+        struct buf b = BUF_INIT(1 << 20);
+
+        assert_int_equal(buf_printf(&b, realistic, kind, kind, company, reason), 0);
+        return buf_steal(&b);
+}
+
+static int render_as(const struct renderer *r, enum config_receiver_type type,
+                     const struct config_rule *rule, const char *kind, const char *json,
+                     struct rendered *out, char *err)
+{
+        struct config_receiver rcv = {.name = "r", .type = type};
+        struct notification n = {
+            .kind = (char *)kind, .key = (char *)"k", .context_json = (char *)json};
+
+        return render_notification(r, &rcv, rule, &n, out, err, CPPO_ERRLEN);
+}
+
+/* Renders json for an email, a Slack and a file receiver; all must work. */
+static void render3(const struct renderer *r, const char *kind, const char *json,
+                    struct rendered3 *out)
+{
+        char err[CPPO_ERRLEN] = "";
+        int rc = render_as(r, CONFIG_RECEIVER_EMAIL, NULL, kind, json, &out->email, err);
+
+        if (rc == 0)
+                rc = render_as(r, CONFIG_RECEIVER_SLACK, NULL, kind, json, &out->slack, err);
+        if (rc == 0)
+                rc = render_as(r, CONFIG_RECEIVER_FILE, NULL, kind, json, &out->file, err);
+        if (rc != 0)
+                fprintf(stderr, "# %s: %s\n", kind, err);
+        assert_int_equal(rc, 0);
+        assert_non_null(out->email.subject);
+        assert_non_null(out->email.text);
+        assert_non_null(out->email.html);
+        assert_null(out->email.body);
+        assert_non_null(out->slack.body);
+        assert_null(out->slack.subject);
+        assert_non_null(out->file.body);
+}
+
+static void rendered3_clear(struct rendered3 *o)
+{
+        rendered_clear(&o->email);
+        rendered_clear(&o->slack);
+        rendered_clear(&o->file);
+}
+
+static yajl_val parse(const char *json)
+{
+        char err[256];
+        yajl_val v = yajl_tree_parse(json, err, sizeof(err));
+
+        if (v == NULL)
+                fprintf(stderr, "# not JSON (%s): %s\n", err, json);
+        assert_non_null(v);
+        return v;
+}
+
+static yajl_val at(yajl_val v, const char *a, const char *b, const char *c)
+{
+        const char *path[] = {a, b, c, NULL};
+
+        return yajl_tree_get(v, path, yajl_t_any);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+        if (strstr(hay, needle) == NULL)
+                fprintf(stderr, "# '%s' not found in:\n%s\n", needle, hay);
+        assert_non_null(strstr(hay, needle));
+}
+
+static size_t utf8_len(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xC0) != 0x80;
+        return n;
+}
+
+/* A Slack payload: top-level text, at most 50 blocks, each section text
+ * within 3,000 characters, each field within 2,000, headers within 150. */
+static yajl_val assert_slack_valid(const char *json)
+{
+        yajl_val doc = parse(json);
+        yajl_val text = at(doc, "text", NULL, NULL), blocks = at(doc, "blocks", NULL, NULL);
+
+        assert_true(YAJL_IS_STRING(text) && text->u.string[0] != '\0');
+        assert_true(YAJL_IS_ARRAY(blocks));
+        assert_true(blocks->u.array.len <= 50);
+        for (size_t i = 0; i < blocks->u.array.len; i++) {
+                yajl_val b = blocks->u.array.values[i];
+                yajl_val t = at(b, "text", "text", NULL), f = at(b, "fields", NULL, NULL);
+                const char *type = YAJL_GET_STRING(at(b, "type", NULL, NULL));
+
+                assert_non_null(type);
+                if (YAJL_IS_STRING(t))
+                        assert_true(utf8_len(t->u.string) <= (strcmp(type, "header") ? 3000 : 150));
+                for (size_t k = 0; YAJL_IS_ARRAY(f) && k < f->u.array.len; k++) {
+                        yajl_val ft = at(f->u.array.values[k], "text", NULL, NULL);
+
+                        assert_true(YAJL_IS_STRING(ft));
+                        assert_true(utf8_len(ft->u.string) <= 2000);
+                        assert_true(ft->u.string[0] != '\0');
+                }
+        }
+        return doc;
+}
+
+static struct renderer *builtins(void)
+{
+        char err[CPPO_ERRLEN];
+        struct renderer *r = NULL;
+
+        assert_int_equal(renderer_new(&r, NULL, err, sizeof(err)), 0);
+        assert_int_equal(renderer_template_count(r), 25);
+        return r;
+}
+
+/* ---- every kind and part ------------------------------------------------ */
+
+static void check_realistic(const struct renderer *r, const char *kind)
+{
+        char *json = context(kind, "\"Acme Corp\"", "\"hold timed out\"");
+        struct rendered3 o = {0};
+        yajl_val doc;
+
+        render3(r, kind, json, &o);
+        assert_null(strchr(o.email.subject, '\n'));
+        assert_contains(o.email.subject, "Acme Corp");
+        assert_contains(o.email.subject, "Widget Pro");
+        assert_contains(o.email.subject, "Partner X");
+        for (const char *const *s = (const char *const[]){o.email.text, o.email.html, NULL}; *s;
+             s++) {
+                assert_contains(*s, "ra-9x8y7");
+                assert_contains(*s, "Acme 2026 expansion");
+                assert_contains(*s, "111122223333, 999988887777");
+                assert_contains(*s, "444455556666");
+                assert_contains(*s, "offer-abc123");
+                assert_contains(*s, "2026-06-30T00:00:00Z");
+                assert_contains(*s, "an AWS agreement event named both");
+                assert_contains(*s, "the offer id arrived after the buyer accepted");
+                assert_contains(*s, "agmt-7f3k2, intent NEW, status ACTIVE");
+                assert_contains(*s, "agmt-old1");
+                assert_contains(*s, "ae@example.com, deals@example.com");
+                assert_contains(*s, "region: EMEA");
+                assert_contains(*s, "hold timed out");
+        }
+        assert_contains(o.email.html, "<table");
+        doc = assert_slack_valid(o.slack.body);
+        assert_contains(o.slack.body, "Acme Corp");
+        assert_contains(o.slack.body, "offer-abc123");
+        assert_contains(o.slack.body, "region: EMEA");
+        yajl_tree_free(doc);
+        assert_null(strchr(o.file.body, '\n'));
+        doc = parse(o.file.body);
+        assert_string_equal(YAJL_GET_STRING(at(doc, "kind", NULL, NULL)), kind);
+        assert_string_equal(YAJL_GET_STRING(at(doc, "context", "offer", "id")), "offer-abc123");
+        assert_true(YAJL_IS_TRUE(at(doc, "context", "offer", "late")));
+        assert_string_equal(
+            YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")), "Acme Corp");
+        assert_int_equal(at(doc, "context", "buyer", "account_ids")->u.array.len, 2);
+        yajl_tree_free(doc);
+        if (strcmp(kind, "attention_needed") == 0) {
+                assert_contains(o.email.text,
+                                "cppo-notifyctl associate --offer offer-abc123 --authorization "
+                                "ra-9x8y7");
+                assert_contains(o.slack.body, "cppo-notifyctl associate --offer offer-abc123");
+        }
+        rendered3_clear(&o);
+        free(json);
+}
+
+static void every_kind_renders_realistic_context(void **state)
+{
+        struct renderer *r = builtins();
+
+        for (size_t k = 0; k < N_KINDS; k++)
+                check_realistic(r, kinds[k]);
+        renderer_free(r);
+}
+
+static void check_nulls(const struct renderer *r, const char *kind, const char *json)
+{
+        struct rendered3 o = {0};
+        yajl_val doc;
+
+        render3(r, kind, json, &o);
+        assert_contains(o.email.subject, "unknown");
+        assert_contains(o.email.text, "no: cppo-notify has no registration");
+        assert_contains(o.email.html, "no: cppo-notify has no registration");
+        yajl_tree_free(assert_slack_valid(o.slack.body));
+        doc = parse(o.file.body);
+        assert_true(YAJL_IS_NULL(at(doc, "context", "opportunity", "id")));
+        assert_true(YAJL_IS_FALSE(at(doc, "context", "opportunity", "registered")));
+        assert_true(YAJL_IS_ARRAY(at(doc, "context", "buyer", "account_ids")));
+        yajl_tree_free(doc);
+        if (strcmp(kind, "attention_needed") == 0)
+                assert_contains(o.email.text, "cppo-notifyctl associate --offer OFFER_ID "
+                                              "--authorization RESALE_AUTHORIZATION_ID");
+        rendered3_clear(&o);
+}
+
+static void every_kind_renders_nulls(void **state)
+{
+        struct renderer *r = builtins();
+        struct buf b = BUF_INIT(8192);
+
+        for (size_t k = 0; k < N_KINDS; k++) {
+                buf_reset(&b);
+                assert_int_equal(buf_printf(&b, nulls, kinds[k]), 0);
+                check_nulls(r, kinds[k], buf_cstr(&b));
+                check_nulls(r, kinds[k], "{}");
+        }
+        buf_deinit(&b);
+        renderer_free(r);
+}
+
+/* ---- escaping ----------------------------------------------------------- */
+
+static void html_escapes_script(void **state)
+{
+        struct renderer *r = builtins();
+        char *json = context("new_order", "\"<script>alert(1)</script> & Co\"", "null");
+        struct rendered3 o = {0};
+
+        render3(r, "new_order", json, &o);
+        assert_null(strstr(o.email.html, "<script>"));
+        assert_contains(o.email.html, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co");
+        /* plain text is not HTML: the value stays as it is */
+        assert_contains(o.email.text, "<script>alert(1)</script> & Co");
+        assert_null(strstr(o.slack.body, "<script>"));
+        rendered3_clear(&o);
+        free(json);
+        renderer_free(r);
+}
+
+static void subject_is_one_line(void **state)
+{
+        struct renderer *r = builtins();
+        char *json = context("new_order", "\"Acme\\r\\nBcc: x@evil\\n\"", "null");
+        struct rendered3 o = {0};
+
+        render3(r, "new_order", json, &o);
+        assert_null(strchr(o.email.subject, '\r'));
+        assert_null(strchr(o.email.subject, '\n'));
+        assert_contains(o.email.subject, "New order: Acme  Bcc: x@evil");
+        assert_true(o.email.subject[strlen(o.email.subject) - 1] != ' ');
+        rendered3_clear(&o);
+        free(json);
+        renderer_free(r);
+}
+
+static void payloads_stay_valid_json(void **state)
+{
+        static const char evil[] = "x\"}]},{\"a\":\"\\\\\n\ty";
+        struct renderer *r = builtins();
+        char *json = context("new_order", "\"x\\\"}]},{\\\"a\\\":\\\"\\\\\\\\\\n\\ty\"", "null");
+        struct rendered3 o = {0};
+        yajl_val doc;
+
+        render3(r, "new_order", json, &o);
+        doc = assert_slack_valid(o.slack.body);
+        assert_contains(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), evil);
+        yajl_tree_free(doc);
+        doc = parse(o.file.body);
+        assert_string_equal(
+            YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")), evil);
+        yajl_tree_free(doc);
+        assert_null(strchr(o.file.body, '\n'));
+        rendered3_clear(&o);
+        free(json);
+        renderer_free(r);
+}
+
+/* ---- Slack limits ------------------------------------------------------- */
+
+static void long_value_is_truncated(void **state)
+{
+        struct renderer *r = builtins();
+        struct buf company = BUF_INIT(20000);
+        struct rendered3 o = {0};
+        yajl_val doc, blocks;
+        size_t marked = 0;
+        char *json;
+
+        assert_int_equal(buf_putc(&company, '"'), 0);
+        for (int i = 0; i < 10000; i++)
+                assert_int_equal(buf_putc(&company, i % 2 ? 'x' : 'y'), 0);
+        assert_int_equal(buf_putc(&company, '"'), 0);
+        /* the company lands in header and fields, the reason in a section */
+        json = context("new_order", buf_cstr(&company), buf_cstr(&company));
+        render3(r, "new_order", json, &o);
+        doc = assert_slack_valid(o.slack.body);
+        blocks = at(doc, "blocks", NULL, NULL);
+        for (size_t i = 0; i < blocks->u.array.len; i++) {
+                yajl_val t = at(blocks->u.array.values[i], "text", "text", NULL);
+                const char *type =
+                    YAJL_GET_STRING(at(blocks->u.array.values[i], "type", NULL, NULL));
+                size_t len = YAJL_IS_STRING(t) ? strlen(t->u.string) : 0;
+
+                if (strcmp(type, "section") == 0 && len > 20 &&
+                    strcmp(t->u.string + len - strlen("… (truncated)"), "… (truncated)") == 0) {
+                        assert_int_equal(utf8_len(t->u.string), 3000);
+                        marked++;
+                }
+        }
+        assert_true(marked >= 1);
+        assert_true(utf8_len(o.email.subject) <= 250);
+        yajl_tree_free(doc);
+        rendered3_clear(&o);
+        free(json);
+        buf_deinit(&company);
+        renderer_free(r);
+}
+
+/* ---- overrides (temporary files) ---------------------------------------- */
+
+struct tmp {
+        char dir[64];
+        char paths[8][128];
+        size_t n;
+};
+
+static const char *tmp_file(struct tmp *t, const char *name, const char *content)
+{
+        char *p = t->paths[t->n++];
+        char path[sizeof(t->paths[0])];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+        memcpy(p, path, sizeof(path));
+        f = fopen(p, "w");
+        assert_non_null(f);
+        assert_int_equal(fputs(content, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+        return p;
+}
+
+static void tmp_init(struct tmp *t)
+{
+        memset(t, 0, sizeof(*t));
+        snprintf(t->dir, sizeof(t->dir), "/tmp/cppo-render-XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+}
+
+static void tmp_cleanup(struct tmp *t)
+{
+        for (size_t i = 0; i < t->n; i++)
+                unlink(t->paths[i]);
+        rmdir(t->dir);
+}
+
+static void sixty_blocks_cut_to_fifty(void **state)
+{
+        struct buf src = BUF_INIT(1 << 16);
+        struct config_receiver rcv = {.name = "s", .type = CONFIG_RECEIVER_SLACK};
+        struct config cfg = {.receivers = &rcv, .receiver_count = 1};
+        struct notification n = {.kind = (char *)"new_order", .key = (char *)"new_order/a"};
+        struct rendered out = {0};
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN];
+        struct tmp t;
+        yajl_val doc, blocks, last;
+
+        tmp_init(&t);
+        assert_int_equal(buf_puts(&src, "{\"blocks\": ["), 0);
+        for (int i = 0; i < 60; i++)
+                assert_int_equal(buf_printf(&src,
+                                            "%s{\"type\": \"section\", \"text\": {\"type\": "
+                                            "\"mrkdwn\", \"text\": \"block %d {{key}}\"}}",
+                                            i ? "," : "", i),
+                                 0);
+        assert_int_equal(buf_puts(&src, "]}"), 0);
+        rcv.templates.slack = tmp_file(&t, "sixty.slack.mustache", buf_cstr(&src));
+        n.context_json = context("new_order", "\"Acme\"", "null");
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(renderer_template_count(r), 26);
+        assert_int_equal(render_notification(r, &rcv, NULL, &n, &out, err, sizeof(err)), 0);
+        doc = assert_slack_valid(out.body);
+        blocks = at(doc, "blocks", NULL, NULL);
+        assert_int_equal(blocks->u.array.len, 50);
+        assert_string_equal(YAJL_GET_STRING(at(blocks->u.array.values[48], "text", "text", NULL)),
+                            "block 48 new_order/agmt-7f3k2");
+        last = blocks->u.array.values[49];
+        assert_string_equal(YAJL_GET_STRING(at(last, "type", NULL, NULL)), "context");
+        assert_contains(
+            YAJL_GET_STRING(
+                at(last, "elements", NULL, NULL)->u.array.values[0]->u.object.values[1]),
+            "11 more blocks dropped");
+        /* no "text" in the template: the fallback names the kind and key */
+        assert_string_equal(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), "New order: new_order/a");
+        yajl_tree_free(doc);
+        rendered_clear(&out);
+        renderer_free(r);
+        free(n.context_json);
+        buf_deinit(&src);
+        tmp_cleanup(&t);
+}
+
+static const char *subject_of(const struct renderer *r, const struct config_receiver *rcv,
+                              const struct config_rule *rule, const char *kind, char *buf,
+                              size_t len)
+{
+        struct notification n = {.kind = (char *)kind, .key = (char *)"k"};
+        struct rendered out = {0};
+        char err[CPPO_ERRLEN];
+
+        n.context_json = context(kind, "\"Acme\"", "null");
+        assert_int_equal(render_notification(r, rcv, rule, &n, &out, err, sizeof(err)), 0);
+        snprintf(buf, len, "%s", out.subject);
+        rendered_clear(&out);
+        free(n.context_json);
+        return buf;
+}
+
+static void override_precedence(void **state)
+{
+        struct config_receiver rcv[2] = {{.name = "plain", .type = CONFIG_RECEIVER_EMAIL},
+                                         {.name = "custom", .type = CONFIG_RECEIVER_EMAIL}};
+        struct config_rule rule = {.name = "rule"};
+        struct config cfg = {
+            .receivers = rcv, .receiver_count = 2, .rules = &rule, .rule_count = 1};
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN], s[512];
+        struct tmp t;
+
+        tmp_init(&t);
+        cfg.templates_dir = t.dir;
+        tmp_file(&t, "new_order.subject.mustache", "dir {{opportunity.id}}");
+        rcv[1].templates.subject = tmp_file(&t, "rcv.mustache", "receiver {{offer.id}}");
+        rule.templates.subject = tmp_file(&t, "rule.mustache", "rule {{view.kind_title}}\n");
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(renderer_template_count(r), 25 + 3);
+
+        assert_string_equal(subject_of(r, &rcv[1], &rule, "new_order", s, sizeof(s)),
+                            "rule New order");
+        assert_string_equal(subject_of(r, &rcv[0], &rule, "order_ended", s, sizeof(s)),
+                            "rule Order ended");
+        assert_string_equal(subject_of(r, &rcv[1], NULL, "new_order", s, sizeof(s)),
+                            "receiver offer-abc123");
+        assert_string_equal(subject_of(r, &rcv[0], NULL, "new_order", s, sizeof(s)),
+                            "dir ra-9x8y7");
+        /* no file in templates_dir for this kind: the built-in */
+        assert_string_equal(subject_of(r, &rcv[0], NULL, "order_ended", s, sizeof(s)),
+                            "Order ended: Widget Pro for Acme via Partner X, status ACTIVE "
+                            "(opportunity ra-9x8y7)");
+        renderer_free(r);
+        tmp_cleanup(&t);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+static void override_errors(void **state)
+{
+        struct config_receiver rcv = {.name = "s", .type = CONFIG_RECEIVER_SLACK};
+        struct config cfg = {.receivers = &rcv, .receiver_count = 1};
+        struct notification n = {.kind = (char *)"new_order", .key = (char *)"k"};
+        struct rendered out = {0};
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN], want[256];
+        struct tmp t;
+
+        tmp_init(&t);
+        snprintf(want, sizeof(want), "%s/missing.mustache", t.dir);
+        rcv.templates.slack = want;
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), -ENOENT);
+        assert_null(r);
+        assert_contains(err, want);
+
+        rcv.templates.slack =
+            tmp_file(&t, "bad.mustache", "{\"text\": \"x\",\n  \"b\": \"{{#a}}\"}");
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), -EINVAL);
+        snprintf(want, sizeof(want), "%s:2:", rcv.templates.slack);
+        assert_contains(err, want);
+
+        rcv.templates.slack = tmp_file(&t, "notjson.mustache", "{\"text\": \"{{key}}\",}");
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
+        n.context_json = (char *)"{\"key\":\"k\"}";
+        assert_int_equal(render_notification(r, &rcv, NULL, &n, &out, err, sizeof(err)), -EINVAL);
+        assert_contains(err, "output is not valid JSON");
+        assert_null(out.body);
+        n.kind = (char *)"bogus";
+        assert_int_equal(render_notification(r, &rcv, NULL, &n, &out, err, sizeof(err)), -EINVAL);
+        assert_contains(err, "unknown notification kind 'bogus'");
+        n.kind = (char *)"new_order";
+        n.context_json = (char *)"not json";
+        assert_int_equal(render_notification(r, NULL, NULL, &n, &out, err, sizeof(err)), -EINVAL);
+        assert_contains(err, "context is not a JSON object");
+        renderer_free(r);
+        tmp_cleanup(&t);
+}
+
+/* ---- golden ------------------------------------------------------------- */
+
+static char *slurp(const char *name)
+{
+        char path[512];
+        struct buf b = BUF_INIT(1 << 20);
+        char chunk[4096];
+        size_t n;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", RENDER_FIXTURES, name);
+        f = fopen(path, "rb");
+        if (f == NULL)
+                fprintf(stderr, "# cannot open %s\n", path);
+        assert_non_null(f);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                assert_int_equal(buf_append(&b, chunk, n), 0);
+        fclose(f);
+        assert_int_equal(buf_putc(&b, '\0'), 0);
+        return buf_steal(&b);
+}
+
+static void assert_golden(const char *got, const char *name)
+{
+        char *want = slurp(name);
+
+        if (strcmp(got, want) != 0)
+                fprintf(stderr, "# %s differs; got:\n%s\n", name, got);
+        assert_string_equal(got, want);
+        free(want);
+}
+
+static void golden_new_order(void **state)
+{
+        struct renderer *r = builtins();
+        char *json = slurp("new_order.context.json");
+        struct rendered3 o = {0};
+
+        render3(r, "new_order", json, &o);
+        assert_golden(o.email.subject, "new_order.subject");
+        assert_golden(o.email.text, "new_order.text");
+        assert_golden(o.email.html, "new_order.html");
+        assert_golden(o.slack.body, "new_order.slack.json");
+        assert_golden(o.file.body, "new_order.file.json");
+        rendered3_clear(&o);
+        free(json);
+        renderer_free(r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(every_kind_renders_realistic_context),
+            cmocka_unit_test(every_kind_renders_nulls),
+            cmocka_unit_test(html_escapes_script),
+            cmocka_unit_test(subject_is_one_line),
+            cmocka_unit_test(payloads_stay_valid_json),
+            cmocka_unit_test(long_value_is_truncated),
+            cmocka_unit_test(sixty_blocks_cut_to_fifty),
+            cmocka_unit_test(override_precedence),
+            cmocka_unit_test(override_errors),
+            cmocka_unit_test(golden_new_order),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
