@@ -284,12 +284,20 @@ int route_validate(yajl_val pattern, yajl_val *where, char *err, size_t errlen)
 
 /* ---- matching ---------------------------------------------------------- */
 
+/* Integers compare exactly (account-sized values exceed a double's 53
+ * bits); anything written with a fraction or exponent compares as double. */
+static bool is_integer(yajl_val v)
+{
+        return (v->u.number.flags & YAJL_NUMBER_INT_VALID) && v->u.number.r != NULL &&
+               strpbrk(v->u.number.r, ".eE") == NULL;
+}
+
 static bool scalar_equal(yajl_val a, yajl_val b)
 {
         if (YAJL_IS_STRING(a) && YAJL_IS_STRING(b))
                 return strcmp(a->u.string, b->u.string) == 0;
         if (YAJL_IS_NUMBER(a) && YAJL_IS_NUMBER(b)) {
-                if (YAJL_IS_INTEGER(a) && YAJL_IS_INTEGER(b))
+                if (is_integer(a) && is_integer(b))
                         return YAJL_GET_INTEGER(a) == YAJL_GET_INTEGER(b);
                 return num_value(a) == num_value(b);
         }
