@@ -63,6 +63,11 @@ static const char numbers_doc[] =
     "'usage':{'seats':25,'discount':12.5,'delta':-3,'tiers':[1,5,10],'big':12345678901234},"
     "'misc':{'empty':'','path':'C:\\\\data','star':'*'}}";
 
+/* No list of objects in context_json today; the semantics are fixed anyway. */
+static const char lines_doc[] =
+    "{'kind':'new_order','lines':[{'sku':'base','qty':1},{'sku':'addon','qty':2}],"
+    "'tags':[['a','b'],[]]}";
+
 static yajl_val jparse(const char *text)
 {
         char err[256];
@@ -180,6 +185,16 @@ static void document_arrays_match_any_element(void **state)
             {"{'usage':{'tiers':[5]}}", N, true},
             {"{'source_event_keys':[{'prefix':'123456789012|'}]}", O, true},
             {"{'source_event_keys':[{'prefix':'123456789012|'}]}", E, false},
+            /* a nested pattern over a list of objects: one element must match it all */
+            {"{'lines':{'sku':['addon']}}", lines_doc, true},
+            {"{'lines':{'sku':['addon'],'qty':[2]}}", lines_doc, true},
+            {"{'lines':{'sku':['addon'],'qty':[1]}}", lines_doc, false},
+            {"{'lines':{'discount':[{'exists':false}]}}", lines_doc, true},
+            {"{'lines':{'qty':[{'numeric':['>',1]}]}}", lines_doc, true},
+            {"{'lines':['base']}", lines_doc, false},
+            /* lists inside lists are searched too */
+            {"{'tags':['b']}", lines_doc, true},
+            {"{'tags':[{'exists':true}]}", lines_doc, true},
         };
         RUN(cases);
 }
