@@ -114,8 +114,7 @@ static int comparison_side(const char *op)
 }
 
 /* One (comparison, number) pair at values[0..1]; adds it to the counts. */
-static int check_comparison(yajl_val *pair, int count[3], yajl_val *where, char *err,
-                            size_t errlen)
+static int check_comparison(yajl_val *pair, int count[3], yajl_val *where, char *err, size_t errlen)
 {
         int side = YAJL_IS_STRING(pair[0]) ? comparison_side(pair[0]->u.string) : -2;
         if (side == -2 && YAJL_IS_STRING(pair[0]))
@@ -127,8 +126,8 @@ static int check_comparison(yajl_val *pair, int count[3], yajl_val *where, char 
                             type_name(pair[0]));
         if (!YAJL_IS_NUMBER(pair[1]) || !isfinite(num_value(pair[1])))
                 return fail(pair[1], where, err, errlen,
-                            "numeric: expected a number after \"%s\", got %s",
-                            pair[0]->u.string, type_name(pair[1]));
+                            "numeric: expected a number after \"%s\", got %s", pair[0]->u.string,
+                            type_name(pair[1]));
         count[side + 1]++;
         return 0;
 }
@@ -162,8 +161,7 @@ static int check_numeric(yajl_val arg, yajl_val *where, char *err, size_t errlen
         return 0;
 }
 
-static int check_string_arg(const char *op, yajl_val arg, yajl_val *where, char *err,
-                            size_t errlen)
+static int check_string_arg(const char *op, yajl_val arg, yajl_val *where, char *err, size_t errlen)
 {
         if (!YAJL_IS_STRING(arg))
                 return fail(arg, where, err, errlen, "%s must be a string, got %s", op,
@@ -273,8 +271,8 @@ int route_validate(yajl_val pattern, yajl_val *where, char *err, size_t errlen)
         if (where != NULL)
                 *where = NULL;
         if (!YAJL_IS_OBJECT(pattern))
-                return fail(pattern, where, err, errlen, "a match pattern must be a mapping, got %s",
-                            type_name(pattern));
+                return fail(pattern, where, err, errlen,
+                            "a match pattern must be a mapping, got %s", type_name(pattern));
         if (is_operator_object(pattern))
                 return fail(pattern, where, err, errlen,
                             "operator \"%s\" needs a document key above it",
