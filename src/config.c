@@ -3,6 +3,7 @@
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
+#include "cppo/route.h"
 #include "cppo/yamldoc.h"
 
 #include <dirent.h>
@@ -826,6 +827,35 @@ const struct config_receiver *config_receiver(const struct config *c, const char
 
 /* ---- rules ------------------------------------------------------------- */
 
+/* The YAML node that yamldoc_to_yajl turned into target, found by walking
+ * both trees in step (they have the same shape). */
+static const struct ynode *ynode_of(const struct ynode *n, yajl_val v, yajl_val target)
+{
+        const struct ynode *found = NULL;
+        if (v == target)
+                return n;
+        if (n->kind == YNODE_MAP && YAJL_IS_OBJECT(v)) {
+                for (size_t i = 0; found == NULL && i < v->u.object.len && 2 * i + 1 < n->count;
+                     i++)
+                        found = ynode_of(n->items[2 * i + 1], v->u.object.values[i], target);
+        } else if (n->kind == YNODE_SEQ && YAJL_IS_ARRAY(v)) {
+                for (size_t i = 0; found == NULL && i < v->u.array.len && i < n->count; i++)
+                        found = ynode_of(n->items[i], v->u.array.values[i], target);
+        }
+        return found;
+}
+
+/* A bad content filter is reported at the offending YAML node. */
+static void check_match(struct ctx *c, const struct ynode *n, yajl_val match)
+{
+        char err[CPPO_ERRLEN];
+        yajl_val where = NULL;
+        if (route_validate(match, &where, err, sizeof(err)) == 0)
+                return;
+        const struct ynode *at = where != NULL ? ynode_of(n, match, where) : NULL;
+        report(c, at != NULL ? at : n, "%s", err);
+}
+
 static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode *n)
 {
         struct config_rule *rule = base;
@@ -840,6 +870,8 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
                 report(c, n, "match keys must be strings");
         else if (rc < 0)
                 c->rc = rc;
+        else
+                check_match(c, n, rule->match);
         rule->match_line = n->line;
         rule->match_col = n->col;
 }

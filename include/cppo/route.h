@@ -19,6 +19,33 @@
  *     YAML convenience: a scalar leaf is treated as a one-element array;
  *   - when the document value is an array, the leaf matches if any element
  *     matches (EventBridge semantics).
+ *
+ * Details, where EventBridge leaves room or YAML adds some:
+ *   - YAML convenience 2: a mapping whose one key is an operator name is
+ *     that operator as a one-element list (`link: {anything-but: none}`);
+ *     an operator name next to other keys is a validation error;
+ *   - comparisons are typed: "25" never equals 25, "true" never equals
+ *     true; numbers compare by value (25 == 25.0), integers exactly. In
+ *     YAML an unquoted 444455556666 is a number: quote account ids;
+ *   - JSON null is a present value: `exists: true` matches it,
+ *     `exists: false` does not, `null` as a literal matches it, and
+ *     anything-but matches it unless the argument names null;
+ *     `exists: false` matches an absent key and an empty array;
+ *   - a leaf never matches a document object (not even `exists`); a nested
+ *     pattern over a scalar, null or absent value sees all its keys absent,
+ *     so only `exists: false` leaves under it can match; over an array of
+ *     objects, one element must match the whole nested pattern;
+ *   - anything-but matches a present leaf its argument does not match; its
+ *     argument is a value, a non-empty list of values, or one of {prefix},
+ *     {suffix}, {wildcard}, {equals-ignore-case} with a string;
+ *   - numeric matches JSON numbers only (the context document's metadata
+ *     values are strings); a range is one lower bound (> >=) and one upper
+ *     bound (< <=) in either order, and must not be empty; "=" stands alone;
+ *   - wildcard: `*` any run of bytes, `\*` a literal star, `\\` a
+ *     literal backslash; any other backslash and "**" are invalid;
+ *   - equals-ignore-case folds ASCII letters only; other bytes (UTF-8)
+ *     must be equal as they are;
+ *   - empty lists and empty mappings in a pattern are invalid.
  */
 #ifndef CPPO_ROUTE_H
 #define CPPO_ROUTE_H
@@ -31,9 +58,10 @@
 
 #define ROUTE_MAX_TARGETS 64
 
-/* Checks that pattern is a well-formed content filter. 0, or -EINVAL with
- * err naming the problem and *where set to the offending sub-pattern node
- * (so the caller can map it to a source location; may be NULL). */
+/* Checks that pattern is a well-formed content filter. 0 (*where set to
+ * NULL), or -EINVAL with err naming the first problem and *where set to the
+ * offending sub-pattern node (so the caller can map it to a source
+ * location; where may be NULL). */
 int route_validate(yajl_val pattern, yajl_val *where, char *err, size_t errlen);
 
 /* Whether doc matches pattern (a pattern that route_validate accepted). */
@@ -52,7 +80,9 @@ struct route_targets {
 };
 
 /* Fills out with the deliveries doc should produce under cfg's rules.
- * out->count == 0 means unrouted. Never fails. */
+ * out->count == 0 means unrouted. Never fails. Receivers a rule names but
+ * cfg does not define are skipped; beyond ROUTE_MAX_TARGETS targets or
+ * matched rules the rest are dropped, so rules_matched never exceeds it. */
 void route_select(const struct config *cfg, yajl_val doc, struct route_targets *out);
 
 #endif

@@ -1,0 +1,761 @@
+/* Unit tests: routing — every content-filter operator against realistic
+ * notification context documents, pattern validation, rule selection. */
+#undef NDEBUG
+#include "cppo/route.h"
+
+#include "cppo/error.h"
+#include "cppo/yamldoc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include <cmocka.h>
+
+/* JSON below is written with single quotes (no string in it holds one);
+ * jparse turns them into double quotes. */
+
+/* A new order on a registered authorization (context_json shape). */
+static const char order_doc[] =
+    "{'kind':'new_order','key':'new_order/agmt-7f3a',"
+    "'opportunity':{'id':'ra-0a1b2c','name':'Acme ERP rollout','buyer_company_name':'Acme GmbH',"
+    "'metadata':{'region':'EMEA','tier':'gold','seats':'25'},"
+    "'notify':['deals@acme.example','ops@partner.example'],'registered':true,"
+    "'expires_at':'2026-12-31T00:00:00Z'},"
+    "'partner':{'account_id':'444455556666','name':'\303\226dland Consulting'},"
+    "'buyer':{'account_ids':['111122223333','777788889999']},"
+    "'product':{'id':'prod-4ixkq2','title':'DataPipe Pro*'},"
+    "'offer':{'id':'offer-3zt7q','name':'Acme 3y private offer',"
+    "'expiration':'2026-12-01T00:00:00Z','link':'registered','late':false},"
+    "'agreement':{'id':'agmt-7f3a','intent':'NEW','status':'ACTIVE',"
+    "'acceptance_time':'2026-11-20T10:00:00Z','start_time':'2026-11-20T10:00:00Z',"
+    "'end_time':null,'previous_agreement_id':null,'renewal':false},"
+    "'reason':null,'source_event_keys':['123456789012|Purchase Agreement Created|r-1']}";
+
+/* A partner offer with no authorization and no agreement yet. */
+static const char extended_doc[] =
+    "{'kind':'partner_offer_extended','key':'partner_offer_extended/offer-9q',"
+    "'opportunity':{'id':null,'name':null,'buyer_company_name':null,'metadata':{},"
+    "'notify':[],'registered':false,'expires_at':null},"
+    "'partner':{'account_id':'444455556666','name':'Partner Co'},"
+    "'buyer':{'account_ids':[]},"
+    "'product':{'id':'prod-4ixkq2','title':'DataPipe'},"
+    "'offer':{'id':'offer-9q','name':'Q4 CPPO','expiration':null,'link':'none','late':true},"
+    "'agreement':{'id':null,'intent':null,'status':null,'acceptance_time':null,"
+    "'start_time':null,'end_time':null,'previous_agreement_id':null,'renewal':false},"
+    "'reason':null,'source_event_keys':[]}";
+
+static const char attention_doc[] =
+    "{'kind':'attention_needed','key':'attention_needed/offer-9q',"
+    "'opportunity':{'id':null,'metadata':{},'notify':[],'registered':false},"
+    "'offer':{'id':'offer-9q','link':'none','late':true},"
+    "'reason':'offer-9q has no resale authorization after 72h'}";
+
+/* context_json holds no numbers today (metadata values are strings), so
+ * numeric operators are exercised on a document extended with some. */
+static const char numbers_doc[] =
+    "{'kind':'new_order','opportunity':{'metadata':{'seats':'25'}},"
+    "'usage':{'seats':25,'discount':12.5,'delta':-3,'tiers':[1,5,10],'big':12345678901234},"
+    "'misc':{'empty':'','path':'C:\\\\data','star':'*'}}";
+
+/* No list of objects in context_json today; the semantics are fixed anyway. */
+static const char lines_doc[] =
+    "{'kind':'new_order','lines':[{'sku':'base','qty':1},{'sku':'addon','qty':2}],"
+    "'tags':[['a','b'],[]]}";
+
+static yajl_val jparse(const char *text)
+{
+        char err[256];
+        size_t n = strlen(text);
+        char *s = malloc(n + 1);
+        assert_non_null(s);
+        for (size_t i = 0; i <= n; i++)
+                s[i] = text[i] == '\'' ? '"' : text[i];
+        yajl_val v = yajl_tree_parse(s, err, sizeof(err));
+        if (v == NULL)
+                fprintf(stderr, "# bad test JSON: %s: %s\n", err, s);
+        free(s);
+        assert_non_null(v);
+        return v;
+}
+
+struct match_case {
+        const char *pattern;
+        const char *doc;
+        bool want;
+};
+
+#define O order_doc
+#define E extended_doc
+#define A attention_doc
+#define N numbers_doc
+
+/* Runs a table: each pattern must validate and match (or not) its doc. */
+static void run_cases(const struct match_case *cases, size_t n)
+{
+        char err[CPPO_ERRLEN];
+        int failures = 0;
+        for (size_t i = 0; i < n; i++) {
+                yajl_val p = jparse(cases[i].pattern), d = jparse(cases[i].doc);
+                if (route_validate(p, NULL, err, sizeof(err)) != 0) {
+                        fprintf(stderr, "# case %zu %s: rejected: %s\n", i, cases[i].pattern, err);
+                        failures++;
+                } else if (route_match(p, d) != cases[i].want) {
+                        fprintf(stderr, "# case %zu %s: want %s\n", i, cases[i].pattern,
+                                cases[i].want ? "match" : "no match");
+                        failures++;
+                }
+                yajl_tree_free(p);
+                yajl_tree_free(d);
+        }
+        assert_int_equal(failures, 0);
+}
+
+#define RUN(table) run_cases(table, sizeof(table) / sizeof(table[0]))
+
+static void exact_values_and_lists(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'kind':['new_order']}", O, true},
+            {"{'kind':['order_ended']}", O, false},
+            {"{'kind':['order_ended','new_order']}", O, true},
+            {"{'kind':['NEW_ORDER']}", O, false},
+            {"{'kind':['new_order'],'agreement':{'intent':['NEW']}}", O, true},
+            {"{'kind':['new_order'],'agreement':{'intent':['RENEW']}}", O, false},
+            {"{'opportunity':{'registered':[true]}}", O, true},
+            {"{'opportunity':{'registered':[true]}}", E, false},
+            {"{'opportunity':{'registered':['true']}}", O, false},
+            {"{'offer':{'late':[false]}}", O, true},
+            {"{'offer':{'late':[false]}}", E, false},
+            {"{'reason':[null]}", O, true},
+            {"{'reason':[null]}", A, false},
+            {"{'agreement':{'end_time':[null]}}", O, true},
+            {"{'campaign':[null]}", O, false},
+            {"{'partner':{'account_id':['444455556666']}}", O, true},
+            {"{'partner':{'account_id':[444455556666]}}", O, false},
+            {"{'usage':{'seats':[25]}}", N, true},
+            {"{'usage':{'seats':[25.0]}}", N, true},
+            {"{'usage':{'seats':['25']}}", N, false},
+            {"{'usage':{'big':[12345678901234]}}", N, true},
+            {"{'usage':{'big':[12345678901235]}}", N, false},
+        };
+        RUN(cases);
+}
+
+static void nested_keys_and_shape_mismatches(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'opportunity':{'metadata':{'region':['EMEA']}}}", O, true},
+            {"{'opportunity':{'metadata':{'region':['APAC']}}}", O, false},
+            {"{'opportunity':{'metadata':{'region':['EMEA']}}}", E, false},
+            {"{'opportunity':{'metadata':{'segment':['smb']}}}", O, false},
+            /* a leaf pattern never matches a document object */
+            {"{'opportunity':['ra-0a1b2c']}", O, false},
+            {"{'opportunity':{'metadata':[{'exists':true}]}}", O, false},
+            {"{'opportunity':{'metadata':[{'exists':false}]}}", O, false},
+            {"{'opportunity':[{'anything-but':'x'}]}", O, false},
+            /* a nested pattern under a scalar or absent value: its keys are absent */
+            {"{'kind':{'name':['new_order']}}", O, false},
+            {"{'kind':{'name':[{'exists':false}]}}", O, true},
+            {"{'campaign':{'id':[{'exists':false}]}}", O, true},
+            {"{'campaign':{'id':[{'exists':true}]}}", O, false},
+            /* all keys of a pattern must match */
+            {"{'offer':{'link':['registered'],'late':[true]}}", O, false},
+            {"{'offer':{'link':['none'],'late':[true]}}", E, true},
+        };
+        RUN(cases);
+}
+
+static void document_arrays_match_any_element(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'buyer':{'account_ids':['777788889999']}}", O, true},
+            {"{'buyer':{'account_ids':['000000000000']}}", O, false},
+            {"{'buyer':{'account_ids':['111122223333']}}", E, false},
+            {"{'opportunity':{'notify':[{'suffix':'@partner.example'}]}}", O, true},
+            {"{'opportunity':{'notify':[{'suffix':'@other.example'}]}}", O, false},
+            {"{'usage':{'tiers':[{'numeric':['>',9]}]}}", N, true},
+            {"{'usage':{'tiers':[{'numeric':['>',10]}]}}", N, false},
+            {"{'usage':{'tiers':[5]}}", N, true},
+            {"{'source_event_keys':[{'prefix':'123456789012|'}]}", O, true},
+            {"{'source_event_keys':[{'prefix':'123456789012|'}]}", E, false},
+            /* a nested pattern over a list of objects: one element must match it all */
+            {"{'lines':{'sku':['addon']}}", lines_doc, true},
+            {"{'lines':{'sku':['addon'],'qty':[2]}}", lines_doc, true},
+            {"{'lines':{'sku':['addon'],'qty':[1]}}", lines_doc, false},
+            {"{'lines':{'discount':[{'exists':false}]}}", lines_doc, true},
+            {"{'lines':{'qty':[{'numeric':['>',1]}]}}", lines_doc, true},
+            {"{'lines':['base']}", lines_doc, false},
+            /* lists inside lists are searched too */
+            {"{'tags':['b']}", lines_doc, true},
+            {"{'tags':[{'exists':true}]}", lines_doc, true},
+        };
+        RUN(cases);
+}
+
+static void prefix_and_suffix(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'offer':{'id':[{'prefix':'offer-'}]}}", O, true},
+            {"{'offer':{'id':[{'prefix':'agmt-'}]}}", O, false},
+            {"{'offer':{'id':[{'prefix':'offer-3zt7q-longer'}]}}", O, false},
+            {"{'offer':{'id':[{'prefix':'offer-3zt7q'}]}}", O, true},
+            {"{'agreement':{'id':[{'prefix':'agmt'}]}}", E, false},
+            {"{'offer':{'name':[{'prefix':''}]}}", O, true},
+            {"{'offer':{'expiration':[{'prefix':''}]}}", E, false},
+            {"{'offer':{'late':[{'prefix':'f'}]}}", O, false},
+            {"{'kind':[{'suffix':'_order'}]}", O, true},
+            {"{'kind':[{'suffix':'new_order'}]}", O, true},
+            {"{'kind':[{'suffix':'a_new_order'}]}", O, false},
+            {"{'kind':[{'suffix':'_ORDER'}]}", O, false},
+            {"{'kind':[{'prefix':'order'},{'suffix':'_extended'}]}", E, true},
+            {"{'usage':{'seats':[{'prefix':'2'}]}}", N, false},
+        };
+        RUN(cases);
+}
+
+static void wildcards(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'offer':{'id':[{'wildcard':'offer-*'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'*-3zt7q'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'offer*7q'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'o*f*e*q'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'*7q*'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'*x*'}]}}", O, false},
+            {"{'offer':{'id':[{'wildcard':'offer-3zt7'}]}}", O, false},
+            {"{'offer':{'id':[{'wildcard':'offer-3zt7q'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'*'}]}}", O, true},
+            {"{'offer':{'id':[{'wildcard':'*q*q'}]}}", O, false},
+            {"{'misc':{'empty':[{'wildcard':'*'}]}}", N, true},
+            {"{'misc':{'empty':[{'wildcard':'a*'}]}}", N, false},
+            {"{'misc':{'empty':[{'wildcard':''}]}}", N, true},
+            /* \* is a literal star, \\ a literal backslash */
+            {"{'product':{'title':[{'wildcard':'DataPipe Pro\\\\*'}]}}", O, true},
+            {"{'product':{'title':[{'wildcard':'DataPipe\\\\*'}]}}", O, false},
+            {"{'product':{'title':[{'wildcard':'*\\\\*'}]}}", O, true},
+            {"{'product':{'title':[{'wildcard':'*\\\\*'}]}}", E, false},
+            {"{'misc':{'star':[{'wildcard':'\\\\*'}]}}", N, true},
+            {"{'misc':{'path':[{'wildcard':'C:\\\\\\\\*'}]}}", N, true},
+            {"{'misc':{'path':[{'wildcard':'C:\\\\\\\\d*'}]}}", N, true},
+            {"{'misc':{'path':[{'wildcard':'C:d*'}]}}", N, false},
+            /* UTF-8 is matched byte for byte; * spans whole characters */
+            {"{'partner':{'name':[{'wildcard':'\303\226d*g'}]}}", O, true},
+            {"{'partner':{'name':[{'wildcard':'*\303\226*'}]}}", O, true},
+            {"{'offer':{'late':[{'wildcard':'*'}]}}", O, false},
+            {"{'offer':{'expiration':[{'wildcard':'*'}]}}", E, false},
+        };
+        RUN(cases);
+}
+
+static void anything_but_variants(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'offer':{'link':[{'anything-but':'none'}]}}", O, true},
+            {"{'offer':{'link':[{'anything-but':'none'}]}}", E, false},
+            {"{'kind':[{'anything-but':['order_ended','attention_needed']}]}", O, true},
+            {"{'kind':[{'anything-but':['order_ended','attention_needed']}]}", A, false},
+            {"{'offer':{'id':[{'anything-but':{'prefix':'offer-'}}]}}", O, false},
+            {"{'agreement':{'id':[{'anything-but':{'prefix':'offer-'}}]}}", O, true},
+            {"{'opportunity':{'notify':[{'anything-but':{'suffix':'@acme.example'}}]}}", O, true},
+            {"{'opportunity':{'notify':[{'anything-but':{'suffix':'.example'}}]}}", O, false},
+            {"{'agreement':{'intent':[{'anything-but':{'equals-ignore-case':'new'}}]}}", O, false},
+            {"{'agreement':{'intent':[{'anything-but':{'equals-ignore-case':'renew'}}]}}", O, true},
+            {"{'offer':{'id':[{'anything-but':{'wildcard':'offer-*q'}}]}}", O, false},
+            {"{'offer':{'id':[{'anything-but':{'wildcard':'offer-*x'}}]}}", O, true},
+            /* any element that is not excluded is enough */
+            {"{'buyer':{'account_ids':[{'anything-but':'111122223333'}]}}", O, true},
+            {"{'buyer':{'account_ids':[{'anything-but':['111122223333','777788889999']}]}}", O,
+             false},
+            /* absent keys and empty lists hold no value to be different */
+            {"{'campaign':[{'anything-but':'x'}]}", O, false},
+            {"{'buyer':{'account_ids':[{'anything-but':'x'}]}}", E, false},
+            /* null is a present value */
+            {"{'agreement':{'id':[{'anything-but':'agmt-7f3a'}]}}", E, true},
+            {"{'agreement':{'id':[{'anything-but':null}]}}", E, false},
+            {"{'partner':{'account_id':[{'anything-but':444455556666}]}}", O, true},
+            {"{'offer':{'late':[{'anything-but':true}]}}", O, true},
+            {"{'offer':{'late':[{'anything-but':true}]}}", E, false},
+            {"{'usage':{'seats':[{'anything-but':[24,26]}]}}", N, true},
+            {"{'usage':{'seats':[{'anything-but':[24,25.0]}]}}", N, false},
+        };
+        RUN(cases);
+}
+
+static void exists_on_missing_present_null(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'opportunity':{'id':[{'exists':true}]}}", O, true},
+            {"{'opportunity':{'id':[{'exists':false}]}}", O, false},
+            /* null is present with a null value (EventBridge) */
+            {"{'opportunity':{'id':[{'exists':true}]}}", E, true},
+            {"{'opportunity':{'id':[{'exists':false}]}}", E, false},
+            {"{'opportunity':{'crm_id':[{'exists':false}]}}", O, true},
+            {"{'opportunity':{'crm_id':[{'exists':true}]}}", O, false},
+            {"{'reason':[{'exists':false},null]}", O, true},
+            {"{'reason':[{'exists':false}]}", O, false},
+            /* an empty list holds nothing */
+            {"{'buyer':{'account_ids':[{'exists':true}]}}", O, true},
+            {"{'buyer':{'account_ids':[{'exists':true}]}}", E, false},
+            {"{'buyer':{'account_ids':[{'exists':false}]}}", E, true},
+            {"{'buyer':{'account_ids':[{'exists':false}]}}", O, false},
+            {"{'agreement':{'intent':[{'exists':true}]}}", A, false},
+            {"{'agreement':{'intent':[{'exists':false}]}}", A, true},
+        };
+        RUN(cases);
+}
+
+static void numeric_ranges_and_boundaries(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'usage':{'seats':[{'numeric':['>',0,'<=',25]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['>',0,'<',25]}]}}", N, false},
+            {"{'usage':{'seats':[{'numeric':['>=',25,'<',30]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['>',25,'<',30]}]}}", N, false},
+            {"{'usage':{'seats':[{'numeric':['<=',30,'>',20]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['>=',25,'<=',25]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['>=',25]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['>',25]}]}}", N, false},
+            {"{'usage':{'seats':[{'numeric':['<',25]}]}}", N, false},
+            {"{'usage':{'seats':[{'numeric':['<=',25]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['=',25]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['=',25.0]}]}}", N, true},
+            {"{'usage':{'seats':[{'numeric':['=',24.999]}]}}", N, false},
+            {"{'usage':{'discount':[{'numeric':['>',12,'<',13]}]}}", N, true},
+            {"{'usage':{'discount':[{'numeric':['>',12.5]}]}}", N, false},
+            {"{'usage':{'discount':[{'numeric':['>=',12.5]}]}}", N, true},
+            {"{'usage':{'delta':[{'numeric':['<',0]}]}}", N, true},
+            {"{'usage':{'delta':[{'numeric':['>',-3]}]}}", N, false},
+            {"{'usage':{'big':[{'numeric':['>',1e13]}]}}", N, true},
+            /* numeric only ever matches JSON numbers */
+            {"{'opportunity':{'metadata':{'seats':[{'numeric':['=',25]}]}}}", N, false},
+            {"{'usage':{'missing':[{'numeric':['>',0]}]}}", N, false},
+            {"{'usage':[{'numeric':['>',0]}]}", N, false},
+        };
+        RUN(cases);
+}
+
+static void equals_ignore_case_is_ascii_only(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'agreement':{'intent':[{'equals-ignore-case':'new'}]}}", O, true},
+            {"{'agreement':{'intent':[{'equals-ignore-case':'nEw'}]}}", O, true},
+            {"{'agreement':{'intent':[{'equals-ignore-case':'renew'}]}}", O, false},
+            {"{'agreement':{'intent':[{'equals-ignore-case':'ne'}]}}", O, false},
+            {"{'agreement':{'intent':[{'equals-ignore-case':'new '}]}}", O, false},
+            {"{'opportunity':{'metadata':{'tier':[{'equals-ignore-case':'GOLD'}]}}}", O, true},
+            {"{'agreement':{'intent':[{'equals-ignore-case':'new'}]}}", E, false},
+            /* U+00D6 and U+00F6 are not folded: non-ASCII is compared as is */
+            {"{'partner':{'name':[{'equals-ignore-case':'\303\266dland consulting'}]}}", O, false},
+            {"{'partner':{'name':[{'equals-ignore-case':'\303\226DLAND CONSULTING'}]}}", O, true},
+            {"{'kind':[{'equals-ignore-case':'NEW_ORDER'}]}", O, true},
+        };
+        RUN(cases);
+}
+
+/* Patterns as operators write them in rules.d: YAML, with scalar leaves
+ * and lone operator mappings instead of one-element lists. */
+static void yaml_conveniences(void **state)
+{
+        static const struct {
+                const char *yaml;
+                const char *doc;
+                bool want;
+        } cases[] = {
+            {"kind: new_order", O, true},
+            {"kind: order_ended", O, false},
+            {"offer:\n  link:\n    anything-but: none", O, true},
+            {"offer:\n  link:\n    anything-but: none", E, false},
+            {"opportunity:\n  id:\n    exists: false", E, false},
+            {"opportunity:\n  crm_id:\n    exists: false", E, true},
+            {"opportunity:\n  registered: true", O, true},
+            {"opportunity:\n  metadata:\n    region: [EMEA, APAC]", O, true},
+            /* an unquoted account id is a YAML number, never equal to the string */
+            {"partner:\n  account_id: 444455556666", O, false},
+            {"partner:\n  account_id: '444455556666'", O, true},
+            {"reason:", O, true},
+            {"usage:\n  seats:\n    numeric: ['>', 10, '<=', 25]", N, true},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct ynode *y = NULL;
+                yajl_val p = NULL, d = jparse(cases[i].doc);
+                char err[CPPO_ERRLEN];
+                int line, col;
+                assert_int_equal(yamldoc_parse(&y, cases[i].yaml, strlen(cases[i].yaml), &line,
+                                               &col, err, sizeof(err)),
+                                 0);
+                assert_int_equal(yamldoc_to_yajl(y, &p), 0);
+                assert_int_equal(route_validate(p, NULL, err, sizeof(err)), 0);
+                if (route_match(p, d) != cases[i].want)
+                        fprintf(stderr, "# yaml case %zu: %s\n", i, cases[i].yaml);
+                assert_true(route_match(p, d) == cases[i].want);
+                yajl_tree_free(p);
+                yajl_tree_free(d);
+                yamldoc_free(y);
+        }
+}
+
+/* The node at a /-separated path of keys and list indexes. */
+static yajl_val node_at(yajl_val v, const char *path)
+{
+        char seg[64];
+        while (v != NULL && *path != '\0') {
+                size_t n = strcspn(path, "/");
+                assert_true(n < sizeof(seg));
+                memcpy(seg, path, n);
+                seg[n] = '\0';
+                path += path[n] == '/' ? n + 1 : n;
+                if (YAJL_IS_ARRAY(v)) {
+                        size_t i = (size_t)strtoul(seg, NULL, 10);
+                        v = i < v->u.array.len ? v->u.array.values[i] : NULL;
+                        continue;
+                }
+                yajl_val next = NULL;
+                for (size_t i = 0; YAJL_IS_OBJECT(v) && i < v->u.object.len; i++)
+                        if (strcmp(v->u.object.keys[i], seg) == 0)
+                                next = v->u.object.values[i];
+                v = next;
+        }
+        return v;
+}
+
+static void bad_patterns_name_the_problem_and_node(void **state)
+{
+        static const struct {
+                const char *pattern, *where, *message;
+        } cases[] = {
+            {"['kind']", "", "a match pattern must be a mapping, got a list"},
+            {"{}", "", "empty mapping in match"},
+            {"{'offer':{'id':{}}}", "offer/id", "empty mapping in match"},
+            {"{'prefix':'offer-'}", "", "operator \"prefix\" needs a document key above it"},
+            {"{'kind':[]}", "kind", "empty list in match"},
+            {"{'kind':['new_order',['x']]}", "kind/1", "a list inside a match list is not allowed"},
+            {"{'kind':[{}]}", "kind/0", "a match operator must have exactly one key, got 0"},
+            {"{'kind':[{'prefix':'a','suffix':'b'}]}", "kind/0",
+             "a match operator must have exactly one key, got 2"},
+            {"{'offer':{'prefix':'a','suffix':'b'}}", "offer",
+             "operator \"prefix\" must be alone in its mapping"},
+            {"{'kind':[{'regex':'new.*'}]}", "kind/0",
+             "unknown match operator \"regex\" (expected prefix, suffix, wildcard, "
+             "equals-ignore-case, exists, numeric or anything-but)"},
+            {"{'kind':[{'prefix':1}]}", "kind/0/prefix", "prefix must be a string, got a number"},
+            {"{'kind':[{'suffix':null}]}", "kind/0/suffix", "suffix must be a string, got null"},
+            {"{'kind':[{'wildcard':true}]}", "kind/0/wildcard",
+             "wildcard must be a string, got a boolean"},
+            {"{'kind':[{'equals-ignore-case':['a']}]}", "kind/0/equals-ignore-case",
+             "equals-ignore-case must be a string, got a list"},
+            {"{'kind':[{'wildcard':'new**'}]}", "kind/0/wildcard",
+             "wildcard: consecutive \"*\" are not allowed"},
+            {"{'kind':[{'wildcard':'new\\\\d'}]}", "kind/0/wildcard",
+             "wildcard: \"\\\" must be followed by \"*\" or \"\\\""},
+            {"{'kind':[{'wildcard':'new\\\\'}]}", "kind/0/wildcard",
+             "wildcard: \"\\\" must be followed by \"*\" or \"\\\""},
+            {"{'kind':[{'exists':'true'}]}", "kind/0/exists",
+             "exists must be true or false, got a string"},
+            {"{'kind':[{'exists':1}]}", "kind/0/exists",
+             "exists must be true or false, got a number"},
+            {"{'n':[{'numeric':'>5'}]}", "n/0/numeric",
+             "numeric must be a list like [\">\", 0, \"<=\", 5], got a string"},
+            {"{'n':[{'numeric':['>']}]}", "n/0/numeric",
+             "numeric must be a list like [\">\", 0, \"<=\", 5], got a list of the wrong length"},
+            {"{'n':[{'numeric':['>',1,'<']}]}", "n/0/numeric",
+             "numeric must be a list like [\">\", 0, \"<=\", 5], got a list of the wrong length"},
+            {"{'n':[{'numeric':['!=',1]}]}", "n/0/numeric/0", "numeric: unknown comparison \"!=\""},
+            {"{'n':[{'numeric':[1,1]}]}", "n/0/numeric/0",
+             "numeric: expected a comparison (<, <=, =, >=, >), got a number"},
+            {"{'n':[{'numeric':['>','1']}]}", "n/0/numeric/1",
+             "numeric: expected a number after \">\", got a string"},
+            {"{'n':[{'numeric':['>',0,'<=',null]}]}", "n/0/numeric/3",
+             "numeric: expected a number after \"<=\", got null"},
+            {"{'n':[{'numeric':['=',1,'<',2]}]}", "n/0/numeric",
+             "numeric: a range needs one lower bound (> or >=) and one upper bound (< or <=)"},
+            {"{'n':[{'numeric':['>',1,'>=',2]}]}", "n/0/numeric",
+             "numeric: a range needs one lower bound (> or >=) and one upper bound (< or <=)"},
+            {"{'n':[{'numeric':['>',5,'<',5]}]}", "n/0/numeric", "numeric: the range is empty"},
+            {"{'n':[{'numeric':['>=',5,'<',5]}]}", "n/0/numeric", "numeric: the range is empty"},
+            {"{'n':[{'numeric':['<',5,'>',6]}]}", "n/0/numeric", "numeric: the range is empty"},
+            {"{'k':[{'anything-but':[]}]}", "k/0/anything-but", "anything-but: empty list"},
+            {"{'k':[{'anything-but':['a',['b']]}]}", "k/0/anything-but/1",
+             "anything-but: a list may hold only strings, numbers, booleans or null, got a list"},
+            {"{'k':[{'anything-but':[{'prefix':'a'}]}]}", "k/0/anything-but/0",
+             "anything-but: a list may hold only strings, numbers, booleans or null, got a "
+             "mapping"},
+            {"{'k':[{'anything-but':{'prefix':1}}]}", "k/0/anything-but/prefix",
+             "prefix must be a string, got a number"},
+            {"{'k':[{'anything-but':{'wildcard':'a**'}}]}", "k/0/anything-but/wildcard",
+             "wildcard: consecutive \"*\" are not allowed"},
+            {"{'k':[{'anything-but':{'exists':true}}]}", "k/0/anything-but",
+             "anything-but: expected a value, a list of values or one of prefix, suffix, "
+             "wildcard, equals-ignore-case"},
+            {"{'k':[{'anything-but':{'prefix':'a','suffix':'b'}}]}", "k/0/anything-but",
+             "anything-but: expected a value, a list of values or one of prefix, suffix, "
+             "wildcard, equals-ignore-case"},
+            {"{'k':{'exists':'no'}}", "k/exists", "exists must be true or false, got a string"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char err[CPPO_ERRLEN] = "";
+                yajl_val p = jparse(cases[i].pattern), where = NULL;
+                if (route_validate(p, &where, err, sizeof(err)) != -EINVAL ||
+                    strcmp(err, cases[i].message) != 0)
+                        fprintf(stderr, "# case %zu %s: got \"%s\"\n", i, cases[i].pattern, err);
+                assert_int_equal(route_validate(p, &where, err, sizeof(err)), -EINVAL);
+                assert_string_equal(err, cases[i].message);
+                assert_non_null(where);
+                assert_ptr_equal(where, node_at(p, cases[i].where));
+                yajl_tree_free(p);
+        }
+}
+
+static void good_patterns_pass_validation(void **state)
+{
+        static const char *const good[] = {
+            "{'kind':['new_order']}",
+            "{'kind':'new_order'}",
+            "{'reason':null}",
+            "{'n':[{'numeric':['>=',5,'<=',5]}]}",
+            "{'n':[{'numeric':['=',-1.5]}]}",
+            "{'k':[{'anything-but':'x'}]}",
+            "{'k':[{'anything-but':[1,'a',true,null]}]}",
+            "{'k':[{'anything-but':{'suffix':''}}]}",
+            "{'k':[{'wildcard':'a\\\\*b\\\\\\\\c*'}]}",
+            "{'k':{'prefix':'x'}}",
+            "{'a':{'b':{'c':{'d':[{'exists':false}]}}}}",
+        };
+        char err[CPPO_ERRLEN];
+        yajl_val where = (yajl_val)1;
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                yajl_val p = jparse(good[i]);
+                if (route_validate(p, &where, err, sizeof(err)) != 0)
+                        fprintf(stderr, "# %s: %s\n", good[i], err);
+                assert_int_equal(route_validate(p, &where, err, sizeof(err)), 0);
+                assert_null(where);
+                yajl_tree_free(p);
+        }
+        assert_int_equal(route_validate(NULL, NULL, NULL, 0), -EINVAL);
+}
+
+/* ---- route_select ------------------------------------------------------- */
+
+struct fixture {
+        struct config cfg;
+        struct config_receiver receivers[4];
+        struct config_rule rules[8];
+        const char *names[8][4];
+        yajl_val docs[3];
+};
+
+static void add_receiver(struct fixture *f, const char *name, enum config_receiver_type t)
+{
+        struct config_receiver *r = &f->receivers[f->cfg.receiver_count++];
+        r->name = name;
+        r->type = t;
+}
+
+static void add_rule(struct fixture *f, const char *name, const char *match, bool cont,
+                     const char *r1, const char *r2)
+{
+        size_t i = f->cfg.rule_count++;
+        struct config_rule *r = &f->rules[i];
+        char err[CPPO_ERRLEN];
+        r->name = name;
+        r->file = "10-rules.yaml";
+        r->match = jparse(match);
+        assert_int_equal(route_validate(r->match, NULL, err, sizeof(err)), 0);
+        r->cont = cont;
+        f->names[i][0] = r1;
+        f->names[i][1] = r2;
+        r->receivers.items = f->names[i];
+        r->receivers.count = r2 != NULL ? 2 : 1;
+}
+
+/* revops and audit hear of orders, EMEA deals also go to Slack (both
+ * continue), everything else stops at the ops catch-all. */
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        assert_non_null(f);
+        f->cfg.receivers = f->receivers;
+        f->cfg.rules = f->rules;
+        add_receiver(f, "revops", CONFIG_RECEIVER_EMAIL);
+        add_receiver(f, "emea-deals", CONFIG_RECEIVER_SLACK);
+        add_receiver(f, "ops", CONFIG_RECEIVER_EMAIL);
+        add_receiver(f, "audit-log", CONFIG_RECEIVER_FILE);
+        add_rule(f, "orders", "{'kind':['new_order']}", true, "revops", "audit-log");
+        add_rule(f, "emea", "{'opportunity':{'metadata':{'region':['EMEA']}}}", true, "emea-deals",
+                 "revops");
+        add_rule(f, "catch-all", "{'kind':[{'exists':true}]}", false, "ops", "audit-log");
+        add_rule(f, "never", "{'kind':[{'exists':true}]}", false, "revops", NULL);
+        f->docs[0] = jparse(order_doc);
+        f->docs[1] = jparse(extended_doc);
+        f->docs[2] = jparse(attention_doc);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        for (size_t i = 0; i < f->cfg.rule_count; i++)
+                yajl_tree_free(f->rules[i].match);
+        for (size_t i = 0; i < 3; i++)
+                yajl_tree_free(f->docs[i]);
+        free(f);
+        return 0;
+}
+
+static void assert_target(const struct route_targets *t, size_t i, const char *receiver,
+                          const char *rule)
+{
+        assert_true(i < t->count);
+        assert_string_equal(t->items[i].receiver->name, receiver);
+        assert_string_equal(t->items[i].rule->name, rule);
+}
+
+static void continue_collects_and_dedups_receivers(void **state)
+{
+        struct fixture *f = *state;
+        struct route_targets t;
+
+        route_select(&f->cfg, f->docs[0], &t);
+        assert_int_equal(t.rules_matched, 3);
+        assert_string_equal(t.matched[0], "orders");
+        assert_string_equal(t.matched[1], "emea");
+        assert_string_equal(t.matched[2], "catch-all");
+        /* revops and audit-log once each, from the first rule naming them */
+        assert_int_equal(t.count, 4);
+        assert_target(&t, 0, "revops", "orders");
+        assert_target(&t, 1, "audit-log", "orders");
+        assert_target(&t, 2, "emea-deals", "emea");
+        assert_target(&t, 3, "ops", "catch-all");
+        assert_ptr_equal(t.items[0].receiver, config_receiver(&f->cfg, "revops"));
+        assert_ptr_equal(t.items[2].rule, &f->rules[1]);
+}
+
+static void first_match_wins_without_continue(void **state)
+{
+        struct fixture *f = *state;
+        struct route_targets t;
+
+        route_select(&f->cfg, f->docs[1], &t);
+        assert_int_equal(t.rules_matched, 1);
+        assert_string_equal(t.matched[0], "catch-all");
+        assert_int_equal(t.count, 2);
+        assert_target(&t, 0, "ops", "catch-all");
+        assert_target(&t, 1, "audit-log", "catch-all");
+
+        f->rules[0].cont = false;
+        route_select(&f->cfg, f->docs[0], &t);
+        f->rules[0].cont = true;
+        assert_int_equal(t.rules_matched, 1);
+        assert_int_equal(t.count, 2);
+        assert_target(&t, 0, "revops", "orders");
+        assert_target(&t, 1, "audit-log", "orders");
+}
+
+static void unrouted_when_nothing_matches(void **state)
+{
+        struct fixture *f = *state;
+        struct route_targets t;
+
+        f->cfg.rule_count = 2; /* without the catch-all */
+        route_select(&f->cfg, f->docs[2], &t);
+        assert_int_equal(t.count, 0);
+        assert_int_equal(t.rules_matched, 0);
+        route_select(&f->cfg, f->docs[1], &t);
+        assert_int_equal(t.count, 0);
+        f->cfg.rule_count = 4;
+
+        route_select(NULL, f->docs[0], &t);
+        assert_int_equal(t.count, 0);
+        route_select(&f->cfg, NULL, &t);
+        assert_int_equal(t.count, 0);
+        assert_int_equal(t.rules_matched, 0);
+}
+
+static void duplicate_and_unknown_receivers_are_skipped(void **state)
+{
+        struct fixture *f = *state;
+        struct route_targets t;
+
+        f->names[3][0] = "revops";
+        f->names[3][1] = "revops";
+        f->rules[3].receivers.count = 2;
+        f->names[2][0] = "nobody"; /* config_load refuses this; route_select survives it */
+        route_select(&f->cfg, f->docs[2], &t);
+        assert_int_equal(t.rules_matched, 1);
+        assert_int_equal(t.count, 1);
+        assert_target(&t, 0, "audit-log", "catch-all");
+
+        f->rules[2].cont = true;
+        route_select(&f->cfg, f->docs[2], &t);
+        assert_int_equal(t.rules_matched, 2);
+        assert_string_equal(t.matched[1], "never");
+        assert_int_equal(t.count, 2);
+        assert_target(&t, 1, "revops", "never");
+}
+
+/* More matching rules and receivers than the fixed arrays hold. */
+static void caps_hold(void **state)
+{
+        enum { N_RULES = ROUTE_MAX_TARGETS + 10 };
+        static struct config_receiver receivers[N_RULES];
+        static struct config_rule rules[N_RULES];
+        static char names[N_RULES][16];
+        static const char *lists[N_RULES][1];
+        struct config cfg = {.receivers = receivers,
+                             .receiver_count = N_RULES,
+                             .rules = rules,
+                             .rule_count = N_RULES};
+        yajl_val match = jparse("{'kind':'new_order'}"), doc = jparse(order_doc);
+        struct route_targets t;
+
+        for (size_t i = 0; i < N_RULES; i++) {
+                snprintf(names[i], sizeof(names[i]), "r%zu", i);
+                receivers[i].name = names[i];
+                lists[i][0] = names[i];
+                rules[i] = (struct config_rule){.name = names[i],
+                                                .match = match,
+                                                .cont = true,
+                                                .receivers = {.items = lists[i], .count = 1}};
+        }
+        route_select(&cfg, doc, &t);
+        assert_int_equal(t.rules_matched, ROUTE_MAX_TARGETS);
+        assert_int_equal(t.count, ROUTE_MAX_TARGETS);
+        assert_string_equal(t.matched[ROUTE_MAX_TARGETS - 1], names[ROUTE_MAX_TARGETS - 1]);
+        assert_target(&t, ROUTE_MAX_TARGETS - 1, names[ROUTE_MAX_TARGETS - 1],
+                      names[ROUTE_MAX_TARGETS - 1]);
+        yajl_tree_free(match);
+        yajl_tree_free(doc);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(exact_values_and_lists),
+            cmocka_unit_test(nested_keys_and_shape_mismatches),
+            cmocka_unit_test(document_arrays_match_any_element),
+            cmocka_unit_test(prefix_and_suffix),
+            cmocka_unit_test(wildcards),
+            cmocka_unit_test(anything_but_variants),
+            cmocka_unit_test(exists_on_missing_present_null),
+            cmocka_unit_test(numeric_ranges_and_boundaries),
+            cmocka_unit_test(equals_ignore_case_is_ascii_only),
+            cmocka_unit_test(yaml_conveniences),
+            cmocka_unit_test(bad_patterns_name_the_problem_and_node),
+            cmocka_unit_test(good_patterns_pass_validation),
+            cmocka_unit_test_setup_teardown(continue_collects_and_dedups_receivers, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(first_match_wins_without_continue, setup, teardown),
+            cmocka_unit_test_setup_teardown(unrouted_when_nothing_matches, setup, teardown),
+            cmocka_unit_test_setup_teardown(duplicate_and_unknown_receivers_are_skipped, setup,
+                                            teardown),
+            cmocka_unit_test(caps_hold),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
