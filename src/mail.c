@@ -149,7 +149,9 @@ static int fold_plain(struct buf *out, const char *s, size_t n, size_t col)
                         j++;
                 for (k = j; k < n && s[k] != ' ';)
                         k++;
-                if (col + (k - i) > FOLD_COLS && has_word && j > i) {
+                /* Fold only before a word: a line of spaces alone would be
+                 * an empty continuation line (RFC 5322 3.2.2). */
+                if (col + (k - i) > FOLD_COLS && has_word && j > i && k > j) {
                         col += j - 1 - i;
                         if (out)
                                 r = buf_append(out, s + i, j - 1 - i);

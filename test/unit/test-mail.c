@@ -113,6 +113,7 @@ static void parse(const char *msg, size_t len, struct parsed *p)
                         p->longest_header_line = n;
                 if (line[0] == ' ' || line[0] == '\t') {
                         assert_true(p->n > 0);
+                        assert_true(strspn(line, " \t") < n); /* RFC 5322 3.2.2 */
                         assert_int_equal(buf_append(&p->h[p->n - 1].value, line, n), 0);
                 } else {
                         const char *colon = memchr(line, ':', n);
@@ -502,6 +503,11 @@ static void long_ascii_subject_is_folded_at_spaces(void **state)
         assert_string_equal(get(&p, "Subject"), s);
         parsed_free(&p);
         buf_deinit(&out);
+        /* Trailing spaces past column 78 are no reason to fold: a
+         * continuation line of spaces alone is not allowed. */
+        m.subject = "word word word word word word word word word word word word word word\t";
+        subject_round_trips(&m, "word word word word word word word word word word word word "
+                                "word word ");
         /* A word longer than a line cannot be folded: it is encoded. */
         m.subject = "ra-0123456789012345678901234567890123456789012345678901234567890123456789xyz";
         subject_round_trips(&m, m.subject);
