@@ -33,8 +33,7 @@
  * project. Changing it changes every Message-ID and thread id, so mail
  * already sent would no longer thread with new mail. */
 static const uuid_t stable_ns = {
-        0x40, 0xbf, 0xd8, 0x68, 0xbc, 0x1b, 0x40, 0x73,
-        0xa0, 0x11, 0x21, 0x1c, 0xd9, 0xd8, 0x82, 0x09,
+    0x40, 0xbf, 0xd8, 0x68, 0xbc, 0x1b, 0x40, 0x73, 0xa0, 0x11, 0x21, 0x1c, 0xd9, 0xd8, 0x82, 0x09,
 };
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -252,7 +251,7 @@ static int put_q(struct buf *out, const unsigned char *s, size_t n)
                 } else if (s[i] == ' ') {
                         r = buf_putc(out, '_');
                 } else {
-                        char e[3] = { '=', hex_upper[s[i] >> 4], hex_upper[s[i] & 15] };
+                        char e[3] = {'=', hex_upper[s[i] >> 4], hex_upper[s[i] & 15]};
                         r = buf_append(out, e, 3);
                 }
         }
@@ -276,6 +275,8 @@ static int put_encoded(struct buf *out, const unsigned char *s, size_t n, size_t
                         /* Not even one character fits after a long header
                          * name: start on a continuation line (col 1 always
                          * has room for the widest character). */
+                        if (col == 1)
+                                return -EINVAL;
                         r = buf_puts(out, "\r\n ");
                         col = 1;
                         continue;
@@ -452,7 +453,7 @@ static int put_qp(struct buf *out, const char *s)
         for (const char *p = s; *p && r == 0;) {
                 unsigned char c = (unsigned char)*p;
                 bool last = p[1] == '\0' || eol_len(p + 1) > 0;
-                char tok[3] = { (char)c, 0, 0 };
+                char tok[3] = {(char)c, 0, 0};
                 size_t tl = 1;
 
                 if (eol_len(p)) {
@@ -515,14 +516,14 @@ static int choose_boundary(const char *msgid, const struct part *parts, size_t n
                         sha256_update(&h, buf_cstr(&parts[i].body), parts[i].body.len);
                 }
                 if (v > 0)
-                        sha256_update(&h, &(uint8_t){ (uint8_t)v }, 1);
+                        sha256_update(&h, &(uint8_t){(uint8_t)v}, 1);
                 sha256_final(&h, d);
                 snprintf(out, outlen, "%s", BOUNDARY_PFX);
                 for (size_t i = 0; i < BOUNDARY_HEX / 2 && len + 2 < outlen; i++, len += 2)
                         snprintf(out + len, outlen - len, "%02x", d[i]);
                 for (size_t i = 0; i < n; i++)
-                        clash = clash || memmem(buf_cstr(&parts[i].body), parts[i].body.len,
-                                                out, len) != NULL;
+                        clash = clash || memmem(buf_cstr(&parts[i].body), parts[i].body.len, out,
+                                                len) != NULL;
                 if (!clash)
                         return 0;
         }
@@ -536,8 +537,7 @@ static bool present(const char *s)
         return s != NULL && s[0] != '\0';
 }
 
-static int check_list(const char *field, const char *const *v, size_t n, char *err,
-                      size_t errlen)
+static int check_list(const char *field, const char *const *v, size_t n, char *err, size_t errlen)
 {
         if (n > 0 && v == NULL)
                 return error_set(err, errlen, -EINVAL, "missing '%s' addresses", field);
@@ -570,18 +570,18 @@ static int check_message(const struct mail_message *m, char *err, size_t errlen)
 
 static int put_date(struct buf *out, int64_t date)
 {
-        static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
         time_t t = (time_t)date;
         struct tm tm;
 
         if ((int64_t)t != date || gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 + 1000 ||
             tm.tm_year > 9999 - 1900)
                 return -EINVAL;
-        return buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-                          days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
+                          tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                          tm.tm_sec);
 }
 
 /* Column of the end of out (bytes since the last line break). */
@@ -699,7 +699,7 @@ static bool ends_with_crlf(const struct buf *b)
  * with CRLF in both cases. */
 static int put_body(struct buf *out, const struct part *parts, size_t n, const char *boundary)
 {
-        static const char *const types[] = { "plain", "html" };
+        static const char *const types[] = {"plain", "html"};
         int r;
 
         if (n == 1) {

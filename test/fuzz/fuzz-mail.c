@@ -28,9 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NFIELDS 6
 
 static const char *const allowed[] = {
-        "Date", "From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To", "References",
-        "Auto-Submitted", "X-CPPO-Opportunity-Id", "X-CPPO-Notification-Key", "MIME-Version",
-        "Content-Type", "Content-Transfer-Encoding",
+    "Date",
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Auto-Submitted",
+    "X-CPPO-Opportunity-Id",
+    "X-CPPO-Notification-Key",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
 };
 
 #define NALLOWED (sizeof allowed / sizeof allowed[0])
@@ -74,7 +85,7 @@ static size_t header_index(const char *line, size_t n)
 static const char *check_headers(const char *m, struct buf *subject)
 {
         const char *end = strstr(m, "\r\n\r\n"), *line = m;
-        bool seen[NALLOWED] = { false }, in_subject = false;
+        bool seen[NALLOWED] = {false}, in_subject = false;
 
         check(end != NULL);
         while (line < end + 2) {
@@ -112,8 +123,7 @@ static void check_boundary(const char *m, size_t n, const char *body)
         b += strlen(ct);
         e = strchr(b, '"');
         check(e != NULL && e > b && e < body);
-        for (const char *q = body; (q = memmem(q, n - (size_t)(q - m), b, (size_t)(e - b)));
-             q++) {
+        for (const char *q = body; (q = memmem(q, n - (size_t)(q - m), b, (size_t)(e - b))); q++) {
                 check(q >= body + 2 && q[-1] == '-' && q[-2] == '-');
                 check(q == body + 2 || (q[-3] == '\n' && q[-4] == '\r'));
                 hits++;
@@ -145,8 +155,7 @@ static void decode_payload(char enc, const char *s, size_t n, struct buf *out)
         for (size_t i = 0; i < n; i++) {
                 if (enc == 'Q' && s[i] == '=') {
                         check(i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0);
-                        check(buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]))) ==
-                              0);
+                        check(buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]))) == 0);
                         i += 2;
                 } else if (enc == 'Q') {
                         check(s[i] > ' ' && s[i] < 127 && s[i] != '?');
@@ -183,13 +192,26 @@ static void decode_subject(const char *v, struct buf *out)
         }
 }
 
+/* Sequence length and payload bits of a UTF-8 lead byte; 0 when invalid. */
+static size_t utf8_lead(unsigned char c, uint32_t *cp)
+{
+        if (c < 0x80)
+                return *cp = c, 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                return *cp = c & 0x1fu, 2;
+        if ((c & 0xf0) == 0xe0)
+                return *cp = c & 0x0fu, 3;
+        if (c >= 0xf0 && c <= 0xf4)
+                return *cp = c & 0x07u, 4;
+        return 0;
+}
+
 /* Valid UTF-8 without C0, DEL or C1 controls: what comes back unchanged. */
 static bool clean_utf8(const unsigned char *s)
 {
         while (*s) {
-                size_t len = *s < 0x80 ? 1 : *s >= 0xc2 && *s <= 0xdf ? 2 : (*s & 0xf0) == 0xe0 ? 3
-                                                            : *s >= 0xf0 && *s <= 0xf4 ? 4 : 0;
-                uint32_t cp = len == 1 ? *s : len == 2 ? *s & 0x1fu : len == 3 ? *s & 0xfu : *s & 7u;
+                uint32_t cp = 0;
+                size_t len = utf8_lead(*s, &cp);
 
                 if (len == 0)
                         return false;
@@ -224,9 +246,9 @@ static void check_message(const char *m, size_t n, const char *subject)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static const char *const to[] = { "ops@example.com", "sales@example.org" };
-        static const char *const cc[] = { "audit@example.net" };
-        const char *f[NFIELDS] = { "", "", "", "", "", "" };
+        static const char *const to[] = {"ops@example.com", "sales@example.org"};
+        static const char *const cc[] = {"audit@example.net"};
+        const char *f[NFIELDS] = {"", "", "", "", "", ""};
         struct buf out = BUF_INIT(MAIL_MAX_BYTES);
         char err[CPPO_ERRLEN];
         char *copy = malloc(size + 1);
@@ -240,14 +262,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 f[nf++] = copy + i;
         {
                 struct mail_message m = {
-                        .from = "cppo-notify@example.com", .from_name = f[1],
-                        .to = to, .n_to = 2, .cc = cc, .n_cc = 1,
-                        .subject = f[0], .text = f[4],
-                        .html = strcmp(f[5], "-") == 0 ? NULL : f[5],
-                        .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
-                        .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
-                        .opportunity_id = f[2], .notification_key = f[3],
-                        .date = 1795615200,
+                    .from = "cppo-notify@example.com",
+                    .from_name = f[1],
+                    .to = to,
+                    .n_to = 2,
+                    .cc = cc,
+                    .n_cc = 1,
+                    .subject = f[0],
+                    .text = f[4],
+                    .html = strcmp(f[5], "-") == 0 ? NULL : f[5],
+                    .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
+                    .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
+                    .opportunity_id = f[2],
+                    .notification_key = f[3],
+                    .date = 1795615200,
                 };
 
                 check(mail_build(&m, &out, err, sizeof err) == 0);
