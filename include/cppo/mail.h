@@ -2,9 +2,14 @@
  *
  * Pure: no I/O. The message is CRLF-terminated and ready for SMTP DATA
  * (libcurl does the dot-stuffing). Structure: multipart/alternative with a
- * text/plain part first and a text/html part second, both UTF-8 and
- * quoted-printable when they hold non-ASCII, long lines or a leading dot;
- * every line within 998 octets (78 where we fold headers).
+ * text/plain part first and a text/html part second, both UTF-8; a part is
+ * 7bit when it is ASCII without control characters (TAB aside) and no line
+ * passes 998 octets, else quoted-printable (lines within 76 columns). A line
+ * starting with "." is left alone: libcurl dot-stuffs SMTP DATA. Line ends
+ * in the bodies (CRLF, LF or a lone CR) all become CRLF; every line of the
+ * message ends with CRLF, the last one included, and stays within 998
+ * octets (78 where we fold headers). Without html the message is a single
+ * text/plain part.
  *
  * Header safety: every header value that can carry event data (Subject,
  * display names, X-CPPO-Opportunity-Id) is sanitised: CR, LF and other
@@ -12,7 +17,14 @@
  * "B" or "Q") and folded, so no byte of event data can add a header or
  * break the MIME structure. Addresses must pass mail_address_valid().
  * The MIME boundary is derived from the Message-ID and checked not to occur
- * in any part.
+ * in any part (if it does, it is derived again from the Message-ID and the
+ * parts' bytes).
+ *
+ * Header order: Date (UTC), From, To, Cc (only when there is one), Subject,
+ * Message-ID, In-Reply-To and References (when thread_id is set and differs
+ * from message_id), Auto-Submitted, X-CPPO-Opportunity-Id and
+ * X-CPPO-Notification-Key (when set and not empty), MIME-Version,
+ * Content-Type (and Content-Transfer-Encoding for a single part).
  */
 #ifndef CPPO_MAIL_H
 #define CPPO_MAIL_H
@@ -42,8 +54,11 @@ struct mail_message {
         int64_t date;           /* Unix seconds, rendered in UTC */
 };
 
-/* Appends the whole message to out. 0, -EINVAL (invalid address, missing
- * field: err says which), -E2BIG, -ENOMEM. */
+/* Appends the whole message to out, or nothing on failure. Required: from,
+ * at least one to, subject, text, message_id (which, like thread_id, must
+ * pass mail_address_valid()). 0, -EINVAL (invalid address, missing field,
+ * date out of the years 1000..9999: err names the field, never the value),
+ * -E2BIG (past MAIL_MAX_BYTES or out's cap), -ENOMEM. */
 int mail_build(const struct mail_message *m, struct buf *out, char *err, size_t errlen);
 
 /* A conservative addr-spec check (local@domain, printable ASCII, no
@@ -54,13 +69,23 @@ bool mail_address_valid(const char *addr);
 const char *mail_address_domain(const char *addr);
 
 /* A stable id "<uuid>@<domain>" (no brackets) derived from name (e.g. a
- * delivery key, or "thread/" + opportunity id) with a name-based UUID, so
- * the same name always gives the same id. out must hold 37 + domain bytes.
- * 0 or -E2BIG. */
+ * delivery key, or "thread/" + opportunity id) with a name-based UUID
+ * (version 5, SHA-1, in the fixed namespace
+ * 40bfd868-bc1b-4073-a011-211cd9d88209; lowercase), so the same name
+ * always gives the same id. domain NULL means "localhost". out must hold
+ * 38 + strlen(domain) bytes (UUID, '@', domain, NUL). 0, -E2BIG, or
+ * -EINVAL (name or out NULL, domain not a host name). */
 int mail_stable_id(const char *name, const char *domain, char *out, size_t outlen);
 
-/* RFC 2047-encodes s for a header when it is not plain printable ASCII,
- * folding to fit; control characters become spaces. Appends to out. */
+/* Appends the value of a header that can carry event data. The caller has
+ * written "Name: " (header_name_len + 2 columns) on the current line.
+ * Control characters (C0, DEL, C1; so CR, LF and TAB) become spaces and
+ * bytes that are not UTF-8 become U+FFFD. The result is printable ASCII:
+ * as it is, folded before spaces at 78 columns, when it is printable ASCII
+ * without "=?" and every word fits; otherwise RFC 2047 encoded-words
+ * ("=?UTF-8?Q?...?=" when that is no longer than "B", else "B"), at most
+ * 75 columns each, one per line, never splitting a character. Folds are
+ * CRLF + space. 0, -EINVAL (NULL argument), -E2BIG, -ENOMEM. */
 int mail_encode_header(struct buf *out, const char *s, size_t header_name_len);
 
 #endif
