@@ -6,6 +6,7 @@
 #include "cppo/dlq.h"
 #include "cppo/error.h"
 #include "cppo/log.h"
+#include "cppo/state.h"
 #include "cppo/store.h"
 
 #include <stdlib.h>
@@ -23,40 +24,6 @@ struct pipeline {
         struct pipeline_stats stats;
         bool in_batch;
 };
-
-static int load_authorization(void *ctx, const struct authorization *a)
-{
-        return corr_state_put_authorization(ctx, a);
-}
-
-static int load_offer(void *ctx, const struct offer *o)
-{
-        return corr_state_put_offer(ctx, o);
-}
-
-static int load_agreement(void *ctx, const struct agreement *g)
-{
-        return corr_state_put_agreement(ctx, g);
-}
-
-static int load_hold(void *ctx, const struct hold *h)
-{
-        return corr_state_put_hold(ctx, h);
-}
-
-static int load_key(void *ctx, const char *key)
-{
-        return corr_state_put_notification_key(ctx, key);
-}
-
-static int load_state(struct pipeline *p)
-{
-        static const struct store_load_cb cb = { load_authorization, load_offer, load_agreement,
-                                                 load_hold, load_key };
-        int r = corr_state_new(&p->state);
-
-        return r < 0 ? r : store_load(p->store, &cb, p->state);
-}
 
 int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
                  size_t errlen)
@@ -79,7 +46,7 @@ int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *
         decode_result_init(&p->result);
         r = decode_new(&p->decoder, &d);
         if (r == 0)
-                r = load_state(p);
+                r = state_load(p->store, &p->state);
         if (r < 0) {
                 pipeline_free(p);
                 return error_set(err, errlen, r, "cannot load the state from the store: %s",

@@ -176,9 +176,10 @@ static void example_rules_load_in_file_order(void **state)
         yajl_val v = yajl_tree_get(c->rules[1].match, region, yajl_t_array);
         assert_non_null(v);
         assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "EMEA");
-        const char *attn[] = {"attention_needed", NULL};
-        v = yajl_tree_get(c->rules[2].match, attn, yajl_t_array);
-        assert_true(YAJL_IS_TRUE(v->u.array.values[0]));
+        const char *kind[] = {"kind", NULL};
+        v = yajl_tree_get(c->rules[2].match, kind, yajl_t_array);
+        assert_non_null(v);
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "attention_needed");
         assert_int_equal(c->rules[2].match_line, 5);
         assert_int_equal(c->rules[2].match_col, 7);
         config_free(c);
