@@ -556,7 +556,11 @@ static void log_config_errors(const struct config_errors *e)
 {
         for (size_t i = 0; i < e->count; i++) {
                 const struct config_error *x = &e->items[i];
-                log_error("%s:%d:%d: %s", x->path, x->line, x->col, x->message);
+                const char *path = x->path ? x->path : "(config)";
+                if (x->line > 0)
+                        log_error("%s:%d:%d: %s", path, x->line, x->col, x->message);
+                else /* about the whole file */
+                        log_error("%s: %s", path, x->message);
         }
         if (e->dropped)
                 log_error("%zu more errors", e->dropped);

@@ -10,11 +10,15 @@
 #   4. SIGHUP with a valid changed configuration applies it (and says which
 #      keys need a restart);
 #   5. SIGTERM while events flow exits 0 within 10 s, and after a restart
-#      finishes the stream the ledger holds exactly the valid events.
-# Usage: daemon-ops.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
+#      finishes the stream the ledger holds exactly the valid events;
+#   6. what the daemon tells systemd (a NOTIFY_SOCKET listener stands in for
+#      it): READY=1, RELOADING=1/READY=1, WATCHDOG=1, STATUS=, STOPPING=1.
+# Usage: daemon-ops.sh CPPO_NOTIFYD WITH_LIBSYSTEMD(true|false)
+#        (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 daemon=$(realpath "$1")
+with_systemd=$2
 work=$PEER_TMP
 gen="$CPPO_SOURCE_ROOT/test/integration/gen-events.py"
 log="$work/daemon.log"
@@ -24,7 +28,7 @@ ok() { t=$((t + 1)); echo "ok $t - $1"; }
 not_ok() { t=$((t + 1)); echo "not ok $t - $1"; echo "# daemon log (tail):"; tail -20 "$log" | sed 's/^/# /'; exit 1; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 
-echo "1..15"
+echo "1..19"
 
 # Four streams with disjoint deal ids: before the reloads, after the broken
 # one, after the valid one, and a long one cut by SIGTERM.
@@ -76,6 +80,26 @@ YAML
 }
 write_config ops-test 72h
 
+# The service manager's side of sd_notify: one datagram, one line (its
+# newlines as spaces). Skipped tests when built without libsystemd.
+notify_log="$work/notify.log"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()
+' "$work/notify.sock" "$notify_log" &
+peer_track $!
+for _ in $(seq 1 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+: >"$notify_log"
+notified() { grep -cE "$1" "$notify_log" || true; }
+sd_check() { # like check, skipped without libsystemd (sd_notify is then a no-op)
+  if [ "$with_systemd" = true ]; then check "$@"; else ok "$1 # SKIP built without libsystemd"; fi
+}
+
 ledger() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
 rejected() { sqlite3 "$work/state.db" 'SELECT COUNT(DISTINCT partition || "/" || offset) FROM rejected' 2>/dev/null || echo 0; }
 log_has() { grep -Eq "$1" "$log"; }
@@ -84,7 +108,9 @@ log_count() { grep -cE "$1" "$log" || true; }
 truth() { if "$@"; then echo 1; else echo 0; fi; }
 start_daemon() {
   : >"$log"
-  "$daemon" --config "$work/cppo-notify.yaml" --log-level notice 2>>"$log" &
+  # WATCHDOG_USEC: 2 s, so the daemon pings every second.
+  NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=2000000 \
+    "$daemon" --config "$work/cppo-notify.yaml" --log-level notice 2>>"$log" &
   DAEMON_PID=$!
   peer_track "$DAEMON_PID"
   wait_for "log_count 'http listening on'" 1 20
@@ -113,6 +139,7 @@ check "/readyz is 503 while no broker is reachable (got$codes)" [ "$codes" = " 5
 check "/healthz is 200 meanwhile" [ "$(http_code /healthz)" = 200 ]
 for b in 1 2 3; do [ "$(kafka_control "up $b")" = ok ]; done
 check "/readyz turns 200 once partitions are assigned" wait_for "truth [ \"\$(http_code /readyz)\" = 200 ]" 1 60
+sd_check "READY=1 is sent once the consumer is assigned" wait_for "notified '^READY=1\$'" 1 10
 
 # ---- 2. metrics match what was produced
 produce s1
@@ -181,6 +208,17 @@ want=$((want + $(field s3 event_keys)))
 consumed_on() { [ "$(ledger)" = "$want" ] && [ "$(metric cppo_events_decoded_total)" = "$want" ]; }
 check "the reloaded daemon consumes on ($want events in the ledger and in cppo_events_decoded_total)" \
   wait_for "truth consumed_on" 1 60
+reload_sequence() { # READY=1, then RELOADING=1 (with its timestamp) and READY=1 per reload
+  [ "$(grep -E '^(READY|RELOADING)=1' "$notify_log" | sed 's/ .*//' | tr '\n' ' ')" = \
+    "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 " ] && [ "$(notified '^RELOADING=1 MONOTONIC_USEC=[0-9]+$')" = 2 ]
+}
+sd_check "each reload is wrapped in RELOADING=1 ... READY=1" reload_sequence
+watchdog_and_status() {
+  [ "$(notified '^WATCHDOG=1$')" -ge 2 ] &&
+    wait_for "notified '^STATUS=events/s=[0-9.]+ holds=[0-9]+ notifications=[1-9][0-9]* queued=[0-9]+\$'" 1 10
+}
+sd_check "WATCHDOG=1 pings at half of WATCHDOG_USEC, and STATUS= tells events/s, holds, notifications, queued deliveries" \
+  watchdog_and_status
 
 # ---- 5. SIGTERM under load, then a restart finishes the stream (in the
 # group whose offsets were committed: a new group would re-read everything
@@ -195,6 +233,7 @@ n=$(ledger)
 echo "# SIGTERM after $n of $all events: status $STATUS after ${TOOK}s"
 [ "$n" -lt "$all" ] || echo "# (the stream was already complete: SIGTERM did not cut it)"
 check "SIGTERM while events flow exits 0 within 10 s" [ "$STATUS" = 0 ]
+sd_check "STOPPING=1 is sent on SIGTERM" [ "$(notified '^STOPPING=1$')" = 1 ]
 start_daemon
 wait_for ledger "$all" 120 || true
 stop_daemon
