@@ -428,8 +428,7 @@ static const char *keep_str(struct arena *a, const char *s)
         return s ? arena_strdup(a, s) : NULL;
 }
 
-/* Copies a running list into n's arena (arena allocations are checked by
- * the caller through the arena's NULL returns). */
+/* Copies a running list into another config's arena. */
 static int keep_list(struct arena *a, struct config_strlist *to, const struct config_strlist *from)
 {
         const char **items = arena_alloc(a, (from->count + 1) * sizeof *items);
@@ -446,8 +445,8 @@ static int keep_list(struct arena *a, struct config_strlist *to, const struct co
 
 static int keep_map(struct arena *a, struct config_strmap *to, const struct config_strmap *from)
 {
-        struct config_strlist keys = { from->keys, from->count }, values = { from->values,
-                                                                              from->count };
+        struct config_strlist keys = { from->keys, from->count };
+        struct config_strlist values = { from->values, from->count };
         struct config_strlist k2, v2;
         int r = keep_list(a, &k2, &keys);
 
