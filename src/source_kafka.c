@@ -330,3 +330,35 @@ bool source_kafka_failed(const struct source_kafka *k)
 {
         return k->fatal;
 }
+
+static int64_t partition_lag(rd_kafka_t *rk, const rd_kafka_topic_partition_t *p)
+{
+        int64_t lo = -1, hi = -1;
+
+        if (p->err || p->offset < 0)
+                return -1; /* nothing consumed yet: no position */
+        if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) ||
+            hi < 0)
+                return -1;
+        return hi > p->offset ? hi - p->offset : 0;
+}
+
+int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        int n = 0;
+
+        if (rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || parts == NULL)
+                return -EIO;
+        /* Fills each partition's offset with the position, locally. */
+        rd_kafka_position(k->rk, parts);
+        for (int i = 0; i < parts->cnt; i++) {
+                int64_t lag = partition_lag(k->rk, &parts->elems[i]);
+                if (lag < 0)
+                        continue;
+                fn(ctx, parts->elems[i].topic, parts->elems[i].partition, lag);
+                n++;
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+        return n;
+}

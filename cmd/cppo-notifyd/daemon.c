@@ -15,15 +15,22 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH_MAX 1000
 #define POLL_MS 200
+/* Holds, consumer lag, store check and STATUS= refresh at most this often:
+ * each costs a query or a walk over the assignment. */
+#define SLOW_REFRESH_MS 5000
 
 struct daemon {
-        const struct config *cfg;
+        struct daemon_options opt;
+        struct config *cfg; /* owned; replaced by apply_config() */
         struct store *store;
         struct dlq *dlq;
         struct pipeline *pipeline;
@@ -31,12 +38,22 @@ struct daemon {
         struct metrics *metrics;
         struct http_server *http;
         int sigfd;
-        atomic_bool ready; /* read by the HTTP thread */
-        bool announced;    /* READY=1 sent */
+        atomic_bool ready;    /* read by the HTTP thread */
+        atomic_bool store_ok; /* the store looked writable at the last check */
+        bool announced;       /* READY=1 sent */
         struct metric *m_messages, *m_events, *m_rejected, *m_duplicates, *m_assigned;
-        struct pipeline_stats published;
+        struct metric *m_notifications, *m_holds, *m_lag;
+        /* Fed by the dispatcher once it is wired in (see declare_delivery_metrics). */
+        struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
+        /* Deliveries waiting to be sent, for STATUS=; the dispatcher hook
+         * sets it (dispatch_get_stats), 0 until then. */
+        int64_t queued_deliveries;
+        int64_t holds_pending;
+        struct pipeline_stats published; /* of the current pipeline */
+        uint64_t events_total, notifications_total; /* across pipeline rebuilds */
         uint64_t status_events;
-        int64_t status_at, watchdog_at;
+        int64_t status_at, watchdog_at, slow_at;
+        uint64_t watchdog_ms; /* half of WatchdogSec; 0: no watchdog */
 };
 
 static int64_t now_ms(void)
@@ -47,7 +64,7 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- metrics and status ---- */
+/* ---- metrics ---- */
 
 static int on_metrics(void *ctx, struct buf *out)
 {
@@ -59,56 +76,191 @@ static bool on_ready(void *ctx)
         return atomic_load(&((struct daemon *)ctx)->ready);
 }
 
+static int declare_ingest_metrics(struct daemon *d)
+{
+        struct metrics *m = d->metrics;
+
+        d->m_messages = metrics_counter(m, "cppo_events_consumed_total", "Raw messages consumed.",
+                                        NULL);
+        d->m_events = metrics_counter(m, "cppo_events_decoded_total",
+                                      "Events decoded and new to the ledger.", NULL);
+        d->m_rejected = metrics_counter(m, "cppo_events_rejected_total",
+                                        "Inputs rejected and kept in the store.", NULL);
+        d->m_duplicates = metrics_counter(m, "cppo_events_duplicate_total",
+                                          "Events the ledger had already processed.", NULL);
+        d->m_assigned = metrics_gauge(m, "cppo_kafka_partitions_assigned",
+                                      "Partitions assigned to this consumer.", NULL);
+        d->m_lag = metrics_gauge(m, "cppo_kafka_consumer_lag",
+                                 "Messages between the consumer's position and the high watermark.",
+                                 "topic,partition");
+        d->m_notifications = metrics_counter(m, "cppo_notifications_total",
+                                             "Notifications created, by kind.", "kind");
+        d->m_holds = metrics_gauge(m, "cppo_holds_pending",
+                                   "Notifications held for a late offer id.", NULL);
+        if (!d->m_messages || !d->m_events || !d->m_rejected || !d->m_duplicates ||
+            !d->m_assigned || !d->m_lag || !d->m_notifications || !d->m_holds)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Declared now so dashboards and alerts can be built against them; they stay
+ * at zero until the dispatcher feeds them. Hook: after each attempt the
+ * dispatcher adds to m_deliveries {receiver,outcome} (outcome "sent",
+ * "retry" or "dead"), m_retries, m_dead_letters, observes m_latency (seconds
+ * from notification to sent) and sets m_queued per receiver. */
+static int declare_delivery_metrics(struct daemon *d)
+{
+        static const double latency_bounds[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
+        struct metrics *m = d->metrics;
+
+        d->m_deliveries = metrics_counter(m, "cppo_deliveries_total",
+                                          "Delivery attempts by receiver and outcome.",
+                                          "receiver,outcome");
+        d->m_retries = metrics_counter(m, "cppo_delivery_retries_total",
+                                       "Delivery attempts that will be retried.", "receiver");
+        d->m_dead_letters = metrics_counter(m, "cppo_dead_letters_total",
+                                            "Deliveries given up on (DEAD).", "receiver");
+        d->m_queued = metrics_gauge(m, "cppo_deliveries_queued",
+                                    "Deliveries waiting to be sent.", "receiver");
+        d->m_latency = metrics_histogram(m, "cppo_delivery_latency_seconds",
+                                         "Time from notification to successful delivery.",
+                                         "receiver", latency_bounds,
+                                         sizeof latency_bounds / sizeof latency_bounds[0]);
+        if (!d->m_deliveries || !d->m_retries || !d->m_dead_letters || !d->m_queued ||
+            !d->m_latency)
+                return -ENOMEM;
+        return 0;
+}
+
+/* A zero series per configured receiver, so that a receiver that never
+ * failed still shows up (absent series break rate() and alerts). */
+static void show_receivers(struct daemon *d)
+{
+        for (size_t i = 0; i < d->cfg->receiver_count; i++) {
+                const char *name[] = { d->cfg->receivers[i].name };
+                metric_add(d->m_retries, name, 0);
+                metric_add(d->m_dead_letters, name, 0);
+                metric_add(d->m_queued, name, 0);
+        }
+}
+
 static int declare_metrics(struct daemon *d)
 {
         struct metric *info;
         int r = metrics_new(&d->metrics);
 
+        if (r == 0)
+                r = declare_ingest_metrics(d);
+        if (r == 0)
+                r = declare_delivery_metrics(d);
         if (r < 0)
                 return r;
-        d->m_messages = metrics_counter(d->metrics, "cppo_events_consumed_total",
-                                        "Raw messages consumed.", NULL);
-        d->m_events = metrics_counter(d->metrics, "cppo_events_decoded_total",
-                                      "Events decoded and new to the ledger.", NULL);
-        d->m_rejected = metrics_counter(d->metrics, "cppo_events_rejected_total",
-                                        "Inputs rejected and kept in the store.", NULL);
-        d->m_duplicates = metrics_counter(d->metrics, "cppo_events_duplicate_total",
-                                          "Events the ledger had already processed.", NULL);
-        d->m_assigned = metrics_gauge(d->metrics, "cppo_kafka_partitions_assigned",
-                                      "Partitions assigned to this consumer.", NULL);
         info = metrics_gauge(d->metrics, "cppo_build_info", "Build information.", "version");
-        if (!d->m_messages || !d->m_events || !d->m_rejected || !d->m_duplicates ||
-            !d->m_assigned || !info)
+        if (info == NULL)
                 return -ENOMEM;
         metric_set(info, (const char *[]){ CPPO_VERSION }, 1);
+        show_receivers(d);
         return 0;
 }
 
+/* pipeline_options.on_notification: runs after the commit that created n. */
+static void on_notification(void *ctx, const struct notification *n)
+{
+        struct daemon *d = ctx;
+
+        metric_add(d->m_notifications, (const char *[]){ n->kind }, 1);
+        /* Hook: dispatch_wake() goes here once the dispatcher is wired in. */
+}
+
+/* ---- status, readiness and the slow refresh ---- */
+
+static void on_lag(void *ctx, const char *topic, int32_t partition, int64_t lag)
+{
+        char part[16];
+
+        snprintf(part, sizeof part, "%d", (int)partition);
+        metric_set(ctx, (const char *[]){ topic, part }, (double)lag);
+}
+
+/* Cheap: no write. The file must be writable for us and its file system
+ * neither read-only nor full. */
+static bool store_writable(const char *path)
+{
+        struct statvfs fs;
+
+        if (access(path, W_OK) != 0 || statvfs(path, &fs) != 0)
+                return false;
+        return !(fs.f_flag & ST_RDONLY) && fs.f_bavail > 0;
+}
+
+static void update_ready(struct daemon *d)
+{
+        bool ready = source_kafka_assigned(d->kafka) && atomic_load(&d->store_ok);
+        bool was = atomic_exchange(&d->ready, ready);
+
+        if (was && !ready)
+                log_warn("not ready assigned=%s store_writable=%s",
+                         source_kafka_assigned(d->kafka) ? "yes" : "no",
+                         atomic_load(&d->store_ok) ? "yes" : "no");
+}
+
+static void update_status(struct daemon *d, int64_t t)
+{
+        double secs = d->status_at ? (double)(t - d->status_at) / 1000 : 1;
+
+        service_status("events/s=%.1f holds=%lld notifications=%llu queued=%lld",
+                       (double)(d->events_total - d->status_events) / secs,
+                       (long long)d->holds_pending, (unsigned long long)d->notifications_total,
+                       (long long)d->queued_deliveries);
+        d->status_events = d->events_total;
+        d->status_at = t;
+}
+
+static void slow_refresh(struct daemon *d, int64_t t)
+{
+        int64_t holds = 0;
+
+        if (store_count(d->store, "holds", &holds) == 0) {
+                d->holds_pending = holds;
+                metric_set(d->m_holds, NULL, (double)holds);
+        }
+        source_kafka_lag(d->kafka, on_lag, d->m_lag);
+        atomic_store(&d->store_ok, store_writable(d->cfg->store.path));
+        update_status(d, t);
+        d->slow_at = t;
+}
+
+/* Counters move by what the pipeline did since the last call. */
 static void publish(struct daemon *d)
 {
         const struct pipeline_stats *s = pipeline_stats(d->pipeline);
-        int64_t t = now_ms();
 
         metric_add(d->m_messages, NULL, (double)(s->messages - d->published.messages));
         metric_add(d->m_events, NULL, (double)(s->events - d->published.events));
         metric_add(d->m_rejected, NULL, (double)(s->rejected - d->published.rejected));
         metric_add(d->m_duplicates, NULL, (double)(s->duplicates - d->published.duplicates));
         metric_set(d->m_assigned, NULL, (double)source_kafka_assignment_size(d->kafka));
+        d->events_total += s->events - d->published.events;
+        d->notifications_total += s->notifications - d->published.notifications;
         d->published = *s;
-        atomic_store(&d->ready, source_kafka_assigned(d->kafka));
+}
+
+static void tick(struct daemon *d)
+{
+        int64_t t = now_ms();
+
+        publish(d);
+        if (t - d->slow_at >= SLOW_REFRESH_MS)
+                slow_refresh(d, t);
+        update_ready(d);
         if (!d->announced && source_kafka_assigned(d->kafka)) {
                 service_ready(); /* READY=1 once consuming */
                 d->announced = true;
                 log_info("consuming partitions=%zu", source_kafka_assignment_size(d->kafka));
         }
-        if (t - d->status_at >= 5000) {
-                double secs = d->status_at ? (double)(t - d->status_at) / 1000 : 1;
-                service_status("events/s=%.0f consumed=%llu rejected=%llu duplicates=%llu",
-                               (double)(s->events - d->status_events) / secs,
-                               (unsigned long long)s->messages, (unsigned long long)s->rejected,
-                               (unsigned long long)s->duplicates);
-                d->status_events = s->events;
-                d->status_at = t;
+        if (d->watchdog_ms && (uint64_t)(t - d->watchdog_at) >= d->watchdog_ms) {
+                service_watchdog();
+                d->watchdog_at = t;
         }
 }
 
@@ -145,6 +297,36 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
         return r;
 }
 
+static int open_pipeline(struct daemon *d, const struct config *c, struct pipeline **out,
+                         char *err, size_t errlen)
+{
+        struct pipeline_options po = {
+                .store = d->store,
+                .dlq = d->dlq,
+                .max_message_bytes = (size_t)c->kafka.max_message_bytes,
+                .offer_link_timeout = c->holds.offer_link_timeout,
+                .notify_extended_after_acceptance = c->notify_extended_after_acceptance,
+                .notify_direct_deals = c->notify_direct_deals,
+                .on_notification = on_notification,
+                .ctx = d,
+        };
+
+        return pipeline_new(out, &po, err, errlen);
+}
+
+/* Logs where the HTTP server listens; with port 0 in the config this is the
+ * only place the chosen port shows up. */
+static void log_listen(struct daemon *d)
+{
+        char host[256];
+        uint16_t port;
+
+        if (http_parse_listen(d->cfg->http.listen, host, sizeof host, &port) < 0)
+                return;
+        log_notice(strchr(host, ':') ? "http listening on [%s]:%u" : "http listening on %s:%u",
+                   host, (unsigned)http_server_port(d->http));
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
         struct store_options so = {
@@ -152,30 +334,23 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 .busy_timeout_ms = 5000,
         };
         struct http_handlers h = { on_metrics, on_ready, d };
-        struct pipeline_options po = {
-                .max_message_bytes = (size_t)d->cfg->kafka.max_message_bytes,
-                .offer_link_timeout = d->cfg->holds.offer_link_timeout,
-                .notify_extended_after_acceptance = d->cfg->notify_extended_after_acceptance,
-                .notify_direct_deals = d->cfg->notify_direct_deals,
-        };
         int r;
 
-        d->sigfd = signals_open();
+        d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
         if (d->sigfd < 0)
                 return error_set(err, errlen, d->sigfd, "cannot set up signals");
         r = store_open(&d->store, d->cfg->store.path, &so, err, errlen);
+        atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg->store.path));
         if (r == 0)
                 r = declare_metrics(d);
         if (r == 0)
                 r = http_server_start(&d->http, d->cfg->http.listen, d->cfg->http.allow_non_loopback,
                                       &h, err, errlen);
-        if (r == 0)
+        if (r == 0) {
+                log_listen(d);
                 r = open_kafka(d, err, errlen);
-        if (r < 0)
-                return r;
-        po.store = d->store;
-        po.dlq = d->dlq;
-        return pipeline_new(&d->pipeline, &po, err, errlen);
+        }
+        return r < 0 ? r : open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
 }
 
 /* Reverse order of start(). The consumer closes after the last commit, so
@@ -193,6 +368,225 @@ static void stop(struct daemon *d)
         signals_close(d->sigfd);
 }
 
+/* ---- reload (SIGHUP) ---- */
+
+static bool same_str(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_list(const struct config_strlist *a, const struct config_strlist *b)
+{
+        if (a->count != b->count)
+                return false;
+        for (size_t i = 0; i < a->count; i++)
+                if (!same_str(a->items[i], b->items[i]))
+                        return false;
+        return true;
+}
+
+static bool same_map(const struct config_strmap *a, const struct config_strmap *b)
+{
+        if (a->count != b->count)
+                return false;
+        for (size_t i = 0; i < a->count; i++)
+                if (!same_str(a->keys[i], b->keys[i]) || !same_str(a->values[i], b->values[i]))
+                        return false;
+        return true;
+}
+
+/* Appends the names of the restart-only keys that differ (never values:
+ * kafka.properties may hold credentials). */
+static void restart_only_changes(const struct config *o, const struct config *n, struct buf *out)
+{
+        const struct {
+                const char *name;
+                bool same;
+        } keys[] = {
+                { "kafka.brokers", same_str(o->kafka.brokers, n->kafka.brokers) },
+                { "kafka.topics", same_list(&o->kafka.topics, &n->kafka.topics) },
+                { "kafka.group", same_str(o->kafka.group, n->kafka.group) },
+                { "kafka.properties", same_map(&o->kafka.properties, &n->kafka.properties) },
+                { "kafka.dead_letter_topic",
+                  same_str(o->kafka.dead_letter_topic, n->kafka.dead_letter_topic) },
+                { "kafka.max_message_bytes",
+                  o->kafka.max_message_bytes == n->kafka.max_message_bytes },
+                { "store.path", same_str(o->store.path, n->store.path) },
+                { "store.synchronous", same_str(o->store.synchronous, n->store.synchronous) },
+                { "http.listen", same_str(o->http.listen, n->http.listen) },
+                { "http.allow_non_loopback",
+                  o->http.allow_non_loopback == n->http.allow_non_loopback },
+        };
+
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+                if (!keys[i].same)
+                        buf_printf(out, "%s%s", out->len ? "," : "", keys[i].name);
+}
+
+static const char *keep_str(struct arena *a, const char *s)
+{
+        return s ? arena_strdup(a, s) : NULL;
+}
+
+/* Copies a running list into another config's arena. */
+static int keep_list(struct arena *a, struct config_strlist *to, const struct config_strlist *from)
+{
+        const char **items = arena_alloc(a, (from->count + 1) * sizeof *items);
+
+        if (items == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < from->count; i++)
+                if ((items[i] = keep_str(a, from->items[i])) == NULL)
+                        return -ENOMEM;
+        to->items = items;
+        to->count = from->count;
+        return 0;
+}
+
+static int keep_map(struct arena *a, struct config_strmap *to, const struct config_strmap *from)
+{
+        struct config_strlist keys = { from->keys, from->count };
+        struct config_strlist values = { from->values, from->count };
+        struct config_strlist k2, v2;
+        int r = keep_list(a, &k2, &keys);
+
+        if (r == 0)
+                r = keep_list(a, &v2, &values);
+        if (r < 0)
+                return r;
+        to->keys = k2.items;
+        to->values = v2.items;
+        to->count = from->count;
+        return 0;
+}
+
+/* n gets the running values of every restart-only key, so that d->cfg
+ * always describes what actually runs. */
+static int keep_restart_only(const struct config *o, struct config *n)
+{
+        struct arena *a = &n->arena;
+        int r = keep_list(a, &n->kafka.topics, &o->kafka.topics);
+
+        if (r == 0)
+                r = keep_map(a, &n->kafka.properties, &o->kafka.properties);
+        if (r < 0)
+                return r;
+        n->kafka.brokers = keep_str(a, o->kafka.brokers);
+        n->kafka.group = keep_str(a, o->kafka.group);
+        n->kafka.dead_letter_topic = keep_str(a, o->kafka.dead_letter_topic);
+        n->kafka.max_message_bytes = o->kafka.max_message_bytes;
+        n->store.path = keep_str(a, o->store.path);
+        n->store.synchronous = keep_str(a, o->store.synchronous);
+        n->http.listen = keep_str(a, o->http.listen);
+        n->http.allow_non_loopback = o->http.allow_non_loopback;
+        if (!n->kafka.brokers || !n->kafka.group || !n->store.path || !n->store.synchronous ||
+            !n->http.listen || (o->kafka.dead_letter_topic && !n->kafka.dead_letter_topic))
+                return -ENOMEM;
+        return 0;
+}
+
+static bool pipeline_changed(const struct config *o, const struct config *n)
+{
+        return o->holds.offer_link_timeout != n->holds.offer_link_timeout ||
+               o->notify_extended_after_acceptance != n->notify_extended_after_acceptance ||
+               o->notify_direct_deals != n->notify_direct_deals;
+}
+
+/* Between batches nothing is pending, so a new pipeline rebuilt from the
+ * store continues exactly where the old one stopped. */
+static void swap_pipeline(struct daemon *d, struct pipeline *p)
+{
+        publish(d); /* the old pipeline's last counts */
+        pipeline_free(d->pipeline);
+        d->pipeline = p;
+        memset(&d->published, 0, sizeof d->published);
+}
+
+static void apply_log_level(struct daemon *d, const struct config *n)
+{
+        enum log_level level;
+
+        if (!d->opt.log_level_fixed && log_level_parse(n->log_level, &level) == 0)
+                log_set_level(level);
+}
+
+/* Makes newcfg the running configuration, taking ownership of it in every
+ * case. Each component that reads the config prepares its new state first;
+ * only when all succeeded is anything swapped, so a failure leaves the old
+ * configuration running whole. To hook in a component: prepare in the first
+ * part (undo in `fail`), swap in the second (e.g. dispatch_reload(), which
+ * returns once the old config is no longer used). */
+static int apply_config(struct daemon *d, struct config *newcfg)
+{
+        struct buf restart = BUF_INIT(512);
+        struct pipeline *p = NULL;
+        char err[CPPO_ERRLEN] = "";
+        int r;
+
+        restart_only_changes(d->cfg, newcfg, &restart);
+        r = keep_restart_only(d->cfg, newcfg);
+        if (r == 0 && pipeline_changed(d->cfg, newcfg))
+                r = open_pipeline(d, newcfg, &p, err, sizeof err);
+        if (r < 0)
+                goto fail;
+        /* ---- nothing fails from here on ---- */
+        if (p)
+                swap_pipeline(d, p);
+        apply_log_level(d, newcfg);
+        config_free(d->cfg);
+        d->cfg = newcfg;
+        show_receivers(d);
+        if (restart.len)
+                log_warn("reload: a restart is needed to change %s; they keep their running "
+                         "values", buf_cstr(&restart));
+        buf_deinit(&restart);
+        return 0;
+fail:
+        log_error("reload failed, keeping the running configuration: %s",
+                  err[0] ? err : error_name(r));
+        buf_deinit(&restart);
+        config_free(newcfg);
+        return r;
+}
+
+/* One log line per error, "path:line:col: message"; the source line and
+ * caret of config_errors_print() are left out (a value may be a secret). */
+static void log_config_errors(const struct config_errors *e)
+{
+        for (size_t i = 0; i < e->count; i++) {
+                const struct config_error *x = &e->items[i];
+                const char *path = x->path ? x->path : "(config)";
+                if (x->line > 0)
+                        log_error("%s:%d:%d: %s", path, x->line, x->col, x->message);
+                else /* about the whole file */
+                        log_error("%s: %s", path, x->message);
+        }
+        if (e->dropped)
+                log_error("%zu more errors", e->dropped);
+}
+
+static void reload(struct daemon *d)
+{
+        struct config_errors errs;
+        struct config *newcfg = NULL;
+        int r;
+
+        service_reloading();
+        log_notice("reload requested path=%s", d->opt.config_path);
+        config_errors_init(&errs);
+        r = config_load(&newcfg, d->opt.config_path, &errs);
+        if (r < 0) {
+                log_config_errors(&errs);
+                log_error("reload refused, keeping the running configuration errors=%zu",
+                          errs.count + errs.dropped);
+        } else if (apply_config(d, newcfg) == 0) {
+                log_notice("reloaded path=%s receivers=%zu rules=%zu", d->opt.config_path,
+                           d->cfg->receiver_count, d->cfg->rule_count);
+        }
+        config_errors_deinit(&errs);
+        service_ready();
+}
+
 /* ---- the loop ---- */
 
 /* 1 to stop, 0 to go on, negative on failure. */
@@ -202,9 +596,7 @@ static int handle_signals(struct daemon *d)
 
         while ((sig = signals_next(d->sigfd)) > 0) {
                 if (sig == SIGHUP) {
-                        service_reloading();
-                        log_notice("reload requested; this version reloads nothing yet");
-                        service_ready();
+                        reload(d);
                 } else {
                         log_notice("stopping signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                         return 1;
@@ -230,7 +622,6 @@ static int one_batch(struct daemon *d)
 
 static int loop(struct daemon *d)
 {
-        uint64_t wd = service_watchdog_usec() / 2000; /* ping at half the interval, ms */
         int r = 0;
 
         while (r == 0) {
@@ -238,28 +629,30 @@ static int loop(struct daemon *d)
                 if (r != 0)
                         break;
                 r = one_batch(d);
-                publish(d);
-                if (wd && (uint64_t)(now_ms() - d->watchdog_at) >= wd) {
-                        service_watchdog();
-                        d->watchdog_at = now_ms();
-                }
+                tick(d);
         }
         return r;
 }
 
-int daemon_run(const struct config *cfg)
+int daemon_run(struct config *cfg, const struct daemon_options *o)
 {
-        struct daemon d = { .cfg = cfg, .sigfd = -1 };
+        struct daemon d = {
+                .opt = *o,
+                .cfg = cfg,
+                .sigfd = -1,
+                .watchdog_ms = service_watchdog_usec() / 2000, /* ping at half the interval */
+        };
         char err[CPPO_ERRLEN] = "";
         int r = start(&d, err, sizeof err);
 
         if (r < 0) {
                 log_error("cannot start: %s", err[0] ? err : error_name(r));
                 stop(&d);
+                config_free(d.cfg);
                 return 1;
         }
-        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, cfg->store.path,
-                 cfg->kafka.topics.count);
+        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.cfg->store.path,
+                 d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
         if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0)
@@ -267,6 +660,7 @@ int daemon_run(const struct config *cfg)
         if (r < 0)
                 log_error("stopping after a failure: %s", error_name(r));
         stop(&d);
+        config_free(d.cfg);
         log_info("stopped");
         return r < 0 ? 1 : 0;
 }

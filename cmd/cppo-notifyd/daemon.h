@@ -8,15 +8,30 @@
  *     commit, then store the batch's offsets (at-least-once)
  *     ping the watchdog, refresh STATUS= and the metrics
  *
- * On SIGTERM: stop polling, commit the open batch, store and commit the
- * offsets, close the consumer (leaving the group), exit 0.
+ * On SIGHUP: load the configuration file again. A configuration with errors
+ * is logged ("path:line:col: message", one line each) and the running one
+ * stays; a valid one is swapped in, except for what only a restart can
+ * change (Kafka connection, store, HTTP listener), which keeps its running
+ * value with a warning.
+ *
+ * On SIGTERM/SIGINT: stop polling, commit the open batch, store and commit
+ * the offsets, close the consumer (leaving the group), exit 0.
  */
 #ifndef CPPO_DAEMON_H
 #define CPPO_DAEMON_H
 
+#include <stdbool.h>
+
 struct config;
 
-/* Returns the exit code: 0 after a clean stop, 1 after a fatal error. */
-int daemon_run(const struct config *cfg);
+struct daemon_options {
+        const char *config_path; /* read again on SIGHUP */
+        bool log_level_fixed;    /* --log-level given: log_level in the file is ignored */
+};
+
+/* Runs until stopped, taking ownership of cfg (freed before returning,
+ * replaced on reload). Returns the exit code: 0 after a clean stop, 1 after
+ * a fatal error. */
+int daemon_run(struct config *cfg, const struct daemon_options *o);
 
 #endif

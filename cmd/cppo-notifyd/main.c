@@ -61,7 +61,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         log_set_level(level);
-        r = daemon_run(cfg);
-        config_free(cfg);
-        return r;
+        /* The daemon owns cfg from here on: it frees or replaces it. */
+        return daemon_run(cfg, &(struct daemon_options){ .config_path = path,
+                                                          .log_level_fixed = level_arg != NULL });
 }

@@ -66,6 +66,15 @@ bool source_kafka_assigned(const struct source_kafka *k);
 /* Number of partitions currently assigned. */
 size_t source_kafka_assignment_size(const struct source_kafka *k);
 
+/* Consumer lag of every assigned partition: the high watermark librdkafka
+ * last saw in a fetch response minus the consumer's position (the next
+ * offset it will hand over). Cheap: no broker round trip. Partitions with no
+ * position or watermark yet are skipped. Calls fn once per partition;
+ * returns the number reported or a negative errno. */
+typedef void (*source_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition,
+                                    int64_t lag);
+int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx);
+
 /* True after a fatal error. */
 bool source_kafka_failed(const struct source_kafka *k);
 

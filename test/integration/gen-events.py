@@ -144,6 +144,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--deals", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--first-deal", type=int, default=0,
+                    help="number deals from here, so that several streams (with different seeds) never share ids")
     ap.add_argument("--malformed-pct", type=float, default=5.0)
     ap.add_argument("--envelopes", default="mixed", choices=["mixed", "raw", "sqs", "sns-in-sqs"])
     ap.add_argument("--summary")
@@ -153,7 +155,7 @@ def main():
     rng = random.Random(a.seed)
     lines, keys, valid, event_keys, reasons = [], [], 0, set(), {}
     prefix = (lambda i: "deal-%d\t" % i) if a.keyed else (lambda i: "")
-    for i in range(a.deals):
+    for i in range(a.first_deal, a.first_deal + a.deals):
         events, k = deal(rng, i)
         keys += k
         for e in events:
@@ -167,7 +169,7 @@ def main():
         for _ in range(n):
             reason, text = rng.choice(MALFORMED)(rng)
             reasons[reason] = reasons.get(reason, 0) + 1
-            lines.insert(rng.randrange(len(lines) + 1), prefix(a.deals) + text)
+            lines.insert(rng.randrange(len(lines) + 1), prefix(a.first_deal + a.deals) + text)
             malformed += 1
     out = sys.stdout
     for line in lines:

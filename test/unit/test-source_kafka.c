@@ -201,6 +201,63 @@ static void oversized_message_arrives_truncated(void **state)
         free(s);
 }
 
+struct partitions_seen {
+        int count;
+        int per_partition[2];
+};
+
+static int count_partition(void *ctx, const struct raw_message *m)
+{
+        struct partitions_seen *s = ctx;
+
+        if (m->coord.partition >= 0 && m->coord.partition < 2)
+                s->per_partition[m->coord.partition]++;
+        s->count++;
+        return 0;
+}
+
+struct lag_sum {
+        int partitions;
+        int64_t total;
+};
+
+static void add_lag(void *ctx, const char *topic, int32_t partition, int64_t lag)
+{
+        struct lag_sum *l = ctx;
+
+        assert_string_equal(topic, TOPIC);
+        assert_true(partition == 0 || partition == 1);
+        assert_true(lag >= 0);
+        l->partitions++;
+        l->total += lag;
+}
+
+/* Runs after the tests above produced 151 messages (150 + 1 oversized). The
+ * lag of a partition is what was not handed over yet; when everything was,
+ * it is 0. */
+static void lag_is_what_was_not_handed_over(void **state)
+{
+        struct partitions_seen s = { 0 };
+        struct lag_sum l = { 0 };
+        struct source_kafka *k = open_consumer("g-lag", "range");
+
+        /* Small batches until both partitions have a position (bounded). */
+        for (int round = 0; round < 300 && (!s.per_partition[0] || !s.per_partition[1]); round++)
+                assert_true(source_kafka_poll_batch(k, 5, 100, count_partition, &s) >= 0);
+        assert_true(s.per_partition[0] > 0 && s.per_partition[1] > 0);
+        assert_int_equal(source_kafka_lag(k, add_lag, &l), 2);
+        assert_int_equal(l.partitions, 2);
+        assert_int_equal(l.total, 151 - s.count);
+
+        for (int round = 0; round < 300 && s.count < 151; round++)
+                assert_true(source_kafka_poll_batch(k, 100, 100, count_partition, &s) >= 0);
+        assert_int_equal(s.count, 151);
+        memset(&l, 0, sizeof l);
+        assert_int_equal(source_kafka_lag(k, add_lag, &l), 2);
+        assert_int_equal(l.total, 0);
+        source_kafka_free(k);
+}
+
 static void bad_property_names_the_property_not_the_value(void **state)
 {
         const char *topics[] = { TOPIC };
@@ -233,6 +290,7 @@ int main(void)
                 cmocka_unit_test(resumes_at_stored_offset_and_redelivers_unstored),
                 cmocka_unit_test(cooperative_protocol_consumes_everything),
                 cmocka_unit_test(oversized_message_arrives_truncated),
+                cmocka_unit_test(lag_is_what_was_not_handed_over),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
