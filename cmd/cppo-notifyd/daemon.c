@@ -1,5 +1,6 @@
 /* cppo-notifyd — the run loop (see daemon.h). */
 #include "daemon.h"
+#include "notify.h"
 
 #include "cppo/config.h"
 #include "cppo/dlq.h"
@@ -27,6 +28,9 @@
 /* Holds, consumer lag, store check and STATUS= refresh at most this often:
  * each costs a query or a walk over the assignment. */
 #define SLOW_REFRESH_MS 5000
+/* On SIGTERM, deliveries in flight get this long to finish; the rest are
+ * sent again after the next start. */
+#define DELIVERY_GRACE_MS 5000
 
 struct daemon {
         struct daemon_options opt;
@@ -37,6 +41,7 @@ struct daemon {
         struct source_kafka *kafka;
         struct metrics *metrics;
         struct http_server *http;
+        struct notify notify; /* outbox and dispatcher */
         int sigfd;
         atomic_bool ready;    /* read by the HTTP thread */
         atomic_bool store_ok; /* the store looked writable at the last check */
@@ -169,7 +174,7 @@ static void on_notification(void *ctx, const struct notification *n)
         struct daemon *d = ctx;
 
         metric_add(d->m_notifications, (const char *[]){ n->kind }, 1);
-        /* Hook: dispatch_wake() goes here once the dispatcher is wired in. */
+        d->notify.pending = true; /* routed right after the offsets are stored */
 }
 
 /* ---- status, readiness and the slow refresh ---- */
@@ -220,6 +225,8 @@ static void slow_refresh(struct daemon *d, int64_t t)
 {
         int64_t holds = 0;
 
+        d->notify.pending = true; /* safety net: route whatever is still waiting */
+        d->queued_deliveries = notify_queued(&d->notify, d->store);
         if (store_count(d->store, "holds", &holds) == 0) {
                 d->holds_pending = holds;
                 metric_set(d->m_holds, NULL, (double)holds);
@@ -350,13 +357,16 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 log_listen(d);
                 r = open_kafka(d, err, errlen);
         }
-        return r < 0 ? r : open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
+        if (r == 0)
+                r = open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
+        return r < 0 ? r : notify_start(&d->notify, d->store, d->cfg, err, errlen);
 }
 
 /* Reverse order of start(). The consumer closes after the last commit, so
  * its final offset commit covers everything durable. */
 static void stop(struct daemon *d)
 {
+        notify_stop(&d->notify, DELIVERY_GRACE_MS);
         pipeline_free(d->pipeline);
         if (d->kafka)
                 source_kafka_commit(d->kafka);
@@ -520,11 +530,14 @@ static int apply_config(struct daemon *d, struct config *newcfg)
 {
         struct buf restart = BUF_INIT(512);
         struct pipeline *p = NULL;
+        struct renderer *rd = NULL;
         char err[CPPO_ERRLEN] = "";
         int r;
 
         restart_only_changes(d->cfg, newcfg, &restart);
         r = keep_restart_only(d->cfg, newcfg);
+        if (r == 0)
+                r = notify_prepare(newcfg, &rd, err, sizeof err);
         if (r == 0 && pipeline_changed(d->cfg, newcfg))
                 r = open_pipeline(d, newcfg, &p, err, sizeof err);
         if (r < 0)
@@ -532,6 +545,7 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         /* ---- nothing fails from here on ---- */
         if (p)
                 swap_pipeline(d, p);
+        notify_commit(&d->notify, newcfg, rd); /* the dispatcher lets go of the old config */
         apply_log_level(d, newcfg);
         config_free(d->cfg);
         d->cfg = newcfg;
@@ -544,6 +558,7 @@ static int apply_config(struct daemon *d, struct config *newcfg)
 fail:
         log_error("reload failed, keeping the running configuration: %s",
                   err[0] ? err : error_name(r));
+        renderer_free(rd);
         buf_deinit(&restart);
         config_free(newcfg);
         return r;
@@ -617,6 +632,8 @@ static int one_batch(struct daemon *d)
                 r = source_kafka_store_offsets(d->kafka);
         if (d->dlq)
                 dlq_flush(d->dlq, 0);
+        if (r == 0)
+                notify_route(&d->notify, d->store, d->cfg);
         return r;
 }
 
