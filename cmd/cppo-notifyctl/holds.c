@@ -1,0 +1,129 @@
+/* cppo-notifyctl holds (--config FILE | --state DB) [--json]: partner offers
+ * released with no resale authorization linked yet, oldest first: the offer
+ * id, how long it has waited, its deadline (attention_needed is sent then),
+ * whether that was sent, and the exact command that releases it. Reads the
+ * store read-only, safely while the daemon runs. Exit 0 (also when none),
+ * 2 usage, 3 store unreadable. */
+#include "ctl.h"
+#include "ctlstore.h"
+
+#include "cppo/event_json.h"
+#include "cppo/timefmt.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct holds_listing {
+        const struct ctl_target *t;
+        bool json;
+        int count;
+        int64_t now;
+};
+
+/* The associate command, with the same store arguments as this one. */
+static void release_command(const struct holds_listing *l, const char *offer, char *out,
+                            size_t len)
+{
+        snprintf(out, len, "cppo-notifyctl associate --offer %s --authorization ID%s%s%s%s",
+                 offer, l->t->config ? " --config " : "", l->t->config ? l->t->config : "",
+                 l->t->state ? " --state " : "", l->t->state ? l->t->state : "");
+}
+
+static void print_json(const struct holds_listing *l, const struct hold *h, const char *cmd)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        char created[TIMEFMT_LEN], deadline[TIMEFMT_LEN];
+        const unsigned char *buf;
+        size_t len;
+
+        if (g == NULL)
+                return;
+        timefmt_format(h->created_at, created);
+        timefmt_format(h->deadline, deadline);
+        yajl_gen_map_open(g);
+        event_json_string(g, "offer_id", h->offer_id);
+        event_json_string(g, "event_key", h->event_key);
+        event_json_string(g, "created_at", created);
+        yajl_gen_string(g, (const unsigned char *)"age_seconds", 11);
+        yajl_gen_integer(g, l->now - h->created_at);
+        event_json_string(g, "deadline", deadline);
+        yajl_gen_string(g, (const unsigned char *)"attention_sent", 14);
+        yajl_gen_bool(g, h->attention_sent);
+        event_json_string(g, "command", cmd);
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                printf("%.*s\n", (int)len, (const char *)buf);
+        yajl_gen_free(g);
+}
+
+static int on_hold(void *ctx, const struct hold *h)
+{
+        struct holds_listing *l = ctx;
+        char cmd[8192], age[32], deadline[TIMEFMT_LEN];
+
+        release_command(l, h->offer_id, cmd, sizeof cmd);
+        if (l->json) {
+                print_json(l, h, cmd);
+        } else {
+                if (l->count == 0)
+                        printf("%-28s %-9s %-21s %s\n", "OFFER", "AGE", "DEADLINE", "STATE");
+                ctl_format_age(l->now - h->created_at, age, sizeof age);
+                timefmt_format(h->deadline, deadline);
+                printf("%-28s %-9s %-21s %s\n    release: %s\n", h->offer_id, age, deadline,
+                       h->attention_sent ? "attention_needed sent" : "waiting", cmd);
+        }
+        l->count++;
+        return 0;
+}
+
+static void holds_usage(FILE *out)
+{
+        fprintf(out, "usage: cppo-notifyctl holds (--config FILE | --state DB) [--json]\n"
+                     "Partner offers waiting for their resale authorization, oldest first, with\n"
+                     "the command that links one (replace ID by the authorization id).\n");
+}
+
+int ctl_holds(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "state", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct ctl_target t = { 0 };
+        struct holds_listing l = { .t = &t, .now = (int64_t)time(NULL) };
+        struct store *s = NULL;
+        int o, r, rc;
+
+        optind = 1;
+        while ((o = getopt_long(argc, argv, "c:s:jh", opts, NULL)) != -1) {
+                switch (o) {
+                case 'c': t.config = optarg; break;
+                case 's': t.state = optarg; break;
+                case 'j': l.json = true; break;
+                default:
+                        holds_usage(o == 'h' ? stdout : stderr);
+                        return o == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                holds_usage(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        rc = ctl_open_store("holds", &t, true, &s, NULL);
+        if (rc != CTL_EXIT_OK)
+                return rc;
+        r = store_list_holds(s, on_hold, &l);
+        store_close(s);
+        if (r < 0) {
+                fprintf(stderr, "cppo-notifyctl holds: cannot read the store\n");
+                return CTL_EXIT_INTERNAL;
+        }
+        if (!l.json)
+                printf("%d held offer%s\n", l.count, l.count == 1 ? "" : "s");
+        return CTL_EXIT_OK;
+}
