@@ -22,13 +22,44 @@ struct holds_listing {
         int64_t now;
 };
 
+/* s as one shell word: kept when it is made of safe characters, else in
+ * single quotes (a quote inside written '\''). */
+static void shell_word(const char *s, char *out, size_t len)
+{
+        static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789_./:=@%+,-";
+        size_t o = 0;
+
+        if (s[0] && strspn(s, safe) == strlen(s)) {
+                snprintf(out, len, "%s", s);
+                return;
+        }
+        out[o++] = '\'';
+        for (const char *p = s; *p && o + 6 < len; p++) {
+                if (*p == '\'') {
+                        memcpy(out + o, "'\\''", 4);
+                        o += 4;
+                } else {
+                        out[o++] = *p;
+                }
+        }
+        out[o++] = '\'';
+        out[o] = '\0';
+}
+
 /* The associate command, with the same store arguments as this one. */
 static void release_command(const struct holds_listing *l, const char *offer, char *out,
                             size_t len)
 {
-        snprintf(out, len, "cppo-notifyctl associate --offer %s --authorization ID%s%s%s%s",
-                 offer, l->t->config ? " --config " : "", l->t->config ? l->t->config : "",
-                 l->t->state ? " --state " : "", l->t->state ? l->t->state : "");
+        char o[1024], c[2048] = "", s[2048] = "";
+
+        shell_word(offer, o, sizeof o);
+        if (l->t->config)
+                shell_word(l->t->config, c, sizeof c);
+        if (l->t->state)
+                shell_word(l->t->state, s, sizeof s);
+        snprintf(out, len, "cppo-notifyctl associate --offer %s --authorization ID%s%s%s%s", o,
+                 c[0] ? " --config " : "", c, s[0] ? " --state " : "", s);
 }
 
 static void print_json(const struct holds_listing *l, const struct hold *h, const char *cmd)
