@@ -26,7 +26,7 @@ struct assoc_args {
 static void associate_usage(FILE *out)
 {
         fprintf(out, "usage: cppo-notifyctl associate --offer ID --authorization ID\n"
-                     "                                (--config FILE | --state DB) [--apply] [--json]\n"
+                     "           (--config FILE | --state DB) [--apply] [--json]\n"
                      "Links an offer to a resale authorization by hand. The daemon applies it on\n"
                      "its next batch; --apply applies it now (only when no daemon is running).\n"
                      "Exit: 0 ok, 1 unknown authorization, 2 usage, 3 store failure.\n");

@@ -221,7 +221,8 @@ void ctl_format_age(int64_t s, char *out, size_t len)
                 snprintf(out, len, "%lldd %lldh", (long long)(s / 86400),
                          (long long)(s % 86400 / 3600));
         else if (s >= 3600)
-                snprintf(out, len, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+                snprintf(out, len, "%lldh %lldm", (long long)(s / 3600),
+                         (long long)(s % 3600 / 60));
         else
                 snprintf(out, len, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
 }
@@ -239,8 +240,16 @@ bool ctl_valid_id(const char *s)
 /* Length of the UTF-8 sequence at p (shortest form, no surrogates), or 0. */
 static size_t utf8_len(const unsigned char *p)
 {
-        size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
-                                                            : p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : 0;
+        size_t n = 0;
+
+        if (p[0] < 0x80)
+                n = 1;
+        else if (p[0] >= 0xc2 && p[0] < 0xe0)
+                n = 2;
+        else if (p[0] >= 0xe0 && p[0] < 0xf0)
+                n = 3;
+        else if (p[0] >= 0xf0 && p[0] < 0xf5)
+                n = 4;
 
         for (size_t i = 1; i < n; i++)
                 if ((p[i] & 0xc0) != 0x80)

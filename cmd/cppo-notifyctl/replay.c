@@ -52,7 +52,8 @@ static void replay_usage(FILE *out)
                      "Runs JSON-lines events through decode, ledger, correlation and the store,\n"
                      "with each event's own time as the clock; applies pending inbox entries.\n"
                      "--print writes each new notification as one JSON line.\n"
-                     "Exit: 0 ok, 1 some input rejected or unreadable, 2 usage, 3 store failure.\n");
+                     "Exit: 0 ok, 1 some input rejected or unreadable, 2 usage,\n"
+                     "3 store failure.\n");
 }
 
 /* Every file, then the inbox, then the last commit. */
@@ -135,8 +136,8 @@ int ctl_replay(int argc, char **argv)
                 r = run_files(&x, argv + optind, argc - optind, &unreadable);
         if (x.p) {
                 const struct pipeline_stats *st = pipeline_stats(x.p);
-                fprintf(stderr, "replay: %llu messages, %llu events, %llu duplicates, %llu rejected, "
-                        "%llu notifications%s\n", (unsigned long long)st->messages,
+                fprintf(stderr, "replay: %llu messages, %llu events, %llu duplicates, "
+                        "%llu rejected, %llu notifications%s\n", (unsigned long long)st->messages,
                         (unsigned long long)st->events, (unsigned long long)st->duplicates,
                         (unsigned long long)st->rejected, (unsigned long long)st->notifications,
                         r < 0 ? " (store failure: the last batch was not committed)" : "");
