@@ -95,6 +95,11 @@ int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h)
         return s->ops->list_holds(s, fn, ctx);
 }
 
+int store_get_offer(struct store *s, const char *id, struct offer *out)
+{
+        return s->ops->get_offer(s, id, out);
+}
+
 int store_schema_version(struct store *s, int *out)
 {
         return s->ops->schema_version(s, out);

@@ -701,26 +701,57 @@ static int sqlite_list_authorizations(struct store *base,
         return r;
 }
 
-static int sqlite_get_authorization(struct store *base, const char *id,
-                                    struct authorization *out)
+/* One row by id into out through row_fn. 0, -ENOENT, -ENOMEM or -EIO. */
+static int get_one(struct store_sqlite *s, const char *sql, const char *id,
+                   int (*row_fn)(sqlite3_stmt *st, void *out), void *out)
 {
-        struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
         int rc, r = -ENOENT;
 
-        authorization_clear(out);
-        if (sqlite3_prepare_v2(s->db, "SELECT " AUTH_COLUMNS " FROM authorizations WHERE id = ?",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
-                r = row_authorization(st, out);
+                r = row_fn(st, out);
         else if (rc != SQLITE_DONE)
                 r = -EIO;
         sqlite3_finalize(st);
+        return r;
+}
+
+static int row_authorization_any(sqlite3_stmt *st, void *out)
+{
+        return row_authorization(st, out);
+}
+
+static int row_offer_any(sqlite3_stmt *st, void *out)
+{
+        return row_offer(st, out);
+}
+
+static int sqlite_get_authorization(struct store *base, const char *id,
+                                    struct authorization *out)
+{
+        int r;
+
+        authorization_clear(out);
+        r = get_one(impl(base), "SELECT " AUTH_COLUMNS " FROM authorizations WHERE id = ?", id,
+                    row_authorization_any, out);
         if (r < 0)
                 authorization_clear(out);
+        return r;
+}
+
+static int sqlite_get_offer(struct store *base, const char *id, struct offer *out)
+{
+        int r;
+
+        offer_clear(out);
+        r = get_one(impl(base), "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", id,
+                    row_offer_any, out);
+        if (r < 0)
+                offer_clear(out);
         return r;
 }
 
@@ -781,6 +812,7 @@ static const struct store_ops sqlite_ops = {
         .get_authorization = sqlite_get_authorization,
         .list_offers = sqlite_list_offers,
         .list_holds = sqlite_list_holds,
+        .get_offer = sqlite_get_offer,
         .schema_version = sqlite_schema_version,
         .apply = sqlite_apply,
         .load = sqlite_load,

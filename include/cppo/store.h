@@ -89,6 +89,7 @@ struct store_ops {
                            int (*fn)(void *ctx, const struct offer *o), void *ctx);
         int (*list_holds)(struct store *s, int (*fn)(void *ctx, const struct hold *h),
                           void *ctx);
+        int (*get_offer)(struct store *s, const char *id, struct offer *out);
         int (*schema_version)(struct store *s, int *out);
         int (*apply)(struct store *s, const struct changeset *c, struct strlist *new_keys);
         int (*load)(struct store *s, const struct store_load_cb *cb, void *ctx);
@@ -178,6 +179,10 @@ int store_list_offers(struct store *s, const char *authorization_id,
 
 /* Held offers (partner offers not linked yet), oldest first. */
 int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
+
+/* Fills *out (cleared first; offer_clear() it after). 0, -ENOENT, -ENOMEM
+ * or -EIO. */
+int store_get_offer(struct store *s, const char *id, struct offer *out);
 
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
  * its own transaction; the dispatcher uses its own connection. ---- */

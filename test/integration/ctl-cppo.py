@@ -164,15 +164,21 @@ def hold_and_associate(d, cfg):
     check("an Offer Released with no link notifies nothing", rc == 0 and out == "", out + err)
     rc, out, err = run("holds", "--config", cfg)
     cmd = "cppo-notifyctl associate --offer offer-cli-held --authorization ID --config " + cfg
-    check("holds lists it, waiting, with the command that releases it",
-          rc == 0 and "offer-cli-held" in out and "waiting" in out and cmd in out and
-          out.splitlines()[-1] == "1 held offer", out + err)
+    exact = cmd.replace(" ID ", " ra-cli-1 ")
+    check("holds lists it, waiting, with its candidates and the command that releases it",
+          rc == 0 and "offer-cli-held" in out and "waiting" in out and
+          "release: " + exact + "\n" in out and
+          "candidates: ra-cli-1\n" in out and
+          "partner 444455556666 (Channel Partner Co), product prod-cli-1, buyers 999988887777"
+          in out and out.splitlines()[-1] == "1 held offer", out + err)
     rc, out, err = run("holds", "--config", cfg, "--json")
     h = json_lines(out)
     check("holds --json: deadline 72 h after the event, no attention yet",
           rc == 0 and len(h) == 1 and h[0]["offer_id"] == "offer-cli-held" and
           h[0]["deadline"] == "2025-10-04T00:00:00Z" and h[0]["attention_sent"] is False and
-          h[0]["command"] == cmd, out + err)
+          h[0]["command"] == cmd and h[0]["candidates"] == ["ra-cli-1"] and
+          h[0]["product_id"] == "prod-cli-1" and h[0]["partner_account_id"] == "444455556666",
+          out + err)
     rc, out, err = run("associate", "--offer", "offer-cli-held", "--authorization", "ra-cli-1",
                        "--config", cfg)
     check("associate queues the link in the inbox", rc == 0 and "queued as inbox entry" in out,

@@ -185,6 +185,8 @@ static void queries_show_what_the_pipeline_stored(void **state)
         struct store *s = open_store(false), *reader;
         struct pipeline *p = new_pipeline(s);
         struct seen auths = { 0 }, offers = { 0 }, holds = { 0 }, after = { 0 };
+        struct authorization a = { 0 };
+        struct offer o = { 0 };
 
         feed(p, registration, 1);
         feed(p, released, 2);
@@ -211,6 +213,13 @@ static void queries_show_what_the_pipeline_stored(void **state)
         assert_true(offers.flag[0]);
         assert_string_equal(offers.ids[1], "offer-named");
         assert_false(offers.flag[1]);
+        assert_int_equal(store_get_offer(reader, "offer-held", &o), 0);
+        assert_string_equal(o.authorization_id, "ra-1");
+        assert_true(o.late);
+        assert_string_equal(o.seller_of_record_account_id, "444455556666");
+        assert_int_equal(store_get_offer(reader, "offer-none", &o), -ENOENT);
+        assert_null(o.id);
+        assert_int_equal(store_get_authorization(reader, "ra-none", &a), -ENOENT);
         pipeline_free(p);
         store_close(reader);
         store_close(s);
