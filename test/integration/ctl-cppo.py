@@ -11,6 +11,7 @@ time gives attention_needed, and `associate --apply` releases it; withdraw;
 exit codes of the failure cases.
 
 Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES, CPPO_SHARED). TAP."""
+import datetime
 import glob
 import json
 import os
@@ -69,6 +70,11 @@ def offer_released(offer, time, buyers):
         "manufacturer": {"accountId": "111122223333", "name": "Acme"},
         "sellerOfRecord": {"accountId": "444455556666", "name": "Channel Partner Co"},
         "targetedBuyerAccountIds": buyers}, "ev-" + offer)
+
+
+def stamp(iso):
+    return int(datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
 def write(path, lines):
@@ -223,6 +229,37 @@ def hold_timeout_and_apply(d, cfg):
           rc == 0 and rc2 == 0 and json.loads(out2)["state"] == "withdrawn", out + err + out2)
 
 
+def config_flags(d):
+    """The correlation flags come from --config: the fixtures in name order
+    (agreements before the Offer Released) give a partner_offer_extended only
+    with notify_extended_after_acceptance; holds use offer_link_timeout."""
+    names = os.path.join(d, "by-name.jsonl")
+    events = sorted(glob.glob(os.path.join(os.environ["CPPO_FIXTURES"], "aws-events/*.json")))
+    write(names, [json.dumps(json.load(open(f)), separators=(",", ":")) for f in events] +
+          [offer_released("offer-cli-flags", "2025-12-01T00:00:00Z", ["999988887777"])])
+    keys = {}
+    for flag in ("false", "true"):
+        cfg = os.path.join(d, "flags-%s.yaml" % flag)
+        with open(cfg, "w") as f:
+            f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n"
+                    f"store:\n  path: {d}/flags-{flag}.db\n"
+                    f"receivers:\n  audit:\n    type: file\n    path: {d}/n.jsonl\n"
+                    f"holds:\n  offer_link_timeout: 1h\n"
+                    f"notify_extended_after_acceptance: {flag}\n")
+        rc, out, err = run("replay", "--config", cfg, "--print", names)
+        keys[flag] = {n["key"]: n for n in json_lines(out)} if rc == 0 else {}
+        rc, out, err = run("holds", "--config", cfg, "--json")
+        h = json_lines(out)
+        check("offer_link_timeout from the config sets the deadline (%s)" % flag,
+              len(h) == 1 and stamp(h[0]["deadline"]) - stamp(h[0]["created_at"]) == 3600,
+              out + err)
+    pox = "partner_offer_extended/" + OFFER
+    check("accepted before released: linked silently by default",
+          "new_order/" + AGMT1 in keys["false"] and pox not in keys["false"], str(keys["false"]))
+    check("notify_extended_after_acceptance from the config tells it, late",
+          keys["true"].get(pox, {}).get("late") is True, str(keys["true"].keys()))
+
+
 def failures(d, cfg):
     rc, _, err = run("associate", "--offer", "o-1", "--authorization", "ra-typo", "--config", cfg)
     check("associate with an unknown authorization exits 1", rc == 1 and "ra-typo" in err, err)
@@ -251,6 +288,7 @@ def main():
         authorization_add(cfg)
         hold_and_associate(d, cfg)
         hold_timeout_and_apply(d, cfg)
+        config_flags(d)
         failures(d, cfg)
     for i, (name, ok, detail) in enumerate(results, 1):
         print(("ok" if ok else "not ok") + " %d - %s" % (i, name))
