@@ -100,6 +100,12 @@ int store_get_offer(struct store *s, const char *id, struct offer *out)
         return s->ops->get_offer(s, id, out);
 }
 
+int store_list_agreements(struct store *s, const char *authorization_id,
+                          int (*fn)(void *ctx, const struct agreement *g), void *ctx)
+{
+        return s->ops->list_agreements(s, authorization_id, fn, ctx);
+}
+
 int store_schema_version(struct store *s, int *out)
 {
         return s->ops->schema_version(s, out);

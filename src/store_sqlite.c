@@ -778,6 +778,32 @@ static int sqlite_list_offers(struct store *base, const char *authorization_id,
         return r;
 }
 
+static int sqlite_list_agreements(struct store *base, const char *authorization_id,
+                                  int (*fn)(void *ctx, const struct agreement *g), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT id, intent, status, acceptance_time, start_time, "
+                                      "end_time, offer_id, authorization_id, acceptor_account_id, "
+                                      "proposer_account_id, previous_agreement_id, product_id, "
+                                      "last_event_time, updated_at FROM agreements WHERE "
+                                      "authorization_id = ? ORDER BY acceptance_time, id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, authorization_id, -1, SQLITE_TRANSIENT);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct agreement g = { 0 };
+                r = row_agreement(st, &g);
+                if (r == 0)
+                        r = fn(ctx, &g);
+                agreement_clear(&g);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 static int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const struct hold *h),
                              void *ctx)
 {
@@ -813,6 +839,7 @@ static const struct store_ops sqlite_ops = {
         .list_offers = sqlite_list_offers,
         .list_holds = sqlite_list_holds,
         .get_offer = sqlite_get_offer,
+        .list_agreements = sqlite_list_agreements,
         .schema_version = sqlite_schema_version,
         .apply = sqlite_apply,
         .load = sqlite_load,

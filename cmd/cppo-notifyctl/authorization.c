@@ -407,44 +407,85 @@ static int do_list(struct auth_args *a)
         return CTL_EXIT_OK;
 }
 
-struct offers_out {
-        struct buf *json; /* the "offers" array text, or NULL for people */
+/* Rows of show: JSON objects appended to one array text, or lines. */
+struct rows_out {
+        struct buf *json; /* the array's text so far, or NULL for people */
         int count;
 };
 
+/* Appends the object in g (then freed) to out's array. */
+static int append_object(struct rows_out *out, yajl_gen g)
+{
+        const unsigned char *b;
+        size_t len;
+        int r = -EIO;
+
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &b, &len) == yajl_gen_status_ok)
+                r = buf_printf(out->json, "%s%.*s", out->count ? "," : "", (int)len,
+                               (const char *)b);
+        yajl_gen_free(g);
+        out->count++;
+        return r;
+}
+
+static void gen_bool(yajl_gen g, const char *key, bool v)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        yajl_gen_bool(g, v);
+}
+
 static int offer_row(void *ctx, const struct offer *o)
 {
-        struct offers_out *out = ctx;
+        struct rows_out *out = ctx;
+        yajl_gen g;
 
-        if (out->json) {
-                yajl_gen g = yajl_gen_alloc(NULL);
-                const unsigned char *b;
-                size_t len;
-                int r = -ENOMEM;
-                if (g == NULL)
-                        return -ENOMEM;
-                yajl_gen_map_open(g);
-                event_json_string(g, "id", o->id);
-                event_json_string(g, "name", o->name);
-                event_json_string(g, "expiration", o->expiration);
-                event_json_string(g, "link", link_strength_name(o->link));
-                yajl_gen_string(g, (const unsigned char *)"late", 4);
-                yajl_gen_bool(g, o->late);
-                yajl_gen_string(g, (const unsigned char *)"released_seen", 13);
-                yajl_gen_bool(g, o->released_seen);
-                yajl_gen_map_close(g);
-                if (yajl_gen_get_buf(g, &b, &len) == yajl_gen_status_ok)
-                        r = buf_printf(out->json, "%s%.*s", out->count ? "," : "", (int)len,
-                                       (const char *)b);
-                yajl_gen_free(g);
+        if (out->json == NULL) {
+                printf("  %-28s link=%s%s%s%s%s\n", o->id, link_strength_name(o->link),
+                       o->late ? " late" : "", o->released_seen ? "" : " (not released yet)",
+                       o->name ? "  " : "", o->name ? o->name : "");
                 out->count++;
-                return r;
+                return 0;
         }
-        printf("  %-28s link=%-10s%s%s  %s\n", o->id, link_strength_name(o->link),
-               o->late ? " late" : "", o->released_seen ? "" : " (not released yet)",
-               o->name ? o->name : "");
-        out->count++;
-        return 0;
+        if ((g = yajl_gen_alloc(NULL)) == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        event_json_string(g, "id", o->id);
+        event_json_string(g, "name", o->name);
+        event_json_string(g, "expiration", o->expiration);
+        event_json_string(g, "link", link_strength_name(o->link));
+        gen_bool(g, "late", o->late);
+        gen_bool(g, "released_seen", o->released_seen);
+        return append_object(out, g);
+}
+
+static int agreement_row(void *ctx, const struct agreement *a)
+{
+        struct rows_out *out = ctx;
+        yajl_gen g;
+
+        if (out->json == NULL) {
+                printf("  %-28s %-7s %-9s accepted %s, offer %s%s%s\n", a->id,
+                       a->intent ? a->intent : "-", a->status ? a->status : "-",
+                       a->acceptance_time ? a->acceptance_time : "-",
+                       a->offer_id ? a->offer_id : "-",
+                       a->previous_agreement_id ? ", previous " : "",
+                       a->previous_agreement_id ? a->previous_agreement_id : "");
+                out->count++;
+                return 0;
+        }
+        if ((g = yajl_gen_alloc(NULL)) == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        event_json_string(g, "id", a->id);
+        event_json_string(g, "intent", a->intent);
+        event_json_string(g, "status", a->status);
+        event_json_string(g, "acceptance_time", a->acceptance_time);
+        event_json_string(g, "start_time", a->start_time);
+        event_json_string(g, "end_time", a->end_time);
+        event_json_string(g, "offer_id", a->offer_id);
+        event_json_string(g, "previous_agreement_id", a->previous_agreement_id);
+        return append_object(out, g);
 }
 
 static void print_field(const char *label, const char *value)
@@ -483,30 +524,52 @@ static void print_human(const struct authorization *a)
 
 static int show_json(struct store *s, const struct authorization *a)
 {
-        struct buf offers = BUF_INIT(16u << 20);
-        struct offers_out out = { .json = &offers };
+        struct buf rows = BUF_INIT(16u << 20);
+        struct rows_out offers = { .json = &rows }, agreements = { .json = &rows };
         yajl_gen g = yajl_gen_alloc(NULL);
-        int r = g ? buf_puts(&offers, ",\"offers\":[") : -ENOMEM;
+        int r = g ? buf_puts(&rows, ",\"offers\":[") : -ENOMEM;
 
         if (r == 0)
-                r = store_list_offers(s, a->id, offer_row, &out);
+                r = store_list_offers(s, a->id, offer_row, &offers);
         if (r == 0)
-                r = buf_putc(&offers, ']');
+                r = buf_puts(&rows, "],\"agreements\":[");
+        if (r == 0)
+                r = store_list_agreements(s, a->id, agreement_row, &agreements);
+        if (r == 0)
+                r = buf_putc(&rows, ']');
         if (r == 0) {
                 yajl_gen_map_open(g);
                 json_authorization_fields(g, a);
-                print_gen(g, a, buf_cstr(&offers));
+                print_gen(g, a, buf_cstr(&rows));
         }
         if (g)
                 yajl_gen_free(g);
-        buf_deinit(&offers);
+        buf_deinit(&rows);
+        return r;
+}
+
+static int show_human(struct store *s, const struct authorization *a)
+{
+        struct rows_out offers = { 0 }, agreements = { 0 };
+        int r;
+
+        print_human(a);
+        printf("offers:\n");
+        r = store_list_offers(s, a->id, offer_row, &offers);
+        if (r == 0 && offers.count == 0)
+                printf("  (none linked yet)\n");
+        if (r == 0) {
+                printf("agreements:\n");
+                r = store_list_agreements(s, a->id, agreement_row, &agreements);
+        }
+        if (r == 0 && agreements.count == 0)
+                printf("  (none yet)\n");
         return r;
 }
 
 static int do_show(struct auth_args *a)
 {
         struct authorization auth = { 0 };
-        struct offers_out out = { 0 };
         struct store *s = NULL;
         int r, rc;
 
@@ -515,15 +578,7 @@ static int do_show(struct auth_args *a)
         rc = fetch("authorization show", &a->t, a->id, &auth, &s);
         if (rc != CTL_EXIT_OK)
                 return rc;
-        if (a->json) {
-                r = show_json(s, &auth);
-        } else {
-                print_human(&auth);
-                printf("offers:\n");
-                r = store_list_offers(s, auth.id, offer_row, &out);
-                if (r == 0 && out.count == 0)
-                        printf("  (none linked yet)\n");
-        }
+        r = a->json ? show_json(s, &auth) : show_human(s, &auth);
         authorization_clear(&auth);
         store_close(s);
         if (r < 0)

@@ -90,6 +90,8 @@ struct store_ops {
         int (*list_holds)(struct store *s, int (*fn)(void *ctx, const struct hold *h),
                           void *ctx);
         int (*get_offer)(struct store *s, const char *id, struct offer *out);
+        int (*list_agreements)(struct store *s, const char *authorization_id,
+                               int (*fn)(void *ctx, const struct agreement *g), void *ctx);
         int (*schema_version)(struct store *s, int *out);
         int (*apply)(struct store *s, const struct changeset *c, struct strlist *new_keys);
         int (*load)(struct store *s, const struct store_load_cb *cb, void *ctx);
@@ -183,6 +185,10 @@ int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h)
 /* Fills *out (cleared first; offer_clear() it after). 0, -ENOENT, -ENOMEM
  * or -EIO. */
 int store_get_offer(struct store *s, const char *id, struct offer *out);
+
+/* Agreements of authorization_id, oldest acceptance first. */
+int store_list_agreements(struct store *s, const char *authorization_id,
+                          int (*fn)(void *ctx, const struct agreement *g), void *ctx);
 
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
  * its own transaction; the dispatcher uses its own connection. ---- */

@@ -154,12 +154,20 @@ def authorization_add(cfg):
     check("authorization show prints the record for people",
           rc == 0 and "buyer company:  Contoso Bank" in out and
           "notify:         ae@example.com, cs@example.com" in out and
-          "(none linked yet)" in out, out + err)
+          "(none linked yet)" in out and "agreements:\n  (none yet)" in out, out + err)
     rc, out, err = run("authorization", "show", AUTH, "--config", cfg, "--json")
-    offers = {o["id"]: o for o in json.loads(out)["offers"]} if rc == 0 else {}
+    shown = json.loads(out) if rc == 0 else {"offers": [], "agreements": []}
+    offers = {o["id"]: o for o in shown["offers"]}
     check("authorization show --json lists its offers with their links",
           offers.get(OFFER, {}).get("link") == "event" and offers[OFFER]["late"] is True and
           offers[OFFER]["released_seen"] is True and OFFER2 in offers, out + err)
+    agreements = [(g["id"], g["status"], g["previous_agreement_id"])
+                  for g in shown["agreements"]]
+    check("and its agreements, oldest first, status only forward", agreements == [
+        (AGMT1, "REPLACED", None), (AGMT2, "ACTIVE", None), (AGMT3, "EXPIRED", AGMT2)], out)
+    rc, out, err = run("authorization", "show", AUTH, "--config", cfg)
+    check("authorization show for people lists agreements",
+          rc == 0 and "\nagreements:\n  %s" % AGMT1 in out and "previous " + AGMT2 in out, out)
 
 
 def hold_and_associate(d, cfg):
