@@ -109,11 +109,12 @@ def replay_story(d, cfg):
     check("each line has exactly the documented fields",
           notes and all(list(n) == fields for n in notes), out)
     check("every notification names the authorization, none registered",
-          notes and all(n["opportunity_id"] == AUTH and n["registered"] is False for n in notes), out)
+          notes and all(n["opportunity_id"] == AUTH and n["registered"] is False
+                        for n in notes), out)
     pox = got.get("partner_offer_extended/" + OFFER, {})
     check("the held offer is released late by the agreement (link event)",
-          pox.get("late") is True and pox.get("context", {}).get("offer", {}).get("link") == "event",
-          json.dumps(pox))
+          pox.get("late") is True and
+          pox.get("context", {}).get("offer", {}).get("link") == "event", json.dumps(pox))
     renew = got.get("new_order/" + AGMT3, {}).get("context", {}).get("agreement", {})
     check("RENEW is a new_order with renewal and the previous agreement",
           renew.get("renewal") is True and renew.get("previous_agreement_id") == AGMT2,
