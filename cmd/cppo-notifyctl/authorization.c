@@ -363,11 +363,16 @@ static void print_gen(yajl_gen g, const struct authorization *a, const char *tai
                        a->metadata_json ? a->metadata_json : "{}", tail);
 }
 
+struct listing {
+        bool json;
+        int count;
+};
+
 static int list_row(void *ctx, const struct authorization *a)
 {
-        int *count = ctx;
+        struct listing *l = ctx;
 
-        if (count[1]) { /* json */
+        if (l->json) {
                 yajl_gen g = yajl_gen_alloc(NULL);
                 if (g == NULL)
                         return -ENOMEM;
@@ -376,7 +381,7 @@ static int list_row(void *ctx, const struct authorization *a)
                 print_gen(g, a, "");
                 yajl_gen_free(g);
         } else {
-                if (count[0] == 0)
+                if (l->count == 0)
                         printf("%-28s %-12s %-24s %-13s %6s %6s  %s\n", "ID", "STATE", "PRODUCT",
                                "RESELLER", "BUYERS", "OFFERS", "NAME");
                 printf("%-28s %-12s %-24s %-13s %6zu %6zu  %s\n", a->id, state_name(a),
@@ -384,26 +389,26 @@ static int list_row(void *ctx, const struct authorization *a)
                        a->reseller_account_id ? a->reseller_account_id : "-",
                        a->buyer_account_ids.n, a->offer_ids.n, a->name ? a->name : "-");
         }
-        count[0]++;
+        l->count++;
         return 0;
 }
 
 static int do_list(struct auth_args *a)
 {
+        struct listing l = { .json = a->json };
         struct store *s = NULL;
-        int count[2] = { 0, a->json }, r, rc = ctl_open_store("authorization list", &a->t, true,
-                                                              &s, NULL);
+        int r, rc = ctl_open_store("authorization list", &a->t, true, &s, NULL);
 
         if (rc != CTL_EXIT_OK)
                 return rc;
-        r = store_list_authorizations(s, list_row, count);
+        r = store_list_authorizations(s, list_row, &l);
         store_close(s);
         if (r < 0) {
                 fprintf(stderr, "cppo-notifyctl authorization list: cannot read the store\n");
                 return CTL_EXIT_INTERNAL;
         }
         if (!a->json)
-                printf("%d authorization%s\n", count[0], count[0] == 1 ? "" : "s");
+                printf("%d authorization%s\n", l.count, l.count == 1 ? "" : "s");
         return CTL_EXIT_OK;
 }
 
