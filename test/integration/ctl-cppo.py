@@ -15,6 +15,7 @@ import datetime
 import glob
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -278,6 +279,19 @@ def failures(d, cfg):
     rc, _, err = run("authorization", "add", "--config", cfg, "--id", "x",
                      "--buyer-account-id", "12")
     check("an invalid account id is a usage error", rc == 2 and "12 digits" in err, err)
+    rc, _, err = run("authorization", "add", "--config", cfg, "--id", "x", "--notify", "no-at")
+    check("an invalid address is a usage error", rc == 2 and "--notify" in err, err)
+    p = subprocess.run([CTL, "authorization", "add", "--config", cfg, "--id", "x", "--name",
+                        b"bad \xff\x1b[31m"], capture_output=True, timeout=60)
+    check("invalid UTF-8 or control bytes are refused, and not echoed",
+          p.returncode == 2 and b"\xff" not in p.stderr and b"\x1b" not in p.stderr, str(p))
+    db = sqlite3.connect(os.path.join(d, "state.db"))
+    pending = db.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0]
+    total = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    db.close()
+    # add, associate, associate --apply, withdraw
+    check("refused commands queued nothing; every accepted one was consumed",
+          pending == 0 and total == 4, "pending %d, total %d" % (pending, total))
     rc, _, err = run("replay", "--print", os.path.join(d, "held.jsonl"))
     check("replay without --config or --state is a usage error", rc == 2, err)
     rc, _, err = run("replay", "--config", cfg, os.path.join(d, "missing.jsonl"))
