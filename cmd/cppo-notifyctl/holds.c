@@ -202,7 +202,9 @@ static void holds_usage(FILE *out)
 {
         fprintf(out, "usage: cppo-notifyctl holds (--config FILE | --state DB) [--json]\n"
                      "Partner offers waiting for their resale authorization, oldest first, with\n"
-                     "the command that links one (replace ID by the authorization id).\n");
+                     "the authorizations they may belong to (same product, the partner as\n"
+                     "reseller) and the associate command that links each.\n"
+                     "Exit: 0 ok (also when none), 2 usage, 3 store unreadable.\n");
 }
 
 int ctl_holds(int argc, char **argv)
