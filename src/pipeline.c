@@ -10,6 +10,7 @@
 #include "cppo/store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct pipeline {
         struct pipeline_options opt;
@@ -143,6 +144,37 @@ int pipeline_handle(void *ctx, const struct raw_message *m)
                         r = apply_event(p, &it->ev, m->received_at);
         }
         return r < 0 ? r : 0;
+}
+
+struct inbox_feed {
+        struct pipeline *p;
+        int64_t now;
+};
+
+static int feed_entry(void *ctx, const struct store_inbox_entry *e)
+{
+        struct inbox_feed *f = ctx;
+        struct raw_message m = {
+                .data = e->payload,
+                .len = strlen(e->payload),
+                .coord = { .origin = "inbox", .partition = -1, .offset = e->id },
+                .received_at = f->now,
+        };
+
+        return pipeline_handle(f->p, &m);
+}
+
+int pipeline_drain_inbox(struct pipeline *p, int64_t now)
+{
+        struct inbox_feed f = { p, now };
+        int64_t pending = 0;
+        int r = store_inbox_pending(p->store, &pending);
+
+        /* the cheap look first: no write transaction when nothing waits */
+        if (r < 0 || pending == 0)
+                return r;
+        r = open_batch(p);
+        return r < 0 ? r : store_inbox_take(p->store, 0, now, feed_entry, &f);
 }
 
 static void announce(struct pipeline *p, const struct strlist *keys)

@@ -55,6 +55,57 @@ int store_list_rejected(struct store *s, int64_t limit,
         return s->ops->list_rejected(s, limit, fn, ctx);
 }
 
+/* ---- CLI queries and inbox ---- */
+
+int store_inbox_add(struct store *s, const char *payload, int64_t now, int64_t *id)
+{
+        return s->ops->inbox_add(s, payload, now, id);
+}
+
+int store_inbox_pending(struct store *s, int64_t *out)
+{
+        return s->ops->inbox_pending(s, out);
+}
+
+int store_inbox_take(struct store *s, int64_t limit, int64_t now,
+                     int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx)
+{
+        return s->ops->inbox_take(s, limit, now, fn, ctx);
+}
+
+int store_list_authorizations(struct store *s,
+                              int (*fn)(void *ctx, const struct authorization *a), void *ctx)
+{
+        return s->ops->list_authorizations(s, fn, ctx);
+}
+
+int store_get_authorization(struct store *s, const char *id, struct authorization *out)
+{
+        return s->ops->get_authorization(s, id, out);
+}
+
+int store_list_offers(struct store *s, const char *authorization_id,
+                      int (*fn)(void *ctx, const struct offer *o), void *ctx)
+{
+        return s->ops->list_offers(s, authorization_id, fn, ctx);
+}
+
+int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx)
+{
+        return s->ops->list_holds(s, fn, ctx);
+}
+
+int store_get_offer(struct store *s, const char *id, struct offer *out)
+{
+        return s->ops->get_offer(s, id, out);
+}
+
+int store_list_agreements(struct store *s, const char *authorization_id,
+                          int (*fn)(void *ctx, const struct agreement *g), void *ctx)
+{
+        return s->ops->list_agreements(s, authorization_id, fn, ctx);
+}
+
 int store_schema_version(struct store *s, int *out)
 {
         return s->ops->schema_version(s, out);

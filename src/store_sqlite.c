@@ -644,6 +644,218 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
         return r;
 }
 
+/* ---- CLI queries and inbox ---- */
+
+#define AUTH_COLUMNS                                                                               \
+        "id, name, product_id, product_title, reseller_account_id, reseller_name, "              \
+        "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, offer_ids, "       \
+        "source_event_key, renewal, registered, withdrawn, updated_at"
+#define OFFER_COLUMNS                                                                              \
+        "id, name, expiration, product_id, product_title, manufacturer_account_id, "             \
+        "manufacturer_name, seller_of_record_account_id, seller_of_record_name, "                 \
+        "targeted_buyer_account_ids, authorization_id, link, link_event_key, released_seen, "    \
+        "late, updated_at"
+
+static int sqlite_inbox_add(struct store *base, const char *payload, int64_t now, int64_t *id)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { payload };
+        const int64_t ints[] = { now };
+        int r = run_stmt(s, "INSERT INTO inbox (payload, created_at) VALUES (?, ?)", text, 1,
+                         ints, 1);
+
+        if (r == 0 && id)
+                *id = sqlite3_last_insert_rowid(s->db);
+        return r;
+}
+
+static int sqlite_inbox_pending(struct store *base, int64_t *out)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = -EIO;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL", -1,
+                               &st, NULL) != SQLITE_OK)
+                return -EIO;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+                *out = sqlite3_column_int64(st, 0);
+                r = 0;
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
+                             int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        int64_t last = 0, taken = 0;
+        sqlite3_stmt *st;
+        int rc, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT id, payload, created_at FROM inbox WHERE consumed_at "
+                                      "IS NULL ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct store_inbox_entry e = { .id = sqlite3_column_int64(st, 0),
+                                               .payload = col_text(st, 1),
+                                               .created_at = sqlite3_column_int64(st, 2) };
+                r = e.payload ? fn(ctx, &e) : 0;
+                last = e.id;
+                taken++;
+        }
+        sqlite3_finalize(st);
+        if (r == 0 && taken) {
+                /* ids ascend and the batch holds the write lock: exactly the
+                 * entries handed over */
+                const int64_t ints[] = { now, last };
+                r = run_stmt(s, "UPDATE inbox SET consumed_at = ? WHERE consumed_at IS NULL "
+                                "AND id <= ?", NULL, 0, ints, 2);
+        }
+        return r < 0 ? r : (int)(taken > 0x7fffffff ? 0x7fffffff : taken);
+}
+
+static int sqlite_list_authorizations(struct store *base,
+                                      int (*fn)(void *ctx, const struct authorization *a),
+                                      void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        static const struct store_load_cb none = { 0 };
+        struct store_load_cb cbs = none;
+        const struct store_load_cb *cb = &cbs;
+        sqlite3_stmt *st;
+        int r = 0, rc;
+
+        cbs.authorization = fn;
+        LOAD_TABLE(authorization, "SELECT " AUTH_COLUMNS " FROM authorizations "
+                   "ORDER BY updated_at DESC, id", authorization);
+        (void)rc;
+        return r;
+}
+
+/* One row by id into out through row_fn. 0, -ENOENT, -ENOMEM or -EIO. */
+static int get_one(struct store_sqlite *s, const char *sql, const char *id,
+                   int (*row_fn)(sqlite3_stmt *st, void *out), void *out)
+{
+        sqlite3_stmt *st;
+        int rc, r = -ENOENT;
+
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                r = row_fn(st, out);
+        else if (rc != SQLITE_DONE)
+                r = -EIO;
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int row_authorization_any(sqlite3_stmt *st, void *out)
+{
+        return row_authorization(st, out);
+}
+
+static int row_offer_any(sqlite3_stmt *st, void *out)
+{
+        return row_offer(st, out);
+}
+
+static int sqlite_get_authorization(struct store *base, const char *id,
+                                    struct authorization *out)
+{
+        int r;
+
+        authorization_clear(out);
+        r = get_one(impl(base), "SELECT " AUTH_COLUMNS " FROM authorizations WHERE id = ?", id,
+                    row_authorization_any, out);
+        if (r < 0)
+                authorization_clear(out);
+        return r;
+}
+
+static int sqlite_get_offer(struct store *base, const char *id, struct offer *out)
+{
+        int r;
+
+        offer_clear(out);
+        r = get_one(impl(base), "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", id,
+                    row_offer_any, out);
+        if (r < 0)
+                offer_clear(out);
+        return r;
+}
+
+static int sqlite_list_offers(struct store *base, const char *authorization_id,
+                              int (*fn)(void *ctx, const struct offer *o), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE "
+                                      "authorization_id = ? ORDER BY id", -1, &st,
+                               NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, authorization_id, -1, SQLITE_TRANSIENT);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct offer o = { 0 };
+                r = row_offer(st, &o);
+                if (r == 0)
+                        r = fn(ctx, &o);
+                offer_clear(&o);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_list_agreements(struct store *base, const char *authorization_id,
+                                  int (*fn)(void *ctx, const struct agreement *g), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT id, intent, status, acceptance_time, start_time, "
+                                      "end_time, offer_id, authorization_id, acceptor_account_id, "
+                                      "proposer_account_id, previous_agreement_id, product_id, "
+                                      "last_event_time, updated_at FROM agreements WHERE "
+                                      "authorization_id = ? ORDER BY acceptance_time, id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, authorization_id, -1, SQLITE_TRANSIENT);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct agreement g = { 0 };
+                r = row_agreement(st, &g);
+                if (r == 0)
+                        r = fn(ctx, &g);
+                agreement_clear(&g);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const struct hold *h),
+                             void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        static const struct store_load_cb none = { 0 };
+        struct store_load_cb cbs = none;
+        const struct store_load_cb *cb = &cbs;
+        sqlite3_stmt *st;
+        int r = 0, rc;
+
+        cbs.hold = fn;
+        LOAD_TABLE(hold, "SELECT offer_id, event_key, created_at, deadline, attention_sent "
+                   "FROM holds ORDER BY created_at, offer_id", hold);
+        (void)rc;
+        return r;
+}
+
+
 /* ---- deliveries ---- */
 
 #define DELIVERY_COLS                                                                              \
@@ -1137,6 +1349,15 @@ static const struct store_ops sqlite_ops = {
         .reject = sqlite_reject,
         .count = sqlite_count,
         .list_rejected = sqlite_list_rejected,
+        .inbox_add = sqlite_inbox_add,
+        .inbox_pending = sqlite_inbox_pending,
+        .inbox_take = sqlite_inbox_take,
+        .list_authorizations = sqlite_list_authorizations,
+        .get_authorization = sqlite_get_authorization,
+        .list_offers = sqlite_list_offers,
+        .list_holds = sqlite_list_holds,
+        .get_offer = sqlite_get_offer,
+        .list_agreements = sqlite_list_agreements,
         .schema_version = sqlite_schema_version,
         .apply = sqlite_apply,
         .load = sqlite_load,

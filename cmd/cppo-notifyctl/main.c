@@ -13,6 +13,10 @@ static const struct ctl_command commands[] = {
         { "deliveries", "list, show and retry deliveries", ctl_deliveries },
         { "explain", "decode events and show what they mean", ctl_explain },
         { "rejected", "list inputs that could not be decoded, and why", ctl_rejected },
+        { "replay", "run event files through the pipeline into the store", ctl_replay },
+        { "authorization", "register, list, show, withdraw authorizations", ctl_authorization },
+        { "associate", "link an offer to a resale authorization by hand", ctl_associate },
+        { "holds", "list partner offers waiting for their authorization", ctl_holds },
         { NULL, NULL, NULL },
 };
 

@@ -627,7 +627,9 @@ static int one_batch(struct daemon *d)
 
         if (n < 0)
                 return n;
-        r = pipeline_commit(d->pipeline, (int64_t)time(NULL));
+        r = pipeline_drain_inbox(d->pipeline, (int64_t)time(NULL)); /* CLI commands */
+        if (r >= 0)
+                r = pipeline_commit(d->pipeline, (int64_t)time(NULL));
         if (r == 0)
                 r = source_kafka_store_offsets(d->kafka);
         if (d->dlq)

@@ -68,6 +68,16 @@ int pipeline_handle(void *p, const struct raw_message *msg);
  * errno. */
 int pipeline_commit(struct pipeline *p, int64_t now);
 
+/* Feeds every pending inbox entry (events queued by cppo-notifyctl:
+ * registrations, associations) through pipeline_handle(), as origin
+ * "inbox", partition -1, offset = the entry id, received at `now`, in the
+ * open batch (opened when there is anything to take), and marks them
+ * consumed in the same transaction: they take effect, and leave the inbox,
+ * when pipeline_commit() commits. Call once per loop iteration, before
+ * pipeline_commit(). Returns the number of entries taken, or a negative
+ * errno when the store failed. */
+int pipeline_drain_inbox(struct pipeline *p, int64_t now);
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 
 #endif

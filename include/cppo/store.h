@@ -47,6 +47,14 @@ struct store_rejected {
         bool truncated;
 };
 
+/* A pending inbox entry (a CLI command for the writer); valid during the
+ * callback only. */
+struct store_inbox_entry {
+        int64_t id;
+        const char *payload; /* an EventBridge-shaped JSON event */
+        int64_t created_at;
+};
+
 /* Callbacks for store_load(); records are valid during the call only. */
 struct store_load_cb {
         int (*authorization)(void *ctx, const struct authorization *a);
@@ -69,6 +77,21 @@ struct store_ops {
         int (*count)(struct store *s, const char *table, int64_t *out);
         int (*list_rejected)(struct store *s, int64_t limit,
                              int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+        /* CLI queries and inbox */
+        int (*inbox_add)(struct store *s, const char *payload, int64_t now, int64_t *id);
+        int (*inbox_pending)(struct store *s, int64_t *out);
+        int (*inbox_take)(struct store *s, int64_t limit, int64_t now,
+                          int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
+        int (*list_authorizations)(struct store *s,
+                                   int (*fn)(void *ctx, const struct authorization *a), void *ctx);
+        int (*get_authorization)(struct store *s, const char *id, struct authorization *out);
+        int (*list_offers)(struct store *s, const char *authorization_id,
+                           int (*fn)(void *ctx, const struct offer *o), void *ctx);
+        int (*list_holds)(struct store *s, int (*fn)(void *ctx, const struct hold *h),
+                          void *ctx);
+        int (*get_offer)(struct store *s, const char *id, struct offer *out);
+        int (*list_agreements)(struct store *s, const char *authorization_id,
+                               int (*fn)(void *ctx, const struct agreement *g), void *ctx);
         int (*schema_version)(struct store *s, int *out);
         int (*apply)(struct store *s, const struct changeset *c, struct strlist *new_keys);
         int (*load)(struct store *s, const struct store_load_cb *cb, void *ctx);
@@ -144,6 +167,51 @@ int store_apply(struct store *s, const struct changeset *c, struct strlist *new_
 /* Streams every stored record and notification key back, for rebuilding
  * the correlation state at start-up. */
 int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
+
+/* ---- CLI queries and inbox ----
+ *
+ * The CLI never writes CPPO records itself: `authorization add`,
+ * `associate` and friends put an event in the inbox, and the one writer
+ * (the daemon, or the CLI's own pipeline with --apply) feeds it through the
+ * same path as a Kafka message, in its batch transaction. The queries read
+ * committed data and work on a read-only store. */
+
+/* Queues payload (a JSON event). *id (may be NULL) receives its inbox id.
+ * Its own transaction unless one is open. 0 or -EIO. */
+int store_inbox_add(struct store *s, const char *payload, int64_t now, int64_t *id);
+
+/* Number of entries not yet consumed. */
+int store_inbox_pending(struct store *s, int64_t *out);
+
+/* Hands each pending entry, oldest first, at most limit (<= 0: all), to fn,
+ * then marks every entry handed over consumed at now. Call inside the open
+ * batch transaction so an entry is consumed exactly when what it caused
+ * commits. Returns the number taken, fn's negative return, or -EIO. */
+int store_inbox_take(struct store *s, int64_t limit, int64_t now,
+                     int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
+
+/* Every authorization, most recently changed first. */
+int store_list_authorizations(struct store *s,
+                              int (*fn)(void *ctx, const struct authorization *a), void *ctx);
+
+/* Fills *out (cleared first; authorization_clear() it after). 0, -ENOENT,
+ * -ENOMEM or -EIO. */
+int store_get_authorization(struct store *s, const char *id, struct authorization *out);
+
+/* Offers linked to authorization_id, by id. */
+int store_list_offers(struct store *s, const char *authorization_id,
+                      int (*fn)(void *ctx, const struct offer *o), void *ctx);
+
+/* Held offers (partner offers not linked yet), oldest first. */
+int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
+
+/* Fills *out (cleared first; offer_clear() it after). 0, -ENOENT, -ENOMEM
+ * or -EIO. */
+int store_get_offer(struct store *s, const char *id, struct offer *out);
+
+/* Agreements of authorization_id, oldest acceptance first. */
+int store_list_agreements(struct store *s, const char *authorization_id,
+                          int (*fn)(void *ctx, const struct agreement *g), void *ctx);
 
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
  * its own transaction; the dispatcher uses its own connection. ---- */

@@ -465,6 +465,208 @@ static void state_reloaded_from_records_emits_nothing_twice(void **state)
         w_free(&w);
 }
 
+/* ---- the acceptance list as a table ----
+ *
+ * Each row: a sequence of steps on one fresh state and the notifications it
+ * must give, in order, with late, registered and renewal flags. The rows
+ * restate issue 4's list: REPLACE with Ended REPLACED in both orders, RENEW,
+ * AMEND twice, Ended before Created, Amended after Ended, two
+ * authorizations for the same partner and product, hold timeout, manual
+ * association releasing a hold, unregistered authorization. */
+
+enum op { END = 0, REGISTER, WITHDRAW, RELEASE, CREATED, AMENDED, ENDED, ASSOCIATE, TICK };
+
+struct table_step {
+        enum op op;
+        const char *ra;    /* REGISTER, WITHDRAW, ASSOCIATE, agreements (NULL: direct) */
+        const char *offer; /* RELEASE, ASSOCIATE, agreements; REGISTER: an offer it names */
+        const char *agmt, *intent, *status, *time; /* agreements */
+        int hours;         /* TICK: clock = first step + hours */
+};
+
+struct table_row {
+        const char *name;
+        struct table_step steps[8];
+        const char *keys[6]; /* expected, in order */
+        const char *late;    /* one 'y'/'n' per key */
+        const char *registered;
+        const char *renewal;
+};
+
+#define T_AGMT(k, r, o, g, i, st, t)                                                               \
+        { .op = k, .ra = r, .offer = o, .agmt = g, .intent = i, .status = st, .time = t }
+#define T_REG(r, o) { .op = REGISTER, .ra = r, .offer = o }
+#define T_WITHDRAW(r) { .op = WITHDRAW, .ra = r }
+#define T_RELEASE(o) { .op = RELEASE, .offer = o }
+#define T_ASSOC(r, o) { .op = ASSOCIATE, .ra = r, .offer = o }
+#define T_TICK(h) { .op = TICK, .hours = h }
+
+static const struct table_row table[] = {
+        { "REPLACE, then the old one Ended REPLACED",
+          { T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
+                   "2025-09-02T10:41:17Z"),
+            T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "REPLACED", "2025-09-02T10:41:19Z") },
+          { "amended_offer/agmt-2" }, "y", "n", "n" },
+        { "Ended REPLACED, then the REPLACE",
+          { T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "REPLACED", "2025-09-02T10:41:19Z"),
+            T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
+                   "2025-09-02T10:41:17Z") },
+          { "amended_offer/agmt-2" }, "y", "n", "n" },
+        { "a whole NEW deal replaced: no order_ended for the old agreement",
+          { T_REG("ra-1", "offer-1"),
+            T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
+            T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "REPLACED", "2025-09-02T10:41:19Z"),
+            T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
+                   "2025-09-02T10:41:17Z") },
+          /* offer-2 was never released before its acceptance: late */
+          { "new_order/agmt-1", "amended_offer/agmt-2" }, "ny", "yy", "nn" },
+        { "RENEW is a new_order with renewal; Ended RENEWED says nothing",
+          { T_AGMT(CREATED, "ra-1", "offer-3", "agmt-3", "RENEW", "ACTIVE", "2026-09-02T00:00:41Z"),
+            T_AGMT(ENDED, "ra-1", "offer-2", "agmt-2", NULL, "RENEWED", "2026-09-02T00:00:42Z") },
+          { "new_order/agmt-3" }, "y", "n", "y" },
+        { "AMEND twice, each change in both role copies",
+          { T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
+            T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE", "2025-06-18T08:22:03Z"),
+            T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE", "2025-06-18T08:22:03Z"),
+            T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE",
+                   "2025-07-01T00:00:00Z") },
+          { "new_order/agmt-1", "amended_offer/agmt-1/2025-06-18T08:22:03Z",
+            "amended_offer/agmt-1/2025-07-01T00:00:00Z" }, "yyy", "nnn", "nnn" },
+        { "Ended before Created: both told, the end state kept",
+          { T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "CANCELLED", "2025-04-02T00:00:00Z"),
+            T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
+          { "order_ended/agmt-1", "new_order/agmt-1" }, "yy", "nn", "nn" },
+        { "Amended after Ended: recorded, not told",
+          { T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
+            T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "EXPIRED", "2026-03-12T00:00:00Z"),
+            T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE",
+                   "2026-04-01T00:00:00Z") },
+          { "new_order/agmt-1", "order_ended/agmt-1" }, "yy", "nn", "nn" },
+        { "one authorization for the partner and product: inferred, on time",
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9") },
+          { "partner_offer_extended/offer-9" }, "n", "y", "n" },
+        { "two authorizations for the same partner and product: ambiguous, held",
+          { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9") },
+          { NULL }, "", "", "" },
+        { "ambiguous, then a manual association releases the hold, late",
+          { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9"),
+            T_ASSOC("ra-b", "offer-9"),
+            T_AGMT(CREATED, "ra-b", "offer-9", "agmt-9", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
+          { "partner_offer_extended/offer-9", "new_order/agmt-9" }, "yy", "yy", "nn" },
+        { "a registration after the release makes the inference unique: late",
+          { T_RELEASE("offer-9"), T_REG("ra-a", NULL) },
+          { "partner_offer_extended/offer-9" }, "y", "y", "n" },
+        { "a registration naming the offer links it on time",
+          { T_REG("ra-a", "offer-9"), T_REG("ra-b", NULL), T_RELEASE("offer-9") },
+          { "partner_offer_extended/offer-9" }, "n", "y", "n" },
+        { "a withdrawn authorization is not inferred",
+          { T_REG("ra-a", NULL), T_WITHDRAW("ra-a"), T_RELEASE("offer-9") },
+          { NULL }, "", "", "" },
+        { "hold timeout: attention_needed once, then a manual association releases it",
+          { T_RELEASE("offer-5"), T_TICK(71), T_TICK(73),
+            T_TICK(200), T_ASSOC("ra-1", "offer-5"), T_TICK(300) },
+          { "attention_needed/offer-5", "partner_offer_extended/offer-5" }, "ny", "nn", "nn" },
+        { "unregistered authorization: told, registered false, until it is registered",
+          { T_AGMT(CREATED, "ra-x", "offer-6", "agmt-6", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
+            T_REG("ra-x", NULL),
+            T_AGMT(AMENDED, "ra-x", "offer-6", "agmt-6", "AMEND", "ACTIVE",
+                   "2025-06-18T08:22:03Z") },
+          { "new_order/agmt-6", "amended_offer/agmt-6/2025-06-18T08:22:03Z" }, "yy", "ny", "nn" },
+        { "direct deal: recorded, not told",
+          { T_AGMT(CREATED, NULL, "offer-7", "agmt-7", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
+          { NULL }, "", "", "" },
+};
+
+static void table_event(struct mp_event *ev, const struct table_step *st, int i)
+{
+        static const enum mp_kind kinds[] = { [CREATED] = MP_AGREEMENT_CREATED,
+                                              [AMENDED] = MP_AGREEMENT_AMENDED,
+                                              [ENDED] = MP_AGREEMENT_ENDED };
+
+        switch (st->op) {
+        case REGISTER:
+        case WITHDRAW:
+                registration(ev, st->ra, st->offer);
+                if (st->op == WITHDRAW)
+                        ev->kind = MP_REGISTRATION_WITHDRAWN;
+                break;
+        case RELEASE: offer_released(ev, ISV, st->offer, "r"); break;
+        case ASSOCIATE:
+                ev->kind = MP_OFFER_ASSOCIATED;
+                set(ev, &ev->resale_authorization_id, st->ra);
+                set(ev, &ev->offer_id, st->offer);
+                break;
+        default:
+                /* alternate role copies: they must not matter */
+                agreement(ev, kinds[st->op], i % 2 ? MP_ROLE_PROPOSER : MP_ROLE_MANUFACTURER,
+                          st->agmt, st->intent, st->status, st->ra, st->offer, st->time);
+                if (st->intent && strcmp(st->intent, "RENEW") == 0)
+                        set(ev, &ev->previous_agreement_id, "agmt-2");
+                break;
+        }
+        snprintf(ev->event_key, sizeof ev->event_key, "id:step-%d", i); /* each step is new */
+}
+
+static bool context_renewal(const struct notification *n)
+{
+        const char *path[] = { "agreement", "renewal", NULL };
+        yajl_val ctx = yajl_tree_parse(n->context_json, NULL, 0);
+        bool renewal;
+
+        assert_non_null(ctx);
+        renewal = YAJL_IS_TRUE(yajl_tree_get(ctx, path, yajl_t_true));
+        yajl_tree_free(ctx);
+        return renewal;
+}
+
+static void check_table_notes(const struct table_row *row, const struct changeset *cs, int *k)
+{
+        for (size_t i = 0; i < cs->n_notifications; i++, (*k)++) {
+                const struct notification *n = &cs->notifications[i];
+                if (*k >= 6 || row->keys[*k] == NULL)
+                        fail_msg("%s: unexpected notification %s", row->name, n->key);
+                if (strcmp(n->key, row->keys[*k]) != 0)
+                        fail_msg("%s: got %s, want %s", row->name, n->key, row->keys[*k]);
+                if (n->late != (row->late[*k] == 'y') ||
+                    n->registered != (row->registered[*k] == 'y') ||
+                    context_renewal(n) != (row->renewal[*k] == 'y'))
+                        fail_msg("%s: %s late=%d registered=%d renewal=%d", row->name, n->key,
+                                 n->late, n->registered, context_renewal(n));
+        }
+}
+
+static void acceptance_table(void **state)
+{
+        const int64_t t0 = 1741795491;
+
+        for (size_t r = 0; r < sizeof table / sizeof table[0]; r++) {
+                const struct table_row *row = &table[r];
+                struct corr_options opt = corr_options_default();
+                struct corr_state *s = NULL;
+                struct changeset cs = { 0 };
+                int k = 0;
+
+                assert_int_equal(corr_state_new(&s), 0);
+                for (int i = 0; i < 8 && row->steps[i].op != END; i++) {
+                        const struct table_step *st = &row->steps[i];
+                        struct mp_event ev;
+                        mp_event_init(&ev);
+                        if (st->op == TICK) {
+                                assert_int_equal(corr_tick(s, &opt, t0 + st->hours * 3600, &cs), 0);
+                        } else {
+                                table_event(&ev, st, i);
+                                assert_int_equal(corr_apply(s, &opt, &ev, t0 + i, &cs), 0);
+                        }
+                        check_table_notes(row, &cs, &k);
+                        changeset_clear(&cs);
+                        mp_event_deinit(&ev);
+                }
+                if (k < 6 && row->keys[k] != NULL)
+                        fail_msg("%s: missing %s", row->name, row->keys[k]);
+                corr_state_free(s);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -477,6 +679,7 @@ int main(void)
                 cmocka_unit_test(hold_times_out_once),
                 cmocka_unit_test(unregistered_authorization_and_direct_deals),
                 cmocka_unit_test(state_reloaded_from_records_emits_nothing_twice),
+                cmocka_unit_test(acceptance_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

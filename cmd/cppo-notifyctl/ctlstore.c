@@ -1,0 +1,274 @@
+/* cppo-notifyctl — shared store helpers (see ctlstore.h). */
+#include "ctlstore.h"
+
+#include "ctl.h"
+
+#include "cppo/config.h"
+#include "cppo/error.h"
+#include "cppo/event_json.h"
+#include "cppo/log.h"
+#include "cppo/timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+static int load_config(const char *cmd, const char *path, struct store_options *so,
+                       struct pipeline_options *po, char *state, size_t statelen)
+{
+        struct config_errors errs;
+        struct config *cfg = NULL;
+        int r;
+
+        config_errors_init(&errs);
+        r = config_load(&cfg, path, &errs);
+        if (r < 0) {
+                fprintf(stderr, "cppo-notifyctl %s: invalid configuration %s\n", cmd, path);
+                config_errors_print(&errs, stderr);
+                config_errors_deinit(&errs);
+                return r == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_PROBLEM;
+        }
+        config_errors_deinit(&errs);
+        so->synchronous_normal = strcmp(cfg->store.synchronous, "normal") == 0;
+        po->offer_link_timeout = cfg->holds.offer_link_timeout;
+        po->notify_extended_after_acceptance = cfg->notify_extended_after_acceptance;
+        po->notify_direct_deals = cfg->notify_direct_deals;
+        po->max_message_bytes = (size_t)cfg->kafka.max_message_bytes;
+        r = snprintf(state, statelen, "%s", cfg->store.path) >= (int)statelen;
+        config_free(cfg);
+        if (r) {
+                fprintf(stderr, "cppo-notifyctl %s: store path too long\n", cmd);
+                return CTL_EXIT_PROBLEM;
+        }
+        return CTL_EXIT_OK;
+}
+
+int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
+                   struct store **out, struct pipeline_options *po)
+{
+        struct store_options so = { .read_only = read_only, .busy_timeout_ms = 5000 };
+        struct pipeline_options opts = { 0 };
+        char path[4096] = "", err[CPPO_ERRLEN];
+        int rc;
+
+        log_set_level(LOG_LEVEL_NOTICE); /* a line per notification is for the daemon */
+        if (t->config == NULL && t->state == NULL) {
+                fprintf(stderr, "cppo-notifyctl %s: --config FILE or --state DB is required\n",
+                        cmd);
+                return CTL_EXIT_USAGE;
+        }
+        if (t->config && (rc = load_config(cmd, t->config, &so, &opts, path, sizeof path)))
+                return rc;
+        if (t->state)
+                snprintf(path, sizeof path, "%s", t->state); /* --state wins */
+        if (store_open(out, path, &so, err, sizeof err) < 0) {
+                fprintf(stderr, "cppo-notifyctl %s: %s\n", cmd, err);
+                return CTL_EXIT_INTERNAL;
+        }
+        opts.store = *out;
+        if (po)
+                *po = opts;
+        return CTL_EXIT_OK;
+}
+
+/* ---- inbox events ---- */
+
+yajl_gen ctl_event_open(const char *detail_type)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        char when[TIMEFMT_LEN], id[37];
+        uuid_t u;
+
+        if (g == NULL)
+                return NULL;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, id);
+        timefmt_format((int64_t)time(NULL), when);
+        yajl_gen_map_open(g);
+        event_json_string(g, "version", "0");
+        event_json_string(g, "id", id); /* the ledger key: one event per command */
+        event_json_string(g, "detail-type", detail_type);
+        event_json_string(g, "source", "cppo-notify");
+        event_json_string(g, "time", when);
+        yajl_gen_string(g, (const unsigned char *)"detail", 6);
+        yajl_gen_map_open(g);
+        return g;
+}
+
+char *ctl_event_close(yajl_gen g)
+{
+        const unsigned char *buf;
+        char *out = NULL;
+        size_t len;
+
+        if (yajl_gen_map_close(g) == yajl_gen_status_ok &&
+            yajl_gen_map_close(g) == yajl_gen_status_ok &&
+            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                out = strndup((const char *)buf, len);
+        yajl_gen_free(g);
+        return out;
+}
+
+/* ---- applying ---- */
+
+struct applied {
+        bool json;
+        int count;
+};
+
+static void on_applied(void *ctx, const struct notification *n)
+{
+        struct applied *a = ctx;
+
+        a->count++;
+        if (a->json)
+                ctl_print_notification(n);
+        else
+                printf("  notification %s%s\n", n->key, n->late ? " (late)" : "");
+}
+
+/* Runs the pipeline over the pending inbox, as the daemon would. */
+static int apply_inbox(const char *cmd, struct pipeline_options *po, bool json)
+{
+        struct applied a = { .json = json };
+        struct pipeline *p = NULL;
+        char err[CPPO_ERRLEN];
+        int64_t now = (int64_t)time(NULL);
+        int r, taken;
+
+        po->on_notification = on_applied;
+        po->ctx = &a;
+        r = pipeline_new(&p, po, err, sizeof err);
+        if (r < 0) {
+                fprintf(stderr, "cppo-notifyctl %s: %s\n", cmd, err);
+                return CTL_EXIT_INTERNAL;
+        }
+        taken = r = pipeline_drain_inbox(p, now);
+        if (r >= 0)
+                r = pipeline_commit(p, now);
+        if (r == 0 && !json)
+                printf("applied %d inbox entr%s: %d notification%s\n", taken,
+                       taken == 1 ? "y" : "ies", a.count, a.count == 1 ? "" : "s");
+        if (r == 0 && pipeline_stats(p)->rejected)
+                r = 1;
+        pipeline_free(p);
+        if (r < 0)
+                fprintf(stderr, "cppo-notifyctl %s: cannot apply the inbox: %s\n", cmd,
+                        error_name(r));
+        return r < 0 ? CTL_EXIT_INTERNAL : r ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
+}
+
+int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload, bool apply,
+               bool json)
+{
+        struct pipeline_options po;
+        struct store *s = NULL;
+        int64_t id = 0;
+        int rc = ctl_open_store(cmd, t, false, &s, &po);
+
+        if (rc != CTL_EXIT_OK)
+                return rc;
+        if (store_inbox_add(s, payload, (int64_t)time(NULL), &id) < 0) {
+                fprintf(stderr, "cppo-notifyctl %s: cannot write the inbox\n", cmd);
+                store_close(s);
+                return CTL_EXIT_INTERNAL;
+        }
+        if (!apply && !json)
+                printf("queued as inbox entry %lld: the daemon applies it on its next batch\n"
+                       "(with no daemon running, apply it now with --apply)\n", (long long)id);
+        else if (!apply)
+                printf("{\"inbox_id\":%lld,\"applied\":false}\n", (long long)id);
+        rc = apply ? apply_inbox(cmd, &po, json) : CTL_EXIT_OK;
+        store_close(s);
+        return rc;
+}
+
+/* ---- output ---- */
+
+void ctl_print_notification(const struct notification *n)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        size_t len;
+
+        if (g == NULL)
+                return;
+        yajl_gen_map_open(g);
+        event_json_string(g, "kind", n->kind);
+        event_json_string(g, "key", n->key);
+        event_json_string(g, "opportunity_id", n->opportunity_id);
+        event_json_string(g, "offer_id", n->offer_id);
+        event_json_string(g, "agreement_id", n->agreement_id);
+        yajl_gen_string(g, (const unsigned char *)"late", 4);
+        yajl_gen_bool(g, n->late);
+        yajl_gen_string(g, (const unsigned char *)"registered", 10);
+        yajl_gen_bool(g, n->registered);
+        /* the context is already a JSON object (built by correlate): embedded
+         * as it is rather than re-parsed */
+        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                printf("%.*s,\"context\":%s}\n", (int)len, (const char *)buf,
+                       n->context_json ? n->context_json : "null");
+        yajl_gen_free(g);
+}
+
+void ctl_format_age(int64_t s, char *out, size_t len)
+{
+        if (s < 0)
+                s = 0;
+        if (s >= 86400)
+                snprintf(out, len, "%lldd %lldh", (long long)(s / 86400),
+                         (long long)(s % 86400 / 3600));
+        else if (s >= 3600)
+                snprintf(out, len, "%lldh %lldm", (long long)(s / 3600),
+                         (long long)(s % 3600 / 60));
+        else
+                snprintf(out, len, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+bool ctl_valid_id(const char *s)
+{
+        size_t n = 0;
+
+        for (; s[n]; n++)
+                if (s[n] <= 0x20 || s[n] >= 0x7f)
+                        return false;
+        return n > 0 && n <= 256;
+}
+
+/* Length of the UTF-8 sequence at p (shortest form, no surrogates), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+        size_t n = 0;
+
+        if (p[0] < 0x80)
+                n = 1;
+        else if (p[0] >= 0xc2 && p[0] < 0xe0)
+                n = 2;
+        else if (p[0] >= 0xe0 && p[0] < 0xf0)
+                n = 3;
+        else if (p[0] >= 0xf0 && p[0] < 0xf5)
+                n = 4;
+
+        for (size_t i = 1; i < n; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+        if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+            (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+                return 0; /* overlong, surrogate, beyond U+10FFFF */
+        return n;
+}
+
+bool ctl_valid_text(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, n;
+
+        while (p[i]) {
+                if (p[i] < 0x20 || p[i] == 0x7f || (n = utf8_len(p + i)) == 0)
+                        return false; /* no control bytes in what people read */
+                i += n;
+        }
+        return i > 0 && i <= 1024;
+}

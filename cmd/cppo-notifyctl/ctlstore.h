@@ -1,0 +1,57 @@
+/* cppo-notifyctl — what the store-facing subcommands share: finding the
+ * store from --config or --state, writing inbox events, applying the inbox
+ * with the CLI's own pipeline, and printing notifications. */
+#ifndef CPPO_CTLSTORE_H
+#define CPPO_CTLSTORE_H
+
+#include "cppo/model.h"
+#include "cppo/pipeline.h"
+#include "cppo/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_gen.h>
+
+/* Where the store is and how the pipeline must run, from --config FILE (the
+ * store path and the correlation flags) or --state DB (defaults). */
+struct ctl_target {
+        const char *config; /* --config, or NULL */
+        const char *state;  /* --state, or NULL */
+};
+
+/* Opens the store named by t. Prints the reason on stderr prefixed with
+ * "cppo-notifyctl CMD: ". Returns a CTL_EXIT_* code; po (may be NULL)
+ * receives the pipeline options (store set) when it is CTL_EXIT_OK. */
+int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
+                   struct store **out, struct pipeline_options *po);
+
+/* A yajl generator with an EventBridge event opened:
+ * version, a random id, detail-type, source "cppo-notify", time = now;
+ * the "detail" map is open for the caller to fill. NULL on -ENOMEM. */
+yajl_gen ctl_event_open(const char *detail_type);
+
+/* Closes detail and event and returns the text (free() it), or NULL when
+ * memory ran out. Strings must be valid UTF-8 (ctl_valid_text). */
+char *ctl_event_close(yajl_gen g);
+
+/* Writes payload to the inbox; with apply, then runs the pipeline on the
+ * inbox (only safe when no daemon runs on the store) and prints what it
+ * created (JSON lines with json). Returns a CTL_EXIT_* code. */
+int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload, bool apply,
+               bool json);
+
+/* One notification as a JSON line: kind, key, opportunity_id, offer_id,
+ * agreement_id, late, registered, context (the stored document). */
+void ctl_print_notification(const struct notification *n);
+
+/* "3d 4h", "5m 2s": a duration for people. */
+void ctl_format_age(int64_t seconds, char *out, size_t len);
+
+/* Text for people: 1..1024 bytes of valid UTF-8 without control
+ * characters. */
+bool ctl_valid_text(const char *s);
+
+/* An id as the CLI accepts it: 1..256 printable ASCII bytes, no space. */
+bool ctl_valid_id(const char *s);
+
+#endif

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""cppo-notifyctl's CPPO commands end to end, on one store:
+
+replay of the fixture events (../shared and test/fixtures) with --print and
+the notifications they must give; a second replay prints nothing;
+`authorization add --apply` then list and show (tables and --json); a partner
+Offer Released nobody can link is held and `holds` shows it with the command
+that releases it; `associate` queued in the inbox and applied by the next
+replay gives the late partner_offer_extended; a hold timing out in event
+time gives attention_needed, and `associate --apply` releases it; withdraw;
+exit codes of the failure cases.
+
+Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES, CPPO_SHARED). TAP."""
+import datetime
+import glob
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+CTL = sys.argv[1]
+results = []
+
+AUTH = "resaleauthz-h4k8q2w6z9m3p"
+OFFER = "offer-t6n2w9q4k8x3v"
+OFFER2 = "offer-r3m8v2k6q9w1z"
+AGMT1 = "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4"
+AGMT2 = "agmt-8z2v6q1m4k9w3x7b5n0c6r2t1"
+AGMT3 = "agmt-2c7r1t8y4u9i3o6p5a0s2d4f9"
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), detail))
+    return ok
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=60,
+                       input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def fixture_lines(directory):
+    """Each fixture event as one JSON line: the Offer Released copies
+    first, then by event time (envelopes, which have none, last): the order
+    AWS would roughly deliver one deal's story in."""
+    events = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(directory, "*.json")))]
+    def order(e):
+        released = e.get("detail-type") == "Offer Released"
+        return (not released, e.get("time") or "9999")
+    return [json.dumps(e, separators=(",", ":")) for e in sorted(events, key=order)]
+
+
+def event(detail_type, source, time, detail, ident):
+    return json.dumps({"version": "0", "id": ident, "detail-type": detail_type, "source": source,
+                       "account": "111122223333", "time": time, "region": "us-east-1",
+                       "resources": [], "detail": detail})
+
+
+def offer_released(offer, time, buyers):
+    return event("Offer Released", "aws.marketplacecatalog", time, {
+        "requestId": "req-" + offer, "catalog": "AWSMarketplace",
+        "offer": {"id": offer, "name": "CLI test offer " + offer},
+        "product": {"id": "prod-cli-1", "title": "CLI Product"},
+        "manufacturer": {"accountId": "111122223333", "name": "Acme"},
+        "sellerOfRecord": {"accountId": "444455556666", "name": "Channel Partner Co"},
+        "targetedBuyerAccountIds": buyers}, "ev-" + offer)
+
+
+def stamp(iso):
+    return int(datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def write(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def replay_story(d, cfg):
+    shared = os.path.join(d, "shared.jsonl")
+    local = os.path.join(d, "local.jsonl")
+    write(shared, fixture_lines(os.path.join(os.environ["CPPO_SHARED"], "fixtures/aws-events")))
+    write(local, fixture_lines(os.path.join(os.environ["CPPO_FIXTURES"], "aws-events")))
+    rc, out, err = run("replay", "--config", cfg, "--print", shared, local)
+    check("replay of the fixtures exits 0", rc == 0, err)
+    notes = json_lines(out)
+    got = {n["key"]: n for n in notes}
+    want = {
+        "partner_offer_extended/" + OFFER: "partner_offer_extended",
+        "new_order/" + AGMT1: "new_order",
+        "amended_offer/%s/2025-06-18T08:22:03Z" % AGMT1: "amended_offer",
+        "amended_offer/" + AGMT2: "amended_offer",
+        "new_order/" + AGMT3: "new_order",
+        "order_ended/" + AGMT3: "order_ended",
+    }
+    check("replay prints exactly the story's notifications, once each",
+          sorted(got) == sorted(want) and len(notes) == len(want), out)
+    check("each has its kind, and a context object of the same kind and key",
+          len(got) == len(want) and all(got[k]["kind"] == v and got[k]["context"]["kind"] == v and
+              got[k]["context"]["key"] == k for k, v in want.items() if k in got), out)
+    fields = ["kind", "key", "opportunity_id", "offer_id", "agreement_id", "late", "registered",
+              "context"]
+    check("each line has exactly the documented fields",
+          notes and all(list(n) == fields for n in notes), out)
+    check("every notification names the authorization, none registered",
+          notes and all(n["opportunity_id"] == AUTH and n["registered"] is False
+                        for n in notes), out)
+    pox = got.get("partner_offer_extended/" + OFFER, {})
+    check("the held offer is released late by the agreement (link event)",
+          pox.get("late") is True and
+          pox.get("context", {}).get("offer", {}).get("link") == "event", json.dumps(pox))
+    renew = got.get("new_order/" + AGMT3, {}).get("context", {}).get("agreement", {})
+    check("RENEW is a new_order with renewal and the previous agreement",
+          renew.get("renewal") is True and renew.get("previous_agreement_id") == AGMT2,
+          json.dumps(renew))
+    check("REPLACED ends the old agreement without order_ended",
+          "new_order/" + AGMT1 in got and "order_ended/" + AGMT1 not in got, out)
+    check("summary counts messages, duplicates and notifications",
+          "0 rejected, 6 notifications" in err and " 0 duplicates" not in err, err)
+    rc, out, err = run("replay", "--config", cfg, "--print", shared, local)
+    check("replaying the same files again prints nothing", rc == 0 and out == "" and
+          " 0 events" in err and " 0 notifications" in err, out + err)
+
+
+def authorization_add(cfg):
+    rc, out, err = run("authorization", "add", "--config", cfg, "--id", "ra-cli-1",
+                       "--name", "Contoso renewal", "--product-id", "prod-cli-1",
+                       "--product-title", "CLI Product", "--reseller-account-id", "444455556666",
+                       "--reseller-name", "Channel Partner Co", "--buyer-account-id",
+                       "123456789012", "--buyer-account-id", "210987654321",
+                       "--buyer-company", "Contoso Bank", "--expires-at", "2099-01-01T00:00:00Z",
+                       "--notify", "ae@example.com", "--notify", "cs@example.com",
+                       "--meta", "crm_id=OPP-4211", "--meta", "region=emea", "--apply")
+    check("authorization add --apply exits 0 and applies one entry",
+          rc == 0 and "applied 1 inbox entry: 0 notifications" in out, out + err)
+    rc, out, err = run("authorization", "list", "--config", cfg)
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:-1] if line.strip()}
+    check("authorization list shows both, registered or not",
+          rc == 0 and rows == {"ra-cli-1": "registered", AUTH: "unregistered"} and
+          out.splitlines()[-1] == "2 authorizations", out + err)
+    rc, out, err = run("authorization", "list", "--config", cfg, "--json")
+    items = {a["id"]: a for a in json_lines(out)}
+    a = items.get("ra-cli-1", {})
+    check("authorization list --json carries the record", rc == 0 and len(items) == 2 and
+          a.get("buyer_account_ids") == ["123456789012", "210987654321"] and
+          a.get("metadata") == {"crm_id": "OPP-4211", "region": "emea"} and
+          a.get("state") == "registered" and items[AUTH]["offer_ids"] == [OFFER, OFFER2], out)
+    rc, out, err = run("authorization", "show", "ra-cli-1", "--config", cfg)
+    check("authorization show prints the record for people",
+          rc == 0 and "buyer company:  Contoso Bank" in out and
+          "notify:         ae@example.com, cs@example.com" in out and
+          "(none linked yet)" in out and "agreements:\n  (none yet)" in out, out + err)
+    rc, out, err = run("authorization", "show", AUTH, "--config", cfg, "--json")
+    shown = json.loads(out) if rc == 0 else {"offers": [], "agreements": []}
+    offers = {o["id"]: o for o in shown["offers"]}
+    check("authorization show --json lists its offers with their links",
+          offers.get(OFFER, {}).get("link") == "event" and offers[OFFER]["late"] is True and
+          offers[OFFER]["released_seen"] is True and OFFER2 in offers, out + err)
+    agreements = [(g["id"], g["status"], g["previous_agreement_id"])
+                  for g in shown["agreements"]]
+    check("and its agreements, oldest first, status only forward", agreements == [
+        (AGMT1, "REPLACED", None), (AGMT2, "ACTIVE", None), (AGMT3, "EXPIRED", AGMT2)], out)
+    rc, out, err = run("authorization", "show", AUTH, "--config", cfg)
+    check("authorization show for people lists agreements",
+          rc == 0 and "\nagreements:\n  %s" % AGMT1 in out and "previous " + AGMT2 in out, out)
+
+
+def hold_and_associate(d, cfg):
+    held = os.path.join(d, "held.jsonl")
+    # buyers outside ra-cli-1's: no inference, the offer waits
+    write(held, [offer_released("offer-cli-held", "2025-10-01T00:00:00Z", ["999988887777"])])
+    rc, out, err = run("replay", "--config", cfg, "--print", held)
+    check("an Offer Released with no link notifies nothing", rc == 0 and out == "", out + err)
+    rc, out, err = run("holds", "--config", cfg)
+    cmd = "cppo-notifyctl associate --offer offer-cli-held --authorization ID --config " + cfg
+    exact = cmd.replace(" ID ", " ra-cli-1 ")
+    check("holds lists it, waiting, with its candidates and the command that releases it",
+          rc == 0 and "offer-cli-held" in out and "waiting" in out and
+          "release: " + exact + "\n" in out and
+          "candidates: ra-cli-1\n" in out and
+          "partner 444455556666 (Channel Partner Co), product prod-cli-1, buyers 999988887777"
+          in out and out.splitlines()[-1] == "1 held offer", out + err)
+    rc, out, err = run("holds", "--config", cfg, "--json")
+    h = json_lines(out)
+    check("holds --json: deadline 72 h after the event, no attention yet",
+          rc == 0 and len(h) == 1 and h[0]["offer_id"] == "offer-cli-held" and
+          h[0]["deadline"] == "2025-10-04T00:00:00Z" and h[0]["attention_sent"] is False and
+          h[0]["command"] == cmd and h[0]["candidates"] == ["ra-cli-1"] and
+          h[0]["product_id"] == "prod-cli-1" and h[0]["partner_account_id"] == "444455556666",
+          out + err)
+    rc, out, err = run("associate", "--offer", "offer-cli-held", "--authorization", "ra-cli-1",
+                       "--config", cfg)
+    check("associate queues the link in the inbox", rc == 0 and "queued as inbox entry" in out,
+          out + err)
+    rc, out, err = run("holds", "--config", cfg, "--json")
+    check("the hold stays until the inbox is applied", len(json_lines(out)) == 1, out)
+    rc, out, err = run("replay", "--config", cfg, "--print", "-", stdin="")
+    notes = json_lines(out)
+    n = notes[0] if len(notes) == 1 else {}
+    check("the next replay applies the inbox: a late partner_offer_extended",
+          rc == 0 and n.get("key") == "partner_offer_extended/offer-cli-held" and
+          n.get("late") is True and n.get("registered") is True and
+          n.get("opportunity_id") == "ra-cli-1" and
+          n["context"]["offer"]["link"] == "manual", out + err)
+    rc, out, err = run("holds", "--config", cfg)
+    check("the hold is gone", rc == 0 and out.strip() == "0 held offers", out)
+
+
+def hold_timeout_and_apply(d, cfg):
+    later = os.path.join(d, "timeout.jsonl")
+    write(later, [offer_released("offer-cli-late", "2025-11-01T00:00:00Z", ["999988887777"]),
+                  event("Change Set Succeeded", "aws.marketplacecatalog", "2025-11-05T00:00:00Z",
+                        {"requestId": "req-cs-late"}, "ev-cs-late")])
+    rc, out, err = run("replay", "--config", cfg, "--print", "--commit-every", "1", later)
+    notes = json_lines(out)
+    check("event time past the deadline gives attention_needed, once",
+          rc == 0 and [x["key"] for x in notes] == ["attention_needed/offer-cli-late"] and
+          "associate --offer offer-cli-late" in (notes[0]["context"]["reason"] or ""), out + err)
+    rc, out, err = run("holds", "--config", cfg, "--json")
+    h = json_lines(out)
+    check("holds shows that attention was sent", len(h) == 1 and h[0]["attention_sent"] is True,
+          out)
+    rc, out, err = run("associate", "--offer", "offer-cli-late", "--authorization", "ra-cli-1",
+                       "--config", cfg, "--apply", "--json")
+    notes = json_lines(out)
+    check("associate --apply releases it at once, late",
+          rc == 0 and [x["key"] for x in notes] == ["partner_offer_extended/offer-cli-late"] and
+          notes[0]["late"] is True, out + err)
+    rc, out, err = run("authorization", "withdraw", "ra-cli-1", "--config", cfg, "--apply")
+    rc2, out2, _ = run("authorization", "show", "ra-cli-1", "--config", cfg, "--json")
+    check("withdraw --apply marks it withdrawn",
+          rc == 0 and rc2 == 0 and json.loads(out2)["state"] == "withdrawn", out + err + out2)
+
+
+def config_flags(d):
+    """The correlation flags come from --config: the fixtures in name order
+    (agreements before the Offer Released) give a partner_offer_extended only
+    with notify_extended_after_acceptance; holds use offer_link_timeout."""
+    names = os.path.join(d, "by-name.jsonl")
+    events = sorted(glob.glob(os.path.join(os.environ["CPPO_FIXTURES"], "aws-events/*.json")))
+    write(names, [json.dumps(json.load(open(f)), separators=(",", ":")) for f in events] +
+          [offer_released("offer-cli-flags", "2025-12-01T00:00:00Z", ["999988887777"])])
+    keys = {}
+    for flag in ("false", "true"):
+        cfg = os.path.join(d, "flags-%s.yaml" % flag)
+        with open(cfg, "w") as f:
+            f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n"
+                    f"store:\n  path: {d}/flags-{flag}.db\n"
+                    f"receivers:\n  audit:\n    type: file\n    path: {d}/n.jsonl\n"
+                    f"holds:\n  offer_link_timeout: 1h\n"
+                    f"notify_extended_after_acceptance: {flag}\n")
+        rc, out, err = run("replay", "--config", cfg, "--print", names)
+        keys[flag] = {n["key"]: n for n in json_lines(out)} if rc == 0 else {}
+        rc, out, err = run("holds", "--config", cfg, "--json")
+        h = json_lines(out)
+        check("offer_link_timeout from the config sets the deadline (%s)" % flag,
+              len(h) == 1 and stamp(h[0]["deadline"]) - stamp(h[0]["created_at"]) == 3600,
+              out + err)
+    pox = "partner_offer_extended/" + OFFER
+    check("accepted before released: linked silently by default",
+          "new_order/" + AGMT1 in keys["false"] and pox not in keys["false"], str(keys["false"]))
+    check("notify_extended_after_acceptance from the config tells it, late",
+          keys["true"].get(pox, {}).get("late") is True, str(keys["true"].keys()))
+
+
+def failures(d, cfg):
+    rc, _, err = run("associate", "--offer", "o-1", "--authorization", "ra-typo", "--config", cfg)
+    check("associate with an unknown authorization exits 1", rc == 1 and "ra-typo" in err, err)
+    rc, _, err = run("authorization", "show", "nope", "--config", cfg)
+    check("show of an unknown authorization exits 1", rc == 1 and "no authorization 'nope'" in err,
+          err)
+    rc, _, err = run("authorization", "add", "--config", cfg, "--id", "x",
+                     "--buyer-account-id", "12")
+    check("an invalid account id is a usage error", rc == 2 and "12 digits" in err, err)
+    rc, _, err = run("authorization", "add", "--config", cfg, "--id", "x", "--notify", "no-at")
+    check("an invalid address is a usage error", rc == 2 and "--notify" in err, err)
+    p = subprocess.run([CTL, "authorization", "add", "--config", cfg, "--id", "x", "--name",
+                        b"bad \xff\x1b[31m"], capture_output=True, timeout=60)
+    check("invalid UTF-8 or control bytes are refused, and not echoed",
+          p.returncode == 2 and b"\xff" not in p.stderr and b"\x1b" not in p.stderr, str(p))
+    db = sqlite3.connect(os.path.join(d, "state.db"))
+    pending = db.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0]
+    total = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    db.close()
+    # add, associate, associate --apply, withdraw
+    check("refused commands queued nothing; every accepted one was consumed",
+          pending == 0 and total == 4, "pending %d, total %d" % (pending, total))
+    rc, _, err = run("replay", "--print", os.path.join(d, "held.jsonl"))
+    check("replay without --config or --state is a usage error", rc == 2, err)
+    rc, _, err = run("replay", "--config", cfg, os.path.join(d, "missing.jsonl"))
+    check("replay of a missing file exits 1", rc == 1 and "missing.jsonl" in err, err)
+    rc, _, err = run("holds", "--state", os.path.join(d, "absent", "state.db"))
+    check("a store that cannot be opened exits 3", rc == 3, err)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        cfg = os.path.join(d, "cppo-notify.yaml")
+        with open(cfg, "w") as f:
+            f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n"
+                    f"store:\n  path: {d}/state.db\n"
+                    f"receivers:\n  audit:\n    type: file\n    path: {d}/notes.jsonl\n")
+        replay_story(d, cfg)
+        authorization_add(cfg)
+        hold_and_associate(d, cfg)
+        hold_timeout_and_apply(d, cfg)
+        config_flags(d)
+        failures(d, cfg)
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print(("ok" if ok else "not ok") + " %d - %s" % (i, name))
+        if not ok:
+            for line in detail.splitlines()[:30]:
+                print("#   " + line)
+    print("1..%d" % len(results))
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+sys.exit(main())

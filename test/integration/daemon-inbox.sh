@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The daemon applies CLI commands from the store's inbox on its next batch,
+# while it consumes Kafka: `authorization add` (no --apply) becomes a stored
+# authorization; a partner Offer Released from the topic nobody can link is
+# held; `associate` (no --apply) releases it with a late
+# partner_offer_extended; the inbox ends empty; SIGTERM exits 0. TAP.
+# Usage: daemon-inbox.sh CPPO_NOTIFYD CPPO_NOTIFYCTL  (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
+set -uo pipefail
+source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+daemon=$(realpath "$1")
+ctl=$(realpath "$2")
+work=$PEER_TMP
+n=0 fail=0
+
+ok() { # name command...
+  local name=$1
+  shift
+  n=$((n + 1))
+  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
+}
+
+peer_start_mock_kafka --brokers 1 --topic mp-events:1 || { echo "1..0 # SKIP no mock kafka"; exit 0; }
+cat >"$work/cppo-notify.yaml" <<YAML
+kafka:
+  brokers: $KAFKA_BROKERS
+  topics: [mp-events]
+  group: inbox-test
+store:
+  path: $work/state.db
+receivers:
+  audit:
+    type: file
+    path: $work/notifications.jsonl
+http:
+  listen: 127.0.0.1:0
+YAML
+cfg=(--config "$work/cppo-notify.yaml")
+
+"$daemon" "${cfg[@]}" --log-level warning 2>>"$work/daemon.log" &
+DAEMON_PID=$!
+peer_track "$DAEMON_PID"
+wait_for "ls '$work/state.db' | wc -l" 1 30
+
+"$ctl" authorization add "${cfg[@]}" --id ra-daemon-1 --product-id prod-d \
+  --reseller-account-id 444455556666 --buyer-account-id 777788889999 >"$work/add.out"
+ok "authorization add queues for the daemon" grep -q "queued as inbox entry 1" "$work/add.out"
+count_auth() { "$ctl" authorization list "${cfg[@]}" --json | grep -c '"id":"ra-daemon-1"'; }
+ok "the daemon applies it on its next batch" wait_for count_auth 1 30
+
+# A partner offer for other buyers: no inference, held.
+printf '%s\n' '{"version":"0","id":"or-daemon-1","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"offer-daemon-1"},"product":{"id":"prod-d"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"444455556666"},"targetedBuyerAccountIds":["123412341234"]}}' |
+  kcat -P -b "$KAFKA_BROKERS" -t mp-events
+count_holds() { "$ctl" holds "${cfg[@]}" --json | grep -c '"offer_id":"offer-daemon-1"'; }
+ok "the Offer Released from Kafka is held" wait_for count_holds 1 60
+
+"$ctl" associate "${cfg[@]}" --offer offer-daemon-1 --authorization ra-daemon-1 >"$work/assoc.out"
+ok "associate queues for the daemon" grep -q "queued as inbox entry 2" "$work/assoc.out"
+released() {
+  sqlite3 "$work/state.db" "SELECT COUNT(*) FROM notifications WHERE key =
+    'partner_offer_extended/offer-daemon-1' AND late = 1 AND opportunity_id = 'ra-daemon-1'"
+}
+ok "the daemon releases it: a late partner_offer_extended" wait_for released 1 30
+ok "no hold left" test "$("$ctl" holds "${cfg[@]}")" = "0 held offers"
+ok "the inbox is consumed" test "$(sqlite3 "$work/state.db" \
+  'SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL')" = 0
+
+kill -TERM "$DAEMON_PID"
+status=0
+wait "$DAEMON_PID" || status=$?
+ok "SIGTERM: exit 0" test "$status" -eq 0
+[ "$fail" -eq 0 ] || sed 's/^/# /' "$work/daemon.log" | tail -20
+echo "1..$n"
+exit $fail
