@@ -492,7 +492,8 @@ static int collect_held(void *ctx, const char *offer_id, void *value)
         return strlist_add((struct strlist *)ctx, offer_id);
 }
 
-/* A new or changed authorization may make a held offer's inference unique. */
+/* A new, changed or withdrawn authorization may make a held offer's
+ * inference unique (a withdrawal can end an ambiguity). */
 static int retry_holds(struct step *st)
 {
         struct strlist held = { 0 };
@@ -525,7 +526,7 @@ static int on_registration(struct step *st)
                 struct offer *o = offer_get_or_new(st->s, ev->reg.offer_ids[i]);
                 r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
         }
-        return r == 0 && !a->withdrawn ? retry_holds(st) : r;
+        return r == 0 ? retry_holds(st) : r;
 }
 
 static int on_associated(struct step *st)
