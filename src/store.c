@@ -69,3 +69,70 @@ int store_load(struct store *s, const struct store_load_cb *cb, void *ctx)
 {
         return s->ops->load(s, cb, ctx);
 }
+
+/* ---- deliveries ---- */
+
+int store_notifications_unrouted(struct store *s, int64_t limit,
+                                 int (*fn)(void *ctx, const struct notification *n), void *ctx)
+{
+        return s->ops->notifications_unrouted(s, limit, fn, ctx);
+}
+
+int store_notification_routed(struct store *s, const char *notification_key, bool routed)
+{
+        return s->ops->notification_routed(s, notification_key, routed);
+}
+
+int store_delivery_add(struct store *s, const struct delivery *d)
+{
+        return s->ops->delivery_add(s, d);
+}
+
+int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
+                       int (*fn)(void *ctx, const struct delivery *d), void *ctx)
+{
+        return s->ops->delivery_due(s, receiver, now_ms, limit, fn, ctx);
+}
+
+int store_delivery_claim(struct store *s, const char *key, int64_t now_ms)
+{
+        return s->ops->delivery_claim(s, key, now_ms);
+}
+
+int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
+                          enum delivery_status status, int64_t next_at_ms)
+{
+        return s->ops->delivery_finish(s, a, status, next_at_ms);
+}
+
+int store_delivery_requeue_inflight(struct store *s, int64_t now_ms)
+{
+        return s->ops->delivery_requeue_inflight(s, now_ms);
+}
+
+int store_delivery_list(struct store *s, bool failed_only, int64_t limit,
+                        int (*fn)(void *ctx, const struct delivery *d), void *ctx)
+{
+        return s->ops->delivery_list(s, failed_only, limit, fn, ctx);
+}
+
+int store_delivery_attempts(struct store *s, const char *key,
+                            int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx)
+{
+        return s->ops->delivery_attempts(s, key, fn, ctx);
+}
+
+int store_delivery_retry(struct store *s, const char *key, int64_t now_ms)
+{
+        return s->ops->delivery_retry(s, key, now_ms);
+}
+
+int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4])
+{
+        return s->ops->delivery_counts(s, receiver, out);
+}
+
+int store_delivery_get(struct store *s, const char *key, struct delivery *out)
+{
+        return s->ops->delivery_get(s, key, out);
+}

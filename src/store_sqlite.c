@@ -17,11 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dispatcher's hot statements, prepared on first use (a read-only
+ * CLI may open a database older than the deliveries tables). */
+enum { DL_DUE, DL_CLAIM, DL_FINISH, DL_ATTEMPT, DL_N };
+
 struct store_sqlite {
         struct store base; /* first: a struct store * is a struct store_sqlite * */
         sqlite3 *db;
         sqlite3_stmt *ledger_insert;
         sqlite3_stmt *reject_insert;
+        sqlite3_stmt *dl[DL_N];
 };
 
 /* Forward-only. Never edit a released step: add a new one. */
@@ -85,6 +90,28 @@ static const char *const migrations[] = {
         "  id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
         "  created_at INTEGER NOT NULL, consumed_at INTEGER"
         ");",
+        /* 2: deliveries (one per notification and receiver), their attempts,
+         * and the routing state of each notification (0 pending, 1 routed,
+         * 2 no rule matched) */
+        "CREATE TABLE deliveries ("
+        "  key TEXT PRIMARY KEY, notification_key TEXT NOT NULL, kind TEXT,"
+        "  receiver TEXT NOT NULL, channel TEXT NOT NULL, rule TEXT, opportunity_id TEXT,"
+        "  status INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+        "  created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL,"
+        "  next_at_ms INTEGER NOT NULL DEFAULT 0, last_code INTEGER NOT NULL DEFAULT 0,"
+        "  last_error TEXT, payload BLOB NOT NULL, recipients TEXT NOT NULL DEFAULT '[]'"
+        ");"
+        "CREATE INDEX deliveries_due ON deliveries(status, next_at_ms);"
+        "CREATE INDEX deliveries_receiver ON deliveries(receiver);"
+        "CREATE TABLE attempts ("
+        "  id INTEGER PRIMARY KEY,"
+        "  delivery_key TEXT NOT NULL REFERENCES deliveries(key) ON DELETE CASCADE,"
+        "  at_ms INTEGER NOT NULL, outcome TEXT NOT NULL, code INTEGER NOT NULL DEFAULT 0,"
+        "  latency_ms INTEGER NOT NULL DEFAULT 0, error TEXT"
+        ");"
+        "CREATE INDEX attempts_delivery ON attempts(delivery_key);"
+        "ALTER TABLE notifications ADD COLUMN routed INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX notifications_routed ON notifications(routed, id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -92,6 +119,7 @@ static const char *const migrations[] = {
 static const char *const counted_tables[] = {
         "ledger", "rejected", "authorizations", "offers", "agreements", "holds",
         "notifications", "inbox",
+        "deliveries", "attempts",
 };
 
 static int db_error(struct store_sqlite *s, int code, char *err, size_t errlen, const char *what)
@@ -188,6 +216,8 @@ static void sqlite_close(struct store *base)
 
         sqlite3_finalize(s->ledger_insert);
         sqlite3_finalize(s->reject_insert);
+        for (int i = 0; i < DL_N; i++)
+                sqlite3_finalize(s->dl[i]);
         sqlite3_close(s->db);
         free(s);
 }
@@ -253,6 +283,8 @@ static int sqlite_reject(struct store *base, const struct raw_message *m, const 
         return step_done(st);
 }
 
+static int count_unrouted(struct store_sqlite *s, int64_t *out);
+
 static int sqlite_count(struct store *base, const char *table, int64_t *out)
 {
         struct store_sqlite *s = impl(base);
@@ -261,6 +293,8 @@ static int sqlite_count(struct store *base, const char *table, int64_t *out)
         int r = -EIO;
         size_t i;
 
+        if (strcmp(table, "unrouted") == 0)
+                return count_unrouted(s, out);
         for (i = 0; i < sizeof counted_tables / sizeof counted_tables[0]; i++)
                 if (strcmp(table, counted_tables[i]) == 0)
                         break;
@@ -610,6 +644,462 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
         return r;
 }
 
+/* ---- deliveries ---- */
+
+#define DELIVERY_COLS                                                                              \
+        "key, notification_key, kind, receiver, channel, rule, opportunity_id, status, "           \
+        "attempts, created_at_ms, updated_at_ms, next_at_ms, last_code, last_error, payload, "    \
+        "recipients"
+
+/* Rows handed to a callback that may write (the dispatcher claims what
+ * store_delivery_due returns, the router marks what it routed) are read
+ * first, so no read statement is open while it writes; at most this many. */
+#define BATCH_MAX 1024
+
+static int count_unrouted(struct store_sqlite *s, int64_t *out)
+{
+        sqlite3_stmt *st;
+        int r = -EIO;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM notifications WHERE routed = 2", -1,
+                               &st, NULL) != SQLITE_OK)
+                return -EIO;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+                *out = sqlite3_column_int64(st, 0);
+                r = 0;
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static sqlite3_stmt *dl_stmt(struct store_sqlite *s, int which, const char *sql)
+{
+        if (s->dl[which] == NULL && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                                       &s->dl[which], NULL) != SQLITE_OK)
+                return NULL;
+        return s->dl[which];
+}
+
+static size_t batch_size(int64_t limit)
+{
+        return limit > 0 && limit < BATCH_MAX ? (size_t)limit : BATCH_MAX;
+}
+
+/* Joins the caller's open transaction (as a savepoint, so a failure here
+ * undoes only this call) or runs one of its own. */
+static int tx_enter(struct store_sqlite *s, bool *own)
+{
+        *own = sqlite3_get_autocommit(s->db) != 0;
+        return exec(s, *own ? "BEGIN IMMEDIATE" : "SAVEPOINT delivery");
+}
+
+static int tx_leave(struct store_sqlite *s, bool own, int r)
+{
+        if (r >= 0 && exec(s, own ? "COMMIT" : "RELEASE delivery") == 0)
+                return r;
+        exec(s, own ? "ROLLBACK" : "ROLLBACK TO delivery; RELEASE delivery");
+        return r < 0 ? r : -EIO;
+}
+
+#define DL_DUP(rec, field, col)                                                                    \
+        do {                                                                                       \
+                if (sqlite3_column_type(st, col) != SQLITE_NULL &&                                 \
+                    ((rec)->field = col_dup(st, col)) == NULL)                                     \
+                        return -ENOMEM;                                                            \
+        } while (0)
+
+static int row_payload(sqlite3_stmt *st, int col, struct delivery *d)
+{
+        const void *p = sqlite3_column_blob(st, col);
+        size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+        d->payload = malloc(n + 1);
+        if (d->payload == NULL)
+                return -ENOMEM;
+        if (n > 0)
+                memcpy(d->payload, p, n);
+        d->payload[n] = '\0';
+        d->payload_len = n;
+        return 0;
+}
+
+/* Columns in DELIVERY_COLS order. */
+static int row_delivery(sqlite3_stmt *st, struct delivery *d)
+{
+        DL_DUP(d, key, 0);
+        DL_DUP(d, notification_key, 1);
+        DL_DUP(d, kind, 2);
+        DL_DUP(d, receiver, 3);
+        DL_DUP(d, channel, 4);
+        DL_DUP(d, rule, 5);
+        DL_DUP(d, opportunity_id, 6);
+        d->status = (enum delivery_status)sqlite3_column_int(st, 7);
+        d->attempts = sqlite3_column_int(st, 8);
+        d->created_at_ms = sqlite3_column_int64(st, 9);
+        d->updated_at_ms = sqlite3_column_int64(st, 10);
+        d->next_at_ms = sqlite3_column_int64(st, 11);
+        d->last_code = sqlite3_column_int(st, 12);
+        DL_DUP(d, last_error, 13);
+        if (row_payload(st, 14, d) < 0)
+                return -ENOMEM;
+        return json_list(col_text(st, 15), &d->recipients);
+}
+
+static int row_notification(sqlite3_stmt *st, struct notification *n)
+{
+        DL_DUP(n, kind, 0);
+        DL_DUP(n, key, 1);
+        DL_DUP(n, context_json, 2);
+        DL_DUP(n, source_event_key, 3);
+        DL_DUP(n, opportunity_id, 4);
+        DL_DUP(n, offer_id, 5);
+        DL_DUP(n, agreement_id, 6);
+        n->late = sqlite3_column_int(st, 7) != 0;
+        n->registered = sqlite3_column_int(st, 8) != 0;
+        n->created_at = sqlite3_column_int64(st, 9);
+        return 0;
+}
+#undef DL_DUP
+
+/* Streams the rows of st to fn (which must not write to the store). */
+static int each_delivery(sqlite3_stmt *st, int (*fn)(void *ctx, const struct delivery *d),
+                         void *ctx)
+{
+        int rc = SQLITE_DONE, r = 0;
+
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct delivery d = { 0 };
+                r = row_delivery(st, &d);
+                if (r == 0)
+                        r = fn(ctx, &d);
+                delivery_clear(&d);
+        }
+        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+}
+
+/* Reads up to cap rows of st into v (zeroed, cap long); *n rows read. */
+static int read_deliveries(sqlite3_stmt *st, struct delivery *v, size_t cap, size_t *n)
+{
+        int rc = SQLITE_DONE, r = 0;
+
+        *n = 0;
+        while (r == 0 && *n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                r = row_delivery(st, &v[(*n)++]);
+        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+}
+
+static int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
+                               int64_t limit, int (*fn)(void *ctx, const struct delivery *d),
+                               void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st = dl_stmt(s, DL_DUE, "SELECT " DELIVERY_COLS " FROM deliveries "
+                                   "WHERE status = 0 AND next_at_ms <= ?1 AND "
+                                   "(?2 IS NULL OR receiver = ?2) "
+                                   "ORDER BY next_at_ms, rowid LIMIT ?3");
+        size_t cap = batch_size(limit), n = 0;
+        struct delivery *v;
+        int r;
+
+        if (st == NULL)
+                return -EIO;
+        v = calloc(cap, sizeof *v);
+        if (v == NULL)
+                return -ENOMEM;
+        sqlite3_bind_int64(st, 1, now_ms);
+        sqlite3_bind_text(st, 2, receiver, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)cap);
+        r = read_deliveries(st, v, cap, &n);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = fn(ctx, &v[i]);
+        for (size_t i = 0; i < cap; i++)
+                delivery_clear(&v[i]);
+        free(v);
+        return r;
+}
+
+static int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st = dl_stmt(s, DL_CLAIM, "UPDATE deliveries SET status = 1, "
+                                   "updated_at_ms = ?2 WHERE key = ?1 AND status = 0");
+
+        if (st == NULL)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        if (step_done(st) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 1 : 0;
+}
+
+static int finish_update(struct store_sqlite *s, const struct delivery_attempt *a,
+                         enum delivery_status status, int64_t next_at_ms)
+{
+        sqlite3_stmt *st = dl_stmt(s, DL_FINISH, "UPDATE deliveries SET status = ?2, "
+                                   "attempts = attempts + 1, next_at_ms = CASE WHEN ?2 = 0 "
+                                   "THEN ?3 ELSE next_at_ms END, last_code = ?4, "
+                                   "last_error = ?5, updated_at_ms = ?6 WHERE key = ?1");
+
+        if (st == NULL)
+                return -EIO;
+        sqlite3_bind_text(st, 1, a->delivery_key, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)status);
+        sqlite3_bind_int64(st, 3, next_at_ms);
+        sqlite3_bind_int(st, 4, a->code);
+        sqlite3_bind_text(st, 5, a->error, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, a->at_ms);
+        if (step_done(st) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+static int attempt_insert(struct store_sqlite *s, const struct delivery_attempt *a)
+{
+        sqlite3_stmt *st = dl_stmt(s, DL_ATTEMPT, "INSERT INTO attempts (delivery_key, at_ms, "
+                                   "outcome, code, latency_ms, error) VALUES (?,?,?,?,?,?)");
+
+        if (st == NULL)
+                return -EIO;
+        sqlite3_bind_text(st, 1, a->delivery_key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, a->at_ms);
+        sqlite3_bind_text(st, 3, a->outcome ? a->outcome : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, a->code);
+        sqlite3_bind_int64(st, 5, a->latency_ms);
+        sqlite3_bind_text(st, 6, a->error, -1, SQLITE_STATIC);
+        return step_done(st);
+}
+
+static int sqlite_delivery_finish(struct store *base, const struct delivery_attempt *a,
+                                  enum delivery_status status, int64_t next_at_ms)
+{
+        struct store_sqlite *s = impl(base);
+        bool own;
+        int r;
+
+        if (a->delivery_key == NULL || (unsigned)status > DELIVERY_DEAD)
+                return -EINVAL;
+        if (tx_enter(s, &own) < 0)
+                return -EIO;
+        r = finish_update(s, a, status, next_at_ms);
+        if (r == 0)
+                r = attempt_insert(s, a);
+        return tx_leave(s, own, r);
+}
+
+static void bind_delivery(sqlite3_stmt *st, const struct delivery *d, const char *recipients)
+{
+        const char *text[] = { d->key, d->notification_key, d->kind, d->receiver,
+                               d->channel, d->rule, d->opportunity_id };
+        const int64_t ints[] = { d->status, d->attempts, d->created_at_ms, d->updated_at_ms,
+                                 d->next_at_ms, d->last_code };
+
+        for (int i = 0; i < 7; i++)
+                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+        for (int i = 0; i < 6; i++)
+                sqlite3_bind_int64(st, i + 8, ints[i]);
+        sqlite3_bind_text(st, 14, d->last_error, -1, SQLITE_STATIC);
+        if (d->payload)
+                sqlite3_bind_blob64(st, 15, d->payload, d->payload_len, SQLITE_STATIC);
+        else
+                sqlite3_bind_zeroblob(st, 15, 0);
+        sqlite3_bind_text(st, 16, recipients, -1, SQLITE_STATIC);
+}
+
+static int sqlite_delivery_add(struct store *base, const struct delivery *d)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        char *rcpt;
+        int r;
+
+        if (!d->key || !d->notification_key || !d->receiver || !d->channel)
+                return -EINVAL;
+        rcpt = list_json(&d->recipients);
+        if (rcpt == NULL)
+                return -ENOMEM;
+        /* ON CONFLICT, not OR IGNORE: a NULL in a NOT NULL column stays an error. */
+        if (sqlite3_prepare_v2(s->db, "INSERT INTO deliveries (" DELIVERY_COLS ") VALUES "
+                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                      "ON CONFLICT(key) DO NOTHING", -1, &st, NULL) != SQLITE_OK) {
+                free(rcpt);
+                return -EIO;
+        }
+        bind_delivery(st, d, rcpt);
+        r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) == 1 : -EIO;
+        sqlite3_finalize(st);
+        free(rcpt);
+        return r;
+}
+
+static int sqlite_delivery_requeue_inflight(struct store *base, int64_t now_ms)
+{
+        struct store_sqlite *s = impl(base);
+
+        if (run_stmt(s, "UPDATE deliveries SET status = 0, next_at_ms = ?1, updated_at_ms = ?1 "
+                        "WHERE status = 1", NULL, 0, &now_ms, 1) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db);
+}
+
+static int sqlite_delivery_retry(struct store *base, const char *key, int64_t now_ms)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { key };
+        int r;
+
+        if (key)
+                r = run_stmt(s, "UPDATE deliveries SET status = 0, attempts = 0, next_at_ms = ?2, "
+                                "updated_at_ms = ?2 WHERE status = 3 AND key = ?1",
+                             text, 1, &now_ms, 1);
+        else
+                r = run_stmt(s, "UPDATE deliveries SET status = 0, attempts = 0, next_at_ms = ?1, "
+                                "updated_at_ms = ?1 WHERE status = 3", NULL, 0, &now_ms, 1);
+        if (r < 0)
+                return r;
+        r = sqlite3_changes(s->db);
+        return key && r == 0 ? -ENOENT : r;
+}
+
+static int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
+                                int (*fn)(void *ctx, const struct delivery *d), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT " DELIVERY_COLS " FROM deliveries "
+                                      "WHERE (?1 = 0 OR status = 3) "
+                                      "ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int(st, 1, failed_only ? 1 : 0);
+        sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+        r = each_delivery(st, fn, ctx);
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_delivery_get(struct store *base, const char *key, struct delivery *out)
+{
+        struct store_sqlite *s = impl(base);
+        struct delivery d = { 0 };
+        sqlite3_stmt *st;
+        int rc, r;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT " DELIVERY_COLS " FROM deliveries WHERE key = ?",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? row_delivery(st, &d) : rc == SQLITE_DONE ? -ENOENT : -EIO;
+        sqlite3_finalize(st);
+        if (r < 0) {
+                delivery_clear(&d);
+                return r;
+        }
+        delivery_clear(out);
+        *out = d;
+        return 0;
+}
+
+static int sqlite_delivery_attempts(struct store *base, const char *key,
+                                    int (*fn)(void *ctx, const struct delivery_attempt *a),
+                                    void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc = SQLITE_DONE, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT delivery_key, at_ms, outcome, code, latency_ms, "
+                                      "error FROM attempts WHERE delivery_key = ? ORDER BY id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct delivery_attempt a = {
+                        .delivery_key = col_text(st, 0),
+                        .at_ms = sqlite3_column_int64(st, 1),
+                        .outcome = col_text(st, 2),
+                        .code = sqlite3_column_int(st, 3),
+                        .latency_ms = sqlite3_column_int64(st, 4),
+                        .error = col_text(st, 5),
+                };
+                r = fn(ctx, &a);
+        }
+        sqlite3_finalize(st);
+        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+}
+
+static int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out[4])
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc;
+
+        for (int i = 0; i < 4; i++)
+                out[i] = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT status, COUNT(*) FROM deliveries "
+                                      "WHERE (?1 IS NULL OR receiver = ?1) GROUP BY status",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, receiver, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int status = sqlite3_column_int(st, 0);
+                if (status >= 0 && status < 4)
+                        out[status] = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
+                                         int (*fn)(void *ctx, const struct notification *n),
+                                         void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        size_t cap = batch_size(limit), n = 0;
+        struct notification *v;
+        sqlite3_stmt *st;
+        int rc = SQLITE_DONE, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT kind, key, context, source_event_key, "
+                                      "opportunity_id, offer_id, agreement_id, late, registered, "
+                                      "created_at FROM notifications WHERE routed = 0 "
+                                      "ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        v = calloc(cap, sizeof *v);
+        sqlite3_bind_int64(st, 1, (int64_t)cap);
+        while (v && r == 0 && n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                r = row_notification(st, &v[n++]);
+        sqlite3_finalize(st);
+        if (v == NULL)
+                return -ENOMEM;
+        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+                r = -EIO;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = fn(ctx, &v[i]);
+        for (size_t i = 0; i < n; i++)
+                notification_clear(&v[i]);
+        free(v);
+        return r;
+}
+
+static int sqlite_notification_routed(struct store *base, const char *notification_key,
+                                      bool routed)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { notification_key };
+        const int64_t state = routed ? 1 : 2;
+
+        if (run_stmt(s, "UPDATE notifications SET routed = ?2 WHERE key = ?1", text, 1, &state,
+                     1) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -623,6 +1113,18 @@ static const struct store_ops sqlite_ops = {
         .schema_version = sqlite_schema_version,
         .apply = sqlite_apply,
         .load = sqlite_load,
+        .notifications_unrouted = sqlite_notifications_unrouted,
+        .notification_routed = sqlite_notification_routed,
+        .delivery_add = sqlite_delivery_add,
+        .delivery_due = sqlite_delivery_due,
+        .delivery_claim = sqlite_delivery_claim,
+        .delivery_finish = sqlite_delivery_finish,
+        .delivery_requeue_inflight = sqlite_delivery_requeue_inflight,
+        .delivery_list = sqlite_delivery_list,
+        .delivery_attempts = sqlite_delivery_attempts,
+        .delivery_retry = sqlite_delivery_retry,
+        .delivery_counts = sqlite_delivery_counts,
+        .delivery_get = sqlite_delivery_get,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -26,6 +26,7 @@ struct ctl_command {
 
 /* One declaration per subcommand, one per line. */
 int ctl_check(int argc, char **argv);
+int ctl_deliveries(int argc, char **argv);
 int ctl_explain(int argc, char **argv);
 int ctl_rejected(int argc, char **argv);
 

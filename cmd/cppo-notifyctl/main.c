@@ -10,6 +10,7 @@
 static const struct ctl_command commands[] = {
         /* One row per subcommand, one per line. */
         { "check", "validate the configuration and rules", ctl_check },
+        { "deliveries", "list, show and retry deliveries", ctl_deliveries },
         { "explain", "decode events and show what they mean", ctl_explain },
         { "rejected", "list inputs that could not be decoded, and why", ctl_rejected },
         { NULL, NULL, NULL },

@@ -72,6 +72,26 @@ struct store_ops {
         int (*schema_version)(struct store *s, int *out);
         int (*apply)(struct store *s, const struct changeset *c, struct strlist *new_keys);
         int (*load)(struct store *s, const struct store_load_cb *cb, void *ctx);
+        /* deliveries */
+        int (*notifications_unrouted)(struct store *s, int64_t limit,
+                                      int (*fn)(void *ctx, const struct notification *n),
+                                      void *ctx);
+        int (*notification_routed)(struct store *s, const char *notification_key, bool routed);
+        int (*delivery_add)(struct store *s, const struct delivery *d);
+        int (*delivery_due)(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
+                            int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+        int (*delivery_claim)(struct store *s, const char *key, int64_t now_ms);
+        int (*delivery_finish)(struct store *s, const struct delivery_attempt *a,
+                               enum delivery_status status, int64_t next_at_ms);
+        int (*delivery_requeue_inflight)(struct store *s, int64_t now_ms);
+        int (*delivery_list)(struct store *s, bool failed_only, int64_t limit,
+                             int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+        int (*delivery_attempts)(struct store *s, const char *key,
+                                 int (*fn)(void *ctx, const struct delivery_attempt *a),
+                                 void *ctx);
+        int (*delivery_retry)(struct store *s, const char *key, int64_t now_ms);
+        int (*delivery_counts)(struct store *s, const char *receiver, int64_t out[4]);
+        int (*delivery_get)(struct store *s, const char *key, struct delivery *out);
 };
 
 /* Every implementation starts with this. */
@@ -125,20 +145,23 @@ int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
  * its own transaction; the dispatcher uses its own connection. ---- */
 
-/* Notifications not yet routed (routed = 0), oldest first, at most limit.
- * Records are valid during the call only. */
+/* Notifications not yet routed (routed = 0), oldest first, at most limit
+ * (capped at 1024 per call). Records are valid during the call only. All
+ * rows are read before the first fn call, so fn may write to the store
+ * (mark routed, add deliveries); the same holds for store_delivery_due. */
 int store_notifications_unrouted(struct store *s, int64_t limit,
                                  int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* Marks a notification routed (deliveries created) or unrouted (no rule
- * matched: kept, counted, listed by `deliveries --unrouted`). */
+ * matched: kept, counted, listed by `deliveries --unrouted`).
+ * -ENOENT when no notification has that key. */
 int store_notification_routed(struct store *s, const char *notification_key, bool routed);
 
 /* Inserts a delivery unless its key exists. 1 inserted, 0 already there. */
 int store_delivery_add(struct store *s, const struct delivery *d);
 
 /* QUEUED deliveries due at now_ms (next_at_ms <= now_ms), oldest due first,
- * at most limit; receiver NULL for all receivers. */
+ * at most limit (capped at 1024 per call); receiver NULL for all receivers. */
 int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
@@ -146,7 +169,8 @@ int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, in
 int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
 
 /* Records attempt a and sets the delivery's new state: status, attempts + 1,
- * next_at_ms (for QUEUED), last_code, last_error. */
+ * next_at_ms (for QUEUED), last_code, last_error (= a->error), updated_at_ms
+ * (= a->at_ms), atomically. -ENOENT when no delivery has a->delivery_key. */
 int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
                           enum delivery_status status, int64_t next_at_ms);
 
@@ -163,10 +187,19 @@ int store_delivery_attempts(struct store *s, const char *key,
                             int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx);
 
 /* DEAD -> QUEUED, due now, for key (NULL: every DEAD delivery). Returns the
- * number re-queued (>= 0); -ENOENT when key names no DEAD delivery. */
+ * number re-queued (>= 0); -ENOENT when key names no DEAD delivery. The
+ * attempts counter restarts at 0 so the dispatcher grants a fresh budget;
+ * the attempts table keeps the whole history. */
 int store_delivery_retry(struct store *s, const char *key, int64_t now_ms);
 
 /* Count of deliveries per status for receiver (NULL: all). */
 int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4]);
+
+/* One delivery by key into *out (replaced; the caller delivery_clear()s it).
+ * -ENOENT when no delivery has that key. */
+int store_delivery_get(struct store *s, const char *key, struct delivery *out);
+
+/* store_count() also knows "deliveries", "attempts" and "unrouted"
+ * (notifications no rule matched). */
 
 #endif

@@ -1,0 +1,465 @@
+/* cppo-notifyctl deliveries: what was (or is to be) sent to whom.
+ *
+ *   deliveries [--config FILE | --state DB] [--failed] [--json] [--limit N]
+ *   deliveries show KEY [--json | --payload]
+ *   deliveries retry (KEY | --all-failed)
+ *
+ * Listing and show open the store read-only and are safe while the daemon
+ * runs; retry opens it read-write and waits for the daemon's write lock
+ * (WAL, busy timeout), so it works while the daemon runs too. Exit codes as
+ * in ctl.h: show/retry of a KEY that is not there (or not dead) is 1. */
+#include "ctl.h"
+
+#include "cppo/buf.h"
+#include "cppo/config.h"
+#include "cppo/error.h"
+#include "cppo/event_json.h"
+#include "cppo/store.h"
+#include "cppo/timefmt.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#define DEFAULT_STATE "/var/lib/cppo-notify/state.db"
+#define FIELD_MAX (64u << 10) /* one printed field, escaped */
+
+enum action { LIST, SHOW, RETRY };
+
+struct dopts {
+        enum action action;
+        const char *config, *state, *key;
+        bool failed, json, all_failed, payload, help, limit_set;
+        long long limit;
+};
+
+static const char *const usages[] = {
+        [LIST] = "usage: cppo-notifyctl deliveries [--config FILE | --state DB] [--failed] [--json]\n"
+                 "                                 [--limit N (default 50, 0: all)]\n"
+                 "       cppo-notifyctl deliveries show KEY | retry KEY | retry --all-failed\n"
+                 "Deliveries, newest first: key, receiver, channel, status, attempts, last code\n"
+                 "and last error; --failed: dead ones only; --json: one object per line.\n",
+        [SHOW] = "usage: cppo-notifyctl deliveries show KEY [--config FILE | --state DB]\n"
+                 "                                      [--json | --payload]\n"
+                 "One delivery and its attempts, oldest first. --payload writes the stored\n"
+                 "payload (e-mail message, Slack JSON, file line) exactly as it is sent.\n",
+        [RETRY] = "usage: cppo-notifyctl deliveries retry (KEY | --all-failed)\n"
+                  "                                       [--config FILE | --state DB]\n"
+                  "Queues dead deliveries again, due now, with a fresh attempt budget; safe\n"
+                  "while the daemon runs. Exit 1 when KEY is not a dead delivery.\n",
+};
+
+static void usage(FILE *f, enum action a)
+{
+        fprintf(f, "%sThe store is DB, or store.path of FILE, default %s.\n", usages[a],
+                DEFAULT_STATE);
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Text for a terminal: control bytes and the backslash as \xNN (SMTP
+ * replies carry CRLF), everything else (UTF-8 included) as is. NULL is "-". */
+static const char *clean(struct buf *b, const char *s)
+{
+        buf_reset(b);
+        if (s == NULL)
+                return "-";
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                int r = *p < 0x20 || *p == 0x7f || *p == '\\' ? buf_printf(b, "\\x%02x", *p)
+                                                             : buf_putc(b, (char)*p);
+                if (r < 0)
+                        break; /* FIELD_MAX reached: the start is shown */
+        }
+        return buf_cstr(b);
+}
+
+static void iso_ms(int64_t ms, char out[TIMEFMT_LEN])
+{
+        timefmt_format(ms / 1000, out);
+}
+
+/* ---- options ---- */
+
+static int parse_positional(int n, char **args, struct dopts *o)
+{
+        if (n == 0)
+                return 0;
+        if (strcmp(args[0], "show") == 0)
+                o->action = SHOW;
+        else if (strcmp(args[0], "retry") == 0)
+                o->action = RETRY;
+        else
+                return -EINVAL;
+        if (n > 2)
+                return -EINVAL;
+        o->key = n == 2 ? args[1] : NULL;
+        return 0;
+}
+
+/* Options that make sense for the action, and one store. */
+static bool consistent(const struct dopts *o)
+{
+        if (o->config && o->state)
+                return false;
+        switch (o->action) {
+        case LIST: return !o->all_failed && !o->payload;
+        case SHOW:
+                return o->key && !o->failed && !o->limit_set && !o->all_failed &&
+                       !(o->json && o->payload);
+        case RETRY:
+                return (o->key != NULL) != o->all_failed && !o->failed && !o->limit_set &&
+                       !o->json && !o->payload;
+        }
+        return false;
+}
+
+static int parse(int argc, char **argv, struct dopts *o)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' }, { "state", required_argument, NULL, 's' },
+                { "failed", no_argument, NULL, 'f' },       { "json", no_argument, NULL, 'j' },
+                { "limit", required_argument, NULL, 'n' },  { "all-failed", no_argument, NULL, 'a' },
+                { "payload", no_argument, NULL, 'p' },      { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        char *end;
+        int c, r = 0;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "c:s:fjn:aph", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c': o->config = optarg; break;
+                case 's': o->state = optarg; break;
+                case 'f': o->failed = true; break;
+                case 'j': o->json = true; break;
+                case 'a': o->all_failed = true; break;
+                case 'p': o->payload = true; break;
+                case 'h': o->help = true; break;
+                case 'n':
+                        o->limit = strtoll(optarg, &end, 10);
+                        o->limit_set = true;
+                        if (*optarg == '\0' || *end || o->limit < 0)
+                                r = -EINVAL;
+                        break;
+                default: r = -EINVAL;
+                }
+        }
+        if (parse_positional(argc - optind, argv + optind, o) < 0)
+                r = -EINVAL;
+        return r;
+}
+
+/* ---- the store ---- */
+
+/* store.path of the configuration file; config errors are printed. */
+static int config_state(const char *file, struct config **cfg)
+{
+        struct config_errors errs;
+        int r;
+
+        config_errors_init(&errs);
+        r = config_load(cfg, file, &errs);
+        if (r == -EINVAL)
+                config_errors_print(&errs, stderr);
+        else if (r < 0)
+                fprintf(stderr, "cppo-notifyctl deliveries: %s: %s\n", file, strerror(-r));
+        config_errors_deinit(&errs);
+        return r == 0 ? 0 : r == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
+}
+
+static int open_at(const char *path, bool writable, struct store **s)
+{
+        struct store_options so = { .read_only = !writable, .busy_timeout_ms = 5000 };
+        char err[CPPO_ERRLEN];
+        int version = 0;
+
+        /* a writable open would create an empty store at a mistyped path */
+        if (writable && access(path, F_OK) != 0) {
+                fprintf(stderr, "cppo-notifyctl deliveries: no store at '%s'\n", path);
+                return CTL_EXIT_INTERNAL;
+        }
+        if (store_open(s, path, &so, err, sizeof err) < 0) {
+                fprintf(stderr, "cppo-notifyctl deliveries: %s\n", err);
+                return CTL_EXIT_INTERNAL;
+        }
+        if (store_schema_version(*s, &version) < 0 || version < 2) {
+                fprintf(stderr, "cppo-notifyctl deliveries: the store '%s' (schema %d) has no "
+                                "deliveries yet: the daemon upgrades it when it starts\n",
+                        path, version);
+                store_close(*s);
+                *s = NULL;
+                return CTL_EXIT_INTERNAL;
+        }
+        return 0;
+}
+
+static int open_store(const struct dopts *o, bool writable, struct store **s)
+{
+        struct config *cfg = NULL;
+        int r = 0;
+
+        if (o->config)
+                r = config_state(o->config, &cfg);
+        if (r == 0)
+                r = open_at(cfg ? cfg->store.path : o->state ? o->state : DEFAULT_STATE,
+                            writable, s);
+        config_free(cfg);
+        return r;
+}
+
+/* ---- JSON ---- */
+
+static void json_int(yajl_gen g, const char *key, long long v)
+{
+        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        yajl_gen_integer(g, v);
+}
+
+/* The delivery's fields into an open map (not the payload: any bytes). */
+static void json_fields(yajl_gen g, const struct delivery *d)
+{
+        event_json_string(g, "key", d->key);
+        event_json_string(g, "notification_key", d->notification_key);
+        event_json_string(g, "kind", d->kind);
+        event_json_string(g, "receiver", d->receiver);
+        event_json_string(g, "channel", d->channel);
+        event_json_string(g, "rule", d->rule);
+        event_json_string(g, "opportunity_id", d->opportunity_id);
+        event_json_string(g, "status", delivery_status_name(d->status));
+        json_int(g, "attempts", d->attempts);
+        json_int(g, "created_at_ms", d->created_at_ms);
+        json_int(g, "updated_at_ms", d->updated_at_ms);
+        json_int(g, "next_at_ms", d->next_at_ms);
+        json_int(g, "last_code", d->last_code);
+        event_json_string(g, "last_error", d->last_error);
+        json_int(g, "payload_bytes", (long long)d->payload_len);
+}
+
+static int json_print(yajl_gen g)
+{
+        const unsigned char *out;
+        size_t len;
+
+        if (yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok)
+                return -EIO;
+        printf("%.*s\n", (int)len, (const char *)out);
+        return 0;
+}
+
+/* ---- list ---- */
+
+struct listing {
+        bool json;
+        int count;
+        struct buf key, receiver, error;
+};
+
+static int on_listed(void *ctx, const struct delivery *d)
+{
+        struct listing *l = ctx;
+        char code[16] = "-";
+        yajl_gen g;
+        int r;
+
+        l->count++;
+        if (!l->json) {
+                if (d->last_code)
+                        snprintf(code, sizeof code, "%d", d->last_code);
+                printf("%-40s %-16s %-7s %-7s %8d %4s  %s\n", clean(&l->key, d->key),
+                       clean(&l->receiver, d->receiver), d->channel, delivery_status_name(d->status),
+                       d->attempts, code, clean(&l->error, d->last_error));
+                return 0;
+        }
+        g = yajl_gen_alloc(NULL);
+        if (g == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        json_fields(g, d);
+        yajl_gen_map_close(g);
+        r = json_print(g);
+        yajl_gen_free(g);
+        return r;
+}
+
+static int list(struct store *s, const struct dopts *o)
+{
+        struct listing l = { .json = o->json, .key = BUF_INIT(FIELD_MAX),
+                             .receiver = BUF_INIT(FIELD_MAX), .error = BUF_INIT(FIELD_MAX) };
+        int64_t c[4];
+        int r;
+
+        if (!l.json)
+                printf("%-40s %-16s %-7s %-7s %8s %4s  %s\n", "KEY", "RECEIVER", "CHANNEL",
+                       "STATUS", "ATTEMPTS", "CODE", "LAST ERROR");
+        r = store_delivery_list(s, o->failed, o->limit_set ? o->limit : 50, on_listed, &l);
+        if (r == 0 && !l.json)
+                r = store_delivery_counts(s, NULL, c);
+        if (r == 0 && !l.json)
+                printf("%d deliver%s shown; in the store: %lld queued, %lld sending, %lld sent, "
+                       "%lld dead\n", l.count, l.count == 1 ? "y" : "ies", (long long)c[0],
+                       (long long)c[1], (long long)c[2], (long long)c[3]);
+        buf_deinit(&l.key);
+        buf_deinit(&l.receiver);
+        buf_deinit(&l.error);
+        return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
+}
+
+/* ---- show ---- */
+
+static int on_attempt_text(void *ctx, const struct delivery_attempt *a)
+{
+        char when[TIMEFMT_LEN];
+
+        iso_ms(a->at_ms, when);
+        printf("  %s  %-5s %4d %6lld ms  %s\n", when, a->outcome, a->code,
+               (long long)a->latency_ms, clean(ctx, a->error));
+        return 0;
+}
+
+static void show_times(const struct delivery *d)
+{
+        char t[TIMEFMT_LEN];
+
+        iso_ms(d->created_at_ms, t);
+        printf("created:       %s\n", t);
+        iso_ms(d->updated_at_ms, t);
+        printf("updated:       %s\n", t);
+        if (d->status == DELIVERY_QUEUED) {
+                iso_ms(d->next_at_ms, t);
+                printf("next attempt:  %s\n", t);
+        }
+}
+
+static int show_text(struct store *s, const struct delivery *d)
+{
+        struct buf b = BUF_INIT(FIELD_MAX);
+        int r;
+
+        printf("key:           %s\n", clean(&b, d->key));
+        printf("notification:  %s\n", clean(&b, d->notification_key));
+        printf("kind:          %s\n", clean(&b, d->kind));
+        printf("opportunity:   %s\n", clean(&b, d->opportunity_id));
+        printf("receiver:      %s (%s)\n", clean(&b, d->receiver), d->channel);
+        printf("rule:          %s\n", clean(&b, d->rule));
+        printf("status:        %s\n", delivery_status_name(d->status));
+        printf("attempts:      %d\n", d->attempts);
+        show_times(d);
+        printf("last code:     %d\nlast error:    %s\n", d->last_code, clean(&b, d->last_error));
+        for (size_t i = 0; i < d->recipients.n; i++)
+                printf("recipient:     %s\n", clean(&b, d->recipients.v[i]));
+        printf("payload:       %zu bytes\nhistory:\n", d->payload_len);
+        r = store_delivery_attempts(s, d->key, on_attempt_text, &b);
+        buf_deinit(&b);
+        return r;
+}
+
+static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
+{
+        yajl_gen g = ctx;
+
+        yajl_gen_map_open(g);
+        json_int(g, "at_ms", a->at_ms);
+        event_json_string(g, "outcome", a->outcome);
+        json_int(g, "code", a->code);
+        json_int(g, "latency_ms", a->latency_ms);
+        event_json_string(g, "error", a->error);
+        yajl_gen_map_close(g);
+        return 0;
+}
+
+static int show_json(struct store *s, const struct delivery *d)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        int r;
+
+        if (g == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        json_fields(g, d);
+        yajl_gen_string(g, (const unsigned char *)"recipients", 10);
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < d->recipients.n; i++)
+                yajl_gen_string(g, (const unsigned char *)d->recipients.v[i],
+                                strlen(d->recipients.v[i]));
+        yajl_gen_array_close(g);
+        yajl_gen_string(g, (const unsigned char *)"history", 7);
+        yajl_gen_array_open(g);
+        r = store_delivery_attempts(s, d->key, on_attempt_json, g);
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        if (r == 0)
+                r = json_print(g);
+        yajl_gen_free(g);
+        return r;
+}
+
+static int show(struct store *s, const struct dopts *o)
+{
+        struct delivery d = { 0 };
+        int r = store_delivery_get(s, o->key, &d);
+
+        if (r == -ENOENT) {
+                fprintf(stderr, "cppo-notifyctl deliveries: no delivery '%s'\n", o->key);
+                return CTL_EXIT_PROBLEM;
+        }
+        if (r == 0 && o->payload)
+                r = fwrite(d.payload, 1, d.payload_len, stdout) == d.payload_len ? 0 : -EIO;
+        else if (r == 0)
+                r = o->json ? show_json(s, &d) : show_text(s, &d);
+        delivery_clear(&d);
+        return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
+}
+
+/* ---- retry ---- */
+
+static int retry(struct store *s, const struct dopts *o)
+{
+        int n = store_delivery_retry(s, o->all_failed ? NULL : o->key, now_ms());
+
+        if (n == -ENOENT) {
+                fprintf(stderr, "cppo-notifyctl deliveries: '%s' is not a dead delivery\n",
+                        o->key);
+                return CTL_EXIT_PROBLEM;
+        }
+        if (n < 0) {
+                fprintf(stderr, "cppo-notifyctl deliveries: cannot re-queue: %s\n", strerror(-n));
+                return CTL_EXIT_INTERNAL;
+        }
+        printf("%d deliver%s re-queued\n", n, n == 1 ? "y" : "ies");
+        return CTL_EXIT_OK;
+}
+
+int ctl_deliveries(int argc, char **argv)
+{
+        struct dopts o = { .action = LIST };
+        struct store *s = NULL;
+        int r = parse(argc, argv, &o);
+
+        if (o.help) {
+                usage(stdout, o.action);
+                return CTL_EXIT_OK;
+        }
+        if (r < 0 || !consistent(&o)) {
+                usage(stderr, o.action);
+                return CTL_EXIT_USAGE;
+        }
+        r = open_store(&o, o.action == RETRY, &s);
+        if (r != 0)
+                return r;
+        if (o.action == LIST)
+                r = list(s, &o);
+        else
+                r = o.action == SHOW ? show(s, &o) : retry(s, &o);
+        store_close(s);
+        return r;
+}

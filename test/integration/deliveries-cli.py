@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""`cppo-notifyctl deliveries`: list, --failed, --json, --limit, --config,
+show (text, --json, --payload), retry KEY / --all-failed, --help, and the
+exit codes of ctl.h, against a store written through the store API by
+test/tools/make-deliveries (its comment lists the four deliveries).
+Retry is also run while another connection holds the write lock, as the
+daemon would. TAP on stdout.
+
+Usage: deliveries-cli.py CPPO_NOTIFYCTL MAKE_DELIVERIES
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CTL, MAKE = sys.argv[1], sys.argv[2]
+PAYLOAD = ("Subject: New order\r\nTo: <ops@example.com>\r\n\r\n"
+           "Caf\u00e9 \u20ac 12\r\n").encode()
+SENT, SALES = "new_order/agmt-1/ops", "new_order/agmt-1/sales"
+QUEUED, AMENDED = "partner_offer_extended/o-2/ops", "amended_offer/agmt-3/ops"
+NEWEST_FIRST = [AMENDED, QUEUED, SALES, SENT]
+
+n = 0
+failed = False
+
+
+def ok(cond, name, detail=""):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + f" {n} - {name}")
+    if not cond:
+        failed = True
+        for line in str(detail).splitlines():
+            print(f"# {line}")
+
+
+def ctl(*args):
+    p = subprocess.run([CTL, "deliveries", *args], capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def table_rows(out):
+    """The listing's rows as lists of columns (the error column may hold spaces)."""
+    lines = out.decode().splitlines()
+    return [line.split(None, 6) for line in lines[1:-1]], lines[0], lines[-1]
+
+
+def json_lines(out):
+    return [json.loads(line) for line in out.decode().splitlines()]
+
+
+def test_usage(tmp):
+    for args, first in [(["--help"], "usage: cppo-notifyctl deliveries [--config"),
+                        (["show", "--help"], "usage: cppo-notifyctl deliveries show KEY"),
+                        (["retry", "--help"], "usage: cppo-notifyctl deliveries retry (KEY")]:
+        rc, out, _ = ctl(*args)
+        ok(rc == 0 and out.decode().startswith(first), f"{' '.join(args)}: exit 0, own usage",
+           f"rc={rc} out={out[:120]!r}")
+    for args in (["--bogus"], ["retry"], ["retry", SALES, "--all-failed"], ["show"],
+                 ["--limit", "x"], ["--limit", "-1"], ["--config", "a", "--state", "b"],
+                 ["extra"], ["show", SALES, "--failed"], ["retry", SALES, "--json"],
+                 ["show", SALES, "extra"], ["--all-failed"]):
+        rc, _, err = ctl(*args)
+        ok(rc == 2 and "usage:" in err, f"{' '.join(args)}: usage error, exit 2", f"rc={rc}")
+    missing = os.path.join(tmp, "none.db")
+    rc, _, err = ctl("--state", missing)
+    ok(rc == 3 and missing in err, "list of a missing store: exit 3, names the path", err)
+    rc, _, err = ctl("retry", "--all-failed", "--state", missing)
+    ok(rc == 3 and not os.path.exists(missing), "retry of a missing store: exit 3, creates nothing",
+       err)
+
+
+def test_list(db, tmp):
+    rc, out, err = ctl("--state", db)
+    rows, header, footer = table_rows(out)
+    ok(rc == 0 and header.split() == ["KEY", "RECEIVER", "CHANNEL", "STATUS", "ATTEMPTS", "CODE",
+                                      "LAST", "ERROR"], "list: exit 0, header", f"{rc} {err}")
+    ok([r[0] for r in rows] == NEWEST_FIRST, "list: newest first", rows)
+    want = {AMENDED: ["ops", "email", "dead", "1", "550", "550 5.1.1 user unknown"],
+            QUEUED: ["ops", "email", "queued", "0", "-", "-"],
+            SALES: ["sales", "slack", "dead", "2", "404", "404 no_service\\x0d\\x0abody"],
+            SENT: ["ops", "email", "sent", "1", "250", "-"]}
+    ok(all(r[1:] == want[r[0]] for r in rows), "list: receiver, channel, status, attempts, code, "
+       "escaped error", rows)
+    ok(footer == "4 deliveries shown; in the store: 1 queued, 0 sending, 1 sent, 2 dead",
+       "list: footer counts", footer)
+    rc, out, _ = ctl("--state", db, "--failed")
+    rows, _, footer = table_rows(out)
+    ok(rc == 0 and [r[0] for r in rows] == [AMENDED, SALES] and footer.startswith("2 deliveries"),
+       "--failed: dead ones only", out)
+    rc, out, _ = ctl("--state", db, "--limit", "1")
+    rows, _, _ = table_rows(out)
+    ok(rc == 0 and [r[0] for r in rows] == [AMENDED], "--limit 1: the newest", out)
+    config = os.path.join(tmp, "cppo-notify.yaml")
+    os.makedirs(os.path.join(tmp, "rules.d"), exist_ok=True)
+    with open(config, "w") as f:
+        f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n  group: g\n"
+                f"store:\n  path: {db}\nreceivers:\n  out:\n    type: file\n"
+                f"    path: {tmp}/out.jsonl\n")
+    rc, out, err = ctl("--config", config)
+    ok(rc == 0 and [r[0] for r in table_rows(out)[0]] == NEWEST_FIRST,
+       "--config: store.path of the file", f"{rc} {err}")
+
+
+def test_json(db):
+    rc, out, _ = ctl("--state", db, "--json")
+    objs = json_lines(out)
+    ok(rc == 0 and [o["key"] for o in objs] == NEWEST_FIRST, "--json: one object per line", out)
+    sales = next(o for o in objs if o["key"] == SALES)
+    ok(sales["status"] == "dead" and sales["attempts"] == 2 and sales["last_code"] == 404
+       and sales["last_error"] == "404 no_service\r\nbody" and sales["channel"] == "slack"
+       and sales["receiver"] == "sales" and sales["kind"] == "new_order"
+       and sales["payload_bytes"] == len(PAYLOAD) and sales["opportunity_id"] is None,
+       "--json: fields exact", sales)
+    rc, out, _ = ctl("--state", db, "--json", "--failed")
+    objs = json_lines(out)
+    ok(rc == 0 and [o["status"] for o in objs] == ["dead", "dead"], "--json --failed", out)
+
+
+def test_show(db):
+    rc, out, err = ctl("--state", db, "show", SALES)
+    text = out.decode()
+    history = text.split("history:\n", 1)[-1].splitlines()
+    ok(rc == 0 and "status:        dead\n" in text and "receiver:      sales (slack)\n" in text
+       and "recipient:     ops@example.com\n" in text and f"payload:       {len(PAYLOAD)} bytes"
+       in text, "show: the delivery", f"{rc} {err} {text}")
+    ok(len(history) == 2 and history[0].split()[1:3] == ["retry", "503"]
+       and history[1].split()[1:3] == ["dead", "404"] and history[1].endswith("\\x0d\\x0abody"),
+       "show: attempts oldest first", history)
+    rc, out, _ = ctl("--state", db, "show", SALES, "--json")
+    obj = json.loads(out)
+    ok(rc == 0 and [h["outcome"] for h in obj["history"]] == ["retry", "dead"]
+       and [h["code"] for h in obj["history"]] == [503, 404]
+       and obj["recipients"] == ["ops@example.com"], "show --json: history", obj)
+    rc, out, _ = ctl("--state", db, "show", SENT, "--payload")
+    ok(rc == 0 and out == PAYLOAD, "show --payload: the stored bytes exactly", out)
+    rc, out, err = ctl("--state", db, "show", "no/such/key")
+    ok(rc == 1 and out == b"" and "no/such/key" in err, "show of an unknown key: exit 1", err)
+
+
+def show_json(db, key):
+    return json.loads(ctl("--state", db, "show", key, "--json")[1])
+
+
+def test_retry(db):
+    for key in (QUEUED, SENT, "no/such/key"):
+        rc, _, err = ctl("--state", db, "retry", key)
+        ok(rc == 1 and "is not a dead delivery" in err, f"retry {key}: exit 1", f"{rc} {err}")
+    before = int(time.time() * 1000)
+    rc, out, err = ctl("--state", db, "retry", SALES)
+    after = int(time.time() * 1000)
+    ok(rc == 0 and out == b"1 delivery re-queued\n", "retry KEY: exit 0, count", f"{rc} {out} {err}")
+    obj = show_json(db, SALES)
+    ok(obj["status"] == "queued" and obj["attempts"] == 0 and before - 1000 <= obj["next_at_ms"]
+       <= after + 1000 and len(obj["history"]) == 2, "retry KEY: queued, due now, history kept",
+       obj)
+    rc, _, _ = ctl("--state", db, "retry", SALES)
+    ok(rc == 1, "retry KEY again: not dead any more, exit 1")
+
+
+def test_retry_all_while_locked(db):
+    """A writer holds the lock for a moment; retry waits (busy timeout)."""
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE deliveries SET updated_at_ms = updated_at_ms WHERE key = ?", (SENT,))
+    release = threading.Timer(0.3, lambda: conn.execute("COMMIT"))
+    release.start()
+    rc, out, err = ctl("--state", db, "retry", "--all-failed")
+    release.join()
+    conn.close()
+    ok(rc == 0 and out == b"1 delivery re-queued\n", "retry --all-failed while a writer works",
+       f"{rc} {out} {err}")
+    rc, out, _ = ctl("--state", db, "retry", "--all-failed")
+    ok(rc == 0 and out == b"0 deliveries re-queued\n", "retry --all-failed with none: 0, exit 0",
+       out)
+    rc, out, _ = ctl("--state", db)
+    footer = table_rows(out)[2]
+    ok(footer == "4 deliveries shown; in the store: 3 queued, 0 sending, 1 sent, 0 dead",
+       "after retries: counts", footer)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="cppo-deliveries-")
+    try:
+        db = os.path.join(tmp, "state.db")
+        test_usage(tmp)
+        made = subprocess.run([MAKE, db], capture_output=True, timeout=60)
+        ok(made.returncode == 0, "make-deliveries wrote the store", made.stderr)
+        test_list(db, tmp)
+        test_json(db)
+        test_show(db)
+        test_retry(db)
+        test_retry_all_while_locked(db)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
