@@ -1,16 +1,21 @@
 /* dispatch-driver — runs the real dispatcher on a config and a fresh store,
  * for test/integration/delivery-peers.sh.
  *
- *   dispatch-driver CONFIG STORE [--add RECEIVER:N[:PAYLOAD_FILE]]...
+ *   dispatch-driver CONFIG STORE [--due-in MS] [--add RECEIVER:N[:PAYLOAD_FILE]]...
  *                   [--until RECEIVER]... [--timeout S] [--grace MS]
+ *                   [--reload CONFIG2 --reload-after MS]
  *
  * Inserts N deliveries per --add (payload read from PAYLOAD_FILE, else made
  * up per channel: a short RFC 5322 message, a Slack JSON text, a JSON
- * object; email recipients are the receiver's to/cc/bcc), starts the
+ * object; email recipients are the receiver's to/cc/bcc; due --due-in ms
+ * after the start, given before that --add, else at once), starts the
  * dispatcher, waits until every delivery (or every delivery of the --until
- * receivers) is SENT or DEAD, at most --timeout seconds, stops it and
+ * receivers) is SENT or DEAD, at most --timeout seconds (with --reload,
+ * CONFIG2 replaces the config --reload-after ms after the start), stops it and
  * prints, one per line:
+ *   start_ms WALL_MS                    (when the dispatcher started)
  *   elapsed_ms MS
+ *   stats sent=N retried=N dead=N attempts=N in_flight=N   (before the stop)
  *   delivery KEY receiver=R status=S attempts=N code=C
  *   error KEY TEXT                      (when the delivery has a last error)
  *   attempt KEY n=I at_ms=T outcome=O code=C latency_ms=L
@@ -39,6 +44,7 @@ struct add {
         const char *receiver;
         long count;
         const char *payload_file;
+        long due_in_ms;
 };
 
 struct opts {
@@ -47,7 +53,8 @@ struct opts {
         int add_count;
         const char *until[MAX_UNTIL];
         int until_count;
-        long timeout_s, grace_ms;
+        long timeout_s, grace_ms, due_in_ms, reload_after_ms;
+        const char *reload;
 };
 
 static int64_t wall_ms(void)
@@ -83,6 +90,7 @@ static int parse_add(struct opts *o, char *spec)
         o->adds[o->add_count].receiver = spec;
         o->adds[o->add_count].count = strtol(colon + 1, &end, 10);
         o->adds[o->add_count].payload_file = file;
+        o->adds[o->add_count].due_in_ms = o->due_in_ms;
         if (*end != '\0' || o->adds[o->add_count].count < 1)
                 return -EINVAL;
         o->add_count++;
@@ -108,6 +116,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
                         o->until[o->until_count++] = v;
                 else if (strcmp(a, "--timeout") == 0)
                         o->timeout_s = strtol(v, NULL, 10);
+                else if (strcmp(a, "--due-in") == 0)
+                        o->due_in_ms = strtol(v, NULL, 10);
+                else if (strcmp(a, "--reload") == 0)
+                        o->reload = v;
+                else if (strcmp(a, "--reload-after") == 0)
+                        o->reload_after_ms = strtol(v, NULL, 10);
                 else if (strcmp(a, "--grace") == 0)
                         o->grace_ms = strtol(v, NULL, 10);
                 else
@@ -164,8 +178,9 @@ static char *make_payload(const struct config *cfg, const struct config_receiver
 }
 
 static int fill_delivery(struct delivery *d, const struct config *cfg,
-                         const struct config_receiver *rc, long i, const char *payload_file)
+                         const struct config_receiver *rc, long i, const struct add *add)
 {
+        const char *payload_file = add->payload_file;
         int64_t now = wall_ms();
 
         if (asprintf(&d->key, "test-%ld/%s", i, rc->name) < 0)
@@ -185,7 +200,8 @@ static int fill_delivery(struct delivery *d, const struct config *cfg,
         if (payload_file == NULL)
                 d->payload_len = strlen(d->payload);
         d->status = DELIVERY_QUEUED;
-        d->created_at_ms = d->updated_at_ms = d->next_at_ms = now;
+        d->created_at_ms = d->updated_at_ms = now;
+        d->next_at_ms = now + add->due_in_ms;
         if (add_recipients(&d->recipients, &rc->to) < 0 ||
             add_recipients(&d->recipients, &rc->cc) < 0 ||
             add_recipients(&d->recipients, &rc->bcc) < 0)
@@ -204,7 +220,7 @@ static int insert_all(struct store *s, const struct config *cfg, const struct op
                 }
                 for (long i = 1; i <= o->adds[a].count; i++) {
                         struct delivery d = { 0 };
-                        int r = fill_delivery(&d, cfg, rc, i, o->adds[a].payload_file);
+                        int r = fill_delivery(&d, cfg, rc, i, &o->adds[a]);
                         if (r == 0)
                                 r = store_delivery_add(s, &d);
                         delivery_clear(&d);
@@ -299,8 +315,53 @@ static int print_all(struct store *s)
         return r;
 }
 
-static int run(const struct opts *o, const struct config *cfg, struct store *s)
+static int load_config(struct config **cfg, const char *path)
 {
+        struct config_errors errs;
+        int r;
+
+        config_errors_init(&errs);
+        r = config_load(cfg, path, &errs);
+        if (r < 0)
+                config_errors_print(&errs, stderr);
+        config_errors_deinit(&errs);
+        return r;
+}
+
+/* Swaps in o->reload after o->reload_after_ms; the old config is freed once
+ * the dispatcher no longer uses it. */
+static int reload(const struct opts *o, struct dispatcher *d, struct config **cfg)
+{
+        struct config *next = NULL;
+        int r;
+
+        sleep_ms(o->reload_after_ms);
+        r = load_config(&next, o->reload);
+        if (r == 0)
+                r = dispatch_reload(d, next);
+        if (r < 0) {
+                config_free(next);
+                return r;
+        }
+        config_free(*cfg);
+        *cfg = next;
+        printf("reloaded_ms %" PRId64 "\n", wall_ms());
+        return 0;
+}
+
+static void print_stats(struct dispatcher *d)
+{
+        struct dispatch_stats st;
+
+        dispatch_get_stats(d, &st);
+        printf("stats sent=%" PRIu64 " retried=%" PRIu64 " dead=%" PRIu64 " attempts=%" PRIu64
+               " in_flight=%" PRIu64 "\n",
+               st.sent, st.retried, st.dead, st.attempts, st.in_flight);
+}
+
+static int run(const struct opts *o, struct config **cfgp, struct store *s)
+{
+        const struct config *cfg = *cfgp;
         char err[CPPO_ERRLEN];
         struct dispatcher *d = NULL;
         int64_t t0;
@@ -309,14 +370,18 @@ static int run(const struct opts *o, const struct config *cfg, struct store *s)
         if (r < 0)
                 return r;
         t0 = wall_ms();
+        printf("start_ms %" PRId64 "\n", t0);
         r = dispatch_start(&d, o->store, cfg, err, sizeof err);
         if (r < 0) {
                 fprintf(stderr, "dispatch-driver: %s\n", err);
                 return r;
         }
         dispatch_wake(d);
-        r = wait_done(s, o);
+        r = o->reload != NULL ? reload(o, d, cfgp) : 0;
+        if (r == 0)
+                r = wait_done(s, o);
         printf("elapsed_ms %" PRId64 "\n", wall_ms() - t0);
+        print_stats(d);
         dispatch_stop(d, (int)o->grace_ms);
         if (print_all(s) < 0)
                 return -EIO;
@@ -326,7 +391,6 @@ static int run(const struct opts *o, const struct config *cfg, struct store *s)
 int main(int argc, char **argv)
 {
         struct opts o = { 0 };
-        struct config_errors errs;
         struct config *cfg = NULL;
         struct store *s = NULL;
         char err[CPPO_ERRLEN];
@@ -334,18 +398,13 @@ int main(int argc, char **argv)
 
         if (parse_args(&o, argc, argv) < 0)
                 return usage();
-        config_errors_init(&errs);
-        r = config_load(&cfg, o.config, &errs);
-        if (r < 0)
-                config_errors_print(&errs, stderr);
-        config_errors_deinit(&errs);
-        if (r < 0)
+        if (load_config(&cfg, o.config) < 0)
                 return 1;
         r = store_open(&s, o.store, &(struct store_options){ 0 }, err, sizeof err);
         if (r < 0)
                 fprintf(stderr, "dispatch-driver: %s\n", err);
         else
-                r = run(&o, cfg, s);
+                r = run(&o, &cfg, s);
         store_close(s);
         config_free(cfg);
         fflush(stdout);
