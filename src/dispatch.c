@@ -833,10 +833,13 @@ static int poll_timeout(struct dispatcher *d, bool stopping, int64_t deadline_ms
                 t = deadline_ms - now / 1000;
         else if (d->more)
                 return 0;
+        /* wake when a paced receiver may send again; one that may send now
+         * already looked at its queue this turn */
         for (size_t i = 0; i < d->rs_count && !stopping; i++) {
                 const struct rstate *rs = &d->rs[i];
                 int64_t wait = (rs->pace->next_us - now + 999) / 1000;
-                if (rs->pace->rate > 0 && rs->in_flight < rs->rc->concurrency && wait < t)
+                if (rs->pace->rate > 0 && rs->in_flight < rs->rc->concurrency && wait > 0 &&
+                    wait < t)
                         t = wait;
         }
         if (t > POLL_MAX_MS)

@@ -59,11 +59,16 @@ config() { # name smtp_port, receivers YAML on stdin -> $work/NAME/config.yaml
   } >"$work/$1/config.yaml"
 }
 
-run_driver() { # name driver-args... (foreground); sets RC
+bad_runs=0
+run_driver() { # name driver-args... (foreground); sets RC; EXPECT_RC (default 0)
   RC=0
   "$driver" "$work/$1/config.yaml" "$work/$1/state.db" "${@:2}" \
-    >"$work/$1/out" 2>"$work/$1/err" || RC=$?
-  [ "$RC" -eq 0 ] || { echo "# driver $1 exited $RC" >&2; tail -5 "$work/$1/err" >&2; }
+    >"$work/$1/out" 2>>"$work/$1/err" || RC=$?
+  if [ "$RC" -ne "${EXPECT_RC:-0}" ]; then
+    bad_runs=$((bad_runs + 1))
+    echo "# driver $1 exited $RC" >&2
+    tail -5 "$work/$1/err" >&2
+  fi
 }
 
 start_driver() { # name driver-args... (background); sets DRIVER_PID
@@ -348,7 +353,7 @@ config k 1 <<YAML
     type: slack
     webhook_url_file: $(hook_url_file k "$hole_port")
 YAML
-run_driver k --add hook:1 --timeout 2 --grace 300 || true
+EXPECT_RC=3 run_driver k --add hook:1 --timeout 2 --grace 300
 check "k: stopped while in flight: the driver timed out" [ "$RC" -eq 3 ]
 check "k: the aborted delivery stays sending, no attempt recorded" \
   grep -q '^delivery test-1/hook .*status=sending attempts=0 ' "$work/k/out"
@@ -401,6 +406,10 @@ check "e: each needed retries" \
 check "e: failed attempts were connection errors, retried" \
   [ "$(grep -c '^attempt test-[0-9]*/late .*outcome=retry code=0 ' "$work/e/out")" -ge 3 ]
 check "e: the sink holds 3 mails" wait_for "files_in '$work/mail-e'" 3 10
+
+check "every driver run exited as expected" [ "$bad_runs" -eq 0 ]
+check "no sanitizer report in any driver log" \
+  bash -c '! grep -l -E "Sanitizer|runtime error" "$1"/*/err >&2' _ "$work"
 
 echo "1..$tests"
 [ "$failures" -eq 0 ]
