@@ -11,6 +11,7 @@
 #   i  SMTP DATA 5xx: permanent; j  RCPT 4xx: transient until max_attempts
 #   k  stop aborts a hung transfer (left SENDING), the next start sends it
 #   l  a reload moves a receiver to another webhook while it retries
+#   m  HTTPS: verified with the receiver's ca_file, refused without it
 #   g  a mail arrives with the exact payload bytes and envelope recipients
 #   h  file receiver: one line per delivery, exactly the payload
 # d and e run in the background while the others run.
@@ -381,6 +382,30 @@ run_driver l --add hook:3 --reload "$work/l2/config.yaml" --reload-after 1500 --
 check "l: all 3 sent after the reload" [ "$(count_status l sent)" = 3 ]
 check "l: the old webhook was tried before the reload" [ "$(hooks "$work/hooks-l1.jsonl" 'len(t)')" -ge 1 ]
 check "l: the new webhook got each delivery once" [ "$(hooks "$work/hooks-l2.jsonl" 'len(t)')" = 3 ]
+
+# ---- m: HTTPS webhook, verified against ca_file only ------------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+  -keyout "$work/m-key.pem" -out "$work/m-cert.pem" 2>/dev/null
+peer_start_webhook_sink "$work/hooks-m.jsonl" --tls "$work/m-cert.pem" "$work/m-key.pem"
+sed -i 's|^http:|https:|' "$(hook_url_file m "$WEBHOOK_PORT")"
+config m 1 <<YAML
+  trusted:
+    type: slack
+    webhook_url_file: $work/m.url
+    ca_file: $work/m-cert.pem
+  untrusted:
+    type: slack
+    webhook_url_file: $work/m.url
+    max_attempts: 1
+YAML
+run_driver m --add trusted:1 --add untrusted:1 --timeout 30
+check "m: sent over HTTPS with the receiver's ca_file" is m test-1/trusted status sent
+check "m: an unknown certificate is refused (verification always on)" \
+  is m test-1/untrusted status dead
+check "m: only the verified connection got through" [ "$(hooks "$work/hooks-m.jsonl" 'len(t)')" = 1 ]
+check "m: the webhook URL is in no output or log" no_secret "$work/m/out" "$work/m/err"
 
 # ---- d: pacing, 1 message per second per webhook ---------------------------------
 
