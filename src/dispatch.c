@@ -311,7 +311,10 @@ static int64_t schedule(struct dispatcher *d, const struct delivery *dl, long ma
         if (o->kind != OUT_RETRY)
                 return 0;
         if (attempts >= max_attempts || now >= dl->created_at_ms + (int64_t)max_age * 1000) {
+                size_t n = strlen(o->error);
                 o->kind = OUT_DEAD;
+                snprintf(o->error + n, sizeof o->error - n, " (gave up: %s)",
+                         attempts >= max_attempts ? "max_attempts reached" : "max_age passed");
                 return 0;
         }
         wait = dispatch_backoff_ms(attempts, rnd01(d));

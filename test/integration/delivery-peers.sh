@@ -265,6 +265,8 @@ check "j: RCPT 4xx is transient: retried, dead at max_attempts 2" \
   [ "$(attempts_line j test-1/busy | sed 's/[0-9][0-9]*/N/g')" = "retry/N dead/N" ]
 check "j: the 4xx reply codes are recorded" \
   [ "$(grep -c '^attempt test-1/busy .*code=4[0-9][0-9] ' "$work/j/out")" = 2 ]
+check "j: the last error says why it gave up" \
+  grep -q '^error test-1/busy smtp: .*(gave up: max_attempts reached)$' "$work/j/out"
 
 # ---- g: exact bytes and envelope --------------------------------------------
 
