@@ -136,3 +136,9 @@ int store_delivery_get(struct store *s, const char *key, struct delivery *out)
 {
         return s->ops->delivery_get(s, key, out);
 }
+
+int store_notifications_unmatched(struct store *s, int64_t limit,
+                                  int (*fn)(void *ctx, const struct notification *n), void *ctx)
+{
+        return s->ops->notifications_unmatched(s, limit, fn, ctx);
+}

@@ -651,6 +651,10 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
         "attempts, created_at_ms, updated_at_ms, next_at_ms, last_code, last_error, payload, "    \
         "recipients"
 
+#define NOTIFICATION_COLS                                                                          \
+        "kind, key, context, source_event_key, opportunity_id, offer_id, agreement_id, late, "     \
+        "registered, created_at"
+
 /* Rows handed to a callback that may write (the dispatcher claims what
  * store_delivery_due returns, the router marks what it routed) are read
  * first, so no read statement is open while it writes; at most this many. */
@@ -1065,10 +1069,9 @@ static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
         sqlite3_stmt *st;
         int rc = SQLITE_DONE, r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT kind, key, context, source_event_key, "
-                                      "opportunity_id, offer_id, agreement_id, late, registered, "
-                                      "created_at FROM notifications WHERE routed = 0 "
-                                      "ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "SELECT " NOTIFICATION_COLS " FROM notifications "
+                                      "WHERE routed = 0 ORDER BY id LIMIT ?", -1, &st,
+                               NULL) != SQLITE_OK)
                 return -EIO;
         v = calloc(cap, sizeof *v);
         sqlite3_bind_int64(st, 1, (int64_t)cap);
@@ -1085,6 +1088,30 @@ static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
                 notification_clear(&v[i]);
         free(v);
         return r;
+}
+
+static int sqlite_notifications_unmatched(struct store *base, int64_t limit,
+                                          int (*fn)(void *ctx, const struct notification *n),
+                                          void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc = SQLITE_DONE, r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT " NOTIFICATION_COLS " FROM notifications "
+                                      "WHERE routed = 2 ORDER BY id DESC LIMIT ?", -1, &st,
+                               NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct notification n = { 0 };
+                r = row_notification(st, &n);
+                if (r == 0)
+                        r = fn(ctx, &n);
+                notification_clear(&n);
+        }
+        sqlite3_finalize(st);
+        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
 }
 
 static int sqlite_notification_routed(struct store *base, const char *notification_key,
@@ -1125,6 +1152,7 @@ static const struct store_ops sqlite_ops = {
         .delivery_retry = sqlite_delivery_retry,
         .delivery_counts = sqlite_delivery_counts,
         .delivery_get = sqlite_delivery_get,
+        .notifications_unmatched = sqlite_notifications_unmatched,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -1,6 +1,7 @@
 /* cppo-notifyctl deliveries: what was (or is to be) sent to whom.
  *
  *   deliveries [--config FILE | --state DB] [--failed] [--json] [--limit N]
+ *   deliveries --unrouted [--json] [--limit N]
  *   deliveries show KEY [--json | --payload]
  *   deliveries retry (KEY | --all-failed)
  *
@@ -33,16 +34,18 @@ enum action { LIST, SHOW, RETRY };
 struct dopts {
         enum action action;
         const char *config, *state, *key;
-        bool failed, json, all_failed, payload, help, limit_set;
+        bool failed, json, all_failed, payload, help, limit_set, unrouted;
         long long limit;
 };
 
 static const char *const usages[] = {
-        [LIST] = "usage: cppo-notifyctl deliveries [--config FILE | --state DB] [--failed] [--json]\n"
+        [LIST] = "usage: cppo-notifyctl deliveries [--config FILE | --state DB]\n"
+                 "                                 [--failed | --unrouted] [--json]\n"
                  "                                 [--limit N (default 50, 0: all)]\n"
                  "       cppo-notifyctl deliveries show KEY | retry KEY | retry --all-failed\n"
                  "Deliveries, newest first: key, receiver, channel, status, attempts, last code\n"
-                 "and last error; --failed: dead ones only; --json: one object per line.\n",
+                 "and last error; --failed: dead ones only; --json: one object per line.\n"
+                 "--unrouted: notifications no rule matched instead, newest first.\n",
         [SHOW] = "usage: cppo-notifyctl deliveries show KEY [--config FILE | --state DB]\n"
                  "                                      [--json | --payload]\n"
                  "One delivery and its attempts, oldest first. --payload writes the stored\n"
@@ -112,7 +115,7 @@ static bool consistent(const struct dopts *o)
         if (o->config && o->state)
                 return false;
         switch (o->action) {
-        case LIST: return !o->all_failed && !o->payload;
+        case LIST: return !o->all_failed && !o->payload && !(o->unrouted && o->failed);
         case SHOW:
                 return o->key && !o->failed && !o->limit_set && !o->all_failed &&
                        !(o->json && o->payload);
@@ -123,20 +126,26 @@ static bool consistent(const struct dopts *o)
         return false;
 }
 
+static const struct option long_opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "state", required_argument, NULL, 's' },
+        { "failed", no_argument, NULL, 'f' },
+        { "json", no_argument, NULL, 'j' },
+        { "limit", required_argument, NULL, 'n' },
+        { "all-failed", no_argument, NULL, 'a' },
+        { "payload", no_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { "unrouted", no_argument, NULL, 'u' },
+        { NULL, 0, NULL, 0 },
+};
+
 static int parse(int argc, char **argv, struct dopts *o)
 {
-        static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' }, { "state", required_argument, NULL, 's' },
-                { "failed", no_argument, NULL, 'f' },       { "json", no_argument, NULL, 'j' },
-                { "limit", required_argument, NULL, 'n' },  { "all-failed", no_argument, NULL, 'a' },
-                { "payload", no_argument, NULL, 'p' },      { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
         char *end;
         int c, r = 0;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "c:s:fjn:aph", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "c:s:fjn:aphu", long_opts, NULL)) != -1) {
                 switch (c) {
                 case 'c': o->config = optarg; break;
                 case 's': o->state = optarg; break;
@@ -145,6 +154,7 @@ static int parse(int argc, char **argv, struct dopts *o)
                 case 'a': o->all_failed = true; break;
                 case 'p': o->payload = true; break;
                 case 'h': o->help = true; break;
+                case 'u': o->unrouted = true; break;
                 case 'n':
                         o->limit = strtoll(optarg, &end, 10);
                         o->limit_set = true;
@@ -276,8 +286,9 @@ static int on_listed(void *ctx, const struct delivery *d)
                 if (d->last_code)
                         snprintf(code, sizeof code, "%d", d->last_code);
                 printf("%-40s %-16s %-7s %-7s %8d %4s  %s\n", clean(&l->key, d->key),
-                       clean(&l->receiver, d->receiver), d->channel, delivery_status_name(d->status),
-                       d->attempts, code, clean(&l->error, d->last_error));
+                       clean(&l->receiver, d->receiver), d->channel,
+                       delivery_status_name(d->status), d->attempts, code,
+                       clean(&l->error, d->last_error));
                 return 0;
         }
         g = yajl_gen_alloc(NULL);
@@ -311,6 +322,55 @@ static int list(struct store *s, const struct dopts *o)
         buf_deinit(&l.key);
         buf_deinit(&l.receiver);
         buf_deinit(&l.error);
+        return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
+}
+
+/* ---- unrouted notifications ---- */
+
+static int on_unmatched(void *ctx, const struct notification *n)
+{
+        struct listing *l = ctx;
+        char when[TIMEFMT_LEN];
+        yajl_gen g;
+        int r;
+
+        l->count++;
+        timefmt_format(n->created_at, when);
+        if (!l->json) {
+                printf("%-20s  %-22s %-48s %s\n", when, n->kind, clean(&l->key, n->key),
+                       clean(&l->receiver, n->opportunity_id));
+                return 0;
+        }
+        g = yajl_gen_alloc(NULL);
+        if (g == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        event_json_string(g, "key", n->key);
+        event_json_string(g, "kind", n->kind);
+        event_json_string(g, "opportunity_id", n->opportunity_id);
+        event_json_string(g, "offer_id", n->offer_id);
+        event_json_string(g, "agreement_id", n->agreement_id);
+        event_json_string(g, "created_at", when);
+        yajl_gen_map_close(g);
+        r = json_print(g);
+        yajl_gen_free(g);
+        return r;
+}
+
+static int list_unrouted(struct store *s, const struct dopts *o)
+{
+        struct listing l = { .json = o->json, .key = BUF_INIT(FIELD_MAX),
+                             .receiver = BUF_INIT(FIELD_MAX) };
+        int r;
+
+        if (!l.json)
+                printf("%-20s  %-22s %-48s %s\n", "CREATED", "KIND", "KEY", "OPPORTUNITY");
+        r = store_notifications_unmatched(s, o->limit_set ? o->limit : 50, on_unmatched, &l);
+        if (r == 0 && !l.json)
+                printf("%d unrouted notification%s shown (no rule matched)\n", l.count,
+                       l.count == 1 ? "" : "s");
+        buf_deinit(&l.key);
+        buf_deinit(&l.receiver);
         return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
 }
 
@@ -457,7 +517,7 @@ int ctl_deliveries(int argc, char **argv)
         if (r != 0)
                 return r;
         if (o.action == LIST)
-                r = list(s, &o);
+                r = o.unrouted ? list_unrouted(s, &o) : list(s, &o);
         else
                 r = o.action == SHOW ? show(s, &o) : retry(s, &o);
         store_close(s);

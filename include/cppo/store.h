@@ -92,6 +92,9 @@ struct store_ops {
         int (*delivery_retry)(struct store *s, const char *key, int64_t now_ms);
         int (*delivery_counts)(struct store *s, const char *receiver, int64_t out[4]);
         int (*delivery_get)(struct store *s, const char *key, struct delivery *out);
+        int (*notifications_unmatched)(struct store *s, int64_t limit,
+                                       int (*fn)(void *ctx, const struct notification *n),
+                                       void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -198,6 +201,11 @@ int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4])
 /* One delivery by key into *out (replaced; the caller delivery_clear()s it).
  * -ENOENT when no delivery has that key. */
 int store_delivery_get(struct store *s, const char *key, struct delivery *out);
+
+/* Notifications no rule matched (marked unrouted), newest first, at most
+ * limit (<= 0: all); fn must not write to the store. */
+int store_notifications_unmatched(struct store *s, int64_t limit,
+                                  int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* store_count() also knows "deliveries", "attempts" and "unrouted"
  * (notifications no rule matched). */

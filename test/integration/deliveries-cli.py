@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`cppo-notifyctl deliveries`: list, --failed, --json, --limit, --config,
+"""`cppo-notifyctl deliveries`: list, --failed, --json, --limit, --config, --unrouted,
 show (text, --json, --payload), retry KEY / --all-failed, --help, and the
 exit codes of ctl.h, against a store written through the store API by
 test/tools/make-deliveries (its comment lists the four deliveries).
@@ -143,6 +143,25 @@ def test_show(db):
     ok(rc == 1 and out == b"" and "no/such/key" in err, "show of an unknown key: exit 1", err)
 
 
+def test_unrouted(db):
+    rc, out, err = ctl("--state", db, "--unrouted")
+    lines = out.decode().splitlines()
+    rows = [line.split() for line in lines[1:-1]]
+    ok(rc == 0 and lines[0].split() == ["CREATED", "KIND", "KEY", "OPPORTUNITY"]
+       and rows == [["2025-11-24T16:00:02Z", "attention_needed", "attention_needed/o-5", "ra-5"],
+                    ["2025-11-24T16:00:01Z", "order_ended", "order_ended/agmt-4", "-"]]
+       and lines[-1] == "2 unrouted notifications shown (no rule matched)",
+       "--unrouted: the ones no rule matched, newest first", f"{rc} {err} {out}")
+    rc, out, _ = ctl("--state", db, "--unrouted", "--json", "--limit", "1")
+    ok(rc == 0 and json_lines(out) == [{"key": "attention_needed/o-5", "kind": "attention_needed",
+                                        "opportunity_id": "ra-5", "offer_id": None,
+                                        "agreement_id": None,
+                                        "created_at": "2025-11-24T16:00:02Z"}],
+       "--unrouted --json --limit 1", out)
+    rc, _, _ = ctl("--state", db, "--unrouted", "--failed")
+    ok(rc == 2, "--unrouted --failed: usage error")
+
+
 def show_json(db, key):
     return json.loads(ctl("--state", db, "show", key, "--json")[1])
 
@@ -194,6 +213,7 @@ def main():
         test_list(db, tmp)
         test_json(db)
         test_show(db)
+        test_unrouted(db)
         test_retry(db)
         test_retry_all_while_locked(db)
     finally:

@@ -8,7 +8,9 @@
  *   amended_offer/agmt-3/ops        email  dead    1 attempt  (550)
  *
  * created in that order, one second apart from T0. Every payload is
- * PAYLOAD, byte for byte. Exit 0, or 1 with a reason on stderr. */
+ * PAYLOAD, byte for byte. And three notifications: new_order/agmt-1
+ * (routed), order_ended/agmt-4 then attention_needed/o-5 (no rule matched,
+ * opportunity ra-5 on the second). Exit 0, or 1 with a reason on stderr. */
 #include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/store.h"
@@ -51,6 +53,36 @@ static int attempt(struct store *s, const char *key, int64_t at, const char *out
         return store_delivery_finish(s, &a, st, st == DELIVERY_QUEUED ? at + 60000 : 0);
 }
 
+static int notify(struct changeset *cs, const char *key, const char *opportunity, int64_t at)
+{
+        char kind[64], k[128], ctx[] = "{}", opp[32];
+        struct notification n = { .kind = kind, .key = k, .context_json = ctx,
+                                  .opportunity_id = opportunity ? opp : NULL, .created_at = at };
+
+        snprintf(kind, sizeof kind, "%.*s", (int)strcspn(key, "/"), key);
+        snprintf(k, sizeof k, "%s", key);
+        snprintf(opp, sizeof opp, "%s", opportunity ? opportunity : "");
+        return changeset_add_notification(cs, &n);
+}
+
+static int notifications(struct store *s)
+{
+        struct changeset cs = { 0 };
+        int r = 0;
+
+        r = r ? r : notify(&cs, "new_order/agmt-1", NULL, T0 / 1000);
+        r = r ? r : notify(&cs, "order_ended/agmt-4", NULL, T0 / 1000 + 1);
+        r = r ? r : notify(&cs, "attention_needed/o-5", "ra-5", T0 / 1000 + 2);
+        r = r ? r : store_begin(s);
+        r = r ? r : store_apply(s, &cs, NULL);
+        r = r ? r : store_commit(s);
+        changeset_clear(&cs);
+        r = r ? r : store_notification_routed(s, "new_order/agmt-1", true);
+        r = r ? r : store_notification_routed(s, "order_ended/agmt-4", false);
+        r = r ? r : store_notification_routed(s, "attention_needed/o-5", false);
+        return r;
+}
+
 static int fill(struct store *s)
 {
         int r = 0;
@@ -66,7 +98,7 @@ static int fill(struct store *s)
                             "404 no_service\r\nbody", DELIVERY_DEAD);
         r = r ? r : attempt(s, "amended_offer/agmt-3/ops", T0 + 8000, "dead", 550,
                             "550 5.1.1 user unknown", DELIVERY_DEAD);
-        return r;
+        return r ? r : notifications(s);
 }
 
 int main(int argc, char **argv)

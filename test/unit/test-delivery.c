@@ -503,6 +503,12 @@ static void unrouted_notifications_oldest_first_and_marked(void **state)
         rc = (struct routed_ctx){ 0 };
         assert_int_equal(store_notifications_unrouted(s, 0, on_unrouted, &rc), 0);
         assert_int_equal(rc.n, 0);
+        /* the ones no rule matched, newest first */
+        assert_int_equal(store_notifications_unmatched(s, 0, on_unrouted, &rc), 0);
+        assert_string_equal(rc.keys, "order_ended/a1,amended_offer/a1");
+        rc = (struct routed_ctx){ 0 };
+        assert_int_equal(store_notifications_unmatched(s, 1, on_unrouted, &rc), 0);
+        assert_string_equal(rc.keys, "order_ended/a1");
         store_close(s);
 }
 
