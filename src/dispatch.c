@@ -171,7 +171,7 @@ static struct pace *pace_get(struct pace *pc, size_t *np, const struct config_re
                         pc[i].rate = rate_min(pc[i].rate, rc->rate);
                         return &pc[i];
                 }
-        pc[*np] = (struct pace){ .key = key, .rate = rc->rate };
+        pc[*np] = (struct pace){.key = key, .rate = rc->rate};
         for (size_t i = 0; i < old_n; i++)
                 if (strcmp(old[i].key, key) == 0)
                         pc[*np].next_us = old[i].next_us;
@@ -298,7 +298,7 @@ static void unlink_transfer(struct dispatcher *d, struct transfer *t)
 
 /* ---- completion -------------------------------------------------------- */
 
-static const char *const outcome_names[] = { "sent", "retry", "dead" };
+static const char *const outcome_names[] = {"sent", "retry", "dead"};
 
 /* Turns a failed attempt into "retry" or "dead" (attempt budget, age) and
  * computes when the next one is due. */
@@ -355,19 +355,19 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
 
 /* Records the attempt and the delivery's new state. A failure to record
  * leaves it SENDING: re-queued at the next start (at-least-once). */
-static void finish(struct dispatcher *d, const struct delivery *dl, long max_attempts,
-                   long max_age, int64_t started_ms, struct outcome *o)
+static void finish(struct dispatcher *d, const struct delivery *dl, long max_attempts, long max_age,
+                   int64_t started_ms, struct outcome *o)
 {
-        static const enum delivery_status status[] = { DELIVERY_SENT, DELIVERY_QUEUED,
-                                                       DELIVERY_DEAD };
+        static const enum delivery_status status[] = {DELIVERY_SENT, DELIVERY_QUEUED,
+                                                      DELIVERY_DEAD};
         int64_t next_at = schedule(d, dl, max_attempts, max_age, o);
         struct delivery_attempt a = {
-                .delivery_key = dl->key,
-                .at_ms = started_ms,
-                .outcome = outcome_names[o->kind],
-                .code = o->code,
-                .latency_ms = o->latency_ms,
-                .error = o->kind == OUT_SENT ? NULL : o->error,
+            .delivery_key = dl->key,
+            .at_ms = started_ms,
+            .outcome = outcome_names[o->kind],
+            .code = o->code,
+            .latency_ms = o->latency_ms,
+            .error = o->kind == OUT_SENT ? NULL : o->error,
         };
         int r = store_delivery_finish(d->store, &a, status[o->kind], next_at);
 
@@ -478,7 +478,7 @@ static void slack_hold(struct transfer *t, const struct outcome *o)
 
 static void transfer_done(struct dispatcher *d, struct transfer *t, CURLcode res)
 {
-        struct outcome o = { 0 };
+        struct outcome o = {0};
         curl_off_t total_us = 0;
 
         curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -700,7 +700,7 @@ static int append_line(const char *path, const char *payload, size_t n)
 static void deliver_file(struct dispatcher *d, struct rstate *rs, const struct delivery *dl)
 {
         int64_t started = wall_ms(), t0 = mono_us();
-        struct outcome o = { .kind = OUT_SENT };
+        struct outcome o = {.kind = OUT_SENT};
         int r = append_line(rs->rc->path, dl->payload, dl->payload_len);
 
         if (r < 0)
@@ -709,8 +709,7 @@ static void deliver_file(struct dispatcher *d, struct rstate *rs, const struct d
         finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, started, &o);
 }
 
-static struct transfer *transfer_new(struct dispatcher *d, struct rstate *rs,
-                                     struct delivery *dl)
+static struct transfer *transfer_new(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
 {
         struct transfer *t = calloc(1, sizeof *t);
 
@@ -735,7 +734,7 @@ static struct transfer *transfer_new(struct dispatcher *d, struct rstate *rs,
  * recorded as that delivery's attempt. */
 static void start_transfer(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
 {
-        struct outcome o = { 0 };
+        struct outcome o = {0};
         struct transfer *t = transfer_new(d, rs, dl);
         int r;
 
@@ -765,7 +764,7 @@ static void start_transfer(struct dispatcher *d, struct rstate *rs, struct deliv
 
 static void start_delivery(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
 {
-        struct outcome o = { 0 };
+        struct outcome o = {0};
 
         if (dl->channel == NULL || strcmp(dl->channel, rs->rc->type_name) != 0) {
                 /* rendered for another channel than the receiver has now */
@@ -808,7 +807,7 @@ static void store_trouble(struct dispatcher *d, int r)
 static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 {
         long room = receiver_room(rs, mono_us());
-        struct due due = { .max = room };
+        struct due due = {.max = room};
         int r;
 
         if (room <= 0)
@@ -945,7 +944,7 @@ static void dispatcher_free(struct dispatcher *d)
 static int dispatcher_init(struct dispatcher *d, const char *store_path, const struct config *cfg,
                            char *err, size_t errlen)
 {
-        struct store_options so = { 0 };
+        struct store_options so = {0};
         int r;
 
         so.synchronous_normal =

@@ -26,7 +26,7 @@ static int64_t ceiling(int n)
         return c < CAP_MS ? c : CAP_MS;
 }
 
-static const double jitters[] = { 0.0, 1e-9, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999999 };
+static const double jitters[] = {0.0, 1e-9, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999999};
 
 static void stays_within_window(void **state)
 {
@@ -80,10 +80,10 @@ static void odd_inputs_stay_in_bounds(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(stays_within_window),
-                cmocka_unit_test(doubles_from_one_second),
-                cmocka_unit_test(cap_is_monotone_and_reached),
-                cmocka_unit_test(odd_inputs_stay_in_bounds),
+            cmocka_unit_test(stays_within_window),
+            cmocka_unit_test(doubles_from_one_second),
+            cmocka_unit_test(cap_is_monotone_and_reached),
+            cmocka_unit_test(odd_inputs_stay_in_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
