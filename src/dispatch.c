@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -668,7 +669,25 @@ static int setup_slack(struct transfer *t, struct outcome *o)
         return cr == CURLE_OK ? 0 : -EIO;
 }
 
-/* Appends payload + "\n" and syncs it; 0 or a negative errno. */
+/* A FIFO without a reader fails at once (ENXIO, retried later) instead of
+ * blocking the thread in open(); writes then block as usual. */
+static int open_append(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
+        int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+
+        if (fd < 0)
+                return -errno;
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Appends payload + "\n" and syncs it; 0 or a negative errno. A pipe or
+ * device that cannot be synced (EINVAL) is not an error. */
 static int append_line(const char *path, const char *payload, size_t n)
 {
         char *line = malloc(n + 1);
@@ -679,9 +698,9 @@ static int append_line(const char *path, const char *payload, size_t n)
                 return -ENOMEM;
         memcpy(line, payload, n);
         line[n] = '\n';
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        fd = open_append(path);
         if (fd < 0)
-                r = -errno;
+                r = fd;
         while (fd >= 0 && r == 0 && off < n + 1) {
                 ssize_t w = write(fd, line + off, n + 1 - off);
                 if (w < 0 && errno != EINTR)
@@ -689,7 +708,7 @@ static int append_line(const char *path, const char *payload, size_t n)
                 else if (w > 0)
                         off += (size_t)w;
         }
-        if (fd >= 0 && r == 0 && fsync(fd) < 0)
+        if (fd >= 0 && r == 0 && fsync(fd) < 0 && errno != EINVAL)
                 r = -errno;
         if (fd >= 0 && close(fd) < 0 && r == 0)
                 r = -errno;
@@ -964,6 +983,25 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         return 0;
 }
 
+/* The thread starts with SIGPIPE blocked (CURLOPT_NOSIGNAL stops curl from
+ * ignoring it, and a TLS write to a closed peer would kill the process) and
+ * with the signals the main loop reads from its signalfd blocked too. */
+static int start_thread(struct dispatcher *d)
+{
+        sigset_t block, old;
+        int r;
+
+        sigemptyset(&block);
+        sigaddset(&block, SIGPIPE);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        r = pthread_create(&d->thread, NULL, run, d);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return -r;
+}
+
 int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
                    char *err, size_t errlen)
 {
@@ -981,7 +1019,7 @@ int dispatch_start(struct dispatcher **out, const char *store_path, const struct
         pthread_mutex_init(&d->lock, NULL);
         pthread_cond_init(&d->cond, NULL);
         r = dispatcher_init(d, store_path, cfg, err, errlen);
-        if (r == 0 && (r = -pthread_create(&d->thread, NULL, run, d)) < 0)
+        if (r == 0 && (r = start_thread(d)) < 0)
                 error_set(err, errlen, r, "dispatcher: cannot start the thread");
         if (r < 0) {
                 dispatcher_free(d);
