@@ -14,7 +14,8 @@
  *          error text recorded)
  *   file   append + fsync; an I/O error is transient
  * Transient failures are retried with exponential backoff and full jitter
- * (base 1 s, cap 10 min) until max_attempts or max_age, then DEAD. Every
+ * (base 1 s, cap 10 min) until max_attempts or max_age (checked after a
+ * failed attempt: a delivery is always tried at least once), then DEAD. Every
  * attempt is recorded (store_delivery_finish). At start the dispatcher
  * re-queues deliveries left SENDING by a crash.
  */
@@ -42,7 +43,8 @@ int dispatch_start(struct dispatcher **out, const char *store_path, const struct
 void dispatch_wake(struct dispatcher *d);
 
 /* Swaps in a new config (SIGHUP). Returns once the thread uses it; the old
- * one may then be freed. */
+ * one may then be freed. On failure (-ENOMEM, or -ESRCH once the thread
+ * ended) the old config stays in use and must be kept. */
 int dispatch_reload(struct dispatcher *d, const struct config *cfg);
 
 /* Stops taking new work, lets in-flight deliveries finish for up to

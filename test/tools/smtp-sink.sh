@@ -2,25 +2,30 @@
 # smtp-sink.sh — an SMTP server for tests: postfix's smtp-sink on
 # 127.0.0.1, on a free port, dumping every received message to its own file.
 #
-#   smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx]
+#   smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--port N]
 #
 # Prints "ready PORT" once it accepts connections. Each message lands in DIR
 # as one file (names are time-based with a random suffix, so messages in the
 # same second never collide), starting with X-Client-Addr, X-Helo-Args,
 # X-Mail-Args and one X-Rcpt-Args line per recipient, then the message
 # exactly as received. --rcpt-4xx answers RCPT with a 4xx, --data-5xx
-# answers DATA with a 5xx. Stops (and stops smtp-sink) on SIGTERM/SIGINT.
+# answers DATA with a 5xx. --port N listens on that port instead of a free
+# one (a test that starts the server late picks it beforehand). Stops (and
+# stops smtp-sink) on SIGTERM/SIGINT.
 set -euo pipefail
 
-dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx]}
+dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--port N]}
 shift
 opts=()
-for a in "$@"; do
-  case "$a" in
+fixed_port=
+while [ $# -gt 0 ]; do
+  case "$1" in
   --rcpt-4xx) opts+=(-r RCPT) ;;
   --data-5xx) opts+=(-f DATA) ;;
-  *) echo "smtp-sink.sh: unknown option $a" >&2; exit 2 ;;
+  --port) fixed_port=${2:?--port needs a number}; shift ;;
+  *) echo "smtp-sink.sh: unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
 
 mkdir -p "$dir"
@@ -33,7 +38,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 for attempt in 1 2 3 4 5; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  port=${fixed_port:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}
   # stdout carries only our ready line
   /usr/sbin/smtp-sink "${user[@]}" "${opts[@]}" -d "$dir/%Y%m%d%H%M%S." "127.0.0.1:$port" 100 >/dev/null &
   child=$!
