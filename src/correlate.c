@@ -243,6 +243,9 @@ static void gen_deal(yajl_gen g, const struct subject *sj)
         gen_str(g, "expiration", o ? o->expiration : NULL);
         gen_str(g, "link", o ? link_strength_name(o->link) : NULL);
         gen_bool(g, "late", o && o->late);
+        gen_str(g, "late_reason", !o || !o->late                             ? NULL
+                                  : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
+                                                                           : "after_hold");
         yajl_gen_map_close(g);
         gen_open(g, "agreement");
         gen_str(g, "id", ag ? ag->id : NULL);
@@ -361,7 +364,8 @@ static int release_hold(struct step *st, struct offer *o, struct authorization *
 
         if (hmap_get(st->s->holds, o->id) == NULL)
                 return 0;
-        o->late = true;
+        if (o->late == OFFER_ON_TIME)
+                o->late = OFFER_LATE_AFTER_HOLD;
         r = changeset_release_hold(st->out, o->id);
         if (r == 0)
                 r = save_offer(st, o);
@@ -629,7 +633,7 @@ static int agreement_deal(struct step *st, struct deal *d)
                 /* accepted before its Offer Released: the offer id is late */
                 if ((d->o = offer_get_or_new(st->s, ev->offer_id)) == NULL)
                         return -ENOMEM;
-                d->o->late = true;
+                d->o->late = OFFER_LATE_AFTER_ACCEPTANCE;
         }
         if (auth_id == NULL && d->o && d->o->authorization_id)
                 auth_id = d->o->authorization_id;

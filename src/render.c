@@ -517,6 +517,7 @@ static void gen_flag(yajl_gen g, const char *key, const char *name)
 static int gen_view(yajl_gen g, yajl_val ctx, int k)
 {
         yajl_val link = get(ctx, "offer", "link", yajl_t_string);
+        yajl_val late = get(ctx, "offer", "late_reason", yajl_t_string);
         int rc;
 
         gen_str(g, "view");
@@ -525,6 +526,7 @@ static int gen_view(yajl_gen g, yajl_val ctx, int k)
         gen_str(g, kind_titles[k]);
         gen_flag(g, "kind_is", kinds[k]);
         gen_flag(g, "link_is", link != NULL ? link->u.string : NULL);
+        gen_flag(g, "late_is", late != NULL ? late->u.string : NULL);
         gen_metadata(g, get(ctx, "opportunity", "metadata", yajl_t_object));
         rc = gen_list(g, "buyer_account_ids", get(ctx, "buyer", "account_ids", yajl_t_array));
         if (rc == 0)

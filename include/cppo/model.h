@@ -63,6 +63,15 @@ struct authorization {
         int64_t updated_at;     /* clock value of the last change */
 };
 
+/* Whether, and why, an offer reached its authorization late: its id came
+ * only with the agreement (the buyer accepted before any Offer Released),
+ * or its Offer Released was held until a link appeared. */
+enum offer_late {
+        OFFER_ON_TIME = 0,
+        OFFER_LATE_AFTER_HOLD = 1,
+        OFFER_LATE_AFTER_ACCEPTANCE = 2,
+};
+
 /* A partner's offer (usually a CPPO), as seen in Offer Released or
  * agreement events. */
 struct offer {
@@ -80,7 +89,7 @@ struct offer {
         enum link_strength link;
         char *link_event_key;   /* event that made the current link */
         bool released_seen;     /* an Offer Released for it was processed */
-        bool late;              /* its id reached us after acceptance or a hold */
+        int late;               /* enum offer_late: why its id was late, if it was */
         int64_t updated_at;
 };
 

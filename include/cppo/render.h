@@ -22,6 +22,8 @@
  *   view.kind_title                  "New order", ...
  *   view.kind_is.<kind>              true for the notification's kind
  *   view.link_is.<link>              true for offer.link (event, registered, ...)
+ *   view.late_is.<reason>            true for offer.late_reason (after_acceptance,
+ *                                    after_hold)
  *   view.metadata                    [{"key", "value", "last"}] of opportunity.metadata
  *   view.has_metadata                true when view.metadata is not empty
  *   view.buyer_account_ids, view.notify, view.source_event_keys

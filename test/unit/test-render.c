@@ -39,7 +39,7 @@ static const char realistic[] =
     "\"buyer\":{\"account_ids\":[\"111122223333\",\"999988887777\"]},"
     "\"product\":{\"id\":\"prod-widgetpro\",\"title\":\"Widget Pro\"},"
     "\"offer\":{\"id\":\"offer-abc123\",\"name\":\"Acme 3-year\",\"expiration\":"
-    "\"2026-06-30T00:00:00Z\",\"link\":\"event\",\"late\":true},"
+    "\"2026-06-30T00:00:00Z\",\"link\":\"event\",\"late\":true,\"late_reason\":\"after_acceptance\"},"
     "\"agreement\":{\"id\":\"agmt-7f3k2\",\"intent\":\"NEW\",\"status\":\"ACTIVE\","
     "\"acceptance_time\":\"2026-03-02T10:15:00Z\",\"start_time\":\"2026-03-02T10:15:00Z\","
     "\"end_time\":\"2029-03-01T10:15:00Z\",\"previous_agreement_id\":\"agmt-old1\","
@@ -204,7 +204,7 @@ static void check_realistic(const struct renderer *r, const char *kind)
                 assert_contains(*s, "offer-abc123");
                 assert_contains(*s, "2026-06-30T00:00:00Z");
                 assert_contains(*s, "an AWS agreement event named both");
-                assert_contains(*s, "the offer id arrived after the buyer accepted");
+                assert_contains(*s, "the buyer accepted before the offer id reached us");
                 assert_contains(*s, "agmt-7f3k2, intent NEW, status ACTIVE");
                 assert_contains(*s, "agmt-old1");
                 assert_contains(*s, "ae@example.com, deals@example.com");
@@ -578,9 +578,26 @@ static char *slurp(const char *name)
         return buf_steal(&b);
 }
 
+/* CPPO_UPDATE_GOLDEN=1 rewrites the expected files (review the diff). */
+static void update_golden(const char *got, const char *name)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", RENDER_FIXTURES, name);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+}
+
 static void assert_golden(const char *got, const char *name)
 {
-        char *want = slurp(name);
+        char *want;
+
+        if (getenv("CPPO_UPDATE_GOLDEN"))
+                update_golden(got, name);
+        want = slurp(name);
 
         if (strcmp(got, want) != 0)
                 fprintf(stderr, "# %s differs; got:\n%s\n", name, got);
