@@ -96,6 +96,7 @@ struct dispatcher {
         struct transfer *active;
         CURL *idle[IDLE_HANDLES_MAX];
         size_t idle_count;
+        struct dispatch_observer obs;
         uint64_t rng;
         bool more; /* a receiver filled a whole batch: look again at once */
         bool store_failing;
@@ -376,6 +377,9 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
                 log_error("delivery not recorded key=%s error=%s", dl->key, error_name(r));
         count_outcome(d, o->kind);
         log_outcome(dl, o, next_at);
+        if (d->obs.on_attempt)
+                d->obs.on_attempt(d->obs.ctx, dl->receiver, outcome_names[o->kind], o->latency_ms,
+                                  wall_ms() - dl->created_at_ms);
 }
 
 static void outcome_set(struct outcome *o, enum outcome_kind k, int code, const char *fmt, ...)
@@ -1003,7 +1007,7 @@ static int start_thread(struct dispatcher *d)
 }
 
 int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
-                   char *err, size_t errlen)
+                   const struct dispatch_observer *obs, char *err, size_t errlen)
 {
         struct dispatcher *d;
         int r;
@@ -1018,6 +1022,8 @@ int dispatch_start(struct dispatcher **out, const char *store_path, const struct
         }
         pthread_mutex_init(&d->lock, NULL);
         pthread_cond_init(&d->cond, NULL);
+        if (obs)
+                d->obs = *obs;
         r = dispatcher_init(d, store_path, cfg, err, errlen);
         if (r == 0 && (r = start_thread(d)) < 0)
                 error_set(err, errlen, r, "dispatcher: cannot start the thread");

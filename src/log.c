@@ -64,6 +64,11 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        /* Messages quote event data (ids, keys): a control byte in it must
+         * not start a new log line or drive a terminal. */
+        for (char *p = msg; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
         /* One fprintf per line so concurrent threads do not interleave. */
         if (journal_mode)
                 fprintf(stderr, "<%d>%s [%s:%d]\n", (int)level, msg, short_file(file), line);

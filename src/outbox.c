@@ -48,17 +48,6 @@ static void pending_clear(struct pending *p)
         memset(p, 0, sizeof *p);
 }
 
-/* A copy of s fit for a log line: printable ASCII only, capped. */
-static const char *loggable(const char *s, char *out, size_t outlen)
-{
-        size_t i = 0;
-
-        for (; s && s[i] && i + 1 < outlen; i++)
-                out[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
-        out[i] = '\0';
-        return out;
-}
-
 /* ---- e-mail ---- */
 
 static int add_list(struct strlist *l, const struct config_strlist *src)
@@ -75,7 +64,6 @@ static int add_contacts(struct strlist *l, yajl_val ctx)
 {
         static const char *path[] = { "opportunity", "notify", NULL };
         yajl_val v = yajl_tree_get(ctx, path, yajl_t_array);
-        char safe[128];
 
         for (size_t i = 0; v && i < v->u.array.len; i++) {
                 const char *a = YAJL_GET_STRING(v->u.array.values[i]);
@@ -84,8 +72,8 @@ static int add_contacts(struct strlist *l, yajl_val ctx)
                         if (strlist_add_unique(l, a) < 0)
                                 return -ENOMEM;
                 } else {
-                        log_warn("skipping invalid authorization contact address=%s",
-                                 loggable(a, safe, sizeof safe));
+                        log_warn("skipping an invalid authorization contact address=\"%.100s\"",
+                                 a ? a : "(not a string)");
                 }
         }
         return 0;
@@ -244,7 +232,7 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
                      int *failed)
 {
         int created = 0;
-        char err[CPPO_ERRLEN], safe[256];
+        char err[CPPO_ERRLEN];
 
         for (size_t i = 0; i < t->count; i++) {
                 struct delivery d;
@@ -252,9 +240,8 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
                                       &d, err, sizeof err);
 
                 if (rc < 0) {
-                        log_error("cannot render notification=%s receiver=%s: %s",
-                                  loggable(n->key, safe, sizeof safe), t->items[i].receiver->name,
-                                  err);
+                        log_error("cannot render notification=%s receiver=%s: %s", n->key,
+                                  t->items[i].receiver->name, err);
                         (*failed)++;
                         continue;
                 }
@@ -273,7 +260,6 @@ static int route_notification(struct store *s, const struct config *cfg,
 {
         struct route_targets t;
         yajl_val ctx = yajl_tree_parse(n->context_json, NULL, 0);
-        char safe[256];
         int failed = 0, created;
 
         route_select(cfg, ctx, &t);
@@ -285,8 +271,7 @@ static int route_notification(struct store *s, const struct config *cfg,
         st->failed += (uint64_t)failed;
         if (t.count == 0 || failed == (int)t.count) {
                 st->unrouted++;
-                log_warn("notification unrouted key=%s kind=%s reason=%s",
-                         loggable(n->key, safe, sizeof safe), n->kind,
+                log_warn("notification unrouted key=%s kind=%s reason=%s", n->key, n->kind,
                          t.count == 0 ? "no_rule_matched" : "render_failed");
                 return store_notification_routed(s, n->key, false);
         }

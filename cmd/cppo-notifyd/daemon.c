@@ -3,6 +3,7 @@
 #include "notify.h"
 
 #include "cppo/config.h"
+#include "cppo/dispatch.h"
 #include "cppo/dlq.h"
 #include "cppo/error.h"
 #include "cppo/http.h"
@@ -48,10 +49,9 @@ struct daemon {
         bool announced;       /* READY=1 sent */
         struct metric *m_messages, *m_events, *m_rejected, *m_duplicates, *m_assigned;
         struct metric *m_notifications, *m_holds, *m_lag;
-        /* Fed by the dispatcher once it is wired in (see declare_delivery_metrics). */
+        /* Fed by the dispatcher (on_attempt) and the slow refresh (queued). */
         struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
-        /* Deliveries waiting to be sent, for STATUS=; the dispatcher hook
-         * sets it (dispatch_get_stats), 0 until then. */
+        /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
         int64_t holds_pending;
         struct pipeline_stats published; /* of the current pipeline */
@@ -108,11 +108,10 @@ static int declare_ingest_metrics(struct daemon *d)
         return 0;
 }
 
-/* Declared now so dashboards and alerts can be built against them; they stay
- * at zero until the dispatcher feeds them. Hook: after each attempt the
- * dispatcher adds to m_deliveries {receiver,outcome} (outcome "sent",
- * "retry" or "dead"), m_retries, m_dead_letters, observes m_latency (seconds
- * from notification to sent) and sets m_queued per receiver. */
+/* After each attempt the dispatcher (on_attempt) adds to m_deliveries
+ * {receiver,outcome} (outcome "sent", "retry" or "dead"), m_retries,
+ * m_dead_letters, and observes m_latency (seconds from notification to
+ * sent); the slow refresh sets m_queued per receiver from the store. */
 static int declare_delivery_metrics(struct daemon *d)
 {
         static const double latency_bounds[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
@@ -177,6 +176,24 @@ static void on_notification(void *ctx, const struct notification *n)
         d->notify.pending = true; /* routed right after the offsets are stored */
 }
 
+/* dispatch_observer.on_attempt, on the dispatcher thread (metrics are
+ * thread-safe). */
+static void on_attempt(void *ctx, const char *receiver, const char *outcome, int64_t latency_ms,
+                       int64_t age_ms)
+{
+        struct daemon *d = ctx;
+        const char *rcv[] = { receiver };
+
+        (void)latency_ms;
+        metric_add(d->m_deliveries, (const char *[]){ receiver, outcome }, 1);
+        if (strcmp(outcome, "retry") == 0)
+                metric_add(d->m_retries, rcv, 1);
+        else if (strcmp(outcome, "dead") == 0)
+                metric_add(d->m_dead_letters, rcv, 1);
+        else
+                metric_observe(d->m_latency, rcv, (double)age_ms / 1000);
+}
+
 /* ---- status, readiness and the slow refresh ---- */
 
 static void on_lag(void *ctx, const char *topic, int32_t partition, int64_t lag)
@@ -227,6 +244,14 @@ static void slow_refresh(struct daemon *d, int64_t t)
 
         d->notify.pending = true; /* safety net: route whatever is still waiting */
         d->queued_deliveries = notify_queued(&d->notify, d->store);
+        for (size_t i = 0; i < d->cfg->receiver_count; i++) {
+                const char *name = d->cfg->receivers[i].name;
+                int64_t c[4] = { 0 };
+
+                if (store_delivery_counts(d->store, name, c) == 0)
+                        metric_set(d->m_queued, &name,
+                                   (double)(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING]));
+        }
         if (store_count(d->store, "holds", &holds) == 0) {
                 d->holds_pending = holds;
                 metric_set(d->m_holds, NULL, (double)holds);
@@ -341,6 +366,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 .busy_timeout_ms = 5000,
         };
         struct http_handlers h = { on_metrics, on_ready, d };
+        struct dispatch_observer obs = { on_attempt, d };
         int r;
 
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
@@ -359,7 +385,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
         }
         if (r == 0)
                 r = open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
-        return r < 0 ? r : notify_start(&d->notify, d->store, d->cfg, err, errlen);
+        return r < 0 ? r : notify_start(&d->notify, d->store, d->cfg, &obs, err, errlen);
 }
 
 /* Reverse order of start(). The consumer closes after the last commit, so

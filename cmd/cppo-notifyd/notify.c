@@ -19,8 +19,8 @@ static int64_t wall_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int notify_start(struct notify *n, struct store *s, const struct config *cfg, char *err,
-                 size_t errlen)
+int notify_start(struct notify *n, struct store *s, const struct config *cfg,
+                 const struct dispatch_observer *obs, char *err, size_t errlen)
 {
         int r = renderer_new(&n->renderer, cfg, err, errlen);
 
@@ -28,7 +28,7 @@ int notify_start(struct notify *n, struct store *s, const struct config *cfg, ch
                 return r;
         n->pending = true; /* whatever a previous run committed but did not route */
         notify_route(n, s, cfg);
-        return dispatch_start(&n->dispatch, cfg->store.path, cfg, err, errlen);
+        return dispatch_start(&n->dispatch, cfg->store.path, cfg, obs, err, errlen);
 }
 
 void notify_route(struct notify *n, struct store *s, const struct config *cfg)

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 struct dispatcher;
-struct metrics;
+struct dispatch_observer;
 
 struct notify {
         struct renderer *renderer;
@@ -31,8 +31,8 @@ struct notify {
 
 /* Compiles the templates, routes what a previous run left, and starts the
  * dispatcher on its own connection to the store at cfg->store.path. */
-int notify_start(struct notify *n, struct store *s, const struct config *cfg, char *err,
-                 size_t errlen);
+int notify_start(struct notify *n, struct store *s, const struct config *cfg,
+                 const struct dispatch_observer *obs, char *err, size_t errlen);
 
 /* Routes pending notifications into deliveries, then wakes the dispatcher.
  * A store failure is logged and retried on the next call. */

@@ -34,10 +34,21 @@ struct dispatch_stats {
         uint64_t in_flight;
 };
 
+/* Told of every attempt, on the dispatcher thread (keep it cheap: metrics).
+ * outcome is "sent", "retry" or "dead"; age_ms is the time since the
+ * delivery was created (for a "sent": how long the notification took to
+ * reach people). */
+struct dispatch_observer {
+        void (*on_attempt)(void *ctx, const char *receiver, const char *outcome,
+                           int64_t latency_ms, int64_t age_ms);
+        void *ctx;
+};
+
 /* Opens its own connection to store_path and starts the thread. cfg is
- * borrowed until dispatch_reload() replaces it or dispatch_stop(). */
+ * borrowed until dispatch_reload() replaces it or dispatch_stop(). obs may
+ * be NULL. */
 int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
-                   char *err, size_t errlen);
+                   const struct dispatch_observer *obs, char *err, size_t errlen);
 
 /* New deliveries were committed: look at the queue now. Thread-safe. */
 void dispatch_wake(struct dispatcher *d);

@@ -8,7 +8,9 @@
  *
  * Messages follow key=value style for events of note
  * ("event rejected reason=invalid_json topic=mp partition=0 offset=12")
- * and must never contain a secret: callers pass redacted values.
+ * and must never contain a secret: callers pass redacted values. Control
+ * characters in a message (event data may carry them) are printed as '?',
+ * so one call is always one line.
  */
 #ifndef CPPO_LOG_H
 #define CPPO_LOG_H

@@ -371,7 +371,7 @@ static int run(const struct opts *o, struct config **cfgp, struct store *s)
                 return r;
         t0 = wall_ms();
         printf("start_ms %" PRId64 "\n", t0);
-        r = dispatch_start(&d, o->store, cfg, err, sizeof err);
+        r = dispatch_start(&d, o->store, cfg, NULL, err, sizeof err);
         if (r < 0) {
                 fprintf(stderr, "dispatch-driver: %s\n", err);
                 return r;
