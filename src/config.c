@@ -673,7 +673,7 @@ static const struct field receiver_fields[] = {
      .min = 1,
      .max = 1000},
     {.key = "max_age", .type = F_DURATION, .off = R(max_age), .def = "24h"},
-    {.key = "concurrency", .type = F_INT, .off = R(concurrency), .idef = 4, .min = 1, .max = 64},
+    {.key = "concurrency", .type = F_INT, .off = R(concurrency), .idef = -1, .min = 1, .max = 64},
     {.key = "rate", .type = F_INT, .off = R(rate), .idef = -1, .min = 0, .max = 10000},
     {.key = "templates", .type = F_SECTION, .off = R(templates), .sub = template_fields},
     FIELD_END,
@@ -751,6 +751,10 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
                                            : CONFIG_RECEIVER_FILE;
         if (r->rate < 0)
                 r->rate = r->type == CONFIG_RECEIVER_SLACK ? 1 : 0;
+        /* Default: a few SMTP sessions; one at a time where order matters
+         * (a Slack channel reads top-down, a file is appended to). */
+        if (r->concurrency < 0)
+                r->concurrency = r->type == CONFIG_RECEIVER_EMAIL ? 4 : 1;
         check_typed_keys(c, r, n);
         if (r->type == CONFIG_RECEIVER_EMAIL && r->to.count + r->cc.count + r->bcc.count == 0 &&
             !r->include_authorization_contacts)

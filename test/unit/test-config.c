@@ -217,8 +217,9 @@ static void defaults_and_env_expansion(void **state)
         const struct config_receiver *f = config_receiver(c, "f");
         assert_string_equal(f->path, "/nonexistent/dir/out.jsonl");
         assert_int_equal(f->max_attempts, 10);
-        assert_int_equal(f->concurrency, 4);
+        assert_int_equal(f->concurrency, 1); /* a file is appended to in order */
         assert_int_equal(f->rate, 0);
+        assert_int_equal(config_receiver(c, "m")->concurrency, 4);
         assert_int_equal(c->rule_count, 0);
         config_free(c);
         config_errors_deinit(&errs);
