@@ -49,7 +49,7 @@ mkdir -p "$work/rules.d"
 cat >"$work/rules.d/10-all.yaml" <<'YAML'
 rules:
   - name: everything
-    match: {}
+    match: {kind: [{exists: true}]}
     receivers: [audit]
 YAML
 write_config() { # group offer_link_timeout
@@ -183,7 +183,7 @@ check "cppo_holds_pending equals the holds table ($(sqlite3 "$work/state.db" 'SE
 cat >"$work/rules.d/50-broken.yaml" <<'YAML'
 rules:
   - name: broken
-    match: {}
+    match: {kind: [{exists: true}]}
     receivers: [nobody]
 YAML
 kill -HUP "$DAEMON_PID"
