@@ -29,6 +29,7 @@ int ctl_check(int argc, char **argv);
 int ctl_deliveries(int argc, char **argv);
 int ctl_explain(int argc, char **argv);
 int ctl_rejected(int argc, char **argv);
+int ctl_send_test(int argc, char **argv);
 int ctl_replay(int argc, char **argv);
 int ctl_authorization(int argc, char **argv);
 int ctl_associate(int argc, char **argv);

@@ -17,6 +17,7 @@ static const struct ctl_command commands[] = {
         { "authorization", "register, list, show, withdraw authorizations", ctl_authorization },
         { "associate", "link an offer to a resale authorization by hand", ctl_associate },
         { "holds", "list partner offers waiting for their authorization", ctl_holds },
+        { "send-test", "send a sample notification to one receiver", ctl_send_test },
         { NULL, NULL, NULL },
 };
 

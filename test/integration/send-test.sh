@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# cppo-notifyctl send-test against the real peers: a sample notification
+# reaches the SMTP sink (marked as a test, as a real e-mail), the Slack
+# stand-in and the file receiver; a webhook answering 400 gives exit 1 and
+# the error; an unknown receiver or kind is a usage error (2).
+# Usage: send-test.sh CPPO_NOTIFYCTL   (needs CPPO_SOURCE_ROOT)
+set -euo pipefail
+source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+ctl=$(realpath "$1")
+work=$PEER_TMP
+chmod 0755 "$work" # smtp-sink writes as nobody
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+
+peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
+peer_start_webhook_sink "$work/hooks.jsonl" 2>>"$work/peers.log"
+printf 'http://127.0.0.1:%s/services/T/B/send-test-secret\n' "$WEBHOOK_PORT" >"$work/slack-url"
+cat >"$work/c.yaml" <<YAML
+kafka:
+  brokers: 127.0.0.1:9
+  topics: [t]
+store:
+  path: $work/state.db
+smtp:
+  url: smtp://127.0.0.1:$SMTP_PORT
+  from: cppo-notify@acme.test
+receivers:
+  mail:
+    type: email
+    to: [revops@acme.test]
+  chat:
+    type: slack
+    webhook_url_file: $work/slack-url
+    max_attempts: 3
+  audit:
+    type: file
+    path: $work/audit.jsonl
+YAML
+
+out=$("$ctl" send-test mail --config "$work/c.yaml" --timeout 20 2>&1) && rc=0 || rc=$?
+check "email: exit 0, result sent" [ "$rc" -eq 0 ] && [[ "$out" == *"result: sent"* ]]
+mail=$(find "$work/mail" -type f | head -1)
+check "email: arrived at the SMTP sink with the test subject" \
+  grep -q '^Subject: New order: Example Buyer (test) bought Example Product (test)' "$mail"
+check "email: envelope recipient" grep -q '^X-Rcpt-Args: <revops@acme.test>' "$mail"
+
+out=$("$ctl" send-test chat --config "$work/c.yaml" --kind partner_offer_extended --timeout 20 2>&1) && rc=0 || rc=$?
+check "slack: exit 0" [ "$rc" -eq 0 ]
+check "slack: the stand-in got one POST with the test payload" \
+  python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; b=json.loads(r[0]["body"]); sys.exit(not (len(r)==1 and b["text"].startswith("Partner offer extended")))' "$work/hooks.jsonl"
+check "slack: the webhook URL is not printed" eval '[[ "$out" != *send-test-secret* ]]'
+
+curl -fsS -X POST --data '[{"status":400,"body":"invalid_blocks"}]' "http://127.0.0.1:$WEBHOOK_PORT/_script" >/dev/null
+out=$("$ctl" send-test chat --config "$work/c.yaml" --timeout 20 2>&1) && rc=0 || rc=$?
+check "slack 400: exit 1, dead, with Slack's error text" \
+  eval '[ "$rc" -eq 1 ] && [[ "$out" == *"result: dead"* ]] && [[ "$out" == *invalid_blocks* ]]'
+
+out=$("$ctl" send-test audit --config "$work/c.yaml" --kind attention_needed --timeout 20 2>&1) && rc=0 || rc=$?
+check "file: exit 0, one JSON line of kind attention_needed" \
+  python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); sys.exit(not (len(l)==1 and json.loads(l[0])["kind"]=="attention_needed"))' "$work/audit.jsonl"
+
+"$ctl" send-test nobody --config "$work/c.yaml" >/dev/null 2>&1 && rc=0 || rc=$?
+check "unknown receiver: exit 2" [ "$rc" -eq 2 ]
+"$ctl" send-test mail --config "$work/c.yaml" --kind bogus >/dev/null 2>&1 && rc=0 || rc=$?
+check "unknown kind: exit 2" [ "$rc" -eq 2 ]
+echo "1..$n"
+exit $fail
