@@ -42,7 +42,9 @@ echo "# events: $messages messages, $keys distinct event keys, 1430 deals," \
      "$required notification keys required"
 
 peer_start_mock_kafka --brokers 3 --topic mp-events:3
-kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -l "$work/events.jsonl"
+# small message sets: a fetch returns at least one whole set, so big ones
+# would make the consumer (and its commits) advance in big leaps
+kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -X batch.num.messages=25 -l "$work/events.jsonl"
 
 write_config() { # name group
   cat >"$work/$1.yaml" <<YAML
@@ -93,8 +95,11 @@ wait_for "ledger a" "$keys" 180
 stop_daemon a
 echo "# run A (uninterrupted): $(ledger a) event keys"
 
-# B: slow brokers (every fetch waits), so each kill lands mid-stream.
-for b in 1 2 3; do [ "$(kafka_control "rtt $b 40")" = ok ]; done
+# B: slow brokers (every request waits $rtt ms, fetches are small), so that
+# the stream takes long enough for each kill to land in it.
+rtt=${NOTIFY_CRASH_RTT:-40}
+for b in 1 2 3; do [ "$(kafka_control "rtt $b $rtt")" = ok ]; done
+started=$SECONDS
 points=()
 for k in $(seq 1 $kills); do
   # one point in each of the first $kills of $((kills + 1)) equal slices
@@ -116,7 +121,7 @@ done
 start_daemon b
 wait_for "ledger b" "$keys" 180
 stop_daemon b
-echo "# run B ($kills kills): $(ledger b) event keys"
+echo "# run B ($kills kills, broker rtt $rtt ms): $(ledger b) event keys in $((SECONDS - started)) s"
 
 if python3 - "$work/summary.json" "$work/a.db" "$work/b.db" <<'PY'; then
 import json, sqlite3, sys
