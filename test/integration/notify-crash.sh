@@ -149,9 +149,25 @@ print("# notifications: A %d, B %d; by kind in A: %s" % (len(na), len(nb), json.
 missing, extra = sorted(set(na) - set(nb)), sorted(set(nb) - set(na))
 check(not missing, "%d notifications of A missing from B, e.g. %s" % (len(missing), missing[:3]))
 check(not extra, "%d notifications in B only, e.g. %s" % (len(extra), extra[:3]))
+def flat(v, path=""):
+    # {"a":{"b":1}} -> {"a.b": 1}, so that a difference names its field
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            out.update(flat(x, path + "." + k if path else k))
+        return out
+    return {path: v}
+
+COLS = ("kind", "context", "source_event_key", "opportunity_id", "offer_id", "agreement_id",
+        "late", "registered")
 differ = sorted(k for k in set(na) & set(nb) if na[k] != nb[k])
 for k in differ[:3]:
-    print("# %s\n#  A: %s\n#  B: %s" % (k, na[k], nb[k]))
+    fa, fb = dict(zip(COLS, na[k])), dict(zip(COLS, nb[k]))
+    fa.update(flat(json.loads(fa.pop("context")), "context"))
+    fb.update(flat(json.loads(fb.pop("context")), "context"))
+    for f in sorted(set(fa) | set(fb)):
+        if fa.get(f) != fb.get(f):
+            print("# %s %s: A %r, B %r" % (k, f, fa.get(f), fb.get(f)))
 check(not differ, "%d notifications differ between A and B (kind, context or columns)" % len(differ))
 for key, row in na.items():
     ctx = json.loads(row[1])
@@ -180,8 +196,11 @@ for table, cols in TABLES.items():
     ra = {r[0]: r for r in a.execute("SELECT %s FROM %s" % (cols, table))}
     rb = {r[0]: r for r in b.execute("SELECT %s FROM %s" % (cols, table))}
     diff = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k))
+    names = cols.replace(" ", "").split(",")
     for k in diff[:2]:
-        print("# %s %s\n#  A: %s\n#  B: %s" % (table, k, ra.get(k), rb.get(k)))
+        for f, x, y in zip(names, ra.get(k) or [None] * len(names), rb.get(k) or [None] * len(names)):
+            if x != y:
+                print("# %s %s %s: A %r, B %r" % (table, k, f, x, y))
     check(not diff, "%s: %d of %d records differ between A and B" % (table, len(diff), len(ra)))
 print("# %s: %d rows in A, %d in B" % (", ".join(TABLES), sum(a.execute("SELECT COUNT(*) FROM " + t).fetchone()[0] for t in TABLES),
                                        sum(b.execute("SELECT COUNT(*) FROM " + t).fetchone()[0] for t in TABLES)))
