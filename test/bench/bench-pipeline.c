@@ -19,6 +19,7 @@
  * not counted. Prints the figures, the ratio and the store size per 100k
  * events (db + wal, after the checkpoint at close). Asserts nothing about
  * speed; exits non-zero only when a run does not see every message.
+ * BENCH_KEEP=1 leaves the stores (and their directory) for inspection.
  */
 #include "cppo/log.h"
 #include "cppo/pipeline.h"
@@ -325,23 +326,28 @@ static int pipeline_figures(const char *brokers, size_t want, bool normal, const
         struct timing t = { 0 };
         char db[512], wal[600];
         long long bytes;
+        int r;
 
         snprintf(db, sizeof db, "%s/bench-%s.db", dir, normal ? "normal" : "full");
         snprintf(wal, sizeof wal, "%s-wal", db);
-        if (run_pipeline(brokers, want, normal, db, &t, &st) < 0)
-                return -1;
+        r = run_pipeline(brokers, want, normal, db, &t, &st);
         bytes = file_size(db) + file_size(wal);
-        printf("pipeline (synchronous=%-6s) %8.0f events/s  ratio to plain %.2f  "
-               "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
-               normal ? "NORMAL" : "FULL", rate(&t), plain > 0 ? rate(&t) / plain : 0,
-               (unsigned long long)st.events, (unsigned long long)st.duplicates,
-               (unsigned long long)st.notifications, (unsigned long long)st.commits);
-        printf("store size (synchronous=%-6s) %.1f MB per 100k events (db %lld + wal %lld bytes)\n",
-               normal ? "NORMAL" : "FULL", (double)bytes / 1e6 * 100000.0 / (double)want,
-               file_size(db), file_size(wal));
-        unlink(db);
-        unlink(wal);
-        return 0;
+        if (r == 0) {
+                printf("pipeline (synchronous=%-6s) %8.0f events/s  ratio to plain %.2f  "
+                       "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
+                       normal ? "NORMAL" : "FULL", rate(&t), plain > 0 ? rate(&t) / plain : 0,
+                       (unsigned long long)st.events, (unsigned long long)st.duplicates,
+                       (unsigned long long)st.notifications, (unsigned long long)st.commits);
+                printf("store size (synchronous=%-6s) %.1f MB per 100k events "
+                       "(db %lld + wal %lld bytes)\n", normal ? "NORMAL" : "FULL",
+                       (double)bytes / 1e6 * 100000.0 / (double)want, file_size(db),
+                       file_size(wal));
+        }
+        if (getenv("BENCH_KEEP") == NULL) { /* else left for a look with sqlite3 */
+                unlink(db);
+                unlink(wal);
+        }
+        return r;
 }
 
 static int bench(const char *brokers, const struct events *e, const char *dir)
@@ -388,6 +394,9 @@ int main(int argc, char **argv)
                 peer_stop(&kafka);
         }
         events_free(&e);
-        rmdir(dir);
+        if (getenv("BENCH_KEEP") == NULL)
+                rmdir(dir);
+        else
+                fprintf(stderr, "stores kept in %s\n", dir);
         return r < 0 ? 1 : 0;
 }
