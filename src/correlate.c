@@ -813,15 +813,18 @@ static int on_agreement_ended(struct step *st)
         r = agreement_deal(st, &d);
         if (r == 0 && !was_ended && str_assign(&d.g->status, status) < 0)
                 r = -ENOMEM;
+        /* stored whether or not anyone is told: a restart must not see the
+         * agreement active again */
+        if (r == 0 && !was_ended)
+                r = save_agreement(st, d.g);
         if (r < 0 || was_ended || !notify_deal(st, &d))
                 return r;
         if (strcmp(status, "REPLACED") == 0 || strcmp(status, "RENEWED") == 0)
-                return save_agreement(st, d.g); /* the new agreement's notice tells it */
+                return 0; /* the new agreement's notice tells it */
         sj.auth = d.a;
         sj.offer = d.o;
         sj.agreement = d.g;
-        r = save_agreement(st, d.g);
-        return r == 0 ? emit_kind(st, "order_ended", d.g->id, &sj) : r;
+        return emit_kind(st, "order_ended", d.g->id, &sj);
 }
 
 int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,

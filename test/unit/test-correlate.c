@@ -527,6 +527,30 @@ static void inference_follows_updates_and_reloaded_records(void **state)
         w_free(&w);
 }
 
+/* The end of a direct deal nobody is told about is still stored: the
+ * changeset carries the ended agreement, so a restart does not see it
+ * active (and open to an amendment notice) again. */
+static void ended_direct_deal_is_stored(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-12", "NEW", "ACTIVE", NULL,
+                  "offer-12", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_ENDED, MP_ROLE_PROPOSER, "agmt-12", NULL, NULL, NULL,
+                  "offer-12", "2025-04-12T00:00:00Z");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_int_equal(w.cs.n_notifications, 0);
+        assert_int_equal(w.cs.n_agreements, 1);
+        assert_string_equal(w.cs.agreements[0].status, "ENDED");
+        assert_string_equal(corr_state_agreement(w.s, "agmt-12")->status, "ENDED");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -540,6 +564,7 @@ int main(void)
                 cmocka_unit_test(unregistered_authorization_and_direct_deals),
                 cmocka_unit_test(state_reloaded_from_records_emits_nothing_twice),
                 cmocka_unit_test(inference_follows_updates_and_reloaded_records),
+                cmocka_unit_test(ended_direct_deal_is_stored),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
