@@ -19,7 +19,8 @@
  * not counted. Prints the figures, the ratio and the store size per 100k
  * events (db + wal, after the checkpoint at close). Asserts nothing about
  * speed; exits non-zero only when a run does not see every message.
- * BENCH_KEEP=1 leaves the stores (and their directory) for inspection.
+ * BENCH_KEEP=1 leaves the stores (and their directory) for inspection;
+ * BENCH_BATCH sets the poll batch (default 1000, as cppo-notifyd).
  */
 #include "cppo/log.h"
 #include "cppo/pipeline.h"
@@ -267,7 +268,7 @@ static int consume_into(struct source_kafka *k, struct pipeline *p, size_t want,
         int r = 0;
 
         while (r >= 0 && t->n < want && now_s() < deadline) {
-                r = source_kafka_poll_batch(k, 1000, 200, counted_handle, &c);
+                r = source_kafka_poll_batch(k, env_size("BENCH_BATCH", 1000), 200, counted_handle, &c);
                 if (r >= 0)
                         r = pipeline_commit(p, (int64_t)time(NULL));
                 if (r >= 0)
