@@ -85,8 +85,15 @@ stop_daemon() { # name: SIGTERM, must exit 0 within 30 s
   local status=0
   kill -TERM "$DAEMON_PID"
   for _ in $(seq 1 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$DAEMON_PID" 2>/dev/null; then
+    echo "# $1: still running 30 s after SIGTERM"
+    kill -KILL "$DAEMON_PID"
+  fi
   wait "$DAEMON_PID" || status=$?
-  [ "$status" -eq 0 ] || { echo "# $1: daemon exited $status after SIGTERM"; tail "$work/$1.log"; exit 1; }
+  [ "$status" -eq 0 ] && return 0
+  echo "# $1: daemon exited $status after SIGTERM"
+  tail "$work/$1.log" | sed 's/^/# /'
+  exit 1
 }
 
 # A: the reference, uninterrupted.
