@@ -13,6 +13,11 @@
 
 struct corr_state {
         struct hmap *auths, *offers, *agreements, *holds, *keys;
+        /* "product\x1fparty" -> ids (struct strlist *): the authorizations
+         * by product and reseller, the offers by product and seller of
+         * record, so that inference looks at its few candidates rather than
+         * at every authorization (quadratic over a stream otherwise). */
+        struct hmap *auths_by_sale, *offers_by_sale;
 };
 
 /* What one step is working on: passed to the helpers below. */
@@ -43,13 +48,21 @@ DEFINE_FREE(offer)
 DEFINE_FREE(agreement)
 DEFINE_FREE(hold)
 
+static void free_ids(void *p)
+{
+        if (p)
+                strlist_clear(p);
+        free(p);
+}
+
 int corr_state_new(struct corr_state **out)
 {
         struct corr_state *s = calloc(1, sizeof *s);
 
         if (s == NULL || hmap_new(&s->auths, free_authorization) < 0 ||
             hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
-            hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0) {
+            hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0 ||
+            hmap_new(&s->auths_by_sale, free_ids) < 0 || hmap_new(&s->offers_by_sale, free_ids) < 0) {
                 corr_state_free(s);
                 return -ENOMEM;
         }
@@ -66,26 +79,93 @@ void corr_state_free(struct corr_state *s)
         hmap_free(s->agreements);
         hmap_free(s->holds);
         hmap_free(s->keys);
+        hmap_free(s->auths_by_sale);
+        hmap_free(s->offers_by_sale);
         free(s);
+}
+
+/* ---- the sale indexes ---- */
+
+/* The index key of a product sold by a party; false when either is
+ * unknown (such a record is never a candidate). A key cut at the buffer's
+ * size only adds candidates: every reader checks each one in full. */
+static bool sale_key(char *buf, size_t size, const char *product, const char *party)
+{
+        if (product == NULL || party == NULL)
+                return false;
+        snprintf(buf, size, "%s\x1f%s", product, party);
+        return true;
+}
+
+/* Entries are only added: one left behind when a record moves to another
+ * key is harmless (readers re-check), a missing one would not be. */
+static int index_add(struct hmap *idx, const char *product, const char *party, const char *id)
+{
+        char key[MP_EVENT_KEY_MAX];
+        struct strlist *ids;
+
+        if (!sale_key(key, sizeof key, product, party))
+                return 0;
+        ids = hmap_get(idx, key);
+        if (ids == NULL) {
+                ids = calloc(1, sizeof *ids);
+                if (ids == NULL || hmap_put(idx, key, ids) < 0) {
+                        free(ids);
+                        return -ENOMEM;
+                }
+        }
+        return strlist_add_unique(ids, id);
+}
+
+static const struct strlist *index_get(const struct hmap *idx, const char *key)
+{
+        return key ? hmap_get(idx, key) : NULL;
 }
 
 /* ---- loading and lookups ---- */
 
 #define DEFINE_PUT(type, map, keyfield)                                                            \
-        int corr_state_put_##type(struct corr_state *s, const struct type *src)                    \
+        static struct type *put_##type(struct corr_state *s, const struct type *src)               \
         {                                                                                          \
                 struct type *copy = calloc(1, sizeof *copy);                                       \
                 if (copy == NULL || type##_copy(copy, src) < 0 || src->keyfield == NULL ||        \
                     hmap_put(s->map, src->keyfield, copy) < 0) {                                   \
                         free_##type(copy);                                                         \
-                        return -ENOMEM;                                                            \
+                        return NULL;                                                               \
                 }                                                                                  \
-                return 0;                                                                          \
+                return copy;                                                                       \
         }
 DEFINE_PUT(authorization, auths, id)
 DEFINE_PUT(offer, offers, id)
 DEFINE_PUT(agreement, agreements, id)
 DEFINE_PUT(hold, holds, offer_id)
+
+int corr_state_put_authorization(struct corr_state *s, const struct authorization *src)
+{
+        struct authorization *a = put_authorization(s, src);
+
+        return a ? index_add(s->auths_by_sale, a->product_id, a->reseller_account_id, a->id)
+                 : -ENOMEM;
+}
+
+int corr_state_put_offer(struct corr_state *s, const struct offer *src)
+{
+        struct offer *o = put_offer(s, src);
+
+        return o ? index_add(s->offers_by_sale, o->product_id, o->seller_of_record_account_id,
+                             o->id)
+                 : -ENOMEM;
+}
+
+int corr_state_put_agreement(struct corr_state *s, const struct agreement *src)
+{
+        return put_agreement(s, src) ? 0 : -ENOMEM;
+}
+
+int corr_state_put_hold(struct corr_state *s, const struct hold *src)
+{
+        return put_hold(s, src) ? 0 : -ENOMEM;
+}
 
 int corr_state_put_notification_key(struct corr_state *s, const char *key)
 {
@@ -428,14 +508,23 @@ static int infer_one(void *ctx, const char *id, void *value)
         return 0;
 }
 
-/* The one authorization the offer can only belong to, or NULL. */
+/* The one authorization the offer can only belong to, or NULL. Only
+ * authorizations of its product and seller of record can match. */
 static struct authorization *infer(struct step *st, const struct offer *o)
 {
         struct inference inf = { .o = o, .now = st->now };
+        const struct strlist *ids;
+        char key[MP_EVENT_KEY_MAX];
 
-        if (!is_partner_offer(o))
+        if (!is_partner_offer(o) ||
+            !sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
                 return NULL;
-        hmap_each(st->s->auths, infer_one, &inf);
+        ids = index_get(st->s->auths_by_sale, key);
+        for (size_t i = 0; ids && i < ids->n; i++) {
+                struct authorization *a = hmap_get(st->s->auths, ids->v[i]);
+                if (a)
+                        infer_one(&inf, a->id, a);
+        }
         return inf.matches == 1 ? inf.match : NULL;
 }
 
@@ -491,25 +580,38 @@ static int fill_registration(struct authorization *a, const struct mp_event *ev)
         return r;
 }
 
-static int collect_held(void *ctx, const char *offer_id, void *value)
-{
-        return strlist_add((struct strlist *)ctx, offer_id);
-}
-
 /* A new, changed or withdrawn authorization may make a held offer's
- * inference unique (a withdrawal can end an ambiguity). */
-static int retry_holds(struct step *st)
+ * inference unique (a withdrawal can end an ambiguity): an offer sold under
+ * the sale key (product, reseller) the authorization has now or had before
+ * the change; no other offer's candidates changed. */
+static int retry_holds(struct step *st, const char *key)
 {
-        struct strlist held = { 0 };
-        int r = hmap_each(st->s->holds, collect_held, &held);
+        const struct strlist *ids = index_get(st->s->offers_by_sale, key);
+        int r = 0;
 
-        for (size_t i = 0; r == 0 && i < held.n; i++) {
-                struct offer *o = hmap_get(st->s->offers, held.v[i]);
-                struct authorization *a = o ? infer(st, o) : NULL;
-                if (a)
+        for (size_t i = 0; r == 0 && ids && i < ids->n; i++) {
+                struct offer *o = hmap_get(st->s->offers, ids->v[i]);
+                struct authorization *a;
+                if (o == NULL || hmap_get(st->s->holds, o->id) == NULL)
+                        continue;
+                if ((a = infer(st, o)) != NULL)
                         r = link_offer(st, o, a, LINK_INFERRED);
         }
-        strlist_clear(&held);
+        return r;
+}
+
+/* After a registration: the authorization under its (new) sale key, and
+ * the held offers it may now claim or leave to another. */
+static int reindex_registration(struct step *st, struct authorization *a, const char *before)
+{
+        char after[MP_EVENT_KEY_MAX];
+        bool has = sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
+        int r = index_add(st->s->auths_by_sale, a->product_id, a->reseller_account_id, a->id);
+
+        if (r == 0 && has)
+                r = retry_holds(st, after);
+        if (r == 0 && before && (!has || strcmp(before, after) != 0))
+                r = retry_holds(st, before);
         return r;
 }
 
@@ -517,10 +619,13 @@ static int on_registration(struct step *st)
 {
         const struct mp_event *ev = st->ev;
         struct authorization *a = authorization_get_or_new(st->s, ev->resale_authorization_id);
+        char before[MP_EVENT_KEY_MAX];
+        bool had;
         int r;
 
         if (a == NULL)
                 return -ENOMEM;
+        had = sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
         a->withdrawn = ev->kind == MP_REGISTRATION_WITHDRAWN;
         a->registered = true;
         r = a->withdrawn ? 0 : fill_registration(a, ev);
@@ -530,7 +635,7 @@ static int on_registration(struct step *st)
                 struct offer *o = offer_get_or_new(st->s, ev->reg.offer_ids[i]);
                 r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
         }
-        return r == 0 ? retry_holds(st) : r;
+        return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
 }
 
 static int on_associated(struct step *st)
@@ -575,6 +680,9 @@ static int on_offer_released(struct step *st)
         if (o == NULL)
                 return -ENOMEM;
         r = fill_offer(o, st->ev);
+        if (r == 0)
+                r = index_add(st->s->offers_by_sale, o->product_id, o->seller_of_record_account_id,
+                              o->id);
         if (r == 0)
                 r = save_offer(st, o);
         if (r < 0 || !is_partner_offer(o))
@@ -710,15 +818,18 @@ static int on_agreement_ended(struct step *st)
         r = agreement_deal(st, &d);
         if (r == 0 && !was_ended && str_assign(&d.g->status, status) < 0)
                 r = -ENOMEM;
+        /* stored whether or not anyone is told: a restart must not see the
+         * agreement active again */
+        if (r == 0 && !was_ended)
+                r = save_agreement(st, d.g);
         if (r < 0 || was_ended || !notify_deal(st, &d))
                 return r;
         if (strcmp(status, "REPLACED") == 0 || strcmp(status, "RENEWED") == 0)
-                return save_agreement(st, d.g); /* the new agreement's notice tells it */
+                return 0; /* the new agreement's notice tells it */
         sj.auth = d.a;
         sj.offer = d.o;
         sj.agreement = d.g;
-        r = save_agreement(st, d.g);
-        return r == 0 ? emit_kind(st, "order_ended", d.g->id, &sj) : r;
+        return emit_kind(st, "order_ended", d.g->id, &sj);
 }
 
 int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,

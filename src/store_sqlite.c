@@ -20,6 +20,9 @@
 /* The dispatcher's hot statements, prepared on first use (a read-only
  * CLI may open a database older than the deliveries tables). */
 enum { DL_DUE, DL_CLAIM, DL_FINISH, DL_ATTEMPT, DL_N };
+/* The statements store_apply() runs for every record of every batch. */
+enum put_sql { PUT_AUTHORIZATION, PUT_OFFER, PUT_AGREEMENT, PUT_HOLD, DEL_HOLD, PUT_NOTIFICATION,
+               N_PUT_SQL };
 
 struct store_sqlite {
         struct store base; /* first: a struct store * is a struct store_sqlite * */
@@ -27,6 +30,9 @@ struct store_sqlite {
         sqlite3_stmt *ledger_insert;
         sqlite3_stmt *reject_insert;
         sqlite3_stmt *dl[DL_N];
+        /* prepared on first use and kept: parsing them anew for each record
+         * cost more than running them */
+        sqlite3_stmt *put[N_PUT_SQL];
 };
 
 /* Forward-only. Never edit a released step: add a new one. */
@@ -218,6 +224,8 @@ static void sqlite_close(struct store *base)
         sqlite3_finalize(s->reject_insert);
         for (int i = 0; i < DL_N; i++)
                 sqlite3_finalize(s->dl[i]);
+        for (int i = 0; i < N_PUT_SQL; i++)
+                sqlite3_finalize(s->put[i]);
         sqlite3_close(s->db);
         free(s);
 }
@@ -386,21 +394,71 @@ static int json_list(const char *json, struct strlist *out)
         return r;
 }
 
+static const char *const put_sql[N_PUT_SQL] = {
+        [PUT_AUTHORIZATION] =
+                "INSERT OR REPLACE INTO authorizations (id, name, product_id, product_title, "
+                "reseller_account_id, reseller_name, buyer_company_name, buyer_account_ids, "
+                "expires_at, notify, metadata, offer_ids, source_event_key, renewal, registered, "
+                "withdrawn, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [PUT_OFFER] =
+                "INSERT OR REPLACE INTO offers (id, name, expiration, product_id, product_title, "
+                "manufacturer_account_id, manufacturer_name, seller_of_record_account_id, "
+                "seller_of_record_name, targeted_buyer_account_ids, authorization_id, link, "
+                "link_event_key, released_seen, late, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [PUT_AGREEMENT] =
+                "INSERT OR REPLACE INTO agreements (id, intent, status, acceptance_time, "
+                "start_time, end_time, offer_id, authorization_id, acceptor_account_id, "
+                "proposer_account_id, previous_agreement_id, product_id, last_event_time, "
+                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [PUT_HOLD] = "INSERT OR REPLACE INTO holds (offer_id, event_key, created_at, deadline, "
+                     "attention_sent) VALUES (?,?,?,?,?)",
+        [DEL_HOLD] = "DELETE FROM holds WHERE offer_id = ?",
+        [PUT_NOTIFICATION] =
+                "INSERT OR IGNORE INTO notifications (kind, key, context, source_event_key, "
+                "opportunity_id, offer_id, agreement_id, late, registered, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+};
+
+/* Runs one of put_sql with text parameters first, then integers. The
+ * strings only need to live during the call (bound SQLITE_STATIC, reset
+ * before returning). */
+/* Binds text values as ?1.., then ints after them, and runs st once. The
+ * text can be SQLITE_STATIC: step_done() clears the bindings before the
+ * caller's strings go away. */
+static int bind_run(sqlite3_stmt *st, const char *const *text, int n_text, const int64_t *ints,
+                    int n_ints)
+{
+        for (int i = 0; i < n_text; i++)
+                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+        for (int i = 0; i < n_ints; i++)
+                sqlite3_bind_int64(st, n_text + i + 1, ints[i]);
+        return step_done(st);
+}
+
+/* A statement run once (CLI commands, rare updates). */
 static int run_stmt(struct store_sqlite *s, const char *sql, const char *const *text, int n_text,
                     const int64_t *ints, int n_ints)
 {
         sqlite3_stmt *st;
-        int rc;
+        int r;
 
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
-        for (int i = 0; i < n_text; i++)
-                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
-        for (int i = 0; i < n_ints; i++)
-                sqlite3_bind_int64(st, n_text + i + 1, ints[i]);
-        rc = sqlite3_step(st);
+        r = bind_run(st, text, n_text, ints, n_ints);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : -EIO;
+        return r;
+}
+
+/* One of the statements store_apply() runs for every record, kept prepared. */
+static int run_put(struct store_sqlite *s, enum put_sql which, const char *const *text,
+                   int n_text, const int64_t *ints, int n_ints)
+{
+        if (s->put[which] == NULL &&
+            sqlite3_prepare_v3(s->db, put_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->put[which], NULL) != SQLITE_OK)
+                return -EIO;
+        return bind_run(s->put[which], text, n_text, ints, n_ints);
 }
 
 static int put_authorization(struct store_sqlite *s, const struct authorization *a)
@@ -415,12 +473,7 @@ static int put_authorization(struct store_sqlite *s, const struct authorization 
         int r = buyers && notify && offers ? 0 : -ENOMEM;
 
         if (r == 0)
-                r = run_stmt(s, "INSERT OR REPLACE INTO authorizations (id, name, product_id, "
-                                "product_title, reseller_account_id, reseller_name, "
-                                "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, "
-                                "offer_ids, source_event_key, renewal, registered, withdrawn, "
-                                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                             text, 13, ints, 4);
+                r = run_put(s, PUT_AUTHORIZATION, text, 13, ints, 4);
         free(buyers);
         free(notify);
         free(offers);
@@ -438,12 +491,7 @@ static int put_offer(struct store_sqlite *s, const struct offer *o)
         int r = buyers ? 0 : -ENOMEM;
 
         if (r == 0)
-                r = run_stmt(s, "INSERT OR REPLACE INTO offers (id, name, expiration, product_id, "
-                                "product_title, manufacturer_account_id, manufacturer_name, "
-                                "seller_of_record_account_id, seller_of_record_name, "
-                                "targeted_buyer_account_ids, authorization_id, link, link_event_key, "
-                                "released_seen, late, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                             text, 13, ints, 3);
+                r = run_put(s, PUT_OFFER, text, 13, ints, 3);
         free(buyers);
         return r;
 }
@@ -456,11 +504,7 @@ static int put_agreement(struct store_sqlite *s, const struct agreement *g)
                                g->previous_agreement_id, g->product_id };
         const int64_t ints[] = { g->last_event_time, g->updated_at };
 
-        return run_stmt(s, "INSERT OR REPLACE INTO agreements (id, intent, status, acceptance_time, "
-                           "start_time, end_time, offer_id, authorization_id, acceptor_account_id, "
-                           "proposer_account_id, previous_agreement_id, product_id, "
-                           "last_event_time, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        text, 12, ints, 2);
+        return run_put(s, PUT_AGREEMENT, text, 12, ints, 2);
 }
 
 static int put_hold(struct store_sqlite *s, const struct hold *h)
@@ -468,8 +512,7 @@ static int put_hold(struct store_sqlite *s, const struct hold *h)
         const char *text[] = { h->offer_id, h->event_key };
         const int64_t ints[] = { h->created_at, h->deadline, h->attention_sent };
 
-        return run_stmt(s, "INSERT OR REPLACE INTO holds (offer_id, event_key, created_at, "
-                           "deadline, attention_sent) VALUES (?,?,?,?,?)", text, 2, ints, 3);
+        return run_put(s, PUT_HOLD, text, 2, ints, 3);
 }
 
 /* 1 when inserted, 0 when the key was there already. */
@@ -478,10 +521,7 @@ static int put_notification(struct store_sqlite *s, const struct notification *n
         const char *text[] = { n->kind, n->key, n->context_json, n->source_event_key,
                                n->opportunity_id, n->offer_id, n->agreement_id };
         const int64_t ints[] = { n->late, n->registered, n->created_at };
-        int r = run_stmt(s, "INSERT OR IGNORE INTO notifications (kind, key, context, "
-                            "source_event_key, opportunity_id, offer_id, agreement_id, late, "
-                            "registered, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         text, 7, ints, 3);
+        int r = run_put(s, PUT_NOTIFICATION, text, 7, ints, 3);
 
         return r < 0 ? r : sqlite3_changes(s->db) == 1;
 }
@@ -501,7 +541,7 @@ static int sqlite_apply(struct store *base, const struct changeset *c, struct st
                 r = c->holds[i].offer_id ? put_hold(s, &c->holds[i]) : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->released_holds.n; i++) {
                 const char *id[] = { c->released_holds.v[i] };
-                r = run_stmt(s, "DELETE FROM holds WHERE offer_id = ?", id, 1, NULL, 0);
+                r = run_put(s, DEL_HOLD, id, 1, NULL, 0);
         }
         for (size_t i = 0; r == 0 && i < c->n_notifications; i++) {
                 r = put_notification(s, &c->notifications[i]);

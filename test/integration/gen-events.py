@@ -3,7 +3,7 @@
 benchmarks: JSON lines, one Kafka message per line.
 
     gen-events.py --deals 1000 --seed 7 [--malformed-pct 5] [--envelopes mixed|raw|sqs|sns-in-sqs]
-                  [--summary FILE]
+                  [--summary FILE] [--keyed] [--interleave N]
 
 Each deal is a CPPO story on the ISV's bus (account 111122223333): usually a
 registration, an Offer Released (partner copy too, sometimes), Agreement
@@ -140,6 +140,20 @@ def event_key(e):
     return "id:" + e["id"]
 
 
+def interleave(by_deal, n, rng):
+    """Merges the deals' line lists in groups of n, each list's order kept.
+    Its own rng: without --interleave the output is what it always was."""
+    out = []
+    for g in range(0, len(by_deal), max(n, 1)):
+        group = [list(d) for d in by_deal[g:g + max(n, 1)] if d]
+        while group:
+            d = rng.randrange(len(group))
+            out.append(group[d].pop(0))
+            if not group[d]:
+                group.pop(d)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--deals", type=int, default=1000)
@@ -151,18 +165,24 @@ def main():
     ap.add_argument("--summary")
     ap.add_argument("--keyed", action="store_true",
                     help="prefix each line with 'deal-N<TAB>' (kcat -K'\\t'): one deal, one partition, one order")
+    ap.add_argument("--interleave", type=int, default=1, metavar="N",
+                    help="interleave the events of each N consecutive deals (each deal's own order kept), "
+                         "so that a cut in the stream falls inside many deals' stories")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     lines, keys, valid, event_keys, reasons = [], [], 0, set(), {}
+    by_deal = []
     prefix = (lambda i: "deal-%d\t" % i) if a.keyed else (lambda i: "")
     for i in range(a.first_deal, a.first_deal + a.deals):
         events, k = deal(rng, i)
         keys += k
+        by_deal.append([])
         for e in events:
             event_keys.add(event_key(e))
             how = a.envelopes if a.envelopes != "mixed" else rng.choice(["raw", "sqs", "sns", "sns-in-sqs", "lambda"])
-            lines.append(prefix(i) + wrap(rng, e, how))
+            by_deal[-1].append(prefix(i) + wrap(rng, e, how))
             valid += 1
+    lines = interleave(by_deal, a.interleave, random.Random(a.seed + 1))
     malformed = 0
     if a.malformed_pct > 0:
         n = int(len(lines) * a.malformed_pct / (100 - a.malformed_pct))

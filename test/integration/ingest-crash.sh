@@ -19,7 +19,9 @@ read -r messages valid malformed < <(python3 -c "import json,sys; d=json.load(op
 echo "# $messages messages: $valid valid, $malformed malformed"
 
 peer_start_mock_kafka --brokers 3 --topic mp-events:3
-kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -l "$work/events.jsonl"
+# small message sets: a fetch returns at least one whole set, so big ones
+# would make the consumer (and its commits) advance in big leaps
+kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -X batch.num.messages=25 -l "$work/events.jsonl"
 
 cat >"$work/cppo-notify.yaml" <<YAML
 kafka:

@@ -671,6 +671,92 @@ static void acceptance_table(void **state)
         }
 }
 
+/* Inference looks only at authorizations of the offer's product and seller
+ * of record (an index): an Updated registration that moves one of two
+ * candidates to another product makes the held offer's match unique, and
+ * records loaded from the store are found the same way. */
+static void inference_follows_updates_and_reloaded_records(void **state)
+{
+        struct world w, re;
+        struct mp_event ev;
+        struct offer held = { 0 };
+        struct hold h = { 0 };
+
+        w_init(&w);
+        mp_event_init(&ev);
+        registration(&ev, "ra-a", NULL);
+        w_apply(&w, &ev);
+        registration(&ev, "ra-b", NULL);
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-9", "r9");
+        w_apply(&w, &ev);
+        assert_non_null(corr_state_hold(w.s, "offer-9")); /* ambiguous */
+        registration(&ev, "ra-b", NULL);
+        ev.kind = MP_REGISTRATION_UPDATED;
+        set(&ev, &ev.product_id, "prod-2");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:upd-ra-b");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 1);
+        assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-9");
+        assert_true(w.o.late[0]);
+        assert_string_equal(corr_state_offer(w.s, "offer-9")->authorization_id, "ra-a");
+        assert_int_equal(corr_state_offer(w.s, "offer-9")->link, LINK_INFERRED);
+
+        /* a fresh state from records: ra-a, and a held offer of its sale */
+        w_init(&re);
+        assert_int_equal(corr_state_put_authorization(re.s, corr_state_authorization(w.s, "ra-a")), 0);
+        assert_int_equal(offer_copy(&held, corr_state_offer(w.s, "offer-9")), 0);
+        assert_int_equal(str_assign(&held.id, "offer-11"), 0);
+        assert_int_equal(str_assign(&held.authorization_id, NULL), 0);
+        held.link = LINK_NONE;
+        assert_int_equal(corr_state_put_offer(re.s, &held), 0);
+        assert_int_equal(str_assign(&h.offer_id, "offer-11"), 0);
+        h.deadline = re.now + 3600;
+        assert_int_equal(corr_state_put_hold(re.s, &h), 0);
+        offer_released(&ev, ISV, "offer-10", "r10");
+        w_apply(&re, &ev); /* the loaded authorization is its only match */
+        assert_int_equal(re.o.n, 1);
+        assert_string_equal(re.o.keys[0], "partner_offer_extended/offer-10");
+        assert_false(re.o.late[0]);
+        registration(&ev, "ra-a", NULL); /* Updated, same sale: retries the loaded hold */
+        ev.kind = MP_REGISTRATION_UPDATED;
+        snprintf(ev.event_key, sizeof ev.event_key, "id:upd-ra-a");
+        w_apply(&re, &ev);
+        assert_int_equal(re.o.n, 2);
+        assert_string_equal(re.o.keys[1], "partner_offer_extended/offer-11");
+        assert_true(re.o.late[1]);
+        assert_null(corr_state_hold(re.s, "offer-11"));
+        offer_clear(&held);
+        hold_clear(&h);
+        mp_event_deinit(&ev);
+        w_free(&re);
+        w_free(&w);
+}
+
+/* The end of a direct deal nobody is told about is still stored: the
+ * changeset carries the ended agreement, so a restart does not see it
+ * active (and open to an amendment notice) again. */
+static void ended_direct_deal_is_stored(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "agmt-12", "NEW", "ACTIVE", NULL,
+                  "offer-12", "2025-03-12T00:00:00Z");
+        w_apply(&w, &ev);
+        agreement(&ev, MP_AGREEMENT_ENDED, MP_ROLE_PROPOSER, "agmt-12", NULL, NULL, NULL,
+                  "offer-12", "2025-04-12T00:00:00Z");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_int_equal(w.cs.n_notifications, 0);
+        assert_int_equal(w.cs.n_agreements, 1);
+        assert_string_equal(w.cs.agreements[0].status, "ENDED");
+        assert_string_equal(corr_state_agreement(w.s, "agmt-12")->status, "ENDED");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -684,6 +770,8 @@ int main(void)
                 cmocka_unit_test(unregistered_authorization_and_direct_deals),
                 cmocka_unit_test(state_reloaded_from_records_emits_nothing_twice),
                 cmocka_unit_test(acceptance_table),
+                cmocka_unit_test(inference_follows_updates_and_reloaded_records),
+                cmocka_unit_test(ended_direct_deal_is_stored),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
