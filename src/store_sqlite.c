@@ -291,24 +291,12 @@ static int sqlite_reject(struct store *base, const struct raw_message *m, const 
         return step_done(st);
 }
 
-static int count_unrouted(struct store_sqlite *s, int64_t *out);
-
-static int sqlite_count(struct store *base, const char *table, int64_t *out)
+/* The single integer a SELECT COUNT(*) ... returns. */
+static int count_sql(struct store_sqlite *s, const char *sql, int64_t *out)
 {
-        struct store_sqlite *s = impl(base);
-        char sql[96];
         sqlite3_stmt *st;
         int r = -EIO;
-        size_t i;
 
-        if (strcmp(table, "unrouted") == 0)
-                return count_unrouted(s, out);
-        for (i = 0; i < sizeof counted_tables / sizeof counted_tables[0]; i++)
-                if (strcmp(table, counted_tables[i]) == 0)
-                        break;
-        if (i == sizeof counted_tables / sizeof counted_tables[0])
-                return -EINVAL; /* only known names reach the SQL text */
-        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", counted_tables[i]);
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -317,6 +305,23 @@ static int sqlite_count(struct store *base, const char *table, int64_t *out)
         }
         sqlite3_finalize(st);
         return r;
+}
+
+static int sqlite_count(struct store *base, const char *table, int64_t *out)
+{
+        struct store_sqlite *s = impl(base);
+        char sql[96];
+        size_t i;
+
+        if (strcmp(table, "unrouted") == 0)
+                return count_sql(s, "SELECT COUNT(*) FROM notifications WHERE routed = 2", out);
+        for (i = 0; i < sizeof counted_tables / sizeof counted_tables[0]; i++)
+                if (strcmp(table, counted_tables[i]) == 0)
+                        break;
+        if (i == sizeof counted_tables / sizeof counted_tables[0])
+                return -EINVAL; /* only known names reach the SQL text */
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", counted_tables[i]);
+        return count_sql(s, sql, out);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -711,19 +716,7 @@ static int sqlite_inbox_add(struct store *base, const char *payload, int64_t now
 
 static int sqlite_inbox_pending(struct store *base, int64_t *out)
 {
-        struct store_sqlite *s = impl(base);
-        sqlite3_stmt *st;
-        int r = -EIO;
-
-        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL", -1,
-                               &st, NULL) != SQLITE_OK)
-                return -EIO;
-        if (sqlite3_step(st) == SQLITE_ROW) {
-                *out = sqlite3_column_int64(st, 0);
-                r = 0;
-        }
-        sqlite3_finalize(st);
-        return r;
+        return count_sql(impl(base), "SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL", out);
 }
 
 static int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
@@ -911,22 +904,6 @@ static int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const stru
  * store_delivery_due returns, the router marks what it routed) are read
  * first, so no read statement is open while it writes; at most this many. */
 #define BATCH_MAX 1024
-
-static int count_unrouted(struct store_sqlite *s, int64_t *out)
-{
-        sqlite3_stmt *st;
-        int r = -EIO;
-
-        if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM notifications WHERE routed = 2", -1,
-                               &st, NULL) != SQLITE_OK)
-                return -EIO;
-        if (sqlite3_step(st) == SQLITE_ROW) {
-                *out = sqlite3_column_int64(st, 0);
-                r = 0;
-        }
-        sqlite3_finalize(st);
-        return r;
-}
 
 static sqlite3_stmt *dl_stmt(struct store_sqlite *s, int which, const char *sql)
 {

@@ -19,21 +19,8 @@ ok() { # name command...
   if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
 }
 
-peer_start_mock_kafka --brokers 1 --topic mp-events:1 || { echo "1..0 # SKIP no mock kafka"; exit 0; }
-cat >"$work/cppo-notify.yaml" <<YAML
-kafka:
-  brokers: $KAFKA_BROKERS
-  topics: [mp-events]
-  group: inbox-test
-store:
-  path: $work/state.db
-receivers:
-  audit:
-    type: file
-    path: $work/notifications.jsonl
-http:
-  listen: 127.0.0.1:0
-YAML
+peer_start_mock_kafka --brokers 1 --topic mp-events:1
+daemon_test_config inbox-test "$work/state.db" "$work/notifications.jsonl" >"$work/cppo-notify.yaml"
 cfg=(--config "$work/cppo-notify.yaml")
 
 "$daemon" "${cfg[@]}" --log-level warning 2>>"$work/daemon.log" &

@@ -53,28 +53,10 @@ rules:
     receivers: [audit]
 YAML
 write_config() { # group offer_link_timeout
-  cat >"$work/cppo-notify.yaml" <<YAML
-kafka:
-  brokers: $KAFKA_BROKERS
-  topics: [mp-events]
-  group: $1
-  properties:
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
-    reconnect.backoff.max.ms: "1000"
-    max.partition.fetch.bytes: "8192"
-    fetch.max.bytes: "65536"
-    message.max.bytes: "65536"
-store:
-  path: $work/state.db
-receivers:
-  audit:
-    type: file
-    path: $work/notifications.jsonl
+  daemon_test_config "$1" "$work/state.db" "$work/notifications.jsonl" >"$work/cppo-notify.yaml"
+  cat >>"$work/cppo-notify.yaml" <<YAML
 holds:
   offer_link_timeout: $2
-http:
-  listen: 127.0.0.1:0
 rules_dir: rules.d
 YAML
 }

@@ -23,28 +23,7 @@ peer_start_mock_kafka --brokers 3 --topic mp-events:3
 # would make the consumer (and its commits) advance in big leaps
 kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -X batch.num.messages=25 -l "$work/events.jsonl"
 
-cat >"$work/cppo-notify.yaml" <<YAML
-kafka:
-  brokers: $KAFKA_BROKERS
-  topics: [mp-events]
-  group: ingest-test
-  properties:
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
-    reconnect.backoff.max.ms: "1000"
-    # small fetches, so that the stream takes long enough to be cut
-    max.partition.fetch.bytes: "8192"
-    fetch.max.bytes: "65536"
-    message.max.bytes: "65536"
-store:
-  path: $work/state.db
-receivers:
-  audit:
-    type: file
-    path: $work/notifications.jsonl
-http:
-  listen: 127.0.0.1:0
-YAML
+daemon_test_config ingest-test "$work/state.db" "$work/notifications.jsonl" >"$work/cppo-notify.yaml"
 
 ledger() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
 keys=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['event_keys']))" "$work/summary.json")

@@ -47,28 +47,7 @@ peer_start_mock_kafka --brokers 3 --topic mp-events:3
 kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -X batch.num.messages=25 -l "$work/events.jsonl"
 
 write_config() { # name group
-  cat >"$work/$1.yaml" <<YAML
-kafka:
-  brokers: $KAFKA_BROKERS
-  topics: [mp-events]
-  group: $2
-  properties:
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
-    reconnect.backoff.max.ms: "1000"
-    # small fetches, so that the stream takes long enough to be cut
-    max.partition.fetch.bytes: "8192"
-    fetch.max.bytes: "65536"
-    message.max.bytes: "65536"
-store:
-  path: $work/$1.db
-receivers:
-  audit:
-    type: file
-    path: $work/$1-notifications.jsonl
-http:
-  listen: 127.0.0.1:0
-YAML
+  daemon_test_config "$2" "$work/$1.db" "$work/$1-notifications.jsonl" >"$work/$1.yaml"
 }
 write_config a notify-crash-a
 write_config b notify-crash-b

@@ -85,6 +85,36 @@ peer_start_webhook_sink() { # record-file [options]
   WEBHOOK_PORT=${line#ready }
 }
 
+# A cppo-notifyd config for tests, on stdout: the mock cluster's brokers,
+# topic mp-events, the given group, the consumer settings the mock needs
+# (see shared/docs/test-infrastructure.md: session timeout, reconnect
+# backoff) and small fetches (so a stream takes long enough to be cut), a
+# store, a file receiver "audit" and an HTTP port chosen by the kernel.
+# Callers append sections (rules_dir, holds, ...) after it.
+daemon_test_config() { # group store_db audit_jsonl
+  cat <<YAML
+kafka:
+  brokers: $KAFKA_BROKERS
+  topics: [mp-events]
+  group: $1
+  properties:
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
+    reconnect.backoff.max.ms: "1000"
+    max.partition.fetch.bytes: "8192"
+    fetch.max.bytes: "65536"
+    message.max.bytes: "65536"
+store:
+  path: $2
+receivers:
+  audit:
+    type: file
+    path: $3
+http:
+  listen: 127.0.0.1:0
+YAML
+}
+
 wait_for() { # command expected_min timeout_s
   local n
   for _ in $(seq 1 $(($3 * 10))); do

@@ -18,41 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-static char dir[64], path[128];
-
-static int setup(void **state)
-{
-        snprintf(dir, sizeof dir, "/tmp/cppo-delivery-XXXXXX");
-        if (mkdtemp(dir) == NULL)
-                return -1;
-        snprintf(path, sizeof path, "%s/state.db", dir);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        char cmd[128];
-
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_rw(void)
-{
-        struct store *s = NULL;
-        char err[CPPO_ERRLEN];
-
-        assert_int_equal(store_open(&s, path, NULL, err, sizeof err), 0);
-        return s;
-}
-
-static int64_t count(struct store *s, const char *table)
-{
-        int64_t n = -1;
-
-        assert_int_equal(store_count(s, table, &n), 0);
-        return n;
-}
+#include "tmpstore.h"
 
 /* A payload with CRLF line ends, UTF-8, control and high bytes, no NUL. */
 static const char binaryish[] = "Subject: =?UTF-8?B?w6lsw6h2ZQ==?=\r\n"

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-static char dir[64], path[128];
+#include "tmpstore.h"
 
 static const char registration[] =
         "{\"version\":\"0\",\"id\":\"reg-1\",\"detail-type\":\"Resale Authorization Registered\","
@@ -39,23 +39,6 @@ static const char released[] =
         "\"product\":{\"id\":\"prod-1\"},\"manufacturer\":{\"accountId\":\"111122223333\"},"
         "\"sellerOfRecord\":{\"accountId\":\"444455556666\"},"
         "\"targetedBuyerAccountIds\":[\"123412341234\"]}}";
-
-static int setup(void **state)
-{
-        snprintf(dir, sizeof dir, "/tmp/cppo-pipeline-XXXXXX");
-        if (mkdtemp(dir) == NULL)
-                return -1;
-        snprintf(path, sizeof path, "%s/state.db", dir);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        char cmd[128];
-
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct store *open_store(bool read_only)
 {
