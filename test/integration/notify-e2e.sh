@@ -42,13 +42,16 @@ truth() { if "$@"; then echo 1; else echo 0; fi; }
 
 echo "1..17"
 
-peer_start_mock_kafka --brokers 1 --topic "$topic:3"
+peer_start_mock_kafka --brokers 1 --topic "$topic:3" --topic e2e-kill:3
 peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
 peer_start_webhook_sink "$work/hooks.jsonl" 2>>"$work/peers.log"
-printf 'http://127.0.0.1:%s/services/T0E2E/B0E2E/not-a-real-secret\n' "$WEBHOOK_PORT" >"$work/hook-url"
-chmod 0600 "$work/hook-url"
+hook_url() { # file port
+  printf 'http://127.0.0.1:%s/services/T0E2E/B0E2E/not-a-real-secret\n' "$2" >"$1"
+  chmod 0600 "$1"
+}
+hook_url "$work/hook-url" "$WEBHOOK_PORT"
 
-write_config() { # dir smtp_port
+write_config() { # dir smtp_port concurrency hook_url_file
   mkdir -p "$1/rules.d"
   cat >"$1/cppo-notify.yaml" <<YAML
 kafka:
@@ -72,14 +75,15 @@ receivers:
     type: email
     to: [revops@notify-e2e.test]
     include_authorization_contacts: true
-    concurrency: 4
+    concurrency: $3
   journal:
     type: file
     path: $1/journal.jsonl
   hooks:
     type: slack
-    webhook_url_file: $work/hook-url
+    webhook_url_file: $4
     rate: 1000
+    concurrency: $3
 http:
   listen: 127.0.0.1:0
 rules_dir: rules.d
@@ -111,7 +115,7 @@ metric() { # name{labels} -> value (0 when absent)
 # ---- a. header injection and encoding ---------------------------------------
 run=$work/run
 db=$run/state.db
-write_config "$run" "$SMTP_PORT"
+write_config "$run" "$SMTP_PORT" 4 "$work/hook-url"
 cat >"$run/rules.d/10-route.yaml" <<'YAML'
 rules:
   - name: everything
@@ -359,3 +363,104 @@ check "cppo_notifications_total by kind equals the notifications table ($(sql 'S
   kinds_match
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || echo "# the daemon of a-c exited $? on SIGTERM"
+
+# ---- d. SIGKILL during the dispatch of 500 deliveries per receiver ----------
+# 250 deals, each a partner_offer_extended and a new_order, each to mail,
+# hooks and journal: 1500 deliveries, 50 connections per receiver. smtp-sink
+# waits 1 s before answering each DATA, and the webhook sink holds each
+# answer 1 s after it has recorded the request: the 500 mails and 500 posts
+# take about 10 s, and the kill lands while many are in flight. An
+# in-flight mail has not been transmitted yet (it waits for DATA), an
+# in-flight post has reached the sink but is not acknowledged: the
+# deliveries a restart must send again.
+peer_start_smtp_sink "$work/mail-d" --data-delay 1 2>>"$work/peers.log"
+peer_start_webhook_sink "$work/hooks-d.jsonl" --delay 1 2>>"$work/peers.log"
+hook_url "$work/hook-d-url" "$WEBHOOK_PORT"
+run=$work/kill
+db=$run/state.db
+topic=e2e-kill
+write_config "$run" "$SMTP_PORT" 50 "$work/hook-d-url"
+cat >"$run/rules.d/10-route.yaml" <<'YAML'
+rules:
+  - name: all-three
+    match:
+      kind: [new_order, partner_offer_extended]
+    receivers: [mail, hooks, journal]
+YAML
+python3 "$deals" --first 100 --count 250 --summary "$run/keys.txt" >"$run/deals.tsv"
+start_daemon "$run"
+publish "$run/deals.tsv"
+sent_of() { sql "SELECT COUNT(*) FROM deliveries WHERE receiver = '$1' AND status = 2"; }
+wait_for "sent_of hooks" 100 60 || true
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+status_counts() { # receiver -> "queued sending sent dead"
+  sqlite3 "$db" "SELECT SUM(status = 0), SUM(status = 1), SUM(status = 2), SUM(status = 3)
+                 FROM deliveries WHERE receiver = '$1'" | tr '|' ' '
+}
+declare -A inflight
+for rcv in mail hooks journal; do
+  read -r q sending sent dead < <(status_counts $rcv)
+  inflight[$rcv]=$sending
+  echo "# at the SIGKILL, $rcv: queued=$q sending=$sending sent=$sent dead=$dead"
+done
+total=$(sql 'SELECT COUNT(*) FROM deliveries')
+not_done=$(sql 'SELECT COUNT(*) FROM deliveries WHERE status IN (0, 1)')
+check "the SIGKILL came mid-dispatch ($not_done of $total deliveries not sent yet, ${inflight[mail]} mails and ${inflight[hooks]} posts in flight)" \
+  eval '[ "$total" = 1500 ] && [ "$not_done" -gt 0 ] && [ $((inflight[mail] + inflight[hooks])) -gt 0 ]'
+
+start_daemon "$run"
+all_sent() { sql 'SELECT COUNT(*) FROM deliveries WHERE status = 2'; }
+wait_for all_sent 1500 90 || true
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || echo "# the restarted daemon exited $? on SIGTERM"
+
+# Arrivals per receiver and notification key: a mail counts when it is
+# complete (its closing boundary is there), a post and a journal line when
+# they parse. Every key at least once per receiver; duplicates per receiver
+# no more than were SENDING at the kill.
+python3 - "$run/keys.txt" "$work/mail-d" "$work/hooks-d.jsonl" "$run/journal.jsonl" \
+  >"$run/figures" <<'PY' || true
+import collections, json, os, re, sys
+
+keys = set(open(sys.argv[1]).read().split())
+got = {r: collections.Counter() for r in ("mail", "hooks", "journal")}
+partial = 0
+for name in os.listdir(sys.argv[2]):
+    raw = open(os.path.join(sys.argv[2], name), "rb").read()
+    k = re.search(rb"^X-CPPO-Notification-Key: (.*)$", raw, re.M)
+    b = re.search(rb'boundary="([^"]+)"', raw)
+    if k and b and b"--" + b.group(1) + b"--" in raw:
+        got["mail"][k.group(1).decode()] += 1
+    else:
+        partial += 1
+for line in open(sys.argv[3], encoding="utf-8"):
+    m = re.search(r"cppo-notify, ([a-z_]+/[^,\"]+)", json.loads(line)["body"])
+    if m:
+        got["hooks"][m.group(1)] += 1
+    else:
+        partial += 1
+for line in open(sys.argv[4], encoding="utf-8"):
+    try:
+        got["journal"][json.loads(line)["key"]] += 1
+    except (ValueError, KeyError):
+        partial += 1
+for r, c in got.items():
+    # receiver, keys expected, missing, unexpected, duplicates
+    print(r, len(keys), len(keys - set(c)), len(set(c) - keys), sum(c.values()) - len(c))
+print("partial", partial)
+PY
+sed 's/^/# arrivals (receiver keys missing unexpected duplicates): /' "$run/figures"
+all_arrived=1
+dups_ok=1
+summary=""
+while read -r rcv nkeys missing extra dups; do
+  [ "$rcv" = partial ] && continue
+  [ "$missing" = 0 ] && [ "$extra" = 0 ] || all_arrived=0
+  [ "$dups" -le "${inflight[$rcv]}" ] || dups_ok=0
+  summary="$summary $rcv $dups <= ${inflight[$rcv]},"
+  echo "# $rcv: $nkeys deliveries, ${inflight[$rcv]} in flight at the kill, $dups duplicates"
+done <"$run/figures"
+check "after the restart every delivery arrived at least once: 500 mails, 500 posts, 500 journal lines ($(all_sent) of 1500 SENT)" \
+  eval '[ "$all_arrived" = 1 ] && [ "$(all_sent)" = 1500 ] && [ "$(wc -l <"$run/figures")" = 4 ]'
+check "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]

@@ -10,7 +10,8 @@
 # X-Mail-Args and one X-Rcpt-Args line per recipient, then the message
 # exactly as received. --rcpt-4xx answers RCPT with a 4xx, --data-5xx
 # answers DATA with a 5xx, --data-delay S waits S seconds (a whole number)
-# before answering each DATA (a slow server). --port N listens on that port instead of a free
+# before answering each DATA (a slow server; smtp-sink keeps serving the
+# other connections meanwhile). --port N listens on that port instead of a free
 # one (a test that starts the server late picks it beforehand). Stops (and
 # stops smtp-sink) on SIGTERM/SIGINT.
 set -euo pipefail
