@@ -151,22 +151,37 @@ out.close()
 PY
     kcat -P -b "$KAFKA_BROKERS" -t "$1" -K$'\t' -X linger.ms=0
   wait_for sent $((before + n_paced * 2 * 3)) 120 || fail "only $(($(sent) - before)) paced deliveries sent"
-  python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" <<'PY'
-import math, os, re, sys
+  python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" "$work/state.db" <<'PY'
+import math, os, re, sqlite3, sys
 
 produced = dict((k, float(t)) for k, t in (l.split("\t") for l in open(sys.argv[1])))
-lat = []
+# when the daemon created each mail delivery (routed, in its store)
+routed = dict(sqlite3.connect(sys.argv[6]).execute(
+    "SELECT notification_key, created_at_ms / 1000.0 FROM deliveries WHERE receiver = 'mail'"))
+lat, ingest, dispatch = [], [], []
 for f in os.listdir(sys.argv[2]):
     path = os.path.join(sys.argv[2], f)
     m = re.search(rb"^X-CPPO-Notification-Key: (.*)$", open(path, "rb").read(), re.M)
-    if m and m.group(1).decode() in produced:
-        lat.append(os.stat(path).st_mtime_ns / 1e9 - produced[m.group(1).decode()])
-lat.sort()
-pct = lambda p: lat[max(0, math.ceil(p / 100 * len(lat)) - 1)] * 1000
-print("2. latency, %s: %s deals at %s deals/s, %d mails; event produced to Kafka -> mail file"
-      " on disk:" % (sys.argv[5], sys.argv[3], sys.argv[4], len(lat)))
-print("   p50 %.0f ms  p90 %.0f ms  p99 %.0f ms  max %.0f ms  min %.0f ms"
-      % (pct(50), pct(90), pct(99), lat[-1] * 1000, lat[0] * 1000))
+    key = m.group(1).decode() if m else None
+    if key in produced:
+        on_disk = os.stat(path).st_mtime_ns / 1e9
+        lat.append(on_disk - produced[key])
+        ingest.append(routed[key] - produced[key])
+        dispatch.append(on_disk - routed[key])
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[max(0, math.ceil(p / 100 * len(v)) - 1)] * 1000
+
+
+print("2. latency, %s: %s deals at %s deals/s, %d mails:" % (sys.argv[5], sys.argv[3],
+                                                          sys.argv[4], len(lat)))
+for name, v in (("produced to Kafka -> mail file on disk", lat),
+                ("  of which produced -> delivery routed", ingest),
+                ("  and delivery routed -> mail on disk", dispatch)):
+    print("   %-40s p50 %4.0f ms  p90 %4.0f ms  p99 %4.0f ms  max %4.0f ms  min %4.0f ms"
+          % (name, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 100), pct(v, 0)))
 PY
 }
 latency bench 100000 "fetch.wait.max.ms 500 (librdkafka's default)"
@@ -174,4 +189,5 @@ kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "the daemon exited $? on SIGTERM"
 start_daemon bench-fast 20
 latency bench-fast 200000 "fetch.wait.max.ms 20"
-echo "(file mtimes come from the kernel's coarse clock: a few ms of granularity)"
+echo "(file mtimes come from the kernel's coarse clock, delivery times from the store in ms:" \
+  "a few ms of granularity)"

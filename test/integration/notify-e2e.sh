@@ -40,7 +40,7 @@ not_ok() {
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 truth() { if "$@"; then echo 1; else echo 0; fi; }
 
-echo "1..17"
+echo "1..19"
 
 peer_start_mock_kafka --brokers 1 --topic "$topic:3" --topic e2e-kill:3
 peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
@@ -344,12 +344,15 @@ sent_match() {
     hooks) want=$(hooks) ;;
     esac
     got=$(metric "cppo_deliveries_total{receiver=\"$rcv\",outcome=\"sent\"}")
-    echo "# $rcv: cppo_deliveries_total sent=$got, the sink received $want" >&2
     [ "$got" = "$want" ] && [ "$want" -gt 0 ] || return 1
   done
 }
+# The counter is added to right after the store records the attempt.
 check "cppo_deliveries_total{receiver,outcome=\"sent\"} equals what each sink received ($(mails) mails, $(lines "$run/journal.jsonl") journal lines, $(hooks) webhook posts)" \
-  sent_match
+  wait_for "truth sent_match" 1 10
+echo "# /metrics: cppo_deliveries_total sent mail=$(metric 'cppo_deliveries_total{receiver="mail",outcome="sent"}')" \
+  "journal=$(metric 'cppo_deliveries_total{receiver="journal",outcome="sent"}')" \
+  "hooks=$(metric 'cppo_deliveries_total{receiver="hooks",outcome="sent"}')"
 kinds_match() { # every kind in the table has its counter, and the totals agree
   local kind n total=0 sum
   while IFS='|' read -r kind n; do
@@ -361,8 +364,13 @@ kinds_match() { # every kind in the table has its counter, and the totals agree
 }
 check "cppo_notifications_total by kind equals the notifications table ($(sql 'SELECT group_concat(kind || "=" || n) FROM (SELECT kind, COUNT(*) n FROM notifications GROUP BY kind)'))" \
   kinds_match
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || echo "# the daemon of a-c exited $? on SIGTERM"
+stop_daemon() { # -> exit status in STATUS
+  kill -TERM "$DAEMON_PID"
+  STATUS=0
+  wait "$DAEMON_PID" || STATUS=$?
+}
+stop_daemon
+check "the daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
 
 # ---- d. SIGKILL during the dispatch of 500 deliveries per receiver ----------
 # 250 deals, each a partner_offer_extended and a new_order, each to mail,
@@ -412,8 +420,7 @@ check "the SIGKILL came mid-dispatch ($not_done of $total deliveries not sent ye
 start_daemon "$run"
 all_sent() { sql 'SELECT COUNT(*) FROM deliveries WHERE status = 2'; }
 wait_for all_sent 1500 90 || true
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || echo "# the restarted daemon exited $? on SIGTERM"
+stop_daemon
 
 # Arrivals per receiver and notification key: a mail counts when it is
 # complete (its closing boundary is there), a post and a journal line when
@@ -464,3 +471,4 @@ done <"$run/figures"
 check "after the restart every delivery arrived at least once: 500 mails, 500 posts, 500 journal lines ($(all_sent) of 1500 SENT)" \
   eval '[ "$all_arrived" = 1 ] && [ "$(all_sent)" = 1500 ] && [ "$(wc -l <"$run/figures")" = 4 ]'
 check "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]
+check "the restarted daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
