@@ -14,9 +14,11 @@
 #      routes the next deal to the file receiver only;
 #   c  /metrics after a and b: deliveries sent per receiver equal what the
 #      sinks received, notifications by kind equal the notifications table;
-#   d  SIGKILL while 500 e-mails are being dispatched, restart: every
-#      delivery arrives at least once, duplicates no more than the
-#      deliveries that were SENDING at the kill (figures as TAP comments).
+#   d  SIGKILL while 1500 deliveries (500 each to smtp-sink, the webhook
+#      sink and a file) are being dispatched, restart: every delivery
+#      arrives at least once, duplicates no more than the deliveries that
+#      were SENDING at the kill (figures as TAP comments);
+#   and the daemon exits 0 on SIGTERM, after a-c and after d.
 # Usage: notify-e2e.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
@@ -125,7 +127,8 @@ rules:
 YAML
 start_daemon "$run"
 
-evil_company=$'Evil Co\r\nBcc: x@evil.test M\u00fcller & S\u00f6hne \u2014 \u6771\u4eac'
+# UTF-8 bytes spelled out: $'\u...' depends on the locale.
+evil_company=$'Evil Co\r\nBcc: x@evil.test M\xc3\xbcller & S\xc3\xb6hne \xe2\x80\x94 \xe6\x9d\xb1\xe4\xba\xac'
 evil_name=$'Evil 12m\r\nX-Injected: yes\r\n\r\nbody'
 python3 "$deals" --first 1 --count 1 --company "$evil_company" --name "$evil_name" >"$run/deal-1.tsv"
 publish "$run/deal-1.tsv"
@@ -327,8 +330,12 @@ journal_has_3() { grep -c '"id":"resaleauthz-e2e-3"' "$run/journal.jsonl" || tru
 wait_for journal_has_3 2 60 || true
 # The deliveries of a notification are created together, in one
 # transaction: once the journal has them, the store shows all there is.
+journal_only_3() {
+  [ "$(deliveries_of resaleauthz-e2e-3)" = "journal:2 journal:2 " ] &&
+    [ "$(mails_about resaleauthz-e2e-3)" = 0 ]
+}
 check "deal 3 goes to the journal only (deliveries: $(deliveries_of resaleauthz-e2e-3); mails: $(mails_about resaleauthz-e2e-3))" \
-  eval '[ "$(deliveries_of resaleauthz-e2e-3)" = "journal:2 journal:2 " ] && [ "$(mails_about resaleauthz-e2e-3)" = 0 ]'
+  journal_only_3
 
 # ---- c. /metrics after the run -----------------------------------------------
 # Every delivery of a and b has been sent once (nothing failed): the sent
@@ -414,8 +421,11 @@ for rcv in mail hooks journal; do
 done
 total=$(sql 'SELECT COUNT(*) FROM deliveries')
 not_done=$(sql 'SELECT COUNT(*) FROM deliveries WHERE status IN (0, 1)')
+mid_dispatch() {
+  [ "$total" = 1500 ] && [ "$not_done" -gt 0 ] && [ $((inflight[mail] + inflight[hooks])) -gt 0 ]
+}
 check "the SIGKILL came mid-dispatch ($not_done of $total deliveries not sent yet, ${inflight[mail]} mails and ${inflight[hooks]} posts in flight)" \
-  eval '[ "$total" = 1500 ] && [ "$not_done" -gt 0 ] && [ $((inflight[mail] + inflight[hooks])) -gt 0 ]'
+  mid_dispatch
 
 start_daemon "$run"
 all_sent() { sql 'SELECT COUNT(*) FROM deliveries WHERE status = 2'; }
@@ -468,7 +478,8 @@ while read -r rcv nkeys missing extra dups; do
   summary="$summary $rcv $dups <= ${inflight[$rcv]},"
   echo "# $rcv: $nkeys deliveries, ${inflight[$rcv]} in flight at the kill, $dups duplicates"
 done <"$run/figures"
+arrived() { [ "$all_arrived" = 1 ] && [ "$(all_sent)" = 1500 ] && [ "$(wc -l <"$run/figures")" = 4 ]; }
 check "after the restart every delivery arrived at least once: 500 mails, 500 posts, 500 journal lines ($(all_sent) of 1500 SENT)" \
-  eval '[ "$all_arrived" = 1 ] && [ "$(all_sent)" = 1500 ] && [ "$(wc -l <"$run/figures")" = 4 ]'
+  arrived
 check "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]
 check "the restarted daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
