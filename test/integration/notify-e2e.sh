@@ -132,7 +132,11 @@ evil_company=$'Evil Co\r\nBcc: x@evil.test M\xc3\xbcller & S\xc3\xb6hne \xe2\x80
 evil_name=$'Evil 12m\r\nX-Injected: yes\r\n\r\nbody'
 python3 "$deals" --first 1 --count 1 --company "$evil_company" --name "$evil_name" >"$run/deal-1.tsv"
 publish "$run/deal-1.tsv"
-check "deal 1 (evil names): two mails reach smtp-sink" wait_for "mails_about resaleauthz-e2e-1" 2 60
+# A sink file exists while its message arrives: wait for the daemon to
+# record both mails as sent (smtp-sink acknowledged them) as well.
+mail_sent() { sql "SELECT COUNT(*) FROM deliveries WHERE opportunity_id = '$1' AND receiver = 'mail' AND status = 2"; }
+mails_1() { [ "$(mails_about resaleauthz-e2e-1)" = 2 ] && [ "$(mail_sent resaleauthz-e2e-1)" = 2 ]; }
+check "deal 1 (evil names): two mails reach smtp-sink" wait_for "truth mails_1" 1 60
 
 # The two mails about deal 1, checked on the files smtp-sink wrote: each
 # file is the sink's envelope lines (X-Client-Addr ... X-Rcpt-Args), its

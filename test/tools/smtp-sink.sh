@@ -8,12 +8,16 @@
 # as one file (names are time-based with a random suffix, so messages in the
 # same second never collide), starting with X-Client-Addr, X-Helo-Args,
 # X-Mail-Args and one X-Rcpt-Args line per recipient, then the message
-# exactly as received. --rcpt-4xx answers RCPT with a 4xx, --data-5xx
-# answers DATA with a 5xx, --data-delay S waits S seconds (a whole number)
-# before answering each DATA (a slow server; smtp-sink keeps serving the
-# other connections meanwhile). --port N listens on that port instead of a free
-# one (a test that starts the server late picks it beforehand). Stops (and
-# stops smtp-sink) on SIGTERM/SIGINT.
+# exactly as received but with LF line ends (CRLF stored as LF). A file
+# appears while its message is still arriving (wait for the sender's
+# acknowledgement before reading it), and is removed when the session
+# breaks off before the end of the message. --rcpt-4xx answers
+# RCPT with a 4xx, --data-5xx answers DATA with a 5xx, --data-delay S waits
+# S seconds (a whole number) before answering each DATA (a slow server;
+# smtp-sink keeps serving the other connections meanwhile; a delay on "."
+# with -W would stall them all). --port N listens on that port instead of a
+# free one (a test that starts the server late picks it beforehand). Stops
+# (and stops smtp-sink) on SIGTERM/SIGINT.
 set -euo pipefail
 
 dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--data-delay S] [--port N]}
