@@ -264,6 +264,9 @@ for key, raw in sorted(mails.items()):
             fail.append("%s: parts %s" % (key, types))
         elif "Evil 12m" not in msg.get_body(("plain",)).get_content():
             fail.append("%s: the text part lacks the authorization name" % key)
+        elif ("M\u00fcller &amp; S\u00f6hne" not in msg.get_body(("html",)).get_content() or
+              "& S\u00f6hne" in msg.get_body(("html",)).get_content()):
+            fail.append("%s: the company name is not HTML-escaped in the html part" % key)
 if what == "thread":
     ids = {k: email.message_from_bytes(v, policy=email.policy.default) for k, v in mails.items()}
     mids = {str(m["Message-ID"]) for m in ids.values()}
@@ -286,7 +289,7 @@ check "the header blocks equal the expected ones byte for byte (Date masked) and
 check "Subject is RFC 2047 encoded and decodes to the expected one-line text" mail_check subject
 check "no Bcc or injected header, no x@evil.test in the headers or the envelope, no line over 78" \
   mail_check evil
-check "text/plain first, text/html second" mail_check parts
+check "text/plain first, text/html second (the company name HTML-escaped there)" mail_check parts
 check "both mails are one thread: same In-Reply-To/References, Message-IDs differ (stable per delivery)" \
   mail_check thread
 
