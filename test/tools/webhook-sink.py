@@ -2,7 +2,7 @@
 """webhook-sink.py — an HTTP receiver for tests (Slack incoming webhooks).
 
     webhook-sink.py --record FILE [--port N] [--script FILE]
-                    [--default-status N] [--tls CERT KEY]
+                    [--default-status N] [--tls CERT KEY] [--delay S]
 
 Binds 127.0.0.1 (port 0: any free port) and prints "ready PORT". Every
 request (method, path, headers, body, arrival time) is appended to FILE as
@@ -12,7 +12,9 @@ answered from a script of responses, in order:
      {"status": 200, "body": "ok"}]
 given with --script or replaced at run time by POST /_script; once it runs
 out, every request gets --default-status (200) with body "ok". Stops on
-SIGTERM or SIGINT. Standard library only.
+SIGTERM or SIGINT. --delay S holds every answer to a POST S seconds (a
+slow receiver that has the request but has not acknowledged it yet; each
+request has its own thread). Standard library only.
 """
 import argparse
 import base64
@@ -25,11 +27,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"script": [], "received": [], "record": None, "default": 200}
+STATE = {"script": [], "received": [], "record": None, "default": 200, "delay": 0.0}
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The status line and headers go out in one write and the body in
+    # another: with Nagle on, the second waits for the client's delayed
+    # ACK (40 ms per request), which only measures the sink.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # keep stdout for the ready line
         sys.stderr.write("webhook-sink: " + (fmt % args) + "\n")
@@ -79,6 +85,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["record"].flush()
             step = STATE["script"].pop(0) if STATE["script"] else {"status": STATE["default"], "body": "ok"}
         body_out = step.get("body", "").encode()
+        if STATE["delay"] > 0:
+            time.sleep(STATE["delay"])
         self._reply(int(step.get("status", 200)), body_out, step.get("headers"))
 
 
@@ -89,9 +97,11 @@ def main():
     ap.add_argument("--script")
     ap.add_argument("--default-status", type=int, default=200)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--delay", type=float, default=0.0)
     a = ap.parse_args()
     STATE["record"] = open(a.record, "a")
     STATE["default"] = a.default_status
+    STATE["delay"] = a.delay
     if a.script:
         with open(a.script) as fh:
             STATE["script"] = json.load(fh)

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Benchmark: cppo-notifyd end to end against the local peers (mock Kafka,
+# smtp-sink, the webhook sink, a file receiver). Prints figures, asserts
+# nothing about speed (it fails only when deliveries do not arrive at all).
+#   1. throughput: DEALS deals (a registration, an Offer Released and an
+#      Agreement Created each: 2 notifications, each to mail, hooks and
+#      journal) are produced at once; deliveries/s per receiver, from the
+#      first arrival to the last (and from the produce), times as the sinks
+#      saw them (mail file mtime, the webhook sink's arrival time; the
+#      journal's from the store, as the file has none). The webhook
+#      receiver's `rate` is set far above what it reaches (unpaced).
+#   2. latency: PACED deals, produced at RATE deals/s through one kcat;
+#      for each mail, the time from handing its triggering event (Offer
+#      Released, Agreement Created) to kcat to the mail file's mtime;
+#      p50/p90/p99/max. Twice: with librdkafka's default fetch.wait.max.ms
+#      (500: the mock cluster holds an empty fetch that long even when a
+#      message arrives meanwhile, so this is mostly the mock's wait), then
+#      with fetch.wait.max.ms 20 (what the daemon adds on its own).
+# Usage: bench-e2e.sh CPPO_NOTIFYD [DEALS [PACED [RATE]]]
+#        (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
+set -euo pipefail
+source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+daemon=$(realpath "$1")
+n_deals=${2:-500}
+n_paced=${3:-200}
+rate=${4:-20}
+deals="$CPPO_SOURCE_ROOT/test/integration/deals.py"
+work=$PEER_TMP
+chmod 0755 "$work" # smtp-sink runs as nobody and writes below here
+log=$work/daemon.log
+fail() { echo "bench-e2e: $*" >&2; tail -20 "$log" >&2; exit 1; }
+
+peer_start_mock_kafka --brokers 1 --topic bench:3 --topic bench-fast:3
+peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
+peer_start_webhook_sink "$work/hooks.jsonl" 2>>"$work/peers.log"
+printf 'http://127.0.0.1:%s/services/T0BENCH/B0BENCH/not-a-real-secret\n' "$WEBHOOK_PORT" >"$work/hook-url"
+chmod 0600 "$work/hook-url"
+mkdir -p "$work/rules.d"
+write_config() { # topic fetch.wait.max.ms
+  cat >"$work/cppo-notify.yaml" <<YAML
+kafka:
+  brokers: $KAFKA_BROKERS
+  topics: [$1]
+  group: bench-$1
+  properties:
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
+    fetch.wait.max.ms: "$2"
+store:
+  path: $work/state.db
+  synchronous: normal
+smtp:
+  url: smtp://127.0.0.1:$SMTP_PORT
+  from: cppo@bench.test
+  starttls: never
+receivers:
+  mail:
+    type: email
+    to: [revops@bench.test]
+  hooks:
+    type: slack
+    webhook_url_file: $work/hook-url
+    rate: 10000
+  journal:
+    type: file
+    path: $work/journal.jsonl
+http:
+  listen: 127.0.0.1:0
+rules_dir: rules.d
+YAML
+}
+cat >"$work/rules.d/10-all.yaml" <<'YAML'
+rules:
+  - name: all-three
+    match:
+      kind: [new_order, partner_offer_extended]
+    receivers: [mail, hooks, journal]
+YAML
+
+start_daemon() { # topic fetch.wait.max.ms
+  write_config "$1" "$2"
+  : >"$log"
+  "$daemon" --config "$work/cppo-notify.yaml" --log-level notice 2>>"$log" &
+  DAEMON_PID=$!
+  peer_track $DAEMON_PID
+  wait_for listening 1 20 || fail "the daemon did not start"
+  port=$(sed -n 's/.*http listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+  wait_for ready 1 30 || fail "the daemon did not start consuming"
+}
+listening() { grep -c 'http listening on' "$log" || true; }
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && echo 1 || echo 0; }
+start_daemon bench 500
+sent() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM deliveries WHERE status = 2' 2>/dev/null || echo 0; }
+echo "cppo-notifyd end to end, $(nproc) CPUs; receivers: mail (smtp-sink), hooks (webhook sink," \
+  "rate 10000/s), journal (file)"
+
+# ---- 1. throughput
+python3 "$deals" --first 0 --count "$n_deals" >"$work/bulk.tsv"
+want=$((n_deals * 2 * 3))
+t0=$(date +%s.%N)
+kcat -P -b "$KAFKA_BROKERS" -t bench -K$'\t' -l "$work/bulk.tsv"
+wait_for sent "$want" 120 || fail "only $(sent) of $want deliveries sent"
+python3 - "$t0" "$work" "$n_deals" <<'PY'
+import json, os, sqlite3, sys
+
+t0, work, deals = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+times = {
+    "mail": [os.stat(os.path.join(work, "mail", f)).st_mtime_ns / 1e9
+             for f in os.listdir(os.path.join(work, "mail"))],
+    "hooks": [json.loads(l)["time"] for l in open(os.path.join(work, "hooks.jsonl"))],
+    "journal": [ms / 1000 for (ms,) in sqlite3.connect(os.path.join(work, "state.db")).execute(
+        "SELECT updated_at_ms FROM deliveries WHERE receiver = 'journal' AND status = 2")],
+}
+print("1. throughput: %d deals (%d events) produced at once, %d notifications, %d deliveries"
+      % (deals, 3 * deals, 2 * deals, sum(len(v) for v in times.values())))
+for r, v in times.items():
+    first, last = min(v), max(v)
+    print("   %-8s %5d deliveries  %7.1f/s first to last (%.2f s)  %7.1f/s from the produce "
+          "(last after %.2f s)" % (r, len(v), (len(v) - 1) / max(last - first, 1e-6),
+                                  last - first, len(v) / (last - t0), last - t0))
+allt = [t for v in times.values() for t in v]
+print("   all      %5d deliveries  %7.1f/s from the produce" % (len(allt), len(allt) / (max(allt) - t0)))
+PY
+
+# ---- 2. latency, event produced to Kafka -> e-mail file on disk
+latency() { # topic first-deal label
+  local before
+  python3 "$deals" --first "$2" --count "$n_paced" >"$work/paced.tsv"
+  rm -f "$work"/mail/*
+  before=$(sent)
+  python3 - "$work/paced.tsv" "$rate" "$work/produced.tsv" <<'PY' |
+import json, sys, time
+
+src, rate, out = sys.argv[1], float(sys.argv[2]), open(sys.argv[3], "w")
+lines = open(src, encoding="utf-8").read().splitlines()
+start = time.time()
+for i in range(0, len(lines), 3):  # one deal: registration, Offer Released, Agreement Created
+    delay = start + i / 3 / rate - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    for line in lines[i:i + 3]:
+        e = json.loads(line.split("\t", 1)[1])
+        d, t = e["detail"], time.time()
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        if e["detail-type"] == "Offer Released":
+            out.write("partner_offer_extended/%s\t%.6f\n" % (d["offer"]["id"], t))
+        elif e["detail-type"].startswith("Purchase Agreement Created"):
+            out.write("new_order/%s\t%.6f\n" % (d["agreement"]["id"], t))
+out.close()
+PY
+    kcat -P -b "$KAFKA_BROKERS" -t "$1" -K$'\t' -X linger.ms=0
+  wait_for sent $((before + n_paced * 2 * 3)) 120 || fail "only $(($(sent) - before)) paced deliveries sent"
+  python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" "$work/state.db" <<'PY'
+import math, os, re, sqlite3, sys
+
+produced = dict((k, float(t)) for k, t in (l.split("\t") for l in open(sys.argv[1])))
+# when the daemon created each mail delivery (routed, in its store)
+routed = dict(sqlite3.connect(sys.argv[6]).execute(
+    "SELECT notification_key, created_at_ms / 1000.0 FROM deliveries WHERE receiver = 'mail'"))
+lat, ingest, dispatch = [], [], []
+for f in os.listdir(sys.argv[2]):
+    path = os.path.join(sys.argv[2], f)
+    m = re.search(rb"^X-CPPO-Notification-Key: (.*)$", open(path, "rb").read(), re.M)
+    key = m.group(1).decode() if m else None
+    if key in produced:
+        on_disk = os.stat(path).st_mtime_ns / 1e9
+        lat.append(on_disk - produced[key])
+        ingest.append(routed[key] - produced[key])
+        dispatch.append(on_disk - routed[key])
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[max(0, math.ceil(p / 100 * len(v)) - 1)] * 1000
+
+
+print("2. latency, %s: %s deals at %s deals/s, %d mails:" % (sys.argv[5], sys.argv[3],
+                                                          sys.argv[4], len(lat)))
+for name, v in (("produced to Kafka -> mail file on disk", lat),
+                ("  of which produced -> delivery routed", ingest),
+                ("  and delivery routed -> mail on disk", dispatch)):
+    print("   %-40s p50 %4.0f ms  p90 %4.0f ms  p99 %4.0f ms  max %4.0f ms  min %4.0f ms"
+          % (name, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 100), pct(v, 0)))
+PY
+}
+latency bench 100000 "fetch.wait.max.ms 500 (librdkafka's default)"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "the daemon exited $? on SIGTERM"
+start_daemon bench-fast 20
+latency bench-fast 200000 "fetch.wait.max.ms 20"
+echo "(file mtimes come from the kernel's coarse clock, delivery times from the store in ms:" \
+  "a few ms of granularity)"
