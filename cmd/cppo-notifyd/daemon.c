@@ -53,6 +53,7 @@ struct daemon {
         struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
+        bool orphans_logged; /* warned about deliveries of removed receivers */
         int64_t holds_pending;
         struct pipeline_stats published; /* of the current pipeline */
         uint64_t events_total, notifications_total; /* across pipeline rebuilds */
@@ -238,20 +239,38 @@ static void update_status(struct daemon *d, int64_t t)
         d->status_at = t;
 }
 
-static void slow_refresh(struct daemon *d, int64_t t)
+/* Queued deliveries per receiver; those of a receiver no longer in the
+ * config are kept (never dropped) but nobody sends them: say so. */
+static void refresh_queued(struct daemon *d)
 {
-        int64_t holds = 0;
+        int64_t configured = 0;
 
-        d->notify.pending = true; /* safety net: route whatever is still waiting */
         d->queued_deliveries = notify_queued(&d->notify, d->store);
         for (size_t i = 0; i < d->cfg->receiver_count; i++) {
                 const char *name = d->cfg->receivers[i].name;
                 int64_t c[4] = { 0 };
 
-                if (store_delivery_counts(d->store, name, c) == 0)
-                        metric_set(d->m_queued, &name,
-                                   (double)(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING]));
+                if (store_delivery_counts(d->store, name, c) < 0)
+                        return;
+                configured += c[DELIVERY_QUEUED] + c[DELIVERY_SENDING];
+                metric_set(d->m_queued, &name, (double)(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING]));
         }
+        if (d->queued_deliveries > configured && !d->orphans_logged) {
+                log_warn("deliveries queued for receivers no longer configured count=%lld (kept; "
+                         "see cppo-notifyctl deliveries)",
+                         (long long)(d->queued_deliveries - configured));
+                d->orphans_logged = true;
+        } else if (d->queued_deliveries <= configured) {
+                d->orphans_logged = false;
+        }
+}
+
+static void slow_refresh(struct daemon *d, int64_t t)
+{
+        int64_t holds = 0;
+
+        d->notify.pending = true; /* safety net: route whatever is still waiting */
+        refresh_queued(d);
         if (store_count(d->store, "holds", &holds) == 0) {
                 d->holds_pending = holds;
                 metric_set(d->m_holds, NULL, (double)holds);
