@@ -245,7 +245,7 @@ static void refresh_queued(struct daemon *d)
 {
         int64_t configured = 0;
 
-        d->queued_deliveries = notify_queued(&d->notify, d->store);
+        d->queued_deliveries = notify_queued(d->store);
         for (size_t i = 0; i < d->cfg->receiver_count; i++) {
                 const char *name = d->cfg->receivers[i].name;
                 int64_t c[4] = { 0 };

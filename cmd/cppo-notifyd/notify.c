@@ -8,8 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-/* Notifications routed per call; the loop calls again while more wait. */
-#define ROUTE_LIMIT 5000
+/* Notifications routed per call (below the store's page of 1024, so a full
+ * page is seen as such); the loop calls again while more wait. */
+#define ROUTE_LIMIT 1000
 
 static int64_t wall_ms(void)
 {
@@ -74,11 +75,10 @@ void notify_stop(struct notify *n, int grace_ms)
         n->renderer = NULL;
 }
 
-int64_t notify_queued(struct notify *n, struct store *s)
+int64_t notify_queued(struct store *s)
 {
         int64_t c[4] = { 0 };
 
-        (void)n;
         if (store_delivery_counts(s, NULL, c) < 0)
                 return 0;
         return c[DELIVERY_QUEUED] + c[DELIVERY_SENDING];

@@ -47,6 +47,6 @@ void notify_commit(struct notify *n, const struct config *newcfg, struct rendere
 void notify_stop(struct notify *n, int grace_ms);
 
 /* Deliveries not yet sent (QUEUED + SENDING), for STATUS= and metrics. */
-int64_t notify_queued(struct notify *n, struct store *s);
+int64_t notify_queued(struct store *s);
 
 #endif
