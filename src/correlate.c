@@ -2,6 +2,7 @@
 #include "cppo/correlate.h"
 
 #include "cppo/error.h"
+#include "cppo/event_json.h"
 #include "cppo/hmap.h"
 #include "cppo/timefmt.h"
 
@@ -212,21 +213,6 @@ DEFINE_GET_OR_NEW(agreement, agreements)
 
 /* ---- the context document ---- */
 
-static void gen_str(yajl_gen g, const char *key, const char *v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        if (v)
-                yajl_gen_string(g, (const unsigned char *)v, strlen(v));
-        else
-                yajl_gen_null(g);
-}
-
-static void gen_bool(yajl_gen g, const char *key, bool v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_bool(g, v);
-}
-
 static void gen_list(yajl_gen g, const char *key, const struct strlist *l)
 {
         yajl_gen_string(g, (const unsigned char *)key, strlen(key));
@@ -252,7 +238,8 @@ static void gen_metadata(yajl_gen g, const char *json)
         yajl_gen_map_open(g);
         for (size_t i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++)
                 if (YAJL_IS_STRING(tree->u.object.values[i]))
-                        gen_str(g, tree->u.object.keys[i], YAJL_GET_STRING(tree->u.object.values[i]));
+                        event_json_string(g, tree->u.object.keys[i],
+                                          YAJL_GET_STRING(tree->u.object.values[i]));
         yajl_gen_map_close(g);
         yajl_tree_free(tree);
 }
@@ -268,13 +255,13 @@ struct subject {
 static void gen_opportunity(yajl_gen g, const struct authorization *a)
 {
         gen_open(g, "opportunity");
-        gen_str(g, "id", a ? a->id : NULL);
-        gen_str(g, "name", a ? a->name : NULL);
-        gen_str(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
+        event_json_string(g, "id", a ? a->id : NULL);
+        event_json_string(g, "name", a ? a->name : NULL);
+        event_json_string(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
         gen_metadata(g, a ? a->metadata_json : NULL);
         gen_list(g, "notify", a ? &a->notify : NULL);
-        gen_bool(g, "registered", a && a->registered);
-        gen_str(g, "expires_at", a ? a->expires_at : NULL);
+        event_json_bool(g, "registered", a && a->registered);
+        event_json_string(g, "expires_at", a ? a->expires_at : NULL);
         yajl_gen_map_close(g);
 }
 
@@ -287,11 +274,15 @@ static void gen_parties(yajl_gen g, const struct subject *sj)
         char *one[1];
 
         gen_open(g, "partner");
-        gen_str(g, "account_id", o && o->seller_of_record_account_id ? o->seller_of_record_account_id
-                                 : ag ? ag->proposer_account_id
-                                 : a  ? a->reseller_account_id : NULL);
-        gen_str(g, "name", o && o->seller_of_record_name ? o->seller_of_record_name
-                           : a ? a->reseller_name : NULL);
+        event_json_string(g, "account_id",
+                          o && o->seller_of_record_account_id ? o->seller_of_record_account_id
+                          : ag                               ? ag->proposer_account_id
+                          : a                                ? a->reseller_account_id
+                                                             : NULL);
+        event_json_string(g, "name",
+                          o && o->seller_of_record_name ? o->seller_of_record_name
+                          : a                           ? a->reseller_name
+                                                        : NULL);
         yajl_gen_map_close(g);
         gen_open(g, "buyer");
         if (ag && ag->acceptor_account_id) {
@@ -306,9 +297,15 @@ static void gen_parties(yajl_gen g, const struct subject *sj)
         }
         yajl_gen_map_close(g);
         gen_open(g, "product");
-        gen_str(g, "id", o && o->product_id ? o->product_id : ag && ag->product_id ? ag->product_id
-                         : a ? a->product_id : NULL);
-        gen_str(g, "title", o && o->product_title ? o->product_title : a ? a->product_title : NULL);
+        event_json_string(g, "id",
+                          o && o->product_id     ? o->product_id
+                          : ag && ag->product_id ? ag->product_id
+                          : a                    ? a->product_id
+                                                 : NULL);
+        event_json_string(g, "title",
+                          o && o->product_title ? o->product_title
+                          : a                   ? a->product_title
+                                                : NULL);
         yajl_gen_map_close(g);
 }
 
@@ -318,24 +315,24 @@ static void gen_deal(yajl_gen g, const struct subject *sj)
         const struct agreement *ag = sj->agreement;
 
         gen_open(g, "offer");
-        gen_str(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
-        gen_str(g, "name", o ? o->name : NULL);
-        gen_str(g, "expiration", o ? o->expiration : NULL);
-        gen_str(g, "link", o ? link_strength_name(o->link) : NULL);
-        gen_bool(g, "late", o && o->late);
-        gen_str(g, "late_reason", !o || !o->late                             ? NULL
+        event_json_string(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
+        event_json_string(g, "name", o ? o->name : NULL);
+        event_json_string(g, "expiration", o ? o->expiration : NULL);
+        event_json_string(g, "link", o ? link_strength_name(o->link) : NULL);
+        event_json_bool(g, "late", o && o->late);
+        event_json_string(g, "late_reason", !o || !o->late                             ? NULL
                                   : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
                                                                            : "after_hold");
         yajl_gen_map_close(g);
         gen_open(g, "agreement");
-        gen_str(g, "id", ag ? ag->id : NULL);
-        gen_str(g, "intent", ag ? ag->intent : NULL);
-        gen_str(g, "status", ag ? ag->status : NULL);
-        gen_str(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
-        gen_str(g, "start_time", ag ? ag->start_time : NULL);
-        gen_str(g, "end_time", ag ? ag->end_time : NULL);
-        gen_str(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
-        gen_bool(g, "renewal", sj->renewal);
+        event_json_string(g, "id", ag ? ag->id : NULL);
+        event_json_string(g, "intent", ag ? ag->intent : NULL);
+        event_json_string(g, "status", ag ? ag->status : NULL);
+        event_json_string(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
+        event_json_string(g, "start_time", ag ? ag->start_time : NULL);
+        event_json_string(g, "end_time", ag ? ag->end_time : NULL);
+        event_json_string(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
+        event_json_bool(g, "renewal", sj->renewal);
         yajl_gen_map_close(g);
 }
 
@@ -351,12 +348,12 @@ static char *context_json(const struct subject *sj, const char *event_key)
         if (g == NULL)
                 return NULL;
         yajl_gen_map_open(g);
-        gen_str(g, "kind", sj->kind);
-        gen_str(g, "key", sj->key);
+        event_json_string(g, "kind", sj->kind);
+        event_json_string(g, "key", sj->key);
         gen_opportunity(g, sj->auth);
         gen_parties(g, sj);
         gen_deal(g, sj);
-        gen_str(g, "reason", sj->reason);
+        event_json_string(g, "reason", sj->reason);
         keys.v = one;
         keys.n = event_key ? 1 : 0;
         gen_list(g, "source_event_keys", &keys);

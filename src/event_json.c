@@ -19,6 +19,13 @@ int event_json_string(yajl_gen g, const char *key, const char *value)
         return r == yajl_gen_status_ok ? gen_str(g, value) : r;
 }
 
+int event_json_bool(yajl_gen g, const char *key, bool value)
+{
+        int r = gen_str(g, key);
+
+        return r == yajl_gen_status_ok ? (int)yajl_gen_bool(g, value) : r;
+}
+
 static int gen_list(yajl_gen g, const char *key, const char *const *v, size_t n)
 {
         int r = gen_str(g, key);

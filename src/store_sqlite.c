@@ -644,16 +644,36 @@ static int row_hold(sqlite3_stmt *st, struct hold *r)
 }
 #undef DUP
 
-/* One table: build each row's record, hand it over, clear it. */
-#define LOAD_TABLE(type, sql, cbfield)                                                             \
+/* The columns row_<type>() reads, in its order. */
+#define AUTH_COLUMNS                                                                               \
+        "id, name, product_id, product_title, reseller_account_id, reseller_name, "              \
+        "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, offer_ids, "       \
+        "source_event_key, renewal, registered, withdrawn, updated_at"
+#define OFFER_COLUMNS                                                                              \
+        "id, name, expiration, product_id, product_title, manufacturer_account_id, "             \
+        "manufacturer_name, seller_of_record_account_id, seller_of_record_name, "                 \
+        "targeted_buyer_account_ids, authorization_id, link, link_event_key, released_seen, "    \
+        "late, updated_at"
+#define AGREEMENT_COLUMNS                                                                          \
+        "id, intent, status, acceptance_time, start_time, end_time, offer_id, authorization_id, " \
+        "acceptor_account_id, proposer_account_id, previous_agreement_id, product_id, "          \
+        "last_event_time, updated_at"
+#define HOLD_COLUMNS "offer_id, event_key, created_at, deadline, attention_sent"
+
+/* Rows of one query: build each row's record, hand it to fn (may be NULL),
+ * clear it. bind (may be NULL) is the query's one text parameter. Needs
+ * `s`, `st`, `r` and `rc` in scope; sets r. */
+#define LOAD_TABLE(type, sql, bind, fn)                                                            \
         do {                                                                                       \
                 if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)                    \
                         return -EIO;                                                               \
+                if (bind)                                                                          \
+                        sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);                      \
                 while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {                          \
                         struct type rec = { 0 };                                                   \
                         r = row_##type(st, &rec);                                                  \
-                        if (r == 0 && cb->cbfield)                                                 \
-                                r = cb->cbfield(ctx, &rec);                                        \
+                        if (r == 0 && (fn))                                                        \
+                                r = (fn)(ctx, &rec);                                               \
                         type##_clear(&rec);                                                        \
                 }                                                                                  \
                 sqlite3_finalize(st);                                                              \
@@ -665,20 +685,12 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
         sqlite3_stmt *st;
         int r = 0, rc;
 
-        LOAD_TABLE(authorization, "SELECT id, name, product_id, product_title, reseller_account_id, "
-                   "reseller_name, buyer_company_name, buyer_account_ids, expires_at, notify, "
-                   "metadata, offer_ids, source_event_key, renewal, registered, withdrawn, "
-                   "updated_at FROM authorizations", authorization);
-        LOAD_TABLE(offer, "SELECT id, name, expiration, product_id, product_title, "
-                   "manufacturer_account_id, manufacturer_name, seller_of_record_account_id, "
-                   "seller_of_record_name, targeted_buyer_account_ids, authorization_id, link, "
-                   "link_event_key, released_seen, late, updated_at FROM offers", offer);
-        LOAD_TABLE(agreement, "SELECT id, intent, status, acceptance_time, start_time, end_time, "
-                   "offer_id, authorization_id, acceptor_account_id, proposer_account_id, "
-                   "previous_agreement_id, product_id, last_event_time, updated_at FROM agreements",
-                   agreement);
-        LOAD_TABLE(hold, "SELECT offer_id, event_key, created_at, deadline, attention_sent "
-                   "FROM holds", hold);
+        LOAD_TABLE(authorization, "SELECT " AUTH_COLUMNS " FROM authorizations", (const char *)NULL,
+                   cb->authorization);
+        LOAD_TABLE(offer, "SELECT " OFFER_COLUMNS " FROM offers", (const char *)NULL, cb->offer);
+        LOAD_TABLE(agreement, "SELECT " AGREEMENT_COLUMNS " FROM agreements", (const char *)NULL,
+                   cb->agreement);
+        LOAD_TABLE(hold, "SELECT " HOLD_COLUMNS " FROM holds", (const char *)NULL, cb->hold);
         if (r < 0)
                 return r;
         if (sqlite3_prepare_v2(s->db, "SELECT key FROM notifications", -1, &st, NULL) != SQLITE_OK)
@@ -691,15 +703,6 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
 
 /* ---- CLI queries and inbox ---- */
 
-#define AUTH_COLUMNS                                                                               \
-        "id, name, product_id, product_title, reseller_account_id, reseller_name, "              \
-        "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, offer_ids, "       \
-        "source_event_key, renewal, registered, withdrawn, updated_at"
-#define OFFER_COLUMNS                                                                              \
-        "id, name, expiration, product_id, product_title, manufacturer_account_id, "             \
-        "manufacturer_name, seller_of_record_account_id, seller_of_record_name, "                 \
-        "targeted_buyer_account_ids, authorization_id, link, link_event_key, released_seen, "    \
-        "late, updated_at"
 
 static int sqlite_inbox_add(struct store *base, const char *payload, int64_t now, int64_t *id)
 {
@@ -755,16 +758,11 @@ static int sqlite_list_authorizations(struct store *base,
                                       void *ctx)
 {
         struct store_sqlite *s = impl(base);
-        static const struct store_load_cb none = { 0 };
-        struct store_load_cb cbs = none;
-        const struct store_load_cb *cb = &cbs;
         sqlite3_stmt *st;
         int r = 0, rc;
 
-        cbs.authorization = fn;
         LOAD_TABLE(authorization, "SELECT " AUTH_COLUMNS " FROM authorizations "
-                   "ORDER BY updated_at DESC, id", authorization);
-        (void)rc;
+                   "ORDER BY updated_at DESC, id", (const char *)NULL, fn);
         return r;
 }
 
@@ -829,19 +827,8 @@ static int sqlite_list_offers(struct store *base, const char *authorization_id,
         sqlite3_stmt *st;
         int rc, r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE "
-                                      "authorization_id = ? ORDER BY id", -1, &st,
-                               NULL) != SQLITE_OK)
-                return -EIO;
-        sqlite3_bind_text(st, 1, authorization_id, -1, SQLITE_TRANSIENT);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct offer o = { 0 };
-                r = row_offer(st, &o);
-                if (r == 0)
-                        r = fn(ctx, &o);
-                offer_clear(&o);
-        }
-        sqlite3_finalize(st);
+        LOAD_TABLE(offer, "SELECT " OFFER_COLUMNS " FROM offers WHERE authorization_id = ? "
+                   "ORDER BY id", authorization_id, fn);
         return r;
 }
 
@@ -852,22 +839,8 @@ static int sqlite_list_agreements(struct store *base, const char *authorization_
         sqlite3_stmt *st;
         int rc, r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT id, intent, status, acceptance_time, start_time, "
-                                      "end_time, offer_id, authorization_id, acceptor_account_id, "
-                                      "proposer_account_id, previous_agreement_id, product_id, "
-                                      "last_event_time, updated_at FROM agreements WHERE "
-                                      "authorization_id = ? ORDER BY acceptance_time, id",
-                               -1, &st, NULL) != SQLITE_OK)
-                return -EIO;
-        sqlite3_bind_text(st, 1, authorization_id, -1, SQLITE_TRANSIENT);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct agreement g = { 0 };
-                r = row_agreement(st, &g);
-                if (r == 0)
-                        r = fn(ctx, &g);
-                agreement_clear(&g);
-        }
-        sqlite3_finalize(st);
+        LOAD_TABLE(agreement, "SELECT " AGREEMENT_COLUMNS " FROM agreements WHERE "
+                   "authorization_id = ? ORDER BY acceptance_time, id", authorization_id, fn);
         return r;
 }
 
@@ -875,16 +848,11 @@ static int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const stru
                              void *ctx)
 {
         struct store_sqlite *s = impl(base);
-        static const struct store_load_cb none = { 0 };
-        struct store_load_cb cbs = none;
-        const struct store_load_cb *cb = &cbs;
         sqlite3_stmt *st;
         int r = 0, rc;
 
-        cbs.hold = fn;
-        LOAD_TABLE(hold, "SELECT offer_id, event_key, created_at, deadline, attention_sent "
-                   "FROM holds ORDER BY created_at, offer_id", hold);
-        (void)rc;
+        LOAD_TABLE(hold, "SELECT " HOLD_COLUMNS " FROM holds ORDER BY created_at, offer_id",
+                   (const char *)NULL, fn);
         return r;
 }
 

@@ -242,8 +242,7 @@ static char *registration_json(const struct auth_args *a)
         event_json_string(g, "resellerName", a->reseller_name);
         event_json_string(g, "buyerCompanyName", a->company);
         event_json_string(g, "expiresAt", a->expires_at);
-        yajl_gen_string(g, (const unsigned char *)"renewal", 7);
-        yajl_gen_bool(g, a->renewal);
+        event_json_bool(g, "renewal", a->renewal);
         gen_list(g, "buyerAccountIds", a->buyers, a->n_buyers);
         gen_list(g, "notify", a->notify, a->n_notify);
         gen_list(g, "offerIds", a->offers, a->n_offers);
@@ -345,8 +344,7 @@ static void json_authorization_fields(yajl_gen g, const struct authorization *a)
         event_json_string(g, "buyer_company_name", a->buyer_company_name);
         json_strlist(g, "buyer_account_ids", &a->buyer_account_ids);
         event_json_string(g, "expires_at", a->expires_at);
-        yajl_gen_string(g, (const unsigned char *)"renewal", 7);
-        yajl_gen_bool(g, a->renewal);
+        event_json_bool(g, "renewal", a->renewal);
         json_strlist(g, "notify", &a->notify);
         json_strlist(g, "offer_ids", &a->offer_ids);
         event_json_string(g, "updated_at", when);
@@ -434,12 +432,6 @@ static int append_object(struct rows_out *out, yajl_gen g)
         return r;
 }
 
-static void gen_bool(yajl_gen g, const char *key, bool v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_bool(g, v);
-}
-
 static int offer_row(void *ctx, const struct offer *o)
 {
         struct rows_out *out = ctx;
@@ -459,8 +451,8 @@ static int offer_row(void *ctx, const struct offer *o)
         event_json_string(g, "name", o->name);
         event_json_string(g, "expiration", o->expiration);
         event_json_string(g, "link", link_strength_name(o->link));
-        gen_bool(g, "late", o->late);
-        gen_bool(g, "released_seen", o->released_seen);
+        event_json_bool(g, "late", o->late);
+        event_json_bool(g, "released_seen", o->released_seen);
         return append_object(out, g);
 }
 

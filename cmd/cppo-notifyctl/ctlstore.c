@@ -201,10 +201,8 @@ void ctl_print_notification(const struct notification *n)
         event_json_string(g, "opportunity_id", n->opportunity_id);
         event_json_string(g, "offer_id", n->offer_id);
         event_json_string(g, "agreement_id", n->agreement_id);
-        yajl_gen_string(g, (const unsigned char *)"late", 4);
-        yajl_gen_bool(g, n->late);
-        yajl_gen_string(g, (const unsigned char *)"registered", 10);
-        yajl_gen_bool(g, n->registered);
+        event_json_bool(g, "late", n->late);
+        event_json_bool(g, "registered", n->registered);
         /* the context is already a JSON object (built by correlate): embedded
          * as it is rather than re-parsed */
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)

@@ -129,8 +129,7 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
         yajl_gen_string(g, (const unsigned char *)"age_seconds", 11);
         yajl_gen_integer(g, l->now - h->created_at);
         event_json_string(g, "deadline", deadline);
-        yajl_gen_string(g, (const unsigned char *)"attention_sent", 14);
-        yajl_gen_bool(g, h->attention_sent);
+        event_json_bool(g, "attention_sent", h->attention_sent);
         event_json_string(g, "offer_name", o->name);
         event_json_string(g, "product_id", o->product_id);
         event_json_string(g, "partner_account_id", o->seller_of_record_account_id);

@@ -59,8 +59,7 @@ static int print_json(const struct store_rejected *r)
         yajl_gen_string(g, (const unsigned char *)"offset", 6);
         yajl_gen_integer(g, r->offset);
         event_json_string(g, "received_at", when);
-        yajl_gen_string(g, (const unsigned char *)"truncated", 9);
-        yajl_gen_bool(g, r->truncated);
+        event_json_bool(g, "truncated", r->truncated);
         if (escape_raw(&raw, r->raw, r->raw_len) == 0)
                 event_json_string(g, "raw", buf_cstr(&raw));
         yajl_gen_map_close(g);

@@ -10,6 +10,7 @@
 
 #include "cppo/event.h"
 
+#include <stdbool.h>
 #include <yajl/yajl_gen.h>
 
 /* Writes one JSON object into g. 0 or -EIO when the generator refuses. */
@@ -17,5 +18,6 @@ int event_json_write(yajl_gen g, const struct mp_event *ev);
 
 /* Helpers for other JSON writers: a string or null, a string array. */
 int event_json_string(yajl_gen g, const char *key, const char *value);
+int event_json_bool(yajl_gen g, const char *key, bool value);
 
 #endif
