@@ -490,7 +490,7 @@ static const char *missing_id(const struct mp_event *ev)
         }
 }
 
-/* DESIGN §2: account|detail-type|requestId, else the EventBridge id, else
+/* doc/model.md: account|detail-type|requestId, else the EventBridge id, else
  * the nearest SNS MessageId, else a hash of the canonical body. A key that
  * would not fit is replaced by the hash of itself. */
 static void event_key(struct decoder *d, struct mp_event *ev, const char *json, size_t len)

@@ -262,6 +262,25 @@ static int step_done(sqlite3_stmt *st)
         return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* The one row iterator for every scan: true while st has a row and *r is
+ * still 0; at the end *r is 0 only when the scan reached SQLITE_DONE, so a
+ * step that fails mid-scan (I/O error, corruption, busy) never passes for a
+ * complete result. Write `while (scan_row(st, &r)) { ...; r = ...; }`: the
+ * body's own failure in r ends the scan too. */
+static bool scan_row(sqlite3_stmt *st, int *r)
+{
+        int rc;
+
+        if (*r != 0)
+                return false;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return true;
+        if (rc != SQLITE_DONE)
+                *r = -EIO;
+        return false;
+}
+
 static int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
                              int64_t now)
 {
@@ -334,14 +353,14 @@ static int sqlite_list_rejected(struct store *base, int64_t limit,
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc, r = 0;
+        int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT id, reason, message, origin, partition, offset, "
                                       "received_at, truncated, raw FROM rejected "
                                       "ORDER BY id DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 struct store_rejected row = {
                         .id = sqlite3_column_int64(st, 0),
                         .reason = col_text(st, 1),
@@ -662,14 +681,14 @@ static int row_hold(sqlite3_stmt *st, struct hold *r)
 
 /* Rows of one query: build each row's record, hand it to fn (may be NULL),
  * clear it. bind (may be NULL) is the query's one text parameter. Needs
- * `s`, `st`, `r` and `rc` in scope; sets r. */
+ * `s`, `st` and `r` in scope; sets r (a failed step mid-scan included). */
 #define LOAD_TABLE(type, sql, bind, fn)                                                            \
         do {                                                                                       \
                 if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)                    \
                         return -EIO;                                                               \
                 if (bind)                                                                          \
                         sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);                      \
-                while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {                          \
+                while (scan_row(st, &r)) {                                                         \
                         struct type rec = { 0 };                                                   \
                         r = row_##type(st, &rec);                                                  \
                         if (r == 0 && (fn))                                                        \
@@ -683,7 +702,7 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int r = 0, rc;
+        int r = 0;
 
         LOAD_TABLE(authorization, "SELECT " AUTH_COLUMNS " FROM authorizations", (const char *)NULL,
                    cb->authorization);
@@ -695,7 +714,7 @@ static int sqlite_load(struct store *base, const struct store_load_cb *cb, void 
                 return r;
         if (sqlite3_prepare_v2(s->db, "SELECT key FROM notifications", -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        while (scan_row(st, &r))
                 r = cb->notification_key ? cb->notification_key(ctx, col_text(st, 0)) : 0;
         sqlite3_finalize(st);
         return r;
@@ -728,13 +747,13 @@ static int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
         struct store_sqlite *s = impl(base);
         int64_t last = 0, taken = 0;
         sqlite3_stmt *st;
-        int rc, r = 0;
+        int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT id, payload, created_at FROM inbox WHERE consumed_at "
                                       "IS NULL ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 struct store_inbox_entry e = { .id = sqlite3_column_int64(st, 0),
                                                .payload = col_text(st, 1),
                                                .created_at = sqlite3_column_int64(st, 2) };
@@ -759,7 +778,7 @@ static int sqlite_list_authorizations(struct store *base,
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int r = 0, rc;
+        int r = 0;
 
         LOAD_TABLE(authorization, "SELECT " AUTH_COLUMNS " FROM authorizations "
                    "ORDER BY updated_at DESC, id", (const char *)NULL, fn);
@@ -825,7 +844,7 @@ static int sqlite_list_offers(struct store *base, const char *authorization_id,
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc, r = 0;
+        int r = 0;
 
         LOAD_TABLE(offer, "SELECT " OFFER_COLUMNS " FROM offers WHERE authorization_id = ? "
                    "ORDER BY id", authorization_id, fn);
@@ -837,7 +856,7 @@ static int sqlite_list_agreements(struct store *base, const char *authorization_
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc, r = 0;
+        int r = 0;
 
         LOAD_TABLE(agreement, "SELECT " AGREEMENT_COLUMNS " FROM agreements WHERE "
                    "authorization_id = ? ORDER BY acceptance_time, id", authorization_id, fn);
@@ -849,7 +868,7 @@ static int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const stru
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int r = 0, rc;
+        int r = 0;
 
         LOAD_TABLE(hold, "SELECT " HOLD_COLUMNS " FROM holds ORDER BY created_at, offer_id",
                    (const char *)NULL, fn);
@@ -966,27 +985,27 @@ static int row_notification(sqlite3_stmt *st, struct notification *n)
 static int each_delivery(sqlite3_stmt *st, int (*fn)(void *ctx, const struct delivery *d),
                          void *ctx)
 {
-        int rc = SQLITE_DONE, r = 0;
+        int r = 0;
 
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 struct delivery d = { 0 };
                 r = row_delivery(st, &d);
                 if (r == 0)
                         r = fn(ctx, &d);
                 delivery_clear(&d);
         }
-        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+        return r;
 }
 
 /* Reads up to cap rows of st into v (zeroed, cap long); *n rows read. */
 static int read_deliveries(sqlite3_stmt *st, struct delivery *v, size_t cap, size_t *n)
 {
-        int rc = SQLITE_DONE, r = 0;
+        int r = 0;
 
         *n = 0;
-        while (r == 0 && *n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        while (*n < cap && scan_row(st, &r))
                 r = row_delivery(st, &v[(*n)++]);
-        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+        return r;
 }
 
 static int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
@@ -1212,14 +1231,14 @@ static int sqlite_delivery_attempts(struct store *base, const char *key,
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc = SQLITE_DONE, r = 0;
+        int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT delivery_key, at_ms, outcome, code, latency_ms, "
                                       "error FROM attempts WHERE delivery_key = ? ORDER BY id",
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 struct delivery_attempt a = {
                         .delivery_key = col_text(st, 0),
                         .at_ms = sqlite3_column_int64(st, 1),
@@ -1231,14 +1250,14 @@ static int sqlite_delivery_attempts(struct store *base, const char *key,
                 r = fn(ctx, &a);
         }
         sqlite3_finalize(st);
-        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+        return r;
 }
 
 static int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out[4])
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc;
+        int r = 0;
 
         for (int i = 0; i < 4; i++)
                 out[i] = 0;
@@ -1247,13 +1266,13 @@ static int sqlite_delivery_counts(struct store *base, const char *receiver, int6
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, receiver, -1, SQLITE_STATIC);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 int status = sqlite3_column_int(st, 0);
                 if (status >= 0 && status < 4)
                         out[status] = sqlite3_column_int64(st, 1);
         }
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : -EIO;
+        return r;
 }
 
 static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
@@ -1264,7 +1283,7 @@ static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
         size_t cap = batch_size(limit), n = 0;
         struct notification *v;
         sqlite3_stmt *st;
-        int rc = SQLITE_DONE, r = 0;
+        int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT " NOTIFICATION_COLS " FROM notifications "
                                       "WHERE routed = 0 ORDER BY id LIMIT ?", -1, &st,
@@ -1272,13 +1291,11 @@ static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
                 return -EIO;
         v = calloc(cap, sizeof *v);
         sqlite3_bind_int64(st, 1, (int64_t)cap);
-        while (v && r == 0 && n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        while (v && n < cap && scan_row(st, &r))
                 r = row_notification(st, &v[n++]);
         sqlite3_finalize(st);
         if (v == NULL)
                 return -ENOMEM;
-        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-                r = -EIO;
         for (size_t i = 0; r == 0 && i < n; i++)
                 r = fn(ctx, &v[i]);
         for (size_t i = 0; i < n; i++)
@@ -1293,14 +1310,14 @@ static int sqlite_notifications_unmatched(struct store *base, int64_t limit,
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
-        int rc = SQLITE_DONE, r = 0;
+        int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT " NOTIFICATION_COLS " FROM notifications "
                                       "WHERE routed = 2 ORDER BY id DESC LIMIT ?", -1, &st,
                                NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        while (scan_row(st, &r)) {
                 struct notification n = { 0 };
                 r = row_notification(st, &n);
                 if (r == 0)
@@ -1308,7 +1325,7 @@ static int sqlite_notifications_unmatched(struct store *base, int64_t limit,
                 notification_clear(&n);
         }
         sqlite3_finalize(st);
-        return r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE ? -EIO : r;
+        return r;
 }
 
 static int sqlite_notification_routed(struct store *base, const char *notification_key,

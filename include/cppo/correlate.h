@@ -1,4 +1,4 @@
-/* cppo-notify — the CPPO domain core (DESIGN.md §3).
+/* cppo-notify — the CPPO domain core (doc/model.md).
  *
  * Pure: state + event + clock in, changes + notifications out. No I/O, no
  * clock reads. The state lives in memory (struct corr_state); the store

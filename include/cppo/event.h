@@ -6,8 +6,8 @@
  * when the event does not carry it. The event owns nothing else, so
  * mp_event_reset() makes it reusable at no allocation cost.
  *
- * Field names follow ../shared/docs/aws-marketplace-events.md; the JSON
- * path each comes from is noted beside it.
+ * Field names follow the AWS events (doc/model.md lists those read); the
+ * JSON path each comes from is noted beside it.
  */
 #ifndef CPPO_EVENT_H
 #define CPPO_EVENT_H
@@ -80,7 +80,7 @@ struct mp_metadata_pair {
 
 /* detail of a cppo-notify registration ("Resale Authorization
  * Registered|Updated|Withdrawn") or manual association ("Offer Associated"),
- * camelCase keys as in DESIGN.md §3. */
+ * camelCase keys as in doc/model.md. */
 struct mp_registration {
         const char *name;                /* name */
         const char *product_title;       /* productTitle */
@@ -103,7 +103,7 @@ struct mp_registration {
 struct mp_event {
         enum mp_kind kind;
         enum mp_role role;
-        char event_key[MP_EVENT_KEY_MAX]; /* DESIGN §2: account|detail-type|requestId,
+        char event_key[MP_EVENT_KEY_MAX]; /* doc/model.md: account|detail-type|requestId,
                                            * else id:<EventBridge id>, else
                                            * sns:<MessageId>, else sha256:<hex> */
 

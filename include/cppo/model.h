@@ -1,4 +1,4 @@
-/* cppo-notify — the CPPO domain model (DESIGN.md §3).
+/* cppo-notify — the CPPO domain model (doc/model.md).
  *
  * Plain records shared by correlate (which decides) and store (which
  * persists). Every string is heap-owned by its record (NULL when unknown);
@@ -122,7 +122,7 @@ struct hold {
 };
 
 /* A domain fact to tell people about. The key is the fact: one row per key,
- * ever (DESIGN §2). */
+ * ever (doc/model.md). */
 struct notification {
         char *kind;             /* partner_offer_extended, new_order, ... */
         char *key;              /* idempotency key, e.g. new_order/<agreement> */

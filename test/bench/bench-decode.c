@@ -1,6 +1,6 @@
 /* Benchmark: single-thread decode throughput (events/s) for the same
  * Purchase Agreement Created event bare, wrapped in SQS, and as SNS inside
- * SQS (the fixtures from ../shared). Prints one line per shape. */
+ * SQS (the fixtures in test/fixtures/aws-events). Prints one line per shape. */
 #include "cppo/decode.h"
 
 #include <stdio.h>

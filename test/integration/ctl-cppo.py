@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """cppo-notifyctl's CPPO commands end to end, on one store:
 
-replay of the fixture events (../shared and test/fixtures) with --print and
+replay of the fixture events (test/fixtures, read twice) with --print and
 the notifications they must give; a second replay prints nothing;
 `authorization add --apply` then list and show (tables and --json); a partner
 Offer Released nobody can link is held and `holds` shows it with the command
@@ -10,7 +10,7 @@ replay gives the late partner_offer_extended; a hold timing out in event
 time gives attention_needed, and `associate --apply` releases it; withdraw;
 exit codes of the failure cases.
 
-Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES, CPPO_SHARED). TAP."""
+Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES). TAP."""
 import datetime
 import glob
 import json
@@ -84,10 +84,13 @@ def write(path, lines):
 
 
 def replay_story(d, cfg):
-    shared = os.path.join(d, "shared.jsonl")
-    local = os.path.join(d, "local.jsonl")
-    write(shared, fixture_lines(os.path.join(os.environ["CPPO_SHARED"], "fixtures/aws-events")))
-    write(local, fixture_lines(os.path.join(os.environ["CPPO_FIXTURES"], "aws-events")))
+    # The same events in two files: the second is all duplicates, as a
+    # redelivered Kafka batch would be.
+    shared = os.path.join(d, "first.jsonl")
+    local = os.path.join(d, "again.jsonl")
+    events = fixture_lines(os.path.join(os.environ["CPPO_FIXTURES"], "aws-events"))
+    write(shared, events)
+    write(local, events)
     rc, out, err = run("replay", "--config", cfg, "--print", shared, local)
     check("replay of the fixtures exits 0", rc == 0, err)
     notes = json_lines(out)

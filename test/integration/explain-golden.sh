@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Golden test: `cppo-notifyctl explain` on every fixture event (one JSON line
-# each, from ../shared/fixtures/aws-events, every envelope kind) prints
+# each, from test/fixtures/aws-events, every envelope kind) prints
 # exactly the reviewed expected output, and exits 0.
 # Usage: explain-golden.sh CPPO_NOTIFYCTL FIXTURES_DIR
 set -u

@@ -133,7 +133,7 @@ MALFORMED = [
 
 
 def event_key(e):
-    """DESIGN §2, as cppo-notify computes it."""
+    """The event key (doc/model.md), as cppo-notify computes it."""
     rid = e["detail"].get("requestId")
     if rid:
         return "%s|%s|%s" % (e["account"], e["detail-type"], rid)

@@ -87,9 +87,9 @@ peer_start_webhook_sink() { # record-file [options]
 
 # A cppo-notifyd config for tests, on stdout: the mock cluster's brokers,
 # topic mp-events, the given group, the consumer settings the mock needs
-# (see shared/docs/test-infrastructure.md: session timeout, reconnect
-# backoff) and small fetches (so a stream takes long enough to be cut), a
-# store, a file receiver "audit" and an HTTP port chosen by the kernel.
+# (librdkafka 2.0.2's mock: a session timeout above its 3 s initial
+# rebalance delay, short reconnect backoff) and small fetches (so a stream
+# takes long enough to be cut), a store, a file receiver "audit" and an HTTP port chosen by the kernel.
 # Callers append sections (rules_dir, holds, ...) after it.
 daemon_test_config() { # group store_db audit_jsonl
   cat <<YAML

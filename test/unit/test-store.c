@@ -3,6 +3,8 @@
 #include "cppo/store.h"
 
 #include "cppo/error.h"
+#include "cppo/model.h"
+#include "cppo/state.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -135,6 +139,91 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }
 
+/* Authorizations a-00000 .. a-<n-1>, each with a long name so that the table
+ * spans many pages. */
+static void add_authorizations(struct store *s, int n)
+{
+        struct changeset cs = { 0 };
+        char id[32], name[300];
+
+        memset(name, 'n', sizeof name - 1);
+        name[sizeof name - 1] = '\0';
+        for (int i = 0; i < n; i++) {
+                struct authorization a = { 0 };
+
+                snprintf(id, sizeof id, "a-%05d", i);
+                a.id = id;
+                a.name = name;
+                assert_int_equal(changeset_add_authorization(&cs, &a), 0);
+        }
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_apply(s, &cs, NULL), 0);
+        assert_int_equal(store_commit(s), 0);
+        changeset_clear(&cs);
+}
+
+/* Overwrites the b-tree header of the page that holds `needle` (its first
+ * occurrence in the file) with bytes no page type has. */
+static void corrupt_page_holding(const char *needle)
+{
+        FILE *f = fopen(path, "r+b");
+        long size, at = -1;
+        char *all;
+        size_t len = strlen(needle);
+        const long page = 4096;
+
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 0, SEEK_END), 0);
+        size = ftell(f);
+        all = malloc((size_t)size);
+        assert_non_null(all);
+        rewind(f);
+        assert_int_equal(fread(all, 1, (size_t)size, f), (size_t)size);
+        for (long i = 0; at < 0 && i + (long)len <= size; i++)
+                if (memcmp(all + i, needle, len) == 0)
+                        at = i;
+        assert_true(at > page); /* not on page 1 */
+        assert_int_equal((unsigned char)all[16] * 256 + (unsigned char)all[17], page);
+        assert_int_equal(fseek(f, at / page * page, SEEK_SET), 0);
+        assert_int_equal(fwrite("\xff\xff\xff\xff\xff\xff\xff\xff", 1, 8, f), 8);
+        assert_int_equal(fclose(f), 0);
+        free(all);
+}
+
+static int count_authorization(void *ctx, const struct authorization *a)
+{
+        (void)a;
+        ++*(int *)ctx;
+        return 0;
+}
+
+/* A step that fails in the middle of a scan (here: a damaged page reached
+ * after hundreds of good rows) fails the whole load: start-up refuses
+ * rather than run on half a state. */
+static void a_scan_that_fails_midway_fails_the_load(void **state)
+{
+        struct store *s = open_rw();
+        struct corr_state *cs = NULL;
+        struct store_load_cb cb = { 0 };
+        int rows = 0;
+
+        add_authorizations(s, 2000);
+        assert_int_equal(state_load(s, &cs), 0); /* intact: loads */
+        assert_non_null(corr_state_authorization(cs, "a-01999"));
+        corr_state_free(cs);
+        cs = NULL;
+        store_close(s); /* checkpoints the WAL into the file */
+
+        corrupt_page_holding("a-01500");
+        s = open_rw();
+        cb.authorization = count_authorization;
+        assert_int_equal(store_load(s, &cb, &rows), -EIO);
+        assert_true(rows >= 1000 && rows < 2000); /* it did stop half way */
+        assert_int_equal(state_load(s, &cs), -EIO);
+        assert_null(cs);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -143,6 +232,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(rejected_inputs_keep_exact_bytes, setup, teardown),
                 cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works, setup, teardown),
                 cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

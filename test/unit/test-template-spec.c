@@ -1,5 +1,7 @@
-/* Conformance: every test of the Mustache spec suites in
- * SHARED_DIR/conformance/mustache/ (or $CPPO_SHARED), one TAP line each. */
+/* Conformance: every test of the Mustache spec suites in $CPPO_MUSTACHE_SPEC
+ * (meson option mustache_spec), one TAP line each. The suites are external
+ * data, not part of the repository: when the directory is absent the whole
+ * test is reported as skipped, with the reason, never as passed. */
 #undef NDEBUG
 #include "cppo/buf.h"
 #include "cppo/error.h"
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yajl/yajl_tree.h>
 
 #define MAX_PARTIALS 16
@@ -80,7 +83,7 @@ static int run_suite(const char *dir, const char *name, int *num, int *passed)
         char *text;
         yajl_val doc, tests;
 
-        snprintf(path, sizeof(path), "%s/conformance/mustache/%s.json", dir, name);
+        snprintf(path, sizeof(path), "%s/%s.json", dir, name);
         text = slurp(path);
         if (!text) {
                 printf("not ok %d - %s: cannot read %s\n", ++*num, name, path);
@@ -107,11 +110,16 @@ static int run_suite(const char *dir, const char *name, int *num, int *passed)
 
 int main(void)
 {
-        const char *dir = getenv("CPPO_SHARED");
+        const char *dir = getenv("CPPO_MUSTACHE_SPEC");
         int num = 0, passed = 0, bad = 0;
+        struct stat st;
 
-        if (!dir || !*dir)
-                dir = SHARED_DIR;
+        if (!dir || !*dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                printf("1..0 # SKIP Mustache spec suites not found at '%s' "
+                       "(meson configure -Dmustache_spec=DIR)\n",
+                       dir ? dir : "");
+                return 0;
+        }
         for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
                 bad |= run_suite(dir, suites[i], &num, &passed) != 0;
         printf("1..%d\n# passed %d/%d\n", num, passed, num);
