@@ -103,6 +103,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply(c, 404, "text/plain", "not found\n", 10);
 }
 
+/* Slow clients (a slowloris holding connections open with a byte now and
+ * then) must not make /healthz unreachable. The server thread polls with
+ * epoll/poll (no select() cap), a connection idle for HTTP_IDLE_TIMEOUT_S
+ * is closed, and the limit on open connections is far above what a scraper
+ * and a health checker need, so a few dozen stuck clients cost nothing.
+ * A per-client limit only helps where clients can be told apart: on a
+ * loopback listener every local client is 127.0.0.1 (a limit would lock
+ * the health checker out together with the attacker), so it applies only
+ * when the endpoint listens beyond loopback. */
+#define HTTP_MAX_CONNECTIONS 256u
+#define HTTP_PER_CLIENT_CONNECTIONS 16u
+#define HTTP_IDLE_TIMEOUT_S 5u
+#define HTTP_CONNECTION_MEMORY (16u * 1024u) /* request line + headers */
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+        if (ss->ss_family == AF_INET)
+                return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static unsigned per_ip_limit(const struct sockaddr_storage *ss)
+{
+        return is_loopback(ss) ? 0u : HTTP_PER_CLIENT_CONNECTIONS;
+}
+
 static int make_addr(const char *host, uint16_t port, bool allow_non_loopback,
                      struct sockaddr_storage *ss, char *err, size_t errlen)
 {
@@ -115,21 +141,17 @@ static int make_addr(const char *host, uint16_t port, bool allow_non_loopback,
         if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
                 v4->sin_family = AF_INET;
                 v4->sin_port = htons(port);
-                if (!allow_non_loopback && (ntohl(v4->sin_addr.s_addr) >> 24) != 127)
-                        return error_set(err, errlen, -EINVAL, "http listen address \"%s\" is "
-                                         "not a loopback address", host);
-                return 0;
-        }
-        if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
                 v6->sin6_family = AF_INET6;
                 v6->sin6_port = htons(port);
-                if (!allow_non_loopback && !IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
-                        return error_set(err, errlen, -EINVAL, "http listen address \"%s\" is "
-                                         "not a loopback address", host);
-                return 0;
+        } else {
+                return error_set(err, errlen, -EINVAL,
+                                 "http listen host \"%s\" is not an IP address", host);
         }
-        return error_set(err, errlen, -EINVAL, "http listen host \"%s\" is not an IP address",
-                         host);
+        if (!allow_non_loopback && !is_loopback(ss))
+                return error_set(err, errlen, -EINVAL,
+                                 "http listen address \"%s\" is not a loopback address", host);
+        return 0;
 }
 
 int http_server_start(struct http_server **out, const char *listen, bool allow_non_loopback,
@@ -152,11 +174,14 @@ int http_server_start(struct http_server **out, const char *listen, bool allow_n
         if (s == NULL)
                 return -ENOMEM;
         s->h = *h;
-        s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+        s->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                                       (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                                   port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                                  (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 32u,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                                  (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+                                  HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                  per_ip_limit(&ss), MHD_OPTION_CONNECTION_TIMEOUT,
+                                  HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                  (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
         if (s->mhd == NULL) {
                 free(s);
                 return error_set(err, errlen, -EADDRINUSE, "cannot listen on %s", listen);

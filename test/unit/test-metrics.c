@@ -14,6 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -138,6 +143,64 @@ static void serves_metrics_health_and_readiness(void **state)
         metrics_free(app.m);
 }
 
+#define SLOW_CLIENTS 40
+
+/* One connection that sends the start of a request and then nothing. */
+static int slow_client(uint16_t port)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+        static const char part[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        assert_true(fd >= 0);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(write(fd, part, sizeof part - 1), (ssize_t)(sizeof part - 1));
+        return fd;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A slowloris of 40 half-sent requests on loopback (more than the old
+ * connection limit of 32) leaves /healthz and /metrics answerable: fetch()
+ * gives up after 10 s, the old server's idle timeout, so this fails when
+ * the health check has to wait for a stuck client's slot. */
+static void health_answers_during_a_slowloris(void **state)
+{
+        struct app app = { 0 };
+        struct http_handlers h = { app_metrics, app_ready, &app };
+        struct http_server *s = NULL;
+        struct fetched f;
+        char err[CPPO_ERRLEN];
+        int fds[SLOW_CLIENTS];
+        double t0;
+
+        assert_int_equal(metrics_new(&app.m), 0);
+        assert_int_equal(http_server_start(&s, "127.0.0.1:0", false, &h, err, sizeof err), 0);
+        for (int i = 0; i < SLOW_CLIENTS; i++)
+                fds[i] = slow_client(http_server_port(s));
+        usleep(200 * 1000); /* let the server take them all in */
+        t0 = now_s();
+        fetch(http_server_port(s), "/healthz", &f);
+        printf("# /healthz answered in %.3f s beside %d slow clients\n", now_s() - t0,
+               SLOW_CLIENTS);
+        assert_int_equal(f.code, 200);
+        buf_deinit(&f.body);
+        fetch(http_server_port(s), "/metrics", &f);
+        assert_int_equal(f.code, 200);
+        buf_deinit(&f.body);
+        for (int i = 0; i < SLOW_CLIENTS; i++)
+                close(fds[i]);
+        http_server_stop(s);
+        metrics_free(app.m);
+}
+
 static void refuses_non_loopback_and_bad_addresses(void **state)
 {
         struct http_handlers h = { 0 };
@@ -162,6 +225,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(renders_prometheus_text_exactly),
                 cmocka_unit_test(serves_metrics_health_and_readiness),
+                cmocka_unit_test(health_answers_during_a_slowloris),
                 cmocka_unit_test(refuses_non_loopback_and_bad_addresses),
         };
         curl_global_init(CURL_GLOBAL_DEFAULT);
