@@ -114,11 +114,13 @@ static const char *check_headers(const char *m, struct buf *subject)
 static void check_boundary(const char *m, size_t n, const char *body)
 {
         static const char ct[] = "\r\nContent-Type: multipart/alternative;\r\n boundary=\"";
-        const char *b = strstr(m, ct), *e;
+        /* Only the header block can declare the boundary: a text body may
+         * well contain these very bytes (it has CRLFs of its own), so the
+         * search stops where the body starts. */
+        const char *b = memmem(m, (size_t)(body - m), ct, sizeof ct - 1), *e;
         size_t hits = 0;
 
-        /* Event data cannot contain CRLF, so the first match is ours. */
-        if (b == NULL || b > body)
+        if (b == NULL)
                 return;
         b += strlen(ct);
         e = strchr(b, '"');
