@@ -6,11 +6,17 @@
  * journald files it at that priority; otherwise a word ("error: ") is
  * printed for people. The call site is appended as "[file:line]".
  *
- * Messages follow key=value style for events of note
+ * Messages follow key=value (logfmt) style for events of note
  * ("event rejected reason=invalid_json topic=mp partition=0 offset=12")
- * and must never contain a secret: callers pass redacted values. Control
- * characters in a message (event data may carry them) are printed as '?',
- * so one call is always one line.
+ * and must never contain a secret: callers pass redacted values. A %s
+ * right after "key=" is a logfmt value: quoted ("a b", "") and escaped
+ * (\" \\ \n \xNN) when it must be, so event data such as an offer id
+ * `x" key=forged` stays one value; after key=" (a call site that quotes
+ * itself) it is escaped only. Other control characters in a message are
+ * printed as '?', so one call is always one line. The format supports %s
+ * (with precision), the integer conversions d i u x with their length
+ * modifiers, c, p, and f/e/g (printed as %g); flags and widths are
+ * ignored.
  */
 #ifndef CPPO_LOG_H
 #define CPPO_LOG_H
