@@ -89,9 +89,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         return len;
 }
 
+/* Whether the 3-byte sequence at p is a bidi embedding, override or
+ * isolate (U+202A..U+202E, U+2066..U+2069). */
+static bool is_bidi(const unsigned char *p)
+{
+        return p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+                                (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
 /* Copies s into dst as valid UTF-8 without control characters: C0, DEL and
- * C1 controls become spaces (so CR and LF can never end a header line), and
- * bytes that are not UTF-8 become U+FFFD. */
+ * C1 controls become spaces (so CR and LF can never end a header line),
+ * bidi controls are dropped (so a value cannot reorder the rest of the
+ * line a mail client shows), and bytes that are not UTF-8 become U+FFFD. */
 static int sanitize(struct buf *dst, const char *s)
 {
         const unsigned char *p = (const unsigned char *)s;
@@ -107,6 +116,8 @@ static int sanitize(struct buf *dst, const char *s)
                 } else if ((len == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
                            (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
                         r = buf_putc(dst, ' ');
+                        i += len;
+                } else if (len == 3 && is_bidi(p + i)) {
                         i += len;
                 } else {
                         r = buf_append(dst, p + i, len);

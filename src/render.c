@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,12 @@
  * trees recursively, and no sane payload comes close. */
 #define JSON_MAX_DEPTH 64
 #define TRUNCATED      "\xe2\x80\xa6 (truncated)"
+/* A resolved string: mrkdwn escaping makes a byte at most 7 (U+200B, the
+ * byte, U+200B). */
+#define TEXT_MAX (8 * RENDER_MAX_OUTPUT)
+/* What a send-test message says in every channel (the context's "test"). */
+#define TEST_PREFIX "[TEST] "
+#define TEST_NOTE   "*TEST MESSAGE* sent by cppo-notifyctl send-test: not a real deal"
 
 enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
 
@@ -411,15 +418,6 @@ static char *truncated(const char *s, size_t max, const char *mark)
         return out;
 }
 
-static void gen_limited(yajl_gen g, const char *s, size_t max)
-{
-        char *t = truncated(s, max, TRUNCATED);
-
-        /* out of memory: an empty string keeps the payload valid */
-        gen_str(g, t != NULL ? t : "");
-        free(t);
-}
-
 /* ---- the template data: the context plus a derived "view" --------------- */
 
 static yajl_val get(yajl_val ctx, const char *a, const char *b, yajl_type t)
@@ -524,6 +522,8 @@ static int gen_view(yajl_gen g, yajl_val ctx, int k)
         yajl_gen_map_open(g);
         gen_str(g, "kind_title");
         gen_str(g, kind_titles[k]);
+        gen_str(g, "test");
+        yajl_gen_bool(g, YAJL_IS_TRUE(get(ctx, "test", NULL, yajl_t_any)));
         gen_flag(g, "kind_is", kinds[k]);
         gen_flag(g, "link_is", link != NULL ? link->u.string : NULL);
         gen_flag(g, "late_is", late != NULL ? late->u.string : NULL);
@@ -588,121 +588,266 @@ out:
         return rc;
 }
 
-/* ---- Slack limits ------------------------------------------------------- */
+/* ---- Slack payloads ----------------------------------------------------- */
 
-/* A text object ({"type": ..., "text": ...}) with its text held to max. */
-static void gen_text_object(yajl_gen g, yajl_val obj, size_t max)
+/* s resolved as kind (template.h: marked values escaped for mrkdwn, or
+ * shown as written) and held to max code points, as an owned string. */
+static int resolve(const char *s, enum template_text kind, size_t max, char **out)
 {
-        if (!YAJL_IS_OBJECT(obj)) {
-                gen_value(g, obj);
-                return;
-        }
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < obj->u.object.len; i++) {
-                yajl_val v = obj->u.object.values[i];
+        struct buf b = BUF_INIT(TEXT_MAX);
+        int rc = template_text(s, kind, &b);
 
-                gen_str(g, obj->u.object.keys[i]);
-                if (strcmp(obj->u.object.keys[i], "text") == 0 && YAJL_IS_STRING(v))
-                        gen_limited(g, v->u.string, max);
-                else
-                        gen_value(g, v);
-        }
-        yajl_gen_map_close(g);
+        *out = NULL;
+        if (rc == 0 && (*out = truncated(buf_cstr(&b), max, TRUNCATED)) == NULL)
+                rc = -ENOMEM;
+        buf_deinit(&b);
+        return rc;
 }
 
-static void gen_block(yajl_gen g, yajl_val b)
+static int gen_text(yajl_gen g, const char *s, enum template_text kind, size_t max)
+{
+        char *t = NULL;
+        int rc = resolve(s, kind, max, &t);
+
+        if (rc == 0)
+                gen_str(g, t);
+        free(t);
+        return rc;
+}
+
+static int gen_slack_value(yajl_gen g, yajl_val v);
+
+/* Keys are template text: only marks (from a value written as a key) go. */
+static int gen_key(yajl_gen g, const char *key)
+{
+        return gen_text(g, key, TEMPLATE_TEXT_PLAIN, SIZE_MAX);
+}
+
+/* The text type of a text object ({"type": "plain_text"|"mrkdwn", "text":
+ * ...}); -1 when obj is not one. */
+static int text_type(yajl_val obj)
+{
+        const char *path[] = {"type", NULL};
+        yajl_val type = yajl_tree_get(obj, path, yajl_t_string);
+
+        if (type == NULL || !YAJL_IS_OBJECT(obj))
+                return -1;
+        if (strcmp(type->u.string, "plain_text") == 0)
+                return TEMPLATE_TEXT_PLAIN;
+        return strcmp(type->u.string, "mrkdwn") == 0 ? TEMPLATE_TEXT_MRKDWN : -1;
+}
+
+/* A text object with its text resolved for its type and held to max;
+ * one_line (header blocks) puts plain text on one line. */
+static int gen_text_object(yajl_gen g, yajl_val obj, size_t max, bool one_line)
+{
+        int type = text_type(obj), rc = 0;
+
+        if (type < 0)
+                return gen_slack_value(g, obj);
+        if (type == TEMPLATE_TEXT_PLAIN && one_line)
+                type = TEMPLATE_TEXT_LINE;
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < obj->u.object.len && rc == 0; i++) {
+                yajl_val v = obj->u.object.values[i];
+
+                rc = gen_key(g, obj->u.object.keys[i]);
+                if (rc == 0 && strcmp(obj->u.object.keys[i], "text") == 0 && YAJL_IS_STRING(v))
+                        rc = gen_text(g, v->u.string, (enum template_text)type, max);
+                else if (rc == 0)
+                        rc = gen_slack_value(g, v);
+        }
+        yajl_gen_map_close(g);
+        return rc;
+}
+
+/* Any other part of the payload. Its strings are resolved as mrkdwn: a
+ * value can only be shown literally where the payload says plain_text, so
+ * no field Slack parses can receive an unescaped <, > or &. */
+static int gen_slack_value(yajl_gen g, yajl_val v)
+{
+        int rc = 0;
+
+        if (YAJL_IS_STRING(v))
+                return gen_text(g, v->u.string, TEMPLATE_TEXT_MRKDWN, SIZE_MAX);
+        if (YAJL_IS_OBJECT(v) && text_type(v) >= 0)
+                return gen_text_object(g, v, SIZE_MAX, false);
+        if (YAJL_IS_OBJECT(v)) {
+                yajl_gen_map_open(g);
+                for (size_t i = 0; i < v->u.object.len && rc == 0; i++) {
+                        rc = gen_key(g, v->u.object.keys[i]);
+                        if (rc == 0)
+                                rc = gen_slack_value(g, v->u.object.values[i]);
+                }
+                yajl_gen_map_close(g);
+                return rc;
+        }
+        if (YAJL_IS_ARRAY(v)) {
+                yajl_gen_array_open(g);
+                for (size_t i = 0; i < v->u.array.len && rc == 0; i++)
+                        rc = gen_slack_value(g, v->u.array.values[i]);
+                yajl_gen_array_close(g);
+                return rc;
+        }
+        gen_value(g, v);
+        return 0;
+}
+
+static int gen_block(yajl_gen g, yajl_val b)
 {
         const char *path[] = {"type", NULL};
         yajl_val type = yajl_tree_get(b, path, yajl_t_string);
         bool section = type != NULL && strcmp(type->u.string, "section") == 0;
         bool header = type != NULL && strcmp(type->u.string, "header") == 0;
+        int rc = 0;
 
-        if (!YAJL_IS_OBJECT(b) || (!section && !header)) {
-                gen_value(g, b);
-                return;
-        }
+        if (!YAJL_IS_OBJECT(b) || (!section && !header))
+                return gen_slack_value(g, b);
         yajl_gen_map_open(g);
-        for (size_t i = 0; i < b->u.object.len; i++) {
+        for (size_t i = 0; i < b->u.object.len && rc == 0; i++) {
                 const char *key = b->u.object.keys[i];
                 yajl_val v = b->u.object.values[i];
 
-                gen_str(g, key);
+                rc = gen_key(g, key);
+                if (rc != 0)
+                        break;
                 if (strcmp(key, "text") == 0) {
-                        gen_text_object(g, v, header ? SLACK_MAX_HEADER : SLACK_MAX_SECTION);
+                        rc = gen_text_object(g, v, header ? SLACK_MAX_HEADER : SLACK_MAX_SECTION,
+                                             header);
                 } else if (section && strcmp(key, "fields") == 0 && YAJL_IS_ARRAY(v)) {
                         yajl_gen_array_open(g);
-                        for (size_t f = 0; f < v->u.array.len; f++)
-                                gen_text_object(g, v->u.array.values[f], SLACK_MAX_FIELD);
+                        for (size_t f = 0; f < v->u.array.len && rc == 0; f++)
+                                rc = gen_text_object(g, v->u.array.values[f], SLACK_MAX_FIELD,
+                                                     false);
                         yajl_gen_array_close(g);
                 } else {
-                        gen_value(g, v);
+                        rc = gen_slack_value(g, v);
                 }
         }
         yajl_gen_map_close(g);
+        return rc;
 }
 
-/* At most SLACK_MAX_BLOCKS: the first 49 and a context block saying how
- * many were dropped. */
-static void gen_blocks(yajl_gen g, yajl_val blocks)
+/* A context block with one mrkdwn element: code's own text, not data. */
+static void gen_note_block(yajl_gen g, const char *note)
 {
-        size_t n = blocks->u.array.len;
-        size_t keep = n > SLACK_MAX_BLOCKS ? SLACK_MAX_BLOCKS - 1 : n;
+        yajl_gen_map_open(g);
+        gen_str(g, "type");
+        gen_str(g, "context");
+        gen_str(g, "elements");
+        yajl_gen_array_open(g);
+        yajl_gen_map_open(g);
+        gen_str(g, "type");
+        gen_str(g, "mrkdwn");
+        gen_str(g, "text");
+        gen_str(g, note);
+        yajl_gen_map_close(g);
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+}
+
+/* At most SLACK_MAX_BLOCKS: a test message starts with the test marker;
+ * when too many, the first ones and a context block saying how many were
+ * dropped. */
+static int gen_blocks(yajl_gen g, yajl_val blocks, bool test)
+{
+        size_t n = blocks->u.array.len, room = SLACK_MAX_BLOCKS - (test ? 1 : 0);
+        size_t keep = n > room ? room - 1 : n;
         char note[128];
+        int rc = 0;
 
         yajl_gen_array_open(g);
-        for (size_t i = 0; i < keep; i++)
-                gen_block(g, blocks->u.array.values[i]);
+        if (test)
+                gen_note_block(g, TEST_NOTE);
+        for (size_t i = 0; i < keep && rc == 0; i++)
+                rc = gen_block(g, blocks->u.array.values[i]);
         if (keep < n) {
                 snprintf(note, sizeof(note),
                          "\xe2\x80\xa6 %zu more blocks dropped (Slack accepts at most %d)",
                          n - keep, SLACK_MAX_BLOCKS);
-                yajl_gen_map_open(g);
-                gen_str(g, "type");
-                gen_str(g, "context");
-                gen_str(g, "elements");
-                yajl_gen_array_open(g);
-                yajl_gen_map_open(g);
-                gen_str(g, "type");
-                gen_str(g, "mrkdwn");
-                gen_str(g, "text");
-                gen_str(g, note);
-                yajl_gen_map_close(g);
-                yajl_gen_array_close(g);
-                yajl_gen_map_close(g);
+                gen_note_block(g, note);
         }
         yajl_gen_array_close(g);
+        return rc;
+}
+
+/* "text", the notification fallback: the template's text v (may be NULL)
+ * when not empty, else `fallback`; TEST_PREFIX first in a test message. */
+static int gen_fallback(yajl_gen g, yajl_val v, const char *fallback, bool test)
+{
+        struct buf b = BUF_INIT(SLACK_MAX_TEXT * 4 + 64);
+        char *t = NULL;
+        int rc = v != NULL ? resolve(v->u.string, TEMPLATE_TEXT_MRKDWN, SLACK_MAX_TEXT, &t) : 0;
+
+        if (rc == 0)
+                rc = buf_printf(&b, "%s%s", test ? TEST_PREFIX : "",
+                                t != NULL && t[0] != '\0' ? t : fallback);
+        gen_str(g, "text");
+        if (rc == 0)
+                rc = gen_text(g, buf_cstr(&b), TEMPLATE_TEXT_PLAIN, SLACK_MAX_TEXT);
+        free(t);
+        buf_deinit(&b);
+        return rc;
 }
 
 /* The payload within Slack's limits, with a non-empty top-level "text"
- * (the notification fallback) whatever the template wrote. */
-static void gen_slack(yajl_gen g, yajl_val root, const char *fallback)
+ * whatever the template wrote; a test message says so in both. */
+static int gen_slack(yajl_gen g, yajl_val root, const char *fallback, bool test)
 {
         bool has_text = false;
+        int rc = 0;
 
         yajl_gen_map_open(g);
-        for (size_t i = 0; i < root->u.object.len; i++) {
+        for (size_t i = 0; i < root->u.object.len && rc == 0; i++) {
                 const char *key = root->u.object.keys[i];
                 yajl_val v = root->u.object.values[i];
 
                 if (strcmp(key, "text") == 0) {
-                        if (has_text || !YAJL_IS_STRING(v) || v->u.string[0] == '\0')
-                                continue;
+                        /* where the template put it; once */
+                        if (!has_text && YAJL_IS_STRING(v))
+                                rc = gen_fallback(g, v, fallback, test);
                         has_text = true;
-                        gen_str(g, key);
-                        gen_limited(g, v->u.string, SLACK_MAX_TEXT);
                         continue;
                 }
+                rc = gen_key(g, key);
+                if (rc == 0 && strcmp(key, "blocks") == 0 && YAJL_IS_ARRAY(v))
+                        rc = gen_blocks(g, v, test);
+                else if (rc == 0)
+                        rc = gen_slack_value(g, v);
+        }
+        if (rc == 0 && !has_text)
+                rc = gen_fallback(g, NULL, fallback, test);
+        yajl_gen_map_close(g);
+        return rc;
+}
+
+/* ---- file lines --------------------------------------------------------- */
+
+/* The file line: its top-level strings ("summary", ...) are one line by
+ * contract; "context" keeps the values exactly (JSON-escaped, so they
+ * cannot break the line either). "test" is always there, true only for
+ * cppo-notifyctl send-test, whatever the template wrote. */
+static int gen_file(yajl_gen g, yajl_val root, bool test)
+{
+        int rc = 0;
+
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < root->u.object.len && rc == 0; i++) {
+                const char *key = root->u.object.keys[i];
+                yajl_val v = root->u.object.values[i];
+
+                if (strcmp(key, "test") == 0)
+                        continue;
                 gen_str(g, key);
-                if (strcmp(key, "blocks") == 0 && YAJL_IS_ARRAY(v))
-                        gen_blocks(g, v);
+                if (YAJL_IS_STRING(v))
+                        rc = gen_text(g, v->u.string, TEMPLATE_TEXT_LINE, SIZE_MAX);
                 else
                         gen_value(g, v);
         }
-        if (!has_text) {
-                gen_str(g, "text");
-                gen_str(g, fallback);
-        }
+        gen_str(g, "test");
+        yajl_gen_bool(g, test);
         yajl_gen_map_close(g);
+        return rc;
 }
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -741,11 +886,14 @@ static int render_part(const struct slot *s, yajl_val data, enum template_escape
         return 0;
 }
 
-/* The subject on one line, trimmed, at most SUBJECT_MAX characters. */
-static int finish_subject(struct buf *b, char **out)
+/* The subject on one line, trimmed, at most SUBJECT_MAX characters;
+ * TEST_PREFIX first in a test message. */
+static int finish_subject(struct buf *b, bool test, char **out)
 {
         const char *s = buf_cstr(b);
         size_t len = b->len;
+        struct buf t = BUF_INIT(RENDER_MAX_OUTPUT + sizeof(TEST_PREFIX));
+        int rc;
 
         while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
                 len--;
@@ -753,14 +901,17 @@ static int finish_subject(struct buf *b, char **out)
                 b->data[len] = '\0';
         while (*s == ' ' || *s == '\t')
                 s++;
-        *out = truncated(s, SUBJECT_MAX, "\xe2\x80\xa6");
-        return *out != NULL ? 0 : -ENOMEM;
+        rc = buf_printf(&t, "%s%s", test ? TEST_PREFIX : "", s);
+        if (rc == 0 && (*out = truncated(buf_cstr(&t), SUBJECT_MAX, "\xe2\x80\xa6")) == NULL)
+                rc = -ENOMEM;
+        buf_deinit(&t);
+        return rc;
 }
 
-/* Parses a JSON part and re-emits it compact on one line, the Slack
- * payload held to Slack's limits. */
+/* Parses a JSON part and re-emits it compact on one line: the Slack
+ * payload held to Slack's limits, the file line with its one-line fields. */
 static int finish_json(const struct slot *s, const struct buf *b, bool slack, const char *fallback,
-                       char **out, char *err, size_t errlen)
+                       bool test, char **out, char *err, size_t errlen)
 {
         yajl_val doc = NULL;
         yajl_gen g = NULL;
@@ -773,11 +924,9 @@ static int finish_json(const struct slot *s, const struct buf *b, bool slack, co
                 rc = -ENOMEM;
                 goto out;
         }
-        if (slack)
-                gen_slack(g, doc, fallback);
-        else
-                gen_value(g, doc);
-        rc = gen_take(g, out);
+        rc = slack ? gen_slack(g, doc, fallback, test) : gen_file(g, doc, test);
+        if (rc == 0)
+                rc = gen_take(g, out);
 out:
         if (g != NULL)
                 yajl_gen_free(g);
@@ -791,6 +940,7 @@ struct job {
         const struct config_rule *rule;
         const struct notification *n;
         int kind;
+        bool test; /* the context's "test" is true: cppo-notifyctl send-test */
         yajl_val data;
         struct buf b;
         char *err;
@@ -817,7 +967,7 @@ static int render_email(struct job *j, struct rendered *out)
         int rc = render_one(j, P_SUBJECT, TEMPLATE_ESCAPE_HEADER, &s);
 
         if (rc == 0)
-                rc = finish_subject(&j->b, &out->subject);
+                rc = finish_subject(&j->b, j->test, &out->subject);
         if (rc == 0)
                 rc = render_one(j, P_TEXT, TEMPLATE_ESCAPE_TEXT, &s);
         if (rc == 0)
@@ -839,7 +989,7 @@ static int render_payload(struct job *j, bool slack, struct rendered *out)
         snprintf(fallback, sizeof(fallback), "%s: %s", kind_titles[j->kind],
                  j->n->key ? j->n->key : "");
         if (rc == 0)
-                rc = finish_json(s, &j->b, slack, fallback, &out->body, j->err, j->errlen);
+                rc = finish_json(s, &j->b, slack, fallback, j->test, &out->body, j->err, j->errlen);
         return rc;
 }
 
@@ -857,6 +1007,8 @@ int render_notification(const struct renderer *r, const struct config_receiver *
                 return error_set(err, errlen, -EINVAL, "unknown notification kind '%s'",
                                  n->kind ? n->kind : "(null)");
         rc = build_data(&j.data, n, j.kind, err, errlen);
+        if (rc == 0)
+                j.test = YAJL_IS_TRUE(get(j.data, "view", "test", yajl_t_any));
         if (rc == 0 && (rcv == NULL || rcv->type == CONFIG_RECEIVER_EMAIL))
                 rc = render_email(&j, out);
         else if (rc == 0)

@@ -386,7 +386,7 @@ static int put_json_char(struct buf *b, unsigned char c)
         }
 }
 
-static const char *entity(char c, bool quote)
+static const char *entity(char c)
 {
         switch (c) {
         case '&':
@@ -396,41 +396,147 @@ static const char *entity(char c, bool quote)
         case '>':
                 return "&gt;";
         case '"':
-                return quote ? "&quot;" : NULL;
+                return "&quot;";
         default:
                 return NULL;
         }
 }
 
-/* Appends one byte of an interpolated value, escaped for the mode. */
+/* Length of the mark (U+FDD0, U+FDD1) at s, else 0. */
+static size_t mark_len(const char *s, size_t n)
+{
+        bool mark = n >= 3 && memcmp(s, "\xef\xb7", 2) == 0 && (s[2] == '\x90' || s[2] == '\x91');
+
+        return mark ? 3 : 0;
+}
+
+/* Length of the bidi embedding, override or isolate (U+202A..U+202E,
+ * U+2066..U+2069) at s, else 0. */
+static size_t bidi_len(const char *s, size_t n)
+{
+        const unsigned char *u = (const unsigned char *)s;
+
+        if (n < 3 || u[0] != 0xe2)
+                return 0;
+        if (u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae)
+                return 3;
+        return u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9 ? 3 : 0;
+}
+
+/* Appends one byte of an interpolated value, escaped for the mode. The
+ * mrkdwn escaping of SLACK mode happens later, in template_text(). */
 static int put_value_char(struct render *r, char c, bool raw)
 {
-        const char *ent = NULL;
+        const char *ent = !raw && r->esc == TEMPLATE_ESCAPE_HTML ? entity(c) : NULL;
 
-        if (!raw && (r->esc == TEMPLATE_ESCAPE_HTML || r->esc == TEMPLATE_ESCAPE_SLACK))
-                ent = entity(c, r->esc == TEMPLATE_ESCAPE_HTML);
         switch (r->esc) {
         case TEMPLATE_ESCAPE_HEADER:
                 return buf_putc(r->out, c == '\r' || c == '\n' ? ' ' : c);
         case TEMPLATE_ESCAPE_SLACK:
         case TEMPLATE_ESCAPE_JSON:
-                if (ent)
-                        return buf_puts(r->out, ent);
                 return put_json_char(r->out, (unsigned char)c);
         default:
                 return ent ? buf_puts(r->out, ent) : buf_putc(r->out, c);
         }
 }
 
+/* Bytes of a value the mode drops at s: bidi controls in HEADER and SLACK
+ * mode (a Slack message is read line by line, its fallback text on one),
+ * and marks in SLACK mode (a value must not open or close one). */
+static size_t dropped(const struct render *r, const char *s, size_t n)
+{
+        if (r->esc != TEMPLATE_ESCAPE_SLACK && r->esc != TEMPLATE_ESCAPE_HEADER)
+                return 0;
+        if (r->esc == TEMPLATE_ESCAPE_SLACK && mark_len(s, n))
+                return 3;
+        return bidi_len(s, n);
+}
+
 static int put_value(struct render *r, const char *s, size_t n, bool raw)
 {
-        for (size_t i = 0; i < n; i++) {
-                int rc = put_value_char(r, s[i], raw);
+        bool marked = !raw && r->esc == TEMPLATE_ESCAPE_SLACK;
+        int rc = marked ? buf_puts(r->out, TEMPLATE_MARK_OPEN) : 0;
 
-                if (rc != 0)
-                        return rc;
+        for (size_t i = 0; i < n && rc == 0;) {
+                size_t skip = dropped(r, s + i, n - i);
+
+                if (skip == 0)
+                        rc = put_value_char(r, s[i], raw);
+                i += skip ? skip : 1;
         }
-        return 0;
+        if (rc == 0 && marked)
+                rc = buf_puts(r->out, TEMPLATE_MARK_CLOSE);
+        return rc;
+}
+
+/* ---------------------------------------------------------- template_text */
+
+#define ZWSP "\xe2\x80\x8b" /* U+200B ZERO WIDTH SPACE */
+
+static bool is_alnum(char c)
+{
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* One byte of a marked value in a mrkdwn string; bol: only blanks since
+ * the line began (or a quote's >); inword: a letter or digit on both sides. Slack documents
+ * escaping for & < > only. For the formatting characters it has none, so
+ * they get a zero width space on both sides: whether Slack takes U+200B for
+ * a space or for a letter, the character can then neither open nor close
+ * bold, italic, strike or code. A look-alike (fullwidth asterisk, ...)
+ * would change what people read and copy; U+200B changes nothing visible.
+ * Inside a word (new_order, a*b) such a character opens and closes
+ * nothing, so it stays as it is and ids copy cleanly. A quote is a > first
+ * on a line, so only there does it need one. */
+static int put_mrkdwn(struct buf *out, char c, bool bol, bool inword)
+{
+        switch (c) {
+        case '&':
+                return buf_puts(out, "&amp;");
+        case '<':
+                return buf_puts(out, "&lt;");
+        case '>':
+                return buf_puts(out, bol ? ZWSP "&gt;" : "&gt;");
+        case '*':
+        case '_':
+        case '~':
+        case '`':
+                return inword ? buf_putc(out, c) : buf_printf(out, ZWSP "%c" ZWSP, c);
+        default:
+                return buf_putc(out, c);
+        }
+}
+
+int template_text(const char *s, enum template_text kind, struct buf *out)
+{
+        size_t n = strlen(s);
+        bool data = false, bol = true;
+        int rc = 0;
+
+        for (size_t i = 0; i < n && rc == 0;) {
+                size_t skip = mark_len(s + i, n - i);
+                char c = s[i];
+
+                if (skip)
+                        data = s[i + 2] == '\x90';
+                else if (kind == TEMPLATE_TEXT_LINE)
+                        skip = bidi_len(s + i, n - i);
+                if (skip) {
+                        i += skip;
+                        continue;
+                }
+                if (kind == TEMPLATE_TEXT_LINE && (c == '\r' || c == '\n'))
+                        c = ' ';
+                if (data && kind == TEMPLATE_TEXT_MRKDWN)
+                        rc = put_mrkdwn(out, c, bol,
+                                        i > 0 && is_alnum(s[i - 1]) && is_alnum(s[i + 1]));
+                else
+                        rc = buf_putc(out, c);
+                /* a > after a quote's own > could still nest one */
+                bol = c == '\n' || (bol && (c == ' ' || c == '\t' || c == '>'));
+                i++;
+        }
+        return rc;
 }
 
 static int interpolate(struct render *r, yajl_val v, bool raw)

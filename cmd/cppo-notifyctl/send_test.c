@@ -30,9 +30,11 @@ struct send_args {
         long timeout_s;
 };
 
-/* The sample deal: every field filled, names saying it is a test. */
+/* The sample deal: every field filled, names saying it is a test, and
+ * "test": true, which render.h turns into a test marker in every channel
+ * ("test": true in the file line) so no consumer counts it as a deal. */
 static const char sample_context[] =
-    "{\"kind\":\"%s\",\"key\":\"%s\","
+    "{\"kind\":\"%s\",\"key\":\"%s\",\"test\":true,"
     "\"opportunity\":{\"id\":\"resaleauthz-test\",\"name\":\"cppo-notify test message\","
     "\"buyer_company_name\":\"Example Buyer (test)\",\"metadata\":{\"note\":\"sent by "
     "cppo-notifyctl send-test\"},\"notify\":[],\"registered\":true,\"expires_at\":null},"

@@ -79,8 +79,9 @@ int mail_stable_id(const char *name, const char *domain, char *out, size_t outle
 
 /* Appends the value of a header that can carry event data. The caller has
  * written "Name: " (header_name_len + 2 columns) on the current line.
- * Control characters (C0, DEL, C1; so CR, LF and TAB) become spaces and
- * bytes that are not UTF-8 become U+FFFD. The result is printable ASCII:
+ * Control characters (C0, DEL, C1; so CR, LF and TAB) become spaces, bidi
+ * controls (U+202A..U+202E, U+2066..U+2069) are dropped and bytes that are
+ * not UTF-8 become U+FFFD. The result is printable ASCII:
  * as it is, folded before spaces at 78 columns, when it is printable ASCII
  * without "=?" and every word fits; otherwise RFC 2047 encoded-words
  * ("=?UTF-8?Q?...?=" when that is no longer than "B", else "B"), at most

@@ -20,6 +20,8 @@
  * Besides the context document, templates see "view", what Mustache cannot
  * compute itself:
  *   view.kind_title                  "New order", ...
+ *   view.test                        true when the context's "test" is true
+ *                                    (cppo-notifyctl send-test)
  *   view.kind_is.<kind>              true for the notification's kind
  *   view.link_is.<link>              true for offer.link (event, registered, ...)
  *   view.late_is.<reason>            true for offer.late_reason (after_acceptance,
@@ -34,6 +36,15 @@
  *
  * Output: the subject is one line, trimmed, at most 250 characters; the
  * Slack and file payloads are parsed and re-emitted compact on one line.
+ * Slack strings are resolved per text type (template.h, template_text()):
+ * plain_text objects as written (header blocks on one line), everything
+ * else as mrkdwn. The file line's top-level strings ("summary", ...) are
+ * one line; "context" keeps the values exactly.
+ *
+ * A test message (view.test, whatever the templates say): the subject and
+ * the Slack "text" start with "[TEST] ", the Slack blocks with a context
+ * block saying so, and the file line has "test": true. Every other file
+ * line has "test": false. The built-in text and html parts say so too.
  */
 #ifndef CPPO_RENDER_H
 #define CPPO_RENDER_H

@@ -6,11 +6,20 @@
  *
  * Escaping depends on where the output goes (enum template_escape). Values
  * written with {{x}} get the full escaping of the mode; {{{x}}} and {{&x}}
- * skip only the HTML / mrkdwn entity escaping. They still get JSON string
- * escaping in SLACK and JSON modes and the CR/LF rule in HEADER mode, so no
+ * skip only the HTML / mrkdwn escaping. They still get JSON string escaping
+ * in SLACK and JSON modes and the single-line rule in HEADER mode, so no
  * event data can break a JSON payload or inject a mail header. Template text
  * itself is never escaped (a JSON template writes its own quotes), except
  * that HEADER mode turns every CR and LF of the whole output into a space.
+ *
+ * Slack needs two escapings in one payload: a header block is plain_text
+ * (shown as written, no entities), a section is mrkdwn (entities, and data
+ * must not format or ping). Which one applies is only known once the JSON
+ * is parsed, so SLACK mode writes every {{x}} value JSON-escaped between
+ * TEMPLATE_MARK_OPEN and TEMPLATE_MARK_CLOSE (U+FDD0 and U+FDD1, Unicode
+ * noncharacters reserved for internal use; dropped from the values
+ * themselves), and the caller resolves each parsed string with
+ * template_text() for the text type it has.
  *
  * Caps: TEMPLATE_MAX_SOURCE bytes of source, TEMPLATE_MAX_NESTING nested
  * sections per template, TEMPLATE_MAX_PARTIAL_DEPTH nested partials (so a
@@ -35,9 +44,29 @@
 enum template_escape {
         TEMPLATE_ESCAPE_HTML,   /* & < > " as entities (spec behaviour) */
         TEMPLATE_ESCAPE_TEXT,   /* no escaping */
-        TEMPLATE_ESCAPE_HEADER, /* no escaping; CR and LF become spaces */
-        TEMPLATE_ESCAPE_SLACK,  /* & < > as entities, then JSON string escaping */
+        TEMPLATE_ESCAPE_HEADER, /* one line: CR and LF become spaces, bidi controls dropped */
+        TEMPLATE_ESCAPE_SLACK,  /* JSON string escaping, bidi controls dropped;
+                                 * {{x}} values marked, see above */
         TEMPLATE_ESCAPE_JSON,   /* JSON string escaping */
+};
+
+#define TEMPLATE_MARK_OPEN  "\xef\xb7\x90" /* U+FDD0: a marked value starts */
+#define TEMPLATE_MARK_CLOSE "\xef\xb7\x91" /* U+FDD1: it ends */
+
+/* How a string of a rendered payload is shown (template_text()). */
+enum template_text {
+        /* Slack mrkdwn. In marked values: & < > become entities (so no
+         * <!channel>, <@U..> or <url|label> can come from data); * _ ~ and
+         * the backtick get U+200B ZERO WIDTH SPACE on both sides, and a >
+         * at the start of a line one before it, so data cannot format or
+         * quote while every visible character stays what the data said.
+         * Template text is left alone: it is the template's own mrkdwn. */
+        TEMPLATE_TEXT_MRKDWN,
+        TEMPLATE_TEXT_PLAIN, /* shown as written (Slack plain_text): marks dropped */
+        /* PLAIN on one line: CR and LF become spaces; the bidi embeddings,
+         * overrides and isolates U+202A..U+202E and U+2066..U+2069 are
+         * dropped, so a value cannot reorder what is shown after it. */
+        TEMPLATE_TEXT_LINE,
 };
 
 struct template;
@@ -59,6 +88,10 @@ struct template_partials {
 int template_compile(struct template **out, const char *text, size_t len, char *err,
                      size_t errlen);
 void template_free(struct template *t);
+
+/* Appends s, a string of a rendered payload (marks resolved, see above),
+ * to out as kind says. 0, -E2BIG (out's cap) or -ENOMEM. */
+int template_text(const char *s, enum template_text kind, struct buf *out);
 
 /* Appends the rendering of t against ctx (may be NULL) to out. partials may
  * be NULL. 0, -E2BIG (output cap, partial depth), -EINVAL (a partial does not

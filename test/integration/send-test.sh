@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cppo-notifyctl send-test against the real peers: a sample notification
-# reaches the SMTP sink (marked as a test, as a real e-mail), the Slack
-# stand-in and the file receiver; a webhook answering 400 gives exit 1 and
-# the error; an unknown receiver or kind is a usage error (2).
+# reaches the SMTP sink, the Slack stand-in and the file receiver, marked
+# as a test in each ("[TEST] " subject and text parts, "[TEST] " Slack text
+# and first block, "test": true in the JSON line); a webhook answering 400
+# gives exit 1 and the error; an unknown receiver or kind is a usage error.
 # Usage: send-test.sh CPPO_NOTIFYCTL   (needs CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
@@ -43,13 +44,17 @@ out=$("$ctl" send-test mail --config "$work/c.yaml" --timeout 20 2>&1) && rc=0 |
 check "email: exit 0, result sent" [ "$rc" -eq 0 ] && [[ "$out" == *"result: sent"* ]]
 mail=$(find "$work/mail" -type f | head -1)
 check "email: arrived at the SMTP sink with the test subject" \
-  grep -q '^Subject: New order: Example Buyer (test) bought Example Product (test)' "$mail"
+  grep -q '^Subject: \[TEST\] New order: Example Buyer (test) bought Example Product (test)' "$mail"
+check "email: the text and html parts say it is a test" \
+  test "$(grep -c 'TEST MESSAGE sent by cppo-notifyctl send-test' "$mail")" -eq 2
 check "email: envelope recipient" grep -q '^X-Rcpt-Args: <revops@acme.test>' "$mail"
 
 out=$("$ctl" send-test chat --config "$work/c.yaml" --kind partner_offer_extended --timeout 20 2>&1) && rc=0 || rc=$?
 check "slack: exit 0" [ "$rc" -eq 0 ]
 check "slack: the stand-in got one POST with the test payload" \
-  python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; b=json.loads(r[0]["body"]); sys.exit(not (len(r)==1 and b["text"].startswith("Partner offer extended")))' "$work/hooks.jsonl"
+  python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; b=json.loads(r[0]["body"]); sys.exit(not (len(r)==1 and b["text"].startswith("[TEST] Partner offer extended")))' "$work/hooks.jsonl"
+check "slack: the first block says it is a test" \
+  python3 -c 'import json,sys; b=json.loads(json.loads(open(sys.argv[1]).readline())["body"]); sys.exit(not b["blocks"][0]["elements"][0]["text"].startswith("*TEST MESSAGE*"))' "$work/hooks.jsonl"
 check "slack: the webhook URL is not printed" eval '[[ "$out" != *send-test-secret* ]]'
 
 curl -fsS -X POST --data '[{"status":400,"body":"invalid_blocks"}]' "http://127.0.0.1:$WEBHOOK_PORT/_script" >/dev/null
@@ -58,8 +63,8 @@ check "slack 400: exit 1, dead, with Slack's error text" \
   eval '[ "$rc" -eq 1 ] && [[ "$out" == *"result: dead"* ]] && [[ "$out" == *invalid_blocks* ]]'
 
 out=$("$ctl" send-test audit --config "$work/c.yaml" --kind attention_needed --timeout 20 2>&1) && rc=0 || rc=$?
-check "file: exit 0, one JSON line of kind attention_needed" \
-  python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); sys.exit(not (len(l)==1 and json.loads(l[0])["kind"]=="attention_needed"))' "$work/audit.jsonl"
+check "file: exit 0, one JSON line of kind attention_needed with test: true" \
+  python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); sys.exit(not (len(l)==1 and json.loads(l[0])["kind"]=="attention_needed" and json.loads(l[0])["test"] is True))' "$work/audit.jsonl"
 
 "$ctl" send-test nobody --config "$work/c.yaml" >/dev/null 2>&1 && rc=0 || rc=$?
 check "unknown receiver: exit 2" [ "$rc" -eq 2 ]

@@ -570,6 +570,28 @@ static void controls_and_bad_utf8_are_replaced(void **state)
                                 "f\xef\xbf\xbd");
 }
 
+/* Issue 11 item 7: a bidi override in a value cannot reorder the rest of
+ * the Subject, nor the other headers that carry event data. */
+static void bidi_controls_are_dropped_from_headers(void **state)
+{
+        struct mail_message m = base();
+        struct buf out = BUF_INIT(MAIL_MAX_BYTES), dec = BUF_INIT(1 << 20);
+        struct parsed p;
+
+        m.subject = "New order: Acme\xe2\x80\xae" "gnp.exe\xe2\x80\xac "
+                    "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xad\xe2\x81\xa6\xe2\x81\xa7"
+                    "\xe2\x81\xa8\xe2\x81\xa9"
+                    "x \xe2\x80\x8f\xd7\x90";
+        m.opportunity_id = "ra-\xe2\x80\xae" "1";
+        subject_round_trips(&m, "New order: Acmegnp.exe x \xe2\x80\x8f\xd7\x90");
+        build_ok(&m, &out, &p);
+        decode_2047(get(&p, "X-CPPO-Opportunity-Id"), &dec);
+        assert_string_equal(buf_cstr(&dec), "ra-1");
+        parsed_free(&p);
+        buf_deinit(&dec);
+        buf_deinit(&out);
+}
+
 /* Builds a message with text body t; returns the decoded text part and its
  * transfer encoding. */
 static void text_part(const char *t, const char *html, struct buf *dec, char *cte, size_t ctelen)
@@ -909,6 +931,7 @@ int main(void)
             cmocka_unit_test(long_ascii_subject_is_folded_at_spaces),
             cmocka_unit_test(event_data_cannot_add_headers),
             cmocka_unit_test(controls_and_bad_utf8_are_replaced),
+                cmocka_unit_test(bidi_controls_are_dropped_from_headers),
             cmocka_unit_test(bodies_round_trip_through_quoted_printable),
             cmocka_unit_test(ascii_bodies_stay_7bit),
             cmocka_unit_test(boundary_never_occurs_inside_a_part),

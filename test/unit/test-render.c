@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include <cmocka.h>
@@ -294,9 +295,178 @@ static void html_escapes_script(void **state)
         assert_contains(o.email.html, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co");
         /* plain text is not HTML: the value stays as it is */
         assert_contains(o.email.text, "<script>alert(1)</script> & Co");
-        assert_null(strstr(o.slack.body, "<script>"));
+        /* Slack shows plain_text as written; mrkdwn gets entities */
+        assert_contains(o.slack.body, "plain_text\",\"text\":\"New order: <script>");
+        assert_contains(o.slack.body, "*Buyer company*\\n&lt;script&gt;alert(1)&lt;/script&gt; "
+                                      "&amp; Co");
         rendered3_clear(&o);
         free(json);
+        renderer_free(r);
+}
+
+#define Z "\xe2\x80\x8b" /* U+200B ZERO WIDTH SPACE */
+
+/* What a CRM could put in a company name, and how each channel shows it:
+ * `line` in one-line fields (mail subject, Slack header, file summary),
+ * `mrkdwn` in a Slack mrkdwn field (value first on its line). */
+static const struct hostile {
+        const char *value, *line, *mrkdwn;
+} hostile[] = {
+    {"*bold*", "*bold*", Z "*" Z "bold" Z "*" Z},
+    {"_x_", "_x_", Z "_" Z "x" Z "_" Z},
+    {"~s~", "~s~", Z "~" Z "s" Z "~" Z},
+    {"`code`", "`code`", Z "`" Z "code" Z "`" Z},
+    {"```x```", "```x```", Z "`" Z Z "`" Z Z "`" Z "x" Z "`" Z Z "`" Z Z "`" Z},
+    {"> quote", "> quote", Z "&gt; quote"},
+    {"a\n> b", "a > b", "a\n" Z "&gt; b"},
+    {"x > y", "x > y", "x &gt; y"},
+    {"<!channel>", "<!channel>", "&lt;!channel&gt;"},
+    {"<!here|here>", "<!here|here>", "&lt;!here|here&gt;"},
+    {"<@U123>", "<@U123>", "&lt;@U123&gt;"},
+    {"<http://evil.example|click>", "<http://evil.example|click>",
+     "&lt;http://evil.example|click&gt;"},
+    {"M\xc3\xbcller & S\xc3\xb6hne", "M\xc3\xbcller & S\xc3\xb6hne",
+     "M\xc3\xbcller &amp; S\xc3\xb6hne"},
+    {"&amp;", "&amp;", "&amp;amp;"},
+    {"new_order a*b", "new_order a*b", "new_order a*b"},
+    {"Acme\xe2\x80\xae" "evil", "Acmeevil", "Acmeevil"},
+    {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad|\xe2\x81\xa6\xe2\x81\xa7"
+     "\xe2\x81\xa8\xe2\x81\xa9",
+     "|", "|"},
+    {"Acme\r\nBcc: x@evil", "Acme  Bcc: x@evil", "Acme\r\nBcc: x@evil"},
+};
+
+/* s as a JSON string literal, quotes included. */
+static char *json_string(const char *s)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *p;
+        size_t len;
+        char *out;
+
+        assert_non_null(g);
+        assert_int_equal(yajl_gen_string(g, (const unsigned char *)s, strlen(s)),
+                         yajl_gen_status_ok);
+        assert_int_equal(yajl_gen_get_buf(g, &p, &len), yajl_gen_status_ok);
+        out = strndup((const char *)p, len);
+        yajl_gen_free(g);
+        assert_non_null(out);
+        return out;
+}
+
+/* The text of the payload's first block of type `type`, or of the field
+ * that starts with `prefix`. */
+static const char *slack_text(yajl_val doc, const char *type, const char *prefix)
+{
+        yajl_val blocks = at(doc, "blocks", NULL, NULL);
+
+        for (size_t i = 0; i < blocks->u.array.len; i++) {
+                yajl_val b = blocks->u.array.values[i], f = at(b, "fields", NULL, NULL);
+                const char *t = YAJL_GET_STRING(at(b, "type", NULL, NULL));
+
+                if (type != NULL && strcmp(t, type) == 0)
+                        return YAJL_GET_STRING(at(b, "text", "text", NULL));
+                for (size_t k = 0; prefix && YAJL_IS_ARRAY(f) && k < f->u.array.len; k++) {
+                        const char *ft = YAJL_GET_STRING(at(f->u.array.values[k], "text", NULL, NULL));
+
+                        if (strncmp(ft, prefix, strlen(prefix)) == 0)
+                                return ft + strlen(prefix);
+                }
+        }
+        fail_msg("no %s block / %s field", type ? type : "-", prefix ? prefix : "-");
+        return NULL;
+}
+
+static void check_hostile(const struct renderer *r, const struct hostile *h)
+{
+        static const char *const pings[] = {"<!", "<@", "<#", "<http", "<mailto"};
+        char *name = json_string(h->value), *json = context("new_order", name, "null");
+        struct rendered3 o = {0};
+        struct buf want = BUF_INIT(4096);
+        yajl_val doc;
+
+        fprintf(stderr, "# hostile %s\n", name);
+        render3(r, "new_order", json, &o);
+        assert_int_equal(buf_printf(&want, "New order: %s bought", h->line), 0);
+        assert_contains(o.email.subject, buf_cstr(&want));
+        doc = assert_slack_valid(o.slack.body);
+        /* the header is plain_text: exactly the value, no entity */
+        assert_memory_equal(slack_text(doc, "header", NULL), buf_cstr(&want), want.len);
+        assert_string_equal(slack_text(doc, NULL, "*Buyer company*\n"), h->mrkdwn);
+        /* no block, field, context or fallback can ping or link from data */
+        for (size_t i = 0; i < sizeof(pings) / sizeof(pings[0]); i++) {
+                const char *hit = strstr(o.slack.body, pings[i]);
+
+                if (hit != NULL)
+                        assert_non_null(strstr(slack_text(doc, "header", NULL), pings[i]));
+        }
+        yajl_tree_free(doc);
+        doc = parse(o.file.body);
+        assert_contains(YAJL_GET_STRING(at(doc, "summary", NULL, NULL)), buf_cstr(&want));
+        /* the context is the data, exactly */
+        assert_string_equal(
+            YAJL_GET_STRING(at(doc, "context", "opportunity", "buyer_company_name")), h->value);
+        yajl_tree_free(doc);
+        buf_deinit(&want);
+        rendered3_clear(&o);
+        free(json);
+        free(name);
+}
+
+/* Item 7 of issue 11: what the CRM said, neither formatting nor pinging. */
+static void hostile_crm_strings(void **state)
+{
+        struct renderer *r = builtins();
+
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+                check_hostile(r, &hostile[i]);
+        renderer_free(r);
+}
+
+/* Issue 11 item 6: a send-test message ("test": true in the context) says
+ * so in every channel, even through templates that do not mention it; a
+ * real one carries "test": false in its file line and no marker. */
+static void test_marker_in_every_channel(void **state)
+{
+        struct renderer *r = builtins();
+
+        for (size_t k = 0; k < N_KINDS; k++) {
+                char *real = context(kinds[k], "\"Acme\"", "null");
+                struct buf b = BUF_INIT(1 << 20);
+                struct rendered3 t = {0}, o = {0};
+                yajl_val doc;
+
+                /* the same context with "test": true first */
+                assert_int_equal(buf_printf(&b, "{\"test\":true,%s", real + 1), 0);
+                render3(r, kinds[k], buf_cstr(&b), &t);
+                assert_memory_equal(t.email.subject, "[TEST] ", 7);
+                assert_contains(t.email.text, "TEST MESSAGE sent by cppo-notifyctl send-test");
+                assert_contains(t.email.html, "TEST MESSAGE sent by cppo-notifyctl send-test");
+                doc = assert_slack_valid(t.slack.body);
+                assert_memory_equal(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), "[TEST] ", 7);
+                assert_contains(YAJL_GET_STRING(at(at(doc, "blocks", NULL, NULL)->u.array.values[0],
+                                                   "elements", NULL, NULL)
+                                                    ->u.array.values[0]
+                                                    ->u.object.values[1]),
+                                "*TEST MESSAGE*");
+                yajl_tree_free(doc);
+                doc = parse(t.file.body);
+                assert_true(YAJL_IS_TRUE(at(doc, "test", NULL, NULL)));
+                yajl_tree_free(doc);
+
+                render3(r, kinds[k], real, &o);
+                assert_null(strstr(o.email.subject, "[TEST]"));
+                assert_null(strstr(o.email.text, "TEST MESSAGE"));
+                assert_null(strstr(o.email.html, "TEST MESSAGE"));
+                assert_null(strstr(o.slack.body, "TEST"));
+                doc = parse(o.file.body);
+                assert_true(YAJL_IS_FALSE(at(doc, "test", NULL, NULL)));
+                yajl_tree_free(doc);
+                rendered3_clear(&t);
+                rendered3_clear(&o);
+                buf_deinit(&b);
+                free(real);
+        }
         renderer_free(r);
 }
 
@@ -414,6 +584,46 @@ static void tmp_cleanup(struct tmp *t)
         for (size_t i = 0; i < t->n; i++)
                 unlink(t->paths[i]);
         rmdir(t->dir);
+}
+
+/* An override that knows nothing of tests, and one that writes its own
+ * "test": the marker and the flag still come out right. */
+static void test_marker_survives_overrides(void **state)
+{
+        struct tmp t;
+        struct config cfg = {0};
+        struct config_receiver rcvs[2] = {
+            {.name = "s", .type = CONFIG_RECEIVER_SLACK},
+            {.name = "f", .type = CONFIG_RECEIVER_FILE},
+        };
+        struct notification n = {.kind = (char *)"new_order", .key = (char *)"k",
+                                 .context_json = (char *)"{\"test\":true}"};
+        struct renderer *r = NULL;
+        struct rendered out = {0};
+        char err[CPPO_ERRLEN] = "";
+        const char *slack, *file;
+        yajl_val doc;
+
+        tmp_init(&t);
+        slack = tmp_file(&t, "s.mustache", "{\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
+                          "\"text\":\"deal\"}}]}");
+        file = tmp_file(&t, "f.mustache", "{\"test\":false,\"x\":1}");
+        rcvs[0].templates.slack = slack;
+        rcvs[1].templates.file = file;
+        cfg.receivers = rcvs;
+        cfg.receiver_count = 2;
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(render_notification(r, &rcvs[0], NULL, &n, &out, err, sizeof(err)), 0);
+        doc = assert_slack_valid(out.body);
+        assert_memory_equal(YAJL_GET_STRING(at(doc, "text", NULL, NULL)), "[TEST] ", 7);
+        assert_int_equal(at(doc, "blocks", NULL, NULL)->u.array.len, 2);
+        yajl_tree_free(doc);
+        rendered_clear(&out);
+        assert_int_equal(render_notification(r, &rcvs[1], NULL, &n, &out, err, sizeof(err)), 0);
+        assert_string_equal(out.body, "{\"x\":1,\"test\":true}");
+        rendered_clear(&out);
+        renderer_free(r);
+        tmp_cleanup(&t);
 }
 
 static void sixty_blocks_cut_to_fifty(void **state)
@@ -628,6 +838,9 @@ int main(void)
             cmocka_unit_test(every_kind_renders_realistic_context),
             cmocka_unit_test(every_kind_renders_nulls),
             cmocka_unit_test(html_escapes_script),
+            cmocka_unit_test(hostile_crm_strings),
+            cmocka_unit_test(test_marker_in_every_channel),
+            cmocka_unit_test(test_marker_survives_overrides),
             cmocka_unit_test(subject_is_one_line),
             cmocka_unit_test(payloads_stay_valid_json),
             cmocka_unit_test(long_value_is_truncated),

@@ -101,16 +101,83 @@ static void raw_tags_keep_the_safety_escaping(void **state)
         }
 }
 
-static void slack_mode_is_mrkdwn_inside_json(void **state)
+#define OPEN  TEMPLATE_MARK_OPEN
+#define CLOSE TEMPLATE_MARK_CLOSE
+#define Z     "\xe2\x80\x8b" /* U+200B */
+#define RLO   "\xe2\x80\xae" /* U+202E */
+
+/* SLACK mode: values JSON-escaped between marks (raw ones unmarked), so
+ * template_text() can escape them for the text type they land in. */
+static void slack_mode_marks_values_inside_json(void **state)
 {
         struct buf b = BUF_INIT(4096);
 
-        assert_int_equal(render("{\"x\":\"{{v}}\"}", TEMPLATE_ESCAPE_SLACK, &b), 0);
-        assert_json_field(buf_cstr(&b), "a\"b\\c\n\r\t\x01 &lt;&amp;&gt; é");
+        assert_int_equal(render("{\"x\":\"*{{v}}*\"}", TEMPLATE_ESCAPE_SLACK, &b), 0);
+        assert_json_field(buf_cstr(&b), "*" OPEN "a\"b\\c\n\r\t\x01 <&> é" CLOSE "*");
         buf_reset(&b);
         assert_int_equal(render("{\"x\":\"{{{v}}}\"}", TEMPLATE_ESCAPE_SLACK, &b), 0);
         assert_json_field(buf_cstr(&b), "a\"b\\c\n\r\t\x01 <&> é");
         buf_deinit(&b);
+}
+
+/* Marks and bidi controls inside a value are dropped: a value can neither
+ * end its own marking nor reorder what follows it. */
+static void values_cannot_forge_marks_or_reorder(void **state)
+{
+        static const char src[] = "{{v}}|{{{v}}}";
+        char err[CPPO_ERRLEN];
+        yajl_val ctx = yajl_tree_parse("{\"v\":\"a\xef\xb7\x91*\xef\xb7\x90" "b" RLO "c\"}",
+                                       err, sizeof(err));
+        struct template *t = NULL;
+        struct buf b = BUF_INIT(4096);
+
+        assert_non_null(ctx);
+        assert_int_equal(template_compile(&t, src, strlen(src), err, sizeof(err)), 0);
+        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_SLACK, NULL, &b, err, sizeof(err)),
+                         0);
+        assert_string_equal(buf_cstr(&b), OPEN "a*bc" CLOSE "|a*bc");
+        buf_reset(&b);
+        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_HEADER, NULL, &b, err, sizeof(err)),
+                         0);
+        assert_string_equal(buf_cstr(&b), "a\xef\xb7\x91*\xef\xb7\x90" "bc|"
+                                          "a\xef\xb7\x91*\xef\xb7\x90" "bc");
+        buf_deinit(&b);
+        template_free(t);
+        yajl_tree_free(ctx);
+}
+
+/* template_text(): each text type, template text vs marked values. */
+static void text_types_escape_marked_values(void **state)
+{
+        static const struct {
+                const char *in;
+                enum template_text kind;
+                const char *want;
+        } cases[] = {
+                { "*B:* " OPEN "*x* _y_ ~z~ `c`" CLOSE, TEMPLATE_TEXT_MRKDWN,
+                  "*B:* " Z "*" Z "x" Z "*" Z " " Z "_" Z "y" Z "_" Z " " Z "~" Z "z" Z "~" Z
+                  " " Z "`" Z "c" Z "`" Z },
+                { OPEN "<!channel> <@U1> <http://e|l> & a_b" CLOSE, TEMPLATE_TEXT_MRKDWN,
+                  "&lt;!channel&gt; &lt;@U1&gt; &lt;http://e|l&gt; &amp; a_b" },
+                { "> " OPEN "> q\n  > r a>b" CLOSE, TEMPLATE_TEXT_MRKDWN,
+                  "> " Z "&gt; q\n  " Z "&gt; r a&gt;b" },
+                { "x\n" OPEN "> q" CLOSE, TEMPLATE_TEXT_MRKDWN, "x\n" Z "&gt; q" },
+                { "H: " OPEN "M\xc3\xbcller & S\xc3\xb6hne *1*" CLOSE, TEMPLATE_TEXT_PLAIN,
+                  "H: M\xc3\xbcller & S\xc3\xb6hne *1*" },
+                { "a\n" OPEN "b\r\nc" RLO "d" CLOSE, TEMPLATE_TEXT_PLAIN,
+                  "a\nb\r\nc" RLO "d" },
+                { "a\n" OPEN "b\r\nc" RLO "\xe2\x81\xa6" "d" CLOSE, TEMPLATE_TEXT_LINE,
+                  "a b  cd" },
+                { "plain & <b>", TEMPLATE_TEXT_MRKDWN, "plain & <b>" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct buf b = BUF_INIT(4096);
+
+                assert_int_equal(template_text(cases[i].in, cases[i].kind, &b), 0);
+                assert_string_equal(buf_cstr(&b), cases[i].want);
+                buf_deinit(&b);
+        }
 }
 
 static void output_cap_is_e2big(void **state)
@@ -214,7 +281,9 @@ int main(void)
                 cmocka_unit_test(html_escapes_and_triple_does_not),
                 cmocka_unit_test(text_mode_leaves_values_alone),
                 cmocka_unit_test(raw_tags_keep_the_safety_escaping),
-                cmocka_unit_test(slack_mode_is_mrkdwn_inside_json),
+                cmocka_unit_test(slack_mode_marks_values_inside_json),
+                cmocka_unit_test(values_cannot_forge_marks_or_reorder),
+                cmocka_unit_test(text_types_escape_marked_values),
                 cmocka_unit_test(output_cap_is_e2big),
                 cmocka_unit_test(compile_errors_say_where),
                 cmocka_unit_test(caps_hold),
