@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define CONFIG_ARENA_MAX (64u * 1024 * 1024)
@@ -321,23 +322,50 @@ static bool valid_url(const char *s, const char *const *schemes)
         return ok && *host != '\0' && *host != '/' && *host != ':';
 }
 
+/* 127.0.0.0/8 written as four decimal parts: "127.example.com" is a name
+ * that can resolve anywhere, not a loopback address. */
+static bool ipv4_loopback(const char *h, size_t n)
+{
+        int parts = 0, digits = 0, value = 0;
+        if (n < 4 || strncmp(h, "127.", 4) != 0)
+                return false;
+        for (size_t i = 0; i <= n; i++) {
+                if (i == n || h[i] == '.') {
+                        if (digits == 0 || value > 255)
+                                return false;
+                        parts++;
+                        digits = value = 0;
+                } else if (h[i] >= '0' && h[i] <= '9' && digits < 3) {
+                        value = value * 10 + (h[i] - '0');
+                        digits++;
+                } else {
+                        return false;
+                }
+        }
+        return parts == 4;
+}
+
 static bool host_is_loopback(const char *host, size_t n)
 {
-        return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
-               (n >= 4 && strncmp(host, "127.", 4) == 0) ||
+        return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || ipv4_loopback(host, n) ||
                (n == 5 && strncmp(host, "[::1]", 5) == 0) ||
                (n == 3 && strncmp(host, "::1", 3) == 0);
 }
 
-/* The host part of a URL, for the loopback checks. */
+/* The host part of a URL, for the loopback checks. A URL with user info
+ * ("http://127.0.0.1@example.com/") is never loopback: its host is what
+ * follows the "@". */
 static bool url_host_is_loopback(const char *url)
 {
         const char *h = strstr(url, "://");
         if (h == NULL)
                 return false;
         h += 3;
-        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
-        return host_is_loopback(h, n);
+        size_t authority = strcspn(h, "/?#");
+        if (memchr(h, '@', authority) != NULL)
+                return false;
+        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+        return n <= authority && host_is_loopback(h, n);
 }
 
 static void *at(void *base, size_t off)
@@ -808,8 +836,8 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
                        r->name);
 }
 
-/* The webhook file must hold an https URL (http only for loopback tests);
- * the message names the file, never what is in it. */
+/* The webhook file must hold an https URL (http only to a loopback host,
+ * for tests); the message names the file, never what is in it. */
 static void check_webhook(struct ctx *c, struct config_receiver *r, const struct ynode *n)
 {
         static const char *const https[] = {"https", NULL};
@@ -820,7 +848,9 @@ static void check_webhook(struct ctx *c, struct config_receiver *r, const struct
         if (valid_url(v, https) || (valid_url(v, http) && url_host_is_loopback(v)))
                 return;
         report(c, yamldoc_get(n, "webhook_url_file"),
-               "webhook_url_file \"%s\" does not hold an https URL", secret_source(r->webhook_url));
+               "webhook_url_file \"%s\" does not hold an https URL (http only to a loopback "
+               "host: 127.0.0.0/8, [::1], localhost)",
+               secret_source(r->webhook_url));
 }
 
 static void walk_receivers(struct ctx *c, const struct ynode *n)
@@ -907,6 +937,14 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
         }
         yajl_tree_free(rule->match);
         rule->match = NULL;
+        rule->match_line = n->line;
+        rule->match_col = n->col;
+        if (n->count == 0) { /* a catch-all must say so; cppo-notify.yaml(5) shows how */
+                report(c, n,
+                       "empty match mapping: to match every notification, write "
+                       "match: { kind: [{ exists: true }] }");
+                return;
+        }
         int rc = yamldoc_to_yajl(n, (yajl_val *)at(base, off));
         if (rc == -EINVAL)
                 report(c, n, "match keys must be strings");
@@ -914,8 +952,6 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
                 c->rc = rc;
         else
                 check_match(c, n, rule->match);
-        rule->match_line = n->line;
-        rule->match_col = n->col;
 }
 
 /* Names are unique across files; every receiver must be defined. */

@@ -225,6 +225,33 @@ static void defaults_and_env_expansion(void **state)
         config_errors_deinit(&errs);
 }
 
+/* http webhooks are accepted for loopback hosts only (tests run a local
+ * stand-in); the bad fixtures hold the refused look-alikes. */
+static void slack_http_webhook_only_to_loopback(void **state)
+{
+        static const char *const files[] = {"slack-url", "slack-url-loopback-v4",
+                                            "slack-url-loopback-v6", "slack-url-localhost"};
+        char text[512];
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                struct config_errors errs;
+                struct config *c = NULL;
+                snprintf(text, sizeof(text),
+                         "kafka:\n  brokers: b\n  topics: [t]\n"
+                         "receivers:\n  s:\n    type: slack\n    webhook_url_file: secrets/%s\n",
+                         files[i]);
+                config_errors_init(&errs);
+                int rc =
+                    config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", text, strlen(text), &errs);
+                if (rc != 0)
+                        config_errors_print(&errs, stderr);
+                assert_int_equal(rc, 0);
+                assert_non_null(config_receiver(c, "s")->webhook_url);
+                config_free(c);
+                config_errors_deinit(&errs);
+        }
+}
+
 /* The CLI's store commands load only what they use: unset variables in the
  * daemon's sections are left unset, secrets unread, rules not loaded; the
  * store part still resolves, and the full load refuses the same text. */
@@ -407,6 +434,7 @@ int main(void)
             cmocka_unit_test(example_rules_load_in_file_order),
             cmocka_unit_test(defaults_and_env_expansion),
             cmocka_unit_test(store_needs_leave_daemon_sections_unresolved),
+            cmocka_unit_test(slack_http_webhook_only_to_loopback),
             cmocka_unit_test(secrets_never_printed),
             cmocka_unit_test(caret_under_column),
             cmocka_unit_test(truncated_inputs_do_not_crash),
