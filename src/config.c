@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define CONFIG_ARENA_MAX (64u * 1024 * 1024)
@@ -123,6 +124,8 @@ struct ctx {
         size_t len;
         const char *dir; /* directory of the main file */
         int rc;          /* first hard failure (-ENOMEM) */
+        unsigned needs;  /* enum config_need mask */
+        bool unneeded;   /* walking a section outside needs */
 };
 
 static void report(struct ctx *c, const struct ynode *n, const char *fmt, ...)
@@ -162,6 +165,8 @@ static int expand_var(struct ctx *c, const struct ynode *n, const char **pp, str
         memcpy(var, name, (size_t)(close - name));
         var[close - name] = '\0';
         const char *val = getenv(var);
+        if (val == NULL && c->unneeded)
+                return -ENOENT; /* left unset, silently: this program does not use it */
         if (val == NULL) {
                 report(c, n, "environment variable \"%s\" is not set", var);
                 return -EINVAL;
@@ -171,7 +176,8 @@ static int expand_var(struct ctx *c, const struct ynode *n, const char **pp, str
 }
 
 /* The scalar's text with ${NAME} expanded, in the arena; NULL after an
- * error was reported. */
+ * error was reported, or silently for an unset variable in an unneeded
+ * section. */
 static const char *scalar(struct ctx *c, const struct ynode *n, const char *what)
 {
         struct buf b = BUF_INIT(CONFIG_MAX_VALUE);
@@ -246,6 +252,7 @@ struct field {
         long idef, min, max;
         const char *const *choices; /* F_ENUM values, F_URL schemes */
         const struct field *sub;    /* F_SECTION */
+        unsigned need;              /* enum config_need bit of a top-level key; 0: always needed */
 };
 
 #define FIELD_END                                                                                  \
@@ -315,23 +322,50 @@ static bool valid_url(const char *s, const char *const *schemes)
         return ok && *host != '\0' && *host != '/' && *host != ':';
 }
 
+/* 127.0.0.0/8 written as four decimal parts: "127.example.com" is a name
+ * that can resolve anywhere, not a loopback address. */
+static bool ipv4_loopback(const char *h, size_t n)
+{
+        int parts = 0, digits = 0, value = 0;
+        if (n < 4 || strncmp(h, "127.", 4) != 0)
+                return false;
+        for (size_t i = 0; i <= n; i++) {
+                if (i == n || h[i] == '.') {
+                        if (digits == 0 || value > 255)
+                                return false;
+                        parts++;
+                        digits = value = 0;
+                } else if (h[i] >= '0' && h[i] <= '9' && digits < 3) {
+                        value = value * 10 + (h[i] - '0');
+                        digits++;
+                } else {
+                        return false;
+                }
+        }
+        return parts == 4;
+}
+
 static bool host_is_loopback(const char *host, size_t n)
 {
-        return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
-               (n >= 4 && strncmp(host, "127.", 4) == 0) ||
+        return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || ipv4_loopback(host, n) ||
                (n == 5 && strncmp(host, "[::1]", 5) == 0) ||
                (n == 3 && strncmp(host, "::1", 3) == 0);
 }
 
-/* The host part of a URL, for the loopback checks. */
+/* The host part of a URL, for the loopback checks. A URL with user info
+ * ("http://127.0.0.1@example.com/") is never loopback: its host is what
+ * follows the "@". */
 static bool url_host_is_loopback(const char *url)
 {
         const char *h = strstr(url, "://");
         if (h == NULL)
                 return false;
         h += 3;
-        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
-        return host_is_loopback(h, n);
+        size_t authority = strcspn(h, "/?#");
+        if (memchr(h, '@', authority) != NULL)
+                return false;
+        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+        return n <= authority && host_is_loopback(h, n);
 }
 
 static void *at(void *base, size_t off)
@@ -392,6 +426,8 @@ static void set_secret(struct ctx *c, const struct field *f, void *base, const s
         struct secret **slot = at(base, f->off);
         secret_free(*slot);
         *slot = NULL;
+        if (c->unneeded)
+                return; /* the operator running a store command may not be able to read it */
         if (secret_load_file(slot, resolve(c, s), err, sizeof(err)) < 0)
                 report(c, n, "%s", err);
 }
@@ -516,6 +552,9 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
 
 static void dispatch(struct ctx *c, const struct field *f, void *base, const struct ynode *v)
 {
+        bool outer = c->unneeded;
+        if (f->need != 0 && (c->needs & f->need) == 0)
+                c->unneeded = true;
         switch (f->type) {
         case F_STRLIST:
         case F_EMAILLIST: set_list(c, f, base, v); break;
@@ -525,6 +564,7 @@ static void dispatch(struct ctx *c, const struct field *f, void *base, const str
         case F_MATCH: walk_match(c, base, f->off, v); break;
         default: set_scalar(c, f, base, v); break;
         }
+        c->unneeded = outer;
 }
 
 static const struct field *find_field(const struct field *tab, const char *key, size_t *idx)
@@ -682,18 +722,35 @@ static const struct field receiver_fields[] = {
 
 #define C(field) offsetof(struct config, field)
 static const struct field main_fields[] = {
-    {.key = "kafka", .type = F_SECTION, .off = C(kafka), .required = true, .sub = kafka_fields},
+    {.key = "kafka",
+     .type = F_SECTION,
+     .off = C(kafka),
+     .required = true,
+     .sub = kafka_fields,
+     .need = CONFIG_NEED_KAFKA},
     {.key = "store", .type = F_SECTION, .off = C(store), .sub = store_fields},
-    {.key = "smtp", .type = F_SECTION, .off = C(smtp), .sub = smtp_fields},
-    {.key = "receivers", .type = F_RECEIVERS, .off = C(receivers), .required = true},
+    {.key = "smtp",
+     .type = F_SECTION,
+     .off = C(smtp),
+     .sub = smtp_fields,
+     .need = CONFIG_NEED_SMTP},
+    {.key = "receivers",
+     .type = F_RECEIVERS,
+     .off = C(receivers),
+     .required = true,
+     .need = CONFIG_NEED_ROUTING},
     {.key = "holds", .type = F_SECTION, .off = C(holds), .sub = holds_fields},
     {.key = "notify_extended_after_acceptance",
      .type = F_BOOL,
      .off = C(notify_extended_after_acceptance)},
     {.key = "notify_direct_deals", .type = F_BOOL, .off = C(notify_direct_deals)},
-    {.key = "http", .type = F_SECTION, .off = C(http), .sub = http_fields},
-    {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir)},
-    {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir)},
+    {.key = "http",
+     .type = F_SECTION,
+     .off = C(http),
+     .sub = http_fields,
+     .need = CONFIG_NEED_HTTP},
+    {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING},
+    {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir), .need = CONFIG_NEED_ROUTING},
     {.key = "log_level",
      .type = F_ENUM,
      .off = C(log_level),
@@ -742,6 +799,12 @@ static void check_typed_keys(struct ctx *c, const struct config_receiver *r, con
         }
 }
 
+static size_t yaml_list_len(const struct ynode *map, const char *key)
+{
+        const struct ynode *l = yamldoc_get(map, key);
+        return l != NULL && l->kind == YNODE_SEQ ? l->count : 0;
+}
+
 static void check_receiver(struct ctx *c, struct config_receiver *r, const struct ynode *n)
 {
         if (r->type_name == NULL)
@@ -756,7 +819,10 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
         if (r->concurrency < 0)
                 r->concurrency = r->type == CONFIG_RECEIVER_EMAIL ? 4 : 1;
         check_typed_keys(c, r, n);
-        if (r->type == CONFIG_RECEIVER_EMAIL && r->to.count + r->cc.count + r->bcc.count == 0 &&
+        /* Counted in the YAML: a recipient left unset (an unneeded
+         * section's unset variable) still counts; a bad one is reported. */
+        if (r->type == CONFIG_RECEIVER_EMAIL &&
+            yaml_list_len(n, "to") + yaml_list_len(n, "cc") + yaml_list_len(n, "bcc") == 0 &&
             !r->include_authorization_contacts)
                 report(c, n,
                        "email receiver \"%s\" needs at least one of to, cc, bcc or "
@@ -770,8 +836,8 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
                        r->name);
 }
 
-/* The webhook file must hold an https URL (http only for loopback tests);
- * the message names the file, never what is in it. */
+/* The webhook file must hold an https URL (http only to a loopback host,
+ * for tests); the message names the file, never what is in it. */
 static void check_webhook(struct ctx *c, struct config_receiver *r, const struct ynode *n)
 {
         static const char *const https[] = {"https", NULL};
@@ -782,7 +848,9 @@ static void check_webhook(struct ctx *c, struct config_receiver *r, const struct
         if (valid_url(v, https) || (valid_url(v, http) && url_host_is_loopback(v)))
                 return;
         report(c, yamldoc_get(n, "webhook_url_file"),
-               "webhook_url_file \"%s\" does not hold an https URL", secret_source(r->webhook_url));
+               "webhook_url_file \"%s\" does not hold an https URL (http only to a loopback "
+               "host: 127.0.0.0/8, [::1], localhost)",
+               secret_source(r->webhook_url));
 }
 
 static void walk_receivers(struct ctx *c, const struct ynode *n)
@@ -869,6 +937,14 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
         }
         yajl_tree_free(rule->match);
         rule->match = NULL;
+        rule->match_line = n->line;
+        rule->match_col = n->col;
+        if (n->count == 0) { /* a catch-all must say so; cppo-notify.yaml(5) shows how */
+                report(c, n,
+                       "empty match mapping: to match every notification, write "
+                       "match: { kind: [{ exists: true }] }");
+                return;
+        }
         int rc = yamldoc_to_yajl(n, (yajl_val *)at(base, off));
         if (rc == -EINVAL)
                 report(c, n, "match keys must be strings");
@@ -876,8 +952,6 @@ static void walk_match(struct ctx *c, void *base, size_t off, const struct ynode
                 c->rc = rc;
         else
                 check_match(c, n, rule->match);
-        rule->match_line = n->line;
-        rule->match_col = n->col;
 }
 
 /* Names are unique across files; every receiver must be defined. */
@@ -1105,13 +1179,20 @@ static void walk_main(struct ctx *c, const struct ynode *root)
                 cfg->rules_dir = resolve(c, "rules.d");
         if (cfg->templates_dir == NULL)
                 cfg->templates_dir = resolve(c, "templates");
-        load_rules(c, yamldoc_get(root, "rules_dir"));
+        if (c->needs & CONFIG_NEED_ROUTING)
+                load_rules(c, yamldoc_get(root, "rules_dir"));
 }
 
 int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
                        struct config_errors *errs)
 {
-        struct ctx c = {.errs = errs, .path = path, .text = data, .len = len};
+        return config_load_buffer_for(out, path, data, len, CONFIG_NEED_ALL, errs);
+}
+
+int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
+                           unsigned needs, struct config_errors *errs)
+{
+        struct ctx c = {.errs = errs, .path = path, .text = data, .len = len, .needs = needs};
         size_t before = errs->count + errs->dropped;
 
         *out = NULL;
@@ -1139,6 +1220,12 @@ int config_load_buffer(struct config **out, const char *path, const char *data, 
 
 int config_load(struct config **out, const char *path, struct config_errors *errs)
 {
+        return config_load_for(out, path, CONFIG_NEED_ALL, errs);
+}
+
+int config_load_for(struct config **out, const char *path, unsigned needs,
+                    struct config_errors *errs)
+{
         char *text = NULL;
         size_t len = 0;
         int rc = read_text(path, &text, &len);
@@ -1153,7 +1240,7 @@ int config_load(struct config **out, const char *path, struct config_errors *err
                                           strerror(-rc));
                 return rc == -ENOMEM ? rc : -EINVAL;
         }
-        rc = config_load_buffer(out, path, text, len, errs);
+        rc = config_load_buffer_for(out, path, text, len, needs, errs);
         free(text);
         return rc;
 }

@@ -3,6 +3,7 @@
 
 #include "cppo/error.h"
 #include "cppo/log.h"
+#include "cppo/source_kafka.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -59,11 +60,17 @@ int dlq_new(struct dlq **out, const char *brokers, const char *topic,
         if (d == NULL || (d->topic = strdup(topic)) == NULL || (conf = rd_kafka_conf_new()) == NULL)
                 goto fail;
         r = dlq_conf(conf, "bootstrap.servers", brokers, err, errlen);
-        for (size_t i = 0; r == 0 && i < n_properties; i++)
+        for (size_t i = 0; r == 0 && i < n_properties; i++) {
+                /* kafka.properties are mostly for the consumer; librdkafka
+                 * would ignore those here with a warning on every start */
+                if (!source_kafka_property_applies(properties[2 * i], 'P'))
+                        continue;
                 r = dlq_conf(conf, properties[2 * i], properties[2 * i + 1], err, errlen);
+        }
         if (r < 0)
                 goto fail;
         rd_kafka_conf_set_opaque(conf, d);
+        rd_kafka_conf_set_log_cb(conf, source_kafka_log_cb);
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
         if (d->rk == NULL) {

@@ -4,6 +4,7 @@
 #include "cppo/error.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,8 +12,10 @@
 #include <string.h>
 #include <sys/types.h>
 
-static enum log_level current_level = LOG_LEVEL_INFO;
-static int journal_mode = -1; /* -1: decide from the environment on first use */
+/* Atomic: library threads (librdkafka) log while the main thread may
+ * change the level on reload. */
+static _Atomic int current_level = LOG_LEVEL_INFO;
+static _Atomic int journal_mode = -1; /* -1: decide from the environment on first use */
 
 static const char *const level_names[] = {
         [LOG_LEVEL_ERROR] = "error",   [LOG_LEVEL_WARNING] = "warning",
@@ -27,7 +30,7 @@ void log_set_level(enum log_level level)
 
 enum log_level log_get_level(void)
 {
-        return current_level;
+        return (enum log_level)current_level;
 }
 
 int log_level_parse(const char *name, enum log_level *out)
@@ -258,7 +261,7 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
         struct line out = { msg, 0, sizeof msg };
         va_list ap;
 
-        if (level > current_level)
+        if ((int)level > current_level)
                 return;
         if (journal_mode < 0)
                 journal_mode = getenv("JOURNAL_STREAM") != NULL;
@@ -276,4 +279,32 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
                 fprintf(stderr, "<%d>%s [%s:%d]\n", (int)level, msg, short_file(file), line);
         else
                 fprintf(stderr, "%s: %s [%s:%d]\n", level_names[level], msg, short_file(file), line);
+}
+
+enum log_level log_level_from_syslog(int syslog_level)
+{
+        if (syslog_level >= 0 && syslog_level <= LOG_LEVEL_ERROR)
+                return LOG_LEVEL_ERROR; /* emerg, alert, crit, err */
+        if (syslog_level > LOG_LEVEL_ERROR && syslog_level <= LOG_LEVEL_DEBUG)
+                return (enum log_level)syslog_level;
+        return LOG_LEVEL_DEBUG;
+}
+
+void log_library(int syslog_level, const char *what, const char *facility, const char *text,
+                 const char *file, int line)
+{
+        enum log_level level = log_level_from_syslog(syslog_level);
+        char fac[32];
+        size_t i = 0;
+
+        if (level > log_get_level())
+                return;
+        for (; facility && facility[i] && i + 1 < sizeof fac; i++) {
+                char c = facility[i];
+                bool word = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '_' || c == '-';
+                fac[i] = word ? c : '?';
+        }
+        fac[i] = '\0';
+        log_msg(level, file, line, "%s facility=%s message=%s", what, fac, text ? text : "");
 }

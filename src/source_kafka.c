@@ -5,9 +5,15 @@
 #include "cppo/log.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* librdkafka's property table is about 100 KiB; more means a format we do
+ * not know, and then every property is passed. */
+#define PROPERTY_TABLE_MAX (4u << 20)
 
 struct source_kafka {
         rd_kafka_t *rk;
@@ -16,6 +22,8 @@ struct source_kafka {
         size_t n_assigned;
         bool ever_assigned;
         bool fatal;
+        struct metric *offset_resets;
+        _Atomic uint64_t n_offset_resets; /* written from librdkafka's threads */
 };
 
 /* Defaults applied before the user's properties, which may override them. */
@@ -41,6 +49,85 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         log_error("kafka fatal error, shutting down code=%s reason=\"%s\"", rd_kafka_err2name(err),
                   why);
         k->fatal = true;
+}
+
+void source_kafka_log_cb(const struct rd_kafka_s *rk, int level, const char *facility,
+                         const char *text)
+{
+        log_library(level, "kafka log", facility, text, __FILE__, __LINE__);
+}
+
+/* librdkafka logs "TOPIC [P]: offset reset (at offset N, broker B) to
+ * END: fetch failed due to requested offset not available..." as a
+ * warning when a fetch was out of range; the initial reset of a new group
+ * is only a debug line. */
+static bool is_offset_reset(int level, const char *facility, const char *text)
+{
+        return level <= LOG_LEVEL_WARNING && facility != NULL && strcmp(facility, "OFFSET") == 0 &&
+               text != NULL && strstr(text, ": offset reset (") != NULL;
+}
+
+static void consumer_log_cb(const rd_kafka_t *rk, int level, const char *facility, const char *text)
+{
+        struct source_kafka *k = rd_kafka_opaque(rk);
+
+        if (k == NULL || !is_offset_reset(level, facility, text)) {
+                source_kafka_log_cb(rk, level, facility, text);
+                return;
+        }
+        atomic_fetch_add(&k->n_offset_resets, 1);
+        if (k->offset_resets)
+                metric_add(k->offset_resets, NULL, 1);
+        log_library(LOG_LEVEL_WARNING, "kafka offset reset, messages may have been skipped",
+                    facility, text, __FILE__, __LINE__);
+}
+
+uint64_t source_kafka_offset_resets(const struct source_kafka *k)
+{
+        return atomic_load(&((struct source_kafka *)k)->n_offset_resets);
+}
+
+/* The C/P column of the row for `name` in librdkafka's property table
+ * ("name | C/P | range | default | importance | description"). */
+static int scope_in_table(const char *table, const char *name)
+{
+        size_t n = strlen(name);
+        const char *line = table;
+
+        while (line != NULL && *line != '\0') {
+                const char *bar = strchr(line, '|'), *next = strchr(line, '\n');
+                if (bar != NULL && (next == NULL || bar < next) && strncmp(line, name, n) == 0 &&
+                    (line[n] == ' ' || line[n] == '|')) {
+                        for (const char *p = bar + 1; *p && *p != '|' && *p != '\n'; p++)
+                                if (*p == 'C' || *p == 'P' || *p == '*')
+                                        return *p;
+                }
+                line = next != NULL ? next + 1 : NULL;
+        }
+        return 0;
+}
+
+int source_kafka_property_scope(const char *name)
+{
+        char *table = NULL;
+        size_t len = 0;
+        int scope = 0;
+        FILE *f = open_memstream(&table, &len);
+
+        if (f == NULL)
+                return 0;
+        rd_kafka_conf_properties_show(f);
+        if (fclose(f) == 0 && table != NULL && len <= PROPERTY_TABLE_MAX)
+                scope = scope_in_table(table, name);
+        free(table);
+        return scope;
+}
+
+bool source_kafka_property_applies(const char *name, int kind)
+{
+        int scope = source_kafka_property_scope(name);
+
+        return scope == 0 || scope == '*' || scope == kind;
 }
 
 static void refresh_assignment(struct source_kafka *k)
@@ -130,14 +217,22 @@ static int build_conf(rd_kafka_conf_t **out, struct source_kafka *k,
                 r = set_property(conf, "bootstrap.servers", o->brokers, err, errlen);
         if (r == 0)
                 r = set_property(conf, "group.id", o->group, err, errlen);
-        for (size_t i = 0; r == 0 && i < o->n_properties; i++)
-                r = set_property(conf, o->properties[2 * i], o->properties[2 * i + 1], err,
-                                 errlen);
+        for (size_t i = 0; r == 0 && i < o->n_properties; i++) {
+                const char *name = o->properties[2 * i];
+                if (!source_kafka_property_applies(name, 'C')) {
+                        log_debug("kafka property is for producers, not passed to the consumer "
+                                  "name=%s",
+                                  name);
+                        continue;
+                }
+                r = set_property(conf, name, o->properties[2 * i + 1], err, errlen);
+        }
         if (r < 0) {
                 rd_kafka_conf_destroy(conf);
                 return r;
         }
         rd_kafka_conf_set_opaque(conf, k);
+        rd_kafka_conf_set_log_cb(conf, consumer_log_cb);
         rd_kafka_conf_set_error_cb(conf, on_error);
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         *out = conf;
@@ -176,6 +271,7 @@ int source_kafka_new(struct source_kafka **out, const struct source_kafka_option
         if (k == NULL)
                 return -ENOMEM;
         k->max_message_bytes = o->max_message_bytes ? o->max_message_bytes : 1u << 20;
+        k->offset_resets = o->offset_resets;
         k->pending = rd_kafka_topic_partition_list_new(8);
         r = k->pending ? build_conf(&conf, k, o, err, errlen) : -ENOMEM;
         if (r < 0)

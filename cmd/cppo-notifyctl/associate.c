@@ -37,8 +37,6 @@ static int parse_args(int argc, char **argv, struct assoc_args *a)
         static const struct option opts[] = {
                 { "offer", required_argument, NULL, 'o' },
                 { "authorization", required_argument, NULL, 'a' },
-                { "config", required_argument, NULL, 'c' },
-                { "state", required_argument, NULL, 's' },
                 { "apply", no_argument, NULL, 'A' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
@@ -47,12 +45,10 @@ static int parse_args(int argc, char **argv, struct assoc_args *a)
         int o;
 
         optind = 1;
-        while ((o = getopt_long(argc, argv, "o:a:c:s:Ajh", opts, NULL)) != -1) {
+        while ((o = ctl_getopt(argc, argv, "o:a:Ajh", opts, &a->t)) != -1) {
                 switch (o) {
                 case 'o': a->offer = optarg; break;
                 case 'a': a->authorization = optarg; break;
-                case 'c': a->t.config = optarg; break;
-                case 's': a->t.state = optarg; break;
                 case 'A': a->apply = true; break;
                 case 'j': a->json = true; break;
                 case 'h': associate_usage(stdout); return -1;

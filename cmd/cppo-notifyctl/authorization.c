@@ -152,8 +152,6 @@ static int take_option(struct auth_args *a, int o, const char *v)
         case 'n': return push(a->notify, &a->n_notify, MP_MAX_NOTIFY, v, "--notify");
         case 'm': return push(a->meta, &a->n_meta, MP_MAX_METADATA, v, "--meta");
         case 'o': return push(a->offers, &a->n_offers, MP_MAX_OFFERS, v, "--offer-id");
-        case 'c': a->t.config = v; break;
-        case 's': a->t.state = v; break;
         case 'A': a->apply = true; break;
         case 'j': a->json = true; break;
         default: return CTL_EXIT_USAGE;
@@ -178,8 +176,6 @@ static int parse_args(int argc, char **argv, struct auth_args *a, bool add)
                 { "notify", required_argument, NULL, 'n' },
                 { "meta", required_argument, NULL, 'm' },
                 { "offer-id", required_argument, NULL, 'o' },
-                { "config", required_argument, NULL, 'c' },
-                { "state", required_argument, NULL, 's' },
                 { "apply", no_argument, NULL, 'A' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
@@ -188,12 +184,12 @@ static int parse_args(int argc, char **argv, struct auth_args *a, bool add)
         int o, rc = CTL_EXIT_OK;
 
         optind = 1;
-        while (rc == CTL_EXIT_OK && (o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while (rc == CTL_EXIT_OK && (o = ctl_getopt(argc, argv, "h", opts, &a->t)) != -1) {
                 if (o == 'h') {
                         authorization_usage(stdout);
                         return -1;
                 }
-                if (!add && o != 'c' && o != 's' && o != 'A' && o != 'j')
+                if (!add && o != 'A' && o != 'j')
                         return CTL_EXIT_USAGE; /* record fields belong to add */
                 rc = take_option(a, o, optarg);
         }

@@ -1,5 +1,6 @@
 /* cppo-notifyctl check: load the configuration and compile every template
- * it can use, report every error. */
+ * it can use, check what the daemon will open, report every error. Nothing
+ * is created or written. */
 #include "ctl.h"
 
 #include "cppo/config.h"
@@ -7,15 +8,24 @@
 #include "cppo/render.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The unit's StateDirectory= creates it when the service first starts. */
+#define DEFAULT_STORE_DIR "/var/lib/cppo-notify"
 
 static void check_usage(FILE *f)
 {
         fprintf(f,
                 "usage: cppo-notifyctl check [--config FILE]\n"
-                "Loads FILE (default %s), its rules directory and every template\n"
-                "it uses; prints every error as path:line:col: message, exit 1 on any.\n",
+                "Loads FILE (default %s), its rules directory, every secret file and\n"
+                "template it uses, and checks that the store's directory exists and is\n"
+                "writable (by the user running check) and the CA files are readable;\n"
+                "prints every error as path:line:col: message, exit 1 on any.\n",
                 CONFIG_DEFAULT_PATH);
 }
 
@@ -45,21 +55,86 @@ static void print_summary(const struct config *c, const char *path, size_t templ
         printf("templates: %zu compiled\n", templates);
 }
 
-/* The config loaded: compile its templates. Exit code as for the config. */
-static int check_templates(const struct config *cfg, const char *path)
+/* The config loaded: compile its templates; the summary only when
+ * everything else (env_ok) passed too. Exit code as for the config. */
+static int check_templates(const struct config *cfg, const char *path, bool env_ok)
 {
         struct renderer *r = NULL;
         char err[CPPO_ERRLEN];
         int rc = renderer_new(&r, cfg, err, sizeof(err));
 
-        if (rc == 0)
+        if (rc == 0 && env_ok)
                 print_summary(cfg, path, renderer_template_count(r));
         else if (rc == -ENOMEM)
                 fprintf(stderr, "cppo-notifyctl check: %s\n", strerror(-rc));
         else
                 fprintf(stderr, "%s\n", err);
         renderer_free(r);
-        return rc == 0 ? CTL_EXIT_OK : rc == -ENOMEM ? CTL_EXIT_INTERNAL : CTL_EXIT_PROBLEM;
+        if (rc == -ENOMEM)
+                return CTL_EXIT_INTERNAL;
+        return rc == 0 && env_ok ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
+}
+
+/* The store's directory, with access(2) only: nothing is created. */
+static int check_store_dir(const struct config *cfg, const char *path)
+{
+        const char *file = cfg->store.path, *slash = strrchr(file, '/');
+        char dir[PATH_MAX];
+        struct stat st;
+
+        if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - file) : 1,
+                     slash ? (slash == file ? "/" : file) : ".") >= (int)sizeof dir)
+                return -ENAMETOOLONG;
+        int missing = stat(dir, &st) != 0 ? errno : 0;
+        if (missing == ENOENT && strcmp(dir, DEFAULT_STORE_DIR) == 0) {
+                printf("note: store directory \"%s\" does not exist yet; the service creates it "
+                       "when it starts\n",
+                       dir);
+                return 0;
+        }
+        if (missing != 0 || !S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "%s: store directory \"%s\" (of store.path): %s\n", path, dir,
+                        missing != 0 ? strerror(missing) : strerror(ENOTDIR));
+                return -EINVAL;
+        }
+        if (access(dir, W_OK | X_OK) != 0 ||
+            (access(file, F_OK) == 0 && access(file, R_OK | W_OK) != 0)) {
+                fprintf(stderr, "%s: store \"%s\" is not writable: %s\n", path, file,
+                        strerror(errno));
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* CA files are read by curl only when a message goes out: read them now. */
+static int check_ca_file(const char *ca, const char *what, const char *path)
+{
+        if (ca == NULL || access(ca, R_OK) == 0)
+                return 0;
+        fprintf(stderr, "%s: %s ca_file \"%s\" is not readable: %s\n", path, what, ca,
+                strerror(errno));
+        return -EINVAL;
+}
+
+/* What the daemon will open, checked without side effects. Every problem
+ * is printed; returns -EINVAL when there was one. */
+static int check_environment(const struct config *cfg, const char *path)
+{
+        char what[300];
+        int rc = check_store_dir(cfg, path);
+
+        if (rc == -ENAMETOOLONG) {
+                fprintf(stderr, "%s: store.path is too long\n", path);
+                rc = -EINVAL;
+        }
+        if (check_ca_file(cfg->smtp.ca_file, "smtp", path) < 0)
+                rc = -EINVAL;
+        for (size_t i = 0; i < cfg->receiver_count; i++) {
+                snprintf(what, sizeof what, "receiver \"%s\"", cfg->receivers[i].name);
+                if (check_ca_file(cfg->receivers[i].ca_file, what, path) < 0)
+                        rc = -EINVAL;
+        }
+        return rc;
 }
 
 int ctl_check(int argc, char **argv)
@@ -83,7 +158,7 @@ int ctl_check(int argc, char **argv)
         int rc = config_load(&cfg, path, &errs);
         int code = rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
         if (rc == 0)
-                code = check_templates(cfg, path);
+                code = check_templates(cfg, path, check_environment(cfg, path) == 0);
         else if (rc == -EINVAL)
                 config_errors_print(&errs, stderr);
         else

@@ -15,6 +15,40 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#define CTL_MAX_OPTIONS 32
+
+int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               struct ctl_target *t)
+{
+        static const struct option target[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "state", required_argument, NULL, 's' },
+        };
+        struct option all[CTL_MAX_OPTIONS + 3] = { target[0], target[1] };
+        char shorts[2 * CTL_MAX_OPTIONS + 8];
+        size_t n = 0;
+        int o;
+
+        while (longopts[n].name != NULL && n < CTL_MAX_OPTIONS) {
+                all[n + 2] = longopts[n];
+                n++;
+        }
+        /* a leading ':' or '+' of shortopts must stay first */
+        if (longopts[n].name != NULL || strlen(shortopts) + 5 > sizeof shorts ||
+            shortopts[0] == ':' || shortopts[0] == '+' || shortopts[0] == '-')
+                return '?';
+        snprintf(shorts, sizeof shorts, "c:s:%s", shortopts);
+        while ((o = getopt_long(argc, argv, shorts, all, NULL)) == 'c' || o == 's') {
+                if (o == 'c')
+                        t->config = optarg;
+                else
+                        t->state = optarg;
+        }
+        return o;
+}
+
+/* The store and pipeline settings of the configuration file; only the
+ * store part has to resolve (see struct ctl_target). */
 static int load_config(const char *cmd, const char *path, struct store_options *so,
                        struct pipeline_options *po, char *state, size_t statelen)
 {
@@ -23,7 +57,7 @@ static int load_config(const char *cmd, const char *path, struct store_options *
         int r;
 
         config_errors_init(&errs);
-        r = config_load(&cfg, path, &errs);
+        r = config_load_for(&cfg, path, CONFIG_NEED_STORE, &errs);
         if (r < 0) {
                 fprintf(stderr, "cppo-notifyctl %s: invalid configuration %s\n", cmd, path);
                 config_errors_print(&errs, stderr);
@@ -45,6 +79,28 @@ static int load_config(const char *cmd, const char *path, struct store_options *
         return CTL_EXIT_OK;
 }
 
+int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size_t len,
+                   struct store_options *so, struct pipeline_options *po)
+{
+        struct store_options sink_so = { 0 };
+        struct pipeline_options sink_po = { 0 };
+        int rc;
+
+        if (t->config == NULL && t->state == NULL) {
+                fprintf(stderr, "cppo-notifyctl %s: --config FILE or --state DB is required\n",
+                        cmd);
+                return CTL_EXIT_USAGE;
+        }
+        if (t->config && (rc = load_config(cmd, t->config, so ? so : &sink_so,
+                                           po ? po : &sink_po, path, len)))
+                return rc;
+        if (t->state && snprintf(path, len, "%s", t->state) >= (int)len) { /* --state wins */
+                fprintf(stderr, "cppo-notifyctl %s: store path too long\n", cmd);
+                return CTL_EXIT_USAGE;
+        }
+        return CTL_EXIT_OK;
+}
+
 int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
                    struct store **out, struct pipeline_options *po)
 {
@@ -54,15 +110,9 @@ int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
         int rc;
 
         log_set_level(LOG_LEVEL_NOTICE); /* a line per notification is for the daemon */
-        if (t->config == NULL && t->state == NULL) {
-                fprintf(stderr, "cppo-notifyctl %s: --config FILE or --state DB is required\n",
-                        cmd);
-                return CTL_EXIT_USAGE;
-        }
-        if (t->config && (rc = load_config(cmd, t->config, &so, &opts, path, sizeof path)))
+        rc = ctl_store_path(cmd, t, path, sizeof path, &so, &opts);
+        if (rc != CTL_EXIT_OK)
                 return rc;
-        if (t->state)
-                snprintf(path, sizeof path, "%s", t->state); /* --state wins */
         if (store_open(out, path, &so, err, sizeof err) < 0) {
                 fprintf(stderr, "cppo-notifyctl %s: %s\n", cmd, err);
                 return CTL_EXIT_INTERNAL;

@@ -4,26 +4,48 @@
 #ifndef CPPO_CTLSTORE_H
 #define CPPO_CTLSTORE_H
 
+#include "cppo/config.h"
 #include "cppo/model.h"
 #include "cppo/pipeline.h"
 #include "cppo/store.h"
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 
 /* Where the store is and how the pipeline must run, from --config FILE (the
- * store path and the correlation flags) or --state DB (defaults). */
+ * store path and the correlation flags) or --state DB (defaults). With
+ * both, DB is the store and FILE gives the flags; one is required (a
+ * default could silently reach the production store). Only the store part of FILE is needed
+ * (CONFIG_NEED_STORE): the daemon's Kafka, SMTP, HTTP and receiver
+ * settings may refer to variables that are unset where the CLI runs. */
 struct ctl_target {
         const char *config; /* --config, or NULL */
         const char *state;  /* --state, or NULL */
 };
+
+/* getopt_long for a store command: --config FILE (-c) and --state DB (-s)
+ * are taken into t here and never returned, so every store command parses
+ * them the same way; the caller's shortopts and longopts (at most 32
+ * entries) must not list them. Returns as getopt_long does ('?' also when
+ * the tables are too long). Reset optind before the first call. */
+int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               struct ctl_target *t);
 
 /* Opens the store named by t. Prints the reason on stderr prefixed with
  * "cppo-notifyctl CMD: ". Returns a CTL_EXIT_* code; po (may be NULL)
  * receives the pipeline options (store set) when it is CTL_EXIT_OK. */
 int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
                    struct store **out, struct pipeline_options *po);
+
+/* The store path t names, into path (len bytes); so (may be NULL) and po
+ * (may be NULL) receive the configuration's store and pipeline settings.
+ * For commands that open the store themselves. Returns a CTL_EXIT_* code,
+ * the reason printed as for ctl_open_store. */
+int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size_t len,
+                   struct store_options *so, struct pipeline_options *po);
 
 /* A yajl generator with an EventBridge event opened:
  * version, a random id, detail-type, source "cppo-notify", time = now;

@@ -10,9 +10,9 @@
  * (WAL, busy timeout), so it works while the daemon runs too. Exit codes as
  * in ctl.h: show/retry of a KEY that is not there (or not dead) is 1. */
 #include "ctl.h"
+#include "ctlstore.h"
 
 #include "cppo/buf.h"
-#include "cppo/config.h"
 #include "cppo/error.h"
 #include "cppo/event_json.h"
 #include "cppo/store.h"
@@ -26,14 +26,14 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
-#define DEFAULT_STATE "/var/lib/cppo-notify/state.db"
 #define FIELD_MAX (64u << 10) /* one printed field, escaped */
 
 enum action { LIST, SHOW, RETRY };
 
 struct dopts {
         enum action action;
-        const char *config, *state, *key;
+        struct ctl_target t;
+        const char *key;
         bool failed, json, all_failed, payload, help, limit_set, unrouted;
         long long limit;
 };
@@ -58,8 +58,8 @@ static const char *const usages[] = {
 
 static void usage(FILE *f, enum action a)
 {
-        fprintf(f, "%sThe store is DB, or store.path of FILE, default %s.\n", usages[a],
-                DEFAULT_STATE);
+        fprintf(f, "%sThe store is DB, or store.path of FILE; one of them is required.\n",
+                usages[a]);
 }
 
 static int64_t now_ms(void)
@@ -109,11 +109,9 @@ static int parse_positional(int n, char **args, struct dopts *o)
         return 0;
 }
 
-/* Options that make sense for the action, and one store. */
+/* Options that make sense for the action. */
 static bool consistent(const struct dopts *o)
 {
-        if (o->config && o->state)
-                return false;
         switch (o->action) {
         case LIST: return !o->all_failed && !o->payload && !(o->unrouted && o->failed);
         case SHOW:
@@ -127,8 +125,6 @@ static bool consistent(const struct dopts *o)
 }
 
 static const struct option long_opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "state", required_argument, NULL, 's' },
         { "failed", no_argument, NULL, 'f' },
         { "json", no_argument, NULL, 'j' },
         { "limit", required_argument, NULL, 'n' },
@@ -145,10 +141,8 @@ static int parse(int argc, char **argv, struct dopts *o)
         int c, r = 0;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "c:s:fjn:aphu", long_opts, NULL)) != -1) {
+        while ((c = ctl_getopt(argc, argv, "fjn:aphu", long_opts, &o->t)) != -1) {
                 switch (c) {
-                case 'c': o->config = optarg; break;
-                case 's': o->state = optarg; break;
                 case 'f': o->failed = true; break;
                 case 'j': o->json = true; break;
                 case 'a': o->all_failed = true; break;
@@ -170,22 +164,6 @@ static int parse(int argc, char **argv, struct dopts *o)
 }
 
 /* ---- the store ---- */
-
-/* store.path of the configuration file; config errors are printed. */
-static int config_state(const char *file, struct config **cfg)
-{
-        struct config_errors errs;
-        int r;
-
-        config_errors_init(&errs);
-        r = config_load(cfg, file, &errs);
-        if (r == -EINVAL)
-                config_errors_print(&errs, stderr);
-        else if (r < 0)
-                fprintf(stderr, "cppo-notifyctl deliveries: %s: %s\n", file, strerror(-r));
-        config_errors_deinit(&errs);
-        return r == 0 ? 0 : r == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
-}
 
 static int open_at(const char *path, bool writable, struct store **s)
 {
@@ -215,16 +193,10 @@ static int open_at(const char *path, bool writable, struct store **s)
 
 static int open_store(const struct dopts *o, bool writable, struct store **s)
 {
-        struct config *cfg = NULL;
-        int r = 0;
+        char path[4096];
+        int r = ctl_store_path("deliveries", &o->t, path, sizeof path, NULL, NULL);
 
-        if (o->config)
-                r = config_state(o->config, &cfg);
-        if (r == 0)
-                r = open_at(cfg ? cfg->store.path : o->state ? o->state : DEFAULT_STATE,
-                            writable, s);
-        config_free(cfg);
-        return r;
+        return r != CTL_EXIT_OK ? r : open_at(path, writable, s);
 }
 
 /* ---- JSON ---- */

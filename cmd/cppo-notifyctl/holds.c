@@ -209,8 +209,6 @@ static void holds_usage(FILE *out)
 int ctl_holds(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "state", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
@@ -221,10 +219,8 @@ int ctl_holds(int argc, char **argv)
         int o, r, rc;
 
         optind = 1;
-        while ((o = getopt_long(argc, argv, "c:s:jh", opts, NULL)) != -1) {
+        while ((o = ctl_getopt(argc, argv, "jh", opts, &t)) != -1) {
                 switch (o) {
-                case 'c': t.config = optarg; break;
-                case 's': t.state = optarg; break;
                 case 'j': l.json = true; break;
                 default:
                         holds_usage(o == 'h' ? stdout : stderr);

@@ -1,9 +1,10 @@
-/* cppo-notifyctl rejected [--state DB] [--limit N] [--json] [--raw]:
+/* cppo-notifyctl rejected [--config FILE | --state DB] [--limit N] [--json] [--raw]:
  * inputs that could not be decoded, newest first, with their reason,
  * message, coordinates and the raw bytes (with --raw; always in --json),
  * non-printable bytes written as \xNN. Reads the daemon's store safely while it
  * runs. Exit 0 (even when the list is empty), 2 usage, 3 store unreadable. */
 #include "ctl.h"
+#include "ctlstore.h"
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
-
-#define DEFAULT_STATE "/var/lib/cppo-notify/state.db"
 
 struct listing {
         bool json, raw;
@@ -94,22 +93,20 @@ static int on_row(void *ctx, const struct store_rejected *r)
 int ctl_rejected(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "state", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },        { "raw", no_argument, NULL, 'r' },
-                { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+                { "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+                { "raw", no_argument, NULL, 'r' },         { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
         };
-        struct store_options so = { .read_only = true, .busy_timeout_ms = 5000 };
-        const char *state = DEFAULT_STATE;
+        struct ctl_target t = { 0 };
         struct listing l = { 0 };
         struct store *s = NULL;
-        char err[CPPO_ERRLEN], *end;
+        char *end;
         long long limit = 50;
         int o, r;
 
         optind = 1;
-        while ((o = getopt_long(argc, argv, "s:n:jrh", opts, NULL)) != -1) {
+        while ((o = ctl_getopt(argc, argv, "n:jrh", opts, &t)) != -1) {
                 switch (o) {
-                case 's': state = optarg; break;
                 case 'n':
                         limit = strtoll(optarg, &end, 10);
                         if (*end || limit < 0)
@@ -119,15 +116,15 @@ int ctl_rejected(int argc, char **argv)
                 case 'r': l.raw = true; break;
                 default:
                         fprintf(o == 'h' ? stdout : stderr,
-                                "usage: cppo-notifyctl rejected [--state DB] [--limit N (0: all)] "
-                                "[--json] [--raw]\nInputs that could not be decoded, newest first.\n");
+                                "usage: cppo-notifyctl rejected [--config FILE | --state DB] "
+                                "[--limit N (0: all)] [--json] [--raw]\nInputs that could not be "
+                                "decoded, newest first.\n");
                         return o == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE;
                 }
         }
-        if (store_open(&s, state, &so, err, sizeof err) < 0) {
-                fprintf(stderr, "cppo-notifyctl rejected: %s\n", err);
-                return CTL_EXIT_INTERNAL;
-        }
+        r = ctl_open_store("rejected", &t, true, &s, NULL);
+        if (r != CTL_EXIT_OK)
+                return r;
         r = store_list_rejected(s, limit, on_row, &l);
         store_close(s);
         if (r < 0)

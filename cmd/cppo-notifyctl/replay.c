@@ -81,8 +81,6 @@ static int run_files(struct replay *x, char **files, int n, int *unreadable)
 static int parse_args(int argc, char **argv, struct ctl_target *t, struct replay *x)
 {
         static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "state", required_argument, NULL, 's' },
                 { "print", no_argument, NULL, 'p' },
                 { "commit-every", required_argument, NULL, 'n' },
                 { "help", no_argument, NULL, 'h' },
@@ -92,10 +90,8 @@ static int parse_args(int argc, char **argv, struct ctl_target *t, struct replay
         int o;
 
         optind = 1;
-        while ((o = getopt_long(argc, argv, "c:s:pn:h", opts, NULL)) != -1) {
+        while ((o = ctl_getopt(argc, argv, "pn:h", opts, t)) != -1) {
                 switch (o) {
-                case 'c': t->config = optarg; break;
-                case 's': t->state = optarg; break;
                 case 'p': x->print = true; break;
                 case 'n':
                         x->commit_every = strtol(optarg, &end, 10);

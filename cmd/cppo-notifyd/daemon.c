@@ -49,6 +49,7 @@ struct daemon {
         bool announced;       /* READY=1 sent */
         struct metric *m_messages, *m_events, *m_rejected, *m_duplicates, *m_assigned;
         struct metric *m_notifications, *m_holds, *m_lag;
+        struct metric *m_offset_resets; /* counted by source_kafka from librdkafka's log */
         /* Fed by the dispatcher (on_attempt) and the slow refresh (queued). */
         struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
@@ -103,6 +104,12 @@ static int declare_ingest_metrics(struct daemon *d)
                                              "Notifications created, by kind.", "kind");
         d->m_holds = metrics_gauge(m, "cppo_holds_pending",
                                    "Notifications held for a late offer id.", NULL);
+        d->m_offset_resets = metrics_counter(m, "cppo_kafka_offset_resets_total",
+                                             "Offsets reset after an out-of-range fetch "
+                                             "(messages skipped or read again).",
+                                             NULL);
+        if (!d->m_offset_resets)
+                return -ENOMEM;
         if (!d->m_messages || !d->m_events || !d->m_rejected || !d->m_duplicates ||
             !d->m_assigned || !d->m_lag || !d->m_notifications || !d->m_holds)
                 return -ENOMEM;
@@ -328,6 +335,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
                 .group = c->kafka.group,
                 .n_properties = c->kafka.properties.count,
                 .max_message_bytes = (size_t)c->kafka.max_message_bytes,
+                .offset_resets = d->m_offset_resets,
         };
         int r = 0;
 

@@ -8,7 +8,8 @@
  *
  * Environment expansion: in scalar VALUES (never keys) "${NAME}" is
  * replaced by the variable's value; an unset variable is an error at that
- * value; "$$" is a literal "$"; any other "$" is kept as is.
+ * value (only in the sections a program needs: see config_load_for); "$$"
+ * is a literal "$"; any other "$" is kept as is.
  *
  * Secrets (smtp.password_file, slack webhook_url_file) are read into
  * struct secret (cppo/secret.h); no error or summary prints their content.
@@ -147,13 +148,43 @@ struct config {
 };
 
 /* Loads path and its rules directory. Returns 0 with *out set, -EINVAL when
- * errs received at least one error (then *out is NULL), -ENOMEM. */
+ * errs received at least one error (then *out is NULL), -ENOMEM. Same as
+ * config_load_for(out, path, CONFIG_NEED_ALL, errs). */
 int config_load(struct config **out, const char *path, struct config_errors *errs);
+
+/* What a program needs from the configuration. The daemon and `check` need
+ * everything; the CLI's store commands need only CONFIG_NEED_STORE (store,
+ * holds and the top-level correlation flags, always loaded), so an
+ * operator can run them without the daemon's environment.
+ *
+ * In a section outside the mask: a value referring to an unset
+ * environment variable is left unset (NULL, or the key's default) and not
+ * reported; secret files are not read (the secret stays NULL). Without
+ * CONFIG_NEED_ROUTING the rules directory is not read (rule_count 0).
+ * Every other error (syntax, unknown keys, types, ranges) is still
+ * reported, whatever the mask. */
+enum config_need {
+        CONFIG_NEED_STORE = 0, /* always loaded: store, holds, correlation flags */
+        CONFIG_NEED_KAFKA = 1 << 0,
+        CONFIG_NEED_SMTP = 1 << 1,
+        CONFIG_NEED_HTTP = 1 << 2,
+        CONFIG_NEED_ROUTING = 1 << 3, /* receivers, rules, templates_dir */
+        CONFIG_NEED_ALL = (1 << 4) - 1,
+};
+
+/* config_load with only the sections in needs (a mask of enum config_need)
+ * resolved fully. */
+int config_load_for(struct config **out, const char *path, unsigned needs,
+                    struct config_errors *errs);
 
 /* Same, from a main file already in memory; `path` is used for messages
  * and to resolve relative paths. */
 int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
                        struct config_errors *errs);
+
+/* config_load_buffer with a needs mask, as config_load_for. */
+int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
+                           unsigned needs, struct config_errors *errs);
 
 /* A receiver by name, or NULL. */
 const struct config_receiver *config_receiver(const struct config *c, const char *name);

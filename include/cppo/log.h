@@ -6,6 +6,8 @@
  * journald files it at that priority; otherwise a word ("error: ") is
  * printed for people. The call site is appended as "[file:line]".
  *
+ * Safe from any thread (librdkafka calls its log callback from its own).
+ *
  * Messages follow key=value (logfmt) style for events of note
  * ("event rejected reason=invalid_json topic=mp partition=0 offset=12")
  * and must never contain a secret: callers pass redacted values. A %s
@@ -44,6 +46,17 @@ void log_set_journal(bool on);
 
 void log_msg(enum log_level level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* One line from a library's own logger (librdkafka's log_cb): its syslog
+ * level (0..7) mapped to ours, printed as
+ *   WHAT facility=FACILITY message="TEXT"      (WHAT e.g. "kafka log")
+ * with '"' and '\' in TEXT escaped and the facility reduced to
+ * [A-Za-z0-9_-]. file and line name the callback that forwarded it. */
+void log_library(int syslog_level, const char *what, const char *facility, const char *text,
+                 const char *file, int line);
+
+/* The project's level for a syslog level (0..7; out of range: debug). */
+enum log_level log_level_from_syslog(int syslog_level);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __FILE__, __LINE__, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARNING, __FILE__, __LINE__, __VA_ARGS__)

@@ -12,10 +12,16 @@
  * already committed. Rebalances (eager and cooperative) are handled inside
  * poll: the pending offsets of revoked partitions are dropped, because their
  * messages will be re-read by the partition's next owner.
+ *
+ * librdkafka's own log lines go through log_library() ("kafka log
+ * facility=... message=..."). An offset reset after an out-of-range fetch
+ * (auto.offset.reset jumping over messages that are gone, or past ones not
+ * yet read) is one warning line and one count of the offset_resets metric.
  */
 #ifndef CPPO_SOURCE_KAFKA_H
 #define CPPO_SOURCE_KAFKA_H
 
+#include "cppo/metrics.h"
 #include "cppo/source.h"
 
 #include <stdbool.h>
@@ -35,6 +41,7 @@ struct source_kafka_options {
         const char *const *properties;
         size_t n_properties;
         size_t max_message_bytes;        /* larger messages arrive truncated */
+        struct metric *offset_resets;    /* unlabelled counter, or NULL */
 };
 
 /* Creates the consumer and subscribes. On failure writes why into err
@@ -74,6 +81,27 @@ size_t source_kafka_assignment_size(const struct source_kafka *k);
 typedef void (*source_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition,
                                     int64_t lag);
 int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx);
+
+/* Offset resets after an out-of-range fetch since source_kafka_new. */
+uint64_t source_kafka_offset_resets(const struct source_kafka *k);
+
+/* Which kind of client librdkafka applies property `name` to: 'C'
+ * (consumer), 'P' (producer) or '*' (both), as librdkafka's own property
+ * table says (so it matches the linked version); 0 when it is not listed
+ * (an unknown name, which rd_kafka_conf_set then refuses). */
+int source_kafka_property_scope(const char *name);
+
+/* Whether a user property is passed to a client of that kind ('C' or
+ * 'P'): everything except what librdkafka applies only to the other kind,
+ * which it would otherwise ignore with a warning on every start. */
+bool source_kafka_property_applies(const char *name, int kind);
+
+/* librdkafka's log callback (rd_kafka_conf_set_log_cb) for the other
+ * clients this project creates (the dead-letter producer): forwards to
+ * log_library(). Called from librdkafka's threads. */
+struct rd_kafka_s;
+void source_kafka_log_cb(const struct rd_kafka_s *rk, int level, const char *facility,
+                         const char *text);
 
 /* True after a fatal error. */
 bool source_kafka_failed(const struct source_kafka *k);

@@ -78,6 +78,74 @@ check("missing file exits 1", rc == 1 and "/nonexistent/cppo.yaml: cannot read f
 rc, out = run(["--bogus"])
 check("unknown option exits 2", rc == 2, out)
 
+# What the daemon opens is checked without side effects: the store's
+# directory (exists, writable; the store file is not created), CA files.
+with tempfile.TemporaryDirectory() as d:
+    main = os.path.join(d, "main.yaml")
+    base = ("kafka:\n  brokers: b\n  topics: [t]\n"
+            "receivers:\n  f:\n    type: file\n    path: out.jsonl\n")
+
+    def with_store(path, extra=""):
+        with open(main, "w") as f:
+            f.write(base + extra + f"store:\n  path: {path}\n")
+        return run(["--config", main])
+
+    db = os.path.join(d, "state", "state.db")
+    rc, out = with_store(db)
+    check("missing store directory exits 1", rc == 1, out)
+    check("... named with the config file",
+          f'{main}: store directory "{os.path.join(d, "state")}" (of store.path): No such file or directory'
+          in out, out)
+    check("... and no summary", ": ok" not in out, out)
+    check("... and nothing created", not os.path.exists(os.path.join(d, "state")), out)
+    open(os.path.join(d, "state"), "w").close()
+    rc, out = with_store(db)
+    check("store directory that is a file exits 1", rc == 1 and "(of store.path): Not a directory" in out, out)
+    os.unlink(os.path.join(d, "state"))
+    os.mkdir(os.path.join(d, "state"))
+    rc, out = with_store(db)
+    check("writable store directory passes", rc == 0 and f"{main}: ok" in out, out)
+    check("... and check creates no store file", os.listdir(os.path.join(d, "state")) == [], out)
+    rc, out = with_store(db, f"smtp:\n  ca_file: {d}/no-ca.pem\n")
+    check("unreadable smtp ca_file exits 1",
+          rc == 1 and f'smtp ca_file "{d}/no-ca.pem" is not readable' in out, out)
+    rc, out = with_store(os.path.join(d, "missing", "x.db"),
+                         f"smtp:\n  password_file: {d}/no-password\n")
+    check("a missing secret file is reported with its location",
+          rc == 1 and f"{main}:9:18:" in out and "no-password" in out, out)
+
+    # Slack: https only, http only to a loopback host, checked at load.
+    for url, good in (("https://hooks.slack.example/x", True), ("http://127.0.0.1:9/x", True),
+                      ("http://[::1]:9/x", True), ("http://localhost/x", True),
+                      ("http://hooks.slack.example/x", False),
+                      ("http://127.0.0.1@hooks.slack.example/x", False),
+                      ("http://127.hooks.slack.example/x", False)):
+        with open(os.path.join(d, "hook"), "w") as f:
+            f.write(url + "\n")
+        with open(main, "w") as f:
+            f.write("kafka:\n  brokers: b\n  topics: [t]\n"
+                    f"store:\n  path: {d}/state/state.db\n"
+                    "receivers:\n  s:\n    type: slack\n    webhook_url_file: hook\n")
+        rc, out = run(["--config", main])
+        want = 0 if good else 1
+        check(f"slack webhook {'accepted' if good else 'refused'}: {url.split('/')[2]}",
+              rc == want and (good or f"{main}:9:23: webhook_url_file" in out)
+              and url not in out, out)
+
+    # match: {} is refused where it is written, with the catch-all to use.
+    os.mkdir(os.path.join(d, "rules.d"))
+    with open(os.path.join(d, "rules.d", "10-all.yaml"), "w") as f:
+        f.write("rules:\n  - name: all\n    match: {}\n    receivers: [f]\n")
+    rc, out = with_store(db)
+    check("match: {} exits 1 at its location",
+          rc == 1 and os.path.join(d, "rules.d", "10-all.yaml") + ":3:12: empty match mapping"
+          in out, out)
+    with open(os.path.join(d, "rules.d", "10-all.yaml"), "w") as f:
+        f.write("rules:\n  - name: all\n    match: { kind: [{ exists: true }] }\n"
+                "    receivers: [f]\n")
+    rc, out = with_store(db)
+    check("the documented catch-all passes", rc == 0 and "all -> 1 receiver(s)" in out, out)
+
 print(f"1..{len(results)}")
 for i, (name, ok, detail) in enumerate(results, 1):
     print(f"{'ok' if ok else 'not ok'} {i} - {name}")

@@ -62,7 +62,7 @@ def test_usage(tmp):
         ok(rc == 0 and out.decode().startswith(first), f"{' '.join(args)}: exit 0, own usage",
            f"rc={rc} out={out[:120]!r}")
     for args in (["--bogus"], ["retry"], ["retry", SALES, "--all-failed"], ["show"],
-                 ["--limit", "x"], ["--limit", "-1"], ["--config", "a", "--state", "b"],
+                 ["--limit", "x"], ["--limit", "-1"],
                  ["extra"], ["show", SALES, "--failed"], ["retry", SALES, "--json"],
                  ["show", SALES, "extra"], ["--all-failed"]):
         rc, _, err = ctl(*args)

@@ -225,6 +225,99 @@ static void defaults_and_env_expansion(void **state)
         config_errors_deinit(&errs);
 }
 
+/* http webhooks are accepted for loopback hosts only (tests run a local
+ * stand-in); the bad fixtures hold the refused look-alikes. */
+static void slack_http_webhook_only_to_loopback(void **state)
+{
+        static const char *const files[] = {"slack-url", "slack-url-loopback-v4",
+                                            "slack-url-loopback-v6", "slack-url-localhost"};
+        char text[512];
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                struct config_errors errs;
+                struct config *c = NULL;
+                snprintf(text, sizeof(text),
+                         "kafka:\n  brokers: b\n  topics: [t]\n"
+                         "receivers:\n  s:\n    type: slack\n    webhook_url_file: secrets/%s\n",
+                         files[i]);
+                config_errors_init(&errs);
+                int rc =
+                    config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", text, strlen(text), &errs);
+                if (rc != 0)
+                        config_errors_print(&errs, stderr);
+                assert_int_equal(rc, 0);
+                assert_non_null(config_receiver(c, "s")->webhook_url);
+                config_free(c);
+                config_errors_deinit(&errs);
+        }
+}
+
+/* The CLI's store commands load only what they use: unset variables in the
+ * daemon's sections are left unset, secrets unread, rules not loaded; the
+ * store part still resolves, and the full load refuses the same text. */
+static void store_needs_leave_daemon_sections_unresolved(void **state)
+{
+        static const char text[] =
+            "kafka:\n  brokers: \"${CPPO_TEST_UNSET_B}\"\n  topics: [\"${CPPO_TEST_UNSET_T}\"]\n"
+            "  max_message_bytes: \"${CPPO_TEST_UNSET_M}\"\n"
+            "store:\n  path: \"${CPPO_TEST_STATE}/state.db\"\n"
+            "smtp:\n  url: \"${CPPO_TEST_UNSET_U}\"\n  from: a@b.example\n"
+            "  password_file: /nonexistent/secret\n"
+            "http:\n  listen: \"${CPPO_TEST_UNSET_L}\"\n"
+            "receivers:\n  m:\n    type: email\n    to: [\"${CPPO_TEST_UNSET_TO}\"]\n"
+            "  s:\n    type: slack\n    webhook_url_file: \"${CPPO_TEST_UNSET_W}\"\n"
+            "rules_dir: /nonexistent/rules.d\n"
+            "holds:\n  offer_link_timeout: 5d\n";
+        static const char other[] = "kafka: {brokers: b, topic: [t]}\n"
+                                    "receivers: {f: {type: file, path: x}}\n";
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        setenv("CPPO_TEST_STATE", "/srv/cppo", 1);
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                                CONFIG_NEED_STORE, &errs),
+                         0);
+        assert_int_equal(errs.count, 0);
+        assert_string_equal(c->store.path, "/srv/cppo/state.db");
+        assert_int_equal(c->holds.offer_link_timeout, 5 * 86400);
+        assert_null(c->kafka.brokers);
+        assert_int_equal(c->kafka.max_message_bytes, 1048576); /* the default */
+        assert_null(c->smtp.url);
+        assert_null(c->smtp.password); /* not read */
+        assert_string_equal(c->http.listen, "127.0.0.1:9466");
+        assert_null(config_receiver(c, "s")->webhook_url);
+        assert_int_equal(c->rule_count, 0); /* the missing rules_dir is not read */
+        config_free(c);
+
+        /* Kafka needed: its variables are reported, the others still not. */
+        assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                                CONFIG_NEED_KAFKA, &errs),
+                         -EINVAL);
+        assert_int_equal(errs.count, 3);
+        for (size_t i = 0; i < errs.count; i++)
+                assert_non_null(strstr(errs.items[i].message, "CPPO_TEST_UNSET_"));
+        assert_int_equal(errs.items[0].line, 2);
+        config_errors_deinit(&errs);
+
+        /* Everything (the daemon, check): every variable, the secret and
+         * the rules directory are errors. */
+        config_errors_init(&errs);
+        assert_int_equal(
+            config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text), &errs), -EINVAL);
+        assert_null(c);
+        assert_int_equal(errs.count, 9);
+        config_errors_deinit(&errs);
+
+        /* Other mistakes are reported whatever the mask. */
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", other, strlen(other),
+                                                CONFIG_NEED_STORE, &errs),
+                         -EINVAL);
+        assert_int_equal(errs.count, 2); /* unknown "topic", missing "topics" */
+        config_errors_deinit(&errs);
+}
+
 /* A config with a loaded password and a later error: the report names
  * files only. */
 static void secrets_never_printed(void **state)
@@ -340,6 +433,8 @@ int main(void)
             cmocka_unit_test(example_config_loads_with_values),
             cmocka_unit_test(example_rules_load_in_file_order),
             cmocka_unit_test(defaults_and_env_expansion),
+            cmocka_unit_test(store_needs_leave_daemon_sections_unresolved),
+            cmocka_unit_test(slack_http_webhook_only_to_loopback),
             cmocka_unit_test(secrets_never_printed),
             cmocka_unit_test(caret_under_column),
             cmocka_unit_test(truncated_inputs_do_not_crash),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -137,11 +138,65 @@ static void bad_property_is_refused(void **state)
         dlq_free(NULL);
 }
 
+/* Everything dlq_new and dlq_free write to stderr (free() it). */
+static char *stderr_of_producer(const char *const *props, size_t n, int *rc)
+{
+        char err[CPPO_ERRLEN], *text = calloc(1, 1 << 16);
+        struct dlq *d = NULL;
+        FILE *tmp = tmpfile();
+        int saved;
+        size_t len;
+
+        assert_non_null(text);
+        assert_non_null(tmp);
+        fflush(stderr);
+        saved = dup(STDERR_FILENO);
+        assert_true(saved >= 0 && dup2(fileno(tmp), STDERR_FILENO) >= 0);
+        *rc = dlq_new(&d, "127.0.0.1:1", "dead", props, n, err, sizeof err);
+        if (*rc == 0) {
+                dlq_free(d);
+        }
+        fflush(stderr);
+        assert_true(dup2(saved, STDERR_FILENO) >= 0);
+        close(saved);
+        rewind(tmp);
+        len = fread(text, 1, (1 << 16) - 1, tmp);
+        text[len] = '\0';
+        fclose(tmp);
+        fputs(text, stderr);
+        return text;
+}
+
+/* kafka.properties serve the consumer first: the producer gets only what
+ * applies to producers, so librdkafka has nothing to warn about on start;
+ * its lines (here a deprecation) come out as the project's key=value. */
+static void consumer_properties_are_not_given_to_the_producer(void **state)
+{
+        const char *props[] = {
+                "session.timeout.ms", "6000",          "group.instance.id", "cppo-1",
+                "auto.offset.reset", "earliest",       "linger.ms", "5",
+                "security.protocol", "plaintext",      "topic.metadata.refresh.fast.cnt", "10",
+        };
+        int rc = -1;
+        char *text = stderr_of_producer(props, 6, &rc);
+
+        assert_int_equal(rc, 0);
+        assert_null(strstr(text, "consumer property"));
+        assert_null(strstr(text, "will be ignored"));
+        assert_null(strstr(text, "session.timeout.ms"));
+        const char *line = strstr(text, "warning: kafka log facility=CONFWARN message=\"[thrd:");
+        assert_non_null(line);
+        assert_non_null(strstr(line, "topic.metadata.refresh.fast.cnt is deprecated"));
+        assert_null(strstr(text, "|CONFWARN|")); /* librdkafka's own format */
+        free(text);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(header_values_are_printable_ascii),
                 cmocka_unit_test(bad_property_is_refused),
+                cmocka_unit_test(consumer_properties_are_not_given_to_the_producer),
                 cmocka_unit_test(rejected_message_arrives_with_reason_headers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,8 @@
 #include "cppo/source_kafka.h"
 
 #include "cppo/error.h"
+#include "cppo/log.h"
+#include "cppo/metrics.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -283,6 +286,143 @@ static void bad_property_names_the_property_not_the_value(void **state)
         source_kafka_free(NULL);
 }
 
+/* stderr into a temporary file while a test watches the log. */
+struct capture {
+        int saved;
+        FILE *tmp;
+};
+
+static void capture_start(struct capture *c)
+{
+        fflush(stderr);
+        c->tmp = tmpfile();
+        assert_non_null(c->tmp);
+        c->saved = dup(STDERR_FILENO);
+        assert_true(c->saved >= 0);
+        assert_true(dup2(fileno(c->tmp), STDERR_FILENO) >= 0);
+}
+
+/* Everything written since capture_start (free() it); stderr restored. */
+static char *capture_stop(struct capture *c)
+{
+        char *text = calloc(1, 1 << 20);
+        size_t n;
+
+        assert_non_null(text);
+        fflush(stderr);
+        assert_true(dup2(c->saved, STDERR_FILENO) >= 0);
+        close(c->saved);
+        rewind(c->tmp);
+        n = fread(text, 1, (1 << 20) - 1, c->tmp);
+        text[n] = '\0';
+        fclose(c->tmp);
+        fputs(text, stderr); /* still visible in the test log */
+        return text;
+}
+
+/* librdkafka's table: group and fetch settings are the consumer's, acks
+ * and linger the producer's, connection settings both. */
+static void property_scope_comes_from_librdkafka(void **state)
+{
+        assert_int_equal(source_kafka_property_scope("session.timeout.ms"), 'C');
+        assert_int_equal(source_kafka_property_scope("auto.offset.reset"), 'C');
+        assert_int_equal(source_kafka_property_scope("linger.ms"), 'P');
+        assert_int_equal(source_kafka_property_scope("acks"), 'P');
+        assert_int_equal(source_kafka_property_scope("security.protocol"), '*');
+        assert_int_equal(source_kafka_property_scope("sasl.password"), '*');
+        assert_int_equal(source_kafka_property_scope("session.timeout"), 0);
+        assert_int_equal(source_kafka_property_scope("no.such.property"), 0);
+        assert_true(source_kafka_property_applies("session.timeout.ms", 'C'));
+        assert_false(source_kafka_property_applies("session.timeout.ms", 'P'));
+        assert_false(source_kafka_property_applies("linger.ms", 'C'));
+        assert_true(source_kafka_property_applies("no.such.property", 'P'));
+}
+
+/* librdkafka's own lines are the project's key=value lines; a producer
+ * property in kafka.properties (meant for the dead-letter producer) is not
+ * given to the consumer, so librdkafka does not warn about it. */
+static void librdkafka_logs_through_the_project_logger(void **state)
+{
+        const char *topics[] = { TOPIC };
+        const char *props[] = { "linger.ms", "5", "topic.metadata.refresh.fast.cnt", "10" };
+        struct source_kafka_options o = {
+                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "logs",
+                .properties = props, .n_properties = 2,
+        };
+        struct source_kafka *k = NULL;
+        char err[CPPO_ERRLEN] = "";
+        struct capture c;
+        char *text;
+
+        capture_start(&c);
+        int r = source_kafka_new(&k, &o, err, sizeof err);
+        source_kafka_free(k);
+        text = capture_stop(&c);
+        assert_int_equal(r, 0);
+        /* deprecated property: librdkafka warns, through log_library */
+        const char *line = strstr(text, "warning: kafka log facility=CONFWARN message=\"[thrd:");
+        assert_non_null(line);
+        assert_non_null(strstr(line, "]: Configuration property topic.metadata.refresh.fast.cnt is "
+                                     "deprecated"));
+        assert_null(strstr(text, "linger.ms"));
+        assert_null(strstr(text, "will be ignored"));
+        assert_null(strstr(text, "|CONFWARN|")); /* librdkafka's own format */
+        free(text);
+}
+
+/* A committed offset beyond the end (a topic recreated, or messages gone)
+ * makes librdkafka reset it: one warning line and one count. */
+static void offset_reset_is_a_warning_and_a_metric(void **state)
+{
+        rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(2);
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        struct metrics *m = NULL;
+        struct source_kafka *k = NULL;
+        struct seen s = { 0 };
+        struct capture c;
+        char err[512], *text;
+        rd_kafka_t *committer;
+
+        produce(0, 10);
+        rd_kafka_conf_set(conf, "bootstrap.servers", mock.bootstraps, err, sizeof err);
+        rd_kafka_conf_set(conf, "group.id", "reset", err, sizeof err);
+        committer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+        assert_non_null(committer);
+        rd_kafka_topic_partition_list_add(at, TOPIC, 0)->offset = 100000;
+        rd_kafka_topic_partition_list_add(at, TOPIC, 1)->offset = 100000;
+        assert_int_equal(rd_kafka_commit(committer, at, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_topic_partition_list_destroy(at);
+        rd_kafka_consumer_close(committer);
+        rd_kafka_destroy(committer);
+
+        assert_int_equal(metrics_new(&m), 0);
+        struct metric *resets = metrics_counter(m, "t_offset_resets_total", "resets", NULL);
+        assert_non_null(resets);
+        const char *topics[] = { TOPIC };
+        struct source_kafka_options o = {
+                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "reset",
+                .offset_resets = resets,
+        };
+        capture_start(&c);
+        assert_int_equal(source_kafka_new(&k, &o, err, sizeof err), 0);
+        /* bounded: until both partitions were reset and re-read */
+        for (int round = 0; round < 300 && (source_kafka_offset_resets(k) < 2 || s.count < 10);
+             round++)
+                assert_true(source_kafka_poll_batch(k, 100, 100, record, &s) >= 0);
+        uint64_t n = source_kafka_offset_resets(k);
+        source_kafka_free(k);
+        text = capture_stop(&c);
+        assert_int_equal(n, 2);
+        assert_true(metric_value(resets, NULL) == 2.0);
+        assert_true(s.count >= 10); /* auto.offset.reset earliest: read from the start */
+        assert_non_null(strstr(text, "warning: kafka offset reset, messages may have been "
+                                     "skipped facility=OFFSET message=\"[thrd:"));
+        assert_non_null(strstr(text, "]: " TOPIC " [0]: offset reset (at offset 100000"));
+        assert_non_null(strstr(text, "]: " TOPIC " [1]: offset reset (at offset 100000"));
+        free(text);
+        metrics_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -291,6 +431,9 @@ int main(void)
                 cmocka_unit_test(cooperative_protocol_consumes_everything),
                 cmocka_unit_test(oversized_message_arrives_truncated),
                 cmocka_unit_test(lag_is_what_was_not_handed_over),
+                cmocka_unit_test(property_scope_comes_from_librdkafka),
+                cmocka_unit_test(librdkafka_logs_through_the_project_logger),
+                cmocka_unit_test(offset_reset_is_a_warning_and_a_metric),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
