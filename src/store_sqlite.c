@@ -164,6 +164,23 @@ static int read_version(struct store_sqlite *s, int *out)
         return r;
 }
 
+/* One step, under the write lock. Another process opening the same new
+ * store (the CLI beside a starting daemon) may have applied it since the
+ * version was read: it is read again under the lock and skipped then. */
+static int migrate_step(struct store_sqlite *s, int v)
+{
+        char stamp[128];
+        int current;
+
+        snprintf(stamp, sizeof stamp, "INSERT INTO schema_version VALUES (%d, "
+                 "strftime('%%s','now'));", v + 1);
+        if (exec(s, "BEGIN IMMEDIATE") < 0 || read_version(s, &current) < 0)
+                return -EIO;
+        if (current <= v && (exec(s, migrations[v]) < 0 || exec(s, stamp) < 0))
+                return -EIO;
+        return exec(s, "COMMIT");
+}
+
 static int migrate(struct store_sqlite *s, char *err, size_t errlen)
 {
         int version;
@@ -176,11 +193,7 @@ static int migrate(struct store_sqlite *s, char *err, size_t errlen)
                 return error_set(err, errlen, -EPROTO, "database schema %d is newer than this "
                                  "program (%d)", version, SCHEMA_VERSION);
         for (int v = version; v < SCHEMA_VERSION; v++) {
-                char stamp[128];
-                snprintf(stamp, sizeof stamp, "INSERT INTO schema_version VALUES (%d, "
-                         "strftime('%%s','now'));", v + 1);
-                if (exec(s, "BEGIN IMMEDIATE") < 0 || exec(s, migrations[v]) < 0 ||
-                    exec(s, stamp) < 0 || exec(s, "COMMIT") < 0) {
+                if (migrate_step(s, v) < 0) {
                         int r = db_error(s, -EIO, err, errlen, "schema migration failed");
                         exec(s, "ROLLBACK");
                         return r;
