@@ -10,11 +10,12 @@ static const char *const status_names[] = {
         [DELIVERY_SENDING] = "sending",
         [DELIVERY_SENT] = "sent",
         [DELIVERY_DEAD] = "dead",
+        [DELIVERY_BACKFILLED] = "backfilled",
 };
 
 const char *delivery_status_name(enum delivery_status s)
 {
-        return (unsigned)s <= DELIVERY_DEAD ? status_names[s] : "unknown";
+        return (unsigned)s <= DELIVERY_BACKFILLED ? status_names[s] : "unknown";
 }
 
 void delivery_clear(struct delivery *d)

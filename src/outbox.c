@@ -229,7 +229,7 @@ int outbox_build(const struct config *cfg, const struct renderer *r,
  * failures (logged, not fatal). */
 static int route_one(struct store *s, const struct config *cfg, const struct renderer *r,
                      const struct notification *n, int64_t now_ms, const struct route_targets *t,
-                     int *failed)
+                     enum delivery_status status, int *failed)
 {
         int created = 0;
         char err[CPPO_ERRLEN];
@@ -245,6 +245,7 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
                         (*failed)++;
                         continue;
                 }
+                d.status = status;
                 rc = store_delivery_add(s, &d);
                 delivery_clear(&d);
                 if (rc < 0)
@@ -256,7 +257,8 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
 
 static int route_notification(struct store *s, const struct config *cfg,
                               const struct renderer *r, const struct notification *n,
-                              int64_t now_ms, struct outbox_stats *st)
+                              int64_t now_ms, enum delivery_status status,
+                              struct outbox_stats *st)
 {
         struct route_targets t;
         yajl_val ctx = yajl_tree_parse(n->context_json, NULL, 0);
@@ -264,10 +266,12 @@ static int route_notification(struct store *s, const struct config *cfg,
 
         route_select(cfg, ctx, &t);
         yajl_tree_free(ctx);
-        created = route_one(s, cfg, r, n, now_ms, &t, &failed);
+        created = route_one(s, cfg, r, n, now_ms, &t, status, &failed);
         if (created < 0)
                 return created;
         st->deliveries += (uint64_t)created;
+        if (status == DELIVERY_BACKFILLED)
+                st->backfilled += (uint64_t)created;
         st->failed += (uint64_t)failed;
         if (t.count == 0 || failed == (int)t.count) {
                 st->unrouted++;
@@ -279,6 +283,16 @@ static int route_notification(struct store *s, const struct config *cfg,
         return store_notification_routed(s, n->key, true);
 }
 
+/* Where notifications to route come from, and the status of their deliveries. */
+static const struct {
+        int (*list)(struct store *s, int64_t limit,
+                    int (*fn)(void *ctx, const struct notification *n), void *ctx);
+        enum delivery_status status;
+} sources[] = {
+        { store_notifications_backfill_pending, DELIVERY_BACKFILLED },
+        { store_notifications_unrouted, DELIVERY_QUEUED },
+};
+
 int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
                  int64_t now_ms, int64_t limit, struct outbox_stats *stats)
 {
@@ -288,9 +302,14 @@ int outbox_route(struct store *s, const struct config *cfg, const struct rendere
 
         if (rc < 0)
                 return rc;
-        rc = store_notifications_unrouted(s, limit, collect, &p);
-        for (size_t i = 0; rc >= 0 && i < p.n; i++)
-                rc = route_notification(s, cfg, r, &p.v[i], now_ms, &local);
+        /* history first (see store.h): one page of each kind per call */
+        for (size_t k = 0; rc >= 0 && k < sizeof sources / sizeof sources[0]; k++) {
+                rc = sources[k].list(s, limit, collect, &p);
+                for (size_t i = 0; rc >= 0 && i < p.n; i++)
+                        rc = route_notification(s, cfg, r, &p.v[i], now_ms, sources[k].status,
+                                                &local);
+                pending_clear(&p);
+        }
         if (rc >= 0)
                 rc = store_commit(s);
         if (rc < 0) {
@@ -302,8 +321,9 @@ int outbox_route(struct store *s, const struct config *cfg, const struct rendere
                 stats->unrouted += local.unrouted;
                 stats->deliveries += local.deliveries;
                 stats->failed += local.failed;
+                stats->backfilled += local.backfilled;
         }
-        rc = (int)local.deliveries;
+        rc = (int)(local.deliveries - local.backfilled);
 out:
         pending_clear(&p);
         return rc;

@@ -9,6 +9,7 @@
 #include "cppo/state.h"
 #include "cppo/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ struct pipeline {
         int64_t clock;            /* newest event time (event_clock) */
         struct pipeline_stats stats;
         bool in_batch;
+        /* while an inbox entry feeds a rejected input again: its row id, and
+         * why it was rejected again (empty: accepted) */
+        int64_t requeue_of;
+        char requeue_error[CPPO_ERRLEN];
 };
 
 int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
@@ -70,6 +75,11 @@ void pipeline_free(struct pipeline *p)
         free(p);
 }
 
+void pipeline_set_backfill(struct pipeline *p, bool on)
+{
+        p->opt.backfill = on;
+}
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
 {
         return &p->stats;
@@ -91,11 +101,21 @@ static int reject(struct pipeline *p, const struct raw_message *m, const struct 
 {
         const char *reason = decode_reason_name(it->reason);
         char safe[sizeof it->message];
-        int r = store_reject(p->store, m, reason, it->message);
+        int r;
 
+        p->stats.rejected++;
+        if (p->requeue_of) {
+                /* the row is kept and says why; the first reason wins */
+                if (p->requeue_error[0] == '\0')
+                        (void)snprintf(p->requeue_error, sizeof p->requeue_error, "%s: %s",
+                                       reason, it->message);
+                log_notice("requeued input rejected again id=%lld reason=%s",
+                           (long long)p->requeue_of, reason);
+                return 0;
+        }
+        r = store_reject(p->store, m, reason, it->message);
         if (r < 0)
                 return r;
-        p->stats.rejected++;
         /* the message may quote event data: no control byte reaches the log */
         dlq_header_safe(safe, sizeof safe, it->message);
         log_notice("input rejected reason=%s origin=%s partition=%d offset=%lld message=\"%s\"",
@@ -161,7 +181,17 @@ static int feed_entry(void *ctx, const struct store_inbox_entry *e)
                 .received_at = f->now,
         };
 
-        return pipeline_handle(f->p, &m);
+        struct pipeline *p = f->p;
+        int r = store_rejected_requeue_of(p->store, e->id, &p->requeue_of);
+
+        p->requeue_error[0] = '\0';
+        if (r == 0)
+                r = pipeline_handle(p, &m);
+        if (r == 0 && p->requeue_of)
+                r = store_rejected_settle(p->store, p->requeue_of,
+                                          p->requeue_error[0] ? p->requeue_error : NULL);
+        p->requeue_of = 0;
+        return r;
 }
 
 int pipeline_drain_inbox(struct pipeline *p, int64_t now)
@@ -202,6 +232,8 @@ int pipeline_commit(struct pipeline *p, int64_t now)
                 r = open_batch(p);
         if (r == 0 && p->in_batch)
                 r = store_apply(p->store, &p->changes, &new_keys);
+        for (size_t i = 0; r == 0 && p->opt.backfill && i < new_keys.n; i++)
+                r = store_notification_backfill(p->store, new_keys.v[i]);
         if (r == 0 && p->in_batch)
                 r = store_commit(p->store);
         if (r < 0) {

@@ -193,3 +193,38 @@ int store_notifications_unmatched(struct store *s, int64_t limit,
 {
         return s->ops->notifications_unmatched(s, limit, fn, ctx);
 }
+
+/* ---- history and requeued rejected inputs ---- */
+
+int store_notification_backfill(struct store *s, const char *notification_key)
+{
+        return s->ops->notification_backfill(s, notification_key);
+}
+
+int store_notifications_backfill_pending(struct store *s, int64_t limit,
+                                         int (*fn)(void *ctx, const struct notification *n),
+                                         void *ctx)
+{
+        return s->ops->notifications_backfill_pending(s, limit, fn, ctx);
+}
+
+int store_get_rejected(struct store *s, int64_t id,
+                       int (*fn)(void *ctx, const struct store_rejected *r), void *ctx)
+{
+        return s->ops->get_rejected(s, id, fn, ctx);
+}
+
+int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id, int64_t now)
+{
+        return s->ops->rejected_requeue(s, id, inbox_id, now);
+}
+
+int store_rejected_requeue_of(struct store *s, int64_t inbox_id, int64_t *id)
+{
+        return s->ops->rejected_requeue_of(s, inbox_id, id);
+}
+
+int store_rejected_settle(struct store *s, int64_t id, const char *error)
+{
+        return s->ops->rejected_settle(s, id, error);
+}

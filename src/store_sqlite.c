@@ -118,6 +118,15 @@ static const char *const migrations[] = {
         "CREATE INDEX attempts_delivery ON attempts(delivery_key);"
         "ALTER TABLE notifications ADD COLUMN routed INTEGER NOT NULL DEFAULT 0;"
         "CREATE INDEX notifications_routed ON notifications(routed, id);",
+        /* 3: requeues of rejected inputs (`cppo-notifyctl rejected requeue`):
+         * the inbox entry that feeds the bytes again, when, and how it went
+         * ('pending', 'accepted', 'rejected' with why); the row is kept.
+         * (Notifications recorded from history use routed = 3: no column.) */
+        "ALTER TABLE rejected ADD COLUMN requeue_inbox_id INTEGER;"
+        "ALTER TABLE rejected ADD COLUMN requeued_at INTEGER;"
+        "ALTER TABLE rejected ADD COLUMN requeue_outcome TEXT;"
+        "ALTER TABLE rejected ADD COLUMN requeue_error TEXT;"
+        "CREATE INDEX rejected_requeue ON rejected(requeue_inbox_id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -155,6 +164,23 @@ static int read_version(struct store_sqlite *s, int *out)
         return r;
 }
 
+/* One step, under the write lock. Another process opening the same new
+ * store (the CLI beside a starting daemon) may have applied it since the
+ * version was read: it is read again under the lock and skipped then. */
+static int migrate_step(struct store_sqlite *s, int v)
+{
+        char stamp[128];
+        int current;
+
+        snprintf(stamp, sizeof stamp, "INSERT INTO schema_version VALUES (%d, "
+                 "strftime('%%s','now'));", v + 1);
+        if (exec(s, "BEGIN IMMEDIATE") < 0 || read_version(s, &current) < 0)
+                return -EIO;
+        if (current <= v && (exec(s, migrations[v]) < 0 || exec(s, stamp) < 0))
+                return -EIO;
+        return exec(s, "COMMIT");
+}
+
 static int migrate(struct store_sqlite *s, char *err, size_t errlen)
 {
         int version;
@@ -167,11 +193,7 @@ static int migrate(struct store_sqlite *s, char *err, size_t errlen)
                 return error_set(err, errlen, -EPROTO, "database schema %d is newer than this "
                                  "program (%d)", version, SCHEMA_VERSION);
         for (int v = version; v < SCHEMA_VERSION; v++) {
-                char stamp[128];
-                snprintf(stamp, sizeof stamp, "INSERT INTO schema_version VALUES (%d, "
-                         "strftime('%%s','now'));", v + 1);
-                if (exec(s, "BEGIN IMMEDIATE") < 0 || exec(s, migrations[v]) < 0 ||
-                    exec(s, stamp) < 0 || exec(s, "COMMIT") < 0) {
+                if (migrate_step(s, v) < 0) {
                         int r = db_error(s, -EIO, err, errlen, "schema migration failed");
                         exec(s, "ROLLBACK");
                         return r;
@@ -334,6 +356,8 @@ static int sqlite_count(struct store *base, const char *table, int64_t *out)
 
         if (strcmp(table, "unrouted") == 0)
                 return count_sql(s, "SELECT COUNT(*) FROM notifications WHERE routed = 2", out);
+        if (strcmp(table, "backfilled") == 0)
+                return count_sql(s, "SELECT COUNT(*) FROM deliveries WHERE status = 4", out);
         for (i = 0; i < sizeof counted_tables / sizeof counted_tables[0]; i++)
                 if (strcmp(table, counted_tables[i]) == 0)
                         break;
@@ -348,6 +372,49 @@ static const char *col_text(sqlite3_stmt *st, int i)
         return (const char *)sqlite3_column_text(st, i);
 }
 
+/* The rejected columns, requeue state included: a read-only CLI may open
+ * a store its daemon has not migrated yet, whose rows were never requeued. */
+static int prepare_rejected(struct store_sqlite *s, const char *tail, sqlite3_stmt **st)
+{
+        static const char *const heads[] = {
+                "SELECT id, reason, message, origin, partition, offset, received_at, truncated, "
+                "raw, requeue_inbox_id, requeued_at, requeue_outcome, requeue_error "
+                "FROM rejected ",
+                "SELECT id, reason, message, origin, partition, offset, received_at, truncated, "
+                "raw, 0, 0, NULL, NULL FROM rejected ",
+        };
+        char sql[512];
+
+        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+                if (snprintf(sql, sizeof sql, "%s%s", heads[i], tail) >= (int)sizeof sql)
+                        return -E2BIG;
+                if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK)
+                        return 0;
+        }
+        return -EIO;
+}
+
+/* Columns as prepare_rejected selects them; valid until the next step. */
+static void row_rejected(sqlite3_stmt *st, struct store_rejected *row)
+{
+        *row = (struct store_rejected){
+                .id = sqlite3_column_int64(st, 0),
+                .reason = col_text(st, 1),
+                .message = col_text(st, 2),
+                .origin = col_text(st, 3),
+                .partition = sqlite3_column_int(st, 4),
+                .offset = sqlite3_column_int64(st, 5),
+                .received_at = sqlite3_column_int64(st, 6),
+                .truncated = sqlite3_column_int(st, 7) != 0,
+                .raw = sqlite3_column_blob(st, 8),
+                .raw_len = (size_t)sqlite3_column_bytes(st, 8),
+                .requeue_inbox_id = sqlite3_column_int64(st, 9),
+                .requeued_at = sqlite3_column_int64(st, 10),
+                .requeue_outcome = col_text(st, 11),
+                .requeue_error = col_text(st, 12),
+        };
+}
+
 static int sqlite_list_rejected(struct store *base, int64_t limit,
                                 int (*fn)(void *ctx, const struct store_rejected *r), void *ctx)
 {
@@ -355,24 +422,12 @@ static int sqlite_list_rejected(struct store *base, int64_t limit,
         sqlite3_stmt *st;
         int r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT id, reason, message, origin, partition, offset, "
-                                      "received_at, truncated, raw FROM rejected "
-                                      "ORDER BY id DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+        if (prepare_rejected(s, "ORDER BY id DESC LIMIT ?1", &st) < 0)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
         while (scan_row(st, &r)) {
-                struct store_rejected row = {
-                        .id = sqlite3_column_int64(st, 0),
-                        .reason = col_text(st, 1),
-                        .message = col_text(st, 2),
-                        .origin = col_text(st, 3),
-                        .partition = sqlite3_column_int(st, 4),
-                        .offset = sqlite3_column_int64(st, 5),
-                        .received_at = sqlite3_column_int64(st, 6),
-                        .truncated = sqlite3_column_int(st, 7) != 0,
-                        .raw = sqlite3_column_blob(st, 8),
-                        .raw_len = (size_t)sqlite3_column_bytes(st, 8),
-                };
+                struct store_rejected row;
+                row_rejected(st, &row);
                 r = fn(ctx, &row);
         }
         sqlite3_finalize(st);
@@ -1275,22 +1330,24 @@ static int sqlite_delivery_counts(struct store *base, const char *receiver, int6
         return r;
 }
 
-static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
-                                         int (*fn)(void *ctx, const struct notification *n),
-                                         void *ctx)
+/* Routing states of notifications.routed (migration 2; 3 needs no column). */
+enum { ROUTED_PENDING = 0, ROUTED_DONE = 1, ROUTED_NO_RULE = 2, ROUTED_BACKFILL = 3 };
+
+static int notifications_in_state(struct store_sqlite *s, int state, int64_t limit,
+                                  int (*fn)(void *ctx, const struct notification *n), void *ctx)
 {
-        struct store_sqlite *s = impl(base);
         size_t cap = batch_size(limit), n = 0;
         struct notification *v;
         sqlite3_stmt *st;
         int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT " NOTIFICATION_COLS " FROM notifications "
-                                      "WHERE routed = 0 ORDER BY id LIMIT ?", -1, &st,
+                                      "WHERE routed = ?2 ORDER BY id LIMIT ?1", -1, &st,
                                NULL) != SQLITE_OK)
                 return -EIO;
         v = calloc(cap, sizeof *v);
         sqlite3_bind_int64(st, 1, (int64_t)cap);
+        sqlite3_bind_int(st, 2, state);
         while (v && n < cap && scan_row(st, &r))
                 r = row_notification(st, &v[n++]);
         sqlite3_finalize(st);
@@ -1302,6 +1359,13 @@ static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
                 notification_clear(&v[i]);
         free(v);
         return r;
+}
+
+static int sqlite_notifications_unrouted(struct store *base, int64_t limit,
+                                         int (*fn)(void *ctx, const struct notification *n),
+                                         void *ctx)
+{
+        return notifications_in_state(impl(base), ROUTED_PENDING, limit, fn, ctx);
 }
 
 static int sqlite_notifications_unmatched(struct store *base, int64_t limit,
@@ -1341,6 +1405,92 @@ static int sqlite_notification_routed(struct store *base, const char *notificati
         return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }
 
+/* ---- history (replay) and requeued rejected inputs ---- */
+
+static int sqlite_notification_backfill(struct store *base, const char *key)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { key };
+        const int64_t states[] = { ROUTED_BACKFILL, ROUTED_PENDING };
+
+        if (run_stmt(s, "UPDATE notifications SET routed = ?2 WHERE key = ?1 AND routed = ?3",
+                     text, 1, states, 2) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+static int sqlite_notifications_backfill_pending(struct store *base, int64_t limit,
+                                                 int (*fn)(void *ctx,
+                                                           const struct notification *n),
+                                                 void *ctx)
+{
+        return notifications_in_state(impl(base), ROUTED_BACKFILL, limit, fn, ctx);
+}
+
+static int sqlite_get_rejected(struct store *base, int64_t id,
+                               int (*fn)(void *ctx, const struct store_rejected *r), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        struct store_rejected row;
+        sqlite3_stmt *st;
+        int rc, r;
+
+        if (prepare_rejected(s, "WHERE id = ?1", &st) < 0)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                row_rejected(st, &row);
+                r = fn(ctx, &row);
+        } else {
+                r = rc == SQLITE_DONE ? -ENOENT : -EIO;
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_rejected_requeue(struct store *base, int64_t id, int64_t inbox_id, int64_t now)
+{
+        struct store_sqlite *s = impl(base);
+        const int64_t ints[] = { id, inbox_id, now };
+
+        if (run_stmt(s, "UPDATE rejected SET requeue_inbox_id = ?2, requeued_at = ?3, "
+                        "requeue_outcome = 'pending', requeue_error = NULL WHERE id = ?1",
+                     NULL, 0, ints, 3) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+static int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc;
+
+        *id = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT id FROM rejected WHERE requeue_inbox_id = ?1 AND "
+                                      "requeue_outcome = 'pending'", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, inbox_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int sqlite_rejected_settle(struct store *base, int64_t id, const char *error)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { error ? "rejected" : "accepted", error };
+        const int64_t ints[] = { id };
+
+        if (run_stmt(s, "UPDATE rejected SET requeue_outcome = ?1, requeue_error = ?2 "
+                        "WHERE id = ?3", text, 2, ints, 1) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -1376,6 +1526,12 @@ static const struct store_ops sqlite_ops = {
         .delivery_counts = sqlite_delivery_counts,
         .delivery_get = sqlite_delivery_get,
         .notifications_unmatched = sqlite_notifications_unmatched,
+        .notification_backfill = sqlite_notification_backfill,
+        .notifications_backfill_pending = sqlite_notifications_backfill_pending,
+        .get_rejected = sqlite_get_rejected,
+        .rejected_requeue = sqlite_rejected_requeue,
+        .rejected_requeue_of = sqlite_rejected_requeue_of,
+        .rejected_settle = sqlite_rejected_settle,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -8,7 +8,12 @@
  * Listing and show open the store read-only and are safe while the daemon
  * runs; retry opens it read-write and waits for the daemon's write lock
  * (WAL, busy timeout), so it works while the daemon runs too. Exit codes as
- * in ctl.h: show/retry of a KEY that is not there (or not dead) is 1. */
+ * in ctl.h: show/retry of a KEY that is not there (or not dead) is 1, and so
+ * is --failed when the store holds a dead delivery (monitoring relies on it).
+ *
+ * "attempts" is the whole history (every row of `show`); the dispatcher's
+ * budget, which `retry` restarts, is "attempts_since_retry". Times are RFC
+ * 3339 UTC with milliseconds ("created_at"), beside the public *_ms. */
 #include "ctl.h"
 #include "ctlstore.h"
 
@@ -44,7 +49,8 @@ static const char *const usages[] = {
                  "                                 [--limit N (default 50, 0: all)]\n"
                  "       cppo-notifyctl deliveries show KEY | retry KEY | retry --all-failed\n"
                  "Deliveries, newest first: key, receiver, channel, status, attempts, last code\n"
-                 "and last error; --failed: dead ones only; --json: one object per line.\n"
+                 "and last error; --failed: dead ones only (exit 1 when the store holds any);\n"
+                 "--json: one object per line.\n"
                  "--unrouted: notifications no rule matched instead, newest first.\n",
         [SHOW] = "usage: cppo-notifyctl deliveries show KEY [--config FILE | --state DB]\n"
                  "                                      [--json | --payload]\n"
@@ -86,9 +92,32 @@ static const char *clean(struct buf *b, const char *s)
         return buf_cstr(b);
 }
 
-static void iso_ms(int64_t ms, char out[TIMEFMT_LEN])
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" and its NUL. */
+#define ISO_MS_LEN (TIMEFMT_LEN + 4)
+
+/* Milliseconds since the epoch as RFC 3339 UTC with milliseconds. */
+static void iso_ms(int64_t ms, char out[ISO_MS_LEN])
 {
-        timefmt_format(ms / 1000, out);
+        int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); /* floor */
+        char whole[TIMEFMT_LEN];
+
+        timefmt_format(sec, whole);
+        /* whole ends in 'Z': the fraction goes before it */
+        (void)snprintf(out, ISO_MS_LEN, "%.19s.%03dZ", whole, (int)(ms - sec * 1000));
+}
+
+static int count_attempt(void *ctx, const struct delivery_attempt *a)
+{
+        (void)a;
+        ++*(int *)ctx;
+        return 0;
+}
+
+/* Every attempt the history holds (retry restarts d->attempts, not this). */
+static int history_len(struct store *s, const char *key, int *n)
+{
+        *n = 0;
+        return store_delivery_attempts(s, key, count_attempt, n);
 }
 
 /* ---- options ---- */
@@ -207,8 +236,20 @@ static void json_int(yajl_gen g, const char *key, long long v)
         yajl_gen_integer(g, v);
 }
 
-/* The delivery's fields into an open map (not the payload: any bytes). */
-static void json_fields(yajl_gen g, const struct delivery *d)
+/* key (RFC 3339) and key_ms (public since the first release) side by side. */
+static void json_time(yajl_gen g, const char *key, int64_t ms)
+{
+        char when[ISO_MS_LEN], name[32];
+
+        iso_ms(ms, when);
+        event_json_string(g, key, when);
+        (void)snprintf(name, sizeof name, "%s_ms", key);
+        json_int(g, name, ms);
+}
+
+/* The delivery's fields into an open map (not the payload: any bytes);
+ * attempts = the length of its history. */
+static void json_fields(yajl_gen g, const struct delivery *d, int attempts)
 {
         event_json_string(g, "key", d->key);
         event_json_string(g, "notification_key", d->notification_key);
@@ -218,10 +259,11 @@ static void json_fields(yajl_gen g, const struct delivery *d)
         event_json_string(g, "rule", d->rule);
         event_json_string(g, "opportunity_id", d->opportunity_id);
         event_json_string(g, "status", delivery_status_name(d->status));
-        json_int(g, "attempts", d->attempts);
-        json_int(g, "created_at_ms", d->created_at_ms);
-        json_int(g, "updated_at_ms", d->updated_at_ms);
-        json_int(g, "next_at_ms", d->next_at_ms);
+        json_int(g, "attempts", attempts);
+        json_int(g, "attempts_since_retry", d->attempts);
+        json_time(g, "created_at", d->created_at_ms);
+        json_time(g, "updated_at", d->updated_at_ms);
+        json_time(g, "next_at", d->next_at_ms);
         json_int(g, "last_code", d->last_code);
         event_json_string(g, "last_error", d->last_error);
         json_int(g, "payload_bytes", (long long)d->payload_len);
@@ -241,6 +283,7 @@ static int json_print(yajl_gen g)
 /* ---- list ---- */
 
 struct listing {
+        struct store *store;
         bool json;
         int count;
         struct buf key, receiver, error;
@@ -251,15 +294,17 @@ static int on_listed(void *ctx, const struct delivery *d)
         struct listing *l = ctx;
         char code[16] = "-";
         yajl_gen g;
-        int r;
+        int attempts, r = history_len(l->store, d->key, &attempts);
 
+        if (r < 0)
+                return r;
         l->count++;
         if (!l->json) {
                 if (d->last_code)
                         snprintf(code, sizeof code, "%d", d->last_code);
-                printf("%-40s %-16s %-7s %-7s %8d %4s  %s\n", clean(&l->key, d->key),
+                printf("%-40s %-16s %-7s %-10s %8d %4s  %s\n", clean(&l->key, d->key),
                        clean(&l->receiver, d->receiver), d->channel,
-                       delivery_status_name(d->status), d->attempts, code,
+                       delivery_status_name(d->status), attempts, code,
                        clean(&l->error, d->last_error));
                 return 0;
         }
@@ -267,7 +312,7 @@ static int on_listed(void *ctx, const struct delivery *d)
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        json_fields(g, d);
+        json_fields(g, d, attempts);
         yajl_gen_map_close(g);
         r = json_print(g);
         yajl_gen_free(g);
@@ -276,25 +321,31 @@ static int on_listed(void *ctx, const struct delivery *d)
 
 static int list(struct store *s, const struct dopts *o)
 {
-        struct listing l = { .json = o->json, .key = BUF_INIT(FIELD_MAX),
+        struct listing l = { .store = s, .json = o->json, .key = BUF_INIT(FIELD_MAX),
                              .receiver = BUF_INIT(FIELD_MAX), .error = BUF_INIT(FIELD_MAX) };
-        int64_t c[4];
+        int64_t c[4], backfilled = 0;
         int r;
 
         if (!l.json)
-                printf("%-40s %-16s %-7s %-7s %8s %4s  %s\n", "KEY", "RECEIVER", "CHANNEL",
+                printf("%-40s %-16s %-7s %-10s %8s %4s  %s\n", "KEY", "RECEIVER", "CHANNEL",
                        "STATUS", "ATTEMPTS", "CODE", "LAST ERROR");
         r = store_delivery_list(s, o->failed, o->limit_set ? o->limit : 50, on_listed, &l);
-        if (r == 0 && !l.json)
+        /* the dead count decides --failed's exit code, whatever --limit hid */
+        if (r == 0)
                 r = store_delivery_counts(s, NULL, c);
         if (r == 0 && !l.json)
+                r = store_count(s, "backfilled", &backfilled);
+        if (r == 0 && !l.json)
                 printf("%d deliver%s shown; in the store: %lld queued, %lld sending, %lld sent, "
-                       "%lld dead\n", l.count, l.count == 1 ? "y" : "ies", (long long)c[0],
-                       (long long)c[1], (long long)c[2], (long long)c[3]);
+                       "%lld dead, %lld backfilled\n", l.count, l.count == 1 ? "y" : "ies",
+                       (long long)c[0], (long long)c[1], (long long)c[2], (long long)c[3],
+                       (long long)backfilled);
         buf_deinit(&l.key);
         buf_deinit(&l.receiver);
         buf_deinit(&l.error);
-        return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
+        if (r < 0)
+                return CTL_EXIT_INTERNAL;
+        return o->failed && c[DELIVERY_DEAD] > 0 ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
 }
 
 /* ---- unrouted notifications ---- */
@@ -350,7 +401,7 @@ static int list_unrouted(struct store *s, const struct dopts *o)
 
 static int on_attempt_text(void *ctx, const struct delivery_attempt *a)
 {
-        char when[TIMEFMT_LEN];
+        char when[ISO_MS_LEN];
 
         iso_ms(a->at_ms, when);
         printf("  %s  %-5s %4d %6lld ms  %s\n", when, a->outcome, a->code,
@@ -360,7 +411,7 @@ static int on_attempt_text(void *ctx, const struct delivery_attempt *a)
 
 static void show_times(const struct delivery *d)
 {
-        char t[TIMEFMT_LEN];
+        char t[ISO_MS_LEN];
 
         iso_ms(d->created_at_ms, t);
         printf("created:       %s\n", t);
@@ -372,7 +423,7 @@ static void show_times(const struct delivery *d)
         }
 }
 
-static int show_text(struct store *s, const struct delivery *d)
+static int show_text(struct store *s, const struct delivery *d, int attempts)
 {
         struct buf b = BUF_INIT(FIELD_MAX);
         int r;
@@ -384,7 +435,7 @@ static int show_text(struct store *s, const struct delivery *d)
         printf("receiver:      %s (%s)\n", clean(&b, d->receiver), d->channel);
         printf("rule:          %s\n", clean(&b, d->rule));
         printf("status:        %s\n", delivery_status_name(d->status));
-        printf("attempts:      %d\n", d->attempts);
+        printf("attempts:      %d (%d since the last retry)\n", attempts, d->attempts);
         show_times(d);
         printf("last code:     %d\nlast error:    %s\n", d->last_code, clean(&b, d->last_error));
         for (size_t i = 0; i < d->recipients.n; i++)
@@ -400,7 +451,7 @@ static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
         yajl_gen g = ctx;
 
         yajl_gen_map_open(g);
-        json_int(g, "at_ms", a->at_ms);
+        json_time(g, "at", a->at_ms);
         event_json_string(g, "outcome", a->outcome);
         json_int(g, "code", a->code);
         json_int(g, "latency_ms", a->latency_ms);
@@ -409,7 +460,7 @@ static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
         return 0;
 }
 
-static int show_json(struct store *s, const struct delivery *d)
+static int show_json(struct store *s, const struct delivery *d, int attempts)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
         int r;
@@ -417,7 +468,7 @@ static int show_json(struct store *s, const struct delivery *d)
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        json_fields(g, d);
+        json_fields(g, d, attempts);
         yajl_gen_string(g, (const unsigned char *)"recipients", 10);
         yajl_gen_array_open(g);
         for (size_t i = 0; i < d->recipients.n; i++)
@@ -438,7 +489,7 @@ static int show_json(struct store *s, const struct delivery *d)
 static int show(struct store *s, const struct dopts *o)
 {
         struct delivery d = { 0 };
-        int r = store_delivery_get(s, o->key, &d);
+        int attempts = 0, r = store_delivery_get(s, o->key, &d);
 
         if (r == -ENOENT) {
                 fprintf(stderr, "cppo-notifyctl deliveries: no delivery '%s'\n", o->key);
@@ -446,8 +497,8 @@ static int show(struct store *s, const struct dopts *o)
         }
         if (r == 0 && o->payload)
                 r = fwrite(d.payload, 1, d.payload_len, stdout) == d.payload_len ? 0 : -EIO;
-        else if (r == 0)
-                r = o->json ? show_json(s, &d) : show_text(s, &d);
+        else if (r == 0 && (r = history_len(s, d.key, &attempts)) == 0)
+                r = o->json ? show_json(s, &d, attempts) : show_text(s, &d, attempts);
         delivery_clear(&d);
         return r < 0 ? CTL_EXIT_INTERNAL : CTL_EXIT_OK;
 }

@@ -1,17 +1,28 @@
-/* cppo-notifyctl replay [--config FILE | --state DB] [--print] [--commit-every N] FILE...|-:
- * runs JSON-lines files (or standard input) through the daemon's path —
- * decode, ledger, correlate, store — with the events' own time as the clock,
- * so hold timeouts are deterministic. Pending inbox entries (CLI commands)
- * are applied before the final commit. With --print, each notification the
- * store did not have yet is written as one JSON line; replaying the same
- * input again prints nothing. A summary line goes to stderr.
+/* cppo-notifyctl replay [--config FILE | --state DB] [--notify] [--print] [--commit-every N]
+ * FILE...|-: runs JSON-lines files (or standard input) through the daemon's
+ * path — decode, ledger, correlate, store — with the events' own time as the
+ * clock, so hold timeouts are deterministic. Pending inbox entries (CLI
+ * commands) are applied after the files, in a batch of their own. With
+ * --print, each notification the store did not have yet is written as one
+ * JSON line; replaying the same input again prints nothing. A summary line
+ * goes to stderr.
+ *
+ * History is recorded, not announced: without --notify the notifications
+ * the files cause are marked as history in their own transaction, so their
+ * deliveries are created "backfilled" (never sent) — by this command when
+ * --config names the receivers and rules, else by the daemon. With --notify
+ * they are routed like live ones and sent. Inbox commands are always
+ * announced: they are the operator's, not history.
  * Exit 0, 1 when an input was rejected or a file could not be read, 2 usage,
  * 3 store failure. */
 #include "ctl.h"
 #include "ctlstore.h"
 
+#include "cppo/config.h"
 #include "cppo/decode.h"
 #include "cppo/error.h"
+#include "cppo/outbox.h"
+#include "cppo/render.h"
 #include "cppo/source_file.h"
 
 #include <getopt.h>
@@ -19,12 +30,54 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* Notifications routed per outbox call (the store's page is 1024). */
+#define ROUTE_LIMIT 1000
+
 struct replay {
         struct pipeline *p;
+        struct store *store;
         long commit_every;
         long since_commit;
-        bool print;
+        bool print, notify;
+        /* with --config: the receivers and rules the deliveries are made for */
+        struct config *cfg;
+        struct renderer *renderer;
+        struct outbox_stats routed;
 };
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Creates the deliveries of everything committed and not routed yet, page
+ * by page until a page routes nothing (each routed notification leaves the
+ * pending lists, so this ends). Nothing to do without a configuration: the
+ * daemon routes then. */
+static int route_committed(struct replay *x)
+{
+        uint64_t before;
+        int r;
+
+        if (x->cfg == NULL)
+                return 0;
+        do {
+                before = x->routed.routed + x->routed.unrouted;
+                r = outbox_route(x->store, x->cfg, x->renderer, wall_ms(), ROUTE_LIMIT,
+                                 &x->routed);
+        } while (r >= 0 && x->routed.routed + x->routed.unrouted > before);
+        return r < 0 ? r : 0;
+}
+
+static int commit(struct replay *x)
+{
+        int r = pipeline_commit(x->p, (int64_t)time(NULL));
+
+        return r < 0 ? r : route_committed(x);
+}
 
 static void on_notification(void *ctx, const struct notification *n)
 {
@@ -40,17 +93,19 @@ static int on_line(void *ctx, const struct raw_message *m)
 
         if (r == 0 && ++x->since_commit >= x->commit_every) {
                 x->since_commit = 0;
-                r = pipeline_commit(x->p, (int64_t)time(NULL));
+                r = commit(x);
         }
         return r;
 }
 
 static void replay_usage(FILE *out)
 {
-        fprintf(out, "usage: cppo-notifyctl replay (--config FILE | --state DB) [--print]\n"
-                     "                             [--commit-every N] FILE...|-\n"
+        fprintf(out, "usage: cppo-notifyctl replay (--config FILE | --state DB) [--notify]\n"
+                     "                             [--print] [--commit-every N] FILE...|-\n"
                      "Runs JSON-lines events through decode, ledger, correlation and the store,\n"
                      "with each event's own time as the clock; applies pending inbox entries.\n"
+                     "History is recorded, not announced: the deliveries of the notifications\n"
+                     "it creates are 'backfilled', never sent; --notify sends them.\n"
                      "--print writes each new notification as one JSON line.\n"
                      "Exit: 0 ok, 1 some input rejected or unreadable, 2 usage,\n"
                      "3 store failure.\n");
@@ -74,14 +129,19 @@ static int run_files(struct replay *x, char **files, int n, int *unreadable)
                 }
         }
         if (r == 0)
+                r = commit(x);
+        /* the operator's commands are news, whatever the files were */
+        pipeline_set_backfill(x->p, false);
+        if (r == 0)
                 r = pipeline_drain_inbox(x->p, (int64_t)time(NULL));
-        return r < 0 ? r : pipeline_commit(x->p, (int64_t)time(NULL));
+        return r < 0 ? r : commit(x);
 }
 
 static int parse_args(int argc, char **argv, struct ctl_target *t, struct replay *x)
 {
         static const struct option opts[] = {
                 { "print", no_argument, NULL, 'p' },
+                { "notify", no_argument, NULL, 'N' },
                 { "commit-every", required_argument, NULL, 'n' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
@@ -90,9 +150,10 @@ static int parse_args(int argc, char **argv, struct ctl_target *t, struct replay
         int o;
 
         optind = 1;
-        while ((o = ctl_getopt(argc, argv, "pn:h", opts, t)) != -1) {
+        while ((o = ctl_getopt(argc, argv, "pNn:h", opts, t)) != -1) {
                 switch (o) {
                 case 'p': x->print = true; break;
+                case 'N': x->notify = true; break;
                 case 'n':
                         x->commit_every = strtol(optarg, &end, 10);
                         if (*end || x->commit_every <= 0)
@@ -103,6 +164,41 @@ static int parse_args(int argc, char **argv, struct ctl_target *t, struct replay
                 }
         }
         return optind < argc ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+/* The receivers, rules and templates of --config, to route with. */
+static int load_routing(const char *file, struct replay *x)
+{
+        struct config_errors errs;
+        char err[CPPO_ERRLEN];
+        int r;
+
+        config_errors_init(&errs);
+        r = config_load_for(&x->cfg, file, CONFIG_NEED_ROUTING, &errs);
+        if (r < 0)
+                config_errors_print(&errs, stderr);
+        config_errors_deinit(&errs);
+        if (r == 0 && (r = renderer_new(&x->renderer, x->cfg, err, sizeof err)) < 0)
+                fprintf(stderr, "cppo-notifyctl replay: %s\n", err);
+        return r;
+}
+
+static void summary(const struct replay *x, int r)
+{
+        const struct pipeline_stats *st = pipeline_stats(x->p);
+
+        fprintf(stderr, "replay: %llu messages, %llu events, %llu duplicates, "
+                "%llu rejected, %llu notifications", (unsigned long long)st->messages,
+                (unsigned long long)st->events, (unsigned long long)st->duplicates,
+                (unsigned long long)st->rejected, (unsigned long long)st->notifications);
+        if (x->cfg)
+                fprintf(stderr, ", %llu deliveries (%llu backfilled, not sent)",
+                        (unsigned long long)x->routed.deliveries,
+                        (unsigned long long)x->routed.backfilled);
+        else if (!x->notify && st->notifications)
+                fprintf(stderr, " (history: the daemon records their deliveries as "
+                                "backfilled)");
+        fprintf(stderr, "%s\n", r < 0 ? " (store failure: the last batch was not committed)" : "");
 }
 
 int ctl_replay(int argc, char **argv)
@@ -122,24 +218,23 @@ int ctl_replay(int argc, char **argv)
         rc = ctl_open_store("replay", &t, false, &s, &po);
         if (rc != CTL_EXIT_OK)
                 return rc;
+        x.store = s;
         po.event_clock = true;
+        po.backfill = !x.notify;
         po.on_notification = on_notification;
         po.ctx = &x;
-        r = pipeline_new(&x.p, &po, err, sizeof err);
-        if (r < 0)
+        r = t.config ? load_routing(t.config, &x) : 0;
+        if (r == 0 && (r = pipeline_new(&x.p, &po, err, sizeof err)) < 0)
                 fprintf(stderr, "cppo-notifyctl replay: %s\n", err);
-        else
+        else if (r == 0)
                 r = run_files(&x, argv + optind, argc - optind, &unreadable);
         if (x.p) {
-                const struct pipeline_stats *st = pipeline_stats(x.p);
-                fprintf(stderr, "replay: %llu messages, %llu events, %llu duplicates, "
-                        "%llu rejected, %llu notifications%s\n", (unsigned long long)st->messages,
-                        (unsigned long long)st->events, (unsigned long long)st->duplicates,
-                        (unsigned long long)st->rejected, (unsigned long long)st->notifications,
-                        r < 0 ? " (store failure: the last batch was not committed)" : "");
-                rc = st->rejected || unreadable ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
+                summary(&x, r);
+                rc = pipeline_stats(x.p)->rejected || unreadable ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
         }
         pipeline_free(x.p);
+        renderer_free(x.renderer);
+        config_free(x.cfg);
         store_close(s);
         return r < 0 ? CTL_EXIT_INTERNAL : rc;
 }

@@ -169,7 +169,10 @@ enum config_need {
         CONFIG_NEED_SMTP = 1 << 1,
         CONFIG_NEED_HTTP = 1 << 2,
         CONFIG_NEED_ROUTING = 1 << 3, /* receivers, rules, templates_dir */
-        CONFIG_NEED_ALL = (1 << 4) - 1,
+        /* what sending needs on top of routing: the receivers' addresses,
+         * secrets, CA and file paths (replay routes history without them) */
+        CONFIG_NEED_DELIVERY = 1 << 4,
+        CONFIG_NEED_ALL = (1 << 5) - 1,
 };
 
 /* config_load with only the sections in needs (a mask of enum config_need)

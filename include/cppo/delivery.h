@@ -14,6 +14,10 @@
  * after a transient failure, or DEAD (permanent failure, max_attempts or
  * max_age reached). A delivery found SENDING at start-up was in flight when
  * the process died: it is queued again (at-least-once).
+ *
+ * BACKFILLED: created for a notification recorded from history (`replay`
+ * without --notify): stored with its payload so people can see what would
+ * have gone out, never due, never claimed, never counted as queued or dead.
  */
 #ifndef CPPO_DELIVERY_H
 #define CPPO_DELIVERY_H
@@ -28,9 +32,10 @@ enum delivery_status {
         DELIVERY_SENDING = 1,
         DELIVERY_SENT = 2,
         DELIVERY_DEAD = 3,
+        DELIVERY_BACKFILLED = 4,
 };
 
-/* "queued", "sending", "sent", "dead". */
+/* "queued", "sending", "sent", "dead", "backfilled". */
 const char *delivery_status_name(enum delivery_status s);
 
 struct delivery {

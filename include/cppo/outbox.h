@@ -8,6 +8,10 @@
  * logged), never silently dropped. Because routing state is in the store,
  * a crash between the batch commit and this step loses nothing: the next
  * call routes what was left.
+ *
+ * Notifications recorded from history (`replay` without --notify, see
+ * store.h) are routed the same way, but their deliveries are created
+ * DELIVERY_BACKFILLED: visible in `deliveries`, never due, never sent.
  */
 #ifndef CPPO_OUTBOX_H
 #define CPPO_OUTBOX_H
@@ -22,13 +26,16 @@
 struct outbox_stats {
         uint64_t routed;      /* notifications with at least one delivery */
         uint64_t unrouted;    /* notifications no rule matched */
-        uint64_t deliveries;  /* deliveries created */
+        uint64_t deliveries;  /* deliveries created (backfilled ones included) */
         uint64_t failed;      /* render failures (logged; notification left unrouted) */
+        uint64_t backfilled;  /* of deliveries: created BACKFILLED (history) */
 };
 
-/* Routes up to limit pending notifications at wall clock now_ms. Adds to
- * stats (may be NULL). Returns the number of deliveries created (>= 0) or a
- * negative errno (store failure: the transaction is rolled back). */
+/* Routes up to limit pending notifications, and up to limit recorded from
+ * history, at wall clock now_ms. Adds to stats (may be NULL). Returns the
+ * number of deliveries created to be sent (>= 0; backfilled ones are only
+ * counted in stats) or a negative errno (store failure: the transaction is
+ * rolled back). */
 int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
                  int64_t now_ms, int64_t limit, struct outbox_stats *stats);
 

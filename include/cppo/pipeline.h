@@ -40,6 +40,10 @@ struct pipeline_options {
         /* Replay: the clock is the newest event time seen, so hold timeouts
          * are deterministic; otherwise pipeline_commit's `now`. */
         bool event_clock;
+        /* History (`replay` without --notify): every notification a commit
+         * inserts is marked as such in the same transaction (see store.h),
+         * so its deliveries are created BACKFILLED and never sent. */
+        bool backfill;
         /* Called after each commit for every notification it created. */
         void (*on_notification)(void *ctx, const struct notification *n);
         void *ctx;
@@ -73,10 +77,18 @@ int pipeline_commit(struct pipeline *p, int64_t now);
  * "inbox", partition -1, offset = the entry id, received at `now`, in the
  * open batch (opened when there is anything to take), and marks them
  * consumed in the same transaction: they take effect, and leave the inbox,
- * when pipeline_commit() commits. Call once per loop iteration, before
+ * when pipeline_commit() commits. An entry that feeds a rejected input
+ * again (store_rejected_requeue) settles that row in the same transaction:
+ * "accepted", or "rejected" with the reason, in which case no new rejected
+ * row is stored and nothing goes to the dead-letter topic again. Call once per loop iteration, before
  * pipeline_commit(). Returns the number of entries taken, or a negative
  * errno when the store failed. */
 int pipeline_drain_inbox(struct pipeline *p, int64_t now);
+
+/* Turns pipeline_options.backfill on or off for the following commits
+ * (replay records files as history but announces the operator's inbox
+ * commands it applies after them). */
+void pipeline_set_backfill(struct pipeline *p, bool on);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 

@@ -45,6 +45,13 @@ struct store_rejected {
         const void *raw;
         size_t raw_len;
         bool truncated;
+        /* `cppo-notifyctl rejected requeue`: NULL when never requeued, else
+         * "pending" (in the inbox), "accepted" or "rejected" (requeue_error
+         * says why); the inbox entry and when (seconds) */
+        const char *requeue_outcome;
+        const char *requeue_error;
+        int64_t requeue_inbox_id;
+        int64_t requeued_at;
 };
 
 /* A pending inbox entry (a CLI command for the writer); valid during the
@@ -118,6 +125,17 @@ struct store_ops {
         int (*notifications_unmatched)(struct store *s, int64_t limit,
                                        int (*fn)(void *ctx, const struct notification *n),
                                        void *ctx);
+        /* history (replay) and requeued rejected inputs */
+        int (*notification_backfill)(struct store *s, const char *notification_key);
+        int (*notifications_backfill_pending)(struct store *s, int64_t limit,
+                                              int (*fn)(void *ctx,
+                                                        const struct notification *n),
+                                              void *ctx);
+        int (*get_rejected)(struct store *s, int64_t id,
+                            int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+        int (*rejected_requeue)(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
+        int (*rejected_requeue_of)(struct store *s, int64_t inbox_id, int64_t *id);
+        int (*rejected_settle)(struct store *s, int64_t id, const char *error);
 };
 
 /* Every implementation starts with this. */
@@ -275,7 +293,50 @@ int store_delivery_get(struct store *s, const char *key, struct delivery *out);
 int store_notifications_unmatched(struct store *s, int64_t limit,
                                   int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
-/* store_count() also knows "deliveries", "attempts" and "unrouted"
- * (notifications no rule matched). */
+/* store_count() also knows "deliveries", "attempts", "unrouted"
+ * (notifications no rule matched) and "backfilled" (deliveries recorded
+ * from history, never sent). */
+
+/* ---- History: notifications recorded, not announced ----
+ *
+ * `cppo-notifyctl replay` (without --notify) marks the notifications it
+ * inserts as history in the same transaction, so no router ever queues
+ * them; whoever routes them next (the replay itself with a configuration,
+ * or the daemon) creates their deliveries as DELIVERY_BACKFILLED. */
+
+/* Marks a notification not routed yet (one the open batch inserted) as
+ * history. 0, -ENOENT when no unrouted notification has that key, -EIO. */
+int store_notification_backfill(struct store *s, const char *notification_key);
+
+/* Notifications marked as history and not routed yet, oldest first; as
+ * store_notifications_unrouted (capped, fn may write; routing one with
+ * store_notification_routed() takes it off this list). */
+int store_notifications_backfill_pending(struct store *s, int64_t limit,
+                                         int (*fn)(void *ctx, const struct notification *n),
+                                         void *ctx);
+
+/* ---- Requeued rejected inputs (`cppo-notifyctl rejected requeue`) ----
+ *
+ * The CLI writes the raw bytes of a rejected input to the inbox and records
+ * the inbox entry on the rejected row (outcome "pending"); the writer that
+ * takes that entry (pipeline_drain_inbox) settles the row in the same
+ * transaction. The row is never deleted. */
+
+/* Rejected input id to fn (valid during the call). -ENOENT, -EIO, or fn's
+ * return. */
+int store_get_rejected(struct store *s, int64_t id,
+                       int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+
+/* Records that input id is fed again as inbox entry inbox_id at now
+ * (seconds): outcome "pending". -ENOENT when there is no such row. */
+int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
+
+/* *id = the rejected input that inbox entry inbox_id feeds again (outcome
+ * still "pending"), or 0 when the entry is no requeue. 0 or -EIO. */
+int store_rejected_requeue_of(struct store *s, int64_t inbox_id, int64_t *id);
+
+/* Settles a requeue: "accepted" when error is NULL, else "rejected" with
+ * error (one line: why). -ENOENT when there is no such row. */
+int store_rejected_settle(struct store *s, int64_t id, const char *error);
 
 #endif

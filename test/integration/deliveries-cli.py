@@ -54,6 +54,12 @@ def json_lines(out):
     return [json.loads(line) for line in out.decode().splitlines()]
 
 
+def iso_ms(ms):
+    """RFC 3339 UTC with milliseconds, as the CLI writes times."""
+    t = time.gmtime(ms // 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (ms % 1000)
+
+
 def test_usage(tmp):
     for args, first in [(["--help"], "usage: cppo-notifyctl deliveries [--config"),
                         (["show", "--help"], "usage: cppo-notifyctl deliveries show KEY"),
@@ -87,12 +93,14 @@ def test_list(db, tmp):
             SENT: ["ops", "email", "sent", "1", "250", "-"]}
     ok(all(r[1:] == want[r[0]] for r in rows), "list: receiver, channel, status, attempts, code, "
        "escaped error", rows)
-    ok(footer == "4 deliveries shown; in the store: 1 queued, 0 sending, 1 sent, 2 dead",
-       "list: footer counts", footer)
+    ok(footer == "4 deliveries shown; in the store: 1 queued, 0 sending, 1 sent, 2 dead, "
+       "0 backfilled", "list: footer counts", footer)
     rc, out, _ = ctl("--state", db, "--failed")
     rows, _, footer = table_rows(out)
-    ok(rc == 0 and [r[0] for r in rows] == [AMENDED, SALES] and footer.startswith("2 deliveries"),
-       "--failed: dead ones only", out)
+    ok(rc == 1 and [r[0] for r in rows] == [AMENDED, SALES] and footer.startswith("2 deliveries"),
+       "--failed: dead ones only, exit 1 as there are some", f"{rc} {out}")
+    rc, out, _ = ctl("--state", db, "--failed", "--limit", "1")
+    ok(rc == 1 and len(table_rows(out)[0]) == 1, "--failed --limit 1: still exit 1", f"{rc}")
     rc, out, _ = ctl("--state", db, "--limit", "1")
     rows, _, _ = table_rows(out)
     ok(rc == 0 and [r[0] for r in rows] == [AMENDED], "--limit 1: the newest", out)
@@ -119,7 +127,12 @@ def test_json(db):
        "--json: fields exact", sales)
     rc, out, _ = ctl("--state", db, "--json", "--failed")
     objs = json_lines(out)
-    ok(rc == 0 and [o["status"] for o in objs] == ["dead", "dead"], "--json --failed", out)
+    ok(rc == 1 and [o["status"] for o in objs] == ["dead", "dead"], "--json --failed: exit 1",
+       f"{rc} {out}")
+    ok(all(o["created_at"] == iso_ms(o["created_at_ms"]) and o["updated_at"] ==
+           iso_ms(o["updated_at_ms"]) and o["next_at"] == iso_ms(o["next_at_ms"]) for o in objs)
+       and sales["created_at"] == "2025-11-24T16:00:01.000Z",
+       "--json: RFC 3339 UTC times with milliseconds beside the _ms fields", objs)
 
 
 def test_show(db):
@@ -137,6 +150,8 @@ def test_show(db):
     ok(rc == 0 and [h["outcome"] for h in obj["history"]] == ["retry", "dead"]
        and [h["code"] for h in obj["history"]] == [503, 404]
        and obj["recipients"] == ["ops@example.com"], "show --json: history", obj)
+    ok(all(h["at"] == iso_ms(h["at_ms"]) for h in obj["history"]),
+       "show --json: each attempt's time in RFC 3339 beside at_ms", obj)
     rc, out, _ = ctl("--state", db, "show", SENT, "--payload")
     ok(rc == 0 and out == PAYLOAD, "show --payload: the stored bytes exactly", out)
     rc, out, err = ctl("--state", db, "show", "no/such/key")
@@ -175,9 +190,18 @@ def test_retry(db):
     after = int(time.time() * 1000)
     ok(rc == 0 and out == b"1 delivery re-queued\n", "retry KEY: exit 0, count", f"{rc} {out} {err}")
     obj = show_json(db, SALES)
-    ok(obj["status"] == "queued" and obj["attempts"] == 0 and before - 1000 <= obj["next_at_ms"]
-       <= after + 1000 and len(obj["history"]) == 2, "retry KEY: queued, due now, history kept",
+    ok(obj["status"] == "queued" and obj["attempts_since_retry"] == 0 and before - 1000 <=
+       obj["next_at_ms"] <= after + 1000 and len(obj["history"]) == 2,
+       "retry KEY: queued, due now, a fresh budget, history kept", obj)
+    ok(obj["attempts"] == len(obj["history"]) == 2, "show --json: attempts = the history's length",
        obj)
+    rc, out, _ = ctl("--state", db, "show", SALES)
+    text = out.decode()
+    ok(rc == 0 and "attempts:      2 (0 since the last retry)\n" in text and
+       len(text.split("history:\n", 1)[-1].splitlines()) == 2,
+       "show: the attempt count matches the history lines", text)
+    rows = {r[0]: r for r in table_rows(ctl("--state", db)[1])[0]}
+    ok(rows[SALES][4] == "2", "list: ATTEMPTS counts the history too", rows.get(SALES))
     rc, _, _ = ctl("--state", db, "retry", SALES)
     ok(rc == 1, "retry KEY again: not dead any more, exit 1")
 
@@ -199,8 +223,10 @@ def test_retry_all_while_locked(db):
        out)
     rc, out, _ = ctl("--state", db)
     footer = table_rows(out)[2]
-    ok(footer == "4 deliveries shown; in the store: 3 queued, 0 sending, 1 sent, 0 dead",
-       "after retries: counts", footer)
+    ok(footer == "4 deliveries shown; in the store: 3 queued, 0 sending, 1 sent, 0 dead, "
+       "0 backfilled", "after retries: counts", footer)
+    rc, out, _ = ctl("--state", db, "--failed")
+    ok(rc == 0 and table_rows(out)[0] == [], "--failed with no dead delivery: exit 0", f"{rc}")
 
 
 def main():

@@ -153,7 +153,7 @@ static void schema_is_version_2_with_the_new_tables(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 2);
+        assert_int_equal(v, 3);
         assert_int_equal(count(s, "deliveries"), 0);
         assert_int_equal(count(s, "attempts"), 0);
         assert_int_equal(count(s, "unrouted"), 0);
@@ -478,6 +478,53 @@ static void unrouted_notifications_oldest_first_and_marked(void **state)
         store_close(s);
 }
 
+/* Issue 11 item 3: history is marked in the writer's transaction, listed
+ * apart from pending notifications, and its BACKFILLED deliveries are never
+ * due, never claimed, never counted as queued or dead, and not retried. */
+static void backfilled_history_is_never_due(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct routed_ctx rc = { 0 };
+        struct keys k = { 0 };
+        struct delivery d;
+        int64_t c[4];
+
+        assert_string_equal(delivery_status_name(DELIVERY_BACKFILLED), "backfilled");
+        add_notification(&cs, "new_order", "new_order/h1", 100);
+        add_notification(&cs, "new_order", "new_order/live", 101);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_apply(s, &cs, NULL), 0);
+        assert_int_equal(store_notification_backfill(s, "new_order/h1"), 0);
+        assert_int_equal(store_commit(s), 0);
+        changeset_clear(&cs);
+        assert_int_equal(store_notification_backfill(s, "new_order/h1"), -ENOENT); /* once */
+        assert_int_equal(store_notifications_unrouted(s, 0, on_unrouted, &rc), 0);
+        assert_string_equal(rc.keys, "new_order/live");
+        rc = (struct routed_ctx){ .s = s }; /* routes it: off the history list */
+        assert_int_equal(store_notifications_backfill_pending(s, 0, on_unrouted, &rc), 0);
+        assert_string_equal(rc.keys, "new_order/h1");
+        rc = (struct routed_ctx){ 0 };
+        assert_int_equal(store_notifications_backfill_pending(s, 0, on_unrouted, &rc), 0);
+        assert_int_equal(rc.n, 0);
+
+        make(&d, "new_order/h1/alice", "alice", 1, 1);
+        d.status = DELIVERY_BACKFILLED;
+        assert_int_equal(store_delivery_add(s, &d), 1);
+        delivery_clear(&d);
+        add(s, "new_order/live/alice", "alice", 2, 2);
+        assert_string_equal(due(s, NULL, 1000, 0, &k), "new_order/live/alice");
+        assert_int_equal(store_delivery_claim(s, "new_order/h1/alice", 5), 0);
+        assert_int_equal(store_delivery_retry(s, "new_order/h1/alice", 5), -ENOENT);
+        assert_int_equal(store_delivery_retry(s, NULL, 5), 0);
+        assert_int_equal(store_delivery_counts(s, NULL, c), 0);
+        assert_int_equal(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING] + c[DELIVERY_SENT] +
+                                 c[DELIVERY_DEAD], 1);
+        assert_int_equal(count(s, "backfilled"), 1);
+        assert_int_equal(status_of(s, "new_order/h1/alice"), DELIVERY_BACKFILLED);
+        store_close(s);
+}
+
 static void check_payload(const struct delivery *d)
 {
         assert_int_equal(d->payload_len, sizeof binaryish - 1);
@@ -618,7 +665,7 @@ static void migrates_a_version_1_database(void **state)
         assert_false(has_index("deliveries_due"));
         s = open_rw();
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 2);
+        assert_int_equal(v, 3);
         assert_int_equal(store_notifications_unrouted(s, 0, on_unrouted, &rc), 0);
         assert_string_equal(rc.keys, "new_order/old"); /* an old notification is pending */
         add(s, "new_order/old/alice", "alice", 1, 1);
@@ -630,7 +677,7 @@ static void migrates_a_version_1_database(void **state)
         assert_true(has_index("notifications_routed"));
         s = open_rw(); /* and opens again without migrating twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 2);
+        assert_int_equal(v, 3);
         store_close(s);
 }
 
@@ -668,6 +715,7 @@ int main(void)
                 T(list_failed_only_and_retry),
                 T(counts_per_status_and_receiver),
                 T(unrouted_notifications_oldest_first_and_marked),
+                T(backfilled_history_is_never_due),
                 T(payload_and_recipients_round_trip_exactly),
                 T(empty_payload_round_trips),
                 T(migrates_a_version_1_database),

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""`cppo-notifyctl rejected` (issue 11 item 6): --json gives every rejected
+input's bytes back exactly (raw_base64 always, raw as a JSON string when
+they are UTF-8, else null) and the received time in RFC 3339; `rejected
+requeue ID` feeds an input through the pipeline again: refused for an
+unknown id; queued through the inbox without --apply; with --apply after a
+fix (kafka.max_message_bytes raised) it is decoded, correlated and stored
+(its notification exists), and the row is kept, marked accepted; an input
+still broken is rejected again with its reason, kept, with no second row;
+an accepted one cannot be requeued twice; `rejected --config` works. TAP.
+
+Usage: rejected-cli.py CPPO_NOTIFYCTL
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+CTL = sys.argv[1]
+n = 0
+failed = False
+
+
+def ok(cond, name, detail=""):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + f" {n} - {name}")
+    if not cond:
+        failed = True
+        for line in str(detail).splitlines():
+            print(f"# {line}")
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([CTL, *args], capture_output=True, input=stdin, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def config(d, max_bytes):
+    path = os.path.join(d, "cppo-notify.yaml")
+    with open(path, "w") as f:
+        f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n  group: g\n"
+                f"  max_message_bytes: {max_bytes}\nstore:\n  path: {d}/state.db\n"
+                f"receivers:\n  out:\n    type: file\n    path: {d}/out.jsonl\n")
+    return path
+
+
+def registration(pad):
+    """A valid event, its name padded to make it large."""
+    return json.dumps({
+        "version": "0", "id": "rej-reg-1", "detail-type": "Resale Authorization Registered",
+        "source": "cppo-notify", "account": "111122223333", "time": "2025-03-04T09:15:27Z",
+        "detail": {"resaleAuthorizationId": "ra-rej-1", "name": "Deal " + "x" * pad,
+                   "productId": "prod-rej", "resellerAccountId": "444455556666",
+                   "buyerAccountIds": ["123412341234"]}}, separators=(",", ":")).encode()
+
+
+# Bytes and how they are rejected: not UTF-8; UTF-8 with a tab, a quote, a
+# backslash and a non-ASCII letter (broken JSON); too large for 1024 bytes.
+BAD_UTF8 = b'{"detail-type":"x\xff\xfe"}'
+BROKEN = '{"name":"M\u00fcller \t \\" \\\\ \u20ac'.encode()
+LARGE = registration(1500)
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="cppo-rejected-")
+    try:
+        cfg = config(d, 1024)
+        db = os.path.join(d, "state.db")
+        lines = os.path.join(d, "in.jsonl")
+        with open(lines, "wb") as f:
+            f.write(BAD_UTF8 + b"\n" + BROKEN + b"\n" + LARGE + b"\n")
+        rc, _, err = run("replay", "--config", cfg, lines)
+        ok(rc == 1 and "3 rejected" in err, "replay stores three rejected inputs", err)
+
+        rc, out, err = run("rejected", "--config", cfg, "--json", "--limit", "0")
+        rows = [json.loads(line) for line in out.splitlines()] if rc == 0 else []
+        by_bytes = {base64.b64decode(r["raw_base64"]): r for r in rows}
+        ok(rc == 0 and set(by_bytes) == {BAD_UTF8, BROKEN, LARGE},
+           "--config works; raw_base64 gives every input's bytes exactly", out + err)
+        ok(by_bytes.get(BROKEN, {}).get("raw", "").encode() == BROKEN and
+           by_bytes.get(LARGE, {}).get("raw", "").encode() == LARGE,
+           "raw is the faithful JSON string of UTF-8 input", out)
+        ok(BAD_UTF8 in by_bytes and by_bytes[BAD_UTF8]["raw"] is None and
+           by_bytes[BAD_UTF8]["raw_bytes"] == len(BAD_UTF8), "raw is null when not UTF-8", out)
+        ok(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["received_at"]) for r in rows)
+           and all(r["requeue"] is None for r in rows),
+           "received_at is RFC 3339 UTC; nothing requeued yet", out)
+        large = by_bytes.get(LARGE, {"id": 0})
+        broken = by_bytes.get(BROKEN, {"id": 0})
+        ok(large.get("reason") == "too_large", "the large input was too_large", large)
+
+        rc, _, err = run("rejected", "requeue", "999", "--config", cfg)
+        ok(rc == 1 and "no rejected input 999" in err, "requeue of an unknown id: exit 1", err)
+        for args in (["requeue"], ["requeue", "x"], ["requeue", "1", "--json"], ["--apply"]):
+            rc, _, err = run("rejected", *args)
+            ok(rc == 2 and "usage:" in err, f"rejected {' '.join(args)}: usage error", err)
+
+        # the fix: a larger message limit; without --apply it waits in the inbox
+        cfg = config(d, 65536)
+        rc, out, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
+        ok(rc == 0 and "queued as inbox entry" in out, "requeue queues for the daemon", out + err)
+        rc, out, _ = run("rejected", "--config", cfg, "--json", "--limit", "0")
+        row = next((json.loads(x) for x in out.splitlines() if json.loads(x)["id"] == large["id"]),
+                   {})
+        ok(row.get("requeue") == "pending", "the row says pending", row)
+        rc, out, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
+        ok(rc == 1 and "already requeued" in err, "a pending requeue is not queued twice", err)
+
+        rc, out, err = run("rejected", "requeue", str(broken["id"]), "--config", cfg, "--apply")
+        ok(rc == 1 and "rejected again: invalid_json" in out and "kept" in out,
+           "requeue --apply of a still broken input: rejected again, why, exit 1", out + err)
+        con = sqlite3.connect(db)
+        ok(con.execute("SELECT COUNT(*) FROM rejected").fetchone()[0] == 3,
+           "no second rejected row for it", "")
+        ok(con.execute("SELECT COUNT(*) FROM authorizations WHERE id = 'ra-rej-1'").fetchone()[0]
+           == 1, "the same --apply fed the pending large input: its authorization is stored", "")
+        rc, out, _ = run("rejected", "--config", cfg, "--json", "--limit", "0")
+        state = {json.loads(x)["id"]: json.loads(x) for x in out.splitlines()}
+        ok(state.get(large["id"], {}).get("requeue") == "accepted" and
+           base64.b64decode(state[large["id"]]["raw_base64"]) == LARGE,
+           "the accepted row is kept, marked accepted, bytes intact", state.get(large["id"]))
+        b = state.get(broken["id"], {})
+        ok(b.get("requeue") == "rejected" and b.get("requeue_error", "").startswith("invalid_json")
+           and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b.get("requeued_at", "")),
+           "the rejected-again row says why and when", b)
+        rc, out, _ = run("rejected", "--config", cfg)
+        ok(rc == 0 and f": accepted\n" in out and ": rejected: invalid_json" in out,
+           "the listing shows each requeue's outcome", out)
+        rc, _, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
+        ok(rc == 1 and "already requeued" in err and "accepted" in err,
+           "an accepted input is not requeued again", err)
+        ok(con.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0] == 0,
+           "the inbox is consumed", "")
+        con.close()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
