@@ -193,3 +193,9 @@ int store_notifications_unmatched(struct store *s, int64_t limit,
 {
         return s->ops->notifications_unmatched(s, limit, fn, ctx);
 }
+
+int store_list_link_changes(struct store *s, const char *offer_id,
+                            int (*fn)(void *ctx, const struct link_change *l), void *ctx)
+{
+        return s->ops->list_link_changes(s, offer_id, fn, ctx);
+}

@@ -77,6 +77,21 @@ const struct hold *corr_state_hold(const struct corr_state *s, const char *offer
 int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
                int64_t now, struct changeset *out);
 
+/* Whether authorization a could legally own offer o at clock now: same
+ * product and seller of record = reseller (when the offer names them), the
+ * offer's targeted buyers among a's buyers (when a names buyers), not
+ * expired, not withdrawn. When not, why (may be NULL) gets one line naming
+ * the first mismatch in that order. The rule `holds` lists candidates by and
+ * `associate` refuses by; inference also needs both to name buyers. */
+bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,
+                     char *why, size_t whylen);
+
+/* s as one POSIX shell word: kept when made of safe characters, else in
+ * single quotes (a quote inside written '\''); cut to fit len, always
+ * NUL-terminated when len > 0. For the commands the CLI and
+ * attention_needed print. */
+void corr_shell_word(const char *s, char *out, size_t len);
+
 /* Hold timeouts at clock `now`. 0 or -ENOMEM. */
 int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
               struct changeset *out);

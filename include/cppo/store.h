@@ -118,6 +118,8 @@ struct store_ops {
         int (*notifications_unmatched)(struct store *s, int64_t limit,
                                        int (*fn)(void *ctx, const struct notification *n),
                                        void *ctx);
+        int (*list_link_changes)(struct store *s, const char *offer_id,
+                                 int (*fn)(void *ctx, const struct link_change *l), void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -274,6 +276,12 @@ int store_delivery_get(struct store *s, const char *key, struct delivery *out);
  * limit (<= 0: all); fn must not write to the store. */
 int store_notifications_unmatched(struct store *s, int64_t limit,
                                   int (*fn)(void *ctx, const struct notification *n), void *ctx);
+
+/* An offer's link history (struct link_change), oldest first; records are
+ * valid during the call only. 0, fn's negative return, or -EIO (also for a
+ * scan that failed part-way: never a short history). */
+int store_list_link_changes(struct store *s, const char *offer_id,
+                            int (*fn)(void *ctx, const struct link_change *l), void *ctx);
 
 /* store_count() also knows "deliveries", "attempts" and "unrouted"
  * (notifications no rule matched). */
