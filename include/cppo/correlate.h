@@ -15,6 +15,17 @@
  *   targeted buyers within its buyers, not expired, not withdrawn
  *   (inferred). A stronger link replaces a weaker one; ambiguity links
  *   nothing.
+ * - Changing a link by hand (Offer Associated onto another authorization,
+ *   Offer Unlinked): an inferred or manual link moves; a registered or
+ *   event link only with the event's force flag. Unlinked, the offer is held
+ *   again and inference leaves it to a person. Every link change goes into
+ *   the changeset's link history (who, why). When people were already told
+ *   about the offer (its partner_offer_extended, or an order of one of its
+ *   agreements), a move, an unlink, the relinking of an unlinked offer and
+ *   an agreement event overruling an inference each emit
+ *   link_corrected/<offer>/<n> (n counts the offer's corrections) with both
+ *   authorizations in its context and both contact lists in
+ *   opportunity.notify.
  * - A partner offer with no link is held. When a link appears its
  *   partner_offer_extended goes out, late. A hold older than
  *   offer_link_timeout (corr_tick) yields attention_needed/<offer>, once.
