@@ -222,9 +222,11 @@ static void gen_list(yajl_gen g, const char *key, const struct strlist *l)
         yajl_gen_array_close(g);
 }
 
+/* Opens a map, as the value of key (NULL: an array element). */
 static void gen_open(yajl_gen g, const char *key)
 {
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+        if (key)
+                yajl_gen_string(g, (const unsigned char *)key, strlen(key));
         yajl_gen_map_open(g);
 }
 
@@ -244,24 +246,80 @@ static void gen_metadata(yajl_gen g, const char *json)
         yajl_tree_free(tree);
 }
 
+/* What a link_corrected notification tells on top of the usual subject. */
+struct correction {
+        const struct authorization *previous; /* linked before (NULL: was held) */
+        const struct link_change *change;
+        int seq;
+};
+
 struct subject {
         const char *kind, *key, *reason;
         struct authorization *auth;
         struct offer *offer;
         struct agreement *agreement;
         bool renewal;
+        const struct correction *correction; /* link_corrected only */
 };
 
-static void gen_opportunity(yajl_gen g, const struct authorization *a)
+/* One authorization as an object. notify_too adds the addresses of a
+ * second one: a correction's contacts are those of both authorizations,
+ * so that include_authorization_contacts reaches everyone it concerns. */
+static void gen_authorization(yajl_gen g, const char *key, const struct authorization *a,
+                              const struct authorization *notify_too)
 {
-        gen_open(g, "opportunity");
+        struct strlist both = { 0 };
+        bool ok = true;
+
+        for (size_t i = 0; a && i < a->notify.n; i++)
+                ok = ok && strlist_add_unique(&both, a->notify.v[i]) == 0;
+        for (size_t i = 0; notify_too && i < notify_too->notify.n; i++)
+                ok = ok && strlist_add_unique(&both, notify_too->notify.v[i]) == 0;
+        gen_open(g, key);
         event_json_string(g, "id", a ? a->id : NULL);
         event_json_string(g, "name", a ? a->name : NULL);
         event_json_string(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
         gen_metadata(g, a ? a->metadata_json : NULL);
-        gen_list(g, "notify", a ? &a->notify : NULL);
+        /* on ENOMEM the list is short; context_json then fails as a whole
+         * when yajl does, and a partial list is never worse than none */
+        gen_list(g, "notify", ok ? &both : a ? &a->notify : NULL);
         event_json_bool(g, "registered", a && a->registered);
         event_json_string(g, "expires_at", a ? a->expires_at : NULL);
+        yajl_gen_map_close(g);
+        strlist_clear(&both);
+}
+
+static void gen_opportunity(yajl_gen g, const struct subject *sj)
+{
+        const struct authorization *prev = sj->correction ? sj->correction->previous : NULL;
+
+        gen_authorization(g, "opportunity", sj->auth, prev);
+}
+
+/* link_corrected: the authorization it was wrongly linked to, both as one
+ * list (a rule on `opportunities` matches either, EventBridge array
+ * semantics), and who moved it, when and why. */
+static void gen_correction(yajl_gen g, const struct subject *sj)
+{
+        const struct correction *c = sj->correction;
+        const struct link_change *lc = c->change;
+
+        gen_authorization(g, "previous_opportunity", c->previous, sj->auth);
+        yajl_gen_string(g, (const unsigned char *)"opportunities", 13);
+        yajl_gen_array_open(g);
+        if (c->previous)
+                gen_authorization(g, NULL, c->previous, NULL);
+        if (sj->auth)
+                gen_authorization(g, NULL, sj->auth, NULL);
+        yajl_gen_array_close(g);
+        gen_open(g, "correction");
+        yajl_gen_string(g, (const unsigned char *)"seq", 3);
+        yajl_gen_integer(g, c->seq);
+        event_json_string(g, "previous_opportunity_id", lc->from_authorization_id);
+        event_json_string(g, "opportunity_id", lc->to_authorization_id);
+        event_json_string(g, "previous_link", link_strength_name(lc->from_link));
+        event_json_string(g, "actor", lc->actor);
+        event_json_string(g, "reason", lc->reason);
         yajl_gen_map_close(g);
 }
 
@@ -350,9 +408,11 @@ static char *context_json(const struct subject *sj, const char *event_key)
         yajl_gen_map_open(g);
         event_json_string(g, "kind", sj->kind);
         event_json_string(g, "key", sj->key);
-        gen_opportunity(g, sj->auth);
+        gen_opportunity(g, sj);
         gen_parties(g, sj);
         gen_deal(g, sj);
+        if (sj->correction)
+                gen_correction(g, sj);
         event_json_string(g, "reason", sj->reason);
         keys.v = one;
         keys.n = event_key ? 1 : 0;
@@ -433,42 +493,278 @@ static bool is_partner_offer(const struct offer *o)
                strcmp(o->seller_of_record_account_id, o->manufacturer_account_id) != 0;
 }
 
-/* A held offer got its link: out goes its partner_offer_extended, late. */
-static int release_hold(struct step *st, struct offer *o, struct authorization *a)
+/* ---- link history and corrections ---- */
+
+/* Why an automatic link was made, by its strength (the history's reason). */
+static const char *const auto_reason[] = {
+        [LINK_NONE] = "unlinked",
+        [LINK_INFERRED] = "inferred: the only authorization with this product, partner and buyers",
+        [LINK_MANUAL] = "associated by hand",
+        [LINK_REGISTERED] = "the registration names the offer",
+        [LINK_EVENT] = "an agreement event names both",
+};
+
+static bool by_hand(const struct mp_event *ev)
+{
+        return ev && (ev->kind == MP_OFFER_ASSOCIATED || ev->kind == MP_OFFER_UNLINKED);
+}
+
+/* The history row for o, now linked as it is, coming from `from`; made by
+ * the step's event. Strings are borrowed. */
+static void link_change_of(const struct step *st, const struct offer *o, const char *from,
+                           enum link_strength from_link, struct link_change *lc)
+{
+        const struct mp_event *ev = st->ev;
+
+        lc->offer_id = o->id;
+        lc->from_authorization_id = (char *)from;
+        lc->to_authorization_id = o->authorization_id;
+        lc->from_link = from_link;
+        lc->to_link = o->link;
+        lc->actor = (char *)(by_hand(ev) ? ev->reg.actor ? ev->reg.actor : "unknown"
+                                         : "cppo-notify");
+        lc->reason = (char *)(by_hand(ev) ? ev->reg.reason : auto_reason[o->link]);
+        lc->event_key = ev ? (char *)ev->event_key : NULL;
+        lc->at = st->now;
+}
+
+struct told {
+        const struct corr_state *s;
+        const char *offer_id;
+        bool yes;
+};
+
+static int told_agreement(void *ctx, const char *id, void *value)
+{
+        struct told *t = ctx;
+        const struct agreement *g = value;
+        char key[MP_EVENT_KEY_MAX];
+
+        if (g->offer_id == NULL || strcmp(g->offer_id, t->offer_id) != 0)
+                return 0;
+        snprintf(key, sizeof key, "new_order/%s", id);
+        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
+        snprintf(key, sizeof key, "amended_offer/%s", id);
+        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
+        return 0;
+}
+
+/* Whether people were already told about o under some authorization: its
+ * partner_offer_extended, or an order of one of its agreements. The scan
+ * over agreements runs only for a link changed by hand (rare). */
+static bool offer_told(const struct step *st, const struct offer *o)
+{
+        struct told t = { st->s, o->id, false };
+        char key[MP_EVENT_KEY_MAX];
+
+        snprintf(key, sizeof key, "partner_offer_extended/%s", o->id);
+        if (hmap_get(st->s->keys, key))
+                return true;
+        hmap_each(st->s->agreements, told_agreement, &t);
+        return t.yes;
+}
+
+/* link_corrected/<offer>/<seq>: seq counts this offer's corrections, so
+ * each move has its own key and replaying the same move adds nothing (the
+ * ledger drops the event before it gets here). */
+static int emit_correction(struct step *st, struct offer *o, struct authorization *previous,
+                           struct link_change *lc)
+{
+        struct correction c = { .previous = previous, .change = lc, .seq = 1 };
+        struct subject sj = { .auth = hmap_get(st->s->auths, o->authorization_id ?
+                                                   o->authorization_id : ""),
+                              .offer = o, .correction = &c };
+        char id[MP_EVENT_KEY_MAX], key[MP_EVENT_KEY_MAX], reason[1024];
+        int r;
+
+        for (;; c.seq++) {
+                snprintf(key, sizeof key, "link_corrected/%s/%d", o->id, c.seq);
+                if (hmap_get(st->s->keys, key) == NULL)
+                        break;
+        }
+        snprintf(reason, sizeof reason, "offer %s %s%s%s%s by %s%s%s", o->id,
+                 lc->from_authorization_id ? "was linked to authorization " : "was not linked",
+                 lc->from_authorization_id ? lc->from_authorization_id : "",
+                 lc->to_authorization_id ? ", now to " : ", now unlinked (held)",
+                 lc->to_authorization_id ? lc->to_authorization_id : "", lc->actor,
+                 lc->reason ? ": " : "", lc->reason ? lc->reason : "");
+        sj.reason = reason;
+        snprintf(id, sizeof id, "%s/%d", o->id, c.seq);
+        r = emit_kind(st, "link_corrected", id, &sj);
+        return r == 0 ? str_assign(&lc->correction_key, key) : r;
+}
+
+/* Records lc (with its correction when people had been told) in the set. */
+static int record_change(struct step *st, struct offer *o, struct authorization *previous,
+                         bool correct, struct link_change *lc)
+{
+        struct link_change mine = *lc;
+        int r = 0;
+
+        mine.correction_key = NULL;
+        if (correct)
+                r = emit_correction(st, o, previous, &mine);
+        if (r == 0)
+                r = changeset_add_link_change(st->out, &mine);
+        free(mine.correction_key);
+        return r;
+}
+
+/* ---- links and holds (continued) ---- */
+
+/* An offer returned to the holds by `unlink` has UNLINKED_MARK and the
+ * unlink's event key as its link_event_key: inference leaves it alone (it
+ * would pick the same wrong authorization again); a person, a registration
+ * or an agreement links it. */
+#define UNLINKED_MARK "unlinked:"
+
+static bool unlinked_by_hand(const struct offer *o)
+{
+        return o->authorization_id == NULL && o->link_event_key != NULL &&
+               strncmp(o->link_event_key, UNLINKED_MARK, strlen(UNLINKED_MARK)) == 0;
+}
+
+/* A held offer got its link: out goes its partner_offer_extended, late; or,
+ * when people had already been told about it under the authorization it
+ * was unlinked from, a correction naming the new one. */
+static int release_hold(struct step *st, struct offer *o, struct authorization *a,
+                        struct link_change *lc)
 {
         struct subject sj = { .auth = a, .offer = o };
+        bool told;
         int r;
 
         if (hmap_get(st->s->holds, o->id) == NULL)
-                return 0;
+                return changeset_add_link_change(st->out, lc);
+        told = offer_told(st, o);
         if (o->late == OFFER_ON_TIME)
                 o->late = OFFER_LATE_AFTER_HOLD;
         r = changeset_release_hold(st->out, o->id);
         if (r == 0)
                 r = save_offer(st, o);
         if (r == 0)
+                r = told ? record_change(st, o, NULL, true, lc)
+                         : changeset_add_link_change(st->out, lc);
+        if (r == 0 && !told)
                 r = emit_kind(st, "partner_offer_extended", o->id, &sj);
         hmap_del(st->s->holds, o->id);
         return r;
 }
 
-/* Links o to a when `how` is stronger than its current link. */
+/* Points o at a (NULL: unlinked) with strength how, keeping both
+ * authorizations' offer lists in step. */
+static int set_link(struct step *st, struct offer *o, struct authorization *a,
+                    enum link_strength how)
+{
+        struct authorization *old = o->authorization_id ? hmap_get(st->s->auths, o->authorization_id)
+                                                        : NULL;
+        char mark[MP_EVENT_KEY_MAX + sizeof UNLINKED_MARK];
+        int r = 0;
+
+        if (old && old != a) {
+                strlist_remove(&old->offer_ids, o->id);
+                r = save_auth(st, old);
+        }
+        snprintf(mark, sizeof mark, "%s%s", a ? "" : UNLINKED_MARK,
+                 st->ev ? st->ev->event_key : "");
+        if (r == 0 && (str_assign(&o->authorization_id, a ? a->id : NULL) < 0 ||
+                       str_assign(&o->link_event_key, st->ev || !a ? mark : NULL) < 0 ||
+                       (a && strlist_add_unique(&a->offer_ids, o->id) < 0)))
+                r = -ENOMEM;
+        o->link = how;
+        if (r == 0)
+                r = save_offer(st, o);
+        return r == 0 && a ? save_auth(st, a) : r;
+}
+
+/* Links o to a when `how` is stronger than its current link. A link that
+ * moves to another authorization (an agreement event or a registration
+ * overruling an inference) is a correction when people were told already. */
 static int link_offer(struct step *st, struct offer *o, struct authorization *a,
                       enum link_strength how)
 {
+        struct authorization *previous;
+        struct link_change lc = { 0 };
+        enum link_strength from_link = o->link;
+        char *from = NULL;
+        bool told;
         int r;
 
         if (o->authorization_id && o->link >= how)
                 return 0;
-        if (str_assign(&o->authorization_id, a->id) < 0 ||
-            str_assign(&o->link_event_key, st->ev ? st->ev->event_key : NULL) < 0 ||
-            strlist_add_unique(&a->offer_ids, o->id) < 0)
+        if (o->authorization_id && (from = strdup(o->authorization_id)) == NULL)
                 return -ENOMEM;
-        o->link = how;
-        r = save_offer(st, o);
+        previous = from && strcmp(from, a->id) != 0 ? hmap_get(st->s->auths, from) : NULL;
+        told = previous && offer_told(st, o);
+        r = set_link(st, o, a, how);
+        link_change_of(st, o, from, from_link, &lc);
         if (r == 0)
-                r = save_auth(st, a);
-        return r == 0 ? release_hold(st, o, a) : r;
+                r = previous ? record_change(st, o, previous, told, &lc)
+                             : release_hold(st, o, a, &lc);
+        free(from);
+        return r;
+}
+
+static int hold(struct step *st, struct offer *o);
+
+/* associate onto another authorization, or unlink (a == NULL): the link
+ * moves, the history says who did it and why, and whoever was told under
+ * the old authorization hears of the correction with the new one. */
+static int move_link(struct step *st, struct offer *o, struct authorization *a)
+{
+        struct authorization *previous = hmap_get(st->s->auths, o->authorization_id);
+        enum link_strength from_link = o->link;
+        bool told = offer_told(st, o);
+        struct link_change lc = { 0 };
+        char *from = strdup(o->authorization_id);
+        int r;
+
+        if (from == NULL)
+                return -ENOMEM;
+        r = set_link(st, o, a, a ? LINK_MANUAL : LINK_NONE);
+        link_change_of(st, o, from, from_link, &lc);
+        if (r == 0)
+                r = record_change(st, o, previous, told, &lc);
+        if (r == 0 && a == NULL)
+                r = hold(st, o);
+        free(from);
+        return r;
+}
+
+static bool same(const char *a, const char *b)
+{
+        return a && b && strcmp(a, b) == 0;
+}
+
+bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,
+                     char *why, size_t whylen)
+{
+        const struct strlist *ob = &o->targeted_buyer_account_ids, *ab = &a->buyer_account_ids;
+        int64_t expires;
+
+        if (o->product_id && !same(a->product_id, o->product_id))
+                return error_set(why, whylen, 0, "product differs: offer '%s', authorization "
+                                 "'%s'", o->product_id, a->product_id ? a->product_id : "unknown"),
+                       false;
+        if (o->seller_of_record_account_id &&
+            !same(a->reseller_account_id, o->seller_of_record_account_id))
+                return error_set(why, whylen, 0, "reseller differs: offer sold by '%s', "
+                                 "authorization's reseller '%s'", o->seller_of_record_account_id,
+                                 a->reseller_account_id ? a->reseller_account_id : "unknown"),
+                       false;
+        for (size_t i = 0; ab->n > 0 && i < ob->n; i++)
+                if (!strlist_contains(ab, ob->v[i]))
+                        return error_set(why, whylen, 0, "buyers differ: offer targets '%s', "
+                                         "which authorization '%s' does not name", ob->v[i],
+                                         a->id),
+                               false;
+        if (a->expires_at && timefmt_parse(a->expires_at, &expires) == 0 && expires <= now)
+                return error_set(why, whylen, 0, "authorization '%s' expired at %s", a->id,
+                                 a->expires_at),
+                       false;
+        if (a->withdrawn)
+                return error_set(why, whylen, 0, "authorization '%s' is withdrawn", a->id), false;
+        return true;
 }
 
 struct inference {
@@ -478,27 +774,17 @@ struct inference {
         int matches;
 };
 
-static bool buyers_within(const struct strlist *offer_buyers, const struct strlist *auth_buyers)
-{
-        for (size_t i = 0; i < offer_buyers->n; i++)
-                if (!strlist_contains(auth_buyers, offer_buyers->v[i]))
-                        return false;
-        return offer_buyers->n > 0;
-}
-
+/* A candidate for inference: it fits, and both name buyers (an
+ * authorization that names none could be anyone's: a person decides). */
 static int infer_one(void *ctx, const char *id, void *value)
 {
         struct inference *inf = ctx;
         struct authorization *a = value;
         const struct offer *o = inf->o;
-        int64_t expires;
 
-        if (a->withdrawn || !a->product_id || !o->product_id || !a->reseller_account_id ||
-            strcmp(a->product_id, o->product_id) != 0 ||
-            strcmp(a->reseller_account_id, o->seller_of_record_account_id) != 0 ||
-            !buyers_within(&o->targeted_buyer_account_ids, &a->buyer_account_ids))
-                return 0;
-        if (a->expires_at && timefmt_parse(a->expires_at, &expires) == 0 && expires <= inf->now)
+        if (!a->product_id || !o->product_id || !a->reseller_account_id ||
+            a->buyer_account_ids.n == 0 || o->targeted_buyer_account_ids.n == 0 ||
+            !corr_offer_fits(a, o, inf->now, NULL, 0))
                 return 0;
         inf->match = a;
         inf->matches++;
@@ -513,7 +799,7 @@ static struct authorization *infer(struct step *st, const struct offer *o)
         const struct strlist *ids;
         char key[MP_EVENT_KEY_MAX];
 
-        if (!is_partner_offer(o) ||
+        if (!is_partner_offer(o) || unlinked_by_hand(o) ||
             !sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
                 return NULL;
         ids = index_get(st->s->auths_by_sale, key);
@@ -635,6 +921,10 @@ static int on_registration(struct step *st)
         return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
 }
 
+/* A manual link of an unlinked offer, or onto the authorization it has,
+ * only strengthens; onto another one it moves an inferred or manual link,
+ * and a registered or event link only when forced (the CLI refuses first
+ * and says why; this guards against a stale command). */
 static int on_associated(struct step *st)
 {
         struct authorization *a = authorization_get_or_new(st->s, st->ev->resale_authorization_id);
@@ -642,7 +932,22 @@ static int on_associated(struct step *st)
 
         if (a == NULL || o == NULL)
                 return -ENOMEM;
-        return link_offer(st, o, a, LINK_MANUAL);
+        if (o->authorization_id == NULL || strcmp(o->authorization_id, a->id) == 0)
+                return link_offer(st, o, a, LINK_MANUAL);
+        if (o->link > LINK_MANUAL && !st->ev->reg.force)
+                return 0;
+        return move_link(st, o, a);
+}
+
+/* Unlink: the offer goes back to the holds, under the same rule as a move. */
+static int on_unlinked(struct step *st)
+{
+        struct offer *o = hmap_get(st->s->offers, st->ev->offer_id);
+
+        if (o == NULL || o->authorization_id == NULL ||
+            (o->link > LINK_MANUAL && !st->ev->reg.force))
+                return 0;
+        return move_link(st, o, NULL);
 }
 
 static int fill_offer(struct offer *o, const struct mp_event *ev)
@@ -841,12 +1146,43 @@ int corr_apply(struct corr_state *s, const struct corr_options *o, const struct 
         case MP_REGISTRATION_UPDATED:
         case MP_REGISTRATION_WITHDRAWN: return on_registration(&st);
         case MP_OFFER_ASSOCIATED: return on_associated(&st);
+        case MP_OFFER_UNLINKED: return on_unlinked(&st);
         case MP_OFFER_RELEASED: return on_offer_released(&st);
         case MP_AGREEMENT_CREATED: return on_agreement_created(&st);
         case MP_AGREEMENT_AMENDED: return on_agreement_amended(&st);
         case MP_AGREEMENT_ENDED: return on_agreement_ended(&st);
         default: return 0; /* recorded in the ledger; nothing to decide */
         }
+}
+
+void corr_shell_word(const char *s, char *out, size_t len)
+{
+        static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789_./:=@%+,-";
+        size_t o = 0;
+
+        if (len == 0)
+                return;
+        if (s[0] && strspn(s, safe) == strlen(s)) {
+                snprintf(out, len, "%s", s);
+                return;
+        }
+        if (len < 3) {
+                out[0] = '\0';
+                return;
+        }
+        out[o++] = '\'';
+        /* room kept for the longest step (4 bytes), the closing quote, NUL */
+        for (const char *p = s; *p && o + 6 <= len; p++) {
+                if (*p == '\'') {
+                        memcpy(out + o, "'\\''", 4);
+                        o += 4;
+                } else {
+                        out[o++] = *p;
+                }
+        }
+        out[o++] = '\'';
+        out[o] = '\0';
 }
 
 struct ticking {
@@ -860,13 +1196,14 @@ static int tick_one(void *ctx, const char *offer_id, void *value)
         struct hold *h = value;
         struct offer *o = hmap_get(t->st->s->offers, offer_id);
         struct subject sj = { .offer = o };
-        char reason[512];
+        char reason[1024], quoted[520];
 
         if (h->attention_sent || h->deadline > t->st->now)
                 return 0;
+        corr_shell_word(offer_id, quoted, sizeof quoted); /* pasted into a shell */
         snprintf(reason, sizeof reason, "offer %s was released by a partner but is not linked to "
                  "any resale authorization; link it with: cppo-notifyctl associate --offer %s "
-                 "--authorization ID", offer_id, offer_id);
+                 "--authorization ID", offer_id, quoted);
         sj.reason = reason;
         h->attention_sent = true;
         t->r = changeset_add_hold(t->st->out, h);

@@ -26,7 +26,8 @@ enum field {
         F_ACCEPTOR_ID, F_PROPOSER_ID, F_PROPOSER_NAME, F_REQUEST_STATUS,
         F_REG_RA_ID, F_REG_NAME, F_REG_PRODUCT_ID, F_REG_PRODUCT_TITLE, F_REG_RESELLER_ID,
         F_REG_RESELLER_NAME, F_REG_BUYERS, F_REG_COMPANY, F_REG_EXPIRES, F_REG_RENEWAL,
-        F_REG_NOTIFY, F_REG_METADATA, F_REG_OFFER_IDS, F_REG_OFFER_ID,
+        F_REG_NOTIFY, F_REG_METADATA, F_REG_OFFER_IDS, F_REG_OFFER_ID, F_REG_ACTOR, F_REG_REASON,
+        F_REG_FORCE,
 };
 
 static const struct jscan_path paths[] = {
@@ -88,6 +89,9 @@ static const struct jscan_path paths[] = {
         { "detail.metadata", JSCAN_STRING_MAP, F_REG_METADATA },
         { "detail.offerIds", JSCAN_STRING_ARRAY, F_REG_OFFER_IDS },
         { "detail.offerId", JSCAN_STRING, F_REG_OFFER_ID },
+        { "detail.actor", JSCAN_STRING, F_REG_ACTOR },
+        { "detail.reason", JSCAN_STRING, F_REG_REASON },
+        { "detail.force", JSCAN_BOOL, F_REG_FORCE },
 };
 
 struct decoder {
@@ -321,6 +325,8 @@ static const size_t string_slot[] = {
         [F_REG_EXPIRES] = SLOT(reg.expires_at),
         [F_REG_OFFER_ID] = SLOT(offer_id),
         [F_REG_OFFER_IDS] = 0,
+        [F_REG_ACTOR] = SLOT(reg.actor),
+        [F_REG_REASON] = SLOT(reg.reason),
 };
 
 /* Appends to a capped list of strings in the event. */
@@ -339,8 +345,8 @@ static int fill_value(struct mp_event *ev, const struct jscan_value *v)
         struct mp_registration *reg = &ev->reg;
         const char *copy = NULL;
 
-        if (v->field == F_REG_RENEWAL) {
-                reg->renewal = v->boolean;
+        if (v->field == F_REG_RENEWAL || v->field == F_REG_FORCE) {
+                *(v->field == F_REG_RENEWAL ? &reg->renewal : &reg->force) = v->boolean;
                 return 0;
         }
         if ((size_t)v->field < sizeof string_slot / sizeof string_slot[0] &&
@@ -449,6 +455,7 @@ static enum mp_kind kind_of(const struct mp_event *ev)
                 { "cppo-notify", "Resale Authorization Updated", MP_REGISTRATION_UPDATED },
                 { "cppo-notify", "Resale Authorization Withdrawn", MP_REGISTRATION_WITHDRAWN },
                 { "cppo-notify", "Offer Associated", MP_OFFER_ASSOCIATED },
+                { "cppo-notify", "Offer Unlinked", MP_OFFER_UNLINKED },
         };
         const char *prefix = "Agreement Cancellation Request ";
 
@@ -484,6 +491,8 @@ static const char *missing_id(const struct mp_event *ev)
         case MP_OFFER_ASSOCIATED:
                 if (ev->resale_authorization_id == NULL)
                         return "detail.resaleAuthorizationId";
+                return ev->offer_id ? NULL : "detail.offerId";
+        case MP_OFFER_UNLINKED:
                 return ev->offer_id ? NULL : "detail.offerId";
         default:
                 return NULL;
@@ -563,10 +572,16 @@ static int build_event(struct decoder *d, const struct jscan *s, const char *jso
         if (r == 0 && eventbridge)
                 r = split_detail_type(ev);
         if (r < 0) {
+                size_t cap = 0;
+                const char *full = mp_event_full_list(ev, &cap);
                 res->n--;
-                return r == -ENOMEM ? r
-                                    : reject(res, DECODE_TOO_LARGE, "event has more values than "
-                                             "the limits allow (buyers, addresses, metadata)");
+                if (r == -ENOMEM)
+                        return r;
+                if (full) /* name the limit, so the sender knows what to cut */
+                        return reject(res, DECODE_TOO_LARGE, "event has more %s than the limit "
+                                      "of %zu", full, cap);
+                return reject(res, DECODE_TOO_LARGE, "event has more values than the limits "
+                              "allow (buyers, contacts, metadata)");
         }
         ev->kind = eventbridge ? kind_of(ev) : MP_LEGACY_SNS;
         if (ev->time == NULL || timefmt_parse(ev->time, &ev->time_epoch) < 0)

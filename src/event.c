@@ -51,6 +51,7 @@ const char *mp_kind_name(enum mp_kind kind)
         case MP_REGISTRATION_UPDATED: return "registration_updated";
         case MP_REGISTRATION_WITHDRAWN: return "registration_withdrawn";
         case MP_OFFER_ASSOCIATED: return "offer_associated";
+        case MP_OFFER_UNLINKED: return "offer_unlinked";
         case MP_UNSUPPORTED: break;
         }
         return "unsupported";
@@ -80,5 +81,28 @@ const char *mp_envelope_name(enum mp_envelope_kind kind)
 bool mp_kind_is_registration(enum mp_kind kind)
 {
         return kind == MP_REGISTRATION_REGISTERED || kind == MP_REGISTRATION_UPDATED ||
-               kind == MP_REGISTRATION_WITHDRAWN || kind == MP_OFFER_ASSOCIATED;
+               kind == MP_REGISTRATION_WITHDRAWN || kind == MP_OFFER_ASSOCIATED ||
+               kind == MP_OFFER_UNLINKED;
+}
+
+const char *mp_event_full_list(const struct mp_event *ev, size_t *cap)
+{
+        const struct {
+                const char *name;
+                size_t n, cap;
+        } lists[] = {
+                { "buyers", ev->n_targeted_buyer_account_ids, MP_MAX_BUYERS },
+                { "buyers", ev->reg.n_buyer_account_ids, MP_MAX_BUYERS },
+                { "contacts", ev->reg.n_notify, MP_MAX_NOTIFY },
+                { "offer ids", ev->reg.n_offer_ids, MP_MAX_OFFERS },
+                { "metadata", ev->reg.n_metadata, MP_MAX_METADATA },
+        };
+
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+                if (lists[i].n >= lists[i].cap) {
+                        *cap = lists[i].cap;
+                        return lists[i].name;
+                }
+        }
+        return NULL;
 }

@@ -164,6 +164,18 @@ void notification_clear(struct notification *n)
         memset(n, 0, sizeof *n);
 }
 
+void link_change_clear(struct link_change *l)
+{
+        free(l->offer_id);
+        free(l->from_authorization_id);
+        free(l->to_authorization_id);
+        free(l->actor);
+        free(l->reason);
+        free(l->event_key);
+        free(l->correction_key);
+        memset(l, 0, sizeof *l);
+}
+
 /* Copies each listed string field; the macro keeps the copy functions to
  * the list of fields. */
 #define COPY_STR(f)                                                                                \
@@ -284,6 +296,25 @@ fail:
         return -ENOMEM;
 }
 
+int link_change_copy(struct link_change *dst, const struct link_change *src)
+{
+        link_change_clear(dst);
+        dst->from_link = src->from_link;
+        dst->to_link = src->to_link;
+        dst->at = src->at;
+        COPY_STR(offer_id);
+        COPY_STR(from_authorization_id);
+        COPY_STR(to_authorization_id);
+        COPY_STR(actor);
+        COPY_STR(reason);
+        COPY_STR(event_key);
+        COPY_STR(correction_key);
+        return 0;
+fail:
+        link_change_clear(dst);
+        return -ENOMEM;
+}
+
 #undef COPY_STR
 #undef COPY_LIST
 
@@ -299,6 +330,9 @@ void changeset_clear(struct changeset *c)
                 hold_clear(&c->holds[i]);
         for (size_t i = 0; i < c->n_notifications; i++)
                 notification_clear(&c->notifications[i]);
+        for (size_t i = 0; i < c->n_link_changes; i++)
+                link_change_clear(&c->link_changes[i]);
+        free(c->link_changes);
         free(c->authorizations);
         free(c->offers);
         free(c->agreements);
@@ -355,8 +389,7 @@ int changeset_add_agreement(struct changeset *c, const struct agreement *src)
         CHANGESET_ADD(struct agreement, agreements, n_agreements, id, agreement_copy);
 }
 
-/* Drops s from l if present (order not kept). */
-static void strlist_remove(struct strlist *l, const char *s)
+void strlist_remove(struct strlist *l, const char *s)
 {
         for (size_t i = 0; i < l->n; i++) {
                 if (strcmp(l->v[i], s) == 0) {
@@ -379,6 +412,18 @@ int changeset_add_hold(struct changeset *c, const struct hold *src)
 int changeset_add_notification(struct changeset *c, const struct notification *src)
 {
         CHANGESET_ADD(struct notification, notifications, n_notifications, key, notification_copy);
+}
+
+int changeset_add_link_change(struct changeset *c, const struct link_change *src)
+{
+        struct link_change *v = realloc(c->link_changes, (c->n_link_changes + 1) * sizeof *v);
+
+        if (v == NULL)
+                return -ENOMEM;
+        c->link_changes = v;
+        memset(&v[c->n_link_changes], 0, sizeof *v);
+        /* a failed copy leaves a cleared row, which the store skips */
+        return link_change_copy(&v[c->n_link_changes++], src);
 }
 
 int changeset_release_hold(struct changeset *c, const char *offer_id)
@@ -410,6 +455,8 @@ int changeset_merge(struct changeset *dst, struct changeset *src)
                 r = changeset_release_hold(dst, src->released_holds.v[i]);
         for (size_t i = 0; r == 0 && i < src->n_notifications; i++)
                 r = changeset_add_notification(dst, &src->notifications[i]);
+        for (size_t i = 0; r == 0 && i < src->n_link_changes; i++)
+                r = changeset_add_link_change(dst, &src->link_changes[i]);
         changeset_clear(src);
         return r;
 }

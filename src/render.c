@@ -15,7 +15,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#define N_KINDS 5
+#define N_KINDS 6
 #define N_PARTS 5
 /* Slack's limits, in characters (code points). */
 #define SLACK_MAX_BLOCKS  50
@@ -39,9 +39,11 @@ enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
 
 static const char *const kinds[N_KINDS] = {
     "partner_offer_extended", "new_order", "amended_offer", "order_ended", "attention_needed",
+    "link_corrected",
 };
 static const char *const kind_titles[N_KINDS] = {
     "Partner offer extended", "New order", "Amended offer", "Order ended", "Attention needed",
+    "Link corrected",
 };
 static const char *const parts[N_PARTS] = {"subject", "text", "html", "slack", "file"};
 

@@ -228,3 +228,9 @@ int store_rejected_settle(struct store *s, int64_t id, const char *error)
 {
         return s->ops->rejected_settle(s, id, error);
 }
+
+int store_list_link_changes(struct store *s, const char *offer_id,
+                            int (*fn)(void *ctx, const struct link_change *l), void *ctx)
+{
+        return s->ops->list_link_changes(s, offer_id, fn, ctx);
+}

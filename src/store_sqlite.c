@@ -127,6 +127,16 @@ static const char *const migrations[] = {
         "ALTER TABLE rejected ADD COLUMN requeue_outcome TEXT;"
         "ALTER TABLE rejected ADD COLUMN requeue_error TEXT;"
         "CREATE INDEX rejected_requeue ON rejected(requeue_inbox_id);",
+        /* 4: each offer's link history: who moved it, when, why, and the
+         * link_corrected notification the move caused */
+        "CREATE TABLE offer_links ("
+        "  id INTEGER PRIMARY KEY, offer_id TEXT NOT NULL,"
+        "  from_authorization_id TEXT, to_authorization_id TEXT,"
+        "  from_link TEXT NOT NULL, to_link TEXT NOT NULL,"
+        "  actor TEXT, reason TEXT, event_key TEXT, correction_key TEXT,"
+        "  at INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX offer_links_offer ON offer_links(offer_id, id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -605,6 +615,23 @@ static int put_notification(struct store_sqlite *s, const struct notification *n
         return r < 0 ? r : sqlite3_changes(s->db) == 1;
 }
 
+/* ---- offer link history ---- */
+
+static int put_link_change(struct store_sqlite *s, const struct link_change *l)
+{
+        const char *text[] = { l->offer_id, l->from_authorization_id, l->to_authorization_id,
+                               link_strength_name(l->from_link), link_strength_name(l->to_link),
+                               l->actor, l->reason, l->event_key, l->correction_key };
+        const int64_t ints[] = { l->at };
+
+        if (l->offer_id == NULL)
+                return -ENOMEM; /* a copy that failed in the changeset */
+        return run_stmt(s, "INSERT INTO offer_links (offer_id, from_authorization_id, "
+                           "to_authorization_id, from_link, to_link, actor, reason, event_key, "
+                           "correction_key, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        text, 9, ints, 1);
+}
+
 static int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *new_keys)
 {
         struct store_sqlite *s = impl(base);
@@ -627,6 +654,8 @@ static int sqlite_apply(struct store *base, const struct changeset *c, struct st
                 if (r == 1)
                         r = new_keys ? strlist_add(new_keys, c->notifications[i].key) : 0;
         }
+        for (size_t i = 0; r == 0 && i < c->n_link_changes; i++)
+                r = put_link_change(s, &c->link_changes[i]);
         return r;
 }
 
@@ -1491,6 +1520,49 @@ static int sqlite_rejected_settle(struct store *base, int64_t id, const char *er
         return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }
 
+/* ---- offer link history, read ---- */
+
+static int row_link_change(sqlite3_stmt *st, struct link_change *r)
+{
+        char **text[] = { &r->offer_id, &r->from_authorization_id, &r->to_authorization_id,
+                          &r->actor, &r->reason, &r->event_key, &r->correction_key };
+        const int cols[] = { 0, 1, 2, 5, 6, 7, 8 };
+
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+                if (sqlite3_column_type(st, cols[i]) != SQLITE_NULL &&
+                    (*text[i] = col_dup(st, cols[i])) == NULL)
+                        return -ENOMEM;
+        r->at = sqlite3_column_int64(st, 9);
+        if (link_strength_parse(col_text(st, 3), &r->from_link) < 0 ||
+            link_strength_parse(col_text(st, 4), &r->to_link) < 0)
+                return -EIO;
+        return 0;
+}
+
+static int sqlite_list_link_changes(struct store *base, const char *offer_id,
+                                    int (*fn)(void *ctx, const struct link_change *l), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT offer_id, from_authorization_id, "
+                               "to_authorization_id, from_link, to_link, actor, reason, "
+                               "event_key, correction_key, at FROM offer_links WHERE offer_id = ? "
+                               "ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_TRANSIENT);
+        while (scan_row(st, &r)) {
+                struct link_change l = { 0 };
+                r = row_link_change(st, &l);
+                if (r == 0)
+                        r = fn(ctx, &l);
+                link_change_clear(&l);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -1532,6 +1604,7 @@ static const struct store_ops sqlite_ops = {
         .rejected_requeue = sqlite_rejected_requeue,
         .rejected_requeue_of = sqlite_rejected_requeue_of,
         .rejected_settle = sqlite_rejected_settle,
+        .list_link_changes = sqlite_list_link_changes,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

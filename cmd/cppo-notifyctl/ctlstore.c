@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #define CTL_MAX_OPTIONS 32
@@ -319,4 +321,20 @@ bool ctl_valid_text(const char *s)
                 i += n;
         }
         return i > 0 && i <= 1024;
+}
+
+const char *ctl_actor(void)
+{
+        static char name[64];
+        const char *sudo = getenv("SUDO_USER");
+        const struct passwd *pw = getpwuid(getuid());
+
+        /* only a name the history can show as it is */
+        if (sudo && ctl_valid_id(sudo) && strlen(sudo) < sizeof name)
+                snprintf(name, sizeof name, "%s", sudo);
+        else if (pw && pw->pw_name && ctl_valid_id(pw->pw_name) && strlen(pw->pw_name) < sizeof name)
+                snprintf(name, sizeof name, "%s", pw->pw_name);
+        else
+                snprintf(name, sizeof name, "unknown");
+        return name;
 }

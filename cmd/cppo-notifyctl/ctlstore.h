@@ -73,6 +73,11 @@ void ctl_format_age(int64_t seconds, char *out, size_t len);
  * characters. */
 bool ctl_valid_text(const char *s);
 
+/* Who runs the command, for the history of what it changes: $SUDO_USER
+ * (the person behind sudo), else the login name of the real user id, else
+ * "unknown". Never NULL; valid until the next call. */
+const char *ctl_actor(void);
+
 /* An id as the CLI accepts it: 1..256 printable ASCII bytes, no space. */
 bool ctl_valid_id(const char *s);
 

@@ -6,8 +6,10 @@
  * or loaded read-only from --state) and every notification it would create
  * is shown with the rules it matches and, per receiver, the exact payload
  * the daemon would store and send (e-mail message, Slack JSON, file line),
- * rendered at the event's own time so the output is reproducible. Nothing
- * is written anywhere.
+ * rendered at the event's own time so the output is reproducible; an
+ * offer it holds, with the time its hold times out; and why no
+ * partner_offer_extended goes out for an Offer Released read after the
+ * buyer accepted. Nothing is written anywhere.
  * Exit 0 when every line decoded, 1 when any was rejected, 2 on usage. */
 #include "ctl.h"
 
@@ -22,6 +24,7 @@
 #include "cppo/source_file.h"
 #include "cppo/state.h"
 #include "cppo/store.h"
+#include "cppo/timefmt.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -115,6 +118,44 @@ static void print_notification(const struct explain *x, const struct notificatio
         yajl_tree_free(doc);
 }
 
+/* A hold the event started: when attention_needed goes out if nobody links
+ * the offer first. */
+static void print_holds(const struct changeset *ch)
+{
+        char at[TIMEFMT_LEN];
+
+        for (size_t i = 0; i < ch->n_holds; i++) {
+                const struct hold *h = &ch->holds[i];
+                if (h->attention_sent)
+                        continue;
+                timefmt_format(h->deadline, at);
+                printf("held: offer %s waits for its resale authorization; the hold times out "
+                       "at %s (attention_needed then)\n", h->offer_id, at);
+        }
+}
+
+/* correlate's rule for an Offer Released read after the buyer accepted
+ * (the agreement event linked the offer first): the deal was told by its
+ * new_order, so partner_offer_extended is only sent with
+ * notify_extended_after_acceptance. Say so rather than print a bare
+ * "none". */
+static void print_silent_link(const struct explain *x, const struct mp_event *ev,
+                              const struct changeset *ch)
+{
+        const struct offer *o = ev->kind == MP_OFFER_RELEASED
+                                        ? corr_state_offer(x->state, ev->offer_id)
+                                        : NULL;
+
+        if (o == NULL || o->link != LINK_EVENT || x->corr.notify_extended_after_acceptance ||
+            ch->n_notifications > 0 || !o->seller_of_record_account_id ||
+            !o->manufacturer_account_id ||
+            strcmp(o->seller_of_record_account_id, o->manufacturer_account_id) == 0)
+                return;
+        printf("not sent: partner_offer_extended/%s: the buyer accepted before this Offer "
+               "Released was read (its new_order told the deal); set "
+               "notify_extended_after_acceptance: true to send it anyway\n", o->id);
+}
+
 /* What the event would cause against the state (which it then updates, so
  * later lines of the file see it, as the daemon would). */
 static int explain_event(struct explain *x, const struct mp_event *ev)
@@ -127,6 +168,10 @@ static int explain_event(struct explain *x, const struct mp_event *ev)
                 print_notification(x, &ch.notifications[i], now);
         if (r == 0 && ch.n_notifications == 0)
                 printf("notifications: none\n");
+        if (r == 0) {
+                print_holds(&ch);
+                print_silent_link(x, ev, &ch);
+        }
         changeset_clear(&ch);
         return r;
 }

@@ -2,13 +2,17 @@
  * released with no resale authorization linked yet, oldest first: the offer
  * id, how long it has waited, its deadline (attention_needed is sent then),
  * whether that was sent, the partner, product and buyers, the authorizations
- * it could belong to (same product, the partner as reseller), and the exact
- * command that releases it. Reads the store read-only, safely while the
+ * that could legally own it (corr_offer_fits: same product, the partner as
+ * reseller, its buyers within theirs, not expired, not withdrawn) each with
+ * its buyers, expiry and the exact command that releases it; when none
+ * fits, the command that registers one. Reads the store read-only, safely while the
  * daemon runs. Exit 0 (also when none), 2 usage, 3 store unreadable. */
 #include "ctl.h"
 #include "ctlstore.h"
 
+#include "cppo/correlate.h"
 #include "cppo/error.h"
+#include "cppo/event.h"
 #include "cppo/event_json.h"
 #include "cppo/timefmt.h"
 
@@ -40,49 +44,55 @@ static int keep_auth(void *ctx, const struct authorization *a)
         return authorization_copy(&v[l->n_auths++], a);
 }
 
-static bool same(const char *a, const char *b)
-{
-        return a && b && strcmp(a, b) == 0;
-}
-
-/* Authorizations a person may mean: the offer's product, its seller of
- * record as reseller, not withdrawn. Buyers and expiry are left to them:
- * those are what kept the inference from linking it. */
+/* Authorizations that could legally own the offer (corr_offer_fits: same
+ * product, the partner as reseller, buyers within, not expired, not
+ * withdrawn): the only ones worth a command. */
 static int candidates(const struct holds_listing *l, const struct offer *o, struct strlist *out)
 {
         for (size_t i = 0; i < l->n_auths; i++) {
                 const struct authorization *a = &l->auths[i];
-                if (!a->withdrawn && same(a->product_id, o->product_id) &&
-                    same(a->reseller_account_id, o->seller_of_record_account_id) &&
-                    strlist_add(out, a->id) < 0)
+                if (corr_offer_fits(a, o, l->now, NULL, 0) && strlist_add(out, a->id) < 0)
                         return -ENOMEM;
         }
         return 0;
 }
 
-/* s as one shell word: kept when it is made of safe characters, else in
- * single quotes (a quote inside written '\''). */
+static const struct authorization *find_auth(const struct holds_listing *l, const char *id)
+{
+        for (size_t i = 0; i < l->n_auths; i++)
+                if (strcmp(l->auths[i].id, id) == 0)
+                        return &l->auths[i];
+        return NULL;
+}
+
 static void shell_word(const char *s, char *out, size_t len)
 {
-        static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789_./:=@%+,-";
-        size_t o = 0;
+        corr_shell_word(s, out, len);
+}
 
-        if (s[0] && strspn(s, safe) == strlen(s)) {
-                snprintf(out, len, "%s", s);
-                return;
+/* The authorization add command that registers one this offer fits. */
+static void register_command(const struct holds_listing *l, const struct offer *o, char *out,
+                             size_t len)
+{
+        char p[1024] = "", r[1024] = "", c[2048] = "", s[2048] = "", b[MP_MAX_BUYERS * 40] = "";
+        size_t n = 0;
+
+        if (o->product_id)
+                shell_word(o->product_id, p, sizeof p);
+        if (o->seller_of_record_account_id)
+                shell_word(o->seller_of_record_account_id, r, sizeof r);
+        for (size_t i = 0; i < o->targeted_buyer_account_ids.n && n + 40 < sizeof b; i++) {
+                char w[32];
+                shell_word(o->targeted_buyer_account_ids.v[i], w, sizeof w);
+                n += (size_t)snprintf(b + n, sizeof b - n, " --buyer-account-id %s", w);
         }
-        out[o++] = '\'';
-        for (const char *p = s; *p && o + 6 < len; p++) {
-                if (*p == '\'') {
-                        memcpy(out + o, "'\\''", 4);
-                        o += 4;
-                } else {
-                        out[o++] = *p;
-                }
-        }
-        out[o++] = '\'';
-        out[o] = '\0';
+        if (l->t->config)
+                shell_word(l->t->config, c, sizeof c);
+        if (l->t->state)
+                shell_word(l->t->state, s, sizeof s);
+        snprintf(out, len, "cppo-notifyctl authorization add --id ID%s%s%s%s%s%s%s%s%s",
+                 p[0] ? " --product-id " : "", p, r[0] ? " --reseller-account-id " : "", r, b,
+                 c[0] ? " --config " : "", c, s[0] ? " --state " : "", s);
 }
 
 /* The associate command, with the same store arguments as this one. */
@@ -111,7 +121,7 @@ static void json_list(yajl_gen g, const char *key, const struct strlist *v)
 }
 
 static void print_json(const struct holds_listing *l, const struct hold *h, const struct offer *o,
-                       const struct strlist *cands, const char *cmd)
+                       const struct strlist *cands, const char *cmd, const char *reg)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
         char created[TIMEFMT_LEN], deadline[TIMEFMT_LEN];
@@ -136,15 +146,48 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
         event_json_string(g, "partner_name", o->seller_of_record_name);
         json_list(g, "targeted_buyer_account_ids", &o->targeted_buyer_account_ids);
         json_list(g, "candidates", cands);
+        yajl_gen_string(g, (const unsigned char *)"candidate_details", 17);
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < cands->n; i++) {
+                const struct authorization *a = find_auth(l, cands->v[i]);
+                if (a == NULL)
+                        continue; /* never: candidates come from l->auths */
+                yajl_gen_map_open(g);
+                event_json_string(g, "id", a->id);
+                event_json_string(g, "name", a->name);
+                json_list(g, "buyer_account_ids", &a->buyer_account_ids);
+                event_json_string(g, "expires_at", a->expires_at);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
         event_json_string(g, "command", cmd);
+        event_json_string(g, "register_command", cands->n ? NULL : reg);
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 printf("%.*s\n", (int)len, (const char *)buf);
         yajl_gen_free(g);
 }
 
+/* One candidate: its id, buyers and expiry, so a person can tell two
+ * apart, then the command that links the offer to it. */
+static void print_candidate(const struct holds_listing *l, const struct hold *h,
+                            const struct authorization *a)
+{
+        char exact[8192];
+
+        printf("    candidate %s%s%s%s, buyers", a->id, a->name ? " (" : "", a->name ? a->name : "",
+               a->name ? ")" : "");
+        for (size_t i = 0; i < a->buyer_account_ids.n; i++)
+                printf(" %s", a->buyer_account_ids.v[i]);
+        printf("%s, expires %s\n", a->buyer_account_ids.n ? "" : " any",
+               a->expires_at ? a->expires_at : "never");
+        release_command(l, h->offer_id, a->id, exact, sizeof exact);
+        printf("      release: %s\n", exact);
+}
+
 static void print_human(const struct holds_listing *l, const struct hold *h,
-                        const struct offer *o, const struct strlist *cands, const char *cmd)
+                        const struct offer *o, const struct strlist *cands, const char *cmd,
+                        const char *reg)
 {
         char age[32], deadline[TIMEFMT_LEN];
 
@@ -159,17 +202,16 @@ static void print_human(const struct holds_listing *l, const struct hold *h,
                o->seller_of_record_name : "-", o->product_id ? o->product_id : "-");
         for (size_t i = 0; i < o->targeted_buyer_account_ids.n; i++)
                 printf(" %s", o->targeted_buyer_account_ids.v[i]);
-        printf("\n    candidates:");
-        for (size_t i = 0; i < cands->n; i++)
-                printf(" %s", cands->v[i]);
-        printf("%s\n", cands->n ? "" : " none known");
-        if (cands->n == 0)
-                printf("    release: %s\n", cmd);
+        printf("\n");
         for (size_t i = 0; i < cands->n; i++) {
-                char exact[8192];
-                release_command(l, h->offer_id, cands->v[i], exact, sizeof exact);
-                printf("    release: %s\n", exact);
+                const struct authorization *a = find_auth(l, cands->v[i]);
+                if (a)
+                        print_candidate(l, h, a);
         }
+        if (cands->n == 0)
+                printf("    no known authorization fits this offer (product, partner, buyers, "
+                       "expiry); register one:\n      %s\n    then release: %s\n",
+                       reg, cmd);
 }
 
 static int on_hold(void *ctx, const struct hold *h)
@@ -177,7 +219,7 @@ static int on_hold(void *ctx, const struct hold *h)
         struct holds_listing *l = ctx;
         struct strlist cands = { 0 };
         struct offer o = { 0 };
-        char cmd[8192];
+        char cmd[8192], reg[8192];
         int r = store_get_offer(l->store, h->offer_id, &o);
 
         if (r == -ENOENT)
@@ -186,10 +228,11 @@ static int on_hold(void *ctx, const struct hold *h)
                 r = candidates(l, &o, &cands);
         if (r == 0) {
                 release_command(l, h->offer_id, "ID", cmd, sizeof cmd);
+                register_command(l, &o, reg, sizeof reg);
                 if (l->json)
-                        print_json(l, h, &o, &cands, cmd);
+                        print_json(l, h, &o, &cands, cmd, reg);
                 else
-                        print_human(l, h, &o, &cands, cmd);
+                        print_human(l, h, &o, &cands, cmd, reg);
                 l->count++;
         }
         strlist_clear(&cands);
@@ -201,8 +244,10 @@ static void holds_usage(FILE *out)
 {
         fprintf(out, "usage: cppo-notifyctl holds (--config FILE | --state DB) [--json]\n"
                      "Partner offers waiting for their resale authorization, oldest first, with\n"
-                     "the authorizations they may belong to (same product, the partner as\n"
-                     "reseller) and the associate command that links each.\n"
+                     "the authorizations that could own them (same product, the partner as\n"
+                     "reseller, buyers within, not expired, not withdrawn) with their buyers,\n"
+                     "expiry and the associate command that links each; when none fits, the\n"
+                     "command that registers one.\n"
                      "Exit: 0 ok (also when none), 2 usage, 3 store unreadable.\n");
 }
 

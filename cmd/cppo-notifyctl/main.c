@@ -17,6 +17,8 @@ static const struct ctl_command commands[] = {
         { "authorization", "register, list, show, withdraw authorizations", ctl_authorization },
         { "associate", "link an offer to a resale authorization by hand", ctl_associate },
         { "holds", "list partner offers waiting for their authorization", ctl_holds },
+        { "unlink", "return a wrongly linked offer to the holds", ctl_unlink },
+        { "links", "show an offer's link history", ctl_links },
         { "send-test", "send a sample notification to one receiver", ctl_send_test },
         { NULL, NULL, NULL },
 };

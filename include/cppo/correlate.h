@@ -15,6 +15,17 @@
  *   targeted buyers within its buyers, not expired, not withdrawn
  *   (inferred). A stronger link replaces a weaker one; ambiguity links
  *   nothing.
+ * - Changing a link by hand (Offer Associated onto another authorization,
+ *   Offer Unlinked): an inferred or manual link moves; a registered or
+ *   event link only with the event's force flag. Unlinked, the offer is held
+ *   again and inference leaves it to a person. Every link change goes into
+ *   the changeset's link history (who, why). When people were already told
+ *   about the offer (its partner_offer_extended, or an order of one of its
+ *   agreements), a move, an unlink, the relinking of an unlinked offer and
+ *   an agreement event overruling an inference each emit
+ *   link_corrected/<offer>/<n> (n counts the offer's corrections) with both
+ *   authorizations in its context and both contact lists in
+ *   opportunity.notify.
  * - A partner offer with no link is held. When a link appears its
  *   partner_offer_extended goes out, late. A hold older than
  *   offer_link_timeout (corr_tick) yields attention_needed/<offer>, once.
@@ -76,6 +87,21 @@ const struct hold *corr_state_hold(const struct corr_state *s, const char *offer
  * notifications to out. 0 or -ENOMEM. */
 int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
                int64_t now, struct changeset *out);
+
+/* Whether authorization a could legally own offer o at clock now: same
+ * product and seller of record = reseller (when the offer names them), the
+ * offer's targeted buyers among a's buyers (when a names buyers), not
+ * expired, not withdrawn. When not, why (may be NULL) gets one line naming
+ * the first mismatch in that order. The rule `holds` lists candidates by and
+ * `associate` refuses by; inference also needs both to name buyers. */
+bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,
+                     char *why, size_t whylen);
+
+/* s as one POSIX shell word: kept when made of safe characters, else in
+ * single quotes (a quote inside written '\''); cut to fit len, always
+ * NUL-terminated when len > 0. For the commands the CLI and
+ * attention_needed print. */
+void corr_shell_word(const char *s, char *out, size_t len);
 
 /* Hold timeouts at clock `now`. 0 or -ENOMEM. */
 int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,

@@ -44,6 +44,8 @@ enum mp_kind {
         MP_REGISTRATION_WITHDRAWN,
         MP_OFFER_ASSOCIATED,       /* source cppo-notify, "Offer Associated":
                                     * a manual offer<->authorization link */
+        MP_OFFER_UNLINKED,         /* source cppo-notify, "Offer Unlinked":
+                                    * the offer goes back to the holds */
 };
 
 /* The role suffix of an agreement detail-type (" - Manufacturer"). */
@@ -98,6 +100,11 @@ struct mp_registration {
         struct mp_metadata_pair metadata[MP_MAX_METADATA]; /* metadata: {k: v} */
         size_t n_metadata;
         const char *metadata_json; /* metadata as compact JSON text, or NULL */
+        /* Offer Associated / Offer Unlinked: who asked, why, and whether a
+         * link from an agreement event or a registration may be moved */
+        const char *actor;  /* actor */
+        const char *reason; /* reason */
+        bool force;         /* force */
 };
 
 struct mp_event {
@@ -174,5 +181,11 @@ const char *mp_envelope_name(enum mp_envelope_kind kind);
 
 /* True for the cppo-notify registration and association kinds. */
 bool mp_kind_is_registration(enum mp_kind kind);
+
+/* The first of the event's capped lists (targeted buyers, registered
+ * buyers, notify contacts, offer ids, metadata) that is full, as its name
+ * ("buyers", "contacts", "offer ids", "metadata") with its cap in *cap; NULL
+ * when none is. decode uses it to say which limit an event went over. */
+const char *mp_event_full_list(const struct mp_event *ev, size_t *cap);
 
 #endif

@@ -24,6 +24,8 @@ int strlist_add(struct strlist *l, const char *s);
 /* Appends a copy of s unless an equal string is there. 0 or -ENOMEM. */
 int strlist_add_unique(struct strlist *l, const char *s);
 bool strlist_contains(const struct strlist *l, const char *s);
+/* Drops s from l if present (order not kept). */
+void strlist_remove(struct strlist *l, const char *s);
 /* Replaces dst with a copy of src. 0 or -ENOMEM (dst then unchanged). */
 int strlist_copy(struct strlist *dst, const struct strlist *src);
 
@@ -87,7 +89,9 @@ struct offer {
         struct strlist targeted_buyer_account_ids;
         char *authorization_id; /* NULL when unlinked */
         enum link_strength link;
-        char *link_event_key;   /* event that made the current link */
+        char *link_event_key;   /* event that made the current link; for an offer
+                                 * unlinked by hand, "unlinked:" and the unlink's
+                                 * key (inference then leaves it to a person) */
         bool released_seen;     /* an Offer Released for it was processed */
         int late;               /* enum offer_late: why its id was late, if it was */
         int64_t updated_at;
@@ -136,7 +140,26 @@ struct notification {
         int64_t created_at;
 };
 
+/* One change of an offer's link, for its history: what it was linked to,
+ * what it is linked to now (NULL: unlinked, back in the holds), who asked
+ * and why. Automatic links (inferred, registered, event) are recorded too,
+ * with actor "cppo-notify". */
+struct link_change {
+        char *offer_id;
+        char *from_authorization_id; /* NULL: it was not linked */
+        char *to_authorization_id;   /* NULL: unlinked */
+        enum link_strength from_link, to_link;
+        char *actor;                 /* the invoking user, or "cppo-notify" */
+        char *reason;                /* --reason, or what made the link */
+        char *event_key;             /* the event that made the change */
+        char *correction_key;        /* the link_corrected notification, or NULL */
+        int64_t at;                  /* clock value */
+};
+
 void authorization_clear(struct authorization *a);
+void link_change_clear(struct link_change *l);
+/* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
+int link_change_copy(struct link_change *dst, const struct link_change *src);
 void offer_clear(struct offer *o);
 void agreement_clear(struct agreement *g);
 void hold_clear(struct hold *h);
@@ -169,6 +192,8 @@ struct changeset {
         struct strlist released_holds; /* offer ids whose hold was removed */
         struct notification *notifications;
         size_t n_notifications;
+        struct link_change *link_changes; /* appended in order, never merged */
+        size_t n_link_changes;
 };
 
 void changeset_clear(struct changeset *c);
@@ -180,6 +205,8 @@ int changeset_add_agreement(struct changeset *c, const struct agreement *g);
 int changeset_add_hold(struct changeset *c, const struct hold *h);
 int changeset_release_hold(struct changeset *c, const char *offer_id);
 int changeset_add_notification(struct changeset *c, const struct notification *n);
+/* Appends a copy (history rows are never replaced). 0 or -ENOMEM. */
+int changeset_add_link_change(struct changeset *c, const struct link_change *l);
 /* Moves every entry of src to the end of dst (later entries win) and
  * clears src. 0 or -ENOMEM. */
 int changeset_merge(struct changeset *dst, struct changeset *src);

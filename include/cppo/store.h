@@ -136,6 +136,8 @@ struct store_ops {
         int (*rejected_requeue)(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
         int (*rejected_requeue_of)(struct store *s, int64_t inbox_id, int64_t *id);
         int (*rejected_settle)(struct store *s, int64_t id, const char *error);
+        int (*list_link_changes)(struct store *s, const char *offer_id,
+                                 int (*fn)(void *ctx, const struct link_change *l), void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -338,5 +340,10 @@ int store_rejected_requeue_of(struct store *s, int64_t inbox_id, int64_t *id);
 /* Settles a requeue: "accepted" when error is NULL, else "rejected" with
  * error (one line: why). -ENOENT when there is no such row. */
 int store_rejected_settle(struct store *s, int64_t id, const char *error);
+/* An offer's link history (struct link_change), oldest first; records are
+ * valid during the call only. 0, fn's negative return, or -EIO (also for a
+ * scan that failed part-way: never a short history). */
+int store_list_link_changes(struct store *s, const char *offer_id,
+                            int (*fn)(void *ctx, const struct link_change *l), void *ctx);
 
 #endif

@@ -26,7 +26,7 @@ def check(name, ok, detail=""):
 
 rc, out = run(["--config", os.path.join(src, "config/cppo-notify.yaml")])
 check("example config passes", rc == 0 and "rules (3):" in out, out)
-check("summary counts templates", "templates: 51 compiled" in out, out)
+check("summary counts templates", "templates: 61 compiled" in out, out)  # 6 kinds x 5 parts, twice, + 1
 
 with tempfile.TemporaryDirectory() as d:
     with open(os.path.join(d, "slack-url"), "w") as f:

@@ -7,7 +7,11 @@ the notifications they must give; a second replay prints nothing;
 Offer Released nobody can link is held and `holds` shows it with the command
 that releases it; `associate` queued in the inbox and applied by the next
 replay gives the late partner_offer_extended; a hold timing out in event
-time gives attention_needed, and `associate --apply` releases it; withdraw;
+time gives attention_needed, and `associate --apply` releases it; `holds`
+lists only authorizations that could own the offer, and the command that
+registers one when none fits; `associate` refuses a phantom offer and a
+mismatch unless --force; a wrong link moves (link_corrected to both sides,
+history with who and why) and `unlink` returns it to the holds; withdraw;
 exit codes of the failure cases.
 
 Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES). TAP."""
@@ -37,8 +41,10 @@ def check(name, ok, detail=""):
 
 
 def run(*args, stdin=None):
+    # who a change is recorded under: $SUDO_USER when set
+    env = dict(os.environ, SUDO_USER="alice-ops")
     p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=60,
-                       input=stdin)
+                       input=stdin, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -175,27 +181,41 @@ def authorization_add(cfg):
           rc == 0 and "\nagreements:\n  %s" % AGMT1 in out and "previous " + AGMT2 in out, out)
 
 
+def second_authorization(cfg):
+    rc, out, err = run("authorization", "add", "--config", cfg, "--id", "ra-cli-2",
+                       "--name", "Contoso expansion", "--product-id", "prod-cli-1",
+                       "--reseller-account-id", "444455556666", "--buyer-account-id",
+                       "123456789012", "--notify", "exp@example.com", "--apply")
+    check("a second authorization for the same product, partner and buyer", rc == 0, out + err)
+
+
 def hold_and_associate(d, cfg):
     held = os.path.join(d, "held.jsonl")
-    # buyers outside ra-cli-1's: no inference, the offer waits
-    write(held, [offer_released("offer-cli-held", "2025-10-01T00:00:00Z", ["999988887777"])])
+    # two authorizations fit: no inference, the offer waits
+    second_authorization(cfg)
+    write(held, [offer_released("offer-cli-held", "2025-10-01T00:00:00Z", ["123456789012"])])
     rc, out, err = run("replay", "--config", cfg, "--print", held)
     check("an Offer Released with no link notifies nothing", rc == 0 and out == "", out + err)
     rc, out, err = run("holds", "--config", cfg)
     cmd = "cppo-notifyctl associate --offer offer-cli-held --authorization ID --config " + cfg
     exact = cmd.replace(" ID ", " ra-cli-1 ")
-    check("holds lists it, waiting, with its candidates and the command that releases it",
+    check("holds lists it, waiting, each candidate with buyers, expiry and its command",
           rc == 0 and "offer-cli-held" in out and "waiting" in out and
-          "release: " + exact + "\n" in out and
-          "candidates: ra-cli-1\n" in out and
-          "partner 444455556666 (Channel Partner Co), product prod-cli-1, buyers 999988887777"
+          "    candidate ra-cli-1 (Contoso renewal), buyers 123456789012 210987654321, "
+          "expires 2099-01-01T00:00:00Z\n      release: " + exact + "\n" in out and
+          "    candidate ra-cli-2 (Contoso expansion), buyers 123456789012, expires never\n"
+          in out and AUTH not in out and
+          "partner 444455556666 (Channel Partner Co), product prod-cli-1, buyers 123456789012"
           in out and out.splitlines()[-1] == "1 held offer", out + err)
     rc, out, err = run("holds", "--config", cfg, "--json")
     h = json_lines(out)
     check("holds --json: deadline 72 h after the event, no attention yet",
           rc == 0 and len(h) == 1 and h[0]["offer_id"] == "offer-cli-held" and
           h[0]["deadline"] == "2025-10-04T00:00:00Z" and h[0]["attention_sent"] is False and
-          h[0]["command"] == cmd and h[0]["candidates"] == ["ra-cli-1"] and
+          h[0]["command"] == cmd and sorted(h[0]["candidates"]) == ["ra-cli-1", "ra-cli-2"] and
+          {c["id"]: c["expires_at"] for c in h[0]["candidate_details"]} ==
+          {"ra-cli-1": "2099-01-01T00:00:00Z", "ra-cli-2": None} and
+          h[0]["register_command"] is None and
           h[0]["product_id"] == "prod-cli-1" and h[0]["partner_account_id"] == "444455556666",
           out + err)
     rc, out, err = run("associate", "--offer", "offer-cli-held", "--authorization", "ra-cli-1",
@@ -218,7 +238,7 @@ def hold_and_associate(d, cfg):
 
 def hold_timeout_and_apply(d, cfg):
     later = os.path.join(d, "timeout.jsonl")
-    write(later, [offer_released("offer-cli-late", "2025-11-01T00:00:00Z", ["999988887777"]),
+    write(later, [offer_released("offer-cli-late", "2025-11-01T00:00:00Z", ["123456789012"]),
                   event("Change Set Succeeded", "aws.marketplacecatalog", "2025-11-05T00:00:00Z",
                         {"requestId": "req-cs-late"}, "ev-cs-late")])
     rc, out, err = run("replay", "--config", cfg, "--print", "--commit-every", "1", later)
@@ -236,6 +256,86 @@ def hold_timeout_and_apply(d, cfg):
     check("associate --apply releases it at once, late",
           rc == 0 and [x["key"] for x in notes] == ["partner_offer_extended/offer-cli-late"] and
           notes[0]["late"] is True, out + err)
+
+
+def correct_links(d, cfg):
+    """Item 2 of issue 11: only legal candidates, refusals, moves, unlink."""
+    rc, out, err = run("associate", "--offer", "offer-cli-typo", "--authorization", "ra-cli-1",
+                       "--config", cfg)
+    check("associate refuses an offer the store never saw, in one line, exit 1",
+          rc == 1 and out == "" and err.count("\n") == 1 and
+          "no offer 'offer-cli-typo' in the store" in err and "--force" in err, out + err)
+    nofit = os.path.join(d, "nofit.jsonl")
+    write(nofit, [offer_released("offer-cli-nofit", "2025-11-10T00:00:00Z", ["999988887777"])])
+    rc, out, err = run("replay", "--config", cfg, "--print", nofit)
+    rc, out, err = run("holds", "--config", cfg)
+    register = ("cppo-notifyctl authorization add --id ID --product-id prod-cli-1 "
+                "--reseller-account-id 444455556666 --buyer-account-id 999988887777 --config "
+                + cfg)
+    block = out[out.find("offer-cli-nofit"):]
+    check("holds: no candidate fits (buyers), so it says so and how to register one",
+          rc == 0 and "candidate " not in block and
+          "no known authorization fits this offer" in block and register in block, out + err)
+    rc, out, err = run("holds", "--config", cfg, "--json")
+    h = {x["offer_id"]: x for x in json_lines(out)}.get("offer-cli-nofit", {})
+    check("holds --json: no candidates, the register command",
+          h.get("candidates") == [] and h.get("register_command") == register, out)
+    rc, out, err = run("associate", "--offer", "offer-cli-nofit", "--authorization", "ra-cli-1",
+                       "--config", cfg)
+    check("associate refuses a buyers mismatch, naming it, exit 1",
+          rc == 1 and err.count("\n") == 1 and "buyers differ" in err and
+          "999988887777" in err, err)
+    rc, out, err = run("associate", "--offer", "offer-cli-nofit", "--authorization", "ra-cli-1",
+                       "--config", cfg, "--force", "--apply", "--json")
+    notes = json_lines(out)
+    check("--force links it anyway", rc == 0 and [n["key"] for n in notes] ==
+          ["partner_offer_extended/offer-cli-nofit"], out + err)
+    rc, out, err = run("unlink", "--offer", OFFER, "--config", cfg)
+    check("unlink refuses a link an agreement event made, exit 1",
+          rc == 1 and "by an agreement event" in err and "--force" in err, err)
+    rc, out, err = run("associate", "--offer", "offer-cli-held", "--authorization", "ra-cli-2",
+                       "--config", cfg, "--reason", "partner named the expansion deal",
+                       "--apply", "--json")
+    notes = json_lines(out)
+    n = notes[0] if len(notes) == 1 else {"context": {}}
+    ctx = n["context"]
+    check("associate onto another authorization moves the link: one link_corrected",
+          rc == 0 and n.get("key") == "link_corrected/offer-cli-held/1" and
+          n.get("opportunity_id") == "ra-cli-2" and
+          ctx.get("previous_opportunity", {}).get("id") == "ra-cli-1" and
+          ctx.get("correction", {}).get("actor") == "alice-ops" and
+          ctx.get("correction", {}).get("reason") == "partner named the expansion deal", out + err)
+    check("its contacts are both authorizations' (include_authorization_contacts)",
+          sorted(ctx.get("opportunity", {}).get("notify", [])) ==
+          ["ae@example.com", "cs@example.com", "exp@example.com"] and
+          [o["id"] for o in ctx.get("opportunities", [])] == ["ra-cli-1", "ra-cli-2"], out)
+    rc, out, err = run("unlink", "--offer", "offer-cli-held", "--config", cfg, "--reason",
+                       "not sure yet", "--apply", "--json")
+    notes = json_lines(out)
+    check("unlink tells ra-cli-2's side with a second correction",
+          rc == 0 and [x["key"] for x in notes] == ["link_corrected/offer-cli-held/2"], out + err)
+    rc, out, err = run("holds", "--config", cfg, "--json")
+    h = {x["offer_id"]: x for x in json_lines(out)}.get("offer-cli-held", {})
+    check("and the offer is back in the holds with its candidates",
+          sorted(h.get("candidates", [])) == ["ra-cli-1", "ra-cli-2"], out)
+    rc, out, err = run("links", "--offer", "offer-cli-held", "--config", cfg, "--json")
+    rows = json_lines(out)
+    moves = [(r["from_authorization_id"], r["to_authorization_id"], r["to_link"], r["actor"],
+              r["reason"], r["correction_key"]) for r in rows]
+    check("links: the history with who, when and why", rc == 0 and moves == [
+        (None, "ra-cli-1", "manual", "alice-ops", None, None),
+        ("ra-cli-1", "ra-cli-2", "manual", "alice-ops", "partner named the expansion deal",
+         "link_corrected/offer-cli-held/1"),
+        ("ra-cli-2", None, "none", "alice-ops", "not sure yet",
+         "link_corrected/offer-cli-held/2")] and all(r["at"].endswith("Z") for r in rows),
+        out + err)
+    rc, out, err = run("links", "--offer", "offer-cli-held", "--config", cfg)
+    check("links for people", rc == 0 and "ra-cli-1 (manual) -> ra-cli-2 (manual)  by "
+          "alice-ops: partner named the expansion deal" in out and
+          "told both sides: link_corrected/offer-cli-held/1" in out, out + err)
+
+
+def withdraw(cfg):
     rc, out, err = run("authorization", "withdraw", "ra-cli-1", "--config", cfg, "--apply")
     rc2, out2, _ = run("authorization", "show", "ra-cli-1", "--config", cfg, "--json")
     check("withdraw --apply marks it withdrawn",
@@ -292,9 +392,9 @@ def failures(d, cfg):
     pending = db.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0]
     total = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
     db.close()
-    # add, associate, associate --apply, withdraw
+    # add twice, associate, associate --apply, associate --force, the move, unlink, withdraw
     check("refused commands queued nothing; every accepted one was consumed",
-          pending == 0 and total == 4, "pending %d, total %d" % (pending, total))
+          pending == 0 and total == 8, "pending %d, total %d" % (pending, total))
     rc, _, err = run("replay", "--print", os.path.join(d, "held.jsonl"))
     check("replay without --config or --state is a usage error", rc == 2, err)
     rc, _, err = run("replay", "--config", cfg, os.path.join(d, "missing.jsonl"))
@@ -314,6 +414,8 @@ def main():
         authorization_add(cfg)
         hold_and_associate(d, cfg)
         hold_timeout_and_apply(d, cfg)
+        correct_links(d, cfg)
+        withdraw(cfg)
         config_flags(d)
         failures(d, cfg)
     for i, (name, ok, detail) in enumerate(results, 1):

@@ -28,13 +28,14 @@ DAEMON_PID=$!
 peer_track "$DAEMON_PID"
 wait_for "ls '$work/state.db' | wc -l" 1 30
 
+# naming no buyers: it may own the offer below, but is never inferred
 "$ctl" authorization add "${cfg[@]}" --id ra-daemon-1 --product-id prod-d \
-  --reseller-account-id 444455556666 --buyer-account-id 777788889999 >"$work/add.out"
+  --reseller-account-id 444455556666 >"$work/add.out"
 ok "authorization add queues for the daemon" grep -q "queued as inbox entry 1" "$work/add.out"
 count_auth() { "$ctl" authorization list "${cfg[@]}" --json | grep -c '"id":"ra-daemon-1"'; }
 ok "the daemon applies it on its next batch" wait_for count_auth 1 30
 
-# A partner offer for other buyers: no inference, held.
+# A partner offer: its only candidate names no buyers, so no inference: held.
 printf '%s\n' '{"version":"0","id":"or-daemon-1","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"offer-daemon-1"},"product":{"id":"prod-d"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"444455556666"},"targetedBuyerAccountIds":["123412341234"]}}' |
   kcat -P -b "$KAFKA_BROKERS" -t mp-events
 count_holds() { "$ctl" holds "${cfg[@]}" --json | grep -c '"offer_id":"offer-daemon-1"'; }

@@ -474,7 +474,7 @@ static void state_reloaded_from_records_emits_nothing_twice(void **state)
  * authorizations for the same partner and product, hold timeout, manual
  * association releasing a hold, unregistered authorization. */
 
-enum op { END = 0, REGISTER, WITHDRAW, RELEASE, CREATED, AMENDED, ENDED, ASSOCIATE, TICK };
+enum op { END = 0, REGISTER, WITHDRAW, RELEASE, CREATED, AMENDED, ENDED, ASSOCIATE, UNLINK, TICK };
 
 struct table_step {
         enum op op;
@@ -482,6 +482,7 @@ struct table_step {
         const char *offer; /* RELEASE, ASSOCIATE, agreements; REGISTER: an offer it names */
         const char *agmt, *intent, *status, *time; /* agreements */
         int hours;         /* TICK: clock = first step + hours */
+        bool force;        /* ASSOCIATE, UNLINK: --force */
 };
 
 struct table_row {
@@ -500,6 +501,10 @@ struct table_row {
 #define T_RELEASE(o) { .op = RELEASE, .offer = o }
 #define T_ASSOC(r, o) { .op = ASSOCIATE, .ra = r, .offer = o }
 #define T_TICK(h) { .op = TICK, .hours = h }
+#define T_FORCE_ASSOC(r, o) { .op = ASSOCIATE, .ra = r, .offer = o, .force = true }
+#define T_UNLINK(o) { .op = UNLINK, .offer = o }
+#define T_FORCE_UNLINK(o) { .op = UNLINK, .offer = o, .force = true }
+#define T_NEW(r, o, g) T_AGMT(CREATED, r, o, g, "NEW", "ACTIVE", "2025-03-12T00:00:00Z")
 
 static const struct table_row table[] = {
         { "REPLACE, then the old one Ended REPLACED",
@@ -579,6 +584,46 @@ static const struct table_row table[] = {
         { "direct deal: recorded, not told",
           { T_AGMT(CREATED, NULL, "offer-7", "agmt-7", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
           { NULL }, "", "", "" },
+        /* ---- correcting links (issue 11, item 2) ---- */
+        { "associate onto another authorization moves an inferred link: a correction",
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
+            T_ASSOC("ra-b", "offer-9") },
+          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1" }, "nn", "yy", "nn" },
+        { "each move has its own correction key",
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
+            T_ASSOC("ra-b", "offer-9"), T_ASSOC("ra-a", "offer-9"), T_ASSOC("ra-a", "offer-9") },
+          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1",
+            "link_corrected/offer-9/2" }, "nnn", "yyy", "nnn" },
+        { "a manual link moves before anyone was told: no correction",
+          { T_ASSOC("ra-a", "offer-9"), T_ASSOC("ra-b", "offer-9") },
+          { NULL }, "", "", "" },
+        { "associate never silently overrides an agreement event's link",
+          { T_NEW("ra-a", "offer-1", "agmt-1"), T_ASSOC("ra-b", "offer-1"),
+            T_UNLINK("offer-1") },
+          { "new_order/agmt-1" }, "y", "n", "n" },
+        { "nor a registration's link",
+          { T_REG("ra-a", "offer-9"), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
+            T_ASSOC("ra-b", "offer-9") },
+          { "partner_offer_extended/offer-9" }, "n", "y", "n" },
+        { "forced, it moves an event link; the order told counts as told",
+          { T_NEW("ra-a", "offer-1", "agmt-1"), T_REG("ra-b", NULL),
+            T_FORCE_ASSOC("ra-b", "offer-1") },
+          { "new_order/agmt-1", "link_corrected/offer-1/1" }, "yy", "ny", "nn" },
+        { "an agreement event overruling an inference is a correction too",
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_NEW("ra-b", "offer-9", "agmt-9") },
+          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1", "new_order/agmt-9" },
+          "nnn", "ynn", "nnn" },
+        { "unlink: back in the holds, the old side told; inference leaves it; a person relinks",
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_UNLINK("offer-9"),
+            T_REG("ra-a", NULL), T_ASSOC("ra-a", "offer-9") },
+          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1",
+            "link_corrected/offer-9/2" }, "nny", "yny", "nnn" },
+        { "unlink before anyone was told: held silently, then attention_needed",
+          { T_ASSOC("ra-a", "offer-9"), T_UNLINK("offer-9"), T_TICK(73) },
+          { "attention_needed/offer-9" }, "n", "n", "n" },
+        { "unlink of an event link only when forced",
+          { T_NEW("ra-a", "offer-1", "agmt-1"), T_FORCE_UNLINK("offer-1") },
+          { "new_order/agmt-1", "link_corrected/offer-1/1" }, "yy", "nn", "nn" },
 };
 
 static void table_event(struct mp_event *ev, const struct table_step *st, int i)
@@ -596,9 +641,13 @@ static void table_event(struct mp_event *ev, const struct table_step *st, int i)
                 break;
         case RELEASE: offer_released(ev, ISV, st->offer, "r"); break;
         case ASSOCIATE:
-                ev->kind = MP_OFFER_ASSOCIATED;
+        case UNLINK:
+                ev->kind = st->op == ASSOCIATE ? MP_OFFER_ASSOCIATED : MP_OFFER_UNLINKED;
                 set(ev, &ev->resale_authorization_id, st->ra);
                 set(ev, &ev->offer_id, st->offer);
+                set(ev, &ev->reg.actor, "alice");
+                set(ev, &ev->reg.reason, "wrong deal");
+                ev->reg.force = st->force;
                 break;
         default:
                 /* alternate role copies: they must not matter */
@@ -757,6 +806,144 @@ static void ended_direct_deal_is_stored(void **state)
         w_free(&w);
 }
 
+/* A move is in the offer's history with who, why and its correction; the
+ * correction's context names both authorizations, and its contacts are
+ * those of both, so include_authorization_contacts reaches everyone. */
+static void a_move_is_recorded_and_reaches_both_sides(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        const struct link_change *lc = NULL;
+        const char *opps[] = { "opportunities", NULL }, *notify[] = { "opportunity", "notify", NULL };
+        yajl_val ctx, v;
+
+        w_init(&w);
+        mp_event_init(&ev);
+        registration(&ev, "ra-a", NULL);
+        ev.reg.notify[0] = mp_event_strdup(&ev, "a@example.com");
+        ev.reg.n_notify = 1;
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-9", "r9");
+        w_apply(&w, &ev);
+        registration(&ev, "ra-b", NULL);
+        set(&ev, &ev.product_id, "prod-2"); /* not a candidate: the move is by hand */
+        ev.reg.notify[0] = mp_event_strdup(&ev, "b@example.com");
+        ev.reg.n_notify = 1;
+        snprintf(ev.event_key, sizeof ev.event_key, "id:reg-b");
+        w_apply(&w, &ev);
+        ev.kind = MP_OFFER_ASSOCIATED;
+        set(&ev, &ev.resale_authorization_id, "ra-b");
+        set(&ev, &ev.offer_id, "offer-9");
+        set(&ev, &ev.reg.actor, "alice");
+        set(&ev, &ev.reg.reason, "the partner says so");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:move");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_int_equal(w.cs.n_link_changes, 1);
+        lc = &w.cs.link_changes[0];
+        assert_string_equal(lc->from_authorization_id, "ra-a");
+        assert_string_equal(lc->to_authorization_id, "ra-b");
+        assert_int_equal(lc->from_link, LINK_INFERRED);
+        assert_int_equal(lc->to_link, LINK_MANUAL);
+        assert_string_equal(lc->actor, "alice");
+        assert_string_equal(lc->reason, "the partner says so");
+        assert_string_equal(lc->correction_key, "link_corrected/offer-9/1");
+        assert_int_equal(lc->at, w.now);
+        ctx = context_of(&w, "link_corrected/offer-9/1", &w.cs);
+        assert_non_null(ctx);
+        assert_string_equal(path_str(ctx, "kind", NULL), "link_corrected");
+        assert_string_equal(path_str(ctx, "opportunity", "id"), "ra-b");
+        assert_string_equal(path_str(ctx, "previous_opportunity", "id"), "ra-a");
+        assert_string_equal(path_str(ctx, "correction", "actor"), "alice");
+        assert_string_equal(path_str(ctx, "correction", "previous_link"), "inferred");
+        assert_non_null(strstr(path_str(ctx, "reason", NULL), "the partner says so"));
+        v = yajl_tree_get(ctx, opps, yajl_t_array);
+        assert_true(v && v->u.array.len == 2);
+        v = yajl_tree_get(ctx, notify, yajl_t_array);
+        assert_true(v && v->u.array.len == 2);
+        yajl_tree_free(ctx);
+        /* the offer left ra-a's list for ra-b's */
+        assert_false(strlist_contains(&corr_state_authorization(w.s, "ra-a")->offer_ids, "offer-9"));
+        assert_true(strlist_contains(&corr_state_authorization(w.s, "ra-b")->offer_ids, "offer-9"));
+        changeset_clear(&w.cs);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+/* What makes an authorization a legal owner, each mismatch named. */
+static void offer_fits_names_the_mismatch(void **state)
+{
+        static const struct {
+                const char *name, *product, *reseller, *buyer, *expires;
+                bool withdrawn;
+                const char *why; /* NULL: fits */
+        } rows[] = {
+                { "all equal", "prod-1", PARTNER, BUYER, "2030-01-01T00:00:00Z", false, NULL },
+                { "no buyers named: any buyer", "prod-1", PARTNER, NULL, NULL, false, NULL },
+                { "product", "prod-2", PARTNER, BUYER, NULL, false, "product differs" },
+                { "reseller", "prod-1", ISV, BUYER, NULL, false, "reseller differs" },
+                { "buyers", "prod-1", PARTNER, "000011112222", NULL, false, "buyers differ" },
+                { "expiry", "prod-1", PARTNER, BUYER, "2020-01-01T00:00:00Z", false, "expired" },
+                { "withdrawn", "prod-1", PARTNER, BUYER, NULL, true, "withdrawn" },
+        };
+        struct offer o = { 0 };
+
+        assert_int_equal(str_assign(&o.id, "offer-1"), 0);
+        assert_int_equal(str_assign(&o.product_id, "prod-1"), 0);
+        assert_int_equal(str_assign(&o.seller_of_record_account_id, PARTNER), 0);
+        assert_int_equal(strlist_add(&o.targeted_buyer_account_ids, BUYER), 0);
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+                struct authorization a = { 0 };
+                char why[CPPO_ERRLEN] = "";
+                bool fits;
+                assert_int_equal(str_assign(&a.id, "ra-1"), 0);
+                assert_int_equal(str_assign(&a.product_id, rows[i].product), 0);
+                assert_int_equal(str_assign(&a.reseller_account_id, rows[i].reseller), 0);
+                assert_int_equal(str_assign(&a.expires_at, rows[i].expires), 0);
+                if (rows[i].buyer)
+                        assert_int_equal(strlist_add(&a.buyer_account_ids, rows[i].buyer), 0);
+                a.withdrawn = rows[i].withdrawn;
+                fits = corr_offer_fits(&a, &o, 1741795491, why, sizeof why);
+                if (fits != (rows[i].why == NULL) || (rows[i].why && !strstr(why, rows[i].why)))
+                        fail_msg("%s: fits=%d why='%s'", rows[i].name, fits, why);
+                authorization_clear(&a);
+        }
+        offer_clear(&o);
+}
+
+/* attention_needed's command pastes into a shell as it is. */
+static void attention_command_is_shell_quoted(void **state)
+{
+        static const struct {
+                const char *in, *out;
+        } words[] = {
+                { "offer-5", "offer-5" },
+                { "offer 5", "'offer 5'" },
+                { "o'x", "'o'\\''x'" },
+                { "$(id)", "'$(id)'" },
+                { "", "''" },
+        };
+        struct world w;
+        struct mp_event ev;
+        yajl_val ctx;
+        char out[64];
+
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+                corr_shell_word(words[i].in, out, sizeof out);
+                assert_string_equal(out, words[i].out);
+        }
+        w_init(&w);
+        mp_event_init(&ev);
+        offer_released(&ev, ISV, "offer;rm -rf", "r1");
+        w_apply(&w, &ev);
+        assert_int_equal(corr_tick(w.s, &w.opt, w.now + 73 * 3600, &w.cs), 0);
+        ctx = context_of(&w, "attention_needed/offer;rm -rf", &w.cs);
+        assert_non_null(ctx);
+        assert_non_null(strstr(path_str(ctx, "reason", NULL), "--offer 'offer;rm -rf' "));
+        yajl_tree_free(ctx);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -772,6 +959,9 @@ int main(void)
                 cmocka_unit_test(acceptance_table),
                 cmocka_unit_test(inference_follows_updates_and_reloaded_records),
                 cmocka_unit_test(ended_direct_deal_is_stored),
+                cmocka_unit_test(a_move_is_recorded_and_reaches_both_sides),
+                cmocka_unit_test(offer_fits_names_the_mismatch),
+                cmocka_unit_test(attention_command_is_shell_quoted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

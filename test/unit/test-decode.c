@@ -405,6 +405,44 @@ static void too_many_buyers_is_too_large(void **state)
         snprintf(json + strlen(json), sizeof json - strlen(json), "]}}");
         decode_str(json);
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
+        assert_string_equal(res.items[0].message, "event has more buyers than the limit of 64");
+}
+
+/* A registration over a limit says which one and its value. */
+static void registration_over_a_limit_names_it(void **state)
+{
+        static const struct {
+                const char *key, *pre, *post, *want; /* item i: pre i post */
+                int n;
+        } rows[] = {
+                { "notify", "\"a", "@example.com\"",
+                  "event has more contacts than the limit of 32", MP_MAX_NOTIFY + 1 },
+                { "buyerAccountIds", "\"", "\"", "event has more buyers than the limit of 64",
+                  MP_MAX_BUYERS + 1 },
+                { "offerIds", "\"o-", "\"", "event has more offer ids than the limit of 64",
+                  MP_MAX_OFFERS + 1 },
+                { "metadata", "\"k", "\":\"v\"", "event has more metadata than the limit of 64",
+                  MP_MAX_METADATA + 1 },
+        };
+
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+                char json[8192];
+                bool map = strcmp(rows[r].key, "metadata") == 0;
+                int len = snprintf(json, sizeof json, "{\"detail-type\":\"Resale Authorization "
+                                   "Registered\",\"source\":\"cppo-notify\",\"detail\":{"
+                                   "\"resaleAuthorizationId\":\"ra-1\",\"%s\":%c", rows[r].key,
+                                   map ? '{' : '[');
+                for (int i = 0; i < rows[r].n; i++) {
+                        if (i)
+                                len += snprintf(json + len, sizeof json - (size_t)len, ",");
+                        len += snprintf(json + len, sizeof json - (size_t)len, "%s%d%s",
+                                        rows[r].pre, i, rows[r].post);
+                }
+                snprintf(json + len, sizeof json - (size_t)len, "%c}}", map ? '}' : ']');
+                decode_str(json);
+                assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
+                assert_string_equal(res.items[0].message, rows[r].want);
+        }
 }
 
 /* Found by libFuzzer: a legacy payload that also carries a detail-type
@@ -441,6 +479,7 @@ int main(void)
                 cmocka_unit_test(malformed_inputs_give_their_reason),
                 cmocka_unit_test(deep_nesting_and_size_caps),
                 cmocka_unit_test(too_many_buyers_is_too_large),
+                cmocka_unit_test(registration_over_a_limit_names_it),
                 cmocka_unit_test(legacy_payload_with_stray_detail_type),
                 cmocka_unit_test(reason_names_are_stable),
         };

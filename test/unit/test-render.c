@@ -25,6 +25,7 @@
 
 static const char *const kinds[] = {
     "partner_offer_extended", "new_order", "amended_offer", "order_ended", "attention_needed",
+    "link_corrected",
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -179,7 +180,7 @@ static struct renderer *builtins(void)
         struct renderer *r = NULL;
 
         assert_int_equal(renderer_new(&r, NULL, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 25);
+        assert_int_equal(renderer_template_count(r), 5 * N_KINDS);
         return r;
 }
 
@@ -235,6 +236,40 @@ static void check_realistic(const struct renderer *r, const char *kind)
         }
         rendered3_clear(&o);
         free(json);
+}
+
+/* link_corrected names both authorizations and who corrected it, in every
+ * channel. */
+static void link_corrected_names_both_sides(void **state)
+{
+        struct renderer *r = builtins();
+        char *base = context("link_corrected", "\"Acme Corp\"", "null");
+        struct buf b = BUF_INIT(1 << 16);
+        struct rendered3 o = {0};
+        yajl_val doc;
+
+        assert_int_equal(buf_printf(&b, "{\"previous_opportunity\":{\"id\":\"ra-old\","
+                                        "\"name\":\"Old deal\"},\"correction\":{\"seq\":2,"
+                                        "\"actor\":\"alice\"},%s", base + 1), 0);
+        render3(r, "link_corrected", buf_cstr(&b), &o);
+        assert_contains(o.email.subject, "Link corrected:");
+        assert_contains(o.email.subject, "not opportunity ra-old, now opportunity ra-9x8y7");
+        assert_contains(o.email.text, "Was linked to:       ra-old (Old deal)");
+        assert_contains(o.email.text, "Now linked to:       ra-9x8y7 (Acme 2026 expansion)");
+        assert_contains(o.email.text, "Corrected by:        alice");
+        assert_contains(o.email.html, "<strong>Was linked to:</strong> ra-old (Old deal)");
+        doc = assert_slack_valid(o.slack.body);
+        assert_contains(o.slack.body, "*Was linked to:* ra-old (Old deal)");
+        yajl_tree_free(doc);
+        doc = parse(o.file.body);
+        assert_string_equal(YAJL_GET_STRING(at(doc, "context", "previous_opportunity", "id")),
+                            "ra-old");
+        assert_string_equal(YAJL_GET_STRING(at(doc, "context", "correction", "actor")), "alice");
+        yajl_tree_free(doc);
+        rendered3_clear(&o);
+        buf_deinit(&b);
+        free(base);
+        renderer_free(r);
 }
 
 static void every_kind_renders_realistic_context(void **state)
@@ -650,7 +685,7 @@ static void sixty_blocks_cut_to_fifty(void **state)
         rcv.templates.slack = tmp_file(&t, "sixty.slack.mustache", buf_cstr(&src));
         n.context_json = context("new_order", "\"Acme\"", "null");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 26);
+        assert_int_equal(renderer_template_count(r), 5 * N_KINDS + 1);
         assert_int_equal(render_notification(r, &rcv, NULL, &n, &out, err, sizeof(err)), 0);
         doc = assert_slack_valid(out.body);
         blocks = at(doc, "blocks", NULL, NULL);
@@ -706,7 +741,7 @@ static void override_precedence(void **state)
         rcv[1].templates.subject = tmp_file(&t, "rcv.mustache", "receiver {{offer.id}}");
         rule.templates.subject = tmp_file(&t, "rule.mustache", "rule {{view.kind_title}}\n");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 25 + 3);
+        assert_int_equal(renderer_template_count(r), 5 * N_KINDS + 3);
 
         assert_string_equal(subject_of(r, &rcv[1], &rule, "new_order", s, sizeof(s)),
                             "rule New order");
@@ -836,6 +871,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(every_kind_renders_realistic_context),
+        cmocka_unit_test(link_corrected_names_both_sides),
             cmocka_unit_test(every_kind_renders_nulls),
             cmocka_unit_test(html_escapes_script),
             cmocka_unit_test(hostile_crm_strings),

@@ -27,7 +27,7 @@ static void creates_schema_and_reopens(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 3);
+        assert_int_equal(v, 4);
         assert_int_equal(count(s, "ledger"), 0);
         assert_int_equal(count(s, "notifications"), 0);
         int64_t n;
@@ -35,7 +35,7 @@ static void creates_schema_and_reopens(void **state)
         store_close(s);
         s = open_rw(); /* second open: no migration runs twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 3);
+        assert_int_equal(v, 4);
         store_close(s);
         store_close(NULL);
 }
@@ -134,7 +134,7 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_version VALUES (99, 0)'", path);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
-        assert_string_equal(err, "database schema 99 is newer than this program (3)");
+        assert_string_equal(err, "database schema 99 is newer than this program (4)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }
@@ -224,6 +224,55 @@ static void a_scan_that_fails_midway_fails_the_load(void **state)
         store_close(s);
 }
 
+struct history {
+        int n;
+        struct link_change rows[4];
+};
+
+static int keep_change(void *ctx, const struct link_change *l)
+{
+        struct history *h = ctx;
+
+        assert_true(h->n < 4);
+        return link_change_copy(&h->rows[h->n++], l);
+}
+
+/* An offer's link history goes in with the batch and comes back in order,
+ * every field intact. */
+static void offer_link_history_round_trips(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct link_change a = { .offer_id = (char *)"offer-1", .to_authorization_id = (char *)"ra-a",
+                                 .to_link = LINK_INFERRED, .actor = (char *)"cppo-notify", .at = 10 };
+        struct link_change b = { .offer_id = (char *)"offer-1", .from_authorization_id = (char *)"ra-a",
+                                 .to_authorization_id = (char *)"ra-b", .from_link = LINK_INFERRED,
+                                 .to_link = LINK_MANUAL, .actor = (char *)"alice", .reason = (char *)"wrong deal",
+                                 .event_key = (char *)"id:e2", .correction_key = (char *)"link_corrected/offer-1/1",
+                                 .at = 20 };
+        struct history h = { 0 };
+
+        assert_int_equal(changeset_add_link_change(&cs, &a), 0);
+        assert_int_equal(changeset_add_link_change(&cs, &b), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_apply(s, &cs, NULL), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_list_link_changes(s, "offer-1", keep_change, &h), 0);
+        assert_int_equal(h.n, 2);
+        assert_null(h.rows[0].from_authorization_id);
+        assert_string_equal(h.rows[0].to_authorization_id, "ra-a");
+        assert_int_equal(h.rows[0].to_link, LINK_INFERRED);
+        assert_string_equal(h.rows[1].actor, "alice");
+        assert_string_equal(h.rows[1].reason, "wrong deal");
+        assert_string_equal(h.rows[1].correction_key, "link_corrected/offer-1/1");
+        assert_int_equal(h.rows[1].from_link, LINK_INFERRED);
+        assert_int_equal(h.rows[1].at, 20);
+        for (int i = 0; i < h.n; i++)
+                link_change_clear(&h.rows[i]);
+        changeset_clear(&cs);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -233,6 +282,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works, setup, teardown),
                 cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup, teardown),
                 cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup, teardown),
+                cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
