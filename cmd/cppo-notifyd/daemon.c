@@ -584,8 +584,9 @@ static void apply_log_level(struct daemon *d, const struct config *n)
  * case. Each component that reads the config prepares its new state first;
  * only when all succeeded is anything swapped, so a failure leaves the old
  * configuration running whole. To hook in a component: prepare in the first
- * part (undo in `fail`), swap in the second (e.g. dispatch_reload(), which
- * returns once the old config is no longer used). */
+ * part (undo in `fail`), swap in the second, where nothing may fail (e.g.
+ * notify_commit(): the dispatcher's state was allocated by notify_prepare,
+ * and the commit returns once the old config is no longer used). */
 static int apply_config(struct daemon *d, struct config *newcfg)
 {
         struct buf restart = BUF_INIT(512);
