@@ -47,10 +47,31 @@ struct pace {
         int64_t next_us; /* monotonic: earliest next start */
 };
 
+/* Whether the receiver as a whole works (see dispatch.h). Kept by receiver
+ * name across reloads; fixed size, so a reload's commit copies it without
+ * allocating. */
+struct health {
+        bool down;
+        int64_t failures; /* consecutive receiver faults */
+        int64_t since_ms; /* wall clock of the last change; 0 before any */
+        int64_t probe_us; /* monotonic: no probe before this while down */
+        char error[OUTCOME_ERROR_MAX];
+};
+
 struct rstate {
         const struct config_receiver *rc;
         struct pace *pace;
         long in_flight;
+        struct health health;
+};
+
+/* What dispatch_reload_prepare builds from a config, ready to swap in. */
+struct dispatch_plan {
+        const struct config *cfg;
+        struct rstate *rs;
+        size_t rs_count;
+        struct pace *paces;
+        size_t pace_count;
 };
 
 struct transfer {
@@ -65,7 +86,7 @@ struct transfer {
         int64_t started_ms; /* wall clock */
 };
 
-enum outcome_kind { OUT_SENT, OUT_RETRY, OUT_DEAD };
+enum outcome_kind { OUT_SENT, OUT_RETRY, OUT_DEAD, OUT_DEFER };
 
 struct outcome {
         enum outcome_kind kind;
@@ -80,8 +101,7 @@ struct dispatcher {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         /* guarded by lock */
-        const struct config *pending; /* handed over by dispatch_reload */
-        int reload_result;
+        struct dispatch_plan *pending; /* handed over by dispatch_reload_commit */
         bool stopping, exited;
         int64_t stop_deadline_ms; /* monotonic */
         struct dispatch_stats stats;
@@ -161,10 +181,8 @@ static long rate_min(long a, long b)
         return a < b ? a : b;
 }
 
-/* The pace for rc in pc[0..*np), added when new; a key the old state knew
- * keeps its schedule across a reload. */
-static struct pace *pace_get(struct pace *pc, size_t *np, const struct config_receiver *rc,
-                             const struct pace *old, size_t old_n)
+/* The pace for rc in pc[0..*np), added when new. */
+static struct pace *pace_get(struct pace *pc, size_t *np, const struct config_receiver *rc)
 {
         const char *key = pace_key(rc);
 
@@ -174,10 +192,40 @@ static struct pace *pace_get(struct pace *pc, size_t *np, const struct config_re
                         return &pc[i];
                 }
         pc[*np] = (struct pace){.key = key, .rate = rc->rate};
-        for (size_t i = 0; i < old_n; i++)
-                if (strcmp(old[i].key, key) == 0)
-                        pc[*np].next_us = old[i].next_us;
         return &pc[(*np)++];
+}
+
+void dispatch_plan_free(struct dispatch_plan *p)
+{
+        if (p == NULL)
+                return;
+        free(p->rs);
+        free(p->paces);
+        free(p);
+}
+
+int dispatch_reload_prepare(const struct config *cfg, struct dispatch_plan **out)
+{
+        size_t n = cfg->receiver_count;
+        struct dispatch_plan *p = calloc(1, sizeof *p);
+
+        *out = NULL;
+        if (p == NULL)
+                return -ENOMEM;
+        p->cfg = cfg;
+        p->rs = calloc(n ? n : 1, sizeof *p->rs);
+        p->paces = calloc(n ? n : 1, sizeof *p->paces);
+        if (p->rs == NULL || p->paces == NULL) {
+                dispatch_plan_free(p);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                p->rs[i].rc = &cfg->receivers[i];
+                p->rs[i].pace = pace_get(p->paces, &p->pace_count, p->rs[i].rc);
+        }
+        p->rs_count = n;
+        *out = p;
+        return 0;
 }
 
 static struct rstate *rstate_find(struct dispatcher *d, const char *name)
@@ -188,36 +236,34 @@ static struct rstate *rstate_find(struct dispatcher *d, const char *name)
         return NULL;
 }
 
-/* Builds the receiver state for cfg and moves in-flight transfers over (by
- * receiver name). The previous config must still be alive. */
-static int build_receivers(struct dispatcher *d, const struct config *cfg)
+/* Swaps in the receiver state of p (taking its arrays over and freeing p):
+ * a pace key or receiver name the old state knew keeps its schedule and
+ * health, in-flight transfers move over by receiver name. Allocates
+ * nothing, so it cannot fail. The previous config must still be alive. */
+static void plan_apply(struct dispatcher *d, struct dispatch_plan *p)
 {
-        size_t n = cfg->receiver_count, np = 0;
-        struct rstate *rs = calloc(n ? n : 1, sizeof *rs);
-        struct pace *pc = calloc(n ? n : 1, sizeof *pc);
-
-        if (rs == NULL || pc == NULL) {
-                free(rs);
-                free(pc);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-                rs[i].rc = &cfg->receivers[i];
-                rs[i].pace = pace_get(pc, &np, rs[i].rc, d->paces, d->pace_count);
+        for (size_t i = 0; i < p->pace_count; i++)
+                for (size_t j = 0; j < d->pace_count; j++)
+                        if (strcmp(p->paces[i].key, d->paces[j].key) == 0)
+                                p->paces[i].next_us = d->paces[j].next_us;
+        for (size_t i = 0; i < p->rs_count; i++) {
+                const struct rstate *old = rstate_find(d, p->rs[i].rc->name);
+                if (old != NULL)
+                        p->rs[i].health = old->health;
         }
         free(d->rs);
         free(d->paces);
-        d->rs = rs;
-        d->rs_count = n;
-        d->paces = pc;
-        d->pace_count = np;
-        d->cfg = cfg;
+        d->rs = p->rs;
+        d->rs_count = p->rs_count;
+        d->paces = p->paces;
+        d->pace_count = p->pace_count;
+        d->cfg = p->cfg;
+        free(p);
         for (struct transfer *t = d->active; t != NULL; t = t->next) {
                 t->rs = rstate_find(d, t->dl.receiver);
                 if (t->rs != NULL)
                         t->rs->in_flight++;
         }
-        return 0;
 }
 
 static bool pace_ready(const struct pace *p, int64_t now_us)
@@ -243,6 +289,8 @@ static long receiver_room(const struct rstate *rs, int64_t now_us)
 
         if (!pace_ready(rs->pace, now_us) || (!file && rs->in_flight >= rs->rc->concurrency))
                 return 0;
+        if (rs->health.down) /* one probe at a time, after the receiver's backoff */
+                return rs->in_flight == 0 && now_us >= rs->health.probe_us ? 1 : 0;
         if (rs->pace->rate > 0)
                 return 1;
         return file ? FILE_BATCH : rs->rc->concurrency - rs->in_flight;
@@ -300,25 +348,29 @@ static void unlink_transfer(struct dispatcher *d, struct transfer *t)
 
 /* ---- completion -------------------------------------------------------- */
 
-static const char *const outcome_names[] = {"sent", "retry", "dead"};
+static const char *const outcome_names[] = {"sent", "retry", "dead", "deferred"};
 
-/* Turns a failed attempt into "retry" or "dead" (attempt budget, age) and
- * computes when the next one is due. */
+/* Turns a failed attempt into "retry", "deferred" or "dead" (attempt
+ * budget, age) and computes when the next one is due. A deferred delivery
+ * is due at once: the receiver's probe backoff decides when it goes. */
 static int64_t schedule(struct dispatcher *d, const struct delivery *dl, long max_attempts,
                         long max_age, struct outcome *o)
 {
-        int attempts = dl->attempts + 1;
+        int attempts = dl->attempts + (o->kind == OUT_DEFER ? 0 : 1);
         int64_t now = wall_ms(), wait;
+        bool old = now >= dl->created_at_ms + (int64_t)max_age * 1000;
 
-        if (o->kind != OUT_RETRY)
+        if (o->kind != OUT_RETRY && o->kind != OUT_DEFER)
                 return 0;
-        if (attempts >= max_attempts || now >= dl->created_at_ms + (int64_t)max_age * 1000) {
+        if (old || (o->kind == OUT_RETRY && attempts >= max_attempts)) {
                 size_t n = strlen(o->error);
                 o->kind = OUT_DEAD;
                 snprintf(o->error + n, sizeof o->error - n, " (gave up: %s)",
-                         attempts >= max_attempts ? "max_attempts reached" : "max_age passed");
+                         old ? "max_age passed" : "max_attempts reached");
                 return 0;
         }
+        if (o->kind == OUT_DEFER)
+                return now;
         wait = dispatch_backoff_ms(attempts, rnd01(d));
         if (wait < o->retry_after_ms)
                 wait = o->retry_after_ms;
@@ -331,7 +383,7 @@ static void count_outcome(struct dispatcher *d, enum outcome_kind k)
         d->stats.attempts++;
         if (k == OUT_SENT)
                 d->stats.sent++;
-        else if (k == OUT_RETRY)
+        else if (k == OUT_RETRY || k == OUT_DEFER)
                 d->stats.retried++;
         else
                 d->stats.dead++;
@@ -350,6 +402,9 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
                            "error=\"%s\"",
                            dl->key, dl->receiver, n, o->code, (long long)(next_at - wall_ms()),
                            o->error);
+        else if (o->kind == OUT_DEFER) /* the receiver's state change is the log line */
+                log_debug("delivery deferred key=%s receiver=%s code=%d", dl->key, dl->receiver,
+                          o->code);
         else
                 log_warn("delivery dead key=%s receiver=%s attempt=%d code=%d error=\"%s\"",
                          dl->key, dl->receiver, n, o->code, o->error);
@@ -360,8 +415,8 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
 static void finish(struct dispatcher *d, const struct delivery *dl, long max_attempts, long max_age,
                    int64_t started_ms, struct outcome *o)
 {
-        static const enum delivery_status status[] = {DELIVERY_SENT, DELIVERY_QUEUED,
-                                                      DELIVERY_DEAD};
+        static const enum delivery_status status[] = {DELIVERY_SENT, DELIVERY_QUEUED, DELIVERY_DEAD,
+                                                      DELIVERY_QUEUED};
         int64_t next_at = schedule(d, dl, max_attempts, max_age, o);
         struct delivery_attempt a = {
             .delivery_key = dl->key,
@@ -371,7 +426,9 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
             .latency_ms = o->latency_ms,
             .error = o->kind == OUT_SENT ? NULL : o->error,
         };
-        int r = store_delivery_finish(d->store, &a, status[o->kind], next_at);
+        int r = o->kind == OUT_DEFER
+                    ? store_delivery_defer(d->store, &a, next_at)
+                    : store_delivery_finish(d->store, &a, status[o->kind], next_at);
 
         if (r < 0)
                 log_error("delivery not recorded key=%s error=%s", dl->key, error_name(r));
@@ -396,19 +453,96 @@ static void outcome_set(struct outcome *o, enum outcome_kind k, int code, const 
         va_end(ap);
 }
 
+/* ---- outcome tables (dispatch.h) ---------------------------------------- */
+
+/* The receiver, not the message: it cannot be found, reached, trusted or
+ * logged into, or it never answered. */
+static const long receiver_curl[] = {
+    CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT,
+    CURLE_OPERATION_TIMEDOUT,    CURLE_SSL_CONNECT_ERROR,    CURLE_PEER_FAILED_VERIFICATION,
+    CURLE_SSL_CERTPROBLEM,       CURLE_SSL_CIPHER,           CURLE_SSL_CACERT_BADFILE,
+    CURLE_SSL_ISSUER_ERROR,      CURLE_SSL_CRL_BADFILE,      CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+    CURLE_USE_SSL_FAILED,        CURLE_LOGIN_DENIED,         CURLE_GOT_NOTHING,
+};
+/* Connection-level send or receive failures: the receiver's only when no
+ * reply came (RCPT 4xx and DATA 5xx end in CURLE_SEND_ERROR too). */
+static const long silent_curl[] = {CURLE_SEND_ERROR, CURLE_RECV_ERROR};
+/* SMTP replies about the server or the session, not the message: 421
+ * closing, 454 TLS or authentication unavailable, 530 authentication
+ * required, 534 mechanism too weak, 535 credentials invalid, 538 encryption
+ * required. */
+static const long receiver_smtp[] = {421, 454, 530, 534, 535, 538};
+/* HTTP statuses of a webhook that is gone, revoked or not allowed to post:
+ * Slack's invalid_token, action_prohibited (403), no_service,
+ * channel_not_found (404), channel_is_archived, team_disabled (410). */
+static const long receiver_http[] = {401, 403, 404, 410};
+
+#define IN(table, x) in_table(table, sizeof table / sizeof table[0], x)
+
+static bool in_table(const long *v, size_t n, long x)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == x)
+                        return true;
+        return false;
+}
+
+static bool receiver_transport(int curl_result, long code)
+{
+        return IN(receiver_curl, curl_result) || (code == 0 && IN(silent_curl, curl_result));
+}
+
+static enum dispatch_verdict classify_smtp(int curl_result, long code)
+{
+        if (curl_result == CURLE_OK)
+                return DISPATCH_SENT;
+        if (receiver_transport(curl_result, code) || IN(receiver_smtp, code))
+                return DISPATCH_RECEIVER;
+        return code >= 500 && code < 600 ? DISPATCH_PERMANENT : DISPATCH_RETRY;
+}
+
+static enum dispatch_verdict classify_http(int curl_result, long code)
+{
+        if (curl_result != CURLE_OK)
+                return receiver_transport(curl_result, code) ? DISPATCH_RECEIVER : DISPATCH_RETRY;
+        if (code >= 200 && code < 300)
+                return DISPATCH_SENT;
+        if (IN(receiver_http, code))
+                return DISPATCH_RECEIVER;
+        return code == 429 || code >= 500 ? DISPATCH_RETRY : DISPATCH_PERMANENT;
+}
+
+enum dispatch_verdict dispatch_classify(enum config_receiver_type type, int curl_result, long code)
+{
+        switch (type) {
+        case CONFIG_RECEIVER_EMAIL: return classify_smtp(curl_result, code);
+        case CONFIG_RECEIVER_SLACK: return classify_http(curl_result, code);
+        case CONFIG_RECEIVER_FILE: break;
+        }
+        return curl_result == 0 ? DISPATCH_SENT : DISPATCH_RECEIVER;
+}
+
+#undef IN
+
+static const enum outcome_kind verdict_kind[] = {
+    [DISPATCH_SENT] = OUT_SENT,
+    [DISPATCH_RETRY] = OUT_RETRY,
+    [DISPATCH_PERMANENT] = OUT_DEAD,
+    [DISPATCH_RECEIVER] = OUT_DEFER,
+};
+
 static void email_outcome(struct transfer *t, CURLcode res, struct outcome *o)
 {
         long code = 0;
+        enum outcome_kind k;
 
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+        k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, (int)res, code)];
         o->code = (int)code;
-        if (res == CURLE_OK)
+        if (k == OUT_SENT)
                 o->kind = OUT_SENT;
         else
-                /* RCPT 4xx and DATA 5xx both end in CURLE_SEND_ERROR: the
-                 * reply code tells transient from permanent */
-                outcome_set(o, code >= 500 && code < 600 ? OUT_DEAD : OUT_RETRY, (int)code,
-                            "smtp: %s (reply %ld)", curl_easy_strerror(res), code);
+                outcome_set(o, k, (int)code, "smtp: %s (reply %ld)", curl_easy_strerror(res), code);
 }
 
 /* Replaces every occurrence of secret in s (NUL-terminated) with "*". */
@@ -427,7 +561,7 @@ static void scrub(char *s, const char *secret)
 
 /* Slack's error text for a permanent failure: printable ASCII, capped, and
  * never the webhook URL or its path. */
-static void slack_error_text(struct transfer *t, long code, struct outcome *o)
+static void slack_error_text(struct transfer *t, long code, enum outcome_kind k, struct outcome *o)
 {
         const char *url = t->rs != NULL ? secret_value(t->rs->rc->webhook_url) : NULL;
         const char *scheme_end = url != NULL ? strstr(url, "://") : NULL;
@@ -443,19 +577,21 @@ static void slack_error_text(struct transfer *t, long code, struct outcome *o)
         scrub(text, url);
         if (path != NULL && strlen(path) >= 8)
                 scrub(text, path);
-        outcome_set(o, OUT_DEAD, (int)code, "slack: http %ld: %s", code, text);
+        outcome_set(o, k, (int)code, "slack: http %ld: %s", code, text);
 }
 
 static void slack_outcome(struct transfer *t, CURLcode res, struct outcome *o)
 {
         long code = 0;
         curl_off_t after = 0;
+        enum outcome_kind k;
 
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+        k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, (int)res, code)];
         /* only curl's generic text: its error buffer may name the URL */
         if (res != CURLE_OK)
-                outcome_set(o, OUT_RETRY, (int)code, "slack: %s", curl_easy_strerror(res));
-        else if (code >= 200 && code < 300) {
+                outcome_set(o, k, (int)code, "slack: %s", curl_easy_strerror(res));
+        else if (k == OUT_SENT) {
                 o->kind = OUT_SENT;
                 o->code = (int)code;
         } else if (code == 429) {
@@ -464,9 +600,9 @@ static void slack_outcome(struct transfer *t, CURLcode res, struct outcome *o)
                             (long long)after);
                 o->retry_after_ms = (int64_t)after * 1000;
         } else if (code >= 500)
-                outcome_set(o, OUT_RETRY, (int)code, "slack: http %ld", code);
+                outcome_set(o, k, (int)code, "slack: http %ld", code);
         else
-                slack_error_text(t, code, o);
+                slack_error_text(t, code, k, o);
 }
 
 /* A 429 holds back every delivery to that webhook, not only this one. */
@@ -479,6 +615,68 @@ static void slack_hold(struct transfer *t, const struct outcome *o)
         until = mono_us() + o->retry_after_ms * 1000;
         if (t->rs->pace->next_us < until)
                 t->rs->pace->next_us = until;
+}
+
+/* ---- receiver health ---------------------------------------------------- */
+
+static void health_save(struct dispatcher *d, const struct rstate *rs)
+{
+        const struct health *h = &rs->health;
+        struct store_receiver_health row = {
+            .receiver = rs->rc->name,
+            .up = !h->down,
+            .since_ms = h->since_ms,
+            .failures = h->failures,
+            .last_error = h->error[0] ? h->error : NULL,
+            .updated_at_ms = wall_ms(),
+        };
+        int r = store_receiver_health_put(d->store, &row, true);
+
+        if (r < 0)
+                log_error("receiver health not recorded receiver=%s error=%s", rs->rc->name,
+                          error_name(r));
+}
+
+static void health_report(struct dispatcher *d, const struct rstate *rs)
+{
+        if (d->obs.on_health)
+                d->obs.on_health(d->obs.ctx, rs->rc->name, !rs->health.down);
+}
+
+/* A receiver fault takes the receiver down (or keeps it down, backing off
+ * further); any other answer from it brings it back. Called with what the
+ * receiver itself answered, never for local failures (setup, config). */
+static void health_note(struct dispatcher *d, struct rstate *rs, const struct outcome *o)
+{
+        struct health *h = rs != NULL ? &rs->health : NULL;
+
+        if (h == NULL || (o->kind != OUT_DEFER && !h->down && h->failures == 0))
+                return;
+        if (o->kind == OUT_DEFER) {
+                h->failures++;
+                snprintf(h->error, sizeof h->error, "%s", o->error);
+                h->probe_us =
+                    mono_us() +
+                    dispatch_backoff_ms(h->failures < 64 ? (int)h->failures : 64, rnd01(d)) * 1000;
+                if (!h->down) {
+                        h->down = true;
+                        h->since_ms = wall_ms();
+                        log_warn("receiver unhealthy receiver=%s code=%d error=\"%s\"",
+                                 rs->rc->name, o->code, h->error);
+                        health_report(d, rs);
+                }
+        } else {
+                if (h->down) {
+                        log_notice("receiver healthy receiver=%s failures=%lld down_ms=%lld",
+                                   rs->rc->name, (long long)h->failures,
+                                   (long long)(wall_ms() - h->since_ms));
+                        h->since_ms = wall_ms();
+                }
+                h->down = false;
+                h->failures = 0;
+                health_report(d, rs);
+        }
+        health_save(d, rs);
 }
 
 static void transfer_done(struct dispatcher *d, struct transfer *t, CURLcode res)
@@ -495,6 +693,7 @@ static void transfer_done(struct dispatcher *d, struct transfer *t, CURLcode res
         }
         o.latency_ms = (int64_t)total_us / 1000;
         unlink_transfer(d, t);
+        health_note(d, t->rs, &o);
         finish(d, &t->dl, t->max_attempts, t->max_age, t->started_ms, &o);
         transfer_free(d, t);
 }
@@ -727,8 +926,10 @@ static void deliver_file(struct dispatcher *d, struct rstate *rs, const struct d
         int r = append_line(rs->rc->path, dl->payload, dl->payload_len);
 
         if (r < 0)
-                outcome_set(&o, OUT_RETRY, 0, "file: %s", strerror(-r));
+                outcome_set(&o, verdict_kind[dispatch_classify(CONFIG_RECEIVER_FILE, r, 0)], 0,
+                            "file: %s", strerror(-r));
         o.latency_ms = (mono_us() - t0) / 1000;
+        health_note(d, rs, &o);
         finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, started, &o);
 }
 
@@ -872,21 +1073,37 @@ static int poll_timeout(struct dispatcher *d, bool stopping, int64_t deadline_ms
         return t < 0 ? 0 : (int)t;
 }
 
+/* Names every configured receiver in the store (the `receivers` view
+ * lists it from then on) and tells the observer how each one is. */
+static void announce_receivers(struct dispatcher *d)
+{
+        for (size_t i = 0; i < d->rs_count; i++) {
+                const struct rstate *rs = &d->rs[i];
+                struct store_receiver_health row = {
+                    .receiver = rs->rc->name, .up = true, .updated_at_ms = wall_ms()};
+                int r = store_receiver_health_put(d->store, &row, false);
+
+                if (r < 0)
+                        log_error("receiver health not recorded receiver=%s error=%s", rs->rc->name,
+                                  error_name(r));
+                health_report(d, rs);
+        }
+}
+
 static void take_reload(struct dispatcher *d)
 {
-        const struct config *cfg;
+        struct dispatch_plan *p;
 
         pthread_mutex_lock(&d->lock);
-        cfg = d->pending;
+        p = d->pending;
+        if (p != NULL) {
+                plan_apply(d, p); /* cannot fail */
+                d->pending = NULL;
+                pthread_cond_broadcast(&d->cond);
+        }
         pthread_mutex_unlock(&d->lock);
-        if (cfg == NULL)
-                return;
-        int r = build_receivers(d, cfg);
-        pthread_mutex_lock(&d->lock);
-        d->pending = NULL;
-        d->reload_result = r;
-        pthread_cond_broadcast(&d->cond);
-        pthread_mutex_unlock(&d->lock);
+        if (p != NULL)
+                announce_receivers(d);
 }
 
 /* One turn; false once stopping and nothing (or no time) is left. */
@@ -936,11 +1153,13 @@ static void *run(void *arg)
                 log_notice("dispatch requeued deliveries left in flight count=%d", n);
         else if (n < 0)
                 log_error("dispatch cannot requeue in-flight deliveries error=%s", error_name(n));
+        announce_receivers(d);
         while (step(d))
                 ;
         abort_all(d);
         pthread_mutex_lock(&d->lock);
         d->exited = true;
+        dispatch_plan_free(d->pending); /* committed too late: nobody uses the old config */
         d->pending = NULL;
         pthread_cond_broadcast(&d->cond);
         pthread_mutex_unlock(&d->lock);
@@ -964,10 +1183,29 @@ static void dispatcher_free(struct dispatcher *d)
         curl_global_cleanup();
 }
 
+/* store_receiver_list callback at start: a receiver that was unhealthy when
+ * the last run ended stays so (probed at once, one delivery at a time)
+ * instead of getting its whole queue again. */
+static int load_health(void *ctx, const struct store_receiver *v)
+{
+        struct dispatcher *d = ctx;
+        struct rstate *rs = rstate_find(d, v->health.receiver);
+
+        if (rs == NULL || !v->known || v->health.up)
+                return 0;
+        rs->health.down = true;
+        rs->health.failures = v->health.failures;
+        rs->health.since_ms = v->health.since_ms;
+        snprintf(rs->health.error, sizeof rs->health.error, "%s",
+                 v->health.last_error ? v->health.last_error : "");
+        return 0;
+}
+
 static int dispatcher_init(struct dispatcher *d, const char *store_path, const struct config *cfg,
                            char *err, size_t errlen)
 {
         struct store_options so = {0};
+        struct dispatch_plan *p;
         int r;
 
         so.synchronous_normal =
@@ -978,9 +1216,13 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         d->multi = curl_multi_init();
         if (d->multi == NULL)
                 return error_set(err, errlen, -ENOMEM, "dispatcher: cannot create a curl handle");
-        r = build_receivers(d, cfg);
+        r = dispatch_reload_prepare(cfg, &p);
         if (r < 0)
                 return error_set(err, errlen, r, "dispatcher: out of memory");
+        plan_apply(d, p);
+        r = store_receiver_list(d->store, load_health, d);
+        if (r < 0) /* they start healthy: the first fault takes them down again */
+                log_error("dispatch cannot read receiver health error=%s", error_name(r));
         d->rng = (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d;
         if (d->rng == 0)
                 d->rng = 0x9e3779b97f4a7c15ULL;
@@ -1041,22 +1283,31 @@ void dispatch_wake(struct dispatcher *d)
                 curl_multi_wakeup(d->multi);
 }
 
-int dispatch_reload(struct dispatcher *d, const struct config *cfg)
+void dispatch_reload_commit(struct dispatcher *d, struct dispatch_plan *p)
 {
-        int r;
-
         pthread_mutex_lock(&d->lock);
-        if (d->exited) {
+        if (d->exited) { /* the thread no longer reads any config */
                 pthread_mutex_unlock(&d->lock);
-                return -ESRCH;
+                dispatch_plan_free(p);
+                return;
         }
-        d->pending = cfg;
+        dispatch_plan_free(d->pending); /* only one committer: never set here */
+        d->pending = p;
         curl_multi_wakeup(d->multi);
         while (d->pending != NULL && !d->exited)
                 pthread_cond_wait(&d->cond, &d->lock);
-        r = d->exited ? -ESRCH : d->reload_result;
         pthread_mutex_unlock(&d->lock);
-        return r;
+}
+
+int dispatch_reload(struct dispatcher *d, const struct config *cfg)
+{
+        struct dispatch_plan *p;
+        int r = dispatch_reload_prepare(cfg, &p);
+
+        if (r < 0)
+                return r;
+        dispatch_reload_commit(d, p);
+        return 0;
 }
 
 void dispatch_stop(struct dispatcher *d, int grace_ms)

@@ -234,3 +234,20 @@ int store_list_link_changes(struct store *s, const char *offer_id,
 {
         return s->ops->list_link_changes(s, offer_id, fn, ctx);
 }
+
+int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int64_t next_at_ms)
+{
+        return s->ops->delivery_defer(s, a, next_at_ms);
+}
+
+int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
+                              bool replace)
+{
+        return s->ops->receiver_health_put(s, h, replace);
+}
+
+int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
+                        void *ctx)
+{
+        return s->ops->receiver_list(s, fn, ctx);
+}

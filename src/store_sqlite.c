@@ -137,6 +137,13 @@ static const char *const migrations[] = {
         "  at INTEGER NOT NULL"
         ");"
         "CREATE INDEX offer_links_offer ON offer_links(offer_id, id);",
+        /* 5: receiver health as the dispatcher last recorded it (up 1/0,
+         * since when, consecutive receiver-level failures, last error) */
+        "CREATE TABLE receiver_health ("
+        "  receiver TEXT PRIMARY KEY, up INTEGER NOT NULL DEFAULT 1,"
+        "  since_ms INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+        "  last_error TEXT, updated_at_ms INTEGER NOT NULL DEFAULT 0"
+        ") WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -144,7 +151,7 @@ static const char *const migrations[] = {
 static const char *const counted_tables[] = {
         "ledger", "rejected", "authorizations", "offers", "agreements", "holds",
         "notifications", "inbox",
-        "deliveries", "attempts",
+        "deliveries", "attempts", "receiver_health",
 };
 
 static int db_error(struct store_sqlite *s, int code, char *err, size_t errlen, const char *what)
@@ -1520,6 +1527,88 @@ static int sqlite_rejected_settle(struct store *base, int64_t id, const char *er
         return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }
 
+/* ---- receiver health ---- */
+
+static int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a,
+                                 int64_t next_at_ms)
+{
+        struct store_sqlite *s = impl(base);
+        const char *text[] = { a->delivery_key, a->error };
+        const int64_t ints[] = { next_at_ms, a->code, a->at_ms };
+        bool own;
+        int r;
+
+        if (a->delivery_key == NULL)
+                return -EINVAL;
+        if (tx_enter(s, &own) < 0)
+                return -EIO;
+        r = run_stmt(s, "UPDATE deliveries SET status = 0, next_at_ms = ?3, last_code = ?4, "
+                        "last_error = ?2, updated_at_ms = ?5 WHERE key = ?1",
+                     text, 2, ints, 3);
+        if (r == 0 && sqlite3_changes(s->db) != 1)
+                r = -ENOENT;
+        if (r == 0)
+                r = attempt_insert(s, a);
+        return tx_leave(s, own, r);
+}
+
+static int sqlite_receiver_health_put(struct store *base, const struct store_receiver_health *h,
+                                      bool replace)
+{
+        const char *text[] = { h->receiver, h->last_error };
+        const int64_t ints[] = { h->up ? 1 : 0, h->since_ms, h->failures, h->updated_at_ms };
+
+        if (h->receiver == NULL)
+                return -EINVAL;
+        return run_stmt(impl(base),
+                        replace ? "INSERT OR REPLACE INTO receiver_health (receiver, last_error, "
+                                  "up, since_ms, failures, updated_at_ms) VALUES (?,?,?,?,?,?)"
+                                : "INSERT OR IGNORE INTO receiver_health (receiver, last_error, "
+                                  "up, since_ms, failures, updated_at_ms) VALUES (?,?,?,?,?,?)",
+                        text, 2, ints, 4);
+}
+
+/* Columns: receiver, known, up, since_ms, failures, last_error,
+ * updated_at_ms, then the count of each delivery status 0..3. */
+#define RECEIVER_SQL                                                                               \
+        "SELECT n.receiver, h.receiver IS NOT NULL, COALESCE(h.up, 1), COALESCE(h.since_ms, 0), " \
+        "COALESCE(h.failures, 0), h.last_error, COALESCE(h.updated_at_ms, 0), "                    \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 0), "    \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 1), "    \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 2), "    \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 3) "     \
+        "FROM (SELECT receiver FROM receiver_health UNION SELECT DISTINCT receiver "              \
+        "FROM deliveries) n LEFT JOIN receiver_health h ON h.receiver = n.receiver "               \
+        "ORDER BY n.receiver"
+
+static int sqlite_receiver_list(struct store *base,
+                                int (*fn)(void *ctx, const struct store_receiver *r), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = 0;
+
+        if (sqlite3_prepare_v2(s->db, RECEIVER_SQL, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        while (scan_row(st, &r)) {
+                struct store_receiver v = {
+                        .health = { .receiver = col_text(st, 0),
+                                    .up = sqlite3_column_int(st, 2) != 0,
+                                    .since_ms = sqlite3_column_int64(st, 3),
+                                    .failures = sqlite3_column_int64(st, 4),
+                                    .last_error = col_text(st, 5),
+                                    .updated_at_ms = sqlite3_column_int64(st, 6) },
+                        .known = sqlite3_column_int(st, 1) != 0,
+                };
+                for (int i = 0; i < 4; i++)
+                        v.counts[i] = sqlite3_column_int64(st, 7 + i);
+                r = fn(ctx, &v);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+#undef RECEIVER_SQL
+
 /* ---- offer link history, read ---- */
 
 static int row_link_change(sqlite3_stmt *st, struct link_change *r)
@@ -1605,6 +1694,9 @@ static const struct store_ops sqlite_ops = {
         .rejected_requeue_of = sqlite_rejected_requeue_of,
         .rejected_settle = sqlite_rejected_settle,
         .list_link_changes = sqlite_list_link_changes,
+        .delivery_defer = sqlite_delivery_defer,
+        .receiver_health_put = sqlite_receiver_health_put,
+        .receiver_list = sqlite_receiver_list,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -36,5 +36,6 @@ int ctl_associate(int argc, char **argv);
 int ctl_holds(int argc, char **argv);
 int ctl_unlink(int argc, char **argv);
 int ctl_links(int argc, char **argv);
+int ctl_receivers(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct ctl_command commands[] = {
         { "unlink", "return a wrongly linked offer to the holds", ctl_unlink },
         { "links", "show an offer's link history", ctl_links },
         { "send-test", "send a sample notification to one receiver", ctl_send_test },
+        { "receivers", "show each receiver's health and queue", ctl_receivers },
         { NULL, NULL, NULL },
 };
 

@@ -52,6 +52,7 @@ struct daemon {
         struct metric *m_offset_resets; /* counted by source_kafka from librdkafka's log */
         /* Fed by the dispatcher (on_attempt) and the slow refresh (queued). */
         struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
+        struct metric *m_receiver_up; /* set by the dispatcher (on_health) */
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
         bool orphans_logged; /* warned about deliveries of removed receivers */
@@ -117,7 +118,7 @@ static int declare_ingest_metrics(struct daemon *d)
 }
 
 /* After each attempt the dispatcher (on_attempt) adds to m_deliveries
- * {receiver,outcome} (outcome "sent", "retry" or "dead"), m_retries,
+ * {receiver,outcome} (outcome "sent", "retry", "dead" or "deferred"), m_retries,
  * m_dead_letters, and observes m_latency (seconds from notification to
  * sent); the slow refresh sets m_queued per receiver from the store. */
 static int declare_delivery_metrics(struct daemon *d)
@@ -138,8 +139,12 @@ static int declare_delivery_metrics(struct daemon *d)
                                          "Time from notification to successful delivery.",
                                          "receiver", latency_bounds,
                                          sizeof latency_bounds / sizeof latency_bounds[0]);
+        d->m_receiver_up = metrics_gauge(m, "cppo_receiver_up",
+                                         "1 while the receiver works, 0 while it fails as a "
+                                         "whole (login, TLS, connection, revoked webhook).",
+                                         "receiver");
         if (!d->m_deliveries || !d->m_retries || !d->m_dead_letters || !d->m_queued ||
-            !d->m_latency)
+            !d->m_latency || !d->m_receiver_up)
                 return -ENOMEM;
         return 0;
 }
@@ -198,8 +203,17 @@ static void on_attempt(void *ctx, const char *receiver, const char *outcome, int
                 metric_add(d->m_retries, rcv, 1);
         else if (strcmp(outcome, "dead") == 0)
                 metric_add(d->m_dead_letters, rcv, 1);
-        else
+        else if (strcmp(outcome, "sent") == 0)
                 metric_observe(d->m_latency, rcv, (double)age_ms / 1000);
+        /* "deferred" (the receiver was down) only counts in m_deliveries */
+}
+
+/* dispatch_observer.on_health, on the dispatcher thread. */
+static void on_health(void *ctx, const char *receiver, bool up)
+{
+        struct daemon *d = ctx;
+
+        metric_set(d->m_receiver_up, (const char *[]){ receiver }, up ? 1 : 0);
 }
 
 /* ---- status, readiness and the slow refresh ---- */
@@ -393,7 +407,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 .busy_timeout_ms = 5000,
         };
         struct http_handlers h = { on_metrics, on_ready, d };
-        struct dispatch_observer obs = { on_attempt, d };
+        struct dispatch_observer obs = { .on_attempt = on_attempt, .ctx = d,
+                                         .on_health = on_health };
         int r;
 
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
@@ -577,20 +592,21 @@ static void apply_log_level(struct daemon *d, const struct config *n)
  * case. Each component that reads the config prepares its new state first;
  * only when all succeeded is anything swapped, so a failure leaves the old
  * configuration running whole. To hook in a component: prepare in the first
- * part (undo in `fail`), swap in the second (e.g. dispatch_reload(), which
- * returns once the old config is no longer used). */
+ * part (undo in `fail`), swap in the second, where nothing may fail (e.g.
+ * notify_commit(): the dispatcher's state was allocated by notify_prepare,
+ * and the commit returns once the old config is no longer used). */
 static int apply_config(struct daemon *d, struct config *newcfg)
 {
         struct buf restart = BUF_INIT(512);
         struct pipeline *p = NULL;
-        struct renderer *rd = NULL;
+        struct notify_reload rl = { 0 };
         char err[CPPO_ERRLEN] = "";
         int r;
 
         restart_only_changes(d->cfg, newcfg, &restart);
         r = keep_restart_only(d->cfg, newcfg);
         if (r == 0)
-                r = notify_prepare(newcfg, &rd, err, sizeof err);
+                r = notify_prepare(newcfg, &rl, err, sizeof err);
         if (r == 0 && pipeline_changed(d->cfg, newcfg))
                 r = open_pipeline(d, newcfg, &p, err, sizeof err);
         if (r < 0)
@@ -598,7 +614,7 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         /* ---- nothing fails from here on ---- */
         if (p)
                 swap_pipeline(d, p);
-        notify_commit(&d->notify, newcfg, rd); /* the dispatcher lets go of the old config */
+        notify_commit(&d->notify, &rl); /* the dispatcher lets go of the old config */
         apply_log_level(d, newcfg);
         config_free(d->cfg);
         d->cfg = newcfg;
@@ -611,7 +627,7 @@ static int apply_config(struct daemon *d, struct config *newcfg)
 fail:
         log_error("reload failed, keeping the running configuration: %s",
                   err[0] ? err : error_name(r));
-        renderer_free(rd);
+        notify_reload_abort(&rl);
         buf_deinit(&restart);
         config_free(newcfg);
         return r;

@@ -54,17 +54,35 @@ void notify_route(struct notify *n, struct store *s, const struct config *cfg)
         }
 }
 
-int notify_prepare(const struct config *newcfg, struct renderer **out, char *err, size_t errlen)
+int notify_prepare(const struct config *newcfg, struct notify_reload *out, char *err, size_t errlen)
 {
-        return renderer_new(out, newcfg, err, errlen);
+        int r;
+
+        *out = (struct notify_reload){0};
+        r = renderer_new(&out->renderer, newcfg, err, errlen);
+        if (r == 0 && (r = dispatch_reload_prepare(newcfg, &out->plan)) < 0)
+                error_set(err, errlen, r, "dispatcher: out of memory");
+        if (r < 0)
+                notify_reload_abort(out);
+        return r;
 }
 
-void notify_commit(struct notify *n, const struct config *newcfg, struct renderer *r)
+void notify_commit(struct notify *n, struct notify_reload *r)
 {
         if (n->dispatch)
-                dispatch_reload(n->dispatch, newcfg);
+                dispatch_reload_commit(n->dispatch, r->plan);
+        else
+                dispatch_plan_free(r->plan);
         renderer_free(n->renderer);
-        n->renderer = r;
+        n->renderer = r->renderer;
+        *r = (struct notify_reload){0};
+}
+
+void notify_reload_abort(struct notify_reload *r)
+{
+        renderer_free(r->renderer);
+        dispatch_plan_free(r->plan);
+        *r = (struct notify_reload){0};
 }
 
 void notify_stop(struct notify *n, int grace_ms)

@@ -21,6 +21,7 @@
 
 struct dispatcher;
 struct dispatch_observer;
+struct dispatch_plan;
 
 struct notify {
         struct renderer *renderer;
@@ -38,10 +39,22 @@ int notify_start(struct notify *n, struct store *s, const struct config *cfg,
  * A store failure is logged and retried on the next call. */
 void notify_route(struct notify *n, struct store *s, const struct config *cfg);
 
-/* Reload in two steps: prepare (may fail: nothing changed) and commit
- * (cannot fail; returns once the dispatcher no longer uses the old config). */
-int notify_prepare(const struct config *newcfg, struct renderer **out, char *err, size_t errlen);
-void notify_commit(struct notify *n, const struct config *newcfg, struct renderer *r);
+/* What a reload needs, allocated up front. */
+struct notify_reload {
+        struct renderer *renderer;
+        struct dispatch_plan *plan;
+};
+
+/* Reload in two steps: prepare allocates everything (templates compiled,
+ * the dispatcher's receiver state) and may fail, leaving nothing changed
+ * and *out empty; commit cannot fail, takes *out over, and returns once
+ * the dispatcher no longer uses the old config (which may then be freed).
+ * A prepared reload that is not committed is released with
+ * notify_reload_abort (an empty one too). */
+int notify_prepare(const struct config *newcfg, struct notify_reload *out, char *err,
+                   size_t errlen);
+void notify_commit(struct notify *n, struct notify_reload *r);
+void notify_reload_abort(struct notify_reload *r);
 
 /* Lets in-flight deliveries finish for up to grace_ms, then stops. */
 void notify_stop(struct notify *n, int grace_ms);

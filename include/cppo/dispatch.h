@@ -7,23 +7,43 @@
  * webhook URL), so a slow or dead receiver never delays another, nor the
  * Kafka consumer (which only inserts deliveries and calls dispatch_wake).
  *
- * Outcomes:
- *   email  SMTP 2xx sent; 4xx and connection errors transient; 5xx permanent
- *   slack  2xx sent; 429 transient, next attempt no earlier than Retry-After;
- *          5xx and network errors transient; other 4xx permanent (Slack's
- *          error text recorded)
- *   file   append + fsync; an I/O error is transient
+ * Outcomes (dispatch_classify, one table per channel):
+ *   email  SMTP 2xx sent; a refused login (535, 530, 534, 538, 454), 421,
+ *          TLS failures, DNS and connection failures, timeouts: receiver
+ *          fault; other 4xx transient; other 5xx permanent (e.g. 550 for a
+ *          recipient)
+ *   slack  2xx sent; 401, 403, 404, 410 (a revoked or disabled webhook:
+ *          invalid_token, no_service, channel_is_archived...), TLS, DNS and
+ *          connection failures: receiver fault; 429 transient, next attempt
+ *          no earlier than Retry-After; 5xx transient; other 4xx permanent
+ *          (Slack's error text recorded, e.g. 400 invalid_blocks)
+ *   file   append + fsync; any I/O error is a receiver fault (the same path
+ *          fails for every line)
  * Transient failures are retried with exponential backoff and full jitter
  * (base 1 s, cap 10 min) until max_attempts or max_age (checked after a
  * failed attempt: a delivery is always tried at least once), then DEAD. Every
  * attempt is recorded (store_delivery_finish). At start the dispatcher
  * re-queues deliveries left SENDING by a crash.
+ *
+ * Receiver faults say nothing about the message: the attempt is recorded as
+ * "deferred" (store_delivery_defer) without using the delivery's
+ * max_attempts budget, and the receiver turns unhealthy. While unhealthy it
+ * gets one delivery at a time (a probe, oldest due first, so the queue is
+ * probed in turn), no sooner than the receiver's backoff (the same curve,
+ * counted in consecutive receiver faults). A probed delivery older than
+ * max_age is DEAD; any other outcome of a probe makes the receiver healthy
+ * again and its whole queue due. Health (state, since, consecutive faults,
+ * last error without secrets) is kept per receiver name on the dispatcher
+ * thread, survives reloads, is written to the store on every change
+ * (store_receiver_health_put) and read back at start, and is logged once per
+ * state change.
  */
 #ifndef CPPO_DISPATCH_H
 #define CPPO_DISPATCH_H
 
 #include "cppo/config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +62,23 @@ struct dispatch_observer {
         void (*on_attempt)(void *ctx, const char *receiver, const char *outcome,
                            int64_t latency_ms, int64_t age_ms);
         void *ctx;
+        /* Every receiver's health once the thread runs and after each
+         * reload, then each change; may be NULL. */
+        void (*on_health)(void *ctx, const char *receiver, bool up);
 };
+
+/* How one attempt counts. */
+enum dispatch_verdict {
+        DISPATCH_SENT,
+        DISPATCH_RETRY,     /* this message failed, try again: uses the attempt budget */
+        DISPATCH_PERMANENT, /* this message was refused: DEAD now */
+        DISPATCH_RECEIVER,  /* the receiver failed as a whole: deferred, budget intact */
+};
+
+/* The outcome tables. curl_result is the transfer's CURLcode (0: the
+ * exchange completed), code the last SMTP reply or HTTP status (0: none);
+ * for a file receiver curl_result is 0 or a negative errno and code 0. */
+enum dispatch_verdict dispatch_classify(enum config_receiver_type type, int curl_result, long code);
 
 /* Opens its own connection to store_path and starts the thread. cfg is
  * borrowed until dispatch_reload() replaces it or dispatch_stop(). obs may
@@ -53,9 +89,18 @@ int dispatch_start(struct dispatcher **out, const char *store_path, const struct
 /* New deliveries were committed: look at the queue now. Thread-safe. */
 void dispatch_wake(struct dispatcher *d);
 
-/* Swaps in a new config (SIGHUP). Returns once the thread uses it; the old
- * one may then be freed. On failure (-ENOMEM, or -ESRCH once the thread
- * ended) the old config stays in use and must be kept. */
+/* A reload in two steps (SIGHUP). prepare allocates everything the new
+ * config needs (0 or -ENOMEM; on failure nothing changed and the old config
+ * stays in use). commit cannot fail: it hands the plan over and returns once
+ * the thread uses cfg (or has ended), so the old config may then be freed;
+ * it takes the plan in every case. A plan not committed is freed with
+ * dispatch_plan_free (NULL accepted). */
+struct dispatch_plan;
+int dispatch_reload_prepare(const struct config *cfg, struct dispatch_plan **out);
+void dispatch_reload_commit(struct dispatcher *d, struct dispatch_plan *p);
+void dispatch_plan_free(struct dispatch_plan *p);
+
+/* prepare + commit: 0, or -ENOMEM with the old config still in use. */
 int dispatch_reload(struct dispatcher *d, const struct config *cfg);
 
 /* Stops taking new work, lets in-flight deliveries finish for up to

@@ -62,6 +62,23 @@ struct store_inbox_entry {
         int64_t created_at;
 };
 
+/* A receiver's health as the dispatcher last recorded it. */
+struct store_receiver_health {
+        const char *receiver;
+        bool up;               /* healthy */
+        int64_t since_ms;      /* wall clock of the last change of `up` */
+        int64_t failures;      /* consecutive receiver-level failures */
+        const char *last_error; /* the last receiver-level failure, no secret; may be NULL */
+        int64_t updated_at_ms;
+};
+
+/* One receiver for the `receivers` view; valid during the callback only. */
+struct store_receiver {
+        struct store_receiver_health health; /* all zero but the name when ... */
+        bool known;                          /* ... no health was recorded */
+        int64_t counts[4];                   /* deliveries per enum delivery_status */
+};
+
 /* Callbacks for store_load(); records are valid during the call only. */
 struct store_load_cb {
         int (*authorization)(void *ctx, const struct authorization *a);
@@ -138,6 +155,13 @@ struct store_ops {
         int (*rejected_settle)(struct store *s, int64_t id, const char *error);
         int (*list_link_changes)(struct store *s, const char *offer_id,
                                  int (*fn)(void *ctx, const struct link_change *l), void *ctx);
+        /* receiver health */
+        int (*delivery_defer)(struct store *s, const struct delivery_attempt *a,
+                              int64_t next_at_ms);
+        int (*receiver_health_put)(struct store *s, const struct store_receiver_health *h,
+                                   bool replace);
+        int (*receiver_list)(struct store *s,
+                             int (*fn)(void *ctx, const struct store_receiver *r), void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -345,5 +369,25 @@ int store_rejected_settle(struct store *s, int64_t id, const char *error);
  * scan that failed part-way: never a short history). */
 int store_list_link_changes(struct store *s, const char *offer_id,
                             int (*fn)(void *ctx, const struct link_change *l), void *ctx);
+
+/* ---- Receiver health (dispatch.h: receiver faults). ---- */
+
+/* Records attempt a (its outcome "deferred") for a QUEUED-again delivery
+ * without counting it against max_attempts: status QUEUED, next_at_ms,
+ * last_code, last_error, updated_at_ms set, attempts unchanged. So the
+ * attempts column counts the attempts that used the budget; the attempts
+ * table keeps every attempt. -ENOENT when no delivery has that key. */
+int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int64_t next_at_ms);
+
+/* Writes h for h->receiver; with replace false only when the receiver has
+ * no health recorded yet (the dispatcher names every configured receiver at
+ * start, so the view lists them before their first delivery). */
+int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
+                              bool replace);
+
+/* Every receiver with a recorded health or a delivery, by name, with its
+ * health and delivery counts. fn must not write to the store. */
+int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
+                        void *ctx);
 
 #endif

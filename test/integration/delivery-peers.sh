@@ -6,19 +6,26 @@
 #   c  Slack 400 "invalid_blocks": dead after one attempt, Slack's text kept,
 #      the webhook URL nowhere in the output or the logs
 #   d  20 messages to one webhook: arrivals at least ~1 s apart
-#   e  SMTP server down for the first ~8 s: every mail retried and delivered
+#   e  SMTP server down for the first ~8 s (a receiver fault): every mail
+#      deferred, then delivered, with max_attempts 1 (the budget is intact)
 #   f  a webhook answering 500 forever does not hold back email
 #   i  SMTP DATA 5xx: permanent; j  RCPT 4xx: transient until max_attempts
 #   k  stop aborts a hung transfer (left SENDING), the next start sends it
 #   l  a reload moves a receiver to another webhook while it retries
-#   m  HTTPS: verified with the receiver's ca_file, refused without it
+#   m  HTTPS: verified with the receiver's ca_file, refused without it (a
+#      receiver fault: deferred until max_age, no attempt budget used)
+#   n  SMTP AUTH refused: the receiver is unhealthy, its mails wait (not
+#      dead, budget intact); the next start probes it and sends them
+#   o  a revoked webhook (404 no_service) that comes back: probed one at a
+#      time, `receivers` shows unhealthy then healthy, nothing dead
 #   g  a mail arrives with the exact payload bytes and envelope recipients
 #   h  file receiver: one line per delivery, exactly the payload
 # d and e run in the background while the others run.
-# Usage: delivery-peers.sh DISPATCH_DRIVER   (needs CPPO_SOURCE_ROOT)
+# Usage: delivery-peers.sh DISPATCH_DRIVER CPPO_NOTIFYCTL   (needs CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 driver=$(realpath "$1")
+ctl=$(realpath "$2")
 work=$PEER_TMP
 chmod 0755 "$work" # smtp-sink runs as nobody and writes below here
 secret=SECRETtoken0123456789 # in every webhook URL; must never be printed
@@ -145,7 +152,7 @@ config e "$port_e" <<YAML
   late:
     type: email
     to: [ops@dispatch.test]
-    max_attempts: 30
+    max_attempts: 1
 YAML
 start_driver e --add late:3 --timeout 100
 e_pid=$DRIVER_PID
@@ -400,12 +407,16 @@ config m 1 <<YAML
   untrusted:
     type: slack
     webhook_url_file: $work/m.url
-    max_attempts: 1
+    max_age: 3s # the shared webhook paces it ~1 s after "trusted"
 YAML
 run_driver m --add trusted:1 --add untrusted:1 --timeout 30
 check "m: sent over HTTPS with the receiver's ca_file" is m test-1/trusted status sent
 check "m: an unknown certificate is refused (verification always on)" \
-  is m test-1/untrusted status dead
+  grep -q '^attempt test-1/untrusted .*outcome=deferred ' "$work/m/out"
+check "m: a receiver fault: deferred until dead at max_age" \
+  bash -c '[[ "$1" =~ ^(deferred/0\ )+dead/0$ ]]' _ "$(attempts_line m test-1/untrusted)"
+check "m: it gave up because of max_age" \
+  grep -q '^error test-1/untrusted slack: .*(gave up: max_age passed)$' "$work/m/out"
 check "m: only the verified connection got through" [ "$(hooks "$work/hooks-m.jsonl" 'len(t)')" = 1 ]
 check "m: the webhook URL is in no output or log" no_secret "$work/m/out" "$work/m/err"
 
@@ -428,11 +439,123 @@ wait "$e_pid" || e_rc=$?
 check "e: the driver finished (rc $e_rc)" [ "$e_rc" -eq 0 ]
 check "e: the SMTP sink came up late" grep -q '^ready ' "$work/smtp-e.out"
 check "e: all 3 mails sent" [ "$(count_status e sent)" = 3 ]
-check "e: each needed retries" \
-  [ "$(grep -c '^delivery test-[0-9]*/late .*status=sent attempts=\([2-9]\|[1-9][0-9]\) ' "$work/e/out")" = 3 ]
-check "e: failed attempts were connection errors, retried" \
-  [ "$(grep -c '^attempt test-[0-9]*/late .*outcome=retry code=0 ' "$work/e/out")" -ge 3 ]
+check "e: each sent at its first budgeted attempt (max_attempts 1)" \
+  [ "$(grep -c '^delivery test-[0-9]*/late .*status=sent attempts=1 ' "$work/e/out")" = 3 ]
+check "e: failed attempts were connection errors, deferred" \
+  [ "$(grep -c '^attempt test-[0-9]*/late .*outcome=deferred code=0 ' "$work/e/out")" -ge 3 ]
+check "e: one log line down, one up" \
+  [ "$(grep -c 'receiver unhealthy receiver=late ' "$work/e/err")/$(grep -c 'receiver healthy receiver=late ' "$work/e/err")" = 1/1 ]
 check "e: the sink holds 3 mails" wait_for "files_in '$work/mail-e'" 3 10
+
+# ---- n: SMTP AUTH refused, then a server that accepts ---------------------------
+
+receivers_json() { # name -> the receivers view as JSON lines; RRC its exit code
+  RRC=0
+  "$ctl" receivers --state "$work/$1/state.db" --json >"$work/$1/receivers.json" || RRC=$?
+}
+
+receiver_is() { # name receiver python-expression-over-r (the receiver's JSON object)
+  python3 - "$work/$1/receivers.json" "$2" "$3" <<'PY'
+import json, sys
+rows = {r["receiver"]: r for r in map(json.loads, open(sys.argv[1]))}
+r = rows.get(sys.argv[2])
+ok = r is not None and eval(sys.argv[3])
+if not ok:
+    sys.stderr.write("# %s: %r\n" % (sys.argv[2], r))
+sys.exit(0 if ok else 1)
+PY
+}
+
+peer_start_smtp_sink "$work/mail-n1" --auth-5xx
+printf 'not-the-password\n' >"$work/n.pw"
+chmod 0600 "$work/n.pw"
+config n "$SMTP_PORT" <<YAML
+  auth:
+    type: email
+    to: [ops@dispatch.test]
+    max_attempts: 1
+YAML
+sed -i "s|^  timeout: 5s|  timeout: 5s\n  username: cppo\n  password_file: $work/n.pw|" "$work/n/config.yaml"
+EXPECT_RC=3 run_driver n --add auth:3 --timeout 4
+check "n: AUTH refused: nothing sent, nothing dead" [ "$(count_status n queued)" = 3 ]
+check "n: no attempt budget used" \
+  [ "$(grep -c '^delivery test-[0-9]*/auth .*attempts=0 ' "$work/n/out")" = 3 ]
+check "n: the refusals were recorded as deferred" \
+  grep -q '^attempt test-[0-9]*/auth .*outcome=deferred ' "$work/n/out"
+receivers_json n
+check "n: receivers exits 1 while a receiver is unhealthy" [ "$RRC" = 1 ]
+check "n: receivers shows it unhealthy, why, and its queue" receiver_is n auth \
+  'r["state"] == "unhealthy" and "Login denied" in r["last_error"] and r["queued"] == 3 and r["dead"] == 0 and r["consecutive_failures"] >= 1'
+check "n: the password is in no output, log or view" \
+  bash -c '! grep -l not-the-password "$@" >&2' _ "$work/n/out" "$work/n/err" "$work/n/receivers.json"
+mv "$work/n/out" "$work/n/out.1"
+peer_start_smtp_sink "$work/mail-n2" --no-auth # the server side was fixed
+sed -i "s|^  url: smtp://127.0.0.1:[0-9]*|  url: smtp://127.0.0.1:$SMTP_PORT|" "$work/n/config.yaml"
+run_driver n --timeout 60
+check "n: the next start probes it and sends all 3" [ "$(count_status n sent)" = 3 ]
+check "n: each at its first budgeted attempt" \
+  [ "$(grep -c '^delivery test-[0-9]*/auth .*status=sent attempts=1 ' "$work/n/out")" = 3 ]
+check "n: the server got 3 mails" wait_for "files_in '$work/mail-n2'" 3 10
+receivers_json n
+check "n: receivers then shows it healthy (exit 0)" receiver_is n auth \
+  'r["state"] == "healthy" and r["queued"] == 0 and r["dead"] == 0 and r["sent"] == 3'
+check "n: and exits 0" [ "$RRC" = 0 ]
+
+# ---- o: a revoked webhook that comes back ------------------------------------------
+
+peer_start_webhook_sink "$work/hooks-o.jsonl" --default-status 404 --default-body no_service
+o_port=$WEBHOOK_PORT
+config o 1 <<YAML
+  revoked:
+    type: slack
+    webhook_url_file: $(hook_url_file o "$o_port")
+    max_attempts: 1
+    concurrency: 4
+    rate: 0
+YAML
+start_driver o --add revoked:6 --timeout 90
+o_pid=$DRIVER_PID
+o_down() { # prints 1 once the view says unhealthy and exits 1
+  receivers_json o
+  [ "$RRC" = 1 ] && receiver_is o revoked 'r["state"] == "unhealthy"' 2>/dev/null && echo 1
+}
+check "o: receivers shows it unhealthy (exit 1)" wait_for o_down 1 30
+check "o: with no_service as its last error and the queue waiting" receiver_is o revoked \
+  '"no_service" in r["last_error"] and r["queued"] + r["sending"] == 6 and r["dead"] == 0'
+# a probe after the first wave of 4 (concurrency), then the webhook comes back
+check "o: probed again while down" wait_for "hooks '$work/hooks-o.jsonl' 'len(t)'" 5 30
+curl -sS -o /dev/null -X POST --data '{"status": 200, "body": "ok"}' "http://127.0.0.1:$o_port/_default"
+o_rc=0
+wait "$o_pid" || o_rc=$?
+check "o: the driver finished (rc $o_rc)" [ "$o_rc" -eq 0 ]
+check "o: all 6 sent, nothing dead, budget intact" \
+  [ "$(grep -c '^delivery test-[0-9]*/revoked .*status=sent attempts=1 ' "$work/o/out")" = 6 ]
+check "o: every 404 was a deferred attempt, each request one attempt" python3 - "$work/o/out" "$work/hooks-o.jsonl" <<'PY'
+import json, sys
+att = [dict(kv.split("=", 1) for kv in l.split()[2:]) for l in open(sys.argv[1]) if l.startswith("attempt ")]
+reqs = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+deferred = [a for a in att if a["outcome"] == "deferred"]
+ok = all(a["code"] == "404" for a in deferred) and len(att) == len(reqs) and len(att) == len(deferred) + 6
+sys.exit(0 if ok else "# %d attempts, %d deferred, %d requests" % (len(att), len(deferred), len(reqs)))
+PY
+check "o: while down, one probe at a time (no two deferred attempts overlap after the first wave)" \
+  python3 - "$work/o/out" <<'PY'
+import sys
+att = [dict(kv.split("=", 1) for kv in l.split()[2:]) for l in open(sys.argv[1]) if l.startswith("attempt ")]
+d = sorted((int(a["at_ms"]), int(a["at_ms"]) + int(a["latency_ms"])) for a in att if a["outcome"] == "deferred")
+# the first wave is the 4 (concurrency) started at once; each later
+# attempt on the unhealthy receiver starts after every earlier one ended
+bad = [x for i, x in enumerate(d) if i >= 4 and x[0] < max(e for _, e in d[:i])]
+print("# o: %d deferred attempts, %d probes after the first wave" % (len(d), len(d) - 4))
+sys.exit("# overlapping probes %r" % bad if bad or len(d) < 5 else 0)
+PY
+check "o: one log line down, one up" \
+  [ "$(grep -c 'receiver unhealthy receiver=revoked ' "$work/o/err")/$(grep -c 'receiver healthy receiver=revoked ' "$work/o/err")" = 1/1 ]
+receivers_json o
+check "o: receivers shows it healthy again (exit 0)" receiver_is o revoked \
+  'r["state"] == "healthy" and r["queued"] == 0 and r["dead"] == 0 and r["sent"] == 6'
+check "o: the webhook URL is in no output, log or view" \
+  no_secret "$work/o/out" "$work/o/err" "$work/o/receivers.json"
 
 check "every driver run exited as expected" [ "$bad_runs" -eq 0 ]
 check "no sanitizer report in any driver log" \

@@ -2,7 +2,7 @@
 # smtp-sink.sh — an SMTP server for tests: postfix's smtp-sink on
 # 127.0.0.1, on a free port, dumping every received message to its own file.
 #
-#   smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--data-delay S] [--port N]
+#   smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--auth-5xx] [--no-auth] [--data-delay S] [--port N]
 #
 # Prints "ready PORT" once it accepts connections. Each message lands in DIR
 # as one file (names are time-based with a random suffix, so messages in the
@@ -12,7 +12,11 @@
 # appears while its message is still arriving (wait for the sender's
 # acknowledgement before reading it), and is removed when the session
 # breaks off before the end of the message. --rcpt-4xx answers
-# RCPT with a 4xx, --data-5xx answers DATA with a 5xx, --data-delay S waits
+# RCPT with a 4xx, --data-5xx answers DATA with a 5xx, --auth-5xx refuses
+# every AUTH with a 5xx (a client with credentials gets "login denied";
+# smtp-sink announces AUTH PLAIN LOGIN but answers it 250, which clients
+# take as a refusal too), --no-auth announces no AUTH (a client with
+# credentials then sends without logging in), --data-delay S waits
 # S seconds (a whole number) before answering each DATA (a slow server;
 # smtp-sink keeps serving the other connections meanwhile; a delay on "."
 # with -W would stall them all). --port N listens on that port instead of a
@@ -20,7 +24,7 @@
 # (and stops smtp-sink) on SIGTERM/SIGINT.
 set -euo pipefail
 
-dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--data-delay S] [--port N]}
+dir=${1:?usage: smtp-sink.sh DIR [--rcpt-4xx] [--data-5xx] [--auth-5xx] [--no-auth] [--data-delay S] [--port N]}
 shift
 opts=()
 fixed_port=
@@ -28,6 +32,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --rcpt-4xx) opts+=(-r RCPT) ;;
   --data-5xx) opts+=(-f DATA) ;;
+  --auth-5xx) opts+=(-f AUTH) ;;
+  --no-auth) opts+=(-a) ;;
   --data-delay) opts+=(-w "${2:?--data-delay needs a number of seconds}"); shift ;;
   --port) fixed_port=${2:?--port needs a number}; shift ;;
   *) echo "smtp-sink.sh: unknown option $1" >&2; exit 2 ;;

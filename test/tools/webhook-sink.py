@@ -2,7 +2,8 @@
 """webhook-sink.py — an HTTP receiver for tests (Slack incoming webhooks).
 
     webhook-sink.py --record FILE [--port N] [--script FILE]
-                    [--default-status N] [--tls CERT KEY] [--delay S]
+                    [--default-status N] [--default-body TEXT] [--tls CERT KEY]
+                    [--delay S]
 
 Binds 127.0.0.1 (port 0: any free port) and prints "ready PORT". Every
 request (method, path, headers, body, arrival time) is appended to FILE as
@@ -11,7 +12,9 @@ answered from a script of responses, in order:
     [{"status": 429, "headers": {"Retry-After": "2"}}, {"status": 500},
      {"status": 200, "body": "ok"}]
 given with --script or replaced at run time by POST /_script; once it runs
-out, every request gets --default-status (200) with body "ok". Stops on
+out, every request gets --default-status (200) with --default-body ("ok"),
+both replaced at run time by POST /_default {"status": N, "body": TEXT}
+(e.g. a revoked webhook, 404 no_service, that comes back). Stops on
 SIGTERM or SIGINT. --delay S holds every answer to a POST S seconds (a
 slow receiver that has the request but has not acknowledged it yet; each
 request has its own thread). Standard library only.
@@ -27,7 +30,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"script": [], "received": [], "record": None, "default": 200, "delay": 0.0}
+STATE = {"script": [], "received": [], "record": None, "default": 200, "default_body": "ok",
+         "delay": 0.0}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -68,6 +72,13 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["script"] = json.loads(body or b"[]")
             self._reply(200, b"ok")
             return
+        if self.path == "/_default":
+            new = json.loads(body or b"{}")
+            with LOCK:
+                STATE["default"] = int(new.get("status", STATE["default"]))
+                STATE["default_body"] = new.get("body", STATE["default_body"])
+            self._reply(200, b"ok")
+            return
         entry = {
             "time": time.time(),
             "method": "POST",
@@ -83,7 +94,8 @@ class Handler(BaseHTTPRequestHandler):
             if STATE["record"]:
                 STATE["record"].write(json.dumps(entry) + "\n")
                 STATE["record"].flush()
-            step = STATE["script"].pop(0) if STATE["script"] else {"status": STATE["default"], "body": "ok"}
+            step = (STATE["script"].pop(0) if STATE["script"]
+                    else {"status": STATE["default"], "body": STATE["default_body"]})
         body_out = step.get("body", "").encode()
         if STATE["delay"] > 0:
             time.sleep(STATE["delay"])
@@ -96,11 +108,13 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--script")
     ap.add_argument("--default-status", type=int, default=200)
+    ap.add_argument("--default-body", default="ok")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--delay", type=float, default=0.0)
     a = ap.parse_args()
     STATE["record"] = open(a.record, "a")
     STATE["default"] = a.default_status
+    STATE["default_body"] = a.default_body
     STATE["delay"] = a.delay
     if a.script:
         with open(a.script) as fh:

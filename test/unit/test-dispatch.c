@@ -1,17 +1,43 @@
 /* Unit tests: the dispatcher's retry backoff (exponential, base 1 s, cap
- * 10 min, full jitter). Sending is tested against the real peers in
- * test/integration/delivery-peers.sh. */
+ * 10 min, full jitter), its outcome tables (which failure is the message's,
+ * which the receiver's), and a reload whose prepare step fails (an injected
+ * allocation failure) leaving the old config in use. Sending is tested
+ * against the real peers in test/integration/delivery-peers.sh. */
 #undef NDEBUG
 #include "cppo/dispatch.h"
 
+#include "cppo/config.h"
+#include "cppo/delivery.h"
+#include "cppo/store.h"
+
+#include <curl/curl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+
+#include "tmpstore.h"
+
+/* Linked with -Wl,--wrap=calloc: fail_nth = k makes this thread's k-th
+ * calloc() from now fail (other threads, e.g. the dispatcher's, are never
+ * affected). */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static _Thread_local int fail_nth;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+        if (fail_nth > 0 && --fail_nth == 0)
+                return NULL;
+        return __real_calloc(n, size);
+}
 
 #define CAP_MS (10 * 60 * 1000)
 
@@ -77,6 +103,242 @@ static void odd_inputs_stay_in_bounds(void **state)
         assert_int_equal(dispatch_backoff_ms(3, 7.0), 4000);
 }
 
+/* ---- outcome tables ---- */
+
+struct verdict_case {
+        enum config_receiver_type type;
+        int curl_result;
+        long code;
+        enum dispatch_verdict want;
+        const char *why;
+};
+
+static const struct verdict_case verdict_cases[] = {
+    /* e-mail: the receiver as a whole */
+    {CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 535, DISPATCH_RECEIVER, "AUTH refused"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 550, DISPATCH_RECEIVER, "AUTH refused, 5xx"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 530, DISPATCH_RECEIVER, "authentication required"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 454, DISPATCH_RECEIVER, "TLS unavailable"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 421, DISPATCH_RECEIVER, "service closing"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_USE_SSL_FAILED, 0, DISPATCH_RECEIVER, "no STARTTLS"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SSL_CONNECT_ERROR, 0, DISPATCH_RECEIVER, "TLS handshake"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "connection refused"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_OPERATION_TIMEDOUT, 0, DISPATCH_RECEIVER, "timeout"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_RECV_ERROR, 0, DISPATCH_RECEIVER, "dropped, no reply"},
+    /* e-mail: this message */
+    {CONFIG_RECEIVER_EMAIL, CURLE_OK, 250, DISPATCH_SENT, "accepted"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 550, DISPATCH_PERMANENT, "recipient refused"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 554, DISPATCH_PERMANENT, "DATA refused"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 452, DISPATCH_RETRY, "RCPT 4xx"},
+    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 451, DISPATCH_RETRY, "DATA 4xx"},
+    /* Slack: the receiver as a whole */
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 404, DISPATCH_RECEIVER, "no_service"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 410, DISPATCH_RECEIVER, "channel_is_archived"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 403, DISPATCH_RECEIVER, "invalid_token"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 401, DISPATCH_RECEIVER, "unauthorized"},
+    {CONFIG_RECEIVER_SLACK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "connection refused"},
+    {CONFIG_RECEIVER_SLACK, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert"},
+    {CONFIG_RECEIVER_SLACK, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS"},
+    /* Slack: this message */
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 200, DISPATCH_SENT, "ok"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 400, DISPATCH_PERMANENT, "invalid_blocks"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 413, DISPATCH_PERMANENT, "too large"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 500, DISPATCH_RETRY, "server error"},
+    {CONFIG_RECEIVER_SLACK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable"},
+    /* file */
+    {CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written"},
+    {CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full"},
+    {CONFIG_RECEIVER_FILE, -EACCES, 0, DISPATCH_RECEIVER, "not writable"},
+};
+
+static void outcome_table(void **state)
+{
+        for (size_t i = 0; i < sizeof verdict_cases / sizeof verdict_cases[0]; i++) {
+                const struct verdict_case *c = &verdict_cases[i];
+                enum dispatch_verdict got = dispatch_classify(c->type, c->curl_result, c->code);
+                if (got != c->want)
+                        fail_msg("case %zu (%s): got %d, want %d", i, c->why, (int)got,
+                                 (int)c->want);
+        }
+}
+
+/* ---- reload: prepare can fail, commit cannot ---- */
+
+static struct config *file_config(const char *out)
+{
+        char text[1024];
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        snprintf(text, sizeof text,
+                 "kafka:\n  brokers: b\n  topics: [t]\nstore:\n  path: %s\n"
+                 "receivers:\n  audit:\n    type: file\n    path: %s\n",
+                 path, out);
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer(&c, "/nonexistent/t.yaml", text, strlen(text), &errs),
+                         0);
+        config_errors_deinit(&errs);
+        return c;
+}
+
+static void add_delivery(struct store *s, const char *key)
+{
+        char payload[64];
+        struct delivery d = {
+            .key = (char *)key,
+            .notification_key = (char *)key,
+            .receiver = (char *)"audit",
+            .channel = (char *)"file",
+            .payload = payload,
+        };
+
+        d.payload_len = (size_t)snprintf(payload, sizeof payload, "{\"k\":\"%s\"}", key);
+        assert_int_equal(store_delivery_add(s, &d), 1);
+}
+
+/* Lines in file (0 when it does not exist yet). */
+static int lines_in(const char *file)
+{
+        FILE *f = fopen(file, "r");
+        int n = 0, c;
+
+        if (f == NULL)
+                return 0;
+        while ((c = fgetc(f)) != EOF)
+                n += c == '\n';
+        fclose(f);
+        return n;
+}
+
+/* Until file has n lines; bounded (the dispatcher polls every 250 ms). */
+static void wait_lines(struct dispatcher *d, const char *file, int n)
+{
+        for (int i = 0; i < 400 && lines_in(file) < n; i++) {
+                dispatch_wake(d);
+                nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+        }
+        assert_int_equal(lines_in(file), n);
+}
+
+static void reload_prepare_failure_keeps_old_config(void **state)
+{
+        char out_a[160], out_b[160], err[CPPO_ERRLEN];
+        struct config *a, *b;
+        struct dispatcher *d;
+        struct dispatch_plan *p = NULL;
+        struct store *s;
+
+        snprintf(out_a, sizeof out_a, "%s/a.jsonl", dir);
+        snprintf(out_b, sizeof out_b, "%s/b.jsonl", dir);
+        a = file_config(out_a);
+        b = file_config(out_b);
+        s = open_rw();
+        assert_int_equal(dispatch_start(&d, path, a, NULL, err, sizeof err), 0);
+
+        /* each allocation of the prepare step fails in turn: nothing changes */
+        for (int k = 1; k <= 3; k++) {
+                int r;
+                p = (struct dispatch_plan *)&k; /* must be reset */
+                fail_nth = k;
+                r = dispatch_reload_prepare(b, &p);
+                fail_nth = 0;
+                assert_int_equal(r, -ENOMEM);
+                assert_null(p);
+        }
+        fail_nth = 1;
+        assert_int_equal(dispatch_reload(d, b), -ENOMEM);
+        fail_nth = 0;
+        add_delivery(s, "k1");
+        wait_lines(d, out_a, 1); /* still config a */
+        assert_int_equal(lines_in(out_b), 0);
+
+        /* prepare, then a commit that cannot fail; a may go at once */
+        assert_int_equal(dispatch_reload_prepare(b, &p), 0);
+        dispatch_reload_commit(d, p);
+        config_free(a); /* under ASan: any later read of a is a use after free */
+        add_delivery(s, "k2");
+        wait_lines(d, out_b, 1);
+        assert_int_equal(lines_in(out_a), 1);
+        dispatch_plan_free(NULL);
+
+        dispatch_stop(d, 1000);
+        store_close(s);
+        config_free(b);
+}
+
+/* ---- the store side: a deferral keeps the budget; health is listed ---- */
+
+struct seen {
+        char names[4][16];
+        bool up[4], known[4];
+        int64_t failures[4], queued[4];
+        int n;
+};
+
+static int collect(void *ctx, const struct store_receiver *r)
+{
+        struct seen *v = ctx;
+
+        assert_true(v->n < 4);
+        snprintf(v->names[v->n], sizeof v->names[0], "%s", r->health.receiver);
+        v->up[v->n] = r->health.up;
+        v->known[v->n] = r->known;
+        v->failures[v->n] = r->health.failures;
+        v->queued[v->n] = r->counts[DELIVERY_QUEUED];
+        v->n++;
+        return 0;
+}
+
+static void deferral_keeps_budget_and_health_is_listed(void **state)
+{
+        struct store *s = open_rw();
+        struct delivery got = {0};
+        struct delivery_attempt a = {.delivery_key = "k",
+                                     .at_ms = 5,
+                                     .outcome = "deferred",
+                                     .code = 535,
+                                     .error = "smtp: login denied (reply 535)"};
+        struct store_receiver_health down = {.receiver = "audit",
+                                             .up = false,
+                                             .since_ms = 3,
+                                             .failures = 2,
+                                             .last_error = "smtp: login denied"};
+        struct store_receiver_health fresh = {.receiver = "audit", .up = true};
+        struct store_receiver_health other = {.receiver = "other", .up = true};
+        struct seen v = {0};
+
+        add_delivery(s, "k");
+        assert_int_equal(store_delivery_claim(s, "k", 4), 1);
+        assert_int_equal(store_delivery_defer(s, &a, 7), 0);
+        assert_int_equal(store_delivery_get(s, "k", &got), 0);
+        assert_int_equal(got.status, DELIVERY_QUEUED);
+        assert_int_equal(got.attempts, 0); /* the budget is intact */
+        assert_int_equal(got.next_at_ms, 7);
+        assert_int_equal(got.last_code, 535);
+        assert_string_equal(got.last_error, "smtp: login denied (reply 535)");
+        assert_int_equal(count(s, "attempts"), 1); /* but the attempt is in the history */
+        delivery_clear(&got);
+        a.delivery_key = "missing";
+        assert_int_equal(store_delivery_defer(s, &a, 7), -ENOENT);
+
+        assert_int_equal(store_receiver_health_put(s, &down, true), 0);
+        assert_int_equal(store_receiver_health_put(s, &fresh, false), 0); /* known: kept */
+        assert_int_equal(store_receiver_health_put(s, &other, false), 0);
+        assert_int_equal(store_receiver_list(s, collect, &v), 0);
+        assert_int_equal(v.n, 2);
+        assert_string_equal(v.names[0], "audit");
+        assert_true(v.known[0] && !v.up[0]);
+        assert_int_equal(v.failures[0], 2);
+        assert_int_equal(v.queued[0], 1);
+        assert_string_equal(v.names[1], "other");
+        assert_true(v.known[1] && v.up[1]);
+        assert_int_equal(v.queued[1], 0);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -84,6 +346,11 @@ int main(void)
             cmocka_unit_test(doubles_from_one_second),
             cmocka_unit_test(cap_is_monotone_and_reached),
             cmocka_unit_test(odd_inputs_stay_in_bounds),
+            cmocka_unit_test(outcome_table),
+            cmocka_unit_test_setup_teardown(reload_prepare_failure_keeps_old_config, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(deferral_keeps_budget_and_health_is_listed, setup,
+                                            teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
