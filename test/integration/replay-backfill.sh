@@ -95,7 +95,8 @@ ok "SIGTERM: exit 0" test "$status" -eq 0
 # An inbox command applied by a replay is the operator's news, not history.
 printf '%s\n' '{"version":"0","id":"or-bf-held","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"offer-bf-held"},"product":{"id":"prod-e2e0000000001"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"444455556666"},"targetedBuyerAccountIds":["123412341234"]}}' >"$work/held.jsonl"
 "$ctl" replay "${cfg[@]}" "$work/held.jsonl" 2>/dev/null
-"$ctl" associate "${cfg[@]}" --offer offer-bf-held --authorization resaleauthz-e2e-0 >/dev/null
+"$ctl" associate "${cfg[@]}" --offer offer-bf-held --authorization resaleauthz-e2e-0 --force \
+  --reason "replay test: an operator link" >/dev/null
 "$ctl" replay "${cfg[@]}" - </dev/null 2>"$work/d.err"
 ok "a replay applying an associate queues its notification, not as history" \
   test "$(q "SELECT status FROM deliveries WHERE key = 'partner_offer_extended/offer-bf-held/audit'")" = 0
