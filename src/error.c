@@ -35,6 +35,9 @@ const char *error_name(int code)
         case ERANGE: return "ERANGE";
         case EBADMSG: return "EBADMSG";
         case ECONNREFUSED: return "ECONNREFUSED";
+        case ENOSPC: return "ENOSPC";
+        case EROFS: return "EROFS";
+        case ESTALE: return "ESTALE";
         default: return "E?";
         }
 }

@@ -17,6 +17,21 @@ void store_close(struct store *s)
                 s->ops->close(s);
 }
 
+void store_last_error(struct store *s, char *buf, size_t len)
+{
+        s->ops->last_error(s, buf, len);
+}
+
+int store_verify(struct store *s, char *err, size_t errlen)
+{
+        return s->ops->verify(s, err, errlen);
+}
+
+int store_integrity(struct store *s, char *err, size_t errlen)
+{
+        return s->ops->integrity(s, err, errlen);
+}
+
 int store_begin(struct store *s)
 {
         return s->ops->begin(s);

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The dispatcher's hot statements, prepared on first use (a read-only
  * CLI may open a database older than the deliveries tables). */
@@ -33,6 +36,13 @@ struct store_sqlite {
         /* prepared on first use and kept: parsing them anew for each record
          * cost more than running them */
         sqlite3_stmt *put[N_PUT_SQL];
+        /* The file this connection opened, held open to see it unlinked
+         * (link count 0) or replaced (path now names another inode): the
+         * daemon must not store Kafka offsets for work written there. */
+        char *path;
+        int watch_fd;
+        dev_t dev;
+        ino_t ino;
 };
 
 /* Forward-only. Never edit a released step: add a new one. */
@@ -154,14 +164,58 @@ static const char *const counted_tables[] = {
         "deliveries", "attempts", "receiver_health",
 };
 
+/* What an operator does about a damaged database file; part of every
+ * message that reports damage. */
+#define RECOVERY_HINT                                                                              \
+        "recover it with `sqlite3 '%s' .recover | sqlite3 NEW.db`, check NEW.db and move it "     \
+        "into place, or restore the latest backup"
+
+/* err: what failed, SQLite's words, and for damage what to do. code is
+ * the caller's default; a damaged file is -EBADMSG whatever it says. */
 static int db_error(struct store_sqlite *s, int code, char *err, size_t errlen, const char *what)
 {
+        int rc = sqlite3_errcode(s->db) & 0xff;
+
+        if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+                return error_set(err, errlen, -EBADMSG, "%s: %s; " RECOVERY_HINT, what,
+                                 sqlite3_errmsg(s->db), s->path ? s->path : "STORE");
         return error_set(err, errlen, code, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* An SQLite result code as this project's error (error.h), so callers can
+ * tell what to do: -EBADMSG the file is damaged (never retried: the store
+ * needs recovery), -EBUSY another writer held the lock past the busy
+ * timeout, -ENOSPC the disk is full, -EROFS the file cannot be written,
+ * -EIO anything else. SQLite's own words stay on the connection
+ * (store_last_error()). */
+static int sqlite_code(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_ROW:
+        case SQLITE_DONE:
+                return 0;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_READONLY:
+        case SQLITE_CANTOPEN:
+                return -EROFS;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        default:
+                return -EIO;
+        }
 }
 
 static int exec(struct store_sqlite *s, const char *sql)
 {
-        return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+        return sqlite_code(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
 static int read_version(struct store_sqlite *s, int *out)
@@ -266,6 +320,9 @@ static void sqlite_close(struct store *base)
         for (int i = 0; i < N_PUT_SQL; i++)
                 sqlite3_finalize(s->put[i]);
         sqlite3_close(s->db);
+        if (s->watch_fd >= 0)
+                (void)close(s->watch_fd);
+        free(s->path);
         free(s);
 }
 
@@ -298,7 +355,7 @@ static int step_done(sqlite3_stmt *st)
 
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        return rc == SQLITE_DONE ? 0 : -EIO;
+        return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EIO : sqlite_code(rc);
 }
 
 /* The one row iterator for every scan: true while st has a row and *r is
@@ -316,7 +373,7 @@ static bool scan_row(sqlite3_stmt *st, int *r)
         if (rc == SQLITE_ROW)
                 return true;
         if (rc != SQLITE_DONE)
-                *r = -EIO;
+                *r = sqlite_code(rc);
         return false;
 }
 
@@ -1652,6 +1709,82 @@ static int sqlite_list_link_changes(struct store *base, const char *offer_id,
         return r;
 }
 
+/* ---- health: what the daemon checks before trusting the store ---- */
+
+static void sqlite_last_error(struct store *base, char *buf, size_t len)
+{
+        struct store_sqlite *s = impl(base);
+        int code = sqlite3_extended_errcode(s->db);
+
+        if (code == SQLITE_OK)
+                snprintf(buf, len, "%s", "");
+        else
+                snprintf(buf, len, "%s (sqlite %d)", sqlite3_errmsg(s->db), code);
+}
+
+/* Remembers which file the connection opened (see struct store_sqlite). */
+static int watch_file(struct store_sqlite *s, const char *path, char *err, size_t errlen)
+{
+        struct stat st;
+
+        s->watch_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->watch_fd < 0 || fstat(s->watch_fd, &st) != 0)
+                return error_set(err, errlen, -EIO, "cannot watch the store '%s': %s", path,
+                                 strerror(errno));
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        return 0;
+}
+
+static int sqlite_verify(struct store *base, char *err, size_t errlen)
+{
+        struct store_sqlite *s = impl(base);
+        struct stat held, named;
+
+        if (s->watch_fd < 0) /* in-memory or not watched */
+                return 0;
+        if (fstat(s->watch_fd, &held) != 0 || held.st_nlink == 0)
+                return error_set(err, errlen, -ESTALE, "the store '%s' was deleted while open",
+                                 s->path);
+        if (stat(s->path, &named) != 0)
+                return error_set(err, errlen, -ESTALE, "the store '%s' is gone: %s", s->path,
+                                 strerror(errno));
+        if (named.st_dev != s->dev || named.st_ino != s->ino)
+                return error_set(err, errlen, -ESTALE,
+                                 "the store '%s' was replaced by another file while open",
+                                 s->path);
+        if (!sqlite3_db_readonly(s->db, "main") && access(s->path, W_OK) != 0)
+                return error_set(err, errlen, -EROFS, "the store '%s' is not writable: %s",
+                                 s->path, strerror(errno));
+        return 0;
+}
+
+/* PRAGMA quick_check: every page and index entry read once; "ok" or a list
+ * of problems, of which the first is reported. */
+static int sqlite_integrity(struct store *base, char *err, size_t errlen)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = 0, rc;
+
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return db_error(s, sqlite_code(rc), err, errlen, "the store cannot be checked");
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                const char *what = (const char *)sqlite3_column_text(st, 0);
+                if (what == NULL || strcmp(what, "ok") != 0)
+                        r = error_set(err, errlen, -EBADMSG,
+                                      "the store is damaged (%s); " RECOVERY_HINT,
+                                      what ? what : "?", s->path ? s->path : "STORE");
+        } else {
+                r = db_error(s, rc == SQLITE_DONE ? -EIO : sqlite_code(rc), err, errlen,
+                             "the store cannot be checked");
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -1697,6 +1830,9 @@ static const struct store_ops sqlite_ops = {
         .delivery_defer = sqlite_delivery_defer,
         .receiver_health_put = sqlite_receiver_health_put,
         .receiver_list = sqlite_receiver_list,
+        .last_error = sqlite_last_error,
+        .verify = sqlite_verify,
+        .integrity = sqlite_integrity,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,
@@ -1709,6 +1845,12 @@ int store_sqlite_open(struct store **out, const char *path, const struct store_o
         if (s == NULL)
                 return -ENOMEM;
         s->base.ops = &sqlite_ops;
+        s->watch_fd = -1;
+        s->path = strdup(path);
+        if (s->path == NULL) {
+                free(s);
+                return -ENOMEM;
+        }
         if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
                 r = error_set(err, errlen, -EIO, "cannot open the store '%s': %s", path,
                               s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -1717,12 +1859,13 @@ int store_sqlite_open(struct store **out, const char *path, const struct store_o
         r = configure(s, o, err, errlen);
         if (r == 0)
                 r = prepare(s, err, errlen);
+        if (r == 0)
+                r = watch_file(s, path, err, errlen);
         if (r < 0)
                 goto fail;
         *out = &s->base;
         return 0;
 fail:
-        sqlite3_close(s->db);
-        free(s);
+        sqlite_close(&s->base);
         return r;
 }

@@ -400,11 +400,54 @@ static void log_listen(struct daemon *d)
                    host, (unsigned)http_server_port(d->http));
 }
 
+/* A damaged store is refused at start rather than run on: depending on
+ * where the damage lies it would fail later or, worse, forget what was
+ * sent and send it again. */
+static int store_check_at_start(struct daemon *d, char *err, size_t errlen)
+{
+        char why[CPPO_ERRLEN] = "";
+        int r = store_integrity(d->store, why, sizeof why);
+
+        if (r < 0)
+                return error_set(err, errlen, r, "%s: %s", d->cfg->store.path, why);
+        log_info("store checked path=%s quick_check=ok", d->cfg->store.path);
+        return 0;
+}
+
+/* After a commit, before the batch's offsets are stored: the work must
+ * be in the database at the configured path (not in a file someone
+ * deleted or replaced, which is gone at exit). Otherwise no offsets, and
+ * the daemon stops so that systemd restarts it against the real store. */
+static int store_still_there(struct daemon *d)
+{
+        char why[CPPO_ERRLEN] = "";
+        int r = store_verify(d->store, why, sizeof why);
+
+        if (r < 0)
+                log_error("store lost, offsets not stored, stopping reason=%s", why);
+        return r;
+}
+
+/* The database's own words for a store failure, and what to do about
+ * damage. */
+static void log_failure(struct daemon *d, int r)
+{
+        char db[CPPO_ERRLEN] = "";
+
+        if (d->store)
+                store_last_error(d->store, db, sizeof db);
+        log_error("stopping after a failure error=%s store_error=%s", error_name(r), db);
+        if (r == -EBADMSG && store_integrity(d->store, db, sizeof db) < 0)
+                log_error("%s: %s", d->cfg->store.path, db); /* the damage, what to do */
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
         struct store_options so = {
                 .synchronous_normal = strcmp(d->cfg->store.synchronous, "normal") == 0,
-                .busy_timeout_ms = 5000,
+                /* another writer (a CLI replay, a backup) may hold the lock
+                 * for a while: SQLite retries with growing sleeps up to this */
+                .busy_timeout_ms = 30000,
         };
         struct http_handlers h = { on_metrics, on_ready, d };
         struct dispatch_observer obs = { .on_attempt = on_attempt, .ctx = d,
@@ -415,6 +458,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
         if (d->sigfd < 0)
                 return error_set(err, errlen, d->sigfd, "cannot set up signals");
         r = store_open(&d->store, d->cfg->store.path, &so, err, errlen);
+        if (r == 0)
+                r = store_check_at_start(d, err, errlen);
         atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg->store.path));
         if (r == 0)
                 r = declare_metrics(d);
@@ -700,6 +745,8 @@ static int one_batch(struct daemon *d)
         if (r >= 0)
                 r = pipeline_commit(d->pipeline, (int64_t)time(NULL));
         if (r == 0)
+                r = store_still_there(d);
+        if (r == 0)
                 r = source_kafka_store_offsets(d->kafka);
         if (d->dlq)
                 dlq_flush(d->dlq, 0);
@@ -743,10 +790,11 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
-        if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0)
-                source_kafka_store_offsets(d.kafka);
+        if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0 &&
+            store_still_there(&d) == 0)
+                (void)source_kafka_store_offsets(d.kafka);
         if (r < 0)
-                log_error("stopping after a failure: %s", error_name(r));
+                log_failure(&d, r);
         stop(&d);
         config_free(d.cfg);
         log_info("stopped");

@@ -162,6 +162,10 @@ struct store_ops {
                                    bool replace);
         int (*receiver_list)(struct store *s,
                              int (*fn)(void *ctx, const struct store_receiver *r), void *ctx);
+        /* health */
+        void (*last_error)(struct store *s, char *buf, size_t len);
+        int (*verify)(struct store *s, char *err, size_t errlen);
+        int (*integrity)(struct store *s, char *err, size_t errlen);
 };
 
 /* Every implementation starts with this. */
@@ -178,6 +182,27 @@ int store_sqlite_open(struct store **out, const char *path, const struct store_o
 int store_open(struct store **out, const char *path, const struct store_options *o, char *err,
                size_t errlen);
 void store_close(struct store *s);
+
+/* Store errors (every function here): -EBADMSG the database is damaged
+ * (stop; it needs recovery, see store_integrity), -EBUSY another writer held
+ * the lock past the busy timeout, -ENOSPC the disk is full, -EROFS it cannot
+ * be written, -ESTALE the file was removed or replaced, -EIO anything else.
+ * store_last_error() has the database's own words for the log. */
+
+/* The database's own message for the last failure on s, with its code
+ * ("database is locked (sqlite 5)"); "" when there was none. */
+void store_last_error(struct store *s, char *buf, size_t len);
+
+/* Whether s is still the database at its configured path and writable:
+ * 0, -ESTALE (deleted or replaced while open) or -EROFS, with the reason in
+ * err. The daemon calls it after each commit, before it stores Kafka
+ * offsets: work written to an unlinked file is lost at exit, so its
+ * offsets must never be committed. */
+int store_verify(struct store *s, char *err, size_t errlen);
+
+/* A full consistency check of the file (SQLite: PRAGMA quick_check, which
+ * reads every page once): 0, or -EBADMSG with the first problem in err. */
+int store_integrity(struct store *s, char *err, size_t errlen);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);

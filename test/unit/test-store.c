@@ -217,9 +217,9 @@ static void a_scan_that_fails_midway_fails_the_load(void **state)
         corrupt_page_holding("a-01500");
         s = open_rw();
         cb.authorization = count_authorization;
-        assert_int_equal(store_load(s, &cb, &rows), -EIO);
+        assert_int_equal(store_load(s, &cb, &rows), -EBADMSG);
         assert_true(rows >= 1000 && rows < 2000); /* it did stop half way */
-        assert_int_equal(state_load(s, &cs), -EIO);
+        assert_int_equal(state_load(s, &cs), -EBADMSG);
         assert_null(cs);
         store_close(s);
 }
