@@ -705,16 +705,19 @@ static int decode_level(struct decoder *d, const char *json, size_t len, size_t 
         }
 }
 
-int decode_message(struct decoder *d, const char *data, size_t len, bool truncated,
+int decode_message(struct decoder *d, const char *data, size_t len, size_t whole,
                    struct decode_result *res)
 {
         size_t ok;
 
         res->n = 0;
         d->n_chain = 0;
-        if (truncated || len > d->max_bytes)
-                return reject(res, DECODE_TOO_LARGE, "message of %s%zu bytes is over the %zu byte "
-                              "limit", truncated ? "more than " : "", len, d->max_bytes);
+        if (whole == DECODE_SIZE_UNKNOWN)
+                return reject(res, DECODE_TOO_LARGE, "message of more than %zu bytes is over the "
+                              "%zu byte limit", len, d->max_bytes);
+        if (whole > len || len > d->max_bytes)
+                return reject(res, DECODE_TOO_LARGE, "message of %zu bytes is over the %zu byte "
+                              "limit", whole > len ? whole : len, d->max_bytes);
         ok = utf8_valid_prefix((const unsigned char *)data, len);
         if (ok < len)
                 return reject(res, DECODE_INVALID_UTF8, "invalid UTF-8 at byte %zu", ok);

@@ -9,17 +9,21 @@
 #include <time.h>
 
 /* Reads one line into b (without its newline). Returns 1 for a line, 0 at
- * the end of input; *truncated says the line was longer than b's cap. */
-static int read_line(FILE *f, struct buf *b, int *truncated)
+ * the end of input; *truncated says the line was longer than b's cap, and
+ * *size is then the whole line's length (the rest is skipped). */
+static int read_line(FILE *f, struct buf *b, int *truncated, size_t *size)
 {
         int c, any = 0;
 
         buf_reset(b);
         *truncated = 0;
+        *size = 0;
         while ((c = getc(f)) != EOF) {
                 any = 1;
                 if (c == '\n')
                         break;
+                if (*size < SIZE_MAX)
+                        ++*size;
                 if (buf_putc(b, (char)c) < 0)
                         *truncated = 1; /* over the cap: skip the rest */
         }
@@ -45,7 +49,7 @@ int source_file_run(const char *path, size_t max_line, source_handler_fn fn, voi
         if (f == NULL)
                 return error_set(err, errlen, -errno, "cannot open '%s': %s", path,
                                  strerror(errno));
-        while (r == 0 && read_line(f, &line, &truncated)) {
+        while (r == 0 && read_line(f, &line, &truncated, &m.size)) {
                 m.coord.offset++;
                 if (!truncated && is_blank(&line))
                         continue;

@@ -332,6 +332,7 @@ static int hand_over(struct source_kafka *k, const rd_kafka_message_t *m, source
         int r;
 
         if (raw.len > k->max_message_bytes) {
+                raw.size = raw.len;
                 raw.len = k->max_message_bytes;
                 raw.truncated = 1;
         }

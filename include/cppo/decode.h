@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DECODE_MAX_LEVELS 4
 #define DECODE_MAX_JSON_DEPTH 64
@@ -70,9 +71,14 @@ struct decoder;
 int decode_new(struct decoder **out, const struct decode_options *o);
 void decode_free(struct decoder *d);
 
-/* Decodes one raw message into res (emptied first). `truncated` says the
- * source cut the message at its cap. 0, or -ENOMEM. */
-int decode_message(struct decoder *d, const char *data, size_t len, bool truncated,
+/* Decodes one raw message into res (emptied first). whole is the
+ * message's size at the source: len when data is all of it, more when the
+ * source cut it at its cap (then it is rejected as too_large, naming whole;
+ * DECODE_SIZE_UNKNOWN when the source cut it without knowing its size).
+ * 0, or -ENOMEM. */
+int decode_message(struct decoder *d, const char *data, size_t len, size_t whole,
                    struct decode_result *res);
+
+#define DECODE_SIZE_UNKNOWN SIZE_MAX
 
 #endif

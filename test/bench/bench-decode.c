@@ -50,7 +50,7 @@ static int run(struct decoder *d, struct decode_result *res, const char *label, 
         }
         t0 = now();
         for (int i = 0; i < n; i++) {
-                if (decode_message(d, data, len, false, res) < 0 || res->n != 1 ||
+                if (decode_message(d, data, len, len, res) < 0 || res->n != 1 ||
                     res->items[0].reason != DECODE_OK) {
                         fprintf(stderr, "%s: did not decode\n", label);
                         free(data);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (d == NULL && decode_new(&d, &o) < 0)
                 abort();
-        if (decode_message(d, (const char *)data, size, false, &res) < 0)
+        if (decode_message(d, (const char *)data, size, size, &res) < 0)
                 abort();
         for (size_t i = 0; i < res.n; i++) {
                 const struct decode_item *it = &res.items[i];

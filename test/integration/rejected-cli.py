@@ -94,6 +94,8 @@ def main():
         large = by_bytes.get(LARGE, {"id": 0})
         broken = by_bytes.get(BROKEN, {"id": 0})
         ok(large.get("reason") == "too_large", "the large input was too_large", large)
+        ok(large.get("message") == f"message of {len(LARGE)} bytes is over the 1024 byte limit",
+           "too_large names the input's actual size and the limit", large)
 
         rc, _, err = run("rejected", "requeue", "999", "--config", cfg)
         ok(rc == 1 and "no rejected input 999" in err, "requeue of an unknown id: exit 1", err)

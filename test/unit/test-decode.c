@@ -34,7 +34,7 @@ static int teardown(void **state)
 
 static void decode_str(const char *s)
 {
-        assert_int_equal(decode_message(dec, s, strlen(s), false, &res), 0);
+        assert_int_equal(decode_message(dec, s, strlen(s), strlen(s), &res), 0);
 }
 
 static char *read_fixture(const char *name, size_t *len)
@@ -143,7 +143,7 @@ static void every_fixture_decodes_to_its_fields(void **state)
                 const struct mp_event *ev;
 
                 fprintf(stderr, "# %s\n", fixtures[i].file);
-                assert_int_equal(decode_message(dec, data, len, false, &res), 0);
+                assert_int_equal(decode_message(dec, data, len, len, &res), 0);
                 assert_int_equal(res.n, 1);
                 assert_int_equal(res.items[0].reason, DECODE_OK);
                 ev = &res.items[0].ev;
@@ -169,7 +169,7 @@ static void offer_released_fields_and_key(void **state)
         char *data = read_fixture("offer-released-partner-offer-isv-copy.json", &len);
         const struct mp_event *ev;
 
-        assert_int_equal(decode_message(dec, data, len, false, &res), 0);
+        assert_int_equal(decode_message(dec, data, len, len, &res), 0);
         ev = &res.items[0].ev;
         assert_string_equal(ev->event_key,
                             "111122223333|Offer Released|6f1d9b2a-0c4e-4a7f-b3d8-2e5c9a1f7b30");
@@ -193,7 +193,7 @@ static void sns_in_sqs_keeps_wrapper_ids(void **state)
         char *data = read_fixture("envelope-sns-in-sqs.json", &len);
         const struct mp_event *ev;
 
-        assert_int_equal(decode_message(dec, data, len, false, &res), 0);
+        assert_int_equal(decode_message(dec, data, len, len, &res), 0);
         ev = &res.items[0].ev;
         assert_int_equal(ev->n_envelopes, 2);
         assert_string_equal(ev->envelopes[0].id, "0c4d8e2f-6a1b-4c3d-9e5f-7a8b9c0d1e2f");
@@ -387,10 +387,17 @@ static void deep_nesting_and_size_caps(void **state)
         assert_int_equal(decode_new(&small, &o), 0);
         assert_int_equal(decode_message(small, "{\"detail-type\":\"Offer Released\",\"source\":"
                                                "\"aws.marketplacecatalog\",\"detail\":{}}", 84,
-                                        false, &res), 0);
+                                        84, &res), 0);
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
-        assert_int_equal(decode_message(small, "{}", 2, true, &res), 0);
+        assert_string_equal(res.items[0].message, "message of 84 bytes is over the 64 byte limit");
+        /* cut by the source: the rejection names the whole size it saw */
+        assert_int_equal(decode_message(small, "{}", 2, 5000000, &res), 0);
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
+        assert_string_equal(res.items[0].message,
+                            "message of 5000000 bytes is over the 64 byte limit");
+        assert_int_equal(decode_message(small, "{}", 2, DECODE_SIZE_UNKNOWN, &res), 0);
+        assert_string_equal(res.items[0].message,
+                            "message of more than 2 bytes is over the 64 byte limit");
         decode_free(small);
         decode_free(NULL);
 }

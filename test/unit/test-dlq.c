@@ -99,7 +99,7 @@ static void rejected_message_arrives_with_reason_headers(void **state)
         rd_kafka_mock_cluster_t *mc;
         struct dlq *d = NULL;
         const char payload[] = "{\"broken\": \x01 json";
-        struct raw_message msg = { payload, sizeof payload - 1, { "mp-events", 2, 41 }, 0, 0 };
+        struct raw_message msg = { payload, sizeof payload - 1, { "mp-events", 2, 41 }, 0, 0, 0 };
         struct got g = { 0 };
 
         rd_kafka_conf_set(conf, "bootstrap.servers", "", err, sizeof err);

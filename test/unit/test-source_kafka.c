@@ -82,6 +82,7 @@ struct seen {
         int count;
         int hits[N_MESSAGES * 2];
         int truncated;
+        size_t truncated_size;
 };
 
 static int record(void *ctx, const struct raw_message *m)
@@ -89,8 +90,10 @@ static int record(void *ctx, const struct raw_message *m)
         struct seen *s = ctx;
         int n = -1;
 
-        if (m->truncated)
+        if (m->truncated) {
                 s->truncated++;
+                s->truncated_size = m->size;
+        }
         if (sscanf(m->data, "{\"n\":%d}", &n) == 1 && n >= 0 && n < N_MESSAGES * 2)
                 s->hits[n]++;
         s->count++;
@@ -200,6 +203,7 @@ static void oversized_message_arrives_truncated(void **state)
         consume(k, s, 151, true);
         assert_int_equal(s->count, 151);
         assert_int_equal(s->truncated, 1);
+        assert_int_equal(s->truncated_size, sizeof big); /* the whole size, for the reason */
         source_kafka_free(k);
         free(s);
 }

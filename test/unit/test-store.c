@@ -88,7 +88,7 @@ static void rejected_inputs_keep_exact_bytes(void **state)
 {
         struct store *s = open_rw();
         const char raw[] = { '{', '\0', '\xff', '\xfe', '"', 'x' };
-        struct raw_message m = { raw, sizeof raw, { "mp", 1, 42 }, 1700000000, 1 };
+        struct raw_message m = { raw, sizeof raw, { "mp", 1, 42 }, 1700000000, 1, 0 };
         struct seen seen = { 0 };
 
         assert_int_equal(store_begin(s), 0);
