@@ -1232,13 +1232,12 @@ int config_load_for(struct config **out, const char *path, unsigned needs,
 
         *out = NULL;
         if (rc < 0) {
-                if (rc == -E2BIG)
-                        config_errors_add(errs, path, 0, 0, NULL, 0, "file is larger than %d bytes",
-                                          CONFIG_MAX_FILE);
-                else
-                        config_errors_add(errs, path, 0, 0, NULL, 0, "cannot read file: %s",
-                                          strerror(-rc));
-                return rc == -ENOMEM ? rc : -EINVAL;
+                int added = rc == -E2BIG ? config_errors_add(errs, path, 0, 0, NULL, 0,
+                                                             "file is larger than %d bytes",
+                                                             CONFIG_MAX_FILE)
+                                         : config_errors_add(errs, path, 0, 0, NULL, 0,
+                                                             "cannot read file: %s", strerror(-rc));
+                return rc == -ENOMEM || added == -ENOMEM ? -ENOMEM : -EINVAL;
         }
         rc = config_load_buffer_for(out, path, text, len, needs, errs);
         free(text);

@@ -313,7 +313,7 @@ int outbox_route(struct store *s, const struct config *cfg, const struct rendere
         if (rc >= 0)
                 rc = store_commit(s);
         if (rc < 0) {
-                store_rollback(s);
+                (void)store_rollback(s); /* the failure that led here is the one reported */
                 goto out;
         }
         if (stats) {

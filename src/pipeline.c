@@ -67,7 +67,7 @@ void pipeline_free(struct pipeline *p)
         if (p == NULL)
                 return;
         if (p->in_batch)
-                store_rollback(p->store);
+                (void)store_rollback(p->store); /* the failure that led here is the one reported */
         changeset_clear(&p->changes);
         corr_state_free(p->state);
         decode_result_deinit(&p->result);
@@ -122,7 +122,7 @@ static int reject(struct pipeline *p, const struct raw_message *m, const struct 
                    reason, m->coord.origin ? m->coord.origin : "", (int)m->coord.partition,
                    (long long)m->coord.offset, safe);
         if (p->dlq)
-                dlq_send(p->dlq, m, reason, it->message); /* best effort: the store has it */
+                (void)dlq_send(p->dlq, m, reason, it->message); /* best effort: the store has it */
         return 0;
 }
 

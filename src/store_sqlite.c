@@ -773,8 +773,8 @@ static int row_offer(sqlite3_stmt *st, struct offer *r)
         DUP(seller_of_record_name, 8);
         DUP(authorization_id, 10);
         DUP(link_event_key, 12);
-        if (col_text(st, 11))
-                link_strength_parse(col_text(st, 11), &r->link);
+        if (col_text(st, 11) && link_strength_parse(col_text(st, 11), &r->link) < 0)
+                return -EIO; /* a link name this program never writes */
         r->released_seen = sqlite3_column_int(st, 13);
         r->late = sqlite3_column_int(st, 14);
         r->updated_at = sqlite3_column_int64(st, 15);

@@ -194,7 +194,8 @@ static int send_test(const struct config *cfg, const struct send_args *a)
                 printf("delivery %s queued for %s (%s)\n", key, rcv->name, rcv->type_name);
                 st = wait_outcome(s, key, a->timeout_s);
                 dispatch_stop(d, 5000);
-                store_delivery_attempts(s, key, print_attempt, NULL);
+                if (store_delivery_attempts(s, key, print_attempt, NULL) < 0)
+                        fprintf(stderr, "cppo-notifyctl send-test: cannot read the attempts\n");
                 printf("result: %s\n", delivery_status_name(st));
         } else if (err[0]) {
                 fprintf(stderr, "cppo-notifyctl send-test: %s\n", err);

@@ -296,7 +296,7 @@ static void slow_refresh(struct daemon *d, int64_t t)
                 d->holds_pending = holds;
                 metric_set(d->m_holds, NULL, (double)holds);
         }
-        source_kafka_lag(d->kafka, on_lag, d->m_lag);
+        (void)source_kafka_lag(d->kafka, on_lag, d->m_lag); /* a metric: next time */
         atomic_store(&d->store_ok, store_writable(d->cfg->store.path));
         update_status(d, t);
         d->slow_at = t;
@@ -482,7 +482,7 @@ static void stop(struct daemon *d)
         notify_stop(&d->notify, DELIVERY_GRACE_MS);
         pipeline_free(d->pipeline);
         if (d->kafka)
-                source_kafka_commit(d->kafka);
+                (void)source_kafka_commit(d->kafka); /* it logs a failure; the group re-reads */
         source_kafka_free(d->kafka);
         dlq_free(d->dlq);
         http_server_stop(d->http);
@@ -543,7 +543,8 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
                 if (!keys[i].same)
-                        buf_printf(out, "%s%s", out->len ? "," : "", keys[i].name);
+                        (void)buf_printf(out, "%s%s", out->len ? "," : "",
+                                         keys[i].name); /* a log line: short on ENOMEM */
 }
 
 static const char *keep_str(struct arena *a, const char *s)
@@ -749,7 +750,7 @@ static int one_batch(struct daemon *d)
         if (r == 0)
                 r = source_kafka_store_offsets(d->kafka);
         if (d->dlq)
-                dlq_flush(d->dlq, 0);
+                (void)dlq_flush(d->dlq, 0); /* no wait: what is still queued goes later */
         if (r == 0)
                 notify_route(&d->notify, d->store, d->cfg);
         return r;

@@ -10,6 +10,8 @@
 #ifndef CPPO_BUF_H
 #define CPPO_BUF_H
 
+#include "cppo/error.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -29,13 +31,13 @@ void buf_deinit(struct buf *b);
 void buf_reset(struct buf *b);
 
 /* Makes room for `extra` more bytes of content. 0, -ENOMEM or -E2BIG. */
-int buf_reserve(struct buf *b, size_t extra);
+CPPO_MUST_CHECK int buf_reserve(struct buf *b, size_t extra);
 
-int buf_append(struct buf *b, const void *p, size_t n);
-int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+CPPO_MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n);
+CPPO_MUST_CHECK int buf_puts(struct buf *b, const char *s);
+CPPO_MUST_CHECK int buf_putc(struct buf *b, char c);
+CPPO_MUST_CHECK int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CPPO_MUST_CHECK int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* The content as a C string; "" when nothing was appended. */
 const char *buf_cstr(const struct buf *b);

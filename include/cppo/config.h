@@ -17,6 +17,8 @@
 #ifndef CPPO_CONFIG_H
 #define CPPO_CONFIG_H
 
+#include "cppo/error.h"
+
 #include "cppo/arena.h"
 #include "cppo/secret.h"
 
@@ -50,7 +52,7 @@ void config_errors_init(struct config_errors *e);
 void config_errors_deinit(struct config_errors *e);
 /* Records one error; source_text is the whole file (or NULL), from which
  * line `line` is copied. Returns 0 or -ENOMEM. */
-int config_errors_add(struct config_errors *e, const char *path, int line, int col,
+CPPO_MUST_CHECK int config_errors_add(struct config_errors *e, const char *path, int line, int col,
                       const char *source_text, size_t source_len, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 /* Prints each error as "path:line:col: message", then the source line and
@@ -150,7 +152,7 @@ struct config {
 /* Loads path and its rules directory. Returns 0 with *out set, -EINVAL when
  * errs received at least one error (then *out is NULL), -ENOMEM. Same as
  * config_load_for(out, path, CONFIG_NEED_ALL, errs). */
-int config_load(struct config **out, const char *path, struct config_errors *errs);
+CPPO_MUST_CHECK int config_load(struct config **out, const char *path, struct config_errors *errs);
 
 /* What a program needs from the configuration. The daemon and `check` need
  * everything; the CLI's store commands need only CONFIG_NEED_STORE (store,
@@ -177,16 +179,16 @@ enum config_need {
 
 /* config_load with only the sections in needs (a mask of enum config_need)
  * resolved fully. */
-int config_load_for(struct config **out, const char *path, unsigned needs,
+CPPO_MUST_CHECK int config_load_for(struct config **out, const char *path, unsigned needs,
                     struct config_errors *errs);
 
 /* Same, from a main file already in memory; `path` is used for messages
  * and to resolve relative paths. */
-int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
+CPPO_MUST_CHECK int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
                        struct config_errors *errs);
 
 /* config_load_buffer with a needs mask, as config_load_for. */
-int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
+CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
                            unsigned needs, struct config_errors *errs);
 
 /* A receiver by name, or NULL. */

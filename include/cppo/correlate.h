@@ -52,6 +52,8 @@
 #ifndef CPPO_CORRELATE_H
 #define CPPO_CORRELATE_H
 
+#include "cppo/error.h"
+
 #include "cppo/event.h"
 #include "cppo/model.h"
 
@@ -68,15 +70,15 @@ struct corr_options {
 
 struct corr_options corr_options_default(void); /* 72 h, false, false */
 
-int corr_state_new(struct corr_state **out);
+CPPO_MUST_CHECK int corr_state_new(struct corr_state **out);
 void corr_state_free(struct corr_state *s);
 
 /* Loading saved state (deep copies). 0 or -ENOMEM. */
-int corr_state_put_authorization(struct corr_state *s, const struct authorization *a);
-int corr_state_put_offer(struct corr_state *s, const struct offer *o);
-int corr_state_put_agreement(struct corr_state *s, const struct agreement *g);
-int corr_state_put_hold(struct corr_state *s, const struct hold *h);
-int corr_state_put_notification_key(struct corr_state *s, const char *key);
+CPPO_MUST_CHECK int corr_state_put_authorization(struct corr_state *s, const struct authorization *a);
+CPPO_MUST_CHECK int corr_state_put_offer(struct corr_state *s, const struct offer *o);
+CPPO_MUST_CHECK int corr_state_put_agreement(struct corr_state *s, const struct agreement *g);
+CPPO_MUST_CHECK int corr_state_put_hold(struct corr_state *s, const struct hold *h);
+CPPO_MUST_CHECK int corr_state_put_notification_key(struct corr_state *s, const char *key);
 
 const struct authorization *corr_state_authorization(const struct corr_state *s, const char *id);
 const struct offer *corr_state_offer(const struct corr_state *s, const char *id);
@@ -85,7 +87,7 @@ const struct hold *corr_state_hold(const struct corr_state *s, const char *offer
 
 /* Applies one event at clock `now`; appends changed records and new
  * notifications to out. 0 or -ENOMEM. */
-int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
+CPPO_MUST_CHECK int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
                int64_t now, struct changeset *out);
 
 /* Whether authorization a could legally own offer o at clock now: same
@@ -104,7 +106,7 @@ bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64
 void corr_shell_word(const char *s, char *out, size_t len);
 
 /* Hold timeouts at clock `now`. 0 or -ENOMEM. */
-int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
+CPPO_MUST_CHECK int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
               struct changeset *out);
 
 #endif

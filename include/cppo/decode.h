@@ -19,6 +19,8 @@
 #ifndef CPPO_DECODE_H
 #define CPPO_DECODE_H
 
+#include "cppo/error.h"
+
 #include "cppo/event.h"
 
 #include <stdbool.h>
@@ -68,7 +70,7 @@ struct decode_options {
 
 struct decoder;
 
-int decode_new(struct decoder **out, const struct decode_options *o);
+CPPO_MUST_CHECK int decode_new(struct decoder **out, const struct decode_options *o);
 void decode_free(struct decoder *d);
 
 /* Decodes one raw message into res (emptied first). whole is the
@@ -76,7 +78,7 @@ void decode_free(struct decoder *d);
  * source cut it at its cap (then it is rejected as too_large, naming whole;
  * DECODE_SIZE_UNKNOWN when the source cut it without knowing its size).
  * 0, or -ENOMEM. */
-int decode_message(struct decoder *d, const char *data, size_t len, size_t whole,
+CPPO_MUST_CHECK int decode_message(struct decoder *d, const char *data, size_t len, size_t whole,
                    struct decode_result *res);
 
 #define DECODE_SIZE_UNKNOWN SIZE_MAX

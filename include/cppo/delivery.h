@@ -22,6 +22,8 @@
 #ifndef CPPO_DELIVERY_H
 #define CPPO_DELIVERY_H
 
+#include "cppo/error.h"
+
 #include "cppo/model.h"
 
 #include <stddef.h>
@@ -69,6 +71,6 @@ struct delivery_attempt {
 };
 
 void delivery_clear(struct delivery *d);
-int delivery_copy(struct delivery *dst, const struct delivery *src);
+CPPO_MUST_CHECK int delivery_copy(struct delivery *dst, const struct delivery *src);
 
 #endif

@@ -41,6 +41,8 @@
 #ifndef CPPO_DISPATCH_H
 #define CPPO_DISPATCH_H
 
+#include "cppo/error.h"
+
 #include "cppo/config.h"
 
 #include <stdbool.h>
@@ -83,7 +85,7 @@ enum dispatch_verdict dispatch_classify(enum config_receiver_type type, int curl
 /* Opens its own connection to store_path and starts the thread. cfg is
  * borrowed until dispatch_reload() replaces it or dispatch_stop(). obs may
  * be NULL. */
-int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
+CPPO_MUST_CHECK int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
                    const struct dispatch_observer *obs, char *err, size_t errlen);
 
 /* New deliveries were committed: look at the queue now. Thread-safe. */
@@ -96,12 +98,12 @@ void dispatch_wake(struct dispatcher *d);
  * it takes the plan in every case. A plan not committed is freed with
  * dispatch_plan_free (NULL accepted). */
 struct dispatch_plan;
-int dispatch_reload_prepare(const struct config *cfg, struct dispatch_plan **out);
+CPPO_MUST_CHECK int dispatch_reload_prepare(const struct config *cfg, struct dispatch_plan **out);
 void dispatch_reload_commit(struct dispatcher *d, struct dispatch_plan *p);
 void dispatch_plan_free(struct dispatch_plan *p);
 
 /* prepare + commit: 0, or -ENOMEM with the old config still in use. */
-int dispatch_reload(struct dispatcher *d, const struct config *cfg);
+CPPO_MUST_CHECK int dispatch_reload(struct dispatcher *d, const struct config *cfg);
 
 /* Stops taking new work, lets in-flight deliveries finish for up to
  * grace_ms, then aborts the rest (they stay SENDING and are re-queued on

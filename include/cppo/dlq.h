@@ -15,6 +15,8 @@
 #ifndef CPPO_DLQ_H
 #define CPPO_DLQ_H
 
+#include "cppo/error.h"
+
 #include "cppo/source.h"
 
 #include <stddef.h>
@@ -22,19 +24,19 @@
 struct dlq;
 
 /* brokers and properties as for source_kafka (pairs; values never logged). */
-int dlq_new(struct dlq **out, const char *brokers, const char *topic,
+CPPO_MUST_CHECK int dlq_new(struct dlq **out, const char *brokers, const char *topic,
             const char *const *properties, size_t n_properties, char *err, size_t errlen);
 void dlq_free(struct dlq *d);
 
 /* Queues msg for the dead-letter topic. 0, -ENOMEM, or -EIO when the
  * producer queue refuses it. */
-int dlq_send(struct dlq *d, const struct raw_message *msg, const char *reason,
+CPPO_MUST_CHECK int dlq_send(struct dlq *d, const struct raw_message *msg, const char *reason,
              const char *message);
 
 /* Serves delivery reports; waits at most timeout_ms for the queue to drain.
  * Returns the number of deliveries that failed since the last call (each
  * also logged), or -ETIMEDOUT when messages are still queued. */
-int dlq_flush(struct dlq *d, int timeout_ms);
+CPPO_MUST_CHECK int dlq_flush(struct dlq *d, int timeout_ms);
 
 /* Copies s into out (outsz bytes) with every byte outside printable ASCII
  * replaced by '?': header values carry no event byte unescaped. */

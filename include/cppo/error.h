@@ -19,13 +19,27 @@
  * at once. The buffer may be NULL (the message is then dropped).
  *
  * Resources are released through one goto ladder per function, in reverse
- * order of acquisition.
+ * order of acquisition, or, for a straight sequence of steps, a chain that
+ * stops at the first failure: `r = a(); if (r == 0) r = b(); ...`.
+ *
+ * Every fallible function is declared CPPO_MUST_CHECK: ignoring its result
+ * does not compile (clang, -Werror; the CI's clang build compiles the whole
+ * tree). A deliberate best-effort call says so with a (void) cast. GCC warns
+ * about such a call even when it is cast to void (its long-standing
+ * behaviour for warn_unused_result), so under GCC the macro is empty and
+ * the clang build is the check.
  */
 #ifndef CPPO_ERROR_H
 #define CPPO_ERROR_H
 
 #include <errno.h>
 #include <stddef.h>
+
+#if defined(__clang__)
+#define CPPO_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define CPPO_MUST_CHECK
+#endif
 
 /* Size of the message buffers passed around as `err`. */
 #define CPPO_ERRLEN 512

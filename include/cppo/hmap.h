@@ -7,20 +7,22 @@
 #ifndef CPPO_HMAP_H
 #define CPPO_HMAP_H
 
+#include "cppo/error.h"
+
 #include <stddef.h>
 
 #define HMAP_MAX_ENTRIES (1u << 26)
 
 struct hmap;
 
-int hmap_new(struct hmap **out, void (*free_value)(void *));
+CPPO_MUST_CHECK int hmap_new(struct hmap **out, void (*free_value)(void *));
 void hmap_free(struct hmap *m);
 
 /* The value under key, or NULL. */
 void *hmap_get(const struct hmap *m, const char *key);
 
 /* Stores value under key, freeing a previous value. 0, -ENOMEM, -E2BIG. */
-int hmap_put(struct hmap *m, const char *key, void *value);
+CPPO_MUST_CHECK int hmap_put(struct hmap *m, const char *key, void *value);
 
 /* Removes key (freeing its value). 1 when it was there, else 0. */
 int hmap_del(struct hmap *m, const char *key);

@@ -12,6 +12,8 @@
 #ifndef CPPO_JSCAN_H
 #define CPPO_JSCAN_H
 
+#include "cppo/error.h"
+
 #include "cppo/arena.h"
 
 #include <stdbool.h>
@@ -53,14 +55,14 @@ enum jscan_status {
 struct jscan;
 
 /* Builds the path tree. -EINVAL for a malformed or conflicting table. */
-int jscan_new(struct jscan **out, const struct jscan_path *paths, size_t n, size_t max_depth,
+CPPO_MUST_CHECK int jscan_new(struct jscan **out, const struct jscan_path *paths, size_t n, size_t max_depth,
               size_t arena_max);
 void jscan_free(struct jscan *s);
 
 /* Parses one complete JSON document. Values stay valid until the next run.
  * Returns a status; on failure jscan_error() says why ("expected a string at
  * detail.offer.id"). -ENOMEM is returned as a negative errno. */
-int jscan_run(struct jscan *s, const char *json, size_t len);
+CPPO_MUST_CHECK int jscan_run(struct jscan *s, const char *json, size_t len);
 const char *jscan_error(const struct jscan *s);
 
 size_t jscan_count(const struct jscan *s);

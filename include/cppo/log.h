@@ -23,6 +23,8 @@
 #ifndef CPPO_LOG_H
 #define CPPO_LOG_H
 
+#include "cppo/error.h"
+
 #include <stdbool.h>
 
 enum log_level {
@@ -39,7 +41,7 @@ enum log_level log_get_level(void);
 
 /* Parses "error", "warning", "notice", "info" or "debug". Returns 0 or
  * -EINVAL. */
-int log_level_parse(const char *name, enum log_level *out);
+CPPO_MUST_CHECK int log_level_parse(const char *name, enum log_level *out);
 
 /* Forces (or disables) the "<N>" journald priority prefix. */
 void log_set_journal(bool on);

@@ -29,6 +29,8 @@
 #ifndef CPPO_MAIL_H
 #define CPPO_MAIL_H
 
+#include "cppo/error.h"
+
 #include "cppo/buf.h"
 
 #include <stdbool.h>
@@ -59,7 +61,7 @@ struct mail_message {
  * pass mail_address_valid()). 0, -EINVAL (invalid address, missing field,
  * date out of the years 1000..9999: err names the field, never the value),
  * -E2BIG (past MAIL_MAX_BYTES or out's cap), -ENOMEM. */
-int mail_build(const struct mail_message *m, struct buf *out, char *err, size_t errlen);
+CPPO_MUST_CHECK int mail_build(const struct mail_message *m, struct buf *out, char *err, size_t errlen);
 
 /* A conservative addr-spec check (local@domain, printable ASCII, no
  * spaces, quotes, angle brackets, commas, CR or LF; at most 254 bytes). */
@@ -75,7 +77,7 @@ const char *mail_address_domain(const char *addr);
  * always gives the same id. domain NULL means "localhost". out must hold
  * 38 + strlen(domain) bytes (UUID, '@', domain, NUL). 0, -E2BIG, or
  * -EINVAL (name or out NULL, domain not a host name). */
-int mail_stable_id(const char *name, const char *domain, char *out, size_t outlen);
+CPPO_MUST_CHECK int mail_stable_id(const char *name, const char *domain, char *out, size_t outlen);
 
 /* Appends the value of a header that can carry event data. The caller has
  * written "Name: " (header_name_len + 2 columns) on the current line.
@@ -87,6 +89,6 @@ int mail_stable_id(const char *name, const char *domain, char *out, size_t outle
  * ("=?UTF-8?Q?...?=" when that is no longer than "B", else "B"), at most
  * 75 columns each, one per line, never splitting a character. Folds are
  * CRLF + space. 0, -EINVAL (NULL argument), -E2BIG, -ENOMEM. */
-int mail_encode_header(struct buf *out, const char *s, size_t header_name_len);
+CPPO_MUST_CHECK int mail_encode_header(struct buf *out, const char *s, size_t header_name_len);
 
 #endif

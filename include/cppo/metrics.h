@@ -12,6 +12,8 @@
 #ifndef CPPO_METRICS_H
 #define CPPO_METRICS_H
 
+#include "cppo/error.h"
+
 #include "cppo/buf.h"
 
 #include <stddef.h>
@@ -22,7 +24,7 @@ struct metric;
 #define METRICS_MAX_LABELS 4
 #define METRICS_MAX_SERIES 1024 /* per metric; further label sets are dropped */
 
-int metrics_new(struct metrics **out);
+CPPO_MUST_CHECK int metrics_new(struct metrics **out);
 void metrics_free(struct metrics *m);
 
 /* Declares a metric. `labels` is a comma-separated list of label names or
@@ -44,6 +46,6 @@ void metric_observe(struct metric *x, const char *const *values, double v);
 double metric_value(struct metric *x, const char *const *values);
 
 /* Appends the whole registry in the Prometheus text format 0.0.4. */
-int metrics_render(struct metrics *m, struct buf *out);
+CPPO_MUST_CHECK int metrics_render(struct metrics *m, struct buf *out);
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef CPPO_MODEL_H
 #define CPPO_MODEL_H
 
+#include "cppo/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,14 +22,14 @@ struct strlist {
 
 void strlist_clear(struct strlist *l);
 /* Appends a copy of s. 0 or -ENOMEM. */
-int strlist_add(struct strlist *l, const char *s);
+CPPO_MUST_CHECK int strlist_add(struct strlist *l, const char *s);
 /* Appends a copy of s unless an equal string is there. 0 or -ENOMEM. */
-int strlist_add_unique(struct strlist *l, const char *s);
+CPPO_MUST_CHECK int strlist_add_unique(struct strlist *l, const char *s);
 bool strlist_contains(const struct strlist *l, const char *s);
 /* Drops s from l if present (order not kept). */
 void strlist_remove(struct strlist *l, const char *s);
 /* Replaces dst with a copy of src. 0 or -ENOMEM (dst then unchanged). */
-int strlist_copy(struct strlist *dst, const struct strlist *src);
+CPPO_MUST_CHECK int strlist_copy(struct strlist *dst, const struct strlist *src);
 
 /* How an offer came to be linked to an authorization; larger is stronger.
  * A stronger link replaces a weaker one, never the reverse. */
@@ -42,7 +44,7 @@ enum link_strength {
 /* "none", "inferred", "manual", "registered", "event". */
 const char *link_strength_name(enum link_strength s);
 /* 0 or -EINVAL. */
-int link_strength_parse(const char *name, enum link_strength *out);
+CPPO_MUST_CHECK int link_strength_parse(const char *name, enum link_strength *out);
 
 /* A resale authorization: the CPPO opportunity. */
 struct authorization {
@@ -159,7 +161,7 @@ struct link_change {
 void authorization_clear(struct authorization *a);
 void link_change_clear(struct link_change *l);
 /* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
-int link_change_copy(struct link_change *dst, const struct link_change *src);
+CPPO_MUST_CHECK int link_change_copy(struct link_change *dst, const struct link_change *src);
 void offer_clear(struct offer *o);
 void agreement_clear(struct agreement *g);
 void hold_clear(struct hold *h);
@@ -167,14 +169,14 @@ void notification_clear(struct notification *n);
 
 /* Replaces *dst with a copy of src (NULL allowed). 0 or -ENOMEM (dst
  * unchanged). */
-int str_assign(char **dst, const char *src);
+CPPO_MUST_CHECK int str_assign(char **dst, const char *src);
 
 /* Deep copies: dst is cleared first; on -ENOMEM dst is left cleared. */
-int authorization_copy(struct authorization *dst, const struct authorization *src);
-int offer_copy(struct offer *dst, const struct offer *src);
-int agreement_copy(struct agreement *dst, const struct agreement *src);
-int hold_copy(struct hold *dst, const struct hold *src);
-int notification_copy(struct notification *dst, const struct notification *src);
+CPPO_MUST_CHECK int authorization_copy(struct authorization *dst, const struct authorization *src);
+CPPO_MUST_CHECK int offer_copy(struct offer *dst, const struct offer *src);
+CPPO_MUST_CHECK int agreement_copy(struct agreement *dst, const struct agreement *src);
+CPPO_MUST_CHECK int hold_copy(struct hold *dst, const struct hold *src);
+CPPO_MUST_CHECK int notification_copy(struct notification *dst, const struct notification *src);
 
 /* What one correlate step decided, handed to the store to persist in the
  * batch transaction: records to insert-or-replace (deep copies owned by the
@@ -199,16 +201,16 @@ struct changeset {
 void changeset_clear(struct changeset *c);
 /* Each adds a deep copy; 0 or -ENOMEM. A record already in the set under
  * the same id (same key for notifications) is replaced by the newer copy. */
-int changeset_add_authorization(struct changeset *c, const struct authorization *a);
-int changeset_add_offer(struct changeset *c, const struct offer *o);
-int changeset_add_agreement(struct changeset *c, const struct agreement *g);
-int changeset_add_hold(struct changeset *c, const struct hold *h);
-int changeset_release_hold(struct changeset *c, const char *offer_id);
-int changeset_add_notification(struct changeset *c, const struct notification *n);
+CPPO_MUST_CHECK int changeset_add_authorization(struct changeset *c, const struct authorization *a);
+CPPO_MUST_CHECK int changeset_add_offer(struct changeset *c, const struct offer *o);
+CPPO_MUST_CHECK int changeset_add_agreement(struct changeset *c, const struct agreement *g);
+CPPO_MUST_CHECK int changeset_add_hold(struct changeset *c, const struct hold *h);
+CPPO_MUST_CHECK int changeset_release_hold(struct changeset *c, const char *offer_id);
+CPPO_MUST_CHECK int changeset_add_notification(struct changeset *c, const struct notification *n);
 /* Appends a copy (history rows are never replaced). 0 or -ENOMEM. */
-int changeset_add_link_change(struct changeset *c, const struct link_change *l);
+CPPO_MUST_CHECK int changeset_add_link_change(struct changeset *c, const struct link_change *l);
 /* Moves every entry of src to the end of dst (later entries win) and
  * clears src. 0 or -ENOMEM. */
-int changeset_merge(struct changeset *dst, struct changeset *src);
+CPPO_MUST_CHECK int changeset_merge(struct changeset *dst, struct changeset *src);
 
 #endif

@@ -16,6 +16,8 @@
 #ifndef CPPO_OUTBOX_H
 #define CPPO_OUTBOX_H
 
+#include "cppo/error.h"
+
 #include "cppo/config.h"
 #include "cppo/render.h"
 #include "cppo/store.h"
@@ -36,13 +38,13 @@ struct outbox_stats {
  * number of deliveries created to be sent (>= 0; backfilled ones are only
  * counted in stats) or a negative errno (store failure: the transaction is
  * rolled back). */
-int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
+CPPO_MUST_CHECK int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
                  int64_t now_ms, int64_t limit, struct outbox_stats *stats);
 
 /* Builds the delivery (key, channel, payload, recipients) of notification n
  * for target receiver rcv chosen by rule. Exposed for `explain` and tests.
  * 0, -EINVAL (err says why), -ENOMEM. */
-int outbox_build(const struct config *cfg, const struct renderer *r,
+CPPO_MUST_CHECK int outbox_build(const struct config *cfg, const struct renderer *r,
                  const struct config_receiver *rcv, const struct config_rule *rule,
                  const struct notification *n, int64_t now_ms, struct delivery *out,
                  char *err, size_t errlen);

@@ -19,6 +19,8 @@
 #ifndef CPPO_PIPELINE_H
 #define CPPO_PIPELINE_H
 
+#include "cppo/error.h"
+
 #include "cppo/model.h"
 #include "cppo/source.h"
 
@@ -60,17 +62,17 @@ struct pipeline_stats {
 };
 
 /* Loads the correlation state from the store. */
-int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
+CPPO_MUST_CHECK int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
                  size_t errlen);
 void pipeline_free(struct pipeline *p); /* rolls back an open batch */
 
 /* source_handler_fn. 0, or a negative errno when the store failed. */
-int pipeline_handle(void *p, const struct raw_message *msg);
+CPPO_MUST_CHECK int pipeline_handle(void *p, const struct raw_message *msg);
 
 /* Runs hold timeouts at `now` (wall clock seconds; ignored with
  * event_clock), writes every decided change and commits. 0 or a negative
  * errno. */
-int pipeline_commit(struct pipeline *p, int64_t now);
+CPPO_MUST_CHECK int pipeline_commit(struct pipeline *p, int64_t now);
 
 /* Feeds every pending inbox entry (events queued by cppo-notifyctl:
  * registrations, associations) through pipeline_handle(), as origin
@@ -83,7 +85,7 @@ int pipeline_commit(struct pipeline *p, int64_t now);
  * row is stored and nothing goes to the dead-letter topic again. Call once per loop iteration, before
  * pipeline_commit(). Returns the number of entries taken, or a negative
  * errno when the store failed. */
-int pipeline_drain_inbox(struct pipeline *p, int64_t now);
+CPPO_MUST_CHECK int pipeline_drain_inbox(struct pipeline *p, int64_t now);
 
 /* Turns pipeline_options.backfill on or off for the following commits
  * (replay records files as history but announces the operator's inbox

@@ -49,6 +49,8 @@
 #ifndef CPPO_RENDER_H
 #define CPPO_RENDER_H
 
+#include "cppo/error.h"
+
 #include "cppo/config.h"
 #include "cppo/model.h"
 
@@ -72,7 +74,7 @@ struct renderer;
  * override; cfg NULL: built-ins only). Files of templates_dir that do not
  * exist are skipped. Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
  * (an override file missing), -EIO (a template file unreadable), -ENOMEM. */
-int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
+CPPO_MUST_CHECK int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
 void renderer_free(struct renderer *r);
 
 /* How many templates r compiled (built-ins, templates_dir files, overrides). */
@@ -82,7 +84,7 @@ size_t renderer_template_count(const struct renderer *r);
  * built-in templates only); rcv NULL renders the email parts. 0, -EINVAL
  * (context is not JSON, unknown kind, Slack or file payload not valid JSON:
  * err says why), -ENOENT (an override was not loaded), -E2BIG, -ENOMEM. */
-int render_notification(const struct renderer *r, const struct config_receiver *rcv,
+CPPO_MUST_CHECK int render_notification(const struct renderer *r, const struct config_receiver *rcv,
                         const struct config_rule *rule, const struct notification *n,
                         struct rendered *out, char *err, size_t errlen);
 

@@ -50,6 +50,8 @@
 #ifndef CPPO_ROUTE_H
 #define CPPO_ROUTE_H
 
+#include "cppo/error.h"
+
 #include "cppo/config.h"
 
 #include <stdbool.h>
@@ -62,7 +64,7 @@
  * NULL), or -EINVAL with err naming the first problem and *where set to the
  * offending sub-pattern node (so the caller can map it to a source
  * location; where may be NULL). */
-int route_validate(yajl_val pattern, yajl_val *where, char *err, size_t errlen);
+CPPO_MUST_CHECK int route_validate(yajl_val pattern, yajl_val *where, char *err, size_t errlen);
 
 /* Whether doc matches pattern (a pattern that route_validate accepted). */
 bool route_match(yajl_val pattern, yajl_val doc);

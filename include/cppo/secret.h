@@ -7,6 +7,8 @@
 #ifndef CPPO_SECRET_H
 #define CPPO_SECRET_H
 
+#include "cppo/error.h"
+
 #include <stddef.h>
 
 /* Largest secret file accepted, in bytes. */
@@ -18,10 +20,10 @@ struct secret;
  * trailing "\n" or "\r\n", and stores it in *out. Empty files, files with a
  * NUL byte and oversized files are rejected (-EINVAL / -E2BIG); unreadable
  * files return the negative errno of open/read. err names the path only. */
-int secret_load_file(struct secret **out, const char *path, char *err, size_t errlen);
+CPPO_MUST_CHECK int secret_load_file(struct secret **out, const char *path, char *err, size_t errlen);
 
 /* Wraps bytes already in memory (tests, environment). NUL bytes rejected. */
-int secret_new(struct secret **out, const char *value, size_t len);
+CPPO_MUST_CHECK int secret_new(struct secret **out, const char *value, size_t len);
 
 /* The NUL-terminated value. Never pass it to a log or error function. */
 const char *secret_value(const struct secret *s);

@@ -8,12 +8,14 @@
 #ifndef CPPO_SIGNALS_H
 #define CPPO_SIGNALS_H
 
+#include "cppo/error.h"
+
 /* The signalfd (>= 0), or a negative errno. */
-int signals_open(void);
+CPPO_MUST_CHECK int signals_open(void);
 
 /* The next pending signal number, 0 when none is pending, or a negative
  * errno. */
-int signals_next(int fd);
+CPPO_MUST_CHECK int signals_next(int fd);
 
 /* Closes fd and unblocks the signals. fd < 0 is ignored. */
 void signals_close(int fd);

@@ -21,6 +21,8 @@
 #ifndef CPPO_SOURCE_KAFKA_H
 #define CPPO_SOURCE_KAFKA_H
 
+#include "cppo/error.h"
+
 #include "cppo/metrics.h"
 #include "cppo/source.h"
 
@@ -46,7 +48,7 @@ struct source_kafka_options {
 
 /* Creates the consumer and subscribes. On failure writes why into err
  * (naming a bad property, never its value). */
-int source_kafka_new(struct source_kafka **out, const struct source_kafka_options *o, char *err,
+CPPO_MUST_CHECK int source_kafka_new(struct source_kafka **out, const struct source_kafka_options *o, char *err,
                      size_t errlen);
 
 /* Closes the consumer (committing stored offsets) and frees it. NULL ok. */
@@ -56,16 +58,16 @@ void source_kafka_free(struct source_kafka *k);
  * nothing more to read. Returns the number of messages handed over (>= 0),
  * the handler's negative return, or -ECANCELED after a fatal consumer error
  * (logged once with its reason; the caller shuts down). */
-int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
+CPPO_MUST_CHECK int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
                             source_handler_fn fn, void *ctx);
 
 /* Stores the offsets following every message handed over since the last
  * call, for partitions still assigned. 0 or a negative errno. */
-int source_kafka_store_offsets(struct source_kafka *k);
+CPPO_MUST_CHECK int source_kafka_store_offsets(struct source_kafka *k);
 
 /* Synchronously commits stored offsets (shutdown path). 0, or a negative
  * errno; "nothing to commit" is 0. */
-int source_kafka_commit(struct source_kafka *k);
+CPPO_MUST_CHECK int source_kafka_commit(struct source_kafka *k);
 
 /* True once the group has assigned this member at least one partition. */
 bool source_kafka_assigned(const struct source_kafka *k);
@@ -80,7 +82,7 @@ size_t source_kafka_assignment_size(const struct source_kafka *k);
  * returns the number reported or a negative errno. */
 typedef void (*source_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition,
                                     int64_t lag);
-int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx);
+CPPO_MUST_CHECK int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx);
 
 /* Offset resets after an out-of-range fetch since source_kafka_new. */
 uint64_t source_kafka_offset_resets(const struct source_kafka *k);
@@ -89,7 +91,7 @@ uint64_t source_kafka_offset_resets(const struct source_kafka *k);
  * (consumer), 'P' (producer) or '*' (both), as librdkafka's own property
  * table says (so it matches the linked version); 0 when it is not listed
  * (an unknown name, which rd_kafka_conf_set then refuses). */
-int source_kafka_property_scope(const char *name);
+CPPO_MUST_CHECK int source_kafka_property_scope(const char *name);
 
 /* Whether a user property is passed to a client of that kind ('C' or
  * 'P'): everything except what librdkafka applies only to the other kind,

@@ -7,10 +7,12 @@
 #ifndef CPPO_STATE_H
 #define CPPO_STATE_H
 
+#include "cppo/error.h"
+
 #include "cppo/correlate.h"
 #include "cppo/store.h"
 
 /* A new state holding everything s stores. 0 or a negative errno. */
-int state_load(struct store *s, struct corr_state **out);
+CPPO_MUST_CHECK int state_load(struct store *s, struct corr_state **out);
 
 #endif

@@ -16,6 +16,8 @@
 #ifndef CPPO_STORE_H
 #define CPPO_STORE_H
 
+#include "cppo/error.h"
+
 #include "cppo/delivery.h"
 #include "cppo/model.h"
 #include "cppo/source.h"
@@ -174,12 +176,12 @@ struct store {
 };
 
 /* The SQLite implementation (store_sqlite.c); store_open() uses it. */
-int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,
+CPPO_MUST_CHECK int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,
                       char *err, size_t errlen);
 
 /* Opens (creating and migrating when writable) the SQLite database at path.
  * Errors name the path and SQLite's reason. */
-int store_open(struct store **out, const char *path, const struct store_options *o, char *err,
+CPPO_MUST_CHECK int store_open(struct store **out, const char *path, const struct store_options *o, char *err,
                size_t errlen);
 void store_close(struct store *s);
 
@@ -198,44 +200,44 @@ void store_last_error(struct store *s, char *buf, size_t len);
  * err. The daemon calls it after each commit, before it stores Kafka
  * offsets: work written to an unlinked file is lost at exit, so its
  * offsets must never be committed. */
-int store_verify(struct store *s, char *err, size_t errlen);
+CPPO_MUST_CHECK int store_verify(struct store *s, char *err, size_t errlen);
 
 /* A full consistency check of the file (SQLite: PRAGMA quick_check, which
  * reads every page once): 0, or -EBADMSG with the first problem in err. */
-int store_integrity(struct store *s, char *err, size_t errlen);
+CPPO_MUST_CHECK int store_integrity(struct store *s, char *err, size_t errlen);
 
-int store_begin(struct store *s);
-int store_commit(struct store *s);
-int store_rollback(struct store *s);
+CPPO_MUST_CHECK int store_begin(struct store *s);
+CPPO_MUST_CHECK int store_commit(struct store *s);
+CPPO_MUST_CHECK int store_rollback(struct store *s);
 
 /* Records an event key in the ledger. 1: new (recorded); 0: already there
  * (a duplicate, also within the open transaction); negative: error. */
-int store_ledger_add(struct store *s, const char *event_key, const struct mp_coord *c,
+CPPO_MUST_CHECK int store_ledger_add(struct store *s, const char *event_key, const struct mp_coord *c,
                      int64_t now);
 
 /* Keeps a rejected input: its raw bytes exactly, reason, message,
  * coordinates and receive time. */
-int store_reject(struct store *s, const struct raw_message *m, const char *reason,
+CPPO_MUST_CHECK int store_reject(struct store *s, const struct raw_message *m, const char *reason,
                  const char *message);
 
 /* Rows in one of the store's tables ("ledger", "rejected", ...). */
-int store_count(struct store *s, const char *table, int64_t *out);
+CPPO_MUST_CHECK int store_count(struct store *s, const char *table, int64_t *out);
 
 /* Rejected inputs, newest first, at most limit (<= 0: all). */
-int store_list_rejected(struct store *s, int64_t limit,
+CPPO_MUST_CHECK int store_list_rejected(struct store *s, int64_t limit,
                         int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
 
-int store_schema_version(struct store *s, int *out);
+CPPO_MUST_CHECK int store_schema_version(struct store *s, int *out);
 
 /* Writes what one correlate step (or batch) decided: records inserted or
  * replaced, released holds deleted, notifications inserted unless their key
  * exists. The keys of notifications really inserted are appended to
  * new_keys (may be NULL). Inside the open transaction. */
-int store_apply(struct store *s, const struct changeset *c, struct strlist *new_keys);
+CPPO_MUST_CHECK int store_apply(struct store *s, const struct changeset *c, struct strlist *new_keys);
 
 /* Streams every stored record and notification key back, for rebuilding
  * the correlation state at start-up. */
-int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
+CPPO_MUST_CHECK int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
 
 /* ---- CLI queries and inbox ----
  *
@@ -247,39 +249,39 @@ int store_load(struct store *s, const struct store_load_cb *cb, void *ctx);
 
 /* Queues payload (a JSON event). *id (may be NULL) receives its inbox id.
  * Its own transaction unless one is open. 0 or -EIO. */
-int store_inbox_add(struct store *s, const char *payload, int64_t now, int64_t *id);
+CPPO_MUST_CHECK int store_inbox_add(struct store *s, const char *payload, int64_t now, int64_t *id);
 
 /* Number of entries not yet consumed. */
-int store_inbox_pending(struct store *s, int64_t *out);
+CPPO_MUST_CHECK int store_inbox_pending(struct store *s, int64_t *out);
 
 /* Hands each pending entry, oldest first, at most limit (<= 0: all), to fn,
  * then marks every entry handed over consumed at now. Call inside the open
  * batch transaction so an entry is consumed exactly when what it caused
  * commits. Returns the number taken, fn's negative return, or -EIO. */
-int store_inbox_take(struct store *s, int64_t limit, int64_t now,
+CPPO_MUST_CHECK int store_inbox_take(struct store *s, int64_t limit, int64_t now,
                      int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
 
 /* Every authorization, most recently changed first. */
-int store_list_authorizations(struct store *s,
+CPPO_MUST_CHECK int store_list_authorizations(struct store *s,
                               int (*fn)(void *ctx, const struct authorization *a), void *ctx);
 
 /* Fills *out (cleared first; authorization_clear() it after). 0, -ENOENT,
  * -ENOMEM or -EIO. */
-int store_get_authorization(struct store *s, const char *id, struct authorization *out);
+CPPO_MUST_CHECK int store_get_authorization(struct store *s, const char *id, struct authorization *out);
 
 /* Offers linked to authorization_id, by id. */
-int store_list_offers(struct store *s, const char *authorization_id,
+CPPO_MUST_CHECK int store_list_offers(struct store *s, const char *authorization_id,
                       int (*fn)(void *ctx, const struct offer *o), void *ctx);
 
 /* Held offers (partner offers not linked yet), oldest first. */
-int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
+CPPO_MUST_CHECK int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
 
 /* Fills *out (cleared first; offer_clear() it after). 0, -ENOENT, -ENOMEM
  * or -EIO. */
-int store_get_offer(struct store *s, const char *id, struct offer *out);
+CPPO_MUST_CHECK int store_get_offer(struct store *s, const char *id, struct offer *out);
 
 /* Agreements of authorization_id, oldest acceptance first. */
-int store_list_agreements(struct store *s, const char *authorization_id,
+CPPO_MUST_CHECK int store_list_agreements(struct store *s, const char *authorization_id,
                           int (*fn)(void *ctx, const struct agreement *g), void *ctx);
 
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
@@ -289,59 +291,59 @@ int store_list_agreements(struct store *s, const char *authorization_id,
  * (capped at 1024 per call). Records are valid during the call only. All
  * rows are read before the first fn call, so fn may write to the store
  * (mark routed, add deliveries); the same holds for store_delivery_due. */
-int store_notifications_unrouted(struct store *s, int64_t limit,
+CPPO_MUST_CHECK int store_notifications_unrouted(struct store *s, int64_t limit,
                                  int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* Marks a notification routed (deliveries created) or unrouted (no rule
  * matched: kept, counted, listed by `deliveries --unrouted`).
  * -ENOENT when no notification has that key. */
-int store_notification_routed(struct store *s, const char *notification_key, bool routed);
+CPPO_MUST_CHECK int store_notification_routed(struct store *s, const char *notification_key, bool routed);
 
 /* Inserts a delivery unless its key exists. 1 inserted, 0 already there. */
-int store_delivery_add(struct store *s, const struct delivery *d);
+CPPO_MUST_CHECK int store_delivery_add(struct store *s, const struct delivery *d);
 
 /* QUEUED deliveries due at now_ms (next_at_ms <= now_ms), oldest due first,
  * at most limit (capped at 1024 per call); receiver NULL for all receivers. */
-int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
+CPPO_MUST_CHECK int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
 /* QUEUED -> SENDING. 1 claimed, 0 not queued any more. */
-int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
+CPPO_MUST_CHECK int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
 
 /* Records attempt a and sets the delivery's new state: status, attempts + 1,
  * next_at_ms (for QUEUED), last_code, last_error (= a->error), updated_at_ms
  * (= a->at_ms), atomically. -ENOENT when no delivery has a->delivery_key. */
-int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
+CPPO_MUST_CHECK int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
                           enum delivery_status status, int64_t next_at_ms);
 
 /* At start-up: every SENDING delivery back to QUEUED, due now. Returns the
  * number requeued (>= 0). */
-int store_delivery_requeue_inflight(struct store *s, int64_t now_ms);
+CPPO_MUST_CHECK int store_delivery_requeue_inflight(struct store *s, int64_t now_ms);
 
 /* Deliveries, newest first, at most limit; only DEAD ones when failed_only. */
-int store_delivery_list(struct store *s, bool failed_only, int64_t limit,
+CPPO_MUST_CHECK int store_delivery_list(struct store *s, bool failed_only, int64_t limit,
                         int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
 /* A delivery's attempts, oldest first. */
-int store_delivery_attempts(struct store *s, const char *key,
+CPPO_MUST_CHECK int store_delivery_attempts(struct store *s, const char *key,
                             int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx);
 
 /* DEAD -> QUEUED, due now, for key (NULL: every DEAD delivery). Returns the
  * number re-queued (>= 0); -ENOENT when key names no DEAD delivery. The
  * attempts counter restarts at 0 so the dispatcher grants a fresh budget;
  * the attempts table keeps the whole history. */
-int store_delivery_retry(struct store *s, const char *key, int64_t now_ms);
+CPPO_MUST_CHECK int store_delivery_retry(struct store *s, const char *key, int64_t now_ms);
 
 /* Count of deliveries per status for receiver (NULL: all). */
-int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4]);
+CPPO_MUST_CHECK int store_delivery_counts(struct store *s, const char *receiver, int64_t out[4]);
 
 /* One delivery by key into *out (replaced; the caller delivery_clear()s it).
  * -ENOENT when no delivery has that key. */
-int store_delivery_get(struct store *s, const char *key, struct delivery *out);
+CPPO_MUST_CHECK int store_delivery_get(struct store *s, const char *key, struct delivery *out);
 
 /* Notifications no rule matched (marked unrouted), newest first, at most
  * limit (<= 0: all); fn must not write to the store. */
-int store_notifications_unmatched(struct store *s, int64_t limit,
+CPPO_MUST_CHECK int store_notifications_unmatched(struct store *s, int64_t limit,
                                   int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* store_count() also knows "deliveries", "attempts", "unrouted"
@@ -357,12 +359,12 @@ int store_notifications_unmatched(struct store *s, int64_t limit,
 
 /* Marks a notification not routed yet (one the open batch inserted) as
  * history. 0, -ENOENT when no unrouted notification has that key, -EIO. */
-int store_notification_backfill(struct store *s, const char *notification_key);
+CPPO_MUST_CHECK int store_notification_backfill(struct store *s, const char *notification_key);
 
 /* Notifications marked as history and not routed yet, oldest first; as
  * store_notifications_unrouted (capped, fn may write; routing one with
  * store_notification_routed() takes it off this list). */
-int store_notifications_backfill_pending(struct store *s, int64_t limit,
+CPPO_MUST_CHECK int store_notifications_backfill_pending(struct store *s, int64_t limit,
                                          int (*fn)(void *ctx, const struct notification *n),
                                          void *ctx);
 
@@ -375,24 +377,24 @@ int store_notifications_backfill_pending(struct store *s, int64_t limit,
 
 /* Rejected input id to fn (valid during the call). -ENOENT, -EIO, or fn's
  * return. */
-int store_get_rejected(struct store *s, int64_t id,
+CPPO_MUST_CHECK int store_get_rejected(struct store *s, int64_t id,
                        int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
 
 /* Records that input id is fed again as inbox entry inbox_id at now
  * (seconds): outcome "pending". -ENOENT when there is no such row. */
-int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
+CPPO_MUST_CHECK int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
 
 /* *id = the rejected input that inbox entry inbox_id feeds again (outcome
  * still "pending"), or 0 when the entry is no requeue. 0 or -EIO. */
-int store_rejected_requeue_of(struct store *s, int64_t inbox_id, int64_t *id);
+CPPO_MUST_CHECK int store_rejected_requeue_of(struct store *s, int64_t inbox_id, int64_t *id);
 
 /* Settles a requeue: "accepted" when error is NULL, else "rejected" with
  * error (one line: why). -ENOENT when there is no such row. */
-int store_rejected_settle(struct store *s, int64_t id, const char *error);
+CPPO_MUST_CHECK int store_rejected_settle(struct store *s, int64_t id, const char *error);
 /* An offer's link history (struct link_change), oldest first; records are
  * valid during the call only. 0, fn's negative return, or -EIO (also for a
  * scan that failed part-way: never a short history). */
-int store_list_link_changes(struct store *s, const char *offer_id,
+CPPO_MUST_CHECK int store_list_link_changes(struct store *s, const char *offer_id,
                             int (*fn)(void *ctx, const struct link_change *l), void *ctx);
 
 /* ---- Receiver health (dispatch.h: receiver faults). ---- */
@@ -402,17 +404,17 @@ int store_list_link_changes(struct store *s, const char *offer_id,
  * last_code, last_error, updated_at_ms set, attempts unchanged. So the
  * attempts column counts the attempts that used the budget; the attempts
  * table keeps every attempt. -ENOENT when no delivery has that key. */
-int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int64_t next_at_ms);
+CPPO_MUST_CHECK int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int64_t next_at_ms);
 
 /* Writes h for h->receiver; with replace false only when the receiver has
  * no health recorded yet (the dispatcher names every configured receiver at
  * start, so the view lists them before their first delivery). */
-int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
+CPPO_MUST_CHECK int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
                               bool replace);
 
 /* Every receiver with a recorded health or a delivery, by name, with its
  * health and delivery counts. fn must not write to the store. */
-int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
+CPPO_MUST_CHECK int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
                         void *ctx);
 
 #endif

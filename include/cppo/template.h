@@ -31,6 +31,8 @@
 #ifndef CPPO_TEMPLATE_H
 #define CPPO_TEMPLATE_H
 
+#include "cppo/error.h"
+
 #include "cppo/buf.h"
 
 #include <stddef.h>
@@ -85,18 +87,18 @@ struct template_partials {
 
 /* Compiles len bytes of text. 0, -EINVAL (syntax: err says "line:col" and
  * what is wrong), -E2BIG (a cap) or -ENOMEM. */
-int template_compile(struct template **out, const char *text, size_t len, char *err,
+CPPO_MUST_CHECK int template_compile(struct template **out, const char *text, size_t len, char *err,
                      size_t errlen);
 void template_free(struct template *t);
 
 /* Appends s, a string of a rendered payload (marks resolved, see above),
  * to out as kind says. 0, -E2BIG (out's cap) or -ENOMEM. */
-int template_text(const char *s, enum template_text kind, struct buf *out);
+CPPO_MUST_CHECK int template_text(const char *s, enum template_text kind, struct buf *out);
 
 /* Appends the rendering of t against ctx (may be NULL) to out. partials may
  * be NULL. 0, -E2BIG (output cap, partial depth), -EINVAL (a partial does not
  * compile) or -ENOMEM; on failure out holds a partial rendering. */
-int template_render(const struct template *t, const yajl_val ctx, enum template_escape esc,
+CPPO_MUST_CHECK int template_render(const struct template *t, const yajl_val ctx, enum template_escape esc,
                     const struct template_partials *partials, struct buf *out, char *err,
                     size_t errlen);
 

@@ -7,6 +7,8 @@
 #ifndef CPPO_TIMEFMT_H
 #define CPPO_TIMEFMT_H
 
+#include "cppo/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +17,7 @@
 
 /* 0, or -EINVAL when s is not a valid timestamp (fields out of range
  * included). */
-int timefmt_parse(const char *s, int64_t *out);
+CPPO_MUST_CHECK int timefmt_parse(const char *s, int64_t *out);
 
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into out (TIMEFMT_LEN bytes). */
 void timefmt_format(int64_t t, char out[TIMEFMT_LEN]);

@@ -8,6 +8,8 @@
 #ifndef CPPO_YAMLDOC_H
 #define CPPO_YAMLDOC_H
 
+#include "cppo/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
@@ -32,7 +34,7 @@ struct ynode {
 /* Parses one YAML document from data[0..len). On a syntax or limit error
  * returns -EINVAL and sets *line and *col (1-based) and err to the problem. An
  * empty document gives *out == NULL and 0. */
-int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, int *col, char *err,
+CPPO_MUST_CHECK int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, int *col, char *err,
                   size_t errlen);
 
 /* For maps: the value node of the first key equal to key, or NULL. */
@@ -41,7 +43,7 @@ const struct ynode *yamldoc_get(const struct ynode *map, const char *key);
 /* Converts a node tree to a yajl tree: quoted scalars become strings; plain
  * scalars true/false, null/~/empty and numbers become those JSON types.
  * Map keys must be scalars (-EINVAL otherwise). Free with yajl_tree_free. */
-int yamldoc_to_yajl(const struct ynode *n, yajl_val *out);
+CPPO_MUST_CHECK int yamldoc_to_yajl(const struct ynode *n, yajl_val *out);
 
 void yamldoc_free(struct ynode *n);
 
