@@ -47,6 +47,11 @@ static const char *const kind_titles[N_KINDS] = {
 };
 static const char *const parts[N_PARTS] = {"subject", "text", "html", "slack", "file"};
 
+const char *render_kind(size_t i)
+{
+        return i < N_KINDS ? kinds[i] : NULL;
+}
+
 /* One compiled template and where it came from, for messages. */
 struct slot {
         struct template *t;

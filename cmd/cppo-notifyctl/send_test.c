@@ -63,18 +63,16 @@ static void send_usage(FILE *out)
                      "           [--timeout SECONDS]\n"
                      "Sends a sample notification (default kind new_order), marked as a test, to\n"
                      "one receiver through the real templates and dispatcher, and prints every\n"
-                     "attempt. KIND: partner_offer_extended, new_order, amended_offer,\n"
-                     "order_ended, attention_needed.\n"
-                     "Exit: 0 sent, 1 failed or timed out, 2 usage, 3 internal failure.\n");
+                     "attempt. KIND:");
+        for (size_t i = 0; render_kind(i); i++)
+                fprintf(out, "%s %s", i ? "," : "", render_kind(i));
+        fprintf(out, ".\nExit: 0 sent, 1 failed or timed out, 2 usage, 3 internal failure.\n");
 }
 
 static bool known_kind(const char *k)
 {
-        static const char *const kinds[] = { "partner_offer_extended", "new_order",
-                                             "amended_offer", "order_ended", "attention_needed" };
-
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-                if (strcmp(k, kinds[i]) == 0)
+        for (size_t i = 0; render_kind(i); i++)
+                if (strcmp(k, render_kind(i)) == 0)
                         return true;
         return false;
 }

@@ -77,6 +77,11 @@ struct renderer;
 CPPO_MUST_CHECK int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
 void renderer_free(struct renderer *r);
 
+/* The i-th notification kind the renderer has built-in templates for
+ * ("partner_offer_extended", ...), NULL past the last: the one list of
+ * kinds for callers that offer a choice (send-test). */
+const char *render_kind(size_t i);
+
 /* How many templates r compiled (built-ins, templates_dir files, overrides). */
 size_t renderer_template_count(const struct renderer *r);
 

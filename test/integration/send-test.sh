@@ -66,6 +66,10 @@ out=$("$ctl" send-test audit --config "$work/c.yaml" --kind attention_needed --t
 check "file: exit 0, one JSON line of kind attention_needed with test: true" \
   python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); sys.exit(not (len(l)==1 and json.loads(l[0])["kind"]=="attention_needed" and json.loads(l[0])["test"] is True))' "$work/audit.jsonl"
 
+out=$("$ctl" send-test audit --config "$work/c.yaml" --kind link_corrected --timeout 20 2>&1) && rc=0 || rc=$?
+check "file: link_corrected can be sent as a test too" \
+  python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); sys.exit(not (len(l)==2 and json.loads(l[1])["kind"]=="link_corrected" and json.loads(l[1])["test"] is True))' "$work/audit.jsonl"
+
 "$ctl" send-test nobody --config "$work/c.yaml" >/dev/null 2>&1 && rc=0 || rc=$?
 check "unknown receiver: exit 2" [ "$rc" -eq 2 ]
 "$ctl" send-test mail --config "$work/c.yaml" --kind bogus >/dev/null 2>&1 && rc=0 || rc=$?
