@@ -34,5 +34,6 @@ int ctl_replay(int argc, char **argv);
 int ctl_authorization(int argc, char **argv);
 int ctl_associate(int argc, char **argv);
 int ctl_holds(int argc, char **argv);
+int ctl_aws(int argc, char **argv);
 
 #endif

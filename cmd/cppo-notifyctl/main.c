@@ -18,6 +18,7 @@ static const struct ctl_command commands[] = {
         { "associate", "link an offer to a resale authorization by hand", ctl_associate },
         { "holds", "list partner offers waiting for their authorization", ctl_holds },
         { "send-test", "send a sample notification to one receiver", ctl_send_test },
+        { "aws", "check access to the AWS Marketplace Catalog API", ctl_aws },
         { NULL, NULL, NULL },
 };
 
