@@ -68,7 +68,7 @@ yajl_val aws_json_get(yajl_val obj, const char *key)
         for (size_t i = 0; i < obj->u.object.len; i++)
                 if (strcmp(obj->u.object.keys[i], key) == 0)
                         return YAJL_IS_NULL(obj->u.object.values[i]) ? NULL
-                                                                      : obj->u.object.values[i];
+                                                                     : obj->u.object.values[i];
         return NULL;
 }
 
@@ -122,10 +122,10 @@ static void cut_at(char *s)
 /* ------------------------------------------------------------ statuses */
 
 static const char *const status_names[] = {
-        [AWS_RA_UNKNOWN] = "Unknown",
-        [AWS_RA_DRAFT] = "Draft",
-        [AWS_RA_ACTIVE] = "Active",
-        [AWS_RA_RESTRICTED] = "Restricted",
+    [AWS_RA_UNKNOWN] = "Unknown",
+    [AWS_RA_DRAFT] = "Draft",
+    [AWS_RA_ACTIVE] = "Active",
+    [AWS_RA_RESTRICTED] = "Restricted",
 };
 
 const char *aws_ra_status_name(enum aws_ra_status s)
@@ -230,17 +230,18 @@ struct str_field {
 };
 
 #define RA_FIELD(key, member)                                                                      \
-        { key, offsetof(struct aws_resale_auth, member),                                           \
-          sizeof(((struct aws_resale_auth *)0)->member) }
+        {                                                                                          \
+                key, offsetof(struct aws_resale_auth, member),                                     \
+                    sizeof(((struct aws_resale_auth *)0)->member)                                  \
+        }
 
 static const struct str_field ra_fields[] = {
-        RA_FIELD("Name", name),
-        RA_FIELD("ProductId", product_id),
-        RA_FIELD("ProductName", product_name),
+    RA_FIELD("Name", name),
+    RA_FIELD("ProductId", product_id),
+    RA_FIELD("ProductName", product_name),
 };
 
-static int parse_ra_details(yajl_val details, struct aws_resale_auth *out, char *err,
-                            size_t errlen)
+static int parse_ra_details(yajl_val details, struct aws_resale_auth *out, char *err, size_t errlen)
 {
         int rc = 0;
         for (size_t i = 0; rc == 0 && i < sizeof ra_fields / sizeof ra_fields[0]; i++)
@@ -436,8 +437,8 @@ static const char *first_str(yajl_val obj, const char *const *keys)
 
 static void error_from_body(const char *body, size_t len, struct aws_error *out)
 {
-        static const char *const type_keys[] = { "__type", "code", "Code", NULL };
-        static const char *const msg_keys[] = { "message", "Message", "errorMessage", NULL };
+        static const char *const type_keys[] = {"__type", "code", "Code", NULL};
+        static const char *const msg_keys[] = {"message", "Message", "errorMessage", NULL};
         yajl_val root;
         if (body == NULL || len == 0 || aws_json_parse(body, len, &root, NULL, 0) < 0)
                 return;
@@ -477,18 +478,12 @@ static const struct {
         const char *type;
         int code;
 } error_types[] = {
-        { "ResourceNotFoundException", -ENOENT },
-        { "AccessDeniedException", -EACCES },
-        { "InvalidSignatureException", -EPERM },
-        { "SignatureDoesNotMatch", -EPERM },
-        { "UnrecognizedClientException", -EPERM },
-        { "InvalidClientTokenId", -EPERM },
-        { "ExpiredTokenException", -EPERM },
-        { "MissingAuthenticationTokenException", -EPERM },
-        { "ThrottlingException", -EAGAIN },
-        { "TooManyRequestsException", -EAGAIN },
-        { "ValidationException", -EINVAL },
-        { "ResourceNotSupportedException", -EINVAL },
+    {"ResourceNotFoundException", -ENOENT},  {"AccessDeniedException", -EACCES},
+    {"InvalidSignatureException", -EPERM},   {"SignatureDoesNotMatch", -EPERM},
+    {"UnrecognizedClientException", -EPERM}, {"InvalidClientTokenId", -EPERM},
+    {"ExpiredTokenException", -EPERM},       {"MissingAuthenticationTokenException", -EPERM},
+    {"ThrottlingException", -EAGAIN},        {"TooManyRequestsException", -EAGAIN},
+    {"ValidationException", -EINVAL},        {"ResourceNotSupportedException", -EINVAL},
 };
 
 int aws_error_code(const struct aws_error *e)

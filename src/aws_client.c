@@ -22,9 +22,9 @@ static const struct {
         const char *name;
         double rate;
 } ops[AWS_OP_COUNT] = {
-        [AWS_OP_LIST_ENTITIES] = { "ListEntities", 10 },
-        [AWS_OP_DESCRIBE_ENTITY] = { "DescribeEntity", 20 },
-        [AWS_OP_DESCRIBE_CHANGE_SET] = { "DescribeChangeSet", 10 },
+    [AWS_OP_LIST_ENTITIES] = {"ListEntities", 10},
+    [AWS_OP_DESCRIBE_ENTITY] = {"DescribeEntity", 20},
+    [AWS_OP_DESCRIBE_CHANGE_SET] = {"DescribeChangeSet", 10},
 };
 
 struct aws_client {
@@ -101,7 +101,7 @@ static void apply_defaults(struct aws_client *c, const struct aws_client_opts *o
 int aws_client_new(struct aws_client **out, const struct aws_client_opts *opts, char *err,
                    size_t errlen)
 {
-        struct aws_client_opts o = opts ? *opts : (struct aws_client_opts){ 0 };
+        struct aws_client_opts o = opts ? *opts : (struct aws_client_opts){0};
         const char *region = o.region ? o.region : "us-east-1";
         if (!region_ok(region))
                 return error_set(err, errlen, -EINVAL, "aws region '%.64s' is not valid", region);
@@ -211,16 +211,16 @@ static int attempt(struct aws_client *c, enum aws_op op, const char *method, con
         if (rc < 0)
                 return rc;
         struct aws_http_req req = {
-                .method = method,
-                .url = url,
-                .headers = headers,
-                .body = body,
-                .body_len = body ? strlen(body) : 0,
-                .timeout_ms = c->timeout_ms,
-                .ca_file = c->ca_file,
-                .sigv4 = c->sigv4,
-                .user = aws_creds_access_key_id(c->creds),
-                .password = secret_value(aws_creds_secret_key(c->creds)),
+            .method = method,
+            .url = url,
+            .headers = headers,
+            .body = body,
+            .body_len = body ? strlen(body) : 0,
+            .timeout_ms = c->timeout_ms,
+            .ca_file = c->ca_file,
+            .sigv4 = c->sigv4,
+            .user = aws_creds_access_key_id(c->creds),
+            .password = secret_value(aws_creds_secret_key(c->creds)),
         };
         wait_for_token(c, op);
         c->stats[op].requests++;
@@ -235,13 +235,12 @@ static bool judge(struct aws_client *c, enum aws_op op, int transport_rc,
 {
         if (transport_rc < 0) {
                 memset(&c->last, 0, sizeof c->last);
-                (void)error_set(c->last.message, sizeof c->last.message, 0, "%s",
-                                resp->transport);
+                (void)error_set(c->last.message, sizeof c->last.message, 0, "%s", resp->transport);
                 /* An oversized answer will not shrink on a retry. */
                 return transport_rc != -E2BIG;
         }
-        aws_parse_error(resp->status, resp->errortype[0] ? resp->errortype : NULL,
-                        resp->body.data, resp->body.len, &c->last);
+        aws_parse_error(resp->status, resp->errortype[0] ? resp->errortype : NULL, resp->body.data,
+                        resp->body.len, &c->last);
         if (resp->status == 429 || aws_error_code(&c->last) == -EAGAIN)
                 c->stats[op].throttled++;
         return aws_error_retryable(&c->last);
@@ -282,8 +281,7 @@ static int call(struct aws_client *c, enum aws_op op, const char *method, const 
                 }
                 bool again = judge(c, op, rc, resp);
                 int64_t pause = aws_backoff_ms(n, c->base_ms, c->cap_ms, next_random(c));
-                if (!again || n >= c->max_attempts ||
-                    aws_now_ms() - start + pause > c->budget_ms)
+                if (!again || n >= c->max_attempts || aws_now_ms() - start + pause > c->budget_ms)
                         return fail(c, op, rc, err, errlen);
                 c->stats[op].retries++;
                 aws_sleep_ms(pause);
@@ -300,8 +298,8 @@ static int check_id(const char *id, const char *what, char *err, size_t errlen)
                                  "0123456789_-@";
         size_t n = id ? strlen(id) : 0;
         if (n == 0 || n >= AWS_ID_MAX || strspn(id, ok) != n)
-                return error_set(err, errlen, -EINVAL, "%s '%.64s' is not a valid catalog id",
-                                 what, id ? id : "");
+                return error_set(err, errlen, -EINVAL, "%s '%.64s' is not a valid catalog id", what,
+                                 id ? id : "");
         return 0;
 }
 
@@ -338,10 +336,10 @@ int aws_describe_resale_authorization(struct aws_client *c, const char *id,
         aws_http_resp_init(&resp);
         int rc = describe(c, AWS_OP_DESCRIBE_ENTITY, "entityId", id, &resp, err, errlen);
         if (rc == 0)
-                rc = parsed(c, AWS_OP_DESCRIBE_ENTITY,
-                            aws_parse_resale_authorization(resp.body.data, resp.body.len, out, err,
-                                                           errlen),
-                            err, errlen);
+                rc = parsed(
+                    c, AWS_OP_DESCRIBE_ENTITY,
+                    aws_parse_resale_authorization(resp.body.data, resp.body.len, out, err, errlen),
+                    err, errlen);
         aws_http_resp_deinit(&resp);
         return rc;
 }
@@ -393,10 +391,11 @@ static bool token_ok(const char *t)
 
 static int list_body(struct buf *b, const char *after, const char *next_token, int max_results)
 {
-        int rc = buf_printf(b,
-                            "{\"Catalog\":\"AWSMarketplace\",\"EntityType\":\"ResaleAuthorization\","
-                            "\"OwnershipType\":\"SELF\",\"MaxResults\":%d",
-                            max_results);
+        int rc =
+            buf_printf(b,
+                       "{\"Catalog\":\"AWSMarketplace\",\"EntityType\":\"ResaleAuthorization\","
+                       "\"OwnershipType\":\"SELF\",\"MaxResults\":%d",
+                       max_results);
         if (rc == 0 && next_token != NULL && next_token[0] != '\0')
                 rc = buf_printf(b, ",\"NextToken\":\"%s\"", next_token);
         if (rc == 0 && after != NULL)

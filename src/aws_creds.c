@@ -16,13 +16,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define AKID_MAX        128
-#define SOURCE_MAX      160
-#define FILE_MAX        (1u << 20) /* shared files and token files */
-#define URL_MAX         2048
-#define CONTAINER_HOST  "http://169.254.170.2"
-#define IMDS_HOST       "http://169.254.169.254"
-#define IMDS_TOKEN_TTL  "21600"
+#define AKID_MAX       128
+#define SOURCE_MAX     160
+#define FILE_MAX       (1u << 20) /* shared files and token files */
+#define URL_MAX        2048
+#define CONTAINER_HOST "http://169.254.170.2"
+#define IMDS_HOST      "http://169.254.169.254"
+#define IMDS_TOKEN_TTL "21600"
 
 struct aws_creds {
         char source[SOURCE_MAX];
@@ -93,7 +93,8 @@ int64_t aws_creds_expiration(const struct aws_creds *c)
 
 bool aws_creds_refresh_due(const struct aws_creds *c, int64_t now)
 {
-        return c == NULL || (c->expiration != 0 && c->expiration - AWS_CREDS_REFRESH_EARLY_S <= now);
+        return c == NULL ||
+               (c->expiration != 0 && c->expiration - AWS_CREDS_REFRESH_EARLY_S <= now);
 }
 
 static void redact_one(const struct secret *s, char *text)
@@ -181,10 +182,12 @@ static int from_env(struct aws_creds **out, char *err, size_t errlen)
  * module does not implement (it must say so rather than skip it). */
 enum { KEY_AKID, KEY_SECRET, KEY_TOKEN, KEY_COUNT };
 static const char *const profile_keys[KEY_COUNT] = {
-        "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
 };
 static const char *const unsupported_keys[] = {
-        "role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
+    "role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
 };
 
 struct profile {
@@ -290,7 +293,7 @@ static int from_file(const char *var, const char *leaf, bool config, const char 
 {
         char path[1024];
         struct buf text = BUF_INIT(FILE_MAX);
-        struct profile p = { 0 };
+        struct profile p = {0};
         if (shared_path(var, leaf, path, sizeof path) < 0 || access(path, F_OK) != 0)
                 return 0;
         int rc = read_file(path, &text, err, errlen);
@@ -305,9 +308,9 @@ static int from_file(const char *var, const char *leaf, bool config, const char 
         char source[SOURCE_MAX];
         (void)error_set(source, sizeof source, 0, "shared file profile %s", profile);
         rc = aws_creds_new(out, source, p.val[KEY_AKID], p.val[KEY_SECRET], p.val[KEY_TOKEN], 0);
-        rc = rc < 0 ? error_set(err, errlen, rc, "profile '%s' in '%s' is not usable", profile,
-                                path)
-                    : 1;
+        rc = rc < 0
+                 ? error_set(err, errlen, rc, "profile '%s' in '%s' is not usable", profile, path)
+                 : 1;
 done:
         buf_wipe(&text);
         return rc;
@@ -332,8 +335,8 @@ static int from_files(const char *profile, bool explicit, struct aws_creds **out
 
 /* A credentials document: AccessKeyId, SecretAccessKey, Token, Expiration
  * (and Code "Success" from IMDS). */
-static int parse_creds_doc(const char *json, size_t len, const char *source,
-                           struct aws_creds **out, char *err, size_t errlen)
+static int parse_creds_doc(const char *json, size_t len, const char *source, struct aws_creds **out,
+                           char *err, size_t errlen)
 {
         yajl_val root;
         int rc = aws_json_parse(json, len, &root, err, errlen);
@@ -353,7 +356,8 @@ static int parse_creds_doc(const char *json, size_t len, const char *source,
                 rc = error_set(err, errlen, -EPROTO,
                                "%s: credentials answer lacks AccessKeyId or SecretAccessKey",
                                source);
-        else if (exp != NULL && (!YAJL_IS_STRING(exp) || timefmt_parse(exp->u.string, &expiration) < 0))
+        else if (exp != NULL &&
+                 (!YAJL_IS_STRING(exp) || timefmt_parse(exp->u.string, &expiration) < 0))
                 rc = error_set(err, errlen, -EPROTO, "%s: Expiration is not a timestamp", source);
         if (rc == 0) {
                 rc = aws_creds_new(out, source, akid->u.string, sk->u.string,
@@ -370,14 +374,14 @@ static int fetch(CURL *easy, const char *method, const char *url, struct curl_sl
                  long timeout_ms, const char *what, struct aws_http_resp *resp, char *err,
                  size_t errlen)
 {
-        struct aws_http_req req = { .method = method, .url = url, .headers = headers,
-                                    .timeout_ms = timeout_ms };
+        struct aws_http_req req = {
+            .method = method, .url = url, .headers = headers, .timeout_ms = timeout_ms};
         int rc = aws_http_do(easy, &req, resp);
         if (rc < 0)
                 return error_set(err, errlen, rc, "%s: %s", what, resp->transport);
         if (resp->status != 200)
-                return error_set(err, errlen, resp->status == 401 || resp->status == 403 ? -EACCES
-                                                                                           : -EIO,
+                return error_set(err, errlen,
+                                 resp->status == 401 || resp->status == 403 ? -EACCES : -EIO,
                                  "%s: http status %ld", what, resp->status);
         return 0;
 }
@@ -385,9 +389,15 @@ static int fetch(CURL *easy, const char *method, const char *url, struct curl_sl
 static bool loopback_or_ecs(const char *url)
 {
         static const char *const ok[] = {
-                "http://127.", "http://localhost:", "http://localhost/", "http://[::1]",
-                "http://169.254.170.2:", "http://169.254.170.2/", "http://169.254.170.23:",
-                "http://169.254.170.23/", "http://[fd00:ec2::23]",
+            "http://127.",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]",
+            "http://169.254.170.2:",
+            "http://169.254.170.2/",
+            "http://169.254.170.23:",
+            "http://169.254.170.23/",
+            "http://[fd00:ec2::23]",
         };
         for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
                 if (strncmp(url, ok[i], strlen(ok[i])) == 0)
@@ -458,8 +468,8 @@ static bool imds_disabled(void)
 }
 
 /* IMDSv2: a session token (PUT), the role name, the role's credentials. */
-static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_creds **out,
-                     char *err, size_t errlen)
+static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_creds **out, char *err,
+                     size_t errlen)
 {
         const char *host = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
         char url[URL_MAX], role[128], source[SOURCE_MAX];
@@ -472,9 +482,10 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
                 hl--;
         aws_http_resp_init(&resp);
         (void)error_set(url, sizeof url, 0, "%.*s/latest/api/token", (int)hl, host);
-        int rc = (h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL))
-                     ? fetch(easy, "PUT", url, h, o->http_timeout_ms, "imds token", &resp, err, errlen)
-                     : -ENOMEM;
+        int rc =
+            (h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL))
+                ? fetch(easy, "PUT", url, h, o->http_timeout_ms, "imds token", &resp, err, errlen)
+                : -ENOMEM;
         aws_http_headers_free(h);
         h = NULL;
         if (rc == 0 && (resp.body.len == 0 || memchr(resp.body.data, '\n', resp.body.len) ||
@@ -484,7 +495,8 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
         (void)error_set(url, sizeof url, 0, "%.*s/latest/meta-data/iam/security-credentials/",
                         (int)hl, host);
         if (rc == 0)
-                rc = fetch(easy, "GET", url, h, o->http_timeout_ms, "imds role", &resp, err, errlen);
+                rc =
+                    fetch(easy, "GET", url, h, o->http_timeout_ms, "imds role", &resp, err, errlen);
         if (rc == 0) {
                 size_t n = strcspn(resp.body.len ? resp.body.data : "", "\r\n");
                 if (n == 0 || n >= sizeof role || strcspn(resp.body.data, "/?#% ") < n)
@@ -494,11 +506,11 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
         }
         if (rc == 0) {
                 (void)error_set(url, sizeof url, 0,
-                                "%.*s/latest/meta-data/iam/security-credentials/%s", (int)hl,
-                                host, role);
+                                "%.*s/latest/meta-data/iam/security-credentials/%s", (int)hl, host,
+                                role);
                 (void)error_set(source, sizeof source, 0, "imds role %s", role);
-                rc = fetch(easy, "GET", url, h, o->http_timeout_ms, "imds credentials", &resp,
-                           err, errlen);
+                rc = fetch(easy, "GET", url, h, o->http_timeout_ms, "imds credentials", &resp, err,
+                           errlen);
         }
         if (rc == 0)
                 rc = parse_creds_doc(resp.body.data, resp.body.len, source, out, err, errlen);
@@ -510,15 +522,15 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
 
 /* ------------------------------------------------------------ the chain */
 
-static int run_chain(CURL *easy, const struct aws_creds_opts *o, struct aws_creds **out,
-                     char *err, size_t errlen)
+static int run_chain(CURL *easy, const struct aws_creds_opts *o, struct aws_creds **out, char *err,
+                     size_t errlen)
 {
         const char *profile = o->profile ? o->profile : env("AWS_PROFILE");
         profile = profile ? profile : "default";
         int rc = o->profile == NULL ? from_env(out, err, errlen) : 0;
         if (rc == 0)
-                rc = from_files(profile, o->profile != NULL || env("AWS_PROFILE") != NULL, out,
-                                err, errlen);
+                rc = from_files(profile, o->profile != NULL || env("AWS_PROFILE") != NULL, out, err,
+                                errlen);
         if (rc == 0)
                 rc = from_container(easy, o, out, err, errlen);
         if (rc != 0)
@@ -541,7 +553,7 @@ static int run_chain(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
 int aws_creds_resolve(struct aws_creds **out, const struct aws_creds_opts *opts, char *err,
                       size_t errlen)
 {
-        struct aws_creds_opts o = opts ? *opts : (struct aws_creds_opts){ 0 };
+        struct aws_creds_opts o = opts ? *opts : (struct aws_creds_opts){0};
         if (o.http_timeout_ms <= 0)
                 o.http_timeout_ms = 1000;
         CURL *easy = curl_easy_init();

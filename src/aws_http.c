@@ -41,7 +41,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
                 size_t vlen = len - (sizeof name - 1);
                 while (vlen > 0 && (*v == ' ' || *v == '\t'))
                         v++, vlen--;
-                while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+                while (vlen > 0 &&
+                       (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
                         vlen--;
                 if (vlen >= sizeof r->errortype)
                         vlen = sizeof r->errortype - 1;
@@ -69,8 +70,8 @@ static CURLcode set_common(CURL *e, const struct aws_http_req *req, struct aws_h
         SETOPT(rc, e, CURLOPT_SSL_VERIFYHOST, 2L);
         SETOPT(rc, e, CURLOPT_USERAGENT, "cppo-notify/" CPPO_VERSION);
         SETOPT(rc, e, CURLOPT_TIMEOUT_MS, timeout);
-        SETOPT(rc, e, CURLOPT_CONNECTTIMEOUT_MS, timeout < CONNECT_TIMEOUT_MS ? timeout
-                                                                              : CONNECT_TIMEOUT_MS);
+        SETOPT(rc, e, CURLOPT_CONNECTTIMEOUT_MS,
+               timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
         SETOPT(rc, e, CURLOPT_WRITEFUNCTION, on_body);
         SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)resp);
         SETOPT(rc, e, CURLOPT_HEADERFUNCTION, on_header);
@@ -168,7 +169,7 @@ int64_t aws_wall_s(void)
 
 void aws_sleep_ms(int64_t ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
 }

@@ -18,22 +18,22 @@ int aws_json_parse(const char *json, size_t len, yajl_val *out, char *err, size_
 yajl_val aws_json_get(yajl_val obj, const char *key);
 
 struct aws_http_req {
-        const char *method;             /* "GET", "POST" or "PUT" */
+        const char *method; /* "GET", "POST" or "PUT" */
         const char *url;
         const struct curl_slist *headers;
-        const char *body;               /* POST/PUT body, may be NULL */
+        const char *body; /* POST/PUT body, may be NULL */
         size_t body_len;
-        long timeout_ms;                /* whole exchange */
-        const char *ca_file;            /* NULL: the system bundle */
-        const char *sigv4;              /* "aws:amz:REGION:SERVICE" or NULL */
-        const char *user, *password;    /* the access key id and secret for sigv4 */
+        long timeout_ms;             /* whole exchange */
+        const char *ca_file;         /* NULL: the system bundle */
+        const char *sigv4;           /* "aws:amz:REGION:SERVICE" or NULL */
+        const char *user, *password; /* the access key id and secret for sigv4 */
 };
 
 struct aws_http_resp {
-        long status;                    /* 0 when no answer arrived */
-        struct buf body;                /* capped at AWS_RESPONSE_MAX */
-        char errortype[128];            /* X-Amzn-Errortype, "" when absent */
-        char transport[CURL_ERROR_SIZE];/* curl's reason when status is 0 */
+        long status;                     /* 0 when no answer arrived */
+        struct buf body;                 /* capped at AWS_RESPONSE_MAX */
+        char errortype[128];             /* X-Amzn-Errortype, "" when absent */
+        char transport[CURL_ERROR_SIZE]; /* curl's reason when status is 0 */
 };
 
 void aws_http_resp_init(struct aws_http_resp *r);

@@ -33,10 +33,10 @@ struct check_args {
 enum probe_result { PROBE_PERMITTED, PROBE_MISSING, PROBE_REJECTED, PROBE_FAILED };
 
 static const char *const result_names[] = {
-        [PROBE_PERMITTED] = "permitted",
-        [PROBE_MISSING] = "missing",
-        [PROBE_REJECTED] = "credentials rejected",
-        [PROBE_FAILED] = "failed",
+    [PROBE_PERMITTED] = "permitted",
+    [PROBE_MISSING] = "missing",
+    [PROBE_REJECTED] = "credentials rejected",
+    [PROBE_FAILED] = "failed",
 };
 
 struct probe {
@@ -71,12 +71,9 @@ static void check_usage(FILE *out)
 static int parse_check(int argc, char **argv, struct check_args *a)
 {
         static const struct option longopts[] = {
-                { "endpoint", required_argument, NULL, 'e' },
-                { "region", required_argument, NULL, 'r' },
-                { "profile", required_argument, NULL, 'p' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
+            {"endpoint", required_argument, NULL, 'e'}, {"region", required_argument, NULL, 'r'},
+            {"profile", required_argument, NULL, 'p'},  {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
         };
         int c;
         optind = 1;
@@ -167,7 +164,8 @@ static void print_text(const struct aws_creds *cr, const char *cred_err, const c
                        result_names[probes[i].result], probes[i].detail[0] ? ": " : "",
                        probes[i].detail);
         if (rejected)
-                printf("fix: AWS refused these credentials; %s\n", rejected_fix(aws_creds_source(cr)));
+                printf("fix: AWS refused these credentials; %s\n",
+                       rejected_fix(aws_creds_source(cr)));
         if (missing)
                 printf("\nA permission is missing. The minimal IAM policy for cppo-notify:\n\n%s",
                        policy);
@@ -209,7 +207,7 @@ static int print_json(const struct aws_creds *cr, const char *cred_err, const ch
 
 static int aws_check(int argc, char **argv)
 {
-        struct check_args a = { 0 };
+        struct check_args a = {0};
         struct aws_client *c = NULL;
         struct aws_creds *cr = NULL;
         struct probe probes[AWS_OP_COUNT];
@@ -236,7 +234,7 @@ static int aws_check(int argc, char **argv)
         if (aws_creds_resolve(&cr, &a.opts.creds, err, sizeof err) == 0) {
                 /* Stop at the first rejection: every call would say the same. */
                 for (; n < AWS_OP_COUNT && !rejected; n++) {
-                        probes[n] = (struct probe){ .op = (enum aws_op)n };
+                        probes[n] = (struct probe){.op = (enum aws_op)n};
                         run_probe(c, &probes[n]);
                         missing |= probes[n].result == PROBE_MISSING;
                         rejected |= probes[n].result == PROBE_REJECTED;
@@ -254,9 +252,9 @@ static int aws_check(int argc, char **argv)
 }
 
 static const struct ctl_command aws_commands[] = {
-        /* One row per aws subcommand; `aws sync` joins in part 2 of issue 13. */
-        { "check", "credentials and permissions for the Marketplace Catalog API", aws_check },
-        { NULL, NULL, NULL },
+    /* One row per aws subcommand; `aws sync` joins in part 2 of issue 13. */
+    {"check", "credentials and permissions for the Marketplace Catalog API", aws_check},
+    {NULL, NULL, NULL},
 };
 
 static void aws_usage(FILE *out)

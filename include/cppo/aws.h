@@ -35,14 +35,14 @@
 
 /* ------------------------------------------------------------ limits */
 
-#define AWS_ID_MAX        256  /* entity / change set ids (API: 255) */
-#define AWS_NAME_MAX      256  /* names, legal names (API: 255) */
-#define AWS_ACCOUNT_MAX   16   /* 12-digit account ids, with room */
-#define AWS_TOKEN_MAX     2049 /* NextToken (API: 2048) */
-#define AWS_BUYERS_MAX    64   /* buyer accounts kept per authorization */
-#define AWS_PAGE_MAX      50   /* ListEntities MaxResults cap */
-#define AWS_CHANGES_MAX   64   /* changes kept per change set */
-#define AWS_RESPONSE_MAX  (4u << 20) /* response body cap, bytes */
+#define AWS_ID_MAX       256        /* entity / change set ids (API: 255) */
+#define AWS_NAME_MAX     256        /* names, legal names (API: 255) */
+#define AWS_ACCOUNT_MAX  16         /* 12-digit account ids, with room */
+#define AWS_TOKEN_MAX    2049       /* NextToken (API: 2048) */
+#define AWS_BUYERS_MAX   64         /* buyer accounts kept per authorization */
+#define AWS_PAGE_MAX     50         /* ListEntities MaxResults cap */
+#define AWS_CHANGES_MAX  64         /* changes kept per change set */
+#define AWS_RESPONSE_MAX (4u << 20) /* response body cap, bytes */
 
 /* ------------------------------------------------------------ parsed shapes */
 
@@ -64,12 +64,12 @@ struct aws_resale_auth {
         char product_id[AWS_ID_MAX];
         char product_name[AWS_NAME_MAX];
         enum aws_ra_status status;
-        int64_t end_date;              /* AvailabilityRule.AvailabilityEndDate */
+        int64_t end_date; /* AvailabilityRule.AvailabilityEndDate */
         char reseller_account_id[AWS_ACCOUNT_MAX];
         char reseller_legal_name[AWS_NAME_MAX];
-        size_t n_buyers;               /* BuyerTargetingTerm accounts */
+        size_t n_buyers; /* BuyerTargetingTerm accounts */
         char buyers[AWS_BUYERS_MAX][AWS_ACCOUNT_MAX];
-        bool buyers_truncated;         /* more than AWS_BUYERS_MAX were listed */
+        bool buyers_truncated; /* more than AWS_BUYERS_MAX were listed */
         int64_t last_modified;
 };
 
@@ -103,8 +103,8 @@ struct aws_change_set {
 
 /* An AWS error answer. */
 struct aws_error {
-        long http_status;   /* 0 for a network failure */
-        char type[128];     /* "ThrottlingException", "" when none given */
+        long http_status; /* 0 for a network failure */
+        char type[128];   /* "ThrottlingException", "" when none given */
         char message[256];
 };
 
@@ -196,9 +196,9 @@ struct aws_client_opts {
 
 /* Per-operation counters since the client was made. */
 struct aws_op_stats {
-        unsigned long requests;  /* HTTP attempts */
-        unsigned long ok;        /* calls that succeeded */
-        unsigned long failed;    /* calls that failed (after retries) */
+        unsigned long requests; /* HTTP attempts */
+        unsigned long ok;       /* calls that succeeded */
+        unsigned long failed;   /* calls that failed (after retries) */
         unsigned long retries;
         unsigned long throttled; /* 429 / throttling answers seen */
         int64_t waited_ms;       /* time spent waiting for the bucket */
