@@ -386,23 +386,31 @@ static int fetch(CURL *easy, const char *method, const char *url, struct curl_sl
         return 0;
 }
 
+/* The host of an http:// URL must be a loopback address or one of the
+ * ECS/EKS credential hosts: the exact host, not a prefix of the URL
+ * ("http://127.0.0.1.example.com" is remote). */
 static bool loopback_or_ecs(const char *url)
 {
-        static const char *const ok[] = {
-            "http://127.",
-            "http://localhost:",
-            "http://localhost/",
-            "http://[::1]",
-            "http://169.254.170.2:",
-            "http://169.254.170.2/",
-            "http://169.254.170.23:",
-            "http://169.254.170.23/",
-            "http://[fd00:ec2::23]",
+        static const char *const hosts[] = {
+            "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
         };
-        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-                if (strncmp(url, ok[i], strlen(ok[i])) == 0)
+        if (strncmp(url, "http://", 7) != 0)
+                return false;
+        const char *h = url + 7;
+        size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+        if (n == 0 || n > 64 || (h[0] == '[' && h[n - 1] != ']'))
+                return false;
+        for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+                if (strlen(hosts[i]) == n && strncmp(h, hosts[i], n) == 0)
                         return true;
-        return false;
+        /* 127.0.0.0/8, written as four numbers */
+        unsigned a, b, c, d;
+        char tail;
+        char host[65];
+        memcpy(host, h, n);
+        host[n] = '\0';
+        return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+               c < 256 && d < 256;
 }
 
 /* The Authorization header for the container endpoint, token file first. */

@@ -221,9 +221,18 @@ static void container_full_uri_with_token_file(void **state)
         standin_stop(&s);
 
         /* Plain http to anything but a loopback or the ECS/EKS hosts. */
-        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://creds.example.com/x", 1);
-        assert_int_equal(aws_creds_resolve(&c, NULL, err, sizeof err), -EINVAL);
-        assert_non_null(strstr(err, "https"));
+        static const char *const remote[] = {
+            "http://creds.example.com/x",
+            "http://127.0.0.1.example.com/x",
+            "http://169.254.170.2.example.com/",
+            "http://[::1/x",
+            "ftp://127.0.0.1/x",
+        };
+        for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+                setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", remote[i], 1);
+                assert_int_equal(aws_creds_resolve(&c, NULL, err, sizeof err), -EINVAL);
+                assert_non_null(strstr(err, "https"));
+        }
 }
 
 static void imds_v2(void **state)
