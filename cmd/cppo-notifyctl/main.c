@@ -21,6 +21,7 @@ static const struct ctl_command commands[] = {
         { "links", "show an offer's link history", ctl_links },
         { "send-test", "send a sample notification to one receiver", ctl_send_test },
         { "receivers", "show each receiver's health and queue", ctl_receivers },
+        { "aws", "check access to the AWS Marketplace Catalog API", ctl_aws },
         { NULL, NULL, NULL },
 };
 

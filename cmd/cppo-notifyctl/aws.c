@@ -1,0 +1,278 @@
+/* cppo-notifyctl aws check [--endpoint URL] [--region R] [--profile P]
+ * [--json]: can this machine use the AWS Marketplace Catalog API as
+ * cppo-notify will? Says where the credentials come from (never what they
+ * are), then makes one call per API it uses — ListEntities with
+ * MaxResults 1, DescribeEntity and DescribeChangeSet of an id that does
+ * not exist (ResourceNotFound means the call is permitted, AccessDenied
+ * that it is not) — and prints the minimal IAM policy when a permission is
+ * missing. Caller identity is not shown: it needs STS, another service
+ * and another permission (doc/aws.md). Exit 0 all permitted, 1 a problem
+ * (no credentials, rejected credentials, a missing permission, the API
+ * unreachable), 2 usage, 3 internal failure. */
+#include "ctl.h"
+
+#include "cppo/aws.h"
+#include "cppo/error.h"
+#include "cppo/event_json.h"
+#include "cppo/timefmt.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+/* An id of the right shape that no catalog holds. */
+#define PROBE_ID "cppo-notify-permission-probe"
+
+struct check_args {
+        struct aws_client_opts opts;
+        bool json;
+};
+
+enum probe_result { PROBE_PERMITTED, PROBE_MISSING, PROBE_REJECTED, PROBE_FAILED };
+
+static const char *const result_names[] = {
+    [PROBE_PERMITTED] = "permitted",
+    [PROBE_MISSING] = "missing",
+    [PROBE_REJECTED] = "credentials rejected",
+    [PROBE_FAILED] = "failed",
+};
+
+struct probe {
+        enum aws_op op;
+        enum probe_result result;
+        char detail[CPPO_ERRLEN];
+};
+
+/* The policy cppo-notify needs: read-only, these three actions. */
+static const char policy[] = "{\n"
+                             "  \"Version\": \"2012-10-17\",\n"
+                             "  \"Statement\": [\n"
+                             "    {\n"
+                             "      \"Sid\": \"CppoNotifyCatalogRead\",\n"
+                             "      \"Effect\": \"Allow\",\n"
+                             "      \"Action\": [\n"
+                             "        \"aws-marketplace:ListEntities\",\n"
+                             "        \"aws-marketplace:DescribeEntity\",\n"
+                             "        \"aws-marketplace:DescribeChangeSet\"\n"
+                             "      ],\n"
+                             "      \"Resource\": \"*\"\n"
+                             "    }\n"
+                             "  ]\n"
+                             "}\n";
+
+static void check_usage(FILE *out)
+{
+        fprintf(out, "usage: cppo-notifyctl aws check [--endpoint URL] [--region REGION] "
+                     "[--profile NAME] [--json]\n");
+}
+
+static int parse_check(int argc, char **argv, struct check_args *a)
+{
+        static const struct option longopts[] = {
+            {"endpoint", required_argument, NULL, 'e'}, {"region", required_argument, NULL, 'r'},
+            {"profile", required_argument, NULL, 'p'},  {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        };
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'e': a->opts.endpoint = optarg; break;
+                case 'r': a->opts.region = optarg; break;
+                case 'p': a->opts.creds.profile = optarg; break;
+                case 'j': a->json = true; break;
+                case 'h': check_usage(stdout); return -1;
+                default: return CTL_EXIT_USAGE;
+                }
+        }
+        return optind == argc ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+/* One call; the answer says whether the permission is there. */
+static void run_probe(struct aws_client *c, struct probe *p)
+{
+        struct aws_list_page *page = NULL;
+        struct aws_change_set *cs = NULL;
+        struct aws_resale_auth *ra = NULL;
+        int rc = -ENOMEM;
+        switch (p->op) {
+        case AWS_OP_LIST_ENTITIES:
+                page = malloc(sizeof *page);
+                if (page != NULL)
+                        rc = aws_list_resale_authorizations(c, NULL, NULL, 1, page, p->detail,
+                                                            sizeof p->detail);
+                break;
+        case AWS_OP_DESCRIBE_ENTITY:
+                ra = malloc(sizeof *ra);
+                if (ra != NULL)
+                        rc = aws_describe_resale_authorization(c, PROBE_ID, ra, p->detail,
+                                                               sizeof p->detail);
+                break;
+        default:
+                cs = malloc(sizeof *cs);
+                if (cs != NULL)
+                        rc = aws_describe_change_set(c, PROBE_ID, cs, p->detail, sizeof p->detail);
+                break;
+        }
+        free(page);
+        free(ra);
+        free(cs);
+        p->result = rc == 0 || rc == -ENOENT ? PROBE_PERMITTED
+                    : rc == -EACCES          ? PROBE_MISSING
+                    : rc == -EPERM           ? PROBE_REJECTED
+                                             : PROBE_FAILED;
+        if (p->result == PROBE_PERMITTED)
+                p->detail[0] = '\0';
+}
+
+/* What to do about rejected credentials, by where they came from. */
+static const char *rejected_fix(const char *source)
+{
+        if (strcmp(source, "environment") == 0)
+                return "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN "
+                       "for temporary keys: it expires) in the environment cppo-notify runs in";
+        if (strncmp(source, "shared file", 11) == 0)
+                return "check aws_access_key_id and aws_secret_access_key (and "
+                       "aws_session_token) of that profile in ~/.aws/credentials or the file "
+                       "AWS_SHARED_CREDENTIALS_FILE names";
+        return "the temporary credentials were refused: check the task or instance role, and "
+               "that the clock is right";
+}
+
+static void print_text(const struct aws_creds *cr, const char *cred_err, const char *endpoint,
+                       const struct probe *probes, size_t n, bool missing, bool rejected)
+{
+        if (cr == NULL) {
+                printf("credentials: none usable\n  %s\n  fix: set AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials (--profile), "
+                       "or run with a container or instance role\n",
+                       cred_err);
+                return;
+        }
+        char exp[TIMEFMT_LEN] = "never";
+        if (aws_creds_expiration(cr) != 0)
+                timefmt_format(aws_creds_expiration(cr), exp);
+        printf("credentials: %s (access key id %s, expires %s)\n", aws_creds_source(cr),
+               aws_creds_access_key_id(cr), exp);
+        printf("endpoint: %s\ncaller identity: not checked (needs sts:GetCallerIdentity, another "
+               "service)\n",
+               endpoint);
+        for (size_t i = 0; i < n; i++)
+                printf("aws-marketplace:%-18s %s%s%s\n", aws_op_name(probes[i].op),
+                       result_names[probes[i].result], probes[i].detail[0] ? ": " : "",
+                       probes[i].detail);
+        if (rejected)
+                printf("fix: AWS refused these credentials; %s\n",
+                       rejected_fix(aws_creds_source(cr)));
+        if (missing)
+                printf("\nA permission is missing. The minimal IAM policy for cppo-notify:\n\n%s",
+                       policy);
+}
+
+static int print_json(const struct aws_creds *cr, const char *cred_err, const char *endpoint,
+                      const struct probe *probes, size_t n, bool missing, bool ok)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *out;
+        size_t len;
+        if (g == NULL)
+                return -ENOMEM;
+        yajl_gen_map_open(g);
+        event_json_bool(g, "ok", ok);
+        event_json_string(g, "endpoint", endpoint);
+        event_json_string(g, "credentials_source", cr ? aws_creds_source(cr) : NULL);
+        event_json_string(g, "access_key_id", cr ? aws_creds_access_key_id(cr) : NULL);
+        event_json_string(g, "credentials_error", cr ? NULL : cred_err);
+        yajl_gen_string(g, (const unsigned char *)"permissions", 11);
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < n; i++) {
+                const char *name = aws_op_name(probes[i].op);
+                yajl_gen_string(g, (const unsigned char *)name, strlen(name));
+                yajl_gen_map_open(g);
+                event_json_string(g, "result", result_names[probes[i].result]);
+                event_json_string(g, "detail", probes[i].detail[0] ? probes[i].detail : NULL);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_map_close(g);
+        event_json_string(g, "iam_policy", missing ? policy : NULL);
+        yajl_gen_map_close(g);
+        int rc = yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok ? 0 : -EIO;
+        if (rc == 0)
+                printf("%.*s\n", (int)len, (const char *)out);
+        yajl_gen_free(g);
+        return rc;
+}
+
+static int aws_check(int argc, char **argv)
+{
+        struct check_args a = {0};
+        struct aws_client *c = NULL;
+        struct aws_creds *cr = NULL;
+        struct probe probes[AWS_OP_COUNT];
+        char err[CPPO_ERRLEN] = "", endpoint[512];
+        bool missing = false, rejected = false, failed = false;
+        size_t n = 0;
+        int rc = parse_check(argc, argv, &a);
+        if (rc != CTL_EXIT_OK) {
+                if (rc > 0)
+                        check_usage(stderr);
+                return rc > 0 ? rc : CTL_EXIT_OK;
+        }
+        a.opts.max_attempts = 3; /* a check should answer within seconds */
+        if (aws_client_new(&c, &a.opts, err, sizeof err) < 0) {
+                fprintf(stderr, "cppo-notifyctl aws check: %s\n", err);
+                return CTL_EXIT_USAGE;
+        }
+        if (a.opts.endpoint != NULL)
+                (void)error_set(endpoint, sizeof endpoint, 0, "%s", a.opts.endpoint);
+        else
+                (void)error_set(endpoint, sizeof endpoint, 0,
+                                "https://catalog.marketplace.%s.amazonaws.com",
+                                a.opts.region ? a.opts.region : "us-east-1");
+        if (aws_creds_resolve(&cr, &a.opts.creds, err, sizeof err) == 0) {
+                /* Stop at the first rejection: every call would say the same. */
+                for (; n < AWS_OP_COUNT && !rejected; n++) {
+                        probes[n] = (struct probe){.op = (enum aws_op)n};
+                        run_probe(c, &probes[n]);
+                        missing |= probes[n].result == PROBE_MISSING;
+                        rejected |= probes[n].result == PROBE_REJECTED;
+                        failed |= probes[n].result == PROBE_FAILED;
+                }
+        }
+        bool ok = cr != NULL && !missing && !rejected && !failed;
+        rc = a.json ? print_json(cr, err, endpoint, probes, n, missing, ok)
+                    : (print_text(cr, err, endpoint, probes, n, missing, rejected), 0);
+        aws_creds_free(cr);
+        aws_client_free(c);
+        if (rc < 0)
+                return CTL_EXIT_INTERNAL;
+        return ok ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
+}
+
+static const struct ctl_command aws_commands[] = {
+    /* One row per aws subcommand; `aws sync` joins in part 2 of issue 13. */
+    {"check", "credentials and permissions for the Marketplace Catalog API", aws_check},
+    {NULL, NULL, NULL},
+};
+
+static void aws_usage(FILE *out)
+{
+        fprintf(out, "usage: cppo-notifyctl aws SUBCOMMAND [ARGS...]\n\nsubcommands:\n");
+        for (const struct ctl_command *c = aws_commands; c->name; c++)
+                fprintf(out, "  %-8s %s\n", c->name, c->summary);
+}
+
+int ctl_aws(int argc, char **argv)
+{
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                aws_usage(stdout);
+                return CTL_EXIT_OK;
+        }
+        for (const struct ctl_command *c = aws_commands; argc >= 2 && c->name; c++)
+                if (strcmp(argv[1], c->name) == 0)
+                        return c->run(argc - 1, argv + 1);
+        aws_usage(stderr);
+        return CTL_EXIT_USAGE;
+}
