@@ -653,6 +653,7 @@ static const struct field store_fields[] = {
      .off = S(synchronous),
      .def = "full",
      .choices = sync_choices},
+    {.key = "busy_timeout", .type = F_DURATION, .off = S(busy_timeout), .def = "30s"},
     FIELD_END,
 };
 #undef S
@@ -1242,6 +1243,13 @@ int config_load_for(struct config **out, const char *path, unsigned needs,
         rc = config_load_buffer_for(out, path, text, len, needs, errs);
         free(text);
         return rc;
+}
+
+int config_store_busy_ms(const struct config *c)
+{
+        long s = c->store.busy_timeout;
+
+        return s <= 0 ? 0 : s > 86400 ? 86400 * 1000 : (int)(s * 1000);
 }
 
 void config_free(struct config *c)

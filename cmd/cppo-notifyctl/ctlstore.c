@@ -68,6 +68,7 @@ static int load_config(const char *cmd, const char *path, struct store_options *
         }
         config_errors_deinit(&errs);
         so->synchronous_normal = strcmp(cfg->store.synchronous, "normal") == 0;
+        so->busy_timeout_ms = config_store_busy_ms(cfg);
         po->offer_link_timeout = cfg->holds.offer_link_timeout;
         po->notify_extended_after_acceptance = cfg->notify_extended_after_acceptance;
         po->notify_direct_deals = cfg->notify_direct_deals;

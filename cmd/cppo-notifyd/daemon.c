@@ -447,7 +447,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 .synchronous_normal = strcmp(d->cfg->store.synchronous, "normal") == 0,
                 /* another writer (a CLI replay, a backup) may hold the lock
                  * for a while: SQLite retries with growing sleeps up to this */
-                .busy_timeout_ms = 30000,
+                .busy_timeout_ms = config_store_busy_ms(d->cfg),
         };
         struct http_handlers h = { on_metrics, on_ready, d };
         struct dispatch_observer obs = { .on_attempt = on_attempt, .ctx = d,

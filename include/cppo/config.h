@@ -120,6 +120,7 @@ struct config {
         struct {
                 const char *path;
                 const char *synchronous; /* "full" | "normal" */
+                long busy_timeout;       /* seconds another writer may hold the lock */
         } store;
         struct {
                 const char *url; /* NULL when no email receiver needs it */
@@ -195,5 +196,9 @@ CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path
 const struct config_receiver *config_receiver(const struct config *c, const char *name);
 
 void config_free(struct config *c);
+
+/* store.busy_timeout in milliseconds, as store_options wants it (capped at
+ * a day, so that it fits an int). */
+CPPO_MUST_CHECK int config_store_busy_ms(const struct config *c);
 
 #endif

@@ -95,6 +95,34 @@ kill -TERM "$DAEMON_PID"
 exited_within 30
 ok "SIGTERM: exit 0" test "$status" = 0
 
+# ---- a lock held past store.busy_timeout: SQLite's own words, exit non-zero
+printf 'store:\n  path: %s\n  busy_timeout: 2s\n' "$db" >"$work/busy.store"
+sed '/^store:/,/^  path:/d' "$work/cppo-notify.yaml" >"$work/busy.yaml"
+cat "$work/busy.store" >>"$work/busy.yaml"
+"$daemon" --config "$work/busy.yaml" --log-level info 2>>"$work/daemon4.log" &
+DAEMON_PID=$!
+peer_track "$DAEMON_PID"
+wait_for "grep -c 'consuming' '$work/daemon4.log'" 1 30 >/dev/null
+python3 - "$db" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+c.execute("BEGIN EXCLUSIVE")
+time.sleep(8)
+c.execute("COMMIT")
+PY
+LOCK_PID=$!
+peer_track "$LOCK_PID"
+sleep 0.5
+produce d 5
+ok "a lock held past busy_timeout (2 s): the daemon gives up" exited_within 20
+ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
+ok "... logging SQLite's own message" grep -q 'store_error="database is locked' "$work/daemon4.log"
+wait "$LOCK_PID"
+start_daemon "$work/daemon5.log"
+ok "restarted, the events of that batch are stored" wait_for "ledger d" 5 30
+kill -TERM "$DAEMON_PID"
+exited_within 30
+
 # ---- a damaged store is refused at start
 cp "$db" "$work/damaged.db"
 pages=$(($(stat -c %s "$work/damaged.db") / 4096))
