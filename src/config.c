@@ -56,6 +56,100 @@ static const char *source_line(struct arena *a, const char *text, size_t len, in
         return arena_strndup(a, p, n);
 }
 
+/* Whether a key name may hold a secret: its value is never shown. */
+static bool secret_key(const char *k, size_t n)
+{
+        static const char *const words[] = { "password", "passwd", "secret", "token",
+                                             "credential", "apikey", "api_key", "private",
+                                             "sasl", "url" };
+        char low[64];
+
+        if (n == 0 || n >= sizeof low)
+                return n > 0;
+        for (size_t i = 0; i < n; i++)
+                low[i] = (char)((k[i] >= 'A' && k[i] <= 'Z') ? k[i] + 32 : k[i]);
+        low[n] = '\0';
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+                if (strstr(low, words[i]))
+                        return true;
+        return false;
+}
+
+/* The key a block-mapping line starts with ("  sasl.password: x" -> its
+ * offset and length after the indent and any "- "), or length 0. */
+static size_t line_key(const char *p, size_t n, size_t *indent, size_t *start)
+{
+        size_t i = 0, k;
+
+        while (i < n && p[i] == ' ')
+                i++;
+        *indent = i;
+        while (i + 1 < n && p[i] == '-' && p[i + 1] == ' ')
+                i += 2;
+        *start = i;
+        for (k = i; k < n && p[k] != ':' && p[k] != ' ' && p[k] != '#'; k++)
+                ;
+        return k < n && p[k] == ':' && k > i ? k - i : 0;
+}
+
+/* Whether line `line` (1-based) of text sits in a part of the YAML that may
+ * hold a secret: its own key or one it is nested under names one
+ * (secret_key), or it is under kafka.properties, where any librdkafka
+ * property (ssl.key.password, sasl.*) may be a credential. Follows block
+ * indentation only; a secret-looking key anywhere on the line (a flow
+ * mapping) counts too. Over-redacting costs a hidden line, nothing more. */
+static bool secret_line(const char *text, size_t len, int line)
+{
+        struct { size_t indent; bool secret; } stack[32];
+        size_t depth = 0;
+        const char *p = text, *end = text + len;
+
+        for (int no = 1; p < end && no <= line; no++) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = (size_t)((nl ? nl : end) - p), indent, start;
+                size_t klen = line_key(p, n, &indent, &start);
+
+                if (no == line) {
+                        for (size_t i = 0; i < n; i++) /* flow: { password: x } */
+                                if (p[i] == ':' && i > 0 && secret_key(p, i))
+                                        return true;
+                        return (depth > 0 && stack[depth - 1].secret && indent > stack[depth - 1].indent) ||
+                               (klen && secret_key(p + start, klen));
+                }
+                if (klen) {
+                        bool parent = false;
+                        while (depth > 0 && stack[depth - 1].indent >= indent)
+                                depth--;
+                        parent = depth > 0 && stack[depth - 1].secret;
+                        if (depth < sizeof stack / sizeof stack[0]) {
+                                stack[depth].indent = indent;
+                                stack[depth].secret = parent || secret_key(p + start, klen) ||
+                                                      (klen == 10 && !memcmp(p + start, "properties", 10));
+                                depth++;
+                        }
+                }
+                p = nl ? nl + 1 : end;
+        }
+        return false;
+}
+
+/* The source line shown under an error, with a secret's value replaced:
+ * the key stays (so the caret still finds its line), the value does not. */
+static const char *shown_line(struct arena *a, const char *text, size_t len, int line)
+{
+        const char *src = source_line(a, text, len, line);
+        size_t indent, start, klen;
+        char shown[256];
+
+        if (src == NULL || !secret_line(text, len, line))
+                return src;
+        klen = line_key(src, strlen(src), &indent, &start);
+        if (klen == 0 || start + klen + 1 >= sizeof shown - 16)
+                return arena_strdup(a, "(a line that may hold a secret, not shown)");
+        snprintf(shown, sizeof shown, "%.*s <redacted>", (int)(start + klen + 1), src);
+        return arena_strdup(a, shown);
+}
+
 int config_errors_add(struct config_errors *e, const char *path, int line, int col,
                       const char *source_text, size_t source_len, const char *fmt, ...)
 {
@@ -79,7 +173,7 @@ int config_errors_add(struct config_errors *e, const char *path, int line, int c
         it = &e->items[e->count];
         it->path = arena_strdup(&e->arena, path);
         it->message = arena_strdup(&e->arena, msg);
-        it->source = source_line(&e->arena, source_text, source_len, line);
+        it->source = shown_line(&e->arena, source_text, source_len, line);
         if (it->path == NULL || it->message == NULL || it->source == NULL)
                 return -ENOMEM;
         it->line = line;

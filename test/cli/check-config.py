@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 ctl = sys.argv[1]
+notifyd = sys.argv[2] if len(sys.argv) > 2 else None
 src = os.environ["CPPO_SOURCE_ROOT"]
 fixtures = os.environ["CPPO_FIXTURES"]
 secret = open(os.path.join(fixtures, "config/secrets/smtp-password")).read().strip()
@@ -145,6 +146,26 @@ with tempfile.TemporaryDirectory() as d:
                 "    receivers: [f]\n")
     rc, out = with_store(db)
     check("the documented catch-all passes", rc == 0 and "all -> 1 receiver(s)" in out, out)
+
+# A value that YAML cannot read (an unquoted leading '*') under a secret-
+# bearing key: the error shows the line without the value, in `check` and in
+# the daemon's start-up error alike.
+with tempfile.TemporaryDirectory() as d:
+    bad = os.path.join(d, "cppo-notify.yaml")
+    with open(bad, "w") as f:
+        f.write("kafka:\n  brokers: 127.0.0.1:9092\n  topics: [t]\n  group: g\n"
+                "  properties:\n    sasl.password: *Abc123\n"
+                "receivers:\n  f: { type: file, path: /tmp/x.jsonl }\n")
+    rc, out = run(["--config", bad])
+    check("check: a YAML error in kafka.properties is located",
+          rc == 1 and f"{bad}:6:20:" in out and "sasl.password: <redacted>" in out, out)
+    check("check: ... and the password is not printed", "Abc123" not in out, out)
+    if notifyd:
+        p = subprocess.run([notifyd, "--config", bad], capture_output=True, text=True, timeout=30)
+        out = p.stdout + p.stderr
+        check("cppo-notifyd: refuses to start on it", p.returncode != 0 and f"{bad}:6:20:" in out,
+              out)
+        check("cppo-notifyd: ... without printing the password", "Abc123" not in out, out)
 
 print(f"1..{len(results)}")
 for i, (name, ok, detail) in enumerate(results, 1):

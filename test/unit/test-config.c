@@ -427,6 +427,51 @@ static void unreadable_main_file(void **state)
         config_errors_deinit(&errs);
 }
 
+/* A source line shown under an error never carries a secret's value: lines
+ * under kafka.properties, or whose key (or a key they are nested under)
+ * names a password, token, secret or URL, keep only their key. */
+static void error_lines_never_show_secrets(void **state)
+{
+        static const struct {
+                const char *yaml;
+                const char *shown; /* the source line as shown */
+        } cases[] = {
+                { "kafka:\n  brokers: b:9092\n  topics: [t]\n  group: g\n  properties:\n"
+                  "    sasl.password: *Abc123\n",
+                  "    sasl.password: <redacted>" },
+                { "kafka:\n  brokers: b:9092\n  topics: [t]\n  group: g\n  properties:\n"
+                  "    ssl.key.location: *Abc123\n",
+                  "    ssl.key.location: <redacted>" },
+                { "smtp:\n  url: smtp://u:*Abc123@h\n  from: *Abc123\n",
+                  "  from: *Abc123" },
+                { "smtp:\n  password_file: *Abc123\n",
+                  "  password_file: <redacted>" },
+                { "receivers:\n  hook: { type: slack, webhook_url_file: *Abc123 }\n",
+                  "  hook: <redacted>" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct config_errors errs;
+                struct config *c = NULL;
+                bool seen = false;
+
+                config_errors_init(&errs);
+                assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", cases[i].yaml,
+                                                    strlen(cases[i].yaml), &errs), -EINVAL);
+                for (size_t k = 0; k < errs.count; k++) {
+                        const char *src = errs.items[k].source;
+                        if (strstr(cases[i].shown, "Abc123") == NULL)
+                                assert_null(strstr(src, "Abc123"));
+                        seen = seen || strcmp(src, cases[i].shown) == 0;
+                }
+                if (!seen)
+                        fprintf(stderr, "# case %zu: '%s' not among the %zu errors' lines\n", i,
+                                cases[i].shown, errs.count);
+                assert_true(seen);
+                config_errors_deinit(&errs);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -442,6 +487,7 @@ int main(void)
             cmocka_unit_test(yamldoc_limits_and_refusals),
             cmocka_unit_test(unreadable_main_file),
             cmocka_unit_test(bad_fixtures_report_exact_errors),
+            cmocka_unit_test(error_lines_never_show_secrets),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
