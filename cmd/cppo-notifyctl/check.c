@@ -6,6 +6,7 @@
 #include "cppo/config.h"
 #include "cppo/error.h"
 #include "cppo/render.h"
+#include "cppo/store.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,11 +22,14 @@
 static void check_usage(FILE *f)
 {
         fprintf(f,
-                "usage: cppo-notifyctl check [--config FILE]\n"
+                "usage: cppo-notifyctl check [--config FILE] [--state DB]\n"
                 "Loads FILE (default %s), its rules directory, every secret file and\n"
                 "template it uses, and checks that the store's directory exists and is\n"
                 "writable (by the user running check) and the CA files are readable;\n"
-                "prints every error as path:line:col: message, exit 1 on any.\n",
+                "prints every error as path:line:col: message, exit 1 on any.\n"
+                "The store itself (DB, or FILE's store.path when that file exists) is\n"
+                "opened read-only and checked for damage (SQLite's quick_check).\n"
+                "With --state alone, only the store is checked.\n",
                 CONFIG_DEFAULT_PATH);
 }
 
@@ -137,15 +141,41 @@ static int check_environment(const struct config *cfg, const char *path)
         return rc;
 }
 
+/* The store file, opened read-only and checked for damage; read-only
+ * because check has no side effects (nothing is created or migrated). */
+static int check_store(const char *db)
+{
+        struct store_options so = { .read_only = true, .busy_timeout_ms = 5000 };
+        struct store *s = NULL;
+        char err[CPPO_ERRLEN] = "";
+        int v = 0, r = store_open(&s, db, &so, err, sizeof err);
+
+        if (r == 0)
+                r = store_integrity(s, err, sizeof err);
+        if (r == 0)
+                r = store_schema_version(s, &v);
+        store_close(s);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", db, err[0] ? err : error_name(r));
+                return r;
+        }
+        printf("store %s: quick_check ok, schema %d\n", db, v);
+        return 0;
+}
+
 int ctl_check(int argc, char **argv)
 {
-        const char *path = CONFIG_DEFAULT_PATH;
+        const char *path = CONFIG_DEFAULT_PATH, *state = NULL;
+        bool config_given = false;
         struct config_errors errs;
         struct config *cfg = NULL;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
                         path = argv[++i];
+                        config_given = true;
+                } else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
+                        state = argv[++i];
                 } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                         check_usage(stdout);
                         return CTL_EXIT_OK;
@@ -154,11 +184,16 @@ int ctl_check(int argc, char **argv)
                         return CTL_EXIT_USAGE;
                 }
         }
+        if (state && !config_given)
+                return check_store(state) == 0 ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
         config_errors_init(&errs);
         int rc = config_load(&cfg, path, &errs);
         int code = rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
         if (rc == 0)
                 code = check_templates(cfg, path, check_environment(cfg, path) == 0);
+        if (rc == 0 && (state || access(cfg->store.path, F_OK) == 0) &&
+            check_store(state ? state : cfg->store.path) < 0)
+                code = CTL_EXIT_PROBLEM;
         else if (rc == -EINVAL)
                 config_errors_print(&errs, stderr);
         else

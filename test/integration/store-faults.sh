@@ -139,6 +139,12 @@ ok "a damaged store: the daemon refuses to start" exited_within 30
 ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
 ok "... naming the damage and the recovery" \
   grep -Eq "(malformed|damaged).*\.recover.*restore the latest backup" "$work/damaged.log"
+"$ctl" check --state "$work/damaged.db" >"$work/check-bad.out" 2>&1 && rc=0 || rc=$?
+ok "check --state on the damaged copy: exit 1 with the recovery" \
+  eval '[ "$rc" = 1 ] && grep -Eq "(malformed|damaged).*\.recover" "$work/check-bad.out"'
+"$ctl" check --state "$db" >"$work/check-good.out" 2>&1 && rc=0 || rc=$?
+ok "check --state on the real store: quick_check ok" \
+  eval '[ "$rc" = 0 ] && grep -q "quick_check ok" "$work/check-good.out"'
 
 [ "$fail" -eq 0 ] || for f in "$work"/*.log; do echo "# == $f"; sed 's/^/# /' "$f" | tail -15; done
 echo "1..$n"
