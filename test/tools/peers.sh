@@ -5,6 +5,7 @@
 #   peer_start_mock_kafka --topic mp:3        # sets KAFKA_BROKERS, KAFKA_CTL (fd), KAFKA_PID
 #   peer_start_smtp_sink "$dir/mail"          # sets SMTP_PORT, SMTP_PID
 #   peer_start_webhook_sink "$dir/hooks.jsonl" # sets WEBHOOK_PORT, WEBHOOK_PID
+#   peer_start_postgres                       # sets PG_URL, PG_PASSWORD_FILE, PG_PID
 #   peer_track PID                            # stop this process on exit too
 #   wait_for 'ls "$dir/mail" | wc -l' 3 20    # until the command prints >= 3, at most 20 s
 #
@@ -91,6 +92,25 @@ peer_start_webhook_sink() { # record-file [options]
 # rebalance delay, short reconnect backoff) and small fetches (so a stream
 # takes long enough to be cut), a store, a file receiver "audit" and an HTTP port chosen by the kernel.
 # Callers append sections (rules_dir, holds, ...) after it.
+# A real PostgreSQL server (test/tools/pg-server.py): a fresh cluster on
+# 127.0.0.1 and a free port, stopped by PID with the other peers.
+peer_start_postgres() { # [pg-server.py options]
+  local out="$PEER_TMP/pg.out" in="$PEER_TMP/pg.in" line
+  mkfifo "$in"
+  python3 "$CPPO_SOURCE_ROOT/test/tools/pg-server.py" "$@" <"$in" >"$out" 2>&1 &
+  PG_HELPER_PID=$!
+  peer_track "$PG_HELPER_PID"
+  exec {PG_STDIN}>"$in" # the server lives while this stays open
+  for _ in $(seq 1 600); do
+    grep -q '^ready ' "$out" 2>/dev/null && break
+    kill -0 "$PG_HELPER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  line=$(grep '^ready ' "$out" | head -1)
+  [ -n "$line" ] || { echo "peers.sh: postgres did not start: $(tail -5 "$out")" >&2; return 1; }
+  read -r _ PG_URL PG_PASSWORD_FILE PG_PID <<<"$line"
+}
+
 daemon_test_config() { # group store_db audit_jsonl
   cat <<YAML
 kafka:
