@@ -35,7 +35,7 @@
 #define BACKOFF_BASE_MS   1000
 #define BACKOFF_CAP_MS    (10 * 60 * 1000)
 #define POLL_MAX_MS       250
-#define FILE_BATCH        64 /* file deliveries handed over per turn */
+#define FILE_BATCH        64  /* file deliveries handed over per turn */
 #define SLACK_BODY_MAX    200 /* bytes of Slack's error text kept */
 #define HTTP_CONNECT_MS   10000
 #define HTTP_TIMEOUT_MS   30000
@@ -510,7 +510,8 @@ static const enum outcome_kind verdict_kind[] = {
  * last RCPT reply, e.g. 550: permanent). */
 static void email_outcome(const struct dw_job *j, struct outcome *o)
 {
-        enum outcome_kind k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, j->result, j->code)];
+        enum outcome_kind k =
+            verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, j->result, j->code)];
 
         o->code = (int)j->code;
         if (j->refused_n > 0) {
@@ -562,7 +563,8 @@ static void slack_error_text(const struct dw_job *j, enum outcome_kind k, struct
 static void slack_outcome(const struct dw_job *j, struct outcome *o)
 {
         long code = j->code;
-        enum outcome_kind k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, j->result, code)];
+        enum outcome_kind k =
+            verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, j->result, code)];
 
         /* only curl's generic text: its error buffer may name the URL */
         if (j->result != CURLE_OK)
