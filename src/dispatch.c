@@ -1,13 +1,17 @@
 /* cppo-notify — the dispatcher (see include/cppo/dispatch.h).
  *
  * Layout: receiver state (per-receiver concurrency, pacing shared by
- * receivers posting to the same Slack webhook), transfer setup per channel
- * (email and Slack through the multi handle, file synchronously), and
- * completion handling (outcome -> store_delivery_finish with backoff).
- * Everything below the public functions runs on the dispatcher thread
- * only, except what is guarded by d->lock.
+ * receivers posting to the same Slack webhook), lanes (each receiver's
+ * worker, dispatch_worker.h), completion handling (outcome ->
+ * store_delivery_finish with backoff), hand-over, the loop. Everything
+ * below the public functions runs on the dispatcher thread only, except
+ * what is guarded by d->lock. The dispatcher thread does no I/O with a
+ * receiver: it reads the queue, claims, hands jobs to the receivers'
+ * workers and records what comes back.
  */
 #include "cppo/dispatch.h"
+
+#include "dispatch_worker.h"
 
 #include "cppo/buf.h"
 #include "cppo/delivery.h"
@@ -18,7 +22,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,11 +35,12 @@
 #define BACKOFF_BASE_MS   1000
 #define BACKOFF_CAP_MS    (10 * 60 * 1000)
 #define POLL_MAX_MS       250
-#define FILE_BATCH        64  /* file deliveries written per turn */
+#define FILE_BATCH        64  /* file deliveries handed over per turn */
 #define SLACK_BODY_MAX    200 /* bytes of Slack's error text kept */
-#define HTTP_CONNECT_S    10
-#define HTTP_TIMEOUT_S    30
-#define IDLE_HANDLES_MAX  16
+#define HTTP_CONNECT_MS   10000
+#define HTTP_TIMEOUT_MS   30000
+#define FILE_TIMEOUT_MS   30000 /* one append, fsync included, where it can be bounded */
+#define STOP_JOIN_MS      200   /* after the grace: how long told-to-stop workers may take */
 #define OUTCOME_ERROR_MAX 320
 
 /* Pacing shared by every receiver with the same key: the webhook URL for
@@ -58,10 +62,19 @@ struct health {
         char error[OUTCOME_ERROR_MAX];
 };
 
+/* A receiver's worker and what it has in hand, kept by receiver name for
+ * the dispatcher's whole life (a reload that drops a receiver leaves its
+ * lane to finish what it holds). */
+struct lane {
+        struct lane *next;
+        struct dw_worker *w;
+        long in_flight; /* jobs handed over, not yet back */
+};
+
 struct rstate {
         const struct config_receiver *rc;
         struct pace *pace;
-        long in_flight;
+        struct lane *lane; /* NULL until its first delivery */
         struct health health;
 };
 
@@ -74,18 +87,6 @@ struct dispatch_plan {
         size_t pace_count;
 };
 
-struct transfer {
-        struct transfer *next;
-        struct rstate *rs; /* NULL once a reload removed the receiver */
-        CURL *easy;
-        struct delivery dl;
-        size_t off; /* payload bytes handed to curl (email upload) */
-        struct curl_slist *rcpts, *headers;
-        struct buf body; /* Slack's response, capped */
-        long max_attempts, max_age;
-        int64_t started_ms; /* wall clock */
-};
-
 enum outcome_kind { OUT_SENT, OUT_RETRY, OUT_DEAD, OUT_DEFER };
 
 struct outcome {
@@ -94,28 +95,29 @@ struct outcome {
         int64_t retry_after_ms;
         int64_t latency_ms;
         char error[OUTCOME_ERROR_MAX];
+        const char *refused; /* recipients refused at RCPT, NULL if none */
+        int refused_n;
 };
 
 struct dispatcher {
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
+        struct dw_hub *hub; /* wakes the thread; brings finished jobs back */
         /* guarded by lock */
         struct dispatch_plan *pending; /* handed over by dispatch_reload_commit */
         bool stopping, exited;
         int64_t stop_deadline_ms; /* monotonic */
         struct dispatch_stats stats;
+        int abandoned; /* workers left stuck at the stop */
         /* dispatcher thread only */
         const struct config *cfg;
         struct store *store;
-        CURLM *multi;
         struct rstate *rs;
         size_t rs_count;
         struct pace *paces;
         size_t pace_count;
-        struct transfer *active;
-        CURL *idle[IDLE_HANDLES_MAX];
-        size_t idle_count;
+        struct lane *lanes;
         struct dispatch_observer obs;
         uint64_t rng;
         bool more; /* a receiver filled a whole batch: look again at once */
@@ -236,10 +238,19 @@ static struct rstate *rstate_find(struct dispatcher *d, const char *name)
         return NULL;
 }
 
+static struct lane *lane_find(struct dispatcher *d, const char *name)
+{
+        for (struct lane *l = d->lanes; l != NULL; l = l->next)
+                if (strcmp(dw_worker_name(l->w), name) == 0)
+                        return l;
+        return NULL;
+}
+
 /* Swaps in the receiver state of p (taking its arrays over and freeing p):
  * a pace key or receiver name the old state knew keeps its schedule and
- * health, in-flight transfers move over by receiver name. Allocates
- * nothing, so it cannot fail. The previous config must still be alive. */
+ * health, and a receiver finds its lane (and what is in flight there) by
+ * name. Allocates nothing, so it cannot fail. The previous config must
+ * still be alive. */
 static void plan_apply(struct dispatcher *d, struct dispatch_plan *p)
 {
         for (size_t i = 0; i < p->pace_count; i++)
@@ -250,6 +261,7 @@ static void plan_apply(struct dispatcher *d, struct dispatch_plan *p)
                 const struct rstate *old = rstate_find(d, p->rs[i].rc->name);
                 if (old != NULL)
                         p->rs[i].health = old->health;
+                p->rs[i].lane = lane_find(d, p->rs[i].rc->name);
         }
         free(d->rs);
         free(d->paces);
@@ -259,11 +271,6 @@ static void plan_apply(struct dispatcher *d, struct dispatch_plan *p)
         d->pace_count = p->pace_count;
         d->cfg = p->cfg;
         free(p);
-        for (struct transfer *t = d->active; t != NULL; t = t->next) {
-                t->rs = rstate_find(d, t->dl.receiver);
-                if (t->rs != NULL)
-                        t->rs->in_flight++;
-        }
 }
 
 static bool pace_ready(const struct pace *p, int64_t now_us)
@@ -283,67 +290,25 @@ static void pace_take(struct pace *p)
 }
 
 /* How many deliveries rs may start now. */
+static long in_flight(const struct rstate *rs)
+{
+        return rs->lane != NULL ? rs->lane->in_flight : 0;
+}
+
+/* How many deliveries rs may start now. A file receiver's worker appends
+ * one line after the other, up to a batch of them in hand. */
 static long receiver_room(const struct rstate *rs, int64_t now_us)
 {
-        bool file = rs->rc->type == CONFIG_RECEIVER_FILE; /* synchronous: never in flight */
+        bool file = rs->rc->type == CONFIG_RECEIVER_FILE;
+        long limit = file ? FILE_BATCH : rs->rc->concurrency, busy = in_flight(rs);
 
-        if (!pace_ready(rs->pace, now_us) || (!file && rs->in_flight >= rs->rc->concurrency))
+        if (!pace_ready(rs->pace, now_us) || busy >= limit)
                 return 0;
         if (rs->health.down) /* one probe at a time, after the receiver's backoff */
-                return rs->in_flight == 0 && now_us >= rs->health.probe_us ? 1 : 0;
+                return busy == 0 && now_us >= rs->health.probe_us ? 1 : 0;
         if (rs->pace->rate > 0)
                 return 1;
-        return file ? FILE_BATCH : rs->rc->concurrency - rs->in_flight;
-}
-
-/* ---- easy handles and transfers ---------------------------------------- */
-
-static CURL *easy_get(struct dispatcher *d)
-{
-        if (d->idle_count > 0)
-                return d->idle[--d->idle_count];
-        return curl_easy_init();
-}
-
-/* Keeps the handle for the next message (curl_easy_reset keeps its DNS and
- * TLS session caches; connections live in the multi handle's cache). */
-static void easy_put(struct dispatcher *d, CURL *c)
-{
-        if (c == NULL)
-                return;
-        if (d->idle_count < IDLE_HANDLES_MAX) {
-                curl_easy_reset(c);
-                d->idle[d->idle_count++] = c;
-        } else {
-                curl_easy_cleanup(c);
-        }
-}
-
-static void transfer_free(struct dispatcher *d, struct transfer *t)
-{
-        if (t == NULL)
-                return;
-        easy_put(d, t->easy);
-        curl_slist_free_all(t->rcpts);
-        curl_slist_free_all(t->headers);
-        buf_deinit(&t->body);
-        delivery_clear(&t->dl);
-        free(t);
-}
-
-static void unlink_transfer(struct dispatcher *d, struct transfer *t)
-{
-        for (struct transfer **p = &d->active; *p != NULL; p = &(*p)->next)
-                if (*p == t) {
-                        *p = t->next;
-                        break;
-                }
-        curl_multi_remove_handle(d->multi, t->easy);
-        if (t->rs != NULL)
-                t->rs->in_flight--;
-        pthread_mutex_lock(&d->lock);
-        d->stats.in_flight--;
-        pthread_mutex_unlock(&d->lock);
+        return limit - busy;
 }
 
 /* ---- completion -------------------------------------------------------- */
@@ -394,7 +359,12 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
 {
         int n = dl->attempts + 1;
 
-        if (o->kind == OUT_SENT)
+        if (o->kind == OUT_SENT && o->refused_n > 0)
+                log_notice("delivery sent key=%s receiver=%s attempt=%d code=%d latency_ms=%lld "
+                           "refused=%d",
+                           dl->key, dl->receiver, n, o->code, (long long)o->latency_ms,
+                           o->refused_n);
+        else if (o->kind == OUT_SENT)
                 log_info("delivery sent key=%s receiver=%s attempt=%d code=%d latency_ms=%lld",
                          dl->key, dl->receiver, n, o->code, (long long)o->latency_ms);
         else if (o->kind == OUT_RETRY)
@@ -425,6 +395,7 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
             .code = o->code,
             .latency_ms = o->latency_ms,
             .error = o->kind == OUT_SENT ? NULL : o->error,
+            .refused = o->refused,
         };
         int r = o->kind == OUT_DEFER
                     ? store_delivery_defer(d->store, &a, next_at)
@@ -437,6 +408,8 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
         if (d->obs.on_attempt)
                 d->obs.on_attempt(d->obs.ctx, dl->receiver, outcome_names[o->kind], o->latency_ms,
                                   wall_ms() - dl->created_at_ms);
+        if (d->obs.on_refused && o->refused_n > 0)
+                d->obs.on_refused(d->obs.ctx, dl->receiver, o->refused_n);
 }
 
 static void outcome_set(struct outcome *o, enum outcome_kind k, int code, const char *fmt, ...)
@@ -531,18 +504,25 @@ static const enum outcome_kind verdict_kind[] = {
     [DISPATCH_RECEIVER] = OUT_DEFER,
 };
 
-static void email_outcome(struct transfer *t, CURLcode res, struct outcome *o)
+/* The SMTP outcome. A mail some recipients refused at RCPT went to the
+ * others (CURLOPT_MAIL_RCPT_ALLOWFAILS): sent, the refused ones recorded on
+ * the attempt. Only a mail nobody accepted fails (curl then reports the
+ * last RCPT reply, e.g. 550: permanent). */
+static void email_outcome(const struct dw_job *j, struct outcome *o)
 {
-        long code = 0;
-        enum outcome_kind k;
+        enum outcome_kind k =
+            verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, j->result, j->code)];
 
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-        k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, (int)res, code)];
-        o->code = (int)code;
+        o->code = (int)j->code;
+        if (j->refused_n > 0) {
+                o->refused = buf_cstr(&j->refused);
+                o->refused_n = j->refused_n;
+        }
         if (k == OUT_SENT)
                 o->kind = OUT_SENT;
         else
-                outcome_set(o, k, (int)code, "smtp: %s (reply %ld)", curl_easy_strerror(res), code);
+                outcome_set(o, k, (int)j->code, "smtp: %s (reply %ld)",
+                            curl_easy_strerror((CURLcode)j->result), j->code);
 }
 
 /* Replaces every occurrence of secret in s (NUL-terminated) with "*". */
@@ -561,60 +541,57 @@ static void scrub(char *s, const char *secret)
 
 /* Slack's error text for a permanent failure: printable ASCII, capped, and
  * never the webhook URL or its path. */
-static void slack_error_text(struct transfer *t, long code, enum outcome_kind k, struct outcome *o)
+static void slack_error_text(const struct dw_job *j, enum outcome_kind k, struct outcome *o)
 {
-        const char *url = t->rs != NULL ? secret_value(t->rs->rc->webhook_url) : NULL;
+        const char *url = j->url;
         const char *scheme_end = url != NULL ? strstr(url, "://") : NULL;
         const char *path = scheme_end != NULL ? strchr(scheme_end + 3, '/') : NULL;
         char text[SLACK_BODY_MAX + 1];
         size_t n = 0;
 
-        for (size_t i = 0; i < t->body.len && n < SLACK_BODY_MAX; i++) {
-                unsigned char c = (unsigned char)t->body.data[i];
+        for (size_t i = 0; i < j->body.len && n < SLACK_BODY_MAX; i++) {
+                unsigned char c = (unsigned char)j->body.data[i];
                 text[n++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
         }
         text[n] = '\0';
         scrub(text, url);
         if (path != NULL && strlen(path) >= 8)
                 scrub(text, path);
-        outcome_set(o, k, (int)code, "slack: http %ld: %s", code, text);
+        outcome_set(o, k, (int)j->code, "slack: http %ld: %s", j->code, text);
 }
 
-static void slack_outcome(struct transfer *t, CURLcode res, struct outcome *o)
+static void slack_outcome(const struct dw_job *j, struct outcome *o)
 {
-        long code = 0;
-        curl_off_t after = 0;
-        enum outcome_kind k;
+        long code = j->code;
+        enum outcome_kind k =
+            verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, j->result, code)];
 
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-        k = verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, (int)res, code)];
         /* only curl's generic text: its error buffer may name the URL */
-        if (res != CURLE_OK)
-                outcome_set(o, k, (int)code, "slack: %s", curl_easy_strerror(res));
+        if (j->result != CURLE_OK)
+                outcome_set(o, k, (int)code, "slack: %s", curl_easy_strerror((CURLcode)j->result));
         else if (k == OUT_SENT) {
                 o->kind = OUT_SENT;
                 o->code = (int)code;
         } else if (code == 429) {
-                curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &after);
                 outcome_set(o, OUT_RETRY, 429, "slack: http 429 (retry after %lld s)",
-                            (long long)after);
-                o->retry_after_ms = (int64_t)after * 1000;
+                            (long long)j->retry_after_s);
+                o->retry_after_ms = j->retry_after_s * 1000;
         } else if (code >= 500)
                 outcome_set(o, k, (int)code, "slack: http %ld", code);
         else
-                slack_error_text(t, code, k, o);
+                slack_error_text(j, k, o);
 }
 
 /* A 429 holds back every delivery to that webhook, not only this one. */
-static void slack_hold(struct transfer *t, const struct outcome *o)
+static void slack_hold(struct rstate *rs, const struct outcome *o)
 {
         int64_t until;
 
-        if (t->rs == NULL || o->retry_after_ms <= 0)
+        if (rs == NULL || o->retry_after_ms <= 0)
                 return;
         until = mono_us() + o->retry_after_ms * 1000;
-        if (t->rs->pace->next_us < until)
-                t->rs->pace->next_us = until;
+        if (rs->pace->next_us < until)
+                rs->pace->next_us = until;
 }
 
 /* ---- receiver health ---------------------------------------------------- */
@@ -679,88 +656,94 @@ static void health_note(struct dispatcher *d, struct rstate *rs, const struct ou
         health_save(d, rs);
 }
 
-static void transfer_done(struct dispatcher *d, struct transfer *t, CURLcode res)
+/* ---- finished jobs ------------------------------------------------------ */
+
+static void job_outcome(const struct dw_job *j, struct outcome *o)
 {
+        if (j->setup_failed)
+                outcome_set(o, OUT_RETRY, 0, "%s: setup: %s", j->dl.channel,
+                            curl_easy_strerror((CURLcode)j->result));
+        else if (j->type == CONFIG_RECEIVER_FILE && j->result < 0)
+                outcome_set(o, verdict_kind[dispatch_classify(CONFIG_RECEIVER_FILE, j->result, 0)],
+                            0, "file: %s", strerror(-j->result));
+        else if (j->type == CONFIG_RECEIVER_SLACK)
+                slack_outcome(j, o);
+        else if (j->type == CONFIG_RECEIVER_EMAIL)
+                email_outcome(j, o);
+        else
+                o->kind = OUT_SENT;
+        o->latency_ms = j->latency_ms;
+}
+
+/* Records what came back from a worker. The receiver may have been
+ * reloaded away meanwhile: the attempt is recorded all the same, its
+ * health no longer kept. */
+static void job_done(struct dispatcher *d, struct dw_job *j)
+{
+        struct lane *lane = lane_find(d, j->dl.receiver);
+        struct rstate *rs = rstate_find(d, j->dl.receiver);
         struct outcome o = {0};
-        curl_off_t total_us = 0;
 
-        curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-        if (strcmp(t->dl.channel, "slack") == 0) {
-                slack_outcome(t, res, &o);
-                slack_hold(t, &o);
-        } else {
-                email_outcome(t, res, &o);
-        }
-        o.latency_ms = (int64_t)total_us / 1000;
-        unlink_transfer(d, t);
-        health_note(d, t->rs, &o);
-        finish(d, &t->dl, t->max_attempts, t->max_age, t->started_ms, &o);
-        transfer_free(d, t);
+        if (lane != NULL)
+                lane->in_flight--;
+        pthread_mutex_lock(&d->lock);
+        d->stats.in_flight--;
+        pthread_mutex_unlock(&d->lock);
+        job_outcome(j, &o);
+        if (j->type == CONFIG_RECEIVER_SLACK)
+                slack_hold(rs, &o);
+        if (!j->setup_failed) /* a local failure says nothing about the receiver */
+                health_note(d, rs, &o);
+        finish(d, &j->dl, j->max_attempts, j->max_age, j->started_ms, &o);
+        dw_job_free(j);
 }
 
-static void collect_done(struct dispatcher *d)
+/* Records every finished job; returns how many. */
+static long collect_done(struct dispatcher *d)
 {
-        CURLMsg *m;
-        int left;
+        struct dw_job *j = dw_hub_take(d->hub);
+        long n = 0;
 
-        while ((m = curl_multi_info_read(d->multi, &left)) != NULL) {
-                char *priv = NULL;
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) == CURLE_OK &&
-                    priv != NULL)
-                        transfer_done(d, (struct transfer *)(void *)priv, m->data.result);
+        while (j != NULL) {
+                struct dw_job *next = j->next;
+                job_done(d, j);
+                j = next;
+                n++;
         }
-}
-
-/* ---- transfer setup per channel ---------------------------------------- */
-
-/* Sets options until one fails; rc keeps the first failure. */
-#define SETOPT(rc, c, opt, val)                                                                    \
-        do {                                                                                       \
-                if ((rc) == CURLE_OK)                                                              \
-                        (rc) = curl_easy_setopt((c), (opt), (val));                                \
-        } while (0)
-
-static size_t read_payload(char *out, size_t size, size_t nmemb, void *p)
-{
-        struct transfer *t = p;
-        size_t room = size * nmemb, left = t->dl.payload_len - t->off;
-        size_t n = left < room ? left : room;
-
-        memcpy(out, t->dl.payload + t->off, n);
-        t->off += n;
         return n;
 }
 
-static size_t write_body(char *data, size_t size, size_t nmemb, void *p)
-{
-        struct transfer *t = p;
-        size_t n = size * nmemb, room = t->body.max - t->body.len;
+/* ---- hand-over ----------------------------------------------------------- */
 
-        /* keep the head of the body, swallow the rest */
-        if (buf_append(&t->body, data, n < room ? n : room) < 0)
+static struct lane *lane_get(struct dispatcher *d, struct rstate *rs)
+{
+        struct lane *l;
+        int r;
+
+        if (rs->lane != NULL)
+                return rs->lane;
+        l = calloc(1, sizeof *l);
+        if (l == NULL)
+                return NULL;
+        r = dw_worker_start(&l->w, d->hub, rs->rc->name);
+        if (r < 0) {
+                log_error("dispatch cannot start a worker receiver=%s error=%s", rs->rc->name,
+                          error_name(r));
+                free(l);
+                return NULL;
+        }
+        l->next = d->lanes;
+        d->lanes = l;
+        rs->lane = l;
+        return l;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+        if (src == NULL)
                 return 0;
-        return n;
-}
-
-static CURLcode set_common(CURL *c, struct transfer *t, const char *protocols)
-{
-        CURLcode rc = CURLE_OK;
-
-        SETOPT(rc, c, CURLOPT_PRIVATE, (void *)t);
-        SETOPT(rc, c, CURLOPT_NOSIGNAL, 1L);
-        SETOPT(rc, c, CURLOPT_SSL_VERIFYPEER, 1L);
-        SETOPT(rc, c, CURLOPT_SSL_VERIFYHOST, 2L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-        SETOPT(rc, c, CURLOPT_PROTOCOLS_STR, protocols);
-#else
-        SETOPT(rc, c, CURLOPT_PROTOCOLS,
-               strchr(protocols, 'm') ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
-                                      : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-        SETOPT(rc, c, CURLOPT_USERAGENT, "cppo-notify/" CPPO_VERSION);
-        return rc;
+        *dst = strdup(src);
+        return *dst == NULL ? -ENOMEM : 0;
 }
 
 static long use_ssl(const char *starttls)
@@ -772,221 +755,82 @@ static long use_ssl(const char *starttls)
         return (long)CURLUSESSL_ALL;
 }
 
-/* Envelope recipients as "<addr>". */
-static int rcpt_list(struct transfer *t, struct buf *tmp)
+/* Copies what the worker needs from the config into j. */
+static int job_settings(const struct config *cfg, const struct config_receiver *rc,
+                        struct dw_job *j)
 {
-        for (size_t i = 0; i < t->dl.recipients.n; i++) {
-                struct curl_slist *l;
-                buf_reset(tmp);
-                if (buf_printf(tmp, "<%s>", t->dl.recipients.v[i]) < 0)
-                        return -E2BIG;
-                l = curl_slist_append(t->rcpts, buf_cstr(tmp));
-                if (l == NULL)
-                        return -ENOMEM;
-                t->rcpts = l;
+        int r = 0;
+
+        j->type = rc->type;
+        j->max_attempts = rc->max_attempts;
+        j->max_age = rc->max_age;
+        j->started_ms = wall_ms();
+        switch (rc->type) {
+        case CONFIG_RECEIVER_EMAIL:
+                j->timeout_ms = j->connect_ms = cfg->smtp.timeout * 1000;
+                j->use_ssl = use_ssl(cfg->smtp.starttls);
+                r = dup_opt(&j->url, cfg->smtp.url);
+                r = r < 0 ? r : dup_opt(&j->from, cfg->smtp.from);
+                r = r < 0 ? r : dup_opt(&j->username, cfg->smtp.username);
+                r = r < 0 ? r : dup_opt(&j->password, secret_value(cfg->smtp.password));
+                return r < 0 ? r : dup_opt(&j->ca_file, cfg->smtp.ca_file);
+        case CONFIG_RECEIVER_SLACK:
+                j->timeout_ms = HTTP_TIMEOUT_MS;
+                j->connect_ms = HTTP_CONNECT_MS;
+                r = dup_opt(&j->url, secret_value(rc->webhook_url));
+                return r < 0 ? r : dup_opt(&j->ca_file, rc->ca_file);
+        case CONFIG_RECEIVER_FILE:
+                j->timeout_ms = FILE_TIMEOUT_MS;
+                return dup_opt(&j->path, rc->path);
         }
-        return 0;
+        return -EINVAL;
 }
 
-static CURLcode set_smtp_auth(CURL *c, const struct config *cfg)
+/* What the config lacks for this delivery (it is DEAD then), or NULL. */
+static const char *unsendable(const struct config *cfg, const struct config_receiver *rc,
+                              const struct delivery *dl)
 {
-        CURLcode rc = CURLE_OK;
-        const char *pw = secret_value(cfg->smtp.password);
-
-        if (cfg->smtp.username != NULL)
-                SETOPT(rc, c, CURLOPT_USERNAME, cfg->smtp.username);
-        if (pw != NULL)
-                SETOPT(rc, c, CURLOPT_PASSWORD, pw);
-        if (cfg->smtp.ca_file != NULL)
-                SETOPT(rc, c, CURLOPT_CAINFO, cfg->smtp.ca_file);
-        return rc;
+        if (rc->type == CONFIG_RECEIVER_EMAIL && (cfg->smtp.url == NULL || cfg->smtp.from == NULL))
+                return "smtp: no url or from configured";
+        if (rc->type == CONFIG_RECEIVER_EMAIL && dl->recipients.n == 0)
+                return "smtp: no recipients";
+        if (rc->type == CONFIG_RECEIVER_SLACK && secret_value(rc->webhook_url) == NULL)
+                return "slack: no webhook url";
+        return NULL;
 }
 
-static int setup_email(struct dispatcher *d, struct transfer *t, struct outcome *o)
+/* Hands a claimed delivery to the receiver's worker; a delivery that
+ * cannot go is recorded as that delivery's attempt. */
+static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane,
+                      struct delivery *dl)
 {
-        const struct config *cfg = d->cfg;
-        struct buf tmp = BUF_INIT(1024);
-        CURLcode rc;
-        int r;
-
-        if (cfg->smtp.url == NULL || cfg->smtp.from == NULL) {
-                outcome_set(o, OUT_DEAD, 0, "smtp: no url or from configured");
-                return -EINVAL;
-        }
-        if (t->dl.recipients.n == 0) {
-                outcome_set(o, OUT_DEAD, 0, "smtp: no recipients");
-                return -EINVAL;
-        }
-        r = rcpt_list(t, &tmp);
-        buf_reset(&tmp);
-        if (r == 0)
-                r = buf_printf(&tmp, "<%s>", cfg->smtp.from);
-        rc = r < 0 ? CURLE_OUT_OF_MEMORY : set_common(t->easy, t, "smtp,smtps");
-        SETOPT(rc, t->easy, CURLOPT_URL, cfg->smtp.url);
-        SETOPT(rc, t->easy, CURLOPT_MAIL_FROM, buf_cstr(&tmp));
-        SETOPT(rc, t->easy, CURLOPT_MAIL_RCPT, t->rcpts);
-        SETOPT(rc, t->easy, CURLOPT_UPLOAD, 1L);
-        SETOPT(rc, t->easy, CURLOPT_READFUNCTION, read_payload);
-        SETOPT(rc, t->easy, CURLOPT_READDATA, (void *)t);
-        SETOPT(rc, t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)t->dl.payload_len);
-        SETOPT(rc, t->easy, CURLOPT_USE_SSL, use_ssl(cfg->smtp.starttls));
-        SETOPT(rc, t->easy, CURLOPT_CONNECTTIMEOUT, cfg->smtp.timeout);
-        SETOPT(rc, t->easy, CURLOPT_TIMEOUT, cfg->smtp.timeout);
-        if (rc == CURLE_OK)
-                rc = set_smtp_auth(t->easy, cfg);
-        buf_deinit(&tmp);
-        if (rc != CURLE_OK)
-                outcome_set(o, OUT_RETRY, 0, "smtp: setup: %s", curl_easy_strerror(rc));
-        return rc == CURLE_OK ? 0 : -EIO;
-}
-
-static int setup_slack(struct transfer *t, struct outcome *o)
-{
-        const struct config_receiver *rc = t->rs->rc;
-        const char *url = secret_value(rc->webhook_url);
-        struct curl_slist *h;
-        CURLcode cr;
-
-        if (url == NULL) {
-                outcome_set(o, OUT_DEAD, 0, "slack: no webhook url");
-                return -EINVAL;
-        }
-        h = curl_slist_append(NULL, "Content-Type: application/json");
-        t->headers = h;
-        /* no "Expect: 100-continue" round trip for larger payloads */
-        if (h != NULL && (h = curl_slist_append(t->headers, "Expect:")) != NULL)
-                t->headers = h;
-        cr = h == NULL ? CURLE_OUT_OF_MEMORY : set_common(t->easy, t, "https,http");
-        SETOPT(cr, t->easy, CURLOPT_URL, url);
-        SETOPT(cr, t->easy, CURLOPT_HTTPHEADER, t->headers);
-        SETOPT(cr, t->easy, CURLOPT_POSTFIELDS, t->dl.payload);
-        SETOPT(cr, t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->dl.payload_len);
-        SETOPT(cr, t->easy, CURLOPT_WRITEFUNCTION, write_body);
-        SETOPT(cr, t->easy, CURLOPT_WRITEDATA, (void *)t);
-        SETOPT(cr, t->easy, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_S);
-        SETOPT(cr, t->easy, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
-        if (rc->ca_file != NULL)
-                SETOPT(cr, t->easy, CURLOPT_CAINFO, rc->ca_file);
-        if (cr != CURLE_OK)
-                outcome_set(o, OUT_RETRY, 0, "slack: setup: %s", curl_easy_strerror(cr));
-        return cr == CURLE_OK ? 0 : -EIO;
-}
-
-/* A FIFO without a reader fails at once (ENXIO, retried later) instead of
- * blocking the thread in open(); writes then block as usual. */
-static int open_append(const char *path)
-{
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
-        int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
-
-        if (fd < 0)
-                return -errno;
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
-/* Appends payload + "\n" and syncs it; 0 or a negative errno. A pipe or
- * device that cannot be synced (EINVAL) is not an error. */
-static int append_line(const char *path, const char *payload, size_t n)
-{
-        char *line = malloc(n + 1);
-        int fd, r = 0;
-        size_t off = 0;
-
-        if (line == NULL)
-                return -ENOMEM;
-        memcpy(line, payload, n);
-        line[n] = '\n';
-        fd = open_append(path);
-        if (fd < 0)
-                r = fd;
-        while (fd >= 0 && r == 0 && off < n + 1) {
-                ssize_t w = write(fd, line + off, n + 1 - off);
-                if (w < 0 && errno != EINTR)
-                        r = -errno;
-                else if (w > 0)
-                        off += (size_t)w;
-        }
-        if (fd >= 0 && r == 0 && fsync(fd) < 0 && errno != EINVAL)
-                r = -errno;
-        if (fd >= 0 && close(fd) < 0 && r == 0)
-                r = -errno;
-        free(line);
-        return r;
-}
-
-static void deliver_file(struct dispatcher *d, struct rstate *rs, const struct delivery *dl)
-{
-        int64_t started = wall_ms(), t0 = mono_us();
-        struct outcome o = {.kind = OUT_SENT};
-        int r = append_line(rs->rc->path, dl->payload, dl->payload_len);
-
-        if (r < 0)
-                outcome_set(&o, verdict_kind[dispatch_classify(CONFIG_RECEIVER_FILE, r, 0)], 0,
-                            "file: %s", strerror(-r));
-        o.latency_ms = (mono_us() - t0) / 1000;
-        health_note(d, rs, &o);
-        finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, started, &o);
-}
-
-static struct transfer *transfer_new(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
-{
-        struct transfer *t = calloc(1, sizeof *t);
-
-        if (t == NULL)
-                return NULL;
-        t->easy = easy_get(d);
-        if (t->easy == NULL) {
-                free(t);
-                return NULL;
-        }
-        t->rs = rs;
-        t->dl = *dl; /* takes the strings over */
-        memset(dl, 0, sizeof *dl);
-        buf_init(&t->body, SLACK_BODY_MAX);
-        t->max_attempts = rs->rc->max_attempts;
-        t->max_age = rs->rc->max_age;
-        t->started_ms = wall_ms();
-        return t;
-}
-
-/* Starts a claimed delivery on the multi handle; a setup failure is
- * recorded as that delivery's attempt. */
-static void start_transfer(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
-{
+        const struct config_receiver *rc = rs->rc;
+        const char *why = unsendable(d->cfg, rc, dl);
         struct outcome o = {0};
-        struct transfer *t = transfer_new(d, rs, dl);
-        int r;
+        struct dw_job *j;
 
-        if (t == NULL) {
+        if (why != NULL) {
+                outcome_set(&o, OUT_DEAD, 0, "%s", why);
+                finish(d, dl, rc->max_attempts, rc->max_age, wall_ms(), &o);
+                return;
+        }
+        j = dw_job_new(dl);
+        if (j == NULL || job_settings(d->cfg, rc, j) < 0) {
                 outcome_set(&o, OUT_RETRY, 0, "out of memory");
-                finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, wall_ms(), &o);
+                finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, wall_ms(), &o);
+                dw_job_free(j);
                 return;
         }
-        r = rs->rc->type == CONFIG_RECEIVER_SLACK ? setup_slack(t, &o) : setup_email(d, t, &o);
-        if (r == 0 && curl_multi_add_handle(d->multi, t->easy) != CURLM_OK) {
-                outcome_set(&o, OUT_RETRY, 0, "cannot start the transfer");
-                r = -EIO;
-        }
-        if (r < 0) {
-                finish(d, &t->dl, t->max_attempts, t->max_age, t->started_ms, &o);
-                transfer_free(d, t);
-                return;
-        }
-        t->next = d->active;
-        d->active = t;
-        rs->in_flight++;
+        lane->in_flight++;
         pace_take(rs->pace);
         pthread_mutex_lock(&d->lock);
         d->stats.in_flight++;
         pthread_mutex_unlock(&d->lock);
+        dw_worker_submit(lane->w, j);
 }
 
-static void start_delivery(struct dispatcher *d, struct rstate *rs, struct delivery *dl)
+static void start_delivery(struct dispatcher *d, struct rstate *rs, struct lane *lane,
+                           struct delivery *dl)
 {
         struct outcome o = {0};
 
@@ -995,11 +839,8 @@ static void start_delivery(struct dispatcher *d, struct rstate *rs, struct deliv
                 outcome_set(&o, OUT_DEAD, 0, "receiver type is now %s, payload is for %s",
                             rs->rc->type_name, dl->channel ? dl->channel : "?");
                 finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, wall_ms(), &o);
-        } else if (rs->rc->type == CONFIG_RECEIVER_FILE) {
-                deliver_file(d, rs, dl);
-                pace_take(rs->pace);
         } else {
-                start_transfer(d, rs, dl);
+                hand_over(d, rs, lane, dl);
         }
 }
 
@@ -1032,9 +873,10 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 {
         long room = receiver_room(rs, mono_us());
         struct due due = {.max = room};
+        struct lane *lane;
         int r;
 
-        if (room <= 0)
+        if (room <= 0 || (lane = lane_get(d, rs)) == NULL) /* no worker: they stay queued */
                 return;
         due.items = calloc((size_t)room, sizeof *due.items);
         if (due.items == NULL)
@@ -1043,7 +885,7 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
         store_trouble(d, r);
         for (long i = 0; i < due.count; i++) {
                 if (r >= 0 && store_delivery_claim(d->store, due.items[i].key, wall_ms()) == 1)
-                        start_delivery(d, rs, &due.items[i]);
+                        start_delivery(d, rs, lane, &due.items[i]);
                 delivery_clear(&due.items[i]);
         }
         if (r >= 0 && due.count == room && rs->pace->rate <= 0)
@@ -1064,7 +906,7 @@ static int poll_timeout(struct dispatcher *d, bool stopping, int64_t deadline_ms
         for (size_t i = 0; i < d->rs_count && !stopping; i++) {
                 const struct rstate *rs = &d->rs[i];
                 int64_t wait = (rs->pace->next_us - now + 999) / 1000;
-                if (rs->pace->rate > 0 && rs->in_flight < rs->rc->concurrency && wait > 0 &&
+                if (rs->pace->rate > 0 && in_flight(rs) < rs->rc->concurrency && wait > 0 &&
                     wait < t)
                         t = wait;
         }
@@ -1106,42 +948,66 @@ static void take_reload(struct dispatcher *d)
                 announce_receivers(d);
 }
 
+static bool any_in_flight(const struct dispatcher *d)
+{
+        for (const struct lane *l = d->lanes; l != NULL; l = l->next)
+                if (l->in_flight > 0)
+                        return true;
+        return false;
+}
+
 /* One turn; false once stopping and nothing (or no time) is left. */
 static bool step(struct dispatcher *d)
 {
-        int running = 0;
         bool stopping;
         int64_t deadline;
 
         take_reload(d);
-        curl_multi_perform(d->multi, &running);
         collect_done(d);
         pthread_mutex_lock(&d->lock);
         stopping = d->stopping;
         deadline = d->stop_deadline_ms;
         pthread_mutex_unlock(&d->lock);
-        if (stopping && (d->active == NULL || mono_us() / 1000 >= deadline))
+        if (stopping && (!any_in_flight(d) || mono_us() / 1000 >= deadline))
                 return false;
         d->more = false;
         for (size_t i = 0; i < d->rs_count && !stopping; i++)
                 fill_receiver(d, &d->rs[i]);
-        curl_multi_poll(d->multi, NULL, 0, poll_timeout(d, stopping, deadline), NULL);
+        dw_hub_wait(d->hub, poll_timeout(d, stopping, deadline));
         return true;
 }
 
-/* Transfers still running at the end stay SENDING in the store. */
+/* After the grace period: every worker is told to stop and given a moment;
+ * one still stuck (in a write the kernel does not interrupt, or in libcurl)
+ * is abandoned, not waited for. What any of them still held stays SENDING
+ * in the store (re-queued at the next start); what finished meanwhile is
+ * recorded. */
 static void abort_all(struct dispatcher *d)
 {
-        int n = 0;
+        int64_t until = mono_us() / 1000 + STOP_JOIN_MS;
+        long held = 0;
+        int stuck = 0;
 
-        while (d->active != NULL) {
-                struct transfer *t = d->active;
-                unlink_transfer(d, t);
-                transfer_free(d, t);
-                n++;
+        for (struct lane *l = d->lanes; l != NULL; l = l->next)
+                dw_worker_stop(l->w);
+        while (d->lanes != NULL) {
+                struct lane *l = d->lanes;
+                d->lanes = l->next;
+                if (!dw_worker_release(l->w, until))
+                        stuck++;
+                held += l->in_flight;
+                free(l);
         }
-        if (n > 0)
-                log_notice("dispatch stopped with deliveries in flight aborted=%d", n);
+        for (size_t i = 0; i < d->rs_count; i++)
+                d->rs[i].lane = NULL;
+        held -= collect_done(d);
+        if (held > 0)
+                log_notice("dispatch stopped with deliveries in flight aborted=%ld", held);
+        if (stuck > 0)
+                log_warn("dispatch left stuck receiver workers behind count=%d", stuck);
+        pthread_mutex_lock(&d->lock);
+        d->abandoned = stuck;
+        pthread_mutex_unlock(&d->lock);
 }
 
 static void *run(void *arg)
@@ -1168,19 +1034,21 @@ static void *run(void *arg)
 
 /* ---- public ------------------------------------------------------------ */
 
+/* libcurl's global state stays when a worker was abandoned: it may still
+ * be inside libcurl (the process is about to exit anyway). */
 static void dispatcher_free(struct dispatcher *d)
 {
-        while (d->idle_count > 0)
-                curl_easy_cleanup(d->idle[--d->idle_count]);
-        if (d->multi != NULL)
-                curl_multi_cleanup(d->multi);
+        bool curl_in_use = d->abandoned > 0;
+
+        dw_hub_release(d->hub);
         store_close(d->store);
         free(d->rs);
         free(d->paces);
         pthread_cond_destroy(&d->cond);
         pthread_mutex_destroy(&d->lock);
         free(d);
-        curl_global_cleanup();
+        if (!curl_in_use)
+                curl_global_cleanup();
 }
 
 /* store_receiver_list callback at start: a receiver that was unhealthy when
@@ -1213,9 +1081,9 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         r = store_open(&d->store, store_path, &so, err, errlen);
         if (r < 0)
                 return r;
-        d->multi = curl_multi_init();
-        if (d->multi == NULL)
-                return error_set(err, errlen, -ENOMEM, "dispatcher: cannot create a curl handle");
+        r = dw_hub_new(&d->hub);
+        if (r < 0)
+                return error_set(err, errlen, r, "dispatcher: out of memory");
         r = dispatch_reload_prepare(cfg, &p);
         if (r < 0)
                 return error_set(err, errlen, r, "dispatcher: out of memory");
@@ -1280,7 +1148,7 @@ int dispatch_start(struct dispatcher **out, const char *store_path, const struct
 void dispatch_wake(struct dispatcher *d)
 {
         if (d != NULL)
-                curl_multi_wakeup(d->multi);
+                dw_hub_poke(d->hub);
 }
 
 void dispatch_reload_commit(struct dispatcher *d, struct dispatch_plan *p)
@@ -1293,7 +1161,7 @@ void dispatch_reload_commit(struct dispatcher *d, struct dispatch_plan *p)
         }
         dispatch_plan_free(d->pending); /* only one committer: never set here */
         d->pending = p;
-        curl_multi_wakeup(d->multi);
+        dw_hub_poke(d->hub);
         while (d->pending != NULL && !d->exited)
                 pthread_cond_wait(&d->cond, &d->lock);
         pthread_mutex_unlock(&d->lock);
@@ -1318,7 +1186,7 @@ void dispatch_stop(struct dispatcher *d, int grace_ms)
         d->stopping = true;
         d->stop_deadline_ms = mono_us() / 1000 + (grace_ms > 0 ? grace_ms : 0);
         pthread_mutex_unlock(&d->lock);
-        curl_multi_wakeup(d->multi);
+        dw_hub_poke(d->hub);
         pthread_join(d->thread, NULL);
         dispatcher_free(d);
 }

@@ -154,6 +154,9 @@ static const char *const migrations[] = {
         "  since_ms INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
         "  last_error TEXT, updated_at_ms INTEGER NOT NULL DEFAULT 0"
         ") WITHOUT ROWID;",
+        /* 6: the recipients an SMTP server refused at RCPT on an attempt
+         * that still went to the others */
+        "ALTER TABLE attempts ADD COLUMN refused TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1227,7 +1230,8 @@ static int finish_update(struct store_sqlite *s, const struct delivery_attempt *
 static int attempt_insert(struct store_sqlite *s, const struct delivery_attempt *a)
 {
         sqlite3_stmt *st = dl_stmt(s, DL_ATTEMPT, "INSERT INTO attempts (delivery_key, at_ms, "
-                                   "outcome, code, latency_ms, error) VALUES (?,?,?,?,?,?)");
+                                   "outcome, code, latency_ms, error, refused) "
+                                   "VALUES (?,?,?,?,?,?,?)");
 
         if (st == NULL)
                 return -EIO;
@@ -1237,6 +1241,7 @@ static int attempt_insert(struct store_sqlite *s, const struct delivery_attempt 
         sqlite3_bind_int(st, 4, a->code);
         sqlite3_bind_int64(st, 5, a->latency_ms);
         sqlite3_bind_text(st, 6, a->error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, a->refused, -1, SQLITE_STATIC);
         return step_done(st);
 }
 
@@ -1382,7 +1387,8 @@ static int sqlite_delivery_attempts(struct store *base, const char *key,
         int r = 0;
 
         if (sqlite3_prepare_v2(s->db, "SELECT delivery_key, at_ms, outcome, code, latency_ms, "
-                                      "error FROM attempts WHERE delivery_key = ? ORDER BY id",
+                                      "error, refused FROM attempts WHERE delivery_key = ? "
+                                      "ORDER BY id",
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -1394,6 +1400,7 @@ static int sqlite_delivery_attempts(struct store *base, const char *key,
                         .code = sqlite3_column_int(st, 3),
                         .latency_ms = sqlite3_column_int64(st, 4),
                         .error = col_text(st, 5),
+                        .refused = col_text(st, 6),
                 };
                 r = fn(ctx, &a);
         }

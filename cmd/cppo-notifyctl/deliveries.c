@@ -406,6 +406,8 @@ static int on_attempt_text(void *ctx, const struct delivery_attempt *a)
         iso_ms(a->at_ms, when);
         printf("  %s  %-5s %4d %6lld ms  %s\n", when, a->outcome, a->code,
                (long long)a->latency_ms, clean(ctx, a->error));
+        if (a->refused != NULL) /* the mail went to the other recipients */
+                printf("      refused at RCPT: %s\n", clean(ctx, a->refused));
         return 0;
 }
 
@@ -456,6 +458,8 @@ static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
         json_int(g, "code", a->code);
         json_int(g, "latency_ms", a->latency_ms);
         event_json_string(g, "error", a->error);
+        if (a->refused != NULL)
+                event_json_string(g, "refused", a->refused);
         yajl_gen_map_close(g);
         return 0;
 }

@@ -53,6 +53,7 @@ struct daemon {
         /* Fed by the dispatcher (on_attempt) and the slow refresh (queued). */
         struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
         struct metric *m_receiver_up; /* set by the dispatcher (on_health) */
+        struct metric *m_refused;     /* fed by the dispatcher (on_refused) */
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
         bool orphans_logged; /* warned about deliveries of removed receivers */
@@ -143,8 +144,11 @@ static int declare_delivery_metrics(struct daemon *d)
                                          "1 while the receiver works, 0 while it fails as a "
                                          "whole (login, TLS, connection, revoked webhook).",
                                          "receiver");
+        d->m_refused = metrics_counter(m, "cppo_mail_recipients_refused_total",
+                                       "Mail recipients the SMTP server refused at RCPT.",
+                                       "receiver");
         if (!d->m_deliveries || !d->m_retries || !d->m_dead_letters || !d->m_queued ||
-            !d->m_latency || !d->m_receiver_up)
+            !d->m_latency || !d->m_receiver_up || !d->m_refused)
                 return -ENOMEM;
         return 0;
 }
@@ -214,6 +218,14 @@ static void on_health(void *ctx, const char *receiver, bool up)
         struct daemon *d = ctx;
 
         metric_set(d->m_receiver_up, (const char *[]){ receiver }, up ? 1 : 0);
+}
+
+/* dispatch_observer.on_refused, on the dispatcher thread. */
+static void on_refused(void *ctx, const char *receiver, int n)
+{
+        struct daemon *d = ctx;
+
+        metric_add(d->m_refused, (const char *[]){ receiver }, n);
 }
 
 /* ---- status, readiness and the slow refresh ---- */
@@ -451,7 +463,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
         };
         struct http_handlers h = { on_metrics, on_ready, d };
         struct dispatch_observer obs = { .on_attempt = on_attempt, .ctx = d,
-                                         .on_health = on_health };
+                                         .on_health = on_health, .on_refused = on_refused };
         int r;
 
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */

@@ -68,6 +68,8 @@ struct delivery_attempt {
         int code;               /* SMTP/HTTP response code, 0 if none */
         int64_t latency_ms;
         const char *error;      /* NULL on success; never a secret */
+        const char *refused;    /* e-mail: recipients refused at RCPT with
+                                 * their replies, "<a@x> (550), ..."; NULL if none */
 };
 
 void delivery_clear(struct delivery *d);

@@ -1,24 +1,37 @@
 /* cppo-notify — the dispatcher: sends queued deliveries.
  *
- * One thread, its own store connection (same database, WAL) and one libcurl
- * multi handle: many deliveries in flight at once, each receiver with its
- * own concurrency limit (config_receiver.concurrency) and pacing
+ * One thread with its own store connection (same database, WAL) reads the
+ * queue, claims deliveries and records every attempt; the sending itself
+ * runs on one worker thread per receiver (its own libcurl multi handle;
+ * file appends there too). Many deliveries in flight at once, each receiver
+ * with its own concurrency limit (config_receiver.concurrency) and pacing
  * (config_receiver.rate messages per second; Slack defaults to 1/s per
- * webhook URL), so a slow or dead receiver never delays another, nor the
- * Kafka consumer (which only inserts deliveries and calls dispatch_wake).
+ * webhook URL), so a slow, dead or hung receiver (an SMTP server that stops
+ * answering after DATA, a FIFO nobody reads, a hung NFS mount) never delays
+ * another, nor the Kafka consumer (which only inserts deliveries and calls
+ * dispatch_wake). Every attempt has a hard deadline: smtp.timeout for a mail
+ * (also bounding the QUIT on a dead connection), 10 s to connect and 30 s
+ * in all for Slack, 30 s for a file append where the kernel allows one (a
+ * FIFO: poll; a regular file on a hung mount can block its worker for good).
  *
  * Outcomes (dispatch_classify, one table per channel):
  *   email  SMTP 2xx sent; a refused login (535, 530, 534, 538, 454), 421,
  *          TLS failures, DNS and connection failures, timeouts: receiver
- *          fault; other 4xx transient; other 5xx permanent (e.g. 550 for a
- *          recipient)
+ *          fault; other 4xx transient; other 5xx permanent. Recipients are
+ *          sent to one RCPT at a time and a refused one (550) does not stop
+ *          the mail: it goes to the accepted ones, is "sent", and the
+ *          refused addresses with their reply codes are recorded on the
+ *          attempt (delivery_attempt.refused, found from the SMTP exchange
+ *          libcurl traces: the reply that follows each RCPT); only a mail no
+ *          recipient accepted fails, by the last RCPT reply
  *   slack  2xx sent; 401, 403, 404, 410 (a revoked or disabled webhook:
  *          invalid_token, no_service, channel_is_archived...), TLS, DNS and
  *          connection failures: receiver fault; 429 transient, next attempt
  *          no earlier than Retry-After; 5xx transient; other 4xx permanent
  *          (Slack's error text recorded, e.g. 400 invalid_blocks)
- *   file   append + fsync; any I/O error is a receiver fault (the same path
- *          fails for every line)
+ *   file   append + fsync; any I/O error or the deadline is a receiver
+ *          fault (the same path fails for every line); a failed append cuts
+ *          the file back to its size before it, so no line is ever torn
  * Transient failures are retried with exponential backoff and full jitter
  * (base 1 s, cap 10 min) until max_attempts or max_age (checked after a
  * failed attempt: a delivery is always tried at least once), then DEAD. Every
@@ -67,6 +80,8 @@ struct dispatch_observer {
         /* Every receiver's health once the thread runs and after each
          * reload, then each change; may be NULL. */
         void (*on_health)(void *ctx, const char *receiver, bool up);
+        /* A mail went out with n (> 0) recipients refused; may be NULL. */
+        void (*on_refused)(void *ctx, const char *receiver, int n);
 };
 
 /* How one attempt counts. */
@@ -107,7 +122,12 @@ CPPO_MUST_CHECK int dispatch_reload(struct dispatcher *d, const struct config *c
 
 /* Stops taking new work, lets in-flight deliveries finish for up to
  * grace_ms, then aborts the rest (they stay SENDING and are re-queued on
- * the next start), joins the thread and frees d. NULL is accepted. */
+ * the next start), joins the thread and frees d; returns within about
+ * grace_ms + 0.3 s whatever the receivers do. A receiver worker that is
+ * still stuck then (in a write the kernel does not interrupt, or inside
+ * libcurl) is detached and abandoned: it owns (by reference count) all it
+ * touches, so nothing is freed under it, and libcurl's global state is not
+ * cleaned up; the caller is expected to exit soon. NULL is accepted. */
 void dispatch_stop(struct dispatcher *d, int grace_ms);
 
 /* A snapshot of the counters. Thread-safe. */
@@ -116,5 +136,13 @@ void dispatch_get_stats(struct dispatcher *d, struct dispatch_stats *out);
 /* Backoff before attempt n+1 after n failed attempts (n >= 1), in ms, with
  * full jitter drawn from rnd in [0, 1). Exposed for tests. */
 int64_t dispatch_backoff_ms(int n, double rnd);
+
+/* Appends payload (n bytes) + "\n" to the file at path (created 0640) and
+ * syncs it: 0 or a negative errno (-ETIMEDOUT once timeout_ms passed while
+ * a FIFO or other non-blocking file would not take more). On failure a
+ * regular file is cut back to its size before the call, so a full disk
+ * (ENOSPC) or a size limit (EFBIG) never leaves a partial line. Used by
+ * file receivers' workers; exposed for tests. */
+int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms);
 
 #endif

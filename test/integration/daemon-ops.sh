@@ -152,7 +152,8 @@ curl -sf "http://127.0.0.1:$PORT/metrics" >"$work/metrics.txt"
 declared() { for m in "$@"; do grep -q "^# TYPE $m " "$work/metrics.txt" || return 1; done; }
 check "delivery, lag, holds and build metrics are exposed" declared cppo_deliveries_total \
   cppo_delivery_retries_total cppo_dead_letters_total cppo_deliveries_queued \
-  cppo_delivery_latency_seconds cppo_kafka_consumer_lag cppo_holds_pending cppo_build_info
+  cppo_delivery_latency_seconds cppo_kafka_consumer_lag cppo_holds_pending cppo_build_info \
+  cppo_mail_recipients_refused_total
 
 # Refreshed every 5 s: wait for the next refresh to show them.
 lag_shown() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -cE '^cppo_kafka_consumer_lag\{topic="mp-events",partition="[0-2]"\} [0-9]+$' || true; }

@@ -20,6 +20,9 @@
  *   error KEY TEXT                      (when the delivery has a last error)
  *   attempt KEY n=I at_ms=T outcome=O code=C latency_ms=L
  *   attempt_error KEY n=I TEXT          (when the attempt has an error)
+ *   attempt_refused KEY n=I TEXT        (recipients refused at RCPT)
+ *   stop_ms MS                          (how long dispatch_stop took)
+ *   observed_refused N                  (refused recipients the observer was told of)
  * Exit status: 0 done, 3 timed out (everything is printed anyway), 1 error.
  */
 #include "cppo/config.h"
@@ -30,6 +33,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +303,10 @@ static int print_attempt(void *ctx, const struct delivery_attempt *a)
                 printf("attempt_error %s n=%d ", a->delivery_key, c->n);
                 put_line(a->error);
         }
+        if (a->refused != NULL) {
+                printf("attempt_refused %s n=%d ", a->delivery_key, c->n);
+                put_line(a->refused);
+        }
         return 0;
 }
 
@@ -359,6 +367,18 @@ static void print_stats(struct dispatcher *d)
                st.sent, st.retried, st.dead, st.attempts, st.in_flight);
 }
 
+static pthread_mutex_t observed_lock = PTHREAD_MUTEX_INITIALIZER;
+static long observed_refused;
+
+static void on_refused(void *ctx, const char *receiver, int n)
+{
+        (void)ctx;
+        (void)receiver;
+        pthread_mutex_lock(&observed_lock);
+        observed_refused += n;
+        pthread_mutex_unlock(&observed_lock);
+}
+
 static int run(const struct opts *o, struct config **cfgp, struct store *s)
 {
         const struct config *cfg = *cfgp;
@@ -371,7 +391,8 @@ static int run(const struct opts *o, struct config **cfgp, struct store *s)
                 return r;
         t0 = wall_ms();
         printf("start_ms %" PRId64 "\n", t0);
-        r = dispatch_start(&d, o->store, cfg, NULL, err, sizeof err);
+        r = dispatch_start(&d, o->store, cfg, &(struct dispatch_observer){.on_refused = on_refused},
+                           err, sizeof err);
         if (r < 0) {
                 fprintf(stderr, "dispatch-driver: %s\n", err);
                 return r;
@@ -382,7 +403,12 @@ static int run(const struct opts *o, struct config **cfgp, struct store *s)
                 r = wait_done(s, o);
         printf("elapsed_ms %" PRId64 "\n", wall_ms() - t0);
         print_stats(d);
+        t0 = wall_ms();
         dispatch_stop(d, (int)o->grace_ms);
+        printf("stop_ms %" PRId64 "\n", wall_ms() - t0);
+        pthread_mutex_lock(&observed_lock);
+        printf("observed_refused %ld\n", observed_refused);
+        pthread_mutex_unlock(&observed_lock);
         if (print_all(s) < 0)
                 return -EIO;
         return r;

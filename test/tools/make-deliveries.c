@@ -46,7 +46,7 @@ static int add(struct store *s, const char *key, const char *receiver, const cha
 static int attempt(struct store *s, const char *key, int64_t at, const char *outcome, int code,
                    const char *error, enum delivery_status st)
 {
-        struct delivery_attempt a = { key, at, outcome, code, 40, error };
+        struct delivery_attempt a = { key, at, outcome, code, 40, error, NULL };
 
         if (store_delivery_claim(s, key, at) != 1)
                 return -EIO;

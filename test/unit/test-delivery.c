@@ -112,7 +112,7 @@ static const char *listed(struct store *s, bool failed_only, int64_t limit, stru
 static void finish(struct store *s, const char *key, const char *outcome, int code,
                    const char *error, enum delivery_status st, int64_t at, int64_t next_at)
 {
-        struct delivery_attempt a = { key, at, outcome, code, 12, error };
+        struct delivery_attempt a = { key, at, outcome, code, 12, error, NULL };
 
         assert_int_equal(store_delivery_finish(s, &a, st, next_at), 0);
 }
@@ -291,7 +291,7 @@ static void finish_records_attempts_and_moves_status(void **state)
 static void finish_is_atomic_and_joins_an_open_transaction(void **state)
 {
         struct store *s = open_rw();
-        struct delivery_attempt a = { "nope", 5, "sent", 250, 1, NULL };
+        struct delivery_attempt a = { "nope", 5, "sent", 250, 1, NULL, NULL };
 
         add(s, "d1", "alice", 1, 10);
         /* unknown key: neither the update nor the attempt happens */

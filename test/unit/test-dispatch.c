@@ -1,7 +1,9 @@
 /* Unit tests: the dispatcher's retry backoff (exponential, base 1 s, cap
  * 10 min, full jitter), its outcome tables (which failure is the message's,
- * which the receiver's), and a reload whose prepare step fails (an injected
- * allocation failure) leaving the old config in use. Sending is tested
+ * which the receiver's), a reload whose prepare step fails (an injected
+ * allocation failure) leaving the old config in use, and file appends: a
+ * failed one leaves the file as it was, one into a FIFO nobody reads ends at
+ * its deadline. Sending is tested
  * against the real peers in test/integration/delivery-peers.sh. */
 #undef NDEBUG
 #include "cppo/dispatch.h"
@@ -11,6 +13,7 @@
 #include "cppo/store.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -339,6 +346,67 @@ static void deferral_keeps_budget_and_health_is_listed(void **state)
         store_close(s);
 }
 
+static size_t file_size(const char *p)
+{
+        struct stat st;
+
+        assert_int_equal(stat(p, &st), 0);
+        return (size_t)st.st_size;
+}
+
+/* RLIMIT_FSIZE makes write() stop part way (then fail with EFBIG, SIGXFSZ
+ * ignored): the same torn write a full disk gives (ENOSPC). The file must
+ * stay exactly as it was, and a later append must start a line of its own. */
+static void failed_append_leaves_no_partial_line(void **state)
+{
+        char file[160], big[300], back[64] = {0};
+        struct rlimit old, lim;
+        FILE *f;
+
+        (void)state;
+        snprintf(file, sizeof file, "%s/audit.jsonl", dir);
+        assert_int_equal(dispatch_append_line(file, "{\"n\":1}", 7, 1000), 0);
+        assert_int_equal(file_size(file), 8);
+        memset(big, 'x', sizeof big);
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = 100; /* room for part of the big line only */
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(dispatch_append_line(file, big, sizeof big, 1000), -EFBIG);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, SIG_DFL);
+        assert_int_equal(file_size(file), 8); /* not 100: cut back */
+        assert_int_equal(dispatch_append_line(file, "{\"n\":2}", 7, 1000), 0);
+        f = fopen(file, "rb");
+        assert_non_null(f);
+        assert_int_equal(fread(back, 1, sizeof back - 1, f), 16);
+        fclose(f);
+        assert_string_equal(back, "{\"n\":1}\n{\"n\":2}\n");
+}
+
+/* A FIFO whose reader never reads: the append waits for room until its
+ * deadline instead of blocking in write() for good. */
+static void append_to_a_stalled_fifo_ends_at_its_deadline(void **state)
+{
+        char fifo[160];
+        size_t n = 1 << 20; /* more than any pipe buffer */
+        char *big = malloc(n);
+        int rd;
+
+        (void)state;
+        assert_non_null(big);
+        memset(big, 'x', n);
+        snprintf(fifo, sizeof fifo, "%s/audit.fifo", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(dispatch_append_line(fifo, "{}", 2, 100), -ENXIO); /* no reader */
+        rd = open(fifo, O_RDONLY | O_NONBLOCK);
+        assert_true(rd >= 0);
+        assert_int_equal(dispatch_append_line(fifo, big, n, 100), -ETIMEDOUT);
+        close(rd);
+        free(big);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -350,6 +418,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(reload_prepare_failure_keeps_old_config, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(deferral_keeps_budget_and_health_is_listed, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(failed_append_leaves_no_partial_line, setup, teardown),
+            cmocka_unit_test_setup_teardown(append_to_a_stalled_fifo_ends_at_its_deadline, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static void creates_schema_and_reopens(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 5);
+        assert_int_equal(v, 6);
         assert_int_equal(count(s, "ledger"), 0);
         assert_int_equal(count(s, "notifications"), 0);
         int64_t n;
@@ -35,7 +35,7 @@ static void creates_schema_and_reopens(void **state)
         store_close(s);
         s = open_rw(); /* second open: no migration runs twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 5);
+        assert_int_equal(v, 6);
         store_close(s);
         store_close(NULL);
 }
@@ -134,7 +134,7 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_version VALUES (99, 0)'", path);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
-        assert_string_equal(err, "database schema 99 is newer than this program (5)");
+        assert_string_equal(err, "database schema 99 is newer than this program (6)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }

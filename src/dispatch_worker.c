@@ -1,0 +1,725 @@
+/* cppo-notify — the dispatcher's workers (see dispatch_worker.h).
+ *
+ * Layout: jobs, the hub, file appends, SMTP and Slack transfers, the worker
+ * loop, then the worker's life cycle. Everything a worker thread touches is
+ * its own job, its own multi handle, and its worker and hub structs (kept
+ * alive by their reference counts).
+ */
+#include "dispatch_worker.h"
+
+#include "cppo/dispatch.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLACK_BODY_MAX 200 /* bytes of Slack's error text kept */
+#define WORKER_POLL_MS 1000
+
+/* libcurl 7.69 to 8.1 spell the option with three Ls; 8.2 fixed the name
+ * (and keeps the old one only as a deprecated alias). */
+#if LIBCURL_VERSION_NUM >= 0x080200
+#define MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
+#else
+#define MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
+#endif
+
+int64_t dw_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+struct dw_job *dw_job_new(struct delivery *dl)
+{
+        struct dw_job *j = calloc(1, sizeof *j);
+
+        if (j == NULL)
+                return NULL;
+        j->dl = *dl; /* takes the strings over */
+        memset(dl, 0, sizeof *dl);
+        buf_init(&j->body, SLACK_BODY_MAX);
+        buf_init(&j->refused, DW_REFUSED_MAX);
+        return j;
+}
+
+static void job_transfer_end(struct dw_job *j)
+{
+        if (j->easy != NULL)
+                curl_easy_cleanup(j->easy);
+        j->easy = NULL;
+        curl_slist_free_all(j->rcpts);
+        curl_slist_free_all(j->headers);
+        j->rcpts = j->headers = NULL;
+}
+
+void dw_job_free(struct dw_job *j)
+{
+        if (j == NULL)
+                return;
+        job_transfer_end(j);
+        delivery_clear(&j->dl);
+        free(j->url);
+        free(j->from);
+        free(j->username);
+        if (j->password != NULL) /* do not leave the secret in freed memory */
+                memset(j->password, 0, strlen(j->password));
+        free(j->password);
+        free(j->ca_file);
+        free(j->path);
+        buf_deinit(&j->body);
+        buf_deinit(&j->refused);
+        free(j);
+}
+
+static void job_list_free(struct dw_job *j)
+{
+        while (j != NULL) {
+                struct dw_job *next = j->next;
+                dw_job_free(j);
+                j = next;
+        }
+}
+
+/* ---- hub and workers ----------------------------------------------------- */
+
+struct dw_hub {
+        pthread_mutex_t lock;
+        pthread_cond_t cond; /* CLOCK_MONOTONIC */
+        /* guarded by lock */
+        int refs;
+        bool poked;
+        struct dw_job *done, **done_tail;
+};
+
+struct dw_worker {
+        struct dw_hub *hub;
+        pthread_t thread;
+        char *name;
+        /* guarded by hub->lock */
+        int refs;
+        bool stop, exited;
+        struct dw_job *inbox, **inbox_tail;
+        /* the worker thread's own (the multi handle: until exited) */
+        CURLM *multi;
+        struct dw_job *active;
+};
+
+int dw_hub_new(struct dw_hub **out)
+{
+        struct dw_hub *h = calloc(1, sizeof *h);
+        pthread_condattr_t ca;
+
+        *out = NULL;
+        if (h == NULL)
+                return -ENOMEM;
+        pthread_mutex_init(&h->lock, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&h->cond, &ca);
+        pthread_condattr_destroy(&ca);
+        h->refs = 1;
+        h->done_tail = &h->done;
+        *out = h;
+        return 0;
+}
+
+static void hub_free(struct dw_hub *h)
+{
+        job_list_free(h->done);
+        pthread_cond_destroy(&h->cond);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+}
+
+/* Drops one reference; called with h->lock held, which it releases. */
+static void hub_unref_unlock(struct dw_hub *h)
+{
+        bool last = --h->refs == 0;
+
+        pthread_mutex_unlock(&h->lock);
+        if (last)
+                hub_free(h);
+}
+
+void dw_hub_release(struct dw_hub *h)
+{
+        if (h == NULL)
+                return;
+        pthread_mutex_lock(&h->lock);
+        hub_unref_unlock(h);
+}
+
+void dw_hub_poke(struct dw_hub *h)
+{
+        pthread_mutex_lock(&h->lock);
+        h->poked = true;
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+}
+
+static struct timespec abs_deadline(int64_t deadline_ms)
+{
+        return (struct timespec){.tv_sec = deadline_ms / 1000,
+                                 .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+}
+
+void dw_hub_wait(struct dw_hub *h, int timeout_ms)
+{
+        struct timespec until = abs_deadline(dw_mono_ms() + timeout_ms);
+
+        pthread_mutex_lock(&h->lock);
+        while (!h->poked && h->done == NULL &&
+               pthread_cond_timedwait(&h->cond, &h->lock, &until) == 0)
+                ;
+        h->poked = false;
+        pthread_mutex_unlock(&h->lock);
+}
+
+struct dw_job *dw_hub_take(struct dw_hub *h)
+{
+        struct dw_job *j;
+
+        pthread_mutex_lock(&h->lock);
+        j = h->done;
+        h->done = NULL;
+        h->done_tail = &h->done;
+        pthread_mutex_unlock(&h->lock);
+        return j;
+}
+
+/* A finished job goes back to the dispatcher, unless it no longer listens. */
+static void post(struct dw_worker *w, struct dw_job *j)
+{
+        struct dw_hub *h = w->hub;
+        bool keep;
+
+        pthread_mutex_lock(&h->lock);
+        keep = !w->stop;
+        if (keep) {
+                j->next = NULL;
+                *h->done_tail = j;
+                h->done_tail = &j->next;
+                pthread_cond_broadcast(&h->cond);
+        }
+        pthread_mutex_unlock(&h->lock);
+        if (!keep)
+                dw_job_free(j);
+}
+
+/* ---- file appends ---------------------------------------------------------- */
+
+/* Waits until fd takes more bytes or the deadline passes. */
+static int wait_writable(int fd, int64_t deadline_ms)
+{
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int64_t left = deadline_ms - dw_mono_ms();
+        int n;
+
+        if (left <= 0)
+                return -ETIMEDOUT;
+        n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        return 0; /* ready, or the deadline is checked again */
+}
+
+static int write_all(int fd, const char *p, size_t n, int64_t deadline_ms, size_t *written)
+{
+        int r = 0;
+
+        while (r == 0 && *written < n) {
+                ssize_t w = write(fd, p + *written, n - *written);
+                if (w > 0)
+                        *written += (size_t)w;
+                else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        r = wait_writable(fd, deadline_ms);
+                else if (w < 0 && errno != EINTR)
+                        r = -errno;
+        }
+        return r;
+}
+
+/* A FIFO without a reader fails at once (ENXIO); O_NONBLOCK stays on so a
+ * full pipe waits in poll() with a deadline, not in write(). A regular file
+ * on a hung mount can still block in write() or fsync(): only the worker's
+ * thread waits then. After a failure the file is cut back to its size
+ * before this line (the file is this daemon's alone), so a full disk never
+ * leaves half a line for the next one to be appended to. */
+int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms)
+{
+        int64_t deadline = dw_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
+        struct stat st;
+        size_t written = 0;
+        char *line;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        line = malloc(n + 1);
+        if (line == NULL || fstat(fd, &st) < 0) {
+                r = line == NULL ? -ENOMEM : -errno;
+                goto out;
+        }
+        memcpy(line, payload, n);
+        line[n] = '\n';
+        r = write_all(fd, line, n + 1, deadline, &written);
+        if (r == 0 && fsync(fd) < 0 && errno != EINVAL) /* EINVAL: a pipe or device */
+                r = -errno;
+        if (r < 0 && written > 0 && S_ISREG(st.st_mode))
+                (void)ftruncate(fd, st.st_size); /* best effort: r says what failed */
+out:
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        free(line);
+        return r;
+}
+
+/* ---- SMTP and Slack transfers ------------------------------------------------ */
+
+/* Sets options until one fails; rc keeps the first failure. */
+#define SETOPT(rc, c, opt, val)                                                                    \
+        do {                                                                                       \
+                if ((rc) == CURLE_OK)                                                              \
+                        (rc) = curl_easy_setopt((c), (opt), (val));                                \
+        } while (0)
+
+static size_t read_payload(char *out, size_t size, size_t nmemb, void *p)
+{
+        struct dw_job *j = p;
+        size_t room = size * nmemb, left = j->dl.payload_len - j->off;
+        size_t n = left < room ? left : room;
+
+        memcpy(out, j->dl.payload + j->off, n);
+        j->off += n;
+        return n;
+}
+
+static size_t write_body(char *data, size_t size, size_t nmemb, void *p)
+{
+        struct dw_job *j = p;
+        size_t n = size * nmemb, room = j->body.max - j->body.len;
+
+        /* keep the head of the body, swallow the rest */
+        if (buf_append(&j->body, data, n < room ? n : room) < 0)
+                return 0;
+        return n;
+}
+
+/* The address of an "RCPT TO:<addr> ..." command. */
+static void note_rcpt(struct dw_job *j, const char *data, size_t n)
+{
+        const char *lt = memchr(data, '<', n), *gt;
+        size_t len;
+
+        j->rcpt_wait = true;
+        j->rcpt[0] = '\0';
+        if (lt == NULL || (gt = memchr(lt, '>', n - (size_t)(lt - data))) == NULL)
+                return;
+        len = (size_t)(gt - lt - 1);
+        if (len >= sizeof j->rcpt)
+                len = sizeof j->rcpt - 1;
+        memcpy(j->rcpt, lt + 1, len);
+        j->rcpt[len] = '\0';
+}
+
+/* The server's reply to that RCPT: its last line ("NNN text"; "NNN-" lines
+ * continue). */
+static void note_rcpt_reply(struct dw_job *j, const char *data, size_t n)
+{
+        long code = 0;
+
+        if (n < 4 || data[3] == '-')
+                return;
+        for (int i = 0; i < 3; i++) {
+                if (data[i] < '0' || data[i] > '9')
+                        return;
+                code = code * 10 + (data[i] - '0');
+        }
+        j->rcpt_wait = false;
+        if (code >= 200 && code < 300) {
+                j->accepted_n++;
+                return;
+        }
+        j->refused_n++;
+        /* capped: a refusal past the cap is counted, not named */
+        (void)buf_printf(&j->refused, "%s<%s> (%ld)", j->refused.len ? ", " : "", j->rcpt, code);
+}
+
+/* libcurl reports no per-recipient result, but with CURLOPT_VERBOSE it
+ * shows every command it sends (CURLINFO_HEADER_OUT) and every reply line
+ * (CURLINFO_HEADER_IN). It sends one RCPT at a time and waits for its reply
+ * (it does not pipeline), so the reply after an "RCPT TO:" is that
+ * recipient's. Nothing here is logged: the exchange holds the AUTH
+ * credentials too. */
+static int smtp_trace(CURL *c, curl_infotype type, char *data, size_t n, void *p)
+{
+        struct dw_job *j = p;
+
+        (void)c;
+        if (type == CURLINFO_HEADER_OUT)
+                j->rcpt_wait = false;
+        if (type == CURLINFO_HEADER_OUT && n >= 8 && strncasecmp(data, "RCPT TO:", 8) == 0)
+                note_rcpt(j, data, n);
+        else if (type == CURLINFO_HEADER_IN && j->rcpt_wait)
+                note_rcpt_reply(j, data, n);
+        return 0;
+}
+
+static CURLcode set_common(CURL *c, struct dw_job *j, const char *protocols)
+{
+        CURLcode rc = CURLE_OK;
+
+        SETOPT(rc, c, CURLOPT_PRIVATE, (void *)j);
+        SETOPT(rc, c, CURLOPT_NOSIGNAL, 1L);
+        SETOPT(rc, c, CURLOPT_SSL_VERIFYPEER, 1L);
+        SETOPT(rc, c, CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+        SETOPT(rc, c, CURLOPT_PROTOCOLS_STR, protocols);
+#else
+        SETOPT(rc, c, CURLOPT_PROTOCOLS,
+               strchr(protocols, 'm') ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
+                                      : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        SETOPT(rc, c, CURLOPT_USERAGENT, "cppo-notify/" CPPO_VERSION);
+        SETOPT(rc, c, CURLOPT_CONNECTTIMEOUT_MS, j->connect_ms);
+        SETOPT(rc, c, CURLOPT_TIMEOUT_MS, j->timeout_ms);
+        if (j->ca_file != NULL)
+                SETOPT(rc, c, CURLOPT_CAINFO, j->ca_file);
+        return rc;
+}
+
+/* Envelope recipients as "<addr>". */
+static CURLcode rcpt_list(struct dw_job *j)
+{
+        char tmp[330];
+
+        for (size_t i = 0; i < j->dl.recipients.n; i++) {
+                struct curl_slist *l;
+                int n = snprintf(tmp, sizeof tmp, "<%s>", j->dl.recipients.v[i]);
+                if (n < 0 || (size_t)n >= sizeof tmp)
+                        return CURLE_BAD_FUNCTION_ARGUMENT;
+                l = curl_slist_append(j->rcpts, tmp);
+                if (l == NULL)
+                        return CURLE_OUT_OF_MEMORY;
+                j->rcpts = l;
+        }
+        return CURLE_OK;
+}
+
+static CURLcode setup_email(CURL *c, struct dw_job *j)
+{
+        char from[330];
+        int n = snprintf(from, sizeof from, "<%s>", j->from ? j->from : "");
+        CURLcode rc =
+            n < 0 || (size_t)n >= sizeof from ? CURLE_BAD_FUNCTION_ARGUMENT : rcpt_list(j);
+
+        SETOPT(rc, c, CURLOPT_URL, j->url);
+        SETOPT(rc, c, CURLOPT_MAIL_FROM, from);
+        SETOPT(rc, c, CURLOPT_MAIL_RCPT, j->rcpts);
+        /* deliver to whoever is accepted; smtp_trace names the refused */
+        SETOPT(rc, c, MAIL_RCPT_ALLOWFAILS, 1L);
+        SETOPT(rc, c, CURLOPT_VERBOSE, 1L);
+        SETOPT(rc, c, CURLOPT_DEBUGFUNCTION, smtp_trace);
+        SETOPT(rc, c, CURLOPT_DEBUGDATA, (void *)j);
+        SETOPT(rc, c, CURLOPT_UPLOAD, 1L);
+        SETOPT(rc, c, CURLOPT_READFUNCTION, read_payload);
+        SETOPT(rc, c, CURLOPT_READDATA, (void *)j);
+        SETOPT(rc, c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->dl.payload_len);
+        SETOPT(rc, c, CURLOPT_USE_SSL, j->use_ssl);
+        /* also bounds the wait for the reply to QUIT when a timed-out
+         * connection is closed (libcurl's default: 120 s) */
+        SETOPT(rc, c, CURLOPT_SERVER_RESPONSE_TIMEOUT, (j->timeout_ms + 999) / 1000);
+        if (j->username != NULL)
+                SETOPT(rc, c, CURLOPT_USERNAME, j->username);
+        if (j->password != NULL)
+                SETOPT(rc, c, CURLOPT_PASSWORD, j->password);
+        return rc;
+}
+
+static CURLcode setup_slack(CURL *c, struct dw_job *j)
+{
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        CURLcode rc;
+
+        j->headers = h;
+        /* no "Expect: 100-continue" round trip for larger payloads */
+        if (h != NULL && (h = curl_slist_append(j->headers, "Expect:")) != NULL)
+                j->headers = h;
+        rc = h == NULL ? CURLE_OUT_OF_MEMORY : CURLE_OK;
+        SETOPT(rc, c, CURLOPT_URL, j->url);
+        SETOPT(rc, c, CURLOPT_HTTPHEADER, j->headers);
+        SETOPT(rc, c, CURLOPT_POSTFIELDS, j->dl.payload);
+        SETOPT(rc, c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->dl.payload_len);
+        SETOPT(rc, c, CURLOPT_WRITEFUNCTION, write_body);
+        SETOPT(rc, c, CURLOPT_WRITEDATA, (void *)j);
+        return rc;
+}
+
+#undef SETOPT
+
+/* Adds j's transfer to the worker's multi handle; a job that cannot start
+ * goes back at once with setup_failed. */
+static void transfer_start(struct dw_worker *w, struct dw_job *j)
+{
+        bool email = j->type == CONFIG_RECEIVER_EMAIL;
+        CURL *c = curl_easy_init();
+        CURLcode rc =
+            c == NULL ? CURLE_OUT_OF_MEMORY : set_common(c, j, email ? "smtp,smtps" : "https,http");
+
+        j->easy = c;
+        if (rc == CURLE_OK)
+                rc = email ? setup_email(c, j) : setup_slack(c, j);
+        if (rc == CURLE_OK && curl_multi_add_handle(w->multi, c) != CURLM_OK)
+                rc = CURLE_FAILED_INIT;
+        if (rc != CURLE_OK) {
+                j->setup_failed = true;
+                j->result = (int)rc;
+                job_transfer_end(j);
+                post(w, j);
+                return;
+        }
+        j->next = w->active;
+        w->active = j;
+}
+
+static void unlink_active(struct dw_worker *w, struct dw_job *j)
+{
+        for (struct dw_job **p = &w->active; *p != NULL; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        break;
+                }
+        curl_multi_remove_handle(w->multi, j->easy);
+}
+
+static void transfer_done(struct dw_worker *w, struct dw_job *j, CURLcode res)
+{
+        curl_off_t total_us = 0, after = 0;
+
+        j->result = (int)res;
+        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->code);
+        curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+        if (j->type == CONFIG_RECEIVER_SLACK &&
+            curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
+                j->retry_after_s = (int64_t)after;
+        j->latency_ms = (int64_t)total_us / 1000;
+        unlink_active(w, j);
+        job_transfer_end(j);
+        post(w, j);
+}
+
+static void collect_done(struct dw_worker *w)
+{
+        CURLMsg *m;
+        int left;
+
+        while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+                char *priv = NULL;
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) == CURLE_OK &&
+                    priv != NULL)
+                        transfer_done(w, (struct dw_job *)(void *)priv, m->data.result);
+        }
+}
+
+/* ---- the worker thread ------------------------------------------------------ */
+
+static void run_file(struct dw_worker *w, struct dw_job *j)
+{
+        int64_t t0 = dw_mono_ms();
+
+        j->result =
+            dispatch_append_line(j->path, j->dl.payload, j->dl.payload_len, (int)j->timeout_ms);
+        j->latency_ms = dw_mono_ms() - t0;
+        post(w, j);
+}
+
+/* The jobs handed over since the last look, oldest first; NULL and *stop
+ * once told to stop. */
+static struct dw_job *take_inbox(struct dw_worker *w, bool *stop)
+{
+        struct dw_job *j;
+
+        pthread_mutex_lock(&w->hub->lock);
+        j = w->inbox;
+        w->inbox = NULL;
+        w->inbox_tail = &w->inbox;
+        *stop = w->stop;
+        pthread_mutex_unlock(&w->hub->lock);
+        if (*stop) {
+                job_list_free(j);
+                return NULL;
+        }
+        return j;
+}
+
+static void worker_free(struct dw_worker *w)
+{
+        job_list_free(w->inbox);
+        free(w->name);
+        free(w);
+}
+
+/* The end of the thread: what it holds is dropped (a transfer still running
+ * stays SENDING in the store), then its references. */
+static void worker_exit(struct dw_worker *w)
+{
+        struct dw_hub *h = w->hub;
+        bool last;
+
+        while (w->active != NULL) {
+                struct dw_job *j = w->active;
+                unlink_active(w, j);
+                dw_job_free(j);
+        }
+        curl_multi_cleanup(w->multi);
+        w->multi = NULL;
+        pthread_mutex_lock(&h->lock);
+        w->exited = true;
+        last = --w->refs == 0;
+        pthread_cond_broadcast(&h->cond);
+        if (last)
+                worker_free(w);
+        hub_unref_unlock(h);
+}
+
+static void *worker_run(void *arg)
+{
+        struct dw_worker *w = arg;
+        bool stop = false;
+
+        while (!stop) {
+                struct dw_job *j = take_inbox(w, &stop);
+                int running = 0;
+                while (j != NULL) {
+                        struct dw_job *next = j->next;
+                        if (j->type == CONFIG_RECEIVER_FILE)
+                                run_file(w, j);
+                        else
+                                transfer_start(w, j);
+                        j = next;
+                }
+                if (stop)
+                        break;
+                curl_multi_perform(w->multi, &running);
+                collect_done(w);
+                curl_multi_poll(w->multi, NULL, 0, WORKER_POLL_MS, NULL);
+        }
+        worker_exit(w);
+        return NULL;
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+/* The thread starts with SIGPIPE blocked (CURLOPT_NOSIGNAL stops curl from
+ * ignoring it, and a write to a closed peer or pipe would kill the process),
+ * SIGXFSZ blocked (a file size limit fails the append with EFBIG instead of
+ * killing the daemon) and the signals the main loop reads from its signalfd
+ * blocked too. */
+static int start_thread(struct dw_worker *w)
+{
+        static const int blocked[] = {SIGPIPE, SIGXFSZ, SIGTERM, SIGINT, SIGHUP};
+        sigset_t block, old;
+        int r;
+
+        sigemptyset(&block);
+        for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
+                sigaddset(&block, blocked[i]);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        r = pthread_create(&w->thread, NULL, worker_run, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return -r;
+}
+
+int dw_worker_start(struct dw_worker **out, struct dw_hub *h, const char *name)
+{
+        struct dw_worker *w = calloc(1, sizeof *w);
+        int r = -ENOMEM;
+
+        *out = NULL;
+        if (w == NULL)
+                return -ENOMEM;
+        w->hub = h;
+        w->inbox_tail = &w->inbox;
+        w->refs = 2; /* the dispatcher and the thread */
+        w->name = strdup(name);
+        w->multi = curl_multi_init();
+        if (w->name != NULL && w->multi != NULL)
+                r = start_thread(w);
+        if (r < 0) {
+                if (w->multi != NULL)
+                        curl_multi_cleanup(w->multi);
+                worker_free(w);
+                return r;
+        }
+        pthread_mutex_lock(&h->lock);
+        h->refs++;
+        pthread_mutex_unlock(&h->lock);
+        *out = w;
+        return 0;
+}
+
+const char *dw_worker_name(const struct dw_worker *w)
+{
+        return w->name;
+}
+
+void dw_worker_submit(struct dw_worker *w, struct dw_job *j)
+{
+        pthread_mutex_lock(&w->hub->lock);
+        j->next = NULL;
+        *w->inbox_tail = j;
+        w->inbox_tail = &j->next;
+        curl_multi_wakeup(w->multi); /* the thread frees it only after stop */
+        pthread_mutex_unlock(&w->hub->lock);
+}
+
+void dw_worker_stop(struct dw_worker *w)
+{
+        pthread_mutex_lock(&w->hub->lock);
+        w->stop = true;
+        if (!w->exited)
+                curl_multi_wakeup(w->multi);
+        pthread_mutex_unlock(&w->hub->lock);
+}
+
+bool dw_worker_release(struct dw_worker *w, int64_t deadline_ms)
+{
+        struct dw_hub *h = w->hub;
+        struct timespec until = abs_deadline(deadline_ms);
+        pthread_t thread = w->thread;
+        bool exited, last;
+
+        pthread_mutex_lock(&h->lock);
+        while (!w->exited && pthread_cond_timedwait(&h->cond, &h->lock, &until) == 0)
+                ;
+        exited = w->exited;
+        pthread_mutex_unlock(&h->lock);
+        /* a thread that ended is joined; one still stuck is left behind */
+        if (exited)
+                pthread_join(thread, NULL);
+        else
+                pthread_detach(thread);
+        pthread_mutex_lock(&h->lock);
+        last = --w->refs == 0;
+        pthread_mutex_unlock(&h->lock);
+        if (last)
+                worker_free(w);
+        return exited;
+}
