@@ -1076,6 +1076,7 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         struct dispatch_plan *p;
         int r;
 
+        so.busy_timeout_ms = config_store_busy_ms(cfg);
         so.synchronous_normal =
             cfg->store.synchronous != NULL && strcmp(cfg->store.synchronous, "normal") == 0;
         r = store_open(&d->store, store_path, &so, err, errlen);

@@ -143,6 +143,6 @@ int64_t dispatch_backoff_ms(int n, double rnd);
  * regular file is cut back to its size before the call, so a full disk
  * (ENOSPC) or a size limit (EFBIG) never leaves a partial line. Used by
  * file receivers' workers; exposed for tests. */
-int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms);
+CPPO_MUST_CHECK int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms);
 
 #endif

@@ -25,7 +25,7 @@ ok "a wrong password is refused" \
   bash -c '! PGPASSWORD=wrong psql "$1" -XAtc "SELECT 1" >/dev/null 2>&1' _ "$PG_URL"
 data_dir=$(dirname "$PG_PASSWORD_FILE")
 kill -TERM "$PG_HELPER_PID"
-for _ in $(seq 1 200); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 200); do kill -0 "$PG_HELPER_PID" 2>/dev/null || break; sleep 0.1; done
 ok "stopping the helper stops the server" bash -c '! kill -0 "$1" 2>/dev/null' _ "$PG_PID"
 ok "... and removes its files" test ! -e "$data_dir"
 echo "1..$n"
