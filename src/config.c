@@ -1186,13 +1186,18 @@ static struct ynode *parse_text(struct ctx *c)
         struct ynode *root = NULL;
         char err[CPPO_ERRLEN];
         int line = 0, col = 0;
-        int rc = yamldoc_parse(&root, c->text, c->len, &line, &col, err, sizeof(err));
+        struct yamldoc_context began;
+        int rc =
+            yamldoc_parse_context(&root, c->text, c->len, &line, &col, err, sizeof(err), &began);
         if (rc == -ENOMEM) {
                 c->rc = rc;
                 return NULL;
         }
         if (rc < 0) {
                 struct ynode at_mark = {.line = line, .col = col};
+                struct ynode at_start = {.line = began.line, .col = began.col};
+                if (began.line > 0) /* an unclosed [ { or quote: where it began */
+                        report(c, &at_start, "%s", began.what);
                 report(c, &at_mark, "%s", err);
                 return NULL;
         }

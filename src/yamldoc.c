@@ -4,6 +4,7 @@
 #include "cppo/error.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -121,11 +122,39 @@ static void set_mark(const yaml_mark_t *m, int *line, int *col)
                 *col = (int)m->column + 1;
 }
 
-static int parse_error(yaml_parser_t *p, int *line, int *col, char *err, size_t errlen)
+/* libyaml names the construct it was inside ("while parsing a flow
+ * sequence"). For a bracket or quote left open that is where the mistake
+ * is (parsing stops lines later, often at end of file), so it is said in
+ * the reader's terms; a block mapping's start (often line 1) is not. */
+static const struct {
+        const char *libyaml, *said;
+} contexts[] = {
+    {"while parsing a flow sequence", "unclosed flow sequence started here"},
+    {"while parsing a flow mapping", "unclosed flow mapping started here"},
+    {"while scanning a quoted scalar", "unterminated quoted string started here"},
+};
+
+static void describe_context(const yaml_parser_t *p, struct yamldoc_context *ctx)
+{
+        if (p->context == NULL || (p->context_mark.line == p->problem_mark.line &&
+                                   p->context_mark.column == p->problem_mark.column))
+                return;
+        for (size_t i = 0; i < sizeof(contexts) / sizeof(contexts[0]); i++)
+                if (strcmp(p->context, contexts[i].libyaml) == 0) {
+                        set_mark(&p->context_mark, &ctx->line, &ctx->col);
+                        snprintf(ctx->what, sizeof(ctx->what), "%s", contexts[i].said);
+                        return;
+                }
+}
+
+static int parse_error(yaml_parser_t *p, int *line, int *col, char *err, size_t errlen,
+                       struct yamldoc_context *ctx)
 {
         set_mark(&p->problem_mark, line, col);
         if (p->error == YAML_MEMORY_ERROR)
                 return error_set(err, errlen, -ENOMEM, "out of memory");
+        if (ctx != NULL)
+                describe_context(p, ctx);
         return error_set(err, errlen, -EINVAL, "%s%s%s",
                          p->problem != NULL ? p->problem : "invalid YAML",
                          p->context != NULL ? " " : "", p->context != NULL ? p->context : "");
@@ -134,6 +163,12 @@ static int parse_error(yaml_parser_t *p, int *line, int *col, char *err, size_t 
 int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, int *col, char *err,
                   size_t errlen)
 {
+        return yamldoc_parse_context(out, data, len, line, col, err, errlen, NULL);
+}
+
+int yamldoc_parse_context(struct ynode **out, const char *data, size_t len, int *line, int *col,
+                          char *err, size_t errlen, struct yamldoc_context *ctx)
+{
         yaml_parser_t p;
         yaml_event_t ev;
         struct builder b = {.depth = 0};
@@ -141,12 +176,14 @@ int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, i
         bool done = false;
 
         *out = NULL;
+        if (ctx != NULL)
+                *ctx = (struct yamldoc_context){.line = 0};
         if (!yaml_parser_initialize(&p))
                 return error_set(err, errlen, -ENOMEM, "out of memory");
         yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
         while (!done && rc == 0) {
                 if (!yaml_parser_parse(&p, &ev)) {
-                        rc = parse_error(&p, line, col, err, errlen);
+                        rc = parse_error(&p, line, col, err, errlen, ctx);
                         break;
                 }
                 done = ev.type == YAML_STREAM_END_EVENT;

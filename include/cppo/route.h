@@ -13,9 +13,13 @@
  *     document (nested objects nest, as in EventBridge);
  *   - a leaf is an array of alternatives (any of): literal strings, numbers,
  *     booleans, null, or one-key operator objects: {"prefix": s},
- *     {"suffix": s}, {"wildcard": "a*b"}, {"equals-ignore-case": s},
- *     {"exists": bool}, {"numeric": [">", 0, "<=", 5]},
- *     {"anything-but": v | [v...] | {"prefix": s} | {"suffix": s}};
+ *     {"suffix": s} (either also {"equals-ignore-case": s} in place of s),
+ *     {"wildcard": "a*b"}, {"equals-ignore-case": s}, {"exists": bool},
+ *     {"numeric": [">", 0, "<=", 5]}, {"cidr": "10.0.0.0/24"},
+ *     {"anything-but": v | [v...] | {op: s | [s...]}};
+ *   - "$or": [pattern, pattern, ...] at any object level (nested too): the
+ *     level matches when its other keys match and any alternative matches
+ *     the same document object;
  *     YAML convenience: a scalar leaf is treated as a one-element array;
  *   - when the document value is an array, the leaf matches if any element
  *     matches (EventBridge semantics).
@@ -36,15 +40,25 @@
  *     so only `exists: false` leaves under it can match; over an array of
  *     objects, one element must match the whole nested pattern;
  *   - anything-but matches a present leaf its argument does not match; its
- *     argument is a value, a non-empty list of values, or one of {prefix},
- *     {suffix}, {wildcard}, {equals-ignore-case} with a string;
+ *     argument is a string or a number, a non-empty list of strings or of
+ *     numbers (not mixed, no null or booleans: event-ruler refuses them),
+ *     or one of {prefix}, {suffix}, {wildcard}, {equals-ignore-case} with a
+ *     string or a non-empty list of strings (an empty prefix or suffix is
+ *     refused);
  *   - numeric matches JSON numbers only (the context document's metadata
  *     values are strings); a range is one lower bound (> >=) and one upper
  *     bound (< <=) in either order, and must not be empty; "=" stands alone;
  *   - wildcard: `*` any run of bytes, `\*` a literal star, `\\` a
  *     literal backslash; any other backslash and "**" are invalid;
- *   - equals-ignore-case folds ASCII letters only; other bytes (UTF-8)
- *     must be equal as they are;
+ *   - equals-ignore-case (alone, under prefix/suffix, in anything-but)
+ *     works like event-ruler: each BMP character of the pattern stands for
+ *     its lower- and upper-case forms (Unicode's full mappings, table in
+ *     src/casefold.h), compared with the value as written: "ß" matches
+ *     "SS", "SS" does not match "ß"; characters beyond the BMP as written;
+ *   - cidr: IPv4 or IPv6 "address/bits", bits below the address width
+ *     (< 32, < 128), host bits ignored; matches a string that is an
+ *     address inside (IPv4-mapped IPv6 counts as IPv4). A literal string
+ *     that is an address compares as an address ("::1" == "0::1");
  *   - empty lists and empty mappings in a pattern are invalid.
  */
 #ifndef CPPO_ROUTE_H

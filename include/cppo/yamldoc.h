@@ -37,6 +37,20 @@ struct ynode {
 CPPO_MUST_CHECK int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, int *col, char *err,
                   size_t errlen);
 
+/* Where the construct a syntax error left unfinished began, when libyaml
+ * knows it and it is not where parsing stopped: an unclosed [ or {, an
+ * unterminated quote. line == 0 when there is none. */
+struct yamldoc_context {
+        int line;      /* 1-based */
+        int col;       /* 1-based */
+        char what[96]; /* "unclosed flow sequence started here" */
+};
+
+/* yamldoc_parse, also filling *ctx (may be NULL) on a syntax error. */
+CPPO_MUST_CHECK int yamldoc_parse_context(struct ynode **out, const char *data, size_t len,
+                                          int *line, int *col, char *err, size_t errlen,
+                                          struct yamldoc_context *ctx);
+
 /* For maps: the value node of the first key equal to key, or NULL. */
 const struct ynode *yamldoc_get(const struct ynode *map, const char *key);
 

@@ -275,12 +275,26 @@ static void anything_but_variants(void **state)
             /* absent keys and empty lists hold no value to be different */
             {"{'campaign':[{'anything-but':'x'}]}", O, false},
             {"{'buyer':{'account_ids':[{'anything-but':'x'}]}}", E, false},
-            /* null is a present value */
+            /* null and booleans are present values, different from any string */
             {"{'agreement':{'id':[{'anything-but':'agmt-7f3a'}]}}", E, true},
-            {"{'agreement':{'id':[{'anything-but':null}]}}", E, false},
+            {"{'offer':{'late':[{'anything-but':'false'}]}}", O, true},
             {"{'partner':{'account_id':[{'anything-but':444455556666}]}}", O, true},
-            {"{'offer':{'late':[{'anything-but':true}]}}", O, true},
-            {"{'offer':{'late':[{'anything-but':true}]}}", E, false},
+            /* list forms of the string operators (event-ruler's values sets,
+             * JsonRuleCompiler.processAnythingButValuesSetMatchExpression;
+             * EventBridge docs, "Anything-but matching"): none may match */
+            {"{'kind':[{'anything-but':{'wildcard':['*_order','*_ended']}}]}", O, false},
+            {"{'kind':[{'anything-but':{'wildcard':['*_order','*_ended']}}]}", A, true},
+            {"{'agreement':{'intent':[{'anything-but':{'equals-ignore-case':['renew','nEw']}}]}}",
+             O, false},
+            {"{'agreement':{'intent':[{'anything-but':{'equals-ignore-case':['renew','x']}}]}}", O,
+             true},
+            {"{'offer':{'id':[{'anything-but':{'prefix':['agmt-','offer-']}}]}}", O, false},
+            {"{'offer':{'id':[{'anything-but':{'prefix':['agmt-','ra-']}}]}}", O, true},
+            {"{'kind':[{'anything-but':{'suffix':['_extended','_needed']}}]}", O, true},
+            {"{'kind':[{'anything-but':{'suffix':['_extended','_needed']}}]}", E, false},
+            {"{'partner':{'name':[{'anything-but':{'equals-ignore-case':'\303\266DLAND "
+             "consulting'}}]}}",
+             O, false},
             {"{'usage':{'seats':[{'anything-but':[24,26]}]}}", N, true},
             {"{'usage':{'seats':[{'anything-but':[24,25.0]}]}}", N, false},
         };
@@ -340,9 +354,70 @@ static void numeric_ranges_and_boundaries(void **state)
         RUN(cases);
 }
 
-static void equals_ignore_case_is_ascii_only(void **state)
+/* Non-ASCII values, for case folding. */
+static const char unicode_doc[] =
+    "{'u':{'cyr':'\320\234\320\276\321\201\320\272\320\262\320\260',"             /* Москва */
+    "'greek':'\316\237\316\224\316\245\316\243\316\243\316\225\316\245\316\243'," /* ΟΔΥΣΣΕΥΣ */
+    "'street':'Stra\303\237e','shout':'STRASSE',"                                 /* Straße */
+    "'kelvin':'\342\204\252','k':'k',"                                            /* U+212A */
+    "'title':'\307\205',"                                                         /* U+01C5 */
+    "'city':'\304\260stanbul',"                                                   /* İstanbul */
+    "'hy':'\324\265\326\200\326\207\325\241\325\266',"                            /* Երևան */
+    "'HY':'\324\265\325\220\324\265\325\222\324\261\325\206',"                    /* ԵՐԵՒԱՆ */
+    "'ka':'\341\203\220',"                                                        /* U+10D0 */
+    "'emoji':'\360\237\230\200x'}}";
+
+#define U unicode_doc
+
+/* event-ruler (input/EqualsIgnoreCaseParser) turns each pattern character
+ * c into {c.toLowerCase(ROOT), c.toUpperCase(ROOT)} and matches the value's
+ * bytes against those, unfolded: the expectations below follow from that
+ * (checked with the JDK 17 that ships with Debian 12). */
+static void equals_ignore_case_folds_unicode_like_eventbridge(void **state)
 {
         static const struct match_case cases[] = {
+            {"{'u':{'cyr':[{'equals-ignore-case':'\320\274\320\236\320\241\320\232\320\222"
+             "\320\220'}]}}",
+             U, true},
+            /* final sigma: its upper form is Σ */
+            {"{'u':{'greek':[{'equals-ignore-case':'\316\277\316\264\317\205\317\203\317\203"
+             "\316\265\317\205\317\202'}]}}",
+             U, true},
+            /* ß stands for itself or SS, not the other way round */
+            {"{'u':{'shout':[{'equals-ignore-case':'stra\303\237e'}]}}", U, true},
+            {"{'u':{'street':[{'equals-ignore-case':'STRASSE'}]}}", U, false},
+            {"{'u':{'street':[{'equals-ignore-case':'STRA\303\237E'}]}}", U, true},
+            /* the Kelvin sign folds to k; k does not fold to it */
+            {"{'u':{'k':[{'equals-ignore-case':'\342\204\252'}]}}", U, true},
+            {"{'u':{'kelvin':[{'equals-ignore-case':'k'}]}}", U, false},
+            /* a title-case letter is its lower or upper form, not itself */
+            {"{'u':{'title':[{'equals-ignore-case':'\307\205'}]}}", U, false},
+            {"{'u':{'title':[{'equals-ignore-case':'\307\206'}]}}", U, false},
+            {"{'u':{'city':[{'equals-ignore-case':'\304\260STANBUL'}]}}", U, true},
+            /* Armenian ligature ev: its upper form is two letters */
+            {"{'u':{'HY':[{'equals-ignore-case':'\325\245\326\200\326\207\325\241\325\266'}]}}", U,
+             true},
+            {"{'u':{'hy':[{'equals-ignore-case':'\324\265\325\220\324\265\325\222\324\261\325\206'}"
+             "]}}",
+             U, false},
+            /* Georgian Mtavruli U+1C90 lower-cases to Mkhedruli U+10D0 */
+            {"{'u':{'ka':[{'equals-ignore-case':'\341\262\220'}]}}", U, true},
+            /* beyond the BMP: bytes as written */
+            {"{'u':{'emoji':[{'equals-ignore-case':'\360\237\230\200X'}]}}", U, true},
+            {"{'partner':{'name':[{'equals-ignore-case':'\303\266dland consulting'}]}}", O, true},
+            /* prefix and suffix with equals-ignore-case (EventBridge docs:
+             * {"prefix": {"equals-ignore-case": "EventB"}}) */
+            {"{'partner':{'name':[{'prefix':{'equals-ignore-case':'\303\266DLAND'}}]}}", O, true},
+            {"{'partner':{'name':[{'prefix':{'equals-ignore-case':'\303\266DLANDX'}}]}}", O, false},
+            {"{'partner':{'name':[{'prefix':{'equals-ignore-case':''}}]}}", O, true},
+            {"{'partner':{'name':[{'suffix':{'equals-ignore-case':' CONSULTING'}}]}}", O, true},
+            {"{'partner':{'name':[{'suffix':{'equals-ignore-case':'XCONSULTING'}}]}}", O, false},
+            {"{'u':{'shout':[{'suffix':{'equals-ignore-case':'\303\237e'}}]}}", U, true},
+            {"{'u':{'shout':[{'prefix':{'equals-ignore-case':'stra\303\237'}}]}}", U, true},
+            {"{'u':{'street':[{'suffix':{'equals-ignore-case':'SSE'}}]}}", U, false},
+            {"{'kind':[{'prefix':{'equals-ignore-case':'NEW_'}}]}", O, true},
+            {"{'kind':[{'prefix':'NEW_'}]}", O, false},
+
             {"{'agreement':{'intent':[{'equals-ignore-case':'new'}]}}", O, true},
             {"{'agreement':{'intent':[{'equals-ignore-case':'nEw'}]}}", O, true},
             {"{'agreement':{'intent':[{'equals-ignore-case':'renew'}]}}", O, false},
@@ -350,10 +425,97 @@ static void equals_ignore_case_is_ascii_only(void **state)
             {"{'agreement':{'intent':[{'equals-ignore-case':'new '}]}}", O, false},
             {"{'opportunity':{'metadata':{'tier':[{'equals-ignore-case':'GOLD'}]}}}", O, true},
             {"{'agreement':{'intent':[{'equals-ignore-case':'new'}]}}", E, false},
-            /* U+00D6 and U+00F6 are not folded: non-ASCII is compared as is */
-            {"{'partner':{'name':[{'equals-ignore-case':'\303\266dland consulting'}]}}", O, false},
             {"{'partner':{'name':[{'equals-ignore-case':'\303\226DLAND CONSULTING'}]}}", O, true},
             {"{'kind':[{'equals-ignore-case':'NEW_ORDER'}]}", O, true},
+        };
+        RUN(cases);
+}
+
+/* $or: the level matches when its other keys do and any alternative does
+ * (event-ruler JsonRuleCompiler: each alternative forks the rule; nested
+ * $or allowed; EventBridge docs, "Or matching"). */
+static void or_alternatives(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'kind':['new_order'],'$or':[{'opportunity':{'metadata':{'region':['APAC']}}},"
+             "{'opportunity':{'metadata':{'tier':['gold']}}}]}",
+             O, true},
+            {"{'kind':['new_order'],'$or':[{'opportunity':{'metadata':{'region':['APAC']}}},"
+             "{'opportunity':{'metadata':{'tier':['silver']}}}]}",
+             O, false},
+            {"{'kind':['order_ended'],'$or':[{'kind':[{'exists':true}]},{'reason':[null]}]}", O,
+             false},
+            /* under a nested key: the alternatives see that object */
+            {"{'offer':{'$or':[{'link':['none']},{'late':[true]}]}}", O, false},
+            {"{'offer':{'$or':[{'link':['none']},{'late':[true]}]}}", E, true},
+            {"{'offer':{'$or':[{'link':['registered'],'late':[true]},{'id':[{'prefix':'offer-3'}]}]"
+             "}}",
+             O, true},
+            /* nested $or */
+            {"{'$or':[{'kind':['attention_needed']},{'$or':[{'offer':{'late':[true]}},"
+             "{'agreement':{'intent':['NEW']}}]}]}",
+             O, true},
+            {"{'$or':[{'kind':['x']},{'$or':[{'kind':['y']},{'offer':{'late':[true]}}]}]}", O,
+             false},
+            {"{'$or':[{'kind':['x']},{'$or':[{'kind':['y']},{'offer':{'late':[true]}}]}]}", E,
+             true},
+            /* over an absent object: only exists:false can hold */
+            {"{'campaign':{'$or':[{'id':[{'exists':false}]},{'x':['1']}]}}", O, true},
+            {"{'campaign':{'$or':[{'id':[{'exists':true}]},{'x':['1']}]}}", O, false},
+            /* over a list of objects: one element must satisfy an alternative whole */
+            {"{'lines':{'$or':[{'sku':['addon'],'qty':[1]},{'sku':['base'],'qty':[1]}]}}",
+             lines_doc, true},
+            {"{'lines':{'$or':[{'sku':['addon'],'qty':[1]},{'sku':['base'],'qty':[2]}]}}",
+             lines_doc, false},
+        };
+        RUN(cases);
+}
+
+/* Addresses, as event-ruler's CIDR.java reads them; the ranges follow
+ * its CIDRTest (TestCorrectRanges: host bits below the mask are cleared,
+ * "54.240.196.171/24" covers 54.240.196.0-255). */
+static const char ip_doc[] =
+    "{'src':{'ip':'10.0.0.7','v6':'2001:db8::ff00:42:8329','mapped':'::ffff:a00:7',"
+    "'odd':'08:23','num':10,'many':['192.168.1.1','10.1.2.3'],'lead':'010.0.0.7',"
+    "'full':'0:0:0:0:0:0:0:1','edge':'2400:6500:ff00::36fb:1fbf',"
+    "'past':'2400:6500:ff00::36fb:1fc0','name':'host.example'}}";
+
+static void cidr_blocks_and_addresses(void **state)
+{
+        static const struct match_case cases[] = {
+            {"{'src':{'ip':[{'cidr':'10.0.0.0/24'}]}}", ip_doc, true},
+            {"{'src':{'ip':[{'cidr':'10.0.1.0/24'}]}}", ip_doc, false},
+            {"{'src':{'ip':[{'cidr':'10.0.0.200/24'}]}}", ip_doc, true},
+            {"{'src':{'ip':[{'cidr':'10.0.0.6/31'}]}}", ip_doc, true},
+            {"{'src':{'ip':[{'cidr':'10.0.0.8/29'}]}}", ip_doc, false},
+            {"{'src':{'ip':[{'cidr':'0.0.0.0/0'}]}}", ip_doc, true},
+            {"{'src':{'v6':[{'cidr':'2001:db8::ff00:42:8329/24'}]}}", ip_doc, true},
+            {"{'src':{'v6':[{'cidr':'2001:db9::/32'}]}}", ip_doc, false},
+            {"{'src':{'edge':[{'cidr':'2400:6500:FF00::36FB:1F80/122'}]}}", ip_doc, true},
+            {"{'src':{'past':[{'cidr':'2400:6500:FF00::36FB:1F80/122'}]}}", ip_doc, false},
+            /* families do not mix, except IPv4-mapped IPv6 (Java reads it as IPv4) */
+            {"{'src':{'v6':[{'cidr':'0.0.0.0/0'}]}}", ip_doc, false},
+            {"{'src':{'ip':[{'cidr':'::/0'}]}}", ip_doc, false},
+            {"{'src':{'mapped':[{'cidr':'10.0.0.0/24'}]}}", ip_doc, true},
+            /* leading zeros are decimal, as InetAddress reads them */
+            {"{'src':{'lead':[{'cidr':'10.0.0.0/29'}]}}", ip_doc, true},
+            /* not an address: never inside a block */
+            {"{'src':{'odd':[{'cidr':'0.0.0.0/0'}]}}", ip_doc, false},
+            {"{'src':{'odd':[{'cidr':'::/0'}]}}", ip_doc, false},
+            {"{'src':{'name':[{'cidr':'0.0.0.0/0'}]}}", ip_doc, false},
+            {"{'src':{'num':[{'cidr':'0.0.0.0/0'}]}}", ip_doc, false},
+            {"{'src':{'many':[{'cidr':'10.0.0.0/8'}]}}", ip_doc, true},
+            {"{'src':{'many':[{'anything-but':{'prefix':'10.'}}]}}", ip_doc, true},
+            /* an address literal compares as an address (JsonRuleCompiler
+             * writeRules: CIDR.ipToRangeIfPossible), other strings as text
+             * (CIDRTest.testInvalidIPMatchedByIPv6Regex) */
+            {"{'src':{'full':['::1']}}", ip_doc, true},
+            {"{'src':{'lead':['10.0.0.7']}}", ip_doc, true},
+            {"{'src':{'mapped':['10.0.0.7']}}", ip_doc, true},
+            {"{'src':{'ip':['10.0.0.8']}}", ip_doc, false},
+            {"{'src':{'odd':['08:23']}}", ip_doc, true},
+            {"{'src':{'odd':['8:23']}}", ip_doc, false},
+            {"{'src':{'full':[{'anything-but':'::1'}]}}", ip_doc, true},
         };
         RUN(cases);
 }
@@ -379,6 +541,10 @@ static void yaml_conveniences(void **state)
             {"partner:\n  account_id: 444455556666", O, false},
             {"partner:\n  account_id: '444455556666'", O, true},
             {"reason:", O, true},
+            {"$or:\n  - kind: order_ended\n  - offer:\n      link: registered", O, true},
+            {"$or:\n  - kind: order_ended\n  - offer:\n      link: registered", E, false},
+            {"offer:\n  id:\n    prefix:\n      equals-ignore-case: OFFER-", O, true},
+            {"kind:\n  anything-but:\n    suffix: [_extended, _needed]", O, true},
             {"usage:\n  seats:\n    numeric: ['>', 10, '<=', 25]", N, true},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -442,9 +608,17 @@ static void bad_patterns_name_the_problem_and_node(void **state)
              "operator \"prefix\" must be alone in its mapping"},
             {"{'kind':[{'regex':'new.*'}]}", "kind/0",
              "unknown match operator \"regex\" (expected prefix, suffix, wildcard, "
-             "equals-ignore-case, exists, numeric or anything-but)"},
-            {"{'kind':[{'prefix':1}]}", "kind/0/prefix", "prefix must be a string, got a number"},
-            {"{'kind':[{'suffix':null}]}", "kind/0/suffix", "suffix must be a string, got null"},
+             "equals-ignore-case, exists, numeric, anything-but or cidr)"},
+            {"{'kind':[{'prefix':1}]}", "kind/0/prefix",
+             "prefix must be a string or {equals-ignore-case: string}, got a number"},
+            {"{'kind':[{'suffix':null}]}", "kind/0/suffix",
+             "suffix must be a string or {equals-ignore-case: string}, got null"},
+            {"{'kind':[{'prefix':{'wildcard':'a*'}}]}", "kind/0/prefix",
+             "prefix: only equals-ignore-case may be nested in it, got \"wildcard\""},
+            {"{'kind':[{'suffix':{'equals-ignore-case':5}}]}", "kind/0/suffix/equals-ignore-case",
+             "suffix: equals-ignore-case must be a string, got a number"},
+            {"{'kind':[{'prefix':{'equals-ignore-case':'a','x':'b'}}]}", "kind/0/prefix",
+             "prefix must be a string or {equals-ignore-case: string}, got a mapping"},
             {"{'kind':[{'wildcard':true}]}", "kind/0/wildcard",
              "wildcard must be a string, got a boolean"},
             {"{'kind':[{'equals-ignore-case':['a']}]}", "kind/0/equals-ignore-case",
@@ -481,20 +655,102 @@ static void bad_patterns_name_the_problem_and_node(void **state)
             {"{'n':[{'numeric':['<',5,'>',6]}]}", "n/0/numeric", "numeric: the range is empty"},
             {"{'k':[{'anything-but':[]}]}", "k/0/anything-but", "anything-but: empty list"},
             {"{'k':[{'anything-but':['a',['b']]}]}", "k/0/anything-but/1",
-             "anything-but: a list may hold only strings, numbers, booleans or null, got a list"},
+             "anything-but: a list may hold only strings or only numbers, got a list"},
             {"{'k':[{'anything-but':[{'prefix':'a'}]}]}", "k/0/anything-but/0",
-             "anything-but: a list may hold only strings, numbers, booleans or null, got a "
-             "mapping"},
+             "anything-but: a list may hold only strings or only numbers, got a mapping"},
+            /* event-ruler: "Inside anything but list, either all values are
+             * number or string, mixed type is not supported", and
+             * "start|null|boolean is not supported" */
+            {"{'k':[{'anything-but':['a',1]}]}", "k/0/anything-but",
+             "anything-but: a list must hold only strings or only numbers, not both"},
+            {"{'k':[{'anything-but':[1,'a',2]}]}", "k/0/anything-but",
+             "anything-but: a list must hold only strings or only numbers, not both"},
+            {"{'k':[{'anything-but':['a',null]}]}", "k/0/anything-but/1",
+             "anything-but: a list may hold only strings or only numbers, got null"},
+            {"{'k':[{'anything-but':[true]}]}", "k/0/anything-but/0",
+             "anything-but: a list may hold only strings or only numbers, got a boolean"},
+            {"{'k':[{'anything-but':null}]}", "k/0/anything-but",
+             "anything-but: expected a string, a number, a list of strings or of numbers, or one "
+             "of prefix, suffix, wildcard, equals-ignore-case; got null"},
+            {"{'k':[{'anything-but':false}]}", "k/0/anything-but",
+             "anything-but: expected a string, a number, a list of strings or of numbers, or one "
+             "of prefix, suffix, wildcard, equals-ignore-case; got a boolean"},
             {"{'k':[{'anything-but':{'prefix':1}}]}", "k/0/anything-but/prefix",
-             "prefix must be a string, got a number"},
+             "anything-but: prefix must be a string or a list of strings, got a number"},
+            /* event-ruler: "Null prefix/suffix not allowed" */
+            {"{'k':[{'anything-but':{'prefix':''}}]}", "k/0/anything-but/prefix",
+             "anything-but: an empty prefix is not allowed"},
+            {"{'k':[{'anything-but':{'suffix':['a','']}}]}", "k/0/anything-but/suffix/1",
+             "anything-but: an empty suffix is not allowed"},
+            {"{'k':[{'anything-but':{'suffix':[]}}]}", "k/0/anything-but/suffix",
+             "anything-but: suffix: empty list"},
+            {"{'k':[{'anything-but':{'equals-ignore-case':['a',1]}}]}",
+             "k/0/anything-but/equals-ignore-case/1",
+             "anything-but: equals-ignore-case must be a string or a list of strings, got a "
+             "number"},
+            {"{'k':[{'anything-but':{'wildcard':['a*','b**']}}]}", "k/0/anything-but/wildcard/1",
+             "wildcard: consecutive \"*\" are not allowed"},
+            /* $or (event-ruler: "It must be an Array followed with $or",
+             * "Only JSON object is allowed in array of $or relationship",
+             * "There must have at least 2 Objects in $or relationship") */
+            {"{'$or':'kind'}", "$or",
+             "$or must be a list of at least 2 patterns (mappings), got a string"},
+            {"{'a':{'$or':{'b':['1']}}}", "a/$or",
+             "$or must be a list of at least 2 patterns (mappings), got a mapping"},
+            {"{'$or':[{'a':['1']}]}", "$or", "$or needs at least 2 patterns, got 1"},
+            {"{'$or':[]}", "$or", "$or needs at least 2 patterns, got 0"},
+            {"{'$or':[{'a':['1']},'b']}", "$or/1",
+             "$or: each alternative must be a pattern (a mapping), got a string"},
+            {"{'$or':[{'a':['1']},[{'b':['1']}]]}", "$or/1",
+             "$or: each alternative must be a pattern (a mapping), got a list"},
+            {"{'$or':[{'a':['1']},{}]}", "$or/1", "empty mapping in match"},
+            {"{'$or':[{'a':['1']},{'prefix':'x'}]}", "$or/1",
+             "operator \"prefix\" needs a document key above it"},
+            {"{'a':{'$or':[{'b':['1']},{'$or':[{'c':['1']},{'d':[]}]}]}}", "a/$or/1/$or/1/d",
+             "empty list in match"},
+            {"{'k':[{'$or':[{'a':['1']},{'b':['1']}]}]}", "k/0",
+             "unknown match operator \"$or\" (expected prefix, suffix, wildcard, "
+             "equals-ignore-case, exists, numeric, anything-but or cidr)"},
+            /* cidr (event-ruler CIDRTest.SpotMalformedCIDRs and CIDR.cidr) */
+            {"{'k':[{'cidr':5}]}", "k/0/cidr", "cidr must be a string, got a number"},
+            {"{'k':[{'cidr':'10.0.0.0'}]}", "k/0/cidr", "cidr: \"10.0.0.0\": one \"/\" required"},
+            {"{'k':[{'cidr':'foo/bar/baz'}]}", "k/0/cidr",
+             "cidr: \"foo/bar/baz\": one \"/\" required"},
+            {"{'k':[{'cidr':'192.168.0.1/33'}]}", "k/0/cidr",
+             "cidr: \"192.168.0.1/33\": IPv4 mask bits must be < 32"},
+            {"{'k':[{'cidr':'192.168.0.1/32'}]}", "k/0/cidr",
+             "cidr: \"192.168.0.1/32\": IPv4 mask bits must be < 32"},
+            {"{'k':[{'cidr':'2400:6500:FF00::36FB:1F80/222'}]}", "k/0/cidr",
+             "cidr: \"2400:6500:FF00::36FB:1F80/222\": IPv6 mask bits must be < 128"},
+            {"{'k':[{'cidr':'::/128'}]}", "k/0/cidr",
+             "cidr: \"::/128\": IPv6 mask bits must be < 128"},
+            {"{'k':[{'cidr':'192.168.0.1/foo'}]}", "k/0/cidr",
+             "cidr: \"192.168.0.1/foo\": the mask bits must be a whole number"},
+            {"{'k':[{'cidr':'192.168.0.1/-3424'}]}", "k/0/cidr",
+             "cidr: \"192.168.0.1/-3424\": the mask bits must be a whole number"},
+            {"{'k':[{'cidr':'snorkle/3'}]}", "k/0/cidr",
+             "cidr: \"snorkle/3\": not an IP address before \"/\""},
+            {"{'k':[{'cidr':'10.10.10.10.10/3'}]}", "k/0/cidr",
+             "cidr: \"10.10.10.10.10/3\": not an IP address before \"/\""},
+            {"{'k':[{'cidr':'2.1.0.-1/3'}]}", "k/0/cidr",
+             "cidr: \"2.1.0.-1/3\": not an IP address before \"/\""},
+            {"{'k':[{'cidr':'10.0.0.256/8'}]}", "k/0/cidr",
+             "cidr: \"10.0.0.256/8\": not an IP address before \"/\""},
+            {"{'k':[{'cidr':'2400:6500:3:3:3:3:3:3:3:3FF00::36FB:1F80/122'}]}", "k/0/cidr",
+             "cidr: \"2400:6500:3:3:3:3:3:3:3:3FF00::36FB:1F80/122\": not an IP address before "
+             "\"/\""},
+            {"{'k':[{'cidr':'1::2::3/64'}]}", "k/0/cidr",
+             "cidr: \"1::2::3/64\": not an IP address before \"/\""},
+            {"{'k':[{'cidr':'::ffff:1.2.3.4/96'}]}", "k/0/cidr",
+             "cidr: \"::ffff:1.2.3.4/96\": not an IP address before \"/\""},
             {"{'k':[{'anything-but':{'wildcard':'a**'}}]}", "k/0/anything-but/wildcard",
              "wildcard: consecutive \"*\" are not allowed"},
             {"{'k':[{'anything-but':{'exists':true}}]}", "k/0/anything-but",
-             "anything-but: expected a value, a list of values or one of prefix, suffix, "
-             "wildcard, equals-ignore-case"},
+             "anything-but: expected a string, a number, a list of strings or of numbers, or one "
+             "of prefix, suffix, wildcard, equals-ignore-case; got a mapping"},
             {"{'k':[{'anything-but':{'prefix':'a','suffix':'b'}}]}", "k/0/anything-but",
-             "anything-but: expected a value, a list of values or one of prefix, suffix, "
-             "wildcard, equals-ignore-case"},
+             "anything-but: expected a string, a number, a list of strings or of numbers, or one "
+             "of prefix, suffix, wildcard, equals-ignore-case; got a mapping"},
             {"{'k':{'exists':'no'}}", "k/exists", "exists must be true or false, got a string"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -520,8 +776,21 @@ static void good_patterns_pass_validation(void **state)
             "{'n':[{'numeric':['>=',5,'<=',5]}]}",
             "{'n':[{'numeric':['=',-1.5]}]}",
             "{'k':[{'anything-but':'x'}]}",
-            "{'k':[{'anything-but':[1,'a',true,null]}]}",
-            "{'k':[{'anything-but':{'suffix':''}}]}",
+            "{'k':[{'anything-but':['a','b']}]}",
+            "{'k':[{'anything-but':[1,2.5]}]}",
+            "{'k':[{'anything-but':{'wildcard':''}}]}",
+            "{'k':[{'anything-but':{'equals-ignore-case':''}}]}",
+            "{'k':[{'anything-but':{'wildcard':['*/lib/*','*/bin/*']}}]}",
+            "{'k':[{'anything-but':{'equals-ignore-case':['a','b']}}]}",
+            "{'k':[{'anything-but':{'prefix':['a','b']}}]}",
+            "{'k':[{'prefix':{'equals-ignore-case':'EventB'}}]}",
+            "{'k':[{'suffix':{'equals-ignore-case':''}}]}",
+            "{'k':[{'cidr':'10.0.0.0/24'}]}",
+            "{'k':[{'cidr':'0.0.0.0/0'}]}",
+            "{'k':[{'cidr':'2001:db8::/127'}]}",
+            "{'k':{'cidr':'::/0'}}",
+            "{'$or':[{'a':['1']},{'b':['2']}]}",
+            "{'a':{'$or':[{'b':['1']},{'$or':[{'c':['1']},{'d':['1']}]}]},'e':['1']}",
             "{'k':[{'wildcard':'a\\\\*b\\\\\\\\c*'}]}",
             "{'k':{'prefix':'x'}}",
             "{'a':{'b':{'c':{'d':[{'exists':false}]}}}}",
@@ -744,7 +1013,9 @@ int main(void)
             cmocka_unit_test(anything_but_variants),
             cmocka_unit_test(exists_on_missing_present_null),
             cmocka_unit_test(numeric_ranges_and_boundaries),
-            cmocka_unit_test(equals_ignore_case_is_ascii_only),
+            cmocka_unit_test(equals_ignore_case_folds_unicode_like_eventbridge),
+            cmocka_unit_test(or_alternatives),
+            cmocka_unit_test(cidr_blocks_and_addresses),
             cmocka_unit_test(yaml_conveniences),
             cmocka_unit_test(bad_patterns_name_the_problem_and_node),
             cmocka_unit_test(good_patterns_pass_validation),
