@@ -438,7 +438,7 @@ static void run_pass(struct aws_syncer *y, int64_t t)
 static int refresh_one(void *ctx, const struct store_aws_refresh *e)
 {
         struct aws_syncer *y = ctx;
-        char err[CPPO_ERRLEN] = "", outcome[CPPO_ERRLEN];
+        char err[CPPO_ERRLEN] = "", outcome[CPPO_ERRLEN + 16];
         int r = aws_sync_change_set(y->client, y->store, e->change_set_id, err, sizeof err);
 
         if (r < 0 && r != -ENOENT && r != -EACCES && r != -EPROTO)
