@@ -68,7 +68,9 @@ measure() { # label first count
 t0=$(now_ms)
 "$daemon" --config "$work/c.yaml" --log-level info 2>>"$work/daemon.log" &
 peer_track $!
-sleep 2 # the first sync is under way (its first pages)
+# measured once consuming (the mock's group join takes seconds), while the
+# first sync (about 50 s at the quotas) is still under way
+wait_for "grep -c 'consuming partitions' '$work/daemon.log'" 1 60
 measure "while the first sync runs" 1 "$DEALS"
 grep -q "aws sync done" "$work/daemon.log" && echo "(the sync had already finished: raise CPPO_BENCH_DEALS)"
 wait_for "grep -c 'aws sync done' '$work/daemon.log'" 1 600
