@@ -494,6 +494,11 @@ static void set_int(struct ctx *c, const struct field *f, void *base, const stru
                 report(c, n, "%s must be longer than zero, got \"%s\"", f->key, s);
                 return;
         }
+        if (f->type == F_DURATION && f->max > 0 && (v < f->min || v > f->max)) {
+                report(c, n, "%s must be between %lds and %lds, got \"%s\"", f->key, f->min,
+                       f->max, s);
+                return;
+        }
         *(long *)at(base, f->off) = v;
 }
 
@@ -721,6 +726,8 @@ static const char *const starttls_choices[] = {"required", "optional", "never", 
 static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
 static const char *const type_choices[] = {"email", "slack", "file", NULL};
 static const char *const level_choices[] = {"error", "warning", "notice", "info", "debug", NULL};
+/* http only makes sense for a loopback stand-in or a proxy; check says so */
+static const char *const aws_schemes[] = {"https", "http", NULL};
 
 #define K(field) (offsetof(struct config, kafka.field) - offsetof(struct config, kafka))
 static const struct field kafka_fields[] = {
@@ -777,6 +784,22 @@ static const struct field http_fields[] = {
     FIELD_END,
 };
 #undef H
+
+#define A(field) (offsetof(struct config, aws.field) - offsetof(struct config, aws))
+static const struct field aws_fields[] = {
+    {.key = "enabled", .type = F_BOOL, .off = A(enabled), .def = "true"},
+    {.key = "region", .type = F_STRING, .off = A(region), .def = "us-east-1"},
+    {.key = "endpoint", .type = F_URL, .off = A(endpoint), .choices = aws_schemes},
+    {.key = "profile", .type = F_STRING, .off = A(profile)},
+    {.key = "sync_interval",
+     .type = F_DURATION,
+     .off = A(sync_interval),
+     .def = "15m",
+     .min = 60,
+     .max = 7 * 86400},
+    FIELD_END,
+};
+#undef A
 
 #define T(field) offsetof(struct config_templates, field)
 static const struct field template_fields[] = {
@@ -844,6 +867,7 @@ static const struct field main_fields[] = {
      .off = C(http),
      .sub = http_fields,
      .need = CONFIG_NEED_HTTP},
+    {.key = "aws", .type = F_SECTION, .off = C(aws), .sub = aws_fields, .need = CONFIG_NEED_AWS},
     {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING},
     {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir), .need = CONFIG_NEED_ROUTING},
     {.key = "log_level",
@@ -1150,6 +1174,28 @@ static void check_listen(struct ctx *c, const struct ynode *root)
                        l);
 }
 
+/* aws: present when written (even empty: `aws: {}` turns the sync on); a
+ * region is part of the signing scope and the host name, so only its
+ * characters (letters, digits, '-') are allowed. */
+static void check_aws(struct ctx *c, const struct ynode *root)
+{
+        const struct ynode *aws = yamldoc_get(root, "aws");
+        const char *r = c->cfg->aws.region;
+
+        c->cfg->aws.present = aws != NULL;
+        if (aws == NULL || r == NULL)
+                return;
+        if (r[0] == '\0' || strlen(r) > 32 ||
+            strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r))
+                report(c, yamldoc_get(aws, "region") ? yamldoc_get(aws, "region") : aws,
+                       "aws region \"%s\" is not a region name like \"us-east-1\"", r);
+}
+
+bool config_aws_sync(const struct config *c)
+{
+        return c->aws.present && c->aws.enabled;
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 /* Whole file into a NUL-terminated heap buffer, at most CONFIG_MAX_FILE. */
@@ -1275,6 +1321,7 @@ static void walk_main(struct ctx *c, const struct ynode *root)
                 return;
         check_smtp(c, root);
         check_listen(c, root);
+        check_aws(c, root);
         if (cfg->rules_dir == NULL)
                 cfg->rules_dir = resolve(c, "rules.d");
         if (cfg->templates_dir == NULL)

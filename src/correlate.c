@@ -285,6 +285,8 @@ static void gen_authorization(yajl_gen g, const char *key, const struct authoriz
         gen_list(g, "notify", ok ? &both : a ? &a->notify : NULL);
         event_json_bool(g, "registered", a && a->registered);
         event_json_string(g, "expires_at", a ? a->expires_at : NULL);
+        if (a && a->aws_status) /* only when synced: older documents keep their shape */
+                event_json_string(g, "aws_status", a->aws_status);
         yajl_gen_map_close(g);
         strlist_clear(&both);
 }
@@ -501,6 +503,7 @@ static const char *const auto_reason[] = {
         [LINK_INFERRED] = "inferred: the only authorization with this product, partner and buyers",
         [LINK_MANUAL] = "associated by hand",
         [LINK_REGISTERED] = "the registration names the offer",
+        [LINK_AWS] = "AWS's record of the offer names the authorization",
         [LINK_EVENT] = "an agreement event names both",
 };
 
@@ -764,6 +767,10 @@ bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64
                        false;
         if (a->withdrawn)
                 return error_set(why, whylen, 0, "authorization '%s' is withdrawn", a->id), false;
+        if (a->aws_status && strcmp(a->aws_status, "Restricted") == 0)
+                return error_set(why, whylen, 0, "authorization '%s' is Restricted in AWS "
+                                 "Marketplace", a->id),
+                       false;
         return true;
 }
 
@@ -831,35 +838,104 @@ static int set_list(struct strlist *l, const char *const *v, size_t n)
         return 0;
 }
 
+/* One string field of an authorization and the value an event gives it.
+ * `primary` marks the entry whose value decides the field's source. */
+struct field_value {
+        enum auth_field f;
+        char **dst;
+        const char *v;
+        bool primary;
+};
+
+/* A registration fills what AWS does not own: AWS is authoritative for
+ * what it reported (sources[f] == AUTH_SRC_AWS); the CRM's own fields
+ * (company, contacts, metadata) are always the registration's. */
 static int fill_registration(struct authorization *a, const struct mp_event *ev)
 {
         const struct mp_registration *g = &ev->reg;
+        const struct field_value fields[] = {
+                { AUTH_F_NAME, &a->name, g->name, true },
+                { AUTH_F_PRODUCT, &a->product_id, ev->product_id, true },
+                { AUTH_F_PRODUCT, &a->product_title, g->product_title, false },
+                { AUTH_F_RESELLER, &a->reseller_account_id, g->reseller_account_id, true },
+                { AUTH_F_RESELLER, &a->reseller_name, g->reseller_name, false },
+                { AUTH_F_COMPANY, &a->buyer_company_name, g->buyer_company_name, true },
+                { AUTH_F_EXPIRY, &a->expires_at, g->expires_at, true },
+                { AUTH_F_METADATA, &a->metadata_json, g->metadata_json, true },
+        };
         struct strlist buyers = { 0 }, notify = { 0 };
+        bool aws_buyers = a->sources[AUTH_F_BUYERS] == AUTH_SRC_AWS;
         int r = 0;
 
         /* Registered and Updated carry the whole record: its lists replace ours. */
         if (set_list(&buyers, g->buyer_account_ids, g->n_buyer_account_ids) < 0 ||
             set_list(&notify, g->notify, g->n_notify) < 0)
                 r = -ENOMEM;
-        if (r == 0 && (str_assign(&a->name, g->name) < 0 || str_assign(&a->product_id, ev->product_id) < 0 ||
-                       str_assign(&a->product_title, g->product_title) < 0 ||
-                       str_assign(&a->reseller_account_id, g->reseller_account_id) < 0 ||
-                       str_assign(&a->reseller_name, g->reseller_name) < 0 ||
-                       str_assign(&a->buyer_company_name, g->buyer_company_name) < 0 ||
-                       str_assign(&a->expires_at, g->expires_at) < 0 ||
-                       str_assign(&a->metadata_json, g->metadata_json) < 0 ||
-                       str_assign(&a->source_event_key, ev->event_key) < 0))
+        for (size_t i = 0; r == 0 && i < sizeof fields / sizeof fields[0]; i++) {
+                const struct field_value *fv = &fields[i];
+                if (a->sources[fv->f] == AUTH_SRC_AWS && fv->f != AUTH_F_COMPANY &&
+                    fv->f != AUTH_F_METADATA)
+                        continue;
+                r = str_assign(fv->dst, fv->v);
+                if (r == 0 && fv->primary)
+                        a->sources[fv->f] = fv->v ? AUTH_SRC_REGISTERED : AUTH_SRC_NONE;
+        }
+        if (r == 0 && str_assign(&a->source_event_key, ev->event_key) < 0)
                 r = -ENOMEM;
         if (r == 0) {
-                strlist_clear(&a->buyer_account_ids);
+                if (!aws_buyers) {
+                        strlist_clear(&a->buyer_account_ids);
+                        a->buyer_account_ids = buyers;
+                        a->sources[AUTH_F_BUYERS] = buyers.n ? AUTH_SRC_REGISTERED : AUTH_SRC_NONE;
+                } else {
+                        strlist_clear(&buyers);
+                }
                 strlist_clear(&a->notify);
-                a->buyer_account_ids = buyers;
                 a->notify = notify;
+                a->sources[AUTH_F_CONTACTS] = notify.n ? AUTH_SRC_REGISTERED : AUTH_SRC_NONE;
                 a->renewal = g->renewal;
                 return 0;
         }
         strlist_clear(&buyers);
         strlist_clear(&notify);
+        return r;
+}
+
+/* AWS's record (Resale Authorization Synced): authoritative for what it
+ * says; a field AWS stops reporting is cleared only when AWS had given it,
+ * so a registration's value survives AWS not knowing it. */
+static int fill_synced(struct authorization *a, const struct mp_event *ev)
+{
+        const struct mp_registration *g = &ev->reg;
+        const struct field_value fields[] = {
+                { AUTH_F_NAME, &a->name, g->name, true },
+                { AUTH_F_PRODUCT, &a->product_id, ev->product_id, true },
+                { AUTH_F_PRODUCT, &a->product_title, g->product_title, false },
+                { AUTH_F_RESELLER, &a->reseller_account_id, g->reseller_account_id, true },
+                { AUTH_F_RESELLER, &a->reseller_name, g->reseller_name, false },
+                { AUTH_F_EXPIRY, &a->expires_at, g->expires_at, true },
+                { AUTH_F_STATUS, &a->aws_status, g->aws_status, true },
+        };
+        unsigned char was[AUTH_F_COUNT];
+        struct strlist buyers = { 0 };
+        int r = set_list(&buyers, g->buyer_account_ids, g->n_buyer_account_ids);
+
+        memcpy(was, a->sources, sizeof was);
+        for (size_t i = 0; r == 0 && i < sizeof fields / sizeof fields[0]; i++) {
+                const struct field_value *fv = &fields[i];
+                if (fv->v == NULL && was[fv->f] != AUTH_SRC_AWS)
+                        continue;
+                r = str_assign(fv->dst, fv->v);
+                if (r == 0 && fv->primary)
+                        a->sources[fv->f] = fv->v ? AUTH_SRC_AWS : AUTH_SRC_NONE;
+        }
+        if (r == 0 && (buyers.n > 0 || was[AUTH_F_BUYERS] == AUTH_SRC_AWS)) {
+                strlist_clear(&a->buyer_account_ids);
+                a->buyer_account_ids = buyers;
+                a->sources[AUTH_F_BUYERS] = buyers.n ? AUTH_SRC_AWS : AUTH_SRC_NONE;
+                return 0;
+        }
+        strlist_clear(&buyers);
         return r;
 }
 
@@ -919,6 +995,61 @@ static int on_registration(struct step *st)
                 r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
         }
         return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
+}
+
+/* The sync's record of an authorization. An older revision than the one
+ * applied changes nothing (a late inbox entry); the same one again is
+ * harmless (the ledger drops it before it gets here anyway). */
+static int on_synced(struct step *st)
+{
+        const struct mp_event *ev = st->ev;
+        struct authorization *a = authorization_get_or_new(st->s, ev->resale_authorization_id);
+        char before[MP_EVENT_KEY_MAX];
+        int64_t modified = 0;
+        bool had;
+        int r;
+
+        if (a == NULL)
+                return -ENOMEM;
+        if (ev->reg.aws_last_modified && timefmt_parse(ev->reg.aws_last_modified, &modified) < 0)
+                modified = 0;
+        if (a->aws_status && modified < a->aws_modified)
+                return 0;
+        had = sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
+        r = fill_synced(a, ev);
+        if (r == 0 && a->source_event_key == NULL)
+                r = str_assign(&a->source_event_key, ev->event_key);
+        a->aws_modified = modified;
+        if (r == 0)
+                r = save_auth(st, a);
+        return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
+}
+
+/* AWS's record of an offer names its authorization: a link stronger than
+ * a registration's, weaker than an agreement event's. An offer a person
+ * unlinked stays with the person. */
+static int on_aws_linked(struct step *st)
+{
+        struct authorization *a = authorization_get_or_new(st->s, st->ev->resale_authorization_id);
+        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+
+        if (a == NULL || o == NULL)
+                return -ENOMEM;
+        if (unlinked_by_hand(o))
+                return 0;
+        return link_offer(st, o, a, LINK_AWS);
+}
+
+/* A change set succeeded: the authorizations it touched may have changed.
+ * The AWS sync describes it (a request the store keeps until then). */
+static int on_change_set(struct step *st)
+{
+        const struct mp_event *ev = st->ev;
+
+        if (ev->change_set_id == NULL || ev->detail_type_base == NULL ||
+            strcmp(ev->detail_type_base, "Change Set Succeeded") != 0)
+                return 0;
+        return strlist_add_unique(&st->out->aws_refresh, ev->change_set_id);
 }
 
 /* A manual link of an unlinked offer, or onto the authorization it has,
@@ -1147,6 +1278,9 @@ int corr_apply(struct corr_state *s, const struct corr_options *o, const struct 
         case MP_REGISTRATION_WITHDRAWN: return on_registration(&st);
         case MP_OFFER_ASSOCIATED: return on_associated(&st);
         case MP_OFFER_UNLINKED: return on_unlinked(&st);
+        case MP_AUTHORIZATION_SYNCED: return on_synced(&st);
+        case MP_OFFER_AWS_LINKED: return on_aws_linked(&st);
+        case MP_CHANGE_SET: return on_change_set(&st);
         case MP_OFFER_RELEASED: return on_offer_released(&st);
         case MP_AGREEMENT_CREATED: return on_agreement_created(&st);
         case MP_AGREEMENT_AMENDED: return on_agreement_amended(&st);

@@ -27,7 +27,7 @@ enum field {
         F_REG_RA_ID, F_REG_NAME, F_REG_PRODUCT_ID, F_REG_PRODUCT_TITLE, F_REG_RESELLER_ID,
         F_REG_RESELLER_NAME, F_REG_BUYERS, F_REG_COMPANY, F_REG_EXPIRES, F_REG_RENEWAL,
         F_REG_NOTIFY, F_REG_METADATA, F_REG_OFFER_IDS, F_REG_OFFER_ID, F_REG_ACTOR, F_REG_REASON,
-        F_REG_FORCE,
+        F_REG_FORCE, F_CHANGE_SET_ID, F_AWS_STATUS, F_AWS_MODIFIED,
 };
 
 static const struct jscan_path paths[] = {
@@ -92,6 +92,9 @@ static const struct jscan_path paths[] = {
         { "detail.actor", JSCAN_STRING, F_REG_ACTOR },
         { "detail.reason", JSCAN_STRING, F_REG_REASON },
         { "detail.force", JSCAN_BOOL, F_REG_FORCE },
+        { "detail.ChangeSetId", JSCAN_STRING, F_CHANGE_SET_ID },
+        { "detail.awsStatus", JSCAN_STRING, F_AWS_STATUS },
+        { "detail.lastModifiedDate", JSCAN_STRING, F_AWS_MODIFIED },
 };
 
 struct decoder {
@@ -327,6 +330,9 @@ static const size_t string_slot[] = {
         [F_REG_OFFER_IDS] = 0,
         [F_REG_ACTOR] = SLOT(reg.actor),
         [F_REG_REASON] = SLOT(reg.reason),
+        [F_CHANGE_SET_ID] = SLOT(change_set_id),
+        [F_AWS_STATUS] = SLOT(reg.aws_status),
+        [F_AWS_MODIFIED] = SLOT(reg.aws_last_modified),
 };
 
 /* Appends to a capped list of strings in the event. */
@@ -456,6 +462,8 @@ static enum mp_kind kind_of(const struct mp_event *ev)
                 { "cppo-notify", "Resale Authorization Withdrawn", MP_REGISTRATION_WITHDRAWN },
                 { "cppo-notify", "Offer Associated", MP_OFFER_ASSOCIATED },
                 { "cppo-notify", "Offer Unlinked", MP_OFFER_UNLINKED },
+                { "cppo-notify", "Resale Authorization Synced", MP_AUTHORIZATION_SYNCED },
+                { "cppo-notify", "Offer Authorization Found", MP_OFFER_AWS_LINKED },
         };
         const char *prefix = "Agreement Cancellation Request ";
 
@@ -487,8 +495,10 @@ static const char *missing_id(const struct mp_event *ev)
         case MP_REGISTRATION_REGISTERED:
         case MP_REGISTRATION_UPDATED:
         case MP_REGISTRATION_WITHDRAWN:
+        case MP_AUTHORIZATION_SYNCED:
                 return ev->resale_authorization_id ? NULL : "detail.resaleAuthorizationId";
         case MP_OFFER_ASSOCIATED:
+        case MP_OFFER_AWS_LINKED:
                 if (ev->resale_authorization_id == NULL)
                         return "detail.resaleAuthorizationId";
                 return ev->offer_id ? NULL : "detail.offerId";

@@ -28,6 +28,8 @@ const char *error_name(int code)
         case EIO: return "EIO";
         case EPROTO: return "EPROTO";
         case EAGAIN: return "EAGAIN";
+        case EPERM: return "EPERM";
+        case EACCES: return "EACCES";
         case ETIMEDOUT: return "ETIMEDOUT";
         case ECANCELED: return "ECANCELED";
         case EBUSY: return "EBUSY";

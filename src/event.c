@@ -52,6 +52,8 @@ const char *mp_kind_name(enum mp_kind kind)
         case MP_REGISTRATION_WITHDRAWN: return "registration_withdrawn";
         case MP_OFFER_ASSOCIATED: return "offer_associated";
         case MP_OFFER_UNLINKED: return "offer_unlinked";
+        case MP_AUTHORIZATION_SYNCED: return "authorization_synced";
+        case MP_OFFER_AWS_LINKED: return "offer_aws_linked";
         case MP_UNSUPPORTED: break;
         }
         return "unsupported";
@@ -82,7 +84,8 @@ bool mp_kind_is_registration(enum mp_kind kind)
 {
         return kind == MP_REGISTRATION_REGISTERED || kind == MP_REGISTRATION_UPDATED ||
                kind == MP_REGISTRATION_WITHDRAWN || kind == MP_OFFER_ASSOCIATED ||
-               kind == MP_OFFER_UNLINKED;
+               kind == MP_OFFER_UNLINKED || kind == MP_AUTHORIZATION_SYNCED ||
+               kind == MP_OFFER_AWS_LINKED;
 }
 
 const char *mp_event_full_list(const struct mp_event *ev, size_t *cap)

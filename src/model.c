@@ -4,6 +4,7 @@
 #include "cppo/error.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,8 +64,121 @@ int strlist_copy(struct strlist *dst, const struct strlist *src)
 
 static const char *const link_names[] = {
         [LINK_NONE] = "none",         [LINK_INFERRED] = "inferred", [LINK_MANUAL] = "manual",
-        [LINK_REGISTERED] = "registered", [LINK_EVENT] = "event",
+        [LINK_REGISTERED] = "registered", [LINK_AWS] = "aws", [LINK_EVENT] = "event",
 };
+
+static const char *const link_by[] = {
+        [LINK_NONE] = "nothing",
+        [LINK_INFERRED] = "inference",
+        [LINK_MANUAL] = "hand",
+        [LINK_REGISTERED] = "its registration",
+        [LINK_AWS] = "AWS's record of the offer",
+        [LINK_EVENT] = "an agreement event",
+};
+
+const char *link_strength_by(enum link_strength s)
+{
+        return (unsigned)s <= LINK_EVENT ? link_by[s] : link_by[LINK_NONE];
+}
+
+static const char *const source_names[] = {
+        [AUTH_SRC_NONE] = "none",
+        [AUTH_SRC_EVENT] = "event",
+        [AUTH_SRC_REGISTERED] = "registered",
+        [AUTH_SRC_AWS] = "aws",
+};
+
+static const char *const field_names[AUTH_F_COUNT] = {
+        [AUTH_F_NAME] = "name",         [AUTH_F_PRODUCT] = "product", [AUTH_F_RESELLER] = "reseller",
+        [AUTH_F_BUYERS] = "buyers",     [AUTH_F_EXPIRY] = "expiry",   [AUTH_F_STATUS] = "status",
+        [AUTH_F_COMPANY] = "company",   [AUTH_F_CONTACTS] = "contacts",
+        [AUTH_F_METADATA] = "metadata",
+};
+
+const char *auth_source_name(enum auth_source s)
+{
+        return (unsigned)s <= AUTH_SRC_AWS ? source_names[s] : source_names[AUTH_SRC_NONE];
+}
+
+const char *auth_field_name(enum auth_field f)
+{
+        return (unsigned)f < AUTH_F_COUNT ? field_names[f] : "unknown";
+}
+
+/* Whether the field holds a value (for sources of old records). */
+static bool field_set(const struct authorization *a, enum auth_field f)
+{
+        switch (f) {
+        case AUTH_F_NAME: return a->name != NULL;
+        case AUTH_F_PRODUCT: return a->product_id != NULL;
+        case AUTH_F_RESELLER: return a->reseller_account_id != NULL;
+        case AUTH_F_BUYERS: return a->buyer_account_ids.n > 0;
+        case AUTH_F_EXPIRY: return a->expires_at != NULL;
+        case AUTH_F_STATUS: return a->aws_status != NULL;
+        case AUTH_F_COMPANY: return a->buyer_company_name != NULL;
+        case AUTH_F_CONTACTS: return a->notify.n > 0;
+        case AUTH_F_METADATA: return a->metadata_json != NULL;
+        case AUTH_F_COUNT: break;
+        }
+        return false;
+}
+
+enum auth_source authorization_source(const struct authorization *a, enum auth_field f)
+{
+        if ((unsigned)f >= AUTH_F_COUNT)
+                return AUTH_SRC_NONE;
+        if (a->sources[f] != AUTH_SRC_NONE && a->sources[f] <= AUTH_SRC_AWS)
+                return (enum auth_source)a->sources[f];
+        if (!field_set(a, f))
+                return AUTH_SRC_NONE;
+        return a->registered ? AUTH_SRC_REGISTERED : AUTH_SRC_EVENT;
+}
+
+void authorization_sources_format(const struct authorization *a, char *buf, size_t len)
+{
+        size_t used = 0;
+
+        if (len == 0)
+                return;
+        buf[0] = '\0';
+        for (int f = 0; f < AUTH_F_COUNT; f++) {
+                int n;
+                if (a->sources[f] == AUTH_SRC_NONE)
+                        continue;
+                n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", field_names[f],
+                             auth_source_name((enum auth_source)a->sources[f]));
+                if (n < 0 || (size_t)n >= len - used) {
+                        buf[used] = '\0'; /* never half a pair */
+                        return;
+                }
+                used += (size_t)n;
+        }
+}
+
+/* One "field=source" word of length n. */
+static void parse_source_pair(struct authorization *a, const char *p, size_t n)
+{
+        const char *eq = memchr(p, '=', n);
+
+        for (int f = 0; eq && f < AUTH_F_COUNT; f++) {
+                if (strlen(field_names[f]) != (size_t)(eq - p) ||
+                    strncmp(p, field_names[f], (size_t)(eq - p)) != 0)
+                        continue;
+                for (int s = AUTH_SRC_EVENT; s <= AUTH_SRC_AWS; s++)
+                        if (strlen(source_names[s]) == n - (size_t)(eq - p) - 1 &&
+                            strncmp(eq + 1, source_names[s], strlen(source_names[s])) == 0)
+                                a->sources[f] = (unsigned char)s;
+        }
+}
+
+void authorization_sources_parse(struct authorization *a, const char *text)
+{
+        for (const char *p = text; p && *p;) {
+                size_t n = strcspn(p, ",");
+                parse_source_pair(a, p, n);
+                p += n + (p[n] == ',');
+        }
+}
 
 const char *link_strength_name(enum link_strength s)
 {
@@ -108,6 +222,7 @@ void authorization_clear(struct authorization *a)
         free(a->metadata_json);
         strlist_clear(&a->offer_ids);
         free(a->source_event_key);
+        free(a->aws_status);
         memset(a, 0, sizeof *a);
 }
 
@@ -196,6 +311,9 @@ int authorization_copy(struct authorization *dst, const struct authorization *sr
         dst->registered = src->registered;
         dst->withdrawn = src->withdrawn;
         dst->updated_at = src->updated_at;
+        dst->aws_modified = src->aws_modified;
+        memcpy(dst->sources, src->sources, sizeof dst->sources);
+        COPY_STR(aws_status);
         COPY_STR(id);
         COPY_STR(name);
         COPY_STR(product_id);
@@ -339,6 +457,7 @@ void changeset_clear(struct changeset *c)
         free(c->holds);
         free(c->notifications);
         strlist_clear(&c->released_holds);
+        strlist_clear(&c->aws_refresh);
         memset(c, 0, sizeof *c);
 }
 
@@ -457,6 +576,8 @@ int changeset_merge(struct changeset *dst, struct changeset *src)
                 r = changeset_add_notification(dst, &src->notifications[i]);
         for (size_t i = 0; r == 0 && i < src->n_link_changes; i++)
                 r = changeset_add_link_change(dst, &src->link_changes[i]);
+        for (size_t i = 0; r == 0 && i < src->aws_refresh.n; i++)
+                r = strlist_add_unique(&dst->aws_refresh, src->aws_refresh.v[i]);
         changeset_clear(src);
         return r;
 }

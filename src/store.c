@@ -266,3 +266,46 @@ int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store
 {
         return s->ops->receiver_list(s, fn, ctx);
 }
+
+int store_aws_get(struct store *s, const char *key, char *buf, size_t len)
+{
+        return s->ops->aws_get(s, key, buf, len);
+}
+
+int store_aws_put(struct store *s, const char *key, const char *value, int64_t now)
+{
+        return s->ops->aws_put(s, key, value, now);
+}
+
+int store_aws_refresh_pending(struct store *s, int64_t limit,
+                              int (*fn)(void *ctx, const struct store_aws_refresh *e), void *ctx)
+{
+        return s->ops->aws_refresh_pending(s, limit, fn, ctx);
+}
+
+int store_aws_refresh_done(struct store *s, int64_t id, const char *outcome, int64_t now)
+{
+        return s->ops->aws_refresh_done(s, id, outcome, now);
+}
+
+int store_aws_holds_to_check(struct store *s, int64_t checked_before, int64_t limit,
+                             int (*fn)(void *ctx, const char *offer_id), void *ctx)
+{
+        return s->ops->aws_holds_to_check(s, checked_before, limit, fn, ctx);
+}
+
+int store_aws_lookup_put(struct store *s, const struct store_aws_lookup *l)
+{
+        return s->ops->aws_lookup_put(s, l);
+}
+
+int store_aws_lookup_get(struct store *s, const char *offer_id,
+                         int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx)
+{
+        return s->ops->aws_lookup_get(s, offer_id, fn, ctx);
+}
+
+int store_aws_source_counts(struct store *s, int64_t out[STORE_AWS_SOURCES])
+{
+        return s->ops->aws_source_counts(s, out);
+}

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -157,6 +158,26 @@ static const char *const migrations[] = {
         /* 6: the recipients an SMTP server refused at RCPT on an attempt
          * that still went to the others */
         "ALTER TABLE attempts ADD COLUMN refused TEXT;",
+        /* 7: the AWS Catalog sync: each authorization's AWS status, revision
+         * and the source of each field; the sync's own state (last
+         * successful sync); change sets to describe (a Change Set Succeeded
+         * seen, kept until the sync has refreshed what it touched); and the
+         * outcome of looking up each held offer with AWS */
+        "ALTER TABLE authorizations ADD COLUMN aws_status TEXT;"
+        "ALTER TABLE authorizations ADD COLUMN aws_modified INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE authorizations ADD COLUMN sources TEXT;"
+        "CREATE TABLE aws_state ("
+        "  key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE aws_refresh ("
+        "  id INTEGER PRIMARY KEY, change_set_id TEXT NOT NULL,"
+        "  created_at INTEGER NOT NULL, done_at INTEGER, outcome TEXT"
+        ");"
+        "CREATE INDEX aws_refresh_pending ON aws_refresh(done_at, id);"
+        "CREATE TABLE aws_offer_lookups ("
+        "  offer_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, authorization_id TEXT,"
+        "  detail TEXT, checked_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -164,7 +185,7 @@ static const char *const migrations[] = {
 static const char *const counted_tables[] = {
         "ledger", "rejected", "authorizations", "offers", "agreements", "holds",
         "notifications", "inbox",
-        "deliveries", "attempts", "receiver_health",
+        "deliveries", "attempts", "receiver_health", "aws_refresh", "aws_offer_lookups",
 };
 
 /* What an operator does about a damaged database file; part of every
@@ -554,8 +575,9 @@ static const char *const put_sql[N_PUT_SQL] = {
         [PUT_AUTHORIZATION] =
                 "INSERT OR REPLACE INTO authorizations (id, name, product_id, product_title, "
                 "reseller_account_id, reseller_name, buyer_company_name, buyer_account_ids, "
-                "expires_at, notify, metadata, offer_ids, source_event_key, renewal, registered, "
-                "withdrawn, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "expires_at, notify, metadata, offer_ids, source_event_key, aws_status, sources, "
+                "renewal, registered, withdrawn, updated_at, aws_modified) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [PUT_OFFER] =
                 "INSERT OR REPLACE INTO offers (id, name, expiration, product_id, product_title, "
                 "manufacturer_account_id, manufacturer_name, seller_of_record_account_id, "
@@ -617,19 +639,29 @@ static int run_put(struct store_sqlite *s, enum put_sql which, const char *const
         return bind_run(s->put[which], text, n_text, ints, n_ints);
 }
 
+/* sources as text, for the column of the same name */
+static const char *sources_text(const struct authorization *a, char *buf, size_t len)
+{
+        authorization_sources_format(a, buf, len);
+        return buf[0] ? buf : NULL;
+}
+
 static int put_authorization(struct store_sqlite *s, const struct authorization *a)
 {
+        char sources_buf[256];
+        const char *sources = sources_text(a, sources_buf, sizeof sources_buf);
         char *buyers = list_json(&a->buyer_account_ids), *notify = list_json(&a->notify),
              *offers = list_json(&a->offer_ids);
         const char *text[] = { a->id, a->name, a->product_id, a->product_title,
                                a->reseller_account_id, a->reseller_name, a->buyer_company_name,
                                buyers, a->expires_at, notify, a->metadata_json, offers,
-                               a->source_event_key };
-        const int64_t ints[] = { a->renewal, a->registered, a->withdrawn, a->updated_at };
+                               a->source_event_key, a->aws_status, sources };
+        const int64_t ints[] = { a->renewal, a->registered, a->withdrawn, a->updated_at,
+                                 a->aws_modified };
         int r = buyers && notify && offers ? 0 : -ENOMEM;
 
         if (r == 0)
-                r = run_put(s, PUT_AUTHORIZATION, text, 13, ints, 4);
+                r = run_put(s, PUT_AUTHORIZATION, text, 15, ints, 5);
         free(buyers);
         free(notify);
         free(offers);
@@ -699,6 +731,20 @@ static int put_link_change(struct store_sqlite *s, const struct link_change *l)
                         text, 9, ints, 1);
 }
 
+/* A change set to describe, once per id while pending (a duplicate event
+ * in another batch must not describe it twice). created_at is the
+ * wall clock: the daemon's batch has no other. */
+static int put_aws_refresh(struct store_sqlite *s, const char *change_set_id)
+{
+        const char *text[] = { change_set_id };
+        const int64_t ints[] = { (int64_t)time(NULL) };
+
+        return run_stmt(s, "INSERT INTO aws_refresh (change_set_id, created_at) SELECT ?1, ?2 "
+                        "WHERE NOT EXISTS (SELECT 1 FROM aws_refresh WHERE change_set_id = ?1 "
+                        "AND done_at IS NULL)",
+                        text, 1, ints, 1);
+}
+
 static int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *new_keys)
 {
         struct store_sqlite *s = impl(base);
@@ -723,6 +769,8 @@ static int sqlite_apply(struct store *base, const struct changeset *c, struct st
         }
         for (size_t i = 0; r == 0 && i < c->n_link_changes; i++)
                 r = put_link_change(s, &c->link_changes[i]);
+        for (size_t i = 0; r == 0 && i < c->aws_refresh.n; i++)
+                r = put_aws_refresh(s, c->aws_refresh.v[i]);
         return r;
 }
 
@@ -757,6 +805,9 @@ static int row_authorization(sqlite3_stmt *st, struct authorization *r)
         r->registered = sqlite3_column_int(st, 14);
         r->withdrawn = sqlite3_column_int(st, 15);
         r->updated_at = sqlite3_column_int64(st, 16);
+        DUP(aws_status, 17);
+        r->aws_modified = sqlite3_column_int64(st, 18);
+        authorization_sources_parse(r, col_text(st, 19));
         if (json_list(col_text(st, 7), &r->buyer_account_ids) < 0 ||
             json_list(col_text(st, 9), &r->notify) < 0 || json_list(col_text(st, 11), &r->offer_ids) < 0)
                 return -ENOMEM;
@@ -818,7 +869,8 @@ static int row_hold(sqlite3_stmt *st, struct hold *r)
 #define AUTH_COLUMNS                                                                               \
         "id, name, product_id, product_title, reseller_account_id, reseller_name, "              \
         "buyer_company_name, buyer_account_ids, expires_at, notify, metadata, offer_ids, "       \
-        "source_event_key, renewal, registered, withdrawn, updated_at"
+        "source_event_key, renewal, registered, withdrawn, updated_at, aws_status, aws_modified, " \
+        "sources"
 #define OFFER_COLUMNS                                                                              \
         "id, name, expiration, product_id, product_title, manufacturer_account_id, "             \
         "manufacturer_name, seller_of_record_account_id, seller_of_record_name, "                 \
@@ -1792,6 +1844,157 @@ static int sqlite_integrity(struct store *base, char *err, size_t errlen)
         return r;
 }
 
+/* ---- AWS sync ---- */
+
+static int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc, r = -ENOENT;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT value FROM aws_state WHERE key = ?", -1, &st,
+                               NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                r = snprintf(buf, len, "%s", col_text(st, 0) ? col_text(st, 0) : "") <
+                            (int)len ? 0 : -E2BIG;
+        else if (rc != SQLITE_DONE)
+                r = sqlite_code(rc);
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_aws_put(struct store *base, const char *key, const char *value, int64_t now)
+{
+        const char *text[] = { key, value };
+        const int64_t ints[] = { now };
+
+        return run_stmt(impl(base), "INSERT OR REPLACE INTO aws_state (key, value, updated_at) "
+                        "VALUES (?,?,?)", text, 2, ints, 1);
+}
+
+static int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
+                                      int (*fn)(void *ctx, const struct store_aws_refresh *e),
+                                      void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        struct strlist ids = { 0 }, sets = { 0 };
+        sqlite3_stmt *st;
+        int r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT id, change_set_id FROM aws_refresh WHERE done_at "
+                               "IS NULL ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, limit > 0 && limit < 1024 ? limit : 1024);
+        /* every row first: fn may write (mark it done) */
+        while (scan_row(st, &r)) {
+                char id[32];
+                snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(st, 0));
+                if (strlist_add(&ids, id) < 0 || strlist_add(&sets, col_text(st, 1)) < 0)
+                        r = -ENOMEM;
+        }
+        sqlite3_finalize(st);
+        for (size_t i = 0; r == 0 && i < ids.n; i++) {
+                struct store_aws_refresh e = { .id = strtoll(ids.v[i], NULL, 10),
+                                               .change_set_id = sets.v[i] };
+                r = fn(ctx, &e);
+        }
+        strlist_clear(&ids);
+        strlist_clear(&sets);
+        return r;
+}
+
+static int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
+                                   int64_t now)
+{
+        const char *text[] = { outcome };
+        const int64_t ints[] = { now, id };
+
+        return run_stmt(impl(base), "UPDATE aws_refresh SET outcome = ?1, done_at = ?2 "
+                        "WHERE id = ?3", text, 1, ints, 2);
+}
+
+static int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before, int64_t limit,
+                                     int (*fn)(void *ctx, const char *offer_id), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        struct strlist ids = { 0 };
+        sqlite3_stmt *st;
+        int r = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT h.offer_id FROM holds h LEFT JOIN "
+                               "aws_offer_lookups l ON l.offer_id = h.offer_id "
+                               "WHERE l.offer_id IS NULL OR l.checked_at < ? "
+                               "ORDER BY h.created_at, h.offer_id LIMIT ?",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, checked_before);
+        sqlite3_bind_int64(st, 2, limit > 0 && limit < 1024 ? limit : 1024);
+        while (scan_row(st, &r))
+                r = strlist_add(&ids, col_text(st, 0));
+        sqlite3_finalize(st);
+        for (size_t i = 0; r == 0 && i < ids.n; i++)
+                r = fn(ctx, ids.v[i]);
+        strlist_clear(&ids);
+        return r;
+}
+
+static int sqlite_aws_lookup_put(struct store *base, const struct store_aws_lookup *l)
+{
+        const char *text[] = { l->offer_id, l->outcome, l->authorization_id, l->detail };
+        const int64_t ints[] = { l->checked_at };
+
+        return run_stmt(impl(base), "INSERT OR REPLACE INTO aws_offer_lookups (offer_id, outcome, "
+                        "authorization_id, detail, checked_at) VALUES (?,?,?,?,?)",
+                        text, 4, ints, 1);
+}
+
+static int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
+                                 int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int rc, r = -ENOENT;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT offer_id, outcome, authorization_id, detail, "
+                               "checked_at FROM aws_offer_lookups WHERE offer_id = ?",
+                               -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                struct store_aws_lookup l = { col_text(st, 0), col_text(st, 1), col_text(st, 2),
+                                              col_text(st, 3), sqlite3_column_int64(st, 4) };
+                r = fn(ctx, &l);
+        } else if (rc != SQLITE_DONE) {
+                r = sqlite_code(rc);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES])
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st;
+        int r = 0;
+
+        memset(out, 0, STORE_AWS_SOURCES * sizeof out[0]);
+        if (sqlite3_prepare_v2(s->db, "SELECT (aws_status IS NOT NULL) + 2 * (registered != 0), "
+                               "COUNT(*) FROM authorizations GROUP BY 1", -1, &st,
+                               NULL) != SQLITE_OK)
+                return -EIO;
+        while (scan_row(st, &r)) {
+                int k = sqlite3_column_int(st, 0);
+                if (k >= 0 && k < STORE_AWS_SOURCES)
+                        out[k] = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -1840,6 +2043,14 @@ static const struct store_ops sqlite_ops = {
         .last_error = sqlite_last_error,
         .verify = sqlite_verify,
         .integrity = sqlite_integrity,
+        .aws_get = sqlite_aws_get,
+        .aws_put = sqlite_aws_put,
+        .aws_refresh_pending = sqlite_aws_refresh_pending,
+        .aws_refresh_done = sqlite_aws_refresh_done,
+        .aws_holds_to_check = sqlite_aws_holds_to_check,
+        .aws_lookup_put = sqlite_aws_lookup_put,
+        .aws_lookup_get = sqlite_aws_lookup_get,
+        .aws_source_counts = sqlite_aws_source_counts,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -116,7 +116,7 @@ static bool refused(const struct assoc_args *a, const struct authorization *auth
             o->link > LINK_MANUAL) {
                 snprintf(why, len, "offer '%s' is linked to '%s' by %s; moving it overrides "
                          "that", a->offer, o->authorization_id,
-                         o->link == LINK_EVENT ? "an agreement event" : "its registration");
+                         link_strength_by(o->link));
                 return true;
         }
         return false;

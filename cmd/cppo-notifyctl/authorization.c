@@ -320,6 +320,29 @@ static const char *state_name(const struct authorization *a)
         return a->withdrawn ? "withdrawn" : a->registered ? "registered" : "unregistered";
 }
 
+/* Where the record as a whole comes from: AWS (the sync), a registration,
+ * both, or only agreement events. */
+static const char *origin_name(const struct authorization *a)
+{
+        if (a->aws_status)
+                return a->registered ? "aws+registered" : "aws";
+        return a->registered ? "registered" : "event";
+}
+
+/* Each tracked field's source, as an object {"name": "aws", ...}. */
+static void json_sources(yajl_gen g, const struct authorization *a)
+{
+        yajl_gen_string(g, (const unsigned char *)"sources", 7);
+        yajl_gen_map_open(g);
+        for (int f = 0; f < AUTH_F_COUNT; f++) {
+                enum auth_source src = authorization_source(a, (enum auth_field)f);
+                if (src != AUTH_SRC_NONE)
+                        event_json_string(g, auth_field_name((enum auth_field)f),
+                                          auth_source_name(src));
+        }
+        yajl_gen_map_close(g);
+}
+
 static void json_strlist(yajl_gen g, const char *key, const struct strlist *l)
 {
         gen_list(g, key, (const char *const *)l->v, l->n);
@@ -344,6 +367,9 @@ static void json_authorization_fields(yajl_gen g, const struct authorization *a)
         json_strlist(g, "notify", &a->notify);
         json_strlist(g, "offer_ids", &a->offer_ids);
         event_json_string(g, "updated_at", when);
+        event_json_string(g, "source", origin_name(a));
+        event_json_string(g, "aws_status", a->aws_status);
+        json_sources(g, a);
 }
 
 /* The object so far, then metadata (stored JSON text) and the close. */
@@ -376,9 +402,10 @@ static int list_row(void *ctx, const struct authorization *a)
                 yajl_gen_free(g);
         } else {
                 if (l->count == 0)
-                        printf("%-28s %-12s %-24s %-13s %6s %6s  %s\n", "ID", "STATE", "PRODUCT",
-                               "RESELLER", "BUYERS", "OFFERS", "NAME");
-                printf("%-28s %-12s %-24s %-13s %6zu %6zu  %s\n", a->id, state_name(a),
+                        printf("%-28s %-12s %-14s %-24s %-13s %6s %6s  %s\n", "ID", "STATE",
+                               "SOURCE", "PRODUCT", "RESELLER", "BUYERS", "OFFERS", "NAME");
+                printf("%-28s %-12s %-14s %-24s %-13s %6zu %6zu  %s\n", a->id, state_name(a),
+                       origin_name(a),
                        a->product_id ? a->product_id : "-",
                        a->reseller_account_id ? a->reseller_account_id : "-",
                        a->buyer_account_ids.n, a->offer_ids.n, a->name ? a->name : "-");
@@ -486,32 +513,56 @@ static void print_field(const char *label, const char *value)
         printf("%-15s %s\n", label, value && value[0] ? value : "-");
 }
 
-static void print_list(const char *label, const struct strlist *l)
+static void print_list(const char *label, const struct strlist *l, const char *tag)
 {
         printf("%-15s", label);
         for (size_t i = 0; i < l->n; i++)
                 printf("%s%s", i ? ", " : " ", l->v[i]);
-        printf("%s\n", l->n ? "" : " -");
+        printf("%s%s\n", l->n ? "" : " -", tag);
+}
+
+/* " [aws]": where a shown value came from, nothing when unknown. */
+static const char *src_tag(const struct authorization *a, enum auth_field f, char *buf,
+                           size_t len)
+{
+        enum auth_source src = authorization_source(a, f);
+
+        buf[0] = '\0';
+        if (src != AUTH_SRC_NONE)
+                snprintf(buf, len, "  [%s]", auth_source_name(src));
+        return buf;
+}
+
+/* A value and the one that qualifies it ("prod-1 (Analytics Suite)"). */
+static void print_sourced(const char *label, const char *value, const char *detail,
+                          const char *tag)
+{
+        printf("%-15s %s%s%s%s%s\n", label, value && value[0] ? value : "-",
+               detail ? " (" : "", detail ? detail : "", detail ? ")" : "", tag);
 }
 
 static void print_human(const struct authorization *a)
 {
-        char when[TIMEFMT_LEN];
+        char when[TIMEFMT_LEN], tag[32];
 
         timefmt_format(a->updated_at, when);
         print_field("id:", a->id);
         print_field("state:", state_name(a));
-        print_field("name:", a->name);
-        print_field("product:", a->product_id);
-        print_field("product title:", a->product_title);
-        print_field("reseller:", a->reseller_account_id);
-        print_field("reseller name:", a->reseller_name);
-        print_field("buyer company:", a->buyer_company_name);
-        print_list("buyers:", &a->buyer_account_ids);
-        print_field("expires at:", a->expires_at);
+        print_field("source:", origin_name(a));
+        print_sourced("name:", a->name, NULL, src_tag(a, AUTH_F_NAME, tag, sizeof tag));
+        print_sourced("product:", a->product_id, a->product_title,
+                      src_tag(a, AUTH_F_PRODUCT, tag, sizeof tag));
+        print_sourced("reseller:", a->reseller_account_id, a->reseller_name,
+                      src_tag(a, AUTH_F_RESELLER, tag, sizeof tag));
+        print_sourced("aws status:", a->aws_status, NULL, src_tag(a, AUTH_F_STATUS, tag, sizeof tag));
+        print_sourced("buyer company:", a->buyer_company_name, NULL,
+                      src_tag(a, AUTH_F_COMPANY, tag, sizeof tag));
+        print_list("buyers:", &a->buyer_account_ids, src_tag(a, AUTH_F_BUYERS, tag, sizeof tag));
+        print_sourced("expires at:", a->expires_at, NULL, src_tag(a, AUTH_F_EXPIRY, tag, sizeof tag));
         print_field("renewal:", a->renewal ? "yes" : "no");
-        print_list("notify:", &a->notify);
-        print_field("metadata:", a->metadata_json);
+        print_list("notify:", &a->notify, src_tag(a, AUTH_F_CONTACTS, tag, sizeof tag));
+        print_sourced("metadata:", a->metadata_json, NULL,
+                      src_tag(a, AUTH_F_METADATA, tag, sizeof tag));
         print_field("updated at:", when);
 }
 

@@ -1,4 +1,11 @@
-/* cppo-notifyctl aws check [--endpoint URL] [--region R] [--profile P]
+/* cppo-notifyctl aws sync [--dry-run | --apply] [--json] --config FILE
+ * [--state DB]: one pass of the daemon's AWS Catalog sync (doc/aws.md)
+ * with the config's aws section: lists the resale authorizations new or
+ * changed since the last sync (all on the first) and queues them in the
+ * store inbox, for the daemon's next batch (--apply: applied now, when no
+ * daemon runs). --dry-run writes nothing and says what would change.
+ *
+ * cppo-notifyctl aws check [--endpoint URL] [--region R] [--profile P]
  * [--json]: can this machine use the AWS Marketplace Catalog API as
  * cppo-notify will? Says where the credentials come from (never what they
  * are), then makes one call per API it uses — ListEntities with
@@ -10,8 +17,11 @@
  * (no credentials, rejected credentials, a missing permission, the API
  * unreachable), 2 usage, 3 internal failure. */
 #include "ctl.h"
+#include "ctlstore.h"
 
 #include "cppo/aws.h"
+#include "cppo/aws_sync.h"
+#include "cppo/config.h"
 #include "cppo/error.h"
 #include "cppo/event_json.h"
 #include "cppo/timefmt.h"
@@ -20,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <yajl/yajl_gen.h>
 
 /* An id of the right shape that no catalog holds. */
@@ -251,9 +262,169 @@ static int aws_check(int argc, char **argv)
         return ok ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
 }
 
+/* ---- aws sync ---- */
+
+struct sync_args {
+        struct ctl_target t;
+        bool dry_run, apply, json;
+        unsigned long fresh, changed;
+};
+
+static void sync_usage(FILE *out)
+{
+        fprintf(out, "usage: cppo-notifyctl aws sync [--dry-run | --apply] [--json] --config FILE "
+                     "[--state DB]\n");
+}
+
+static int parse_sync(int argc, char **argv, struct sync_args *a)
+{
+        static const struct option longopts[] = {
+            {"dry-run", no_argument, NULL, 'n'}, {"apply", no_argument, NULL, 'a'},
+            {"json", no_argument, NULL, 'j'},    {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        int c;
+        optind = 1;
+        while ((c = ctl_getopt(argc, argv, "", longopts, &a->t)) != -1) {
+                switch (c) {
+                case 'n': a->dry_run = true; break;
+                case 'a': a->apply = true; break;
+                case 'j': a->json = true; break;
+                case 'h': sync_usage(stdout); return -1;
+                default: return CTL_EXIT_USAGE;
+                }
+        }
+        if (optind != argc || a->t.config == NULL || (a->dry_run && a->apply))
+                return CTL_EXIT_USAGE;
+        return CTL_EXIT_OK;
+}
+
+/* aws_sync_seen_fn: one line (or JSON line) per new or changed authorization. */
+static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
+{
+        struct sync_args *a = ctx;
+        char ends[TIMEFMT_LEN] = "-";
+
+        *(is_new ? &a->fresh : &a->changed) += 1;
+        if (ra->end_date)
+                timefmt_format(ra->end_date, ends);
+        if (!a->json) {
+                printf("%-8s %-28s %-10s %-20s %-13s ends %s  %s\n", is_new ? "new" : "changed",
+                       ra->id, aws_ra_status_name(ra->status), ra->product_id[0] ? ra->product_id : "-",
+                       ra->reseller_account_id[0] ? ra->reseller_account_id : "-", ends, ra->name);
+                return;
+        }
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *out;
+        size_t len;
+        if (g == NULL)
+                return;
+        yajl_gen_map_open(g);
+        event_json_string(g, "change", is_new ? "new" : "changed");
+        event_json_string(g, "id", ra->id);
+        event_json_string(g, "name", ra->name);
+        event_json_string(g, "status", aws_ra_status_name(ra->status));
+        event_json_string(g, "product_id", ra->product_id);
+        event_json_string(g, "reseller_account_id", ra->reseller_account_id);
+        event_json_string(g, "expires_at", ra->end_date ? ends : NULL);
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)
+                printf("%.*s\n", (int)len, (const char *)out);
+        yajl_gen_free(g);
+}
+
+/* The config's aws section (the store commands do not resolve it). */
+static int load_aws_config(const char *path, struct config **out)
+{
+        struct config_errors errs;
+        int r;
+
+        config_errors_init(&errs);
+        r = config_load_for(out, path, CONFIG_NEED_STORE | CONFIG_NEED_AWS, &errs);
+        if (r == -EINVAL)
+                config_errors_print(&errs, stderr);
+        config_errors_deinit(&errs);
+        if (r < 0)
+                fprintf(stderr, "cppo-notifyctl aws sync: cannot load %s%s\n", path,
+                        r == -EINVAL ? "" : ": out of memory");
+        return r < 0 ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
+}
+
+static void sync_summary(const struct sync_args *a, const struct aws_sync_stats *st,
+                         struct aws_client *c)
+{
+        struct aws_op_stats list, desc;
+
+        if (a->json)
+                return;
+        aws_client_stats(c, AWS_OP_LIST_ENTITIES, &list);
+        aws_client_stats(c, AWS_OP_DESCRIBE_ENTITY, &desc);
+        printf("%lu new, %lu changed (%lu listed, %lu unchanged; API calls: %lu ListEntities, "
+               "%lu DescribeEntity, %lu throttled)\n",
+               a->fresh, a->changed, st->listed, st->unchanged, list.requests, desc.requests,
+               list.throttled + desc.throttled);
+        if (a->dry_run)
+                printf("dry run: nothing written\n");
+        else if (!a->apply)
+                printf("queued %lu inbox entr%s: the daemon applies them on its next batch\n"
+                       "(with no daemon running, apply them now with --apply)\n",
+                       st->queued, st->queued == 1 ? "y" : "ies");
+}
+
+static int aws_sync_cmd(int argc, char **argv)
+{
+        struct sync_args a = {0};
+        struct config *cfg = NULL;
+        struct aws_client *c = NULL;
+        struct store *s = NULL;
+        struct pipeline_options po;
+        struct aws_sync_stats st;
+        char err[CPPO_ERRLEN] = "";
+        int r, rc = parse_sync(argc, argv, &a);
+
+        if (rc != CTL_EXIT_OK) {
+                if (rc > 0)
+                        sync_usage(stderr);
+                return rc > 0 ? rc : CTL_EXIT_OK;
+        }
+        rc = load_aws_config(a.t.config, &cfg);
+        if (rc == CTL_EXIT_OK && !cfg->aws.present)
+                fprintf(stderr, "cppo-notifyctl aws sync: %s has no aws section; using its "
+                                "defaults\n", a.t.config);
+        struct aws_client_opts o = {
+                .region = cfg ? cfg->aws.region : NULL,
+                .endpoint = cfg ? cfg->aws.endpoint : NULL,
+                .creds = {.profile = cfg ? cfg->aws.profile : NULL},
+        };
+        if (rc == CTL_EXIT_OK && aws_client_new(&c, &o, err, sizeof err) < 0) {
+                fprintf(stderr, "cppo-notifyctl aws sync: %s\n", err);
+                rc = CTL_EXIT_PROBLEM;
+        }
+        if (rc == CTL_EXIT_OK)
+                rc = ctl_open_store("aws sync", &a.t, a.dry_run, &s, &po);
+        if (rc == CTL_EXIT_OK) {
+                r = aws_sync_once(c, s, a.dry_run, (int64_t)time(NULL), sync_seen, &a, &st, err,
+                                  sizeof err);
+                if (r < 0) {
+                        fprintf(stderr, "cppo-notifyctl aws sync: %s (cppo-notifyctl aws check "
+                                        "says more)\n", err[0] ? err : error_name(r));
+                        rc = CTL_EXIT_PROBLEM;
+                } else {
+                        sync_summary(&a, &st, c);
+                }
+        }
+        if (rc == CTL_EXIT_OK && a.apply)
+                rc = ctl_apply_inbox("aws sync", &po, a.json);
+        store_close(s);
+        aws_client_free(c);
+        config_free(cfg);
+        return rc;
+}
+
 static const struct ctl_command aws_commands[] = {
-    /* One row per aws subcommand; `aws sync` joins in part 2 of issue 13. */
+    /* One row per aws subcommand. */
     {"check", "credentials and permissions for the Marketplace Catalog API", aws_check},
+    {"sync", "list the authorizations AWS changed and queue them for the daemon", aws_sync_cmd},
     {NULL, NULL, NULL},
 };
 

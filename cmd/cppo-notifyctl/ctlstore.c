@@ -213,6 +213,11 @@ static int apply_inbox(const char *cmd, struct pipeline_options *po, bool json)
         return r < 0 ? CTL_EXIT_INTERNAL : r ? CTL_EXIT_PROBLEM : CTL_EXIT_OK;
 }
 
+int ctl_apply_inbox(const char *cmd, struct pipeline_options *po, bool json)
+{
+        return apply_inbox(cmd, po, json);
+}
+
 int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload, bool apply,
                bool json)
 {

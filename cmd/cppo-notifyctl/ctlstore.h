@@ -62,6 +62,11 @@ char *ctl_event_close(yajl_gen g);
 int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload, bool apply,
                bool json);
 
+/* Runs the pipeline over the pending inbox of po's store (only safe when
+ * no daemon runs on it) and prints what it created, as ctl_submit with
+ * apply does. Returns a CTL_EXIT_* code. */
+int ctl_apply_inbox(const char *cmd, struct pipeline_options *po, bool json);
+
 /* One notification as a JSON line: kind, key, opportunity_id, offer_id,
  * agreement_id, late, registered, context (the stored document). */
 void ctl_print_notification(const struct notification *n);

@@ -99,7 +99,7 @@ static int check(const struct unlink_args *a)
         } else if (o.link > LINK_MANUAL) {
                 fprintf(stderr, "cppo-notifyctl unlink: offer '%s' is linked to '%s' by %s%s\n",
                         a->offer, o.authorization_id,
-                        o.link == LINK_EVENT ? "an agreement event" : "its registration",
+                        link_strength_by(o.link),
                         a->force ? " (forced)" : "; --force unlinks it anyway");
                 rc = a->force ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
         }

@@ -2,6 +2,7 @@
 #include "daemon.h"
 #include "notify.h"
 
+#include "cppo/aws_sync.h"
 #include "cppo/config.h"
 #include "cppo/dispatch.h"
 #include "cppo/dlq.h"
@@ -47,6 +48,9 @@ struct daemon {
         atomic_bool ready;    /* read by the HTTP thread */
         atomic_bool store_ok; /* the store looked writable at the last check */
         bool announced;       /* READY=1 sent */
+        struct aws_syncer *aws;      /* the AWS Catalog sync thread, NULL without aws: */
+        uint64_t aws_poked_events;   /* events seen when it was last poked */
+        struct aws_syncer_metrics m_aws;
         struct metric *m_messages, *m_events, *m_rejected, *m_duplicates, *m_assigned;
         struct metric *m_notifications, *m_holds, *m_lag;
         struct metric *m_offset_resets; /* counted by source_kafka from librdkafka's log */
@@ -165,6 +169,30 @@ static void show_receivers(struct daemon *d)
         }
 }
 
+static int declare_aws_metrics(struct daemon *d)
+{
+        struct metrics *m = d->metrics;
+        struct aws_syncer_metrics *a = &d->m_aws;
+
+        a->calls = metrics_counter(m, "cppo_aws_api_calls_total",
+                                   "AWS Marketplace Catalog API calls by operation and outcome "
+                                   "(ok, failed after retries, retry).",
+                                   "operation,outcome");
+        a->throttles = metrics_counter(m, "cppo_aws_throttles_total",
+                                       "Throttling answers (429) from the Catalog API.",
+                                       "operation");
+        a->last_sync = metrics_gauge(m, "cppo_aws_last_sync_timestamp_seconds",
+                                     "Unix time of the last successful AWS sync.", NULL);
+        a->by_source = metrics_gauge(m, "cppo_authorizations",
+                                     "Resale authorizations by source: aws, registered, "
+                                     "aws+registered, event.",
+                                     "source");
+        a->syncs = metrics_counter(m, "cppo_aws_syncs_total", "AWS sync passes by outcome.",
+                                   "outcome");
+        return a->calls && a->throttles && a->last_sync && a->by_source && a->syncs ? 0
+                                                                                     : -ENOMEM;
+}
+
 static int declare_metrics(struct daemon *d)
 {
         struct metric *info;
@@ -174,6 +202,8 @@ static int declare_metrics(struct daemon *d)
                 r = declare_ingest_metrics(d);
         if (r == 0)
                 r = declare_delivery_metrics(d);
+        if (r == 0 && config_aws_sync(d->cfg))
+                r = declare_aws_metrics(d);
         if (r < 0)
                 return r;
         info = metrics_gauge(d->metrics, "cppo_build_info", "Build information.", "version");
@@ -453,6 +483,45 @@ static void log_failure(struct daemon *d, int r)
                 log_error("%s: %s", d->cfg->store.path, db); /* the damage, what to do */
 }
 
+/* The AWS Catalog sync on its own thread and store connection: a slow or
+ * throttled API delays only the sync, never this loop. Its settings are
+ * read once (a reload keeps them, like the store's). */
+static int start_aws(struct daemon *d, const struct store_options *so, char *err, size_t errlen)
+{
+        const struct config *c = d->cfg;
+        struct aws_syncer_options o = {
+                .store_path = c->store.path,
+                .store = *so,
+                .client = { .region = c->aws.region, .endpoint = c->aws.endpoint,
+                            .creds = { .profile = c->aws.profile },
+                            /* a pass gives up sooner than the CLI: it is tried again */
+                            .retry_budget_ms = 10000 },
+                .interval_s = c->aws.sync_interval,
+                .metrics = d->m_aws,
+        };
+        int r;
+
+        if (!config_aws_sync(c))
+                return 0;
+        r = aws_syncer_start(&d->aws, &o, err, errlen);
+        if (r == 0)
+                log_info("aws sync started endpoint=%s interval=%lds",
+                         c->aws.endpoint ? c->aws.endpoint : "default", c->aws.sync_interval);
+        return r;
+}
+
+/* After a batch that read events: a Change Set Succeeded or a new hold may
+ * wait for the sync (it looks in the store; a poke costs nothing). */
+static void poke_aws(struct daemon *d)
+{
+        uint64_t events = pipeline_stats(d->pipeline)->events;
+
+        if (d->aws && events != d->aws_poked_events) {
+                d->aws_poked_events = events;
+                aws_syncer_poke(d->aws);
+        }
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
         struct store_options so = {
@@ -484,6 +553,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
         }
         if (r == 0)
                 r = open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
+        if (r == 0)
+                r = start_aws(d, &so, err, errlen);
         return r < 0 ? r : notify_start(&d->notify, d->store, d->cfg, &obs, err, errlen);
 }
 
@@ -491,6 +562,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
  * its final offset commit covers everything durable. */
 static void stop(struct daemon *d)
 {
+        aws_syncer_stop(d->aws); /* waits for its call in progress */
         notify_stop(&d->notify, DELIVERY_GRACE_MS);
         pipeline_free(d->pipeline);
         if (d->kafka)
@@ -765,6 +837,8 @@ static int one_batch(struct daemon *d)
                 (void)dlq_flush(d->dlq, 0); /* no wait: what is still queued goes later */
         if (r == 0)
                 notify_route(&d->notify, d->store, d->cfg);
+        if (r == 0)
+                poke_aws(d);
         return r;
 }
 

@@ -91,6 +91,11 @@ def story(now):
         released(9, now - d(hours=2), "offer-northwind-q22310",
                  "Northwind 12m via Channel Partner Co (Q-22310)", "555566667777",
                  now + d(days=30)),
+        # nobody registered Woodgrove: the AWS sync found its authorization
+        # in the seller's catalog (config/demo/catalog.json, the stand-in)
+        released(10, now - d(hours=1), "offer-woodgrove-q23001",
+                 "Woodgrove Bank 24m via Channel Partner Co (Q-23001)", "888899990000",
+                 now + d(days=30)),
     ]
 
 

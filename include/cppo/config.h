@@ -142,6 +142,16 @@ struct config {
                 const char *listen;
                 bool allow_non_loopback;
         } http;
+        /* aws: the AWS Marketplace Catalog sync (doc/aws.md). Without the
+         * section present is false and nothing talks to AWS. */
+        struct {
+                bool present;       /* an aws: section was given */
+                bool enabled;       /* default true when the section exists */
+                const char *region; /* default us-east-1 */
+                const char *endpoint; /* NULL: the Catalog API's own */
+                const char *profile;  /* NULL: the credential chain's default */
+                long sync_interval;   /* seconds, default 15m */
+        } aws;
         const char *rules_dir;
         const char *templates_dir;
         const char *log_level;
@@ -175,7 +185,9 @@ enum config_need {
         /* what sending needs on top of routing: the receivers' addresses,
          * secrets, CA and file paths (replay routes history without them) */
         CONFIG_NEED_DELIVERY = 1 << 4,
-        CONFIG_NEED_ALL = (1 << 5) - 1,
+        /* the aws section (the daemon, check, `aws` commands) */
+        CONFIG_NEED_AWS = 1 << 5,
+        CONFIG_NEED_ALL = (1 << 6) - 1,
 };
 
 /* config_load with only the sections in needs (a mask of enum config_need)
@@ -196,6 +208,9 @@ CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path
 const struct config_receiver *config_receiver(const struct config *c, const char *name);
 
 void config_free(struct config *c);
+
+/* Whether the AWS sync runs: an aws: section with enabled true. */
+bool config_aws_sync(const struct config *c);
 
 /* store.busy_timeout in milliseconds, as store_options wants it (capped at
  * a day, so that it fits an int). */

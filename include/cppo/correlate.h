@@ -48,6 +48,16 @@
  *   an ended agreement stays ended whatever arrives later.
  * - Direct deals (no authorization anywhere): recorded; new_order only with
  *   notify_direct_deals.
+ * - AWS sync (doc/aws.md): Resale Authorization Synced carries AWS's record
+ *   of an authorization; AWS is authoritative for name, product, reseller,
+ *   buyers, expiry and status (fields it reports replace a registration's;
+ *   a registration never overrides them and adds company, contacts,
+ *   metadata). Each field's source is kept (struct authorization.sources).
+ *   An older revision (lastModifiedDate) than the one applied is ignored.
+ *   A synced authorization is an inference candidate like a registered
+ *   one, unless Restricted or expired. Offer Authorization Found (AWS's
+ *   record of a held offer) links with strength aws. A Change Set
+ *   Succeeded adds its id to the changeset's aws_refresh, for the sync.
  */
 #ifndef CPPO_CORRELATE_H
 #define CPPO_CORRELATE_H
@@ -93,7 +103,7 @@ CPPO_MUST_CHECK int corr_apply(struct corr_state *s, const struct corr_options *
 /* Whether authorization a could legally own offer o at clock now: same
  * product and seller of record = reseller (when the offer names them), the
  * offer's targeted buyers among a's buyers (when a names buyers), not
- * expired, not withdrawn. When not, why (may be NULL) gets one line naming
+ * expired, not withdrawn, not Restricted in AWS. When not, why (may be NULL) gets one line naming
  * the first mismatch in that order. The rule `holds` lists candidates by and
  * `associate` refuses by; inference also needs both to name buyers. */
 bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,

@@ -46,6 +46,11 @@ enum mp_kind {
                                     * a manual offer<->authorization link */
         MP_OFFER_UNLINKED,         /* source cppo-notify, "Offer Unlinked":
                                     * the offer goes back to the holds */
+        MP_AUTHORIZATION_SYNCED,   /* source cppo-notify, "Resale Authorization
+                                    * Synced": AWS's record of one, by the sync */
+        MP_OFFER_AWS_LINKED,       /* source cppo-notify, "Offer Authorization
+                                    * Found": AWS's record of a held offer names
+                                    * its resale authorization */
 };
 
 /* The role suffix of an agreement detail-type (" - Manufacturer"). */
@@ -105,6 +110,9 @@ struct mp_registration {
         const char *actor;  /* actor */
         const char *reason; /* reason */
         bool force;         /* force */
+        /* Resale Authorization Synced: AWS's status and LastModifiedDate */
+        const char *aws_status;        /* awsStatus: Draft, Active, Restricted */
+        const char *aws_last_modified; /* lastModifiedDate (ISO-8601) */
 };
 
 struct mp_event {
@@ -150,6 +158,7 @@ struct mp_event {
         const char *targeted_buyer_account_ids[MP_MAX_BUYERS]; /* detail.targetedBuyerAccountIds */
         size_t n_targeted_buyer_account_ids;
         const char *request_status;  /* agreementCancellationRequest.statusCode */
+        const char *change_set_id;   /* detail.ChangeSetId (catalog change sets) */
 
         const char *legacy_action;       /* legacy SNS "action" */
         const char *customer_identifier; /* legacy SNS "customer-identifier" */
@@ -179,7 +188,8 @@ const char *mp_kind_name(enum mp_kind kind);
 const char *mp_role_name(enum mp_role role);
 const char *mp_envelope_name(enum mp_envelope_kind kind);
 
-/* True for the cppo-notify registration and association kinds. */
+/* True for the cppo-notify registration and association kinds (and the
+ * AWS sync's, which enter the same way: through the inbox). */
 bool mp_kind_is_registration(enum mp_kind kind);
 
 /* The first of the event's capped lists (targeted buyers, registered

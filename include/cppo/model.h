@@ -38,13 +38,50 @@ enum link_strength {
         LINK_INFERRED = 1,   /* unique match on product, reseller, buyers */
         LINK_MANUAL = 2,     /* cppo-notifyctl associate */
         LINK_REGISTERED = 3, /* a registration named the offer */
-        LINK_EVENT = 4,      /* an agreement event carried both ids */
+        LINK_AWS = 4,        /* AWS's record of the offer (DescribeEntity) names it */
+        LINK_EVENT = 5,      /* an agreement event carried both ids */
 };
+/* Stored by name, never by number: inserting a strength needs no migration. */
 
-/* "none", "inferred", "manual", "registered", "event". */
+/* "none", "inferred", "manual", "registered", "aws", "event". */
 const char *link_strength_name(enum link_strength s);
 /* 0 or -EINVAL. */
 CPPO_MUST_CHECK int link_strength_parse(const char *name, enum link_strength *out);
+/* What made a link of this strength, for sentences ("linked by %s"):
+ * "an agreement event", "AWS's record of the offer", "its registration",
+ * "hand", "inference", "nothing". */
+const char *link_strength_by(enum link_strength s);
+
+/* Where an authorization's field came from (`authorization list/show`). */
+enum auth_source {
+        AUTH_SRC_NONE = 0,
+        AUTH_SRC_EVENT,      /* an agreement event named the authorization */
+        AUTH_SRC_REGISTERED, /* a registration (CRM, `authorization add`) */
+        AUTH_SRC_AWS,        /* the seller's AWS Marketplace Catalog (sync) */
+};
+
+/* The fields whose source is tracked. AWS is authoritative for name,
+ * product, reseller, buyers, expiry and status; a registration adds the
+ * CRM's fields (company, contacts, metadata) and fills what AWS left
+ * empty. */
+enum auth_field {
+        AUTH_F_NAME = 0,
+        AUTH_F_PRODUCT,
+        AUTH_F_RESELLER,
+        AUTH_F_BUYERS,
+        AUTH_F_EXPIRY,
+        AUTH_F_STATUS,
+        AUTH_F_COMPANY,
+        AUTH_F_CONTACTS,
+        AUTH_F_METADATA,
+        AUTH_F_COUNT,
+};
+
+/* "none", "event", "registered", "aws". */
+const char *auth_source_name(enum auth_source s);
+/* "name", "product", "reseller", "buyers", "expiry", "status", "company",
+ * "contacts", "metadata". */
+const char *auth_field_name(enum auth_field f);
 
 /* A resale authorization: the CPPO opportunity. */
 struct authorization {
@@ -63,6 +100,9 @@ struct authorization {
         struct strlist offer_ids;
         bool registered;       /* known from a registration (else only from events) */
         bool withdrawn;
+        char *aws_status;      /* AWS's Draft/Active/Restricted; NULL: never synced */
+        int64_t aws_modified;  /* LastModifiedDate of the AWS revision applied, 0: none */
+        unsigned char sources[AUTH_F_COUNT]; /* enum auth_source per enum auth_field */
         char *source_event_key; /* event that created or last changed it */
         int64_t updated_at;     /* clock value of the last change */
 };
@@ -159,6 +199,14 @@ struct link_change {
 };
 
 void authorization_clear(struct authorization *a);
+/* The field's source: the recorded one, else (for records saved before
+ * sources were kept) registered or event by a->registered when the field
+ * has a value, else none. */
+enum auth_source authorization_source(const struct authorization *a, enum auth_field f);
+/* sources as "name=aws,product=registered,..." (only fields with a source)
+ * into buf (always NUL-terminated); parsing ignores unknown words. */
+void authorization_sources_format(const struct authorization *a, char *buf, size_t len);
+void authorization_sources_parse(struct authorization *a, const char *text);
 void link_change_clear(struct link_change *l);
 /* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
 CPPO_MUST_CHECK int link_change_copy(struct link_change *dst, const struct link_change *src);
@@ -196,6 +244,9 @@ struct changeset {
         size_t n_notifications;
         struct link_change *link_changes; /* appended in order, never merged */
         size_t n_link_changes;
+        /* Catalog change set ids (a Change Set Succeeded) whose authorizations
+         * the AWS sync should describe again: persisted as requests */
+        struct strlist aws_refresh;
 };
 
 void changeset_clear(struct changeset *c);

@@ -90,6 +90,34 @@ struct store_load_cb {
         int (*notification_key)(void *ctx, const char *key);
 };
 
+/* A change set a Change Set Succeeded asked the AWS sync to describe;
+ * valid during the callback only. */
+struct store_aws_refresh {
+        int64_t id;
+        const char *change_set_id;
+};
+
+/* What looking up a held offer with AWS found (aws_lookup_offer):
+ * outcome "found" (authorization_id set), "not_visible" (403, 404, or an
+ * offer without one: detail says which). */
+struct store_aws_lookup {
+        const char *offer_id;
+        const char *outcome;
+        const char *authorization_id;
+        const char *detail;
+        int64_t checked_at;
+};
+
+/* Authorizations by where they come from: index (aws) + 2 * (registered);
+ * 0 only from agreement events. */
+enum store_aws_source {
+        STORE_AWS_SOURCE_EVENT = 0,
+        STORE_AWS_SOURCE_AWS = 1,
+        STORE_AWS_SOURCE_REGISTERED = 2,
+        STORE_AWS_SOURCE_BOTH = 3,
+        STORE_AWS_SOURCES = 4,
+};
+
 struct store_ops {
         const char *name;
         void (*close)(struct store *s);
@@ -168,6 +196,19 @@ struct store_ops {
         void (*last_error)(struct store *s, char *buf, size_t len);
         int (*verify)(struct store *s, char *err, size_t errlen);
         int (*integrity)(struct store *s, char *err, size_t errlen);
+        /* AWS sync */
+        int (*aws_get)(struct store *s, const char *key, char *buf, size_t len);
+        int (*aws_put)(struct store *s, const char *key, const char *value, int64_t now);
+        int (*aws_refresh_pending)(struct store *s, int64_t limit,
+                                   int (*fn)(void *ctx, const struct store_aws_refresh *e),
+                                   void *ctx);
+        int (*aws_refresh_done)(struct store *s, int64_t id, const char *outcome, int64_t now);
+        int (*aws_holds_to_check)(struct store *s, int64_t checked_before, int64_t limit,
+                                  int (*fn)(void *ctx, const char *offer_id), void *ctx);
+        int (*aws_lookup_put)(struct store *s, const struct store_aws_lookup *l);
+        int (*aws_lookup_get)(struct store *s, const char *offer_id,
+                              int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx);
+        int (*aws_source_counts)(struct store *s, int64_t out[STORE_AWS_SOURCES]);
 };
 
 /* Every implementation starts with this. */
@@ -416,5 +457,37 @@ CPPO_MUST_CHECK int store_receiver_health_put(struct store *s, const struct stor
  * health and delivery counts. fn must not write to the store. */
 CPPO_MUST_CHECK int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
                         void *ctx);
+
+/* ---- AWS sync (doc/aws.md). The sync thread uses its own connection;
+ * what it learns about CPPO records enters through the inbox, only its own
+ * bookkeeping is written here directly. ---- */
+
+/* The sync's own state by key ("last_sync": ISO-8601 start of the last
+ * successful sync). 0, -ENOENT, -E2BIG (buf too small) or a store error. */
+CPPO_MUST_CHECK int store_aws_get(struct store *s, const char *key, char *buf, size_t len);
+CPPO_MUST_CHECK int store_aws_put(struct store *s, const char *key, const char *value, int64_t now);
+/* Change sets still to describe, oldest first, at most limit (capped at
+ * 1024); all rows are read before fn is called, so fn may write. */
+CPPO_MUST_CHECK int store_aws_refresh_pending(struct store *s, int64_t limit,
+                                              int (*fn)(void *ctx,
+                                                        const struct store_aws_refresh *e),
+                                              void *ctx);
+/* Marks one done with its outcome ("refreshed N", "failed: ..."). */
+CPPO_MUST_CHECK int store_aws_refresh_done(struct store *s, int64_t id, const char *outcome,
+                                           int64_t now);
+/* Held offers never looked up with AWS, or last looked up before
+ * checked_before (a sweep), oldest hold first, at most limit (capped at
+ * 1024); read before fn is called. */
+CPPO_MUST_CHECK int store_aws_holds_to_check(struct store *s, int64_t checked_before, int64_t limit,
+                                             int (*fn)(void *ctx, const char *offer_id),
+                                             void *ctx);
+/* Remembers a lookup's outcome (replacing the previous one). */
+CPPO_MUST_CHECK int store_aws_lookup_put(struct store *s, const struct store_aws_lookup *l);
+/* The remembered outcome for offer_id through fn; -ENOENT when never looked up. */
+CPPO_MUST_CHECK int store_aws_lookup_get(struct store *s, const char *offer_id,
+                                         int (*fn)(void *ctx, const struct store_aws_lookup *l),
+                                         void *ctx);
+/* Authorizations per enum store_aws_source. */
+CPPO_MUST_CHECK int store_aws_source_counts(struct store *s, int64_t out[STORE_AWS_SOURCES]);
 
 #endif

@@ -33,7 +33,8 @@ with tempfile.TemporaryDirectory() as d:
     with open(os.path.join(d, "slack-url"), "w") as f:
         f.write("http://127.0.0.1:9/hook\n")
     env = dict(os.environ, CPPO_BROKERS="127.0.0.1:9092", CPPO_SMTP_PORT="2525",
-               CPPO_HTTP_PORT="9470", CPPO_STATE_DIR=d)
+               CPPO_HTTP_PORT="9470", CPPO_STATE_DIR=d,
+               CPPO_AWS_ENDPOINT="http://127.0.0.1:9471")
     rc, out = run(["--config", os.path.join(src, "config/demo/cppo-notify.yaml")], env)
     check("demo config passes", rc == 0 and "slack-demo (slack)" in out, out)
     check("summary holds no webhook url", "127.0.0.1:9/hook" not in out, out)

@@ -21,11 +21,17 @@ UnrecognizedClientException. Temporary keys handed out by the container
 and imds modes ("ASIASTANDIN...") are accepted with their derived secret
 and token. Scripted faults: POST /_standin/control with
     {"throttle": N}                        next N API calls get 429
+    {"throttle_for": S}                    every API call for S seconds gets 429
     {"fail": [{"status": 500, "type": "InternalServiceException"}, ...]}
     {"deny": ["DescribeChangeSet"]}        AccessDeniedException per operation
     {"error_style": "header" | "body"}     X-Amzn-Errortype or body __type
     {"drop": N}                            next N API calls: connection closed
     {"reset": true}                        clears faults and counters
+    {"put_entity": {...entity...}}         adds or replaces an entity
+    {"update": {"id": ID, "details": {..}}} merges into its DetailsDocument
+    {"change_set": {...}}                  adds a change set (DescribeChangeSet)
+put_entity and update stamp LastModifiedDate with the current time (unless
+the entity gives one), as the catalog does on every change.
 GET /_standin/stats answers the counters ({"calls": {op: n}, "status":
 {code: n}, "bad_signatures": n}). The control paths are unsigned.
 
@@ -45,6 +51,7 @@ import json
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -62,6 +69,7 @@ STATE = {
     "order": [],  # resale authorization ids in list order
     "change_sets": {},
     "throttle": 0,
+    "throttle_until": 0.0,
     "fail": [],
     "deny": set(),
     "drop": 0,
@@ -301,13 +309,28 @@ class Handler(BaseHTTPRequestHandler):
             cmd = json.loads(body or b"{}")
             with LOCK:
                 if cmd.get("reset"):
-                    STATE.update(throttle=0, fail=[], deny=set(), drop=0, calls={}, status={},
+                    STATE.update(throttle=0, throttle_until=0.0, fail=[], deny=set(), drop=0, calls={}, status={},
                                  bad_signatures=0, fetches=0, error_style="header")
                 STATE["throttle"] += int(cmd.get("throttle", 0))
+                if "throttle_for" in cmd:
+                    STATE["throttle_until"] = time.time() + float(cmd["throttle_for"])
                 STATE["drop"] += int(cmd.get("drop", 0))
                 STATE["fail"] += cmd.get("fail", [])
                 STATE["deny"] |= set(cmd.get("deny", []))
                 STATE["error_style"] = cmd.get("error_style", STATE["error_style"])
+                if "put_entity" in cmd:
+                    ent = dict(cmd["put_entity"])
+                    ent.setdefault("LastModifiedDate", now_iso())
+                    STATE["entities"][ent["EntityId"]] = ent
+                if "update" in cmd:
+                    ent = STATE["entities"].get(cmd["update"]["id"])
+                    if ent is None:
+                        self._reply(404, {"message": "no such entity"})
+                        return
+                    ent["DetailsDocument"].update(cmd["update"].get("details", {}))
+                    ent["LastModifiedDate"] = now_iso()
+                if "change_set" in cmd:
+                    STATE["change_sets"][cmd["change_set"]["ChangeSetId"]] = cmd["change_set"]
             self._reply(200, {"ok": True})
             return
         self._reply(404, {"message": "unknown control path"})
@@ -319,8 +342,8 @@ class Handler(BaseHTTPRequestHandler):
             if STATE["drop"] > 0:
                 STATE["drop"] -= 1
                 return "drop"
-            if STATE["throttle"] > 0:
-                STATE["throttle"] -= 1
+            if STATE["throttle"] > 0 or time.time() < STATE["throttle_until"]:
+                STATE["throttle"] = max(0, STATE["throttle"] - 1)
                 return (429, "ThrottlingException", "Rate exceeded")
             if STATE["fail"]:
                 f = STATE["fail"].pop(0)

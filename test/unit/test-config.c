@@ -472,6 +472,89 @@ static void error_lines_never_show_secrets(void **state)
         }
 }
 
+/* The aws section: absent (no sync), defaults, explicit values, and each
+ * mistake reported at its path:line:col. */
+static void aws_section(void **state)
+{
+        static const char base[] = "kafka: {brokers: b, topics: [t]}\n"
+                                   "receivers: {f: {type: file, path: x}}\n";
+        static const struct {
+                const char *aws;
+                int line, col;
+                const char *message;
+        } bad[] = {
+                { "aws:\n  region: US East\n", 4, 11, "is not a region name" },
+                { "aws:\n  endpoint: ftp://catalog.example\n", 4, 13, "invalid URL" },
+                { "aws:\n  sync_interval: 10s\n", 4, 18, "must be between 60s and 604800s" },
+                { "aws:\n  sync_interval: soon\n", 4, 18, "expected a duration" },
+                { "aws:\n  enabled: yes\n", 4, 12, "expected a boolean" },
+                { "aws:\n  regoin: us-east-1\n", 4, 3, "unknown key \"regoin\" in aws" },
+        };
+        char text[512];
+        struct config_errors errs;
+        struct config *c = NULL;
+        (void)state;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", base, strlen(base),
+                                            &errs), 0);
+        assert_false(c->aws.present);
+        assert_false(config_aws_sync(c));
+        config_free(c);
+
+        snprintf(text, sizeof text, "%saws: {}\n", base);
+        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                            &errs), 0);
+        assert_true(config_aws_sync(c));
+        assert_string_equal(c->aws.region, "us-east-1");
+        assert_null(c->aws.endpoint);
+        assert_null(c->aws.profile);
+        assert_int_equal(c->aws.sync_interval, 15 * 60);
+        config_free(c);
+
+        snprintf(text, sizeof text, "%saws:\n  enabled: false\n  region: eu-west-1\n"
+                 "  endpoint: http://127.0.0.1:8080\n  profile: seller\n  sync_interval: 2h\n",
+                 base);
+        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                            &errs), 0);
+        assert_true(c->aws.present);
+        assert_false(config_aws_sync(c));
+        assert_string_equal(c->aws.region, "eu-west-1");
+        assert_string_equal(c->aws.endpoint, "http://127.0.0.1:8080");
+        assert_string_equal(c->aws.profile, "seller");
+        assert_int_equal(c->aws.sync_interval, 7200);
+        config_free(c);
+
+        /* store commands do not need it: an unset variable is not an error */
+        snprintf(text, sizeof text, "%saws:\n  endpoint: ${CPPO_TEST_UNSET_AWS}\n", base);
+        assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                                CONFIG_NEED_STORE, &errs), 0);
+        config_free(c);
+        assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
+                                                CONFIG_NEED_AWS, &errs), -EINVAL);
+        assert_int_equal(errs.count, 1);
+        config_errors_deinit(&errs);
+
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                config_errors_init(&errs);
+                snprintf(text, sizeof text, "%s%s", base, bad[i].aws);
+                assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text,
+                                                    strlen(text), &errs), -EINVAL);
+                if (errs.count != 1 || errs.items[0].line != bad[i].line ||
+                    errs.items[0].col != bad[i].col ||
+                    strstr(errs.items[0].message, bad[i].message) == NULL)
+                        fprintf(stderr, "# case %zu: %zu errors, first %d:%d %s\n", i, errs.count,
+                                errs.count ? errs.items[0].line : 0,
+                                errs.count ? errs.items[0].col : 0,
+                                errs.count ? errs.items[0].message : "");
+                assert_int_equal(errs.count, 1);
+                assert_int_equal(errs.items[0].line, bad[i].line);
+                assert_int_equal(errs.items[0].col, bad[i].col);
+                assert_non_null(strstr(errs.items[0].message, bad[i].message));
+                config_errors_deinit(&errs);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -488,6 +571,7 @@ int main(void)
             cmocka_unit_test(unreadable_main_file),
             cmocka_unit_test(bad_fixtures_report_exact_errors),
             cmocka_unit_test(error_lines_never_show_secrets),
+            cmocka_unit_test(aws_section),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

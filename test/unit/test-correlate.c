@@ -944,6 +944,197 @@ static void attention_command_is_shell_quoted(void **state)
         w_free(&w);
 }
 
+/* ---- AWS sync: merge rules, candidates, aws links ---- */
+
+#define T1 "2024-03-01T09:30:00Z"
+#define T2 "2024-03-05T09:30:00Z"
+
+static void synced(struct mp_event *ev, const char *ra, const char *status, const char *modified,
+                   const char *expires, const char *product)
+{
+        ev->kind = MP_AUTHORIZATION_SYNCED;
+        set(ev, &ev->source, "cppo-notify");
+        set(ev, &ev->resale_authorization_id, ra);
+        set(ev, &ev->product_id, product);
+        set(ev, &ev->reg.product_title, "Analytics Suite");
+        set(ev, &ev->reg.name, "Northwind 12 months");
+        set(ev, &ev->reg.reseller_account_id, PARTNER);
+        set(ev, &ev->reg.reseller_name, "Partner Legal Name");
+        set(ev, &ev->reg.expires_at, expires);
+        set(ev, &ev->reg.aws_status, status);
+        set(ev, &ev->reg.aws_last_modified, modified);
+        ev->reg.buyer_account_ids[0] = mp_event_strdup(ev, BUYER);
+        ev->reg.n_buyer_account_ids = 1;
+        snprintf(ev->event_key, sizeof ev->event_key, "cppo-notify|Resale Authorization Synced|%s@%s",
+                 ra, modified);
+}
+
+/* One step of a merge scenario: S (sync: status, modified, expiry,
+ * product), R (registration with another name and product "prod-1"),
+ * O (Offer Released of offer-1). */
+struct merge_step {
+        char op;
+        const char *status, *modified, *expires, *product;
+};
+
+/* Macros, not constants: a static table may only hold constant
+ * expressions (clang is strict about it). */
+#define STEP_SYNC_ACTIVE { 'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-1" }
+#define STEP_REG { 'R', NULL, NULL, NULL, NULL }
+#define STEP_OFFER { 'O', NULL, NULL, NULL, NULL }
+
+static const struct merge_row {
+        const char *name;
+        struct merge_step steps[4];
+        bool extended;          /* partner_offer_extended/offer-1 in the end */
+        bool late;              /* ... after a hold */
+        const char *aws_status; /* in the notification's context, NULL: absent */
+        const char *auth_name;
+        enum auth_source name_src, product_src, company_src, status_src;
+} merge_rows[] = {
+        { "synced only: an inference candidate at once", { STEP_SYNC_ACTIVE, STEP_OFFER },
+          true, false, "Active", "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "Restricted in AWS: not a candidate", { { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
+          false, false, NULL, "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "past its AWS end date: not a candidate", { { 'S', "Active", T1, "2020-01-01T00:00:00Z", "prod-1" }, STEP_OFFER },
+          false, false, NULL, "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "registered, then synced: AWS wins its fields, the CRM keeps its own", { STEP_REG, STEP_SYNC_ACTIVE, STEP_OFFER },
+          true, false, "Active", "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
+        { "synced, then registered: the registration never overrides AWS", { STEP_SYNC_ACTIVE, STEP_REG, STEP_OFFER },
+          true, false, "Active", "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
+        { "registered only: as before, no AWS status", { STEP_REG, STEP_OFFER },
+          true, false, NULL, "Contoso 12m",
+          AUTH_SRC_REGISTERED, AUTH_SRC_REGISTERED, AUTH_SRC_REGISTERED, AUTH_SRC_NONE },
+        { "an older AWS revision changes nothing", { { 'S', "Active", T2, "2030-12-31T23:59:59Z", "prod-1" }, { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
+          true, false, "Active", "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "a newer AWS revision restricts it", { STEP_SYNC_ACTIVE, { 'S', "Restricted", T2, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
+          false, false, NULL, "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "a held offer is released by the sync, late", { STEP_OFFER, STEP_SYNC_ACTIVE },
+          true, true, "Active", "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
+        { "AWS names another product: the offer is not its", { { 'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-other" }, STEP_REG, STEP_OFFER },
+          false, false, NULL, "Northwind 12 months",
+          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
+};
+
+static void merge_step_event(struct mp_event *ev, const struct merge_step *st)
+{
+        switch (st->op) {
+        case 'S': synced(ev, "ra-1", st->status, st->modified, st->expires, st->product); break;
+        case 'R': registration(ev, "ra-1", NULL); break;
+        default: offer_released(ev, ISV, "offer-1", "r1"); break;
+        }
+}
+
+static void aws_merge_table(void **state)
+{
+        for (size_t i = 0; i < sizeof merge_rows / sizeof merge_rows[0]; i++) {
+                const struct merge_row *row = &merge_rows[i];
+                const struct authorization *a;
+                struct changeset all = { 0 };
+                yajl_val ctx = NULL;
+                struct mp_event ev;
+                struct world w;
+                int k;
+
+                fprintf(stderr, "# %s\n", row->name);
+                w_init(&w);
+                mp_event_init(&ev);
+                for (int j = 0; j < 4 && row->steps[j].op; j++) {
+                        merge_step_event(&ev, &row->steps[j]);
+                        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now++, &w.cs), 0);
+                        assert_int_equal(changeset_merge(&all, &w.cs), 0);
+                        mp_event_deinit(&ev);
+                        mp_event_init(&ev);
+                }
+                ctx = context_of(&w, "partner_offer_extended/offer-1", &all);
+                collect(&all, &w.o);
+                k = find(&w.o, "partner_offer_extended/offer-1");
+                assert_int_equal(k >= 0, row->extended);
+                if (k >= 0) {
+                        const char *st[] = { "opportunity", "aws_status", NULL };
+                        yajl_val v;
+                        assert_int_equal(w.o.late[k], row->late);
+                        assert_non_null(ctx);
+                        v = yajl_tree_get(ctx, st, yajl_t_string);
+                        if (row->aws_status)
+                                assert_string_equal(YAJL_GET_STRING(v), row->aws_status);
+                        else
+                                assert_null(v);
+                        assert_string_equal(path_str(ctx, "opportunity", "name"), row->auth_name);
+                        assert_string_equal(path_str(ctx, "offer", "link"), "inferred");
+                        yajl_tree_free(ctx);
+                }
+                a = corr_state_authorization(w.s, "ra-1");
+                assert_non_null(a);
+                assert_string_equal(a->name, row->auth_name);
+                assert_int_equal(authorization_source(a, AUTH_F_NAME), row->name_src);
+                assert_int_equal(authorization_source(a, AUTH_F_PRODUCT), row->product_src);
+                assert_int_equal(authorization_source(a, AUTH_F_COMPANY), row->company_src);
+                assert_int_equal(authorization_source(a, AUTH_F_STATUS), row->status_src);
+                if (row->company_src == AUTH_SRC_REGISTERED) {
+                        assert_string_equal(a->buyer_company_name, "Contoso Bank");
+                        assert_non_null(a->metadata_json);
+                }
+                changeset_clear(&all);
+                mp_event_deinit(&ev);
+                w_free(&w);
+        }
+}
+
+/* A held offer (no candidate) that AWS's record of the offer names: linked
+ * with strength aws, released late; an agreement event still overrules it,
+ * a registration does not. A Change Set Succeeded asks for a refresh. */
+static void aws_offer_link_and_change_set(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        const struct offer *o;
+
+        assert_true(LINK_EVENT > LINK_AWS && LINK_AWS > LINK_REGISTERED);
+        assert_string_equal(link_strength_name(LINK_AWS), "aws");
+        w_init(&w);
+        mp_event_init(&ev);
+        offer_released(&ev, ISV, "offer-7", "r7");
+        w_apply(&w, &ev);
+        assert_non_null(corr_state_hold(w.s, "offer-7"));
+        ev.kind = MP_OFFER_AWS_LINKED;
+        set(&ev, &ev.source, "cppo-notify");
+        set(&ev, &ev.offer_id, "offer-7");
+        set(&ev, &ev.resale_authorization_id, "ra-aws");
+        snprintf(ev.event_key, sizeof ev.event_key, "cppo-notify|Offer Authorization Found|offer-7");
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 1);
+        assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-7");
+        assert_true(w.o.late[0]);
+        o = corr_state_offer(w.s, "offer-7");
+        assert_string_equal(o->authorization_id, "ra-aws");
+        assert_int_equal(o->link, LINK_AWS);
+        registration(&ev, "ra-other", "offer-7"); /* weaker: changes nothing */
+        w_apply(&w, &ev);
+        assert_string_equal(corr_state_offer(w.s, "offer-7")->authorization_id, "ra-aws");
+
+        ev.kind = MP_CHANGE_SET;
+        set(&ev, &ev.detail_type_base, "Change Set Succeeded");
+        set(&ev, &ev.change_set_id, "cs-1");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_int_equal(w.cs.aws_refresh.n, 1);
+        assert_string_equal(w.cs.aws_refresh.v[0], "cs-1");
+        changeset_clear(&w.cs);
+        set(&ev, &ev.detail_type_base, "Change Set Failed");
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_int_equal(w.cs.aws_refresh.n, 0);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -962,6 +1153,8 @@ int main(void)
                 cmocka_unit_test(a_move_is_recorded_and_reaches_both_sides),
                 cmocka_unit_test(offer_fits_names_the_mismatch),
                 cmocka_unit_test(attention_command_is_shell_quoted),
+                cmocka_unit_test(aws_merge_table),
+                cmocka_unit_test(aws_offer_link_and_change_set),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ static void creates_schema_and_reopens(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         assert_int_equal(count(s, "ledger"), 0);
         assert_int_equal(count(s, "notifications"), 0);
         int64_t n;
@@ -35,7 +35,7 @@ static void creates_schema_and_reopens(void **state)
         store_close(s);
         s = open_rw(); /* second open: no migration runs twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         store_close(s);
         store_close(NULL);
 }
@@ -134,7 +134,7 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_version VALUES (99, 0)'", path);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
-        assert_string_equal(err, "database schema 99 is newer than this program (6)");
+        assert_string_equal(err, "database schema 99 is newer than this program (7)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }
@@ -273,6 +273,90 @@ static void offer_link_history_round_trips(void **state)
         store_close(s);
 }
 
+static int keep_id(void *ctx, const char *offer_id)
+{
+        return strlist_add(ctx, offer_id);
+}
+
+static int keep_refresh(void *ctx, const struct store_aws_refresh *e)
+{
+        return strlist_add(ctx, e->change_set_id);
+}
+
+static int keep_lookup(void *ctx, const struct store_aws_lookup *l)
+{
+        return str_assign(ctx, l->outcome);
+}
+
+/* Migration 6: an authorization's AWS status, revision and field sources
+ * round-trip; change set requests are kept once while pending; held offers
+ * to look up are those never looked up or looked up before the sweep. */
+static void aws_sync_records_round_trip(void **state)
+{
+        struct store *s = open_rw();
+        struct authorization a = { 0 }, back = { 0 };
+        struct changeset cs = { 0 };
+        char offer1[] = "offer-1";
+        struct hold h = { .offer_id = offer1, .created_at = 1, .deadline = 2 };
+        struct strlist got = { 0 };
+        struct store_aws_lookup l = { "offer-1", "not_visible", NULL, "AccessDeniedException", 50 };
+        char buf[64];
+        char *outcome = NULL;
+        int64_t by[STORE_AWS_SOURCES];
+
+        assert_int_equal(str_assign(&a.id, "ra-1"), 0);
+        assert_int_equal(str_assign(&a.aws_status, "Restricted"), 0);
+        a.aws_modified = 1709285400;
+        a.sources[AUTH_F_NAME] = AUTH_SRC_AWS;
+        a.sources[AUTH_F_COMPANY] = AUTH_SRC_REGISTERED;
+        assert_int_equal(changeset_add_authorization(&cs, &a), 0);
+        assert_int_equal(changeset_add_hold(&cs, &h), 0);
+        assert_int_equal(strlist_add(&cs.aws_refresh, "cs-1"), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_apply(s, &cs, NULL), 0);
+        assert_int_equal(store_apply(s, &cs, NULL), 0); /* the same request again: once */
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_get_authorization(s, "ra-1", &back), 0);
+        assert_string_equal(back.aws_status, "Restricted");
+        assert_int_equal(back.aws_modified, 1709285400);
+        assert_int_equal(authorization_source(&back, AUTH_F_NAME), AUTH_SRC_AWS);
+        assert_int_equal(authorization_source(&back, AUTH_F_COMPANY), AUTH_SRC_REGISTERED);
+        assert_int_equal(authorization_source(&back, AUTH_F_PRODUCT), AUTH_SRC_NONE);
+        assert_int_equal(store_aws_source_counts(s, by), 0);
+        assert_int_equal(by[STORE_AWS_SOURCE_AWS], 1);
+
+        assert_int_equal(store_aws_refresh_pending(s, 0, keep_refresh, &got), 0);
+        assert_int_equal(got.n, 1);
+        assert_string_equal(got.v[0], "cs-1");
+        assert_int_equal(store_aws_refresh_done(s, 1, "refreshed 1", 60), 0);
+        strlist_clear(&got);
+        assert_int_equal(store_aws_refresh_pending(s, 0, keep_refresh, &got), 0);
+        assert_int_equal(got.n, 0);
+
+        assert_int_equal(store_aws_get(s, "last_sync", buf, sizeof buf), -ENOENT);
+        assert_int_equal(store_aws_put(s, "last_sync", "2024-03-01T09:30:00Z", 70), 0);
+        assert_int_equal(store_aws_get(s, "last_sync", buf, sizeof buf), 0);
+        assert_string_equal(buf, "2024-03-01T09:30:00Z");
+
+        assert_int_equal(store_aws_holds_to_check(s, 0, 0, keep_id, &got), 0);
+        assert_int_equal(got.n, 1); /* never looked up */
+        strlist_clear(&got);
+        assert_int_equal(store_aws_lookup_put(s, &l), 0);
+        assert_int_equal(store_aws_holds_to_check(s, 50, 0, keep_id, &got), 0);
+        assert_int_equal(got.n, 0); /* remembered */
+        assert_int_equal(store_aws_holds_to_check(s, 51, 0, keep_id, &got), 0);
+        assert_int_equal(got.n, 1); /* the sweep checks it again */
+        assert_int_equal(store_aws_lookup_get(s, "offer-1", keep_lookup, &outcome), 0);
+        assert_string_equal(outcome, "not_visible");
+        assert_int_equal(store_aws_lookup_get(s, "offer-2", keep_lookup, &outcome), -ENOENT);
+        free(outcome);
+        strlist_clear(&got);
+        authorization_clear(&a);
+        authorization_clear(&back);
+        changeset_clear(&cs);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -283,6 +367,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup, teardown),
                 cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup, teardown),
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
+                cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
