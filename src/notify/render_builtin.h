@@ -1,5 +1,5 @@
 /* cppo-notify — the built-in templates, generated at build time from
- * config/templates/<kind>.<part>.mustache by src/gen-templates.py.
+ * config/templates/<kind>.<part>.mustache by src/notify/gen-templates.py.
  * Private to src/render.c. */
 #ifndef CPPO_RENDER_BUILTIN_H
 #define CPPO_RENDER_BUILTIN_H
