@@ -1,25 +1,15 @@
-/* cppo-notify — the CPPO domain core (see include/cppo/correlate.h). */
-#include "cppo/correlate.h"
+/* cppo-notify — the CPPO domain core's rules: what each event changes and
+ * who is told (see include/cppo/correlate.h). The state container lives in
+ * corr_state.c, the notifications' context document in corr_context.c. */
+#include "corr_internal.h"
 
 #include "cppo/error.h"
-#include "cppo/event_json.h"
 #include "cppo/hmap.h"
 #include "cppo/timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
-
-struct corr_state {
-        struct hmap *auths, *offers, *agreements, *holds, *keys;
-        /* "product\x1fparty" -> ids (struct strlist *): the authorizations
-         * by product and reseller, the offers by product and seller of
-         * record, so that inference looks at its few candidates rather than
-         * at every authorization (quadratic over a stream otherwise). */
-        struct hmap *auths_by_sale, *offers_by_sale;
-};
 
 /* What one step is working on: passed to the helpers below. */
 struct step {
@@ -37,399 +27,10 @@ struct corr_options corr_options_default(void)
         return o;
 }
 
-#define DEFINE_FREE(type)                                                                          \
-        static void free_##type(void *p)                                                           \
-        {                                                                                          \
-                if (p)                                                                             \
-                        type##_clear(p);                                                           \
-                free(p);                                                                           \
-        }
-DEFINE_FREE(authorization)
-DEFINE_FREE(offer)
-DEFINE_FREE(agreement)
-DEFINE_FREE(hold)
-
-static void free_ids(void *p)
-{
-        if (p)
-                strlist_clear(p);
-        free(p);
-}
-
-int corr_state_new(struct corr_state **out)
-{
-        struct corr_state *s = calloc(1, sizeof *s);
-
-        if (s == NULL || hmap_new(&s->auths, free_authorization) < 0 ||
-            hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
-            hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0 ||
-            hmap_new(&s->auths_by_sale, free_ids) < 0 || hmap_new(&s->offers_by_sale, free_ids) < 0) {
-                corr_state_free(s);
-                return -ENOMEM;
-        }
-        *out = s;
-        return 0;
-}
-
-void corr_state_free(struct corr_state *s)
-{
-        if (s == NULL)
-                return;
-        hmap_free(s->auths);
-        hmap_free(s->offers);
-        hmap_free(s->agreements);
-        hmap_free(s->holds);
-        hmap_free(s->keys);
-        hmap_free(s->auths_by_sale);
-        hmap_free(s->offers_by_sale);
-        free(s);
-}
-
-/* ---- the sale indexes ---- */
-
-/* The index key of a product sold by a party; false when either is
- * unknown (such a record is never a candidate). A key cut at the buffer's
- * size only adds candidates: every reader checks each one in full. */
-static bool sale_key(char *buf, size_t size, const char *product, const char *party)
-{
-        if (product == NULL || party == NULL)
-                return false;
-        snprintf(buf, size, "%s\x1f%s", product, party);
-        return true;
-}
-
-/* Entries are only added: one left behind when a record moves to another
- * key is harmless (readers re-check), a missing one would not be. */
-static int index_add(struct hmap *idx, const char *product, const char *party, const char *id)
-{
-        char key[MP_EVENT_KEY_MAX];
-        struct strlist *ids;
-
-        if (!sale_key(key, sizeof key, product, party))
-                return 0;
-        ids = hmap_get(idx, key);
-        if (ids == NULL) {
-                ids = calloc(1, sizeof *ids);
-                if (ids == NULL || hmap_put(idx, key, ids) < 0) {
-                        free(ids);
-                        return -ENOMEM;
-                }
-        }
-        return strlist_add_unique(ids, id);
-}
-
-static const struct strlist *index_get(const struct hmap *idx, const char *key)
-{
-        return key ? hmap_get(idx, key) : NULL;
-}
-
-/* ---- loading and lookups ---- */
-
-#define DEFINE_PUT(type, map, keyfield)                                                            \
-        static struct type *put_##type(struct corr_state *s, const struct type *src)               \
-        {                                                                                          \
-                struct type *copy = calloc(1, sizeof *copy);                                       \
-                if (copy == NULL || type##_copy(copy, src) < 0 || src->keyfield == NULL ||        \
-                    hmap_put(s->map, src->keyfield, copy) < 0) {                                   \
-                        free_##type(copy);                                                         \
-                        return NULL;                                                               \
-                }                                                                                  \
-                return copy;                                                                       \
-        }
-DEFINE_PUT(authorization, auths, id)
-DEFINE_PUT(offer, offers, id)
-DEFINE_PUT(agreement, agreements, id)
-DEFINE_PUT(hold, holds, offer_id)
-
-int corr_state_put_authorization(struct corr_state *s, const struct authorization *src)
-{
-        struct authorization *a = put_authorization(s, src);
-
-        return a ? index_add(s->auths_by_sale, a->product_id, a->reseller_account_id, a->id)
-                 : -ENOMEM;
-}
-
-int corr_state_put_offer(struct corr_state *s, const struct offer *src)
-{
-        struct offer *o = put_offer(s, src);
-
-        return o ? index_add(s->offers_by_sale, o->product_id, o->seller_of_record_account_id,
-                             o->id)
-                 : -ENOMEM;
-}
-
-int corr_state_put_agreement(struct corr_state *s, const struct agreement *src)
-{
-        return put_agreement(s, src) ? 0 : -ENOMEM;
-}
-
-int corr_state_put_hold(struct corr_state *s, const struct hold *src)
-{
-        return put_hold(s, src) ? 0 : -ENOMEM;
-}
-
-int corr_state_put_notification_key(struct corr_state *s, const char *key)
-{
-        return hmap_put(s->keys, key, s); /* any non-NULL value marks presence */
-}
-
-const struct authorization *corr_state_authorization(const struct corr_state *s, const char *id)
-{
-        return hmap_get(s->auths, id);
-}
-
-const struct offer *corr_state_offer(const struct corr_state *s, const char *id)
-{
-        return hmap_get(s->offers, id);
-}
-
-const struct agreement *corr_state_agreement(const struct corr_state *s, const char *id)
-{
-        return hmap_get(s->agreements, id);
-}
-
-const struct hold *corr_state_hold(const struct corr_state *s, const char *offer_id)
-{
-        return hmap_get(s->holds, offer_id);
-}
-
-/* A record by id, created empty (with its id) when missing; NULL on ENOMEM. */
-#define DEFINE_GET_OR_NEW(type, map)                                                               \
-        static struct type *type##_get_or_new(struct corr_state *s, const char *id)               \
-        {                                                                                          \
-                struct type *r = hmap_get(s->map, id);                                             \
-                if (r)                                                                             \
-                        return r;                                                                  \
-                r = calloc(1, sizeof *r);                                                          \
-                if (r == NULL || (r->id = strdup(id)) == NULL || hmap_put(s->map, id, r) < 0) {   \
-                        free_##type(r);                                                            \
-                        return NULL;                                                               \
-                }                                                                                  \
-                return r;                                                                          \
-        }
-DEFINE_GET_OR_NEW(authorization, auths)
-DEFINE_GET_OR_NEW(offer, offers)
-DEFINE_GET_OR_NEW(agreement, agreements)
-
-/* ---- the context document ---- */
-
-static void gen_list(yajl_gen g, const char *key, const struct strlist *l)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_array_open(g);
-        for (size_t i = 0; l && i < l->n; i++)
-                yajl_gen_string(g, (const unsigned char *)l->v[i], strlen(l->v[i]));
-        yajl_gen_array_close(g);
-}
-
-/* Opens a map, as the value of key (NULL: an array element). */
-static void gen_open(yajl_gen g, const char *key)
-{
-        if (key)
-                yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_map_open(g);
-}
-
-/* metadata is JSON object text (string values) from the registration:
- * embed it as an object, whatever characters its values hold. */
-static void gen_metadata(yajl_gen g, const char *json)
-{
-        yajl_val tree = json ? yajl_tree_parse(json, NULL, 0) : NULL;
-
-        yajl_gen_string(g, (const unsigned char *)"metadata", 8);
-        yajl_gen_map_open(g);
-        for (size_t i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++)
-                if (YAJL_IS_STRING(tree->u.object.values[i]))
-                        event_json_string(g, tree->u.object.keys[i],
-                                          YAJL_GET_STRING(tree->u.object.values[i]));
-        yajl_gen_map_close(g);
-        yajl_tree_free(tree);
-}
-
-/* What a link_corrected notification tells on top of the usual subject. */
-struct correction {
-        const struct authorization *previous; /* linked before (NULL: was held) */
-        const struct link_change *change;
-        int seq;
-};
-
-struct subject {
-        const char *kind, *key, *reason;
-        struct authorization *auth;
-        struct offer *offer;
-        struct agreement *agreement;
-        bool renewal;
-        const struct correction *correction; /* link_corrected only */
-};
-
-/* One authorization as an object. notify_too adds the addresses of a
- * second one: a correction's contacts are those of both authorizations,
- * so that include_authorization_contacts reaches everyone it concerns. */
-static void gen_authorization(yajl_gen g, const char *key, const struct authorization *a,
-                              const struct authorization *notify_too)
-{
-        struct strlist both = { 0 };
-        bool ok = true;
-
-        for (size_t i = 0; a && i < a->notify.n; i++)
-                ok = ok && strlist_add_unique(&both, a->notify.v[i]) == 0;
-        for (size_t i = 0; notify_too && i < notify_too->notify.n; i++)
-                ok = ok && strlist_add_unique(&both, notify_too->notify.v[i]) == 0;
-        gen_open(g, key);
-        event_json_string(g, "id", a ? a->id : NULL);
-        event_json_string(g, "name", a ? a->name : NULL);
-        event_json_string(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
-        gen_metadata(g, a ? a->metadata_json : NULL);
-        /* on ENOMEM the list is short; context_json then fails as a whole
-         * when yajl does, and a partial list is never worse than none */
-        gen_list(g, "notify", ok ? &both : a ? &a->notify : NULL);
-        event_json_bool(g, "registered", a && a->registered);
-        event_json_string(g, "expires_at", a ? a->expires_at : NULL);
-        if (a && a->aws_status) /* only when synced: older documents keep their shape */
-                event_json_string(g, "aws_status", a->aws_status);
-        yajl_gen_map_close(g);
-        strlist_clear(&both);
-}
-
-static void gen_opportunity(yajl_gen g, const struct subject *sj)
-{
-        const struct authorization *prev = sj->correction ? sj->correction->previous : NULL;
-
-        gen_authorization(g, "opportunity", sj->auth, prev);
-}
-
-/* link_corrected: the authorization it was wrongly linked to, both as one
- * list (a rule on `opportunities` matches either, EventBridge array
- * semantics), and who moved it, when and why. */
-static void gen_correction(yajl_gen g, const struct subject *sj)
-{
-        const struct correction *c = sj->correction;
-        const struct link_change *lc = c->change;
-
-        gen_authorization(g, "previous_opportunity", c->previous, sj->auth);
-        yajl_gen_string(g, (const unsigned char *)"opportunities", 13);
-        yajl_gen_array_open(g);
-        if (c->previous)
-                gen_authorization(g, NULL, c->previous, NULL);
-        if (sj->auth)
-                gen_authorization(g, NULL, sj->auth, NULL);
-        yajl_gen_array_close(g);
-        gen_open(g, "correction");
-        yajl_gen_string(g, (const unsigned char *)"seq", 3);
-        yajl_gen_integer(g, c->seq);
-        event_json_string(g, "previous_opportunity_id", lc->from_authorization_id);
-        event_json_string(g, "opportunity_id", lc->to_authorization_id);
-        event_json_string(g, "previous_link", link_strength_name(lc->from_link));
-        event_json_string(g, "actor", lc->actor);
-        event_json_string(g, "reason", lc->reason);
-        yajl_gen_map_close(g);
-}
-
-static void gen_parties(yajl_gen g, const struct subject *sj)
-{
-        const struct offer *o = sj->offer;
-        const struct agreement *ag = sj->agreement;
-        const struct authorization *a = sj->auth;
-        struct strlist acceptor = { 0 };
-        char *one[1];
-
-        gen_open(g, "partner");
-        event_json_string(g, "account_id",
-                          o && o->seller_of_record_account_id ? o->seller_of_record_account_id
-                          : ag                               ? ag->proposer_account_id
-                          : a                                ? a->reseller_account_id
-                                                             : NULL);
-        event_json_string(g, "name",
-                          o && o->seller_of_record_name ? o->seller_of_record_name
-                          : a                           ? a->reseller_name
-                                                        : NULL);
-        yajl_gen_map_close(g);
-        gen_open(g, "buyer");
-        if (ag && ag->acceptor_account_id) {
-                one[0] = ag->acceptor_account_id;
-                acceptor.v = one;
-                acceptor.n = 1;
-                gen_list(g, "account_ids", &acceptor);
-        } else {
-                gen_list(g, "account_ids", o && o->targeted_buyer_account_ids.n
-                                               ? &o->targeted_buyer_account_ids
-                                               : a ? &a->buyer_account_ids : NULL);
-        }
-        yajl_gen_map_close(g);
-        gen_open(g, "product");
-        event_json_string(g, "id",
-                          o && o->product_id     ? o->product_id
-                          : ag && ag->product_id ? ag->product_id
-                          : a                    ? a->product_id
-                                                 : NULL);
-        event_json_string(g, "title",
-                          o && o->product_title ? o->product_title
-                          : a                   ? a->product_title
-                                                : NULL);
-        yajl_gen_map_close(g);
-}
-
-static void gen_deal(yajl_gen g, const struct subject *sj)
-{
-        const struct offer *o = sj->offer;
-        const struct agreement *ag = sj->agreement;
-
-        gen_open(g, "offer");
-        event_json_string(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
-        event_json_string(g, "name", o ? o->name : NULL);
-        event_json_string(g, "expiration", o ? o->expiration : NULL);
-        event_json_string(g, "link", o ? link_strength_name(o->link) : NULL);
-        event_json_bool(g, "late", o && o->late);
-        event_json_string(g, "late_reason", !o || !o->late                             ? NULL
-                                  : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
-                                                                           : "after_hold");
-        yajl_gen_map_close(g);
-        gen_open(g, "agreement");
-        event_json_string(g, "id", ag ? ag->id : NULL);
-        event_json_string(g, "intent", ag ? ag->intent : NULL);
-        event_json_string(g, "status", ag ? ag->status : NULL);
-        event_json_string(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
-        event_json_string(g, "start_time", ag ? ag->start_time : NULL);
-        event_json_string(g, "end_time", ag ? ag->end_time : NULL);
-        event_json_string(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
-        event_json_bool(g, "renewal", sj->renewal);
-        yajl_gen_map_close(g);
-}
-
-static char *context_json(const struct subject *sj, const char *event_key)
-{
-        yajl_gen g = yajl_gen_alloc(NULL);
-        const unsigned char *buf;
-        struct strlist keys = { 0 };
-        char *one[1] = { (char *)event_key };
-        char *out = NULL;
-        size_t len;
-
-        if (g == NULL)
-                return NULL;
-        yajl_gen_map_open(g);
-        event_json_string(g, "kind", sj->kind);
-        event_json_string(g, "key", sj->key);
-        gen_opportunity(g, sj);
-        gen_parties(g, sj);
-        gen_deal(g, sj);
-        if (sj->correction)
-                gen_correction(g, sj);
-        event_json_string(g, "reason", sj->reason);
-        keys.v = one;
-        keys.n = event_key ? 1 : 0;
-        gen_list(g, "source_event_keys", &keys);
-        yajl_gen_map_close(g);
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                out = strndup((const char *)buf, len);
-        yajl_gen_free(g);
-        return out;
-}
-
 /* ---- notifications ---- */
 
 /* Emits the notification unless its key was ever emitted. */
-static int emit(struct step *st, struct subject *sj)
+static int emit(struct step *st, struct corr_subject *sj)
 {
         struct notification n = { 0 };
         const char *ev_key = st->ev ? st->ev->event_key : NULL;
@@ -446,7 +47,7 @@ static int emit(struct step *st, struct subject *sj)
         n.late = sj->offer && sj->offer->late;
         n.registered = sj->auth && sj->auth->registered;
         n.created_at = st->now;
-        n.context_json = context_json(sj, ev_key);
+        n.context_json = corr_context_json(sj, ev_key);
         if (n.context_json == NULL)
                 return -ENOMEM;
         r = changeset_add_notification(st->out, &n);
@@ -454,7 +55,7 @@ static int emit(struct step *st, struct subject *sj)
         return r < 0 ? r : corr_state_put_notification_key(st->s, sj->key);
 }
 
-static int emit_kind(struct step *st, const char *kind, const char *id, struct subject *sj)
+static int emit_kind(struct step *st, const char *kind, const char *id, struct corr_subject *sj)
 {
         char key[MP_EVENT_KEY_MAX];
 
@@ -573,8 +174,8 @@ static bool offer_told(const struct step *st, const struct offer *o)
 static int emit_correction(struct step *st, struct offer *o, struct authorization *previous,
                            struct link_change *lc)
 {
-        struct correction c = { .previous = previous, .change = lc, .seq = 1 };
-        struct subject sj = { .auth = hmap_get(st->s->auths, o->authorization_id ?
+        struct corr_correction c = { .previous = previous, .change = lc, .seq = 1 };
+        struct corr_subject sj = { .auth = hmap_get(st->s->auths, o->authorization_id ?
                                                    o->authorization_id : ""),
                               .offer = o, .correction = &c };
         char id[MP_EVENT_KEY_MAX], key[MP_EVENT_KEY_MAX], reason[1024];
@@ -633,7 +234,7 @@ static bool unlinked_by_hand(const struct offer *o)
 static int release_hold(struct step *st, struct offer *o, struct authorization *a,
                         struct link_change *lc)
 {
-        struct subject sj = { .auth = a, .offer = o };
+        struct corr_subject sj = { .auth = a, .offer = o };
         bool told;
         int r;
 
@@ -807,9 +408,9 @@ static struct authorization *infer(struct step *st, const struct offer *o)
         char key[MP_EVENT_KEY_MAX];
 
         if (!is_partner_offer(o) || unlinked_by_hand(o) ||
-            !sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
+            !corr_sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
                 return NULL;
-        ids = index_get(st->s->auths_by_sale, key);
+        ids = corr_index_get(st->s->auths_by_sale, key);
         for (size_t i = 0; ids && i < ids->n; i++) {
                 struct authorization *a = hmap_get(st->s->auths, ids->v[i]);
                 if (a)
@@ -945,7 +546,7 @@ static int fill_synced(struct authorization *a, const struct mp_event *ev)
  * the change; no other offer's candidates changed. */
 static int retry_holds(struct step *st, const char *key)
 {
-        const struct strlist *ids = index_get(st->s->offers_by_sale, key);
+        const struct strlist *ids = corr_index_get(st->s->offers_by_sale, key);
         int r = 0;
 
         for (size_t i = 0; r == 0 && ids && i < ids->n; i++) {
@@ -964,8 +565,8 @@ static int retry_holds(struct step *st, const char *key)
 static int reindex_registration(struct step *st, struct authorization *a, const char *before)
 {
         char after[MP_EVENT_KEY_MAX];
-        bool has = sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
-        int r = index_add(st->s->auths_by_sale, a->product_id, a->reseller_account_id, a->id);
+        bool has = corr_sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
+        int r = corr_index_add(st->s->auths_by_sale, a->product_id, a->reseller_account_id, a->id);
 
         if (r == 0 && has)
                 r = retry_holds(st, after);
@@ -977,21 +578,21 @@ static int reindex_registration(struct step *st, struct authorization *a, const 
 static int on_registration(struct step *st)
 {
         const struct mp_event *ev = st->ev;
-        struct authorization *a = authorization_get_or_new(st->s, ev->resale_authorization_id);
+        struct authorization *a = corr_auth_get_or_new(st->s, ev->resale_authorization_id);
         char before[MP_EVENT_KEY_MAX];
         bool had;
         int r;
 
         if (a == NULL)
                 return -ENOMEM;
-        had = sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
+        had = corr_sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
         a->withdrawn = ev->kind == MP_REGISTRATION_WITHDRAWN;
         a->registered = true;
         r = a->withdrawn ? 0 : fill_registration(a, ev);
         if (r == 0)
                 r = save_auth(st, a);
         for (size_t i = 0; r == 0 && !a->withdrawn && i < ev->reg.n_offer_ids; i++) {
-                struct offer *o = offer_get_or_new(st->s, ev->reg.offer_ids[i]);
+                struct offer *o = corr_offer_get_or_new(st->s, ev->reg.offer_ids[i]);
                 r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
         }
         return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
@@ -1003,7 +604,7 @@ static int on_registration(struct step *st)
 static int on_synced(struct step *st)
 {
         const struct mp_event *ev = st->ev;
-        struct authorization *a = authorization_get_or_new(st->s, ev->resale_authorization_id);
+        struct authorization *a = corr_auth_get_or_new(st->s, ev->resale_authorization_id);
         char before[MP_EVENT_KEY_MAX];
         int64_t modified = 0;
         bool had;
@@ -1015,7 +616,7 @@ static int on_synced(struct step *st)
                 modified = 0;
         if (a->aws_status && modified < a->aws_modified)
                 return 0;
-        had = sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
+        had = corr_sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
         r = fill_synced(a, ev);
         if (r == 0 && a->source_event_key == NULL)
                 r = str_assign(&a->source_event_key, ev->event_key);
@@ -1030,8 +631,8 @@ static int on_synced(struct step *st)
  * unlinked stays with the person. */
 static int on_aws_linked(struct step *st)
 {
-        struct authorization *a = authorization_get_or_new(st->s, st->ev->resale_authorization_id);
-        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+        struct authorization *a = corr_auth_get_or_new(st->s, st->ev->resale_authorization_id);
+        struct offer *o = corr_offer_get_or_new(st->s, st->ev->offer_id);
 
         if (a == NULL || o == NULL)
                 return -ENOMEM;
@@ -1058,8 +659,8 @@ static int on_change_set(struct step *st)
  * and says why; this guards against a stale command). */
 static int on_associated(struct step *st)
 {
-        struct authorization *a = authorization_get_or_new(st->s, st->ev->resale_authorization_id);
-        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+        struct authorization *a = corr_auth_get_or_new(st->s, st->ev->resale_authorization_id);
+        struct offer *o = corr_offer_get_or_new(st->s, st->ev->offer_id);
 
         if (a == NULL || o == NULL)
                 return -ENOMEM;
@@ -1105,17 +706,17 @@ static int fill_offer(struct offer *o, const struct mp_event *ev)
 
 static int on_offer_released(struct step *st)
 {
-        struct offer *o = offer_get_or_new(st->s, st->ev->offer_id);
+        struct offer *o = corr_offer_get_or_new(st->s, st->ev->offer_id);
         struct authorization *a;
-        struct subject sj = { .offer = o };
+        struct corr_subject sj = { .offer = o };
         int r;
 
         if (o == NULL)
                 return -ENOMEM;
         r = fill_offer(o, st->ev);
         if (r == 0)
-                r = index_add(st->s->offers_by_sale, o->product_id, o->seller_of_record_account_id,
-                              o->id);
+                r = corr_index_add(st->s->offers_by_sale, o->product_id,
+                                   o->seller_of_record_account_id, o->id);
         if (r == 0)
                 r = save_offer(st, o);
         if (r < 0 || !is_partner_offer(o))
@@ -1166,13 +767,13 @@ static int agreement_deal(struct step *st, struct deal *d)
         const char *auth_id = ev->resale_authorization_id;
         int r;
 
-        d->g = agreement_get_or_new(st->s, ev->agreement_id);
+        d->g = corr_agreement_get_or_new(st->s, ev->agreement_id);
         d->o = ev->offer_id ? hmap_get(st->s->offers, ev->offer_id) : NULL;
         if (d->g == NULL)
                 return -ENOMEM;
         if (ev->offer_id && d->o == NULL) {
                 /* accepted before its Offer Released: the offer id is late */
-                if ((d->o = offer_get_or_new(st->s, ev->offer_id)) == NULL)
+                if ((d->o = corr_offer_get_or_new(st->s, ev->offer_id)) == NULL)
                         return -ENOMEM;
                 d->o->late = OFFER_LATE_AFTER_ACCEPTANCE;
         }
@@ -1180,7 +781,7 @@ static int agreement_deal(struct step *st, struct deal *d)
                 auth_id = d->o->authorization_id;
         if (auth_id == NULL && d->g->authorization_id)
                 auth_id = d->g->authorization_id;
-        d->a = auth_id ? authorization_get_or_new(st->s, auth_id) : NULL;
+        d->a = auth_id ? corr_auth_get_or_new(st->s, auth_id) : NULL;
         if (auth_id && d->a == NULL)
                 return -ENOMEM;
         r = fill_agreement(d->g, ev, auth_id);
@@ -1199,7 +800,7 @@ static bool notify_deal(const struct step *st, const struct deal *d)
 static int on_agreement_created(struct step *st)
 {
         struct deal d = { 0 };
-        struct subject sj = { 0 };
+        struct corr_subject sj = { 0 };
         const char *intent = st->ev->intent ? st->ev->intent : "NEW";
         int r = agreement_deal(st, &d);
 
@@ -1217,7 +818,7 @@ static int on_agreement_created(struct step *st)
 static int on_agreement_amended(struct step *st)
 {
         struct deal d = { 0 };
-        struct subject sj = { 0 };
+        struct corr_subject sj = { 0 };
         char id[MP_EVENT_KEY_MAX];
         bool was_ended;
         int r;
@@ -1239,7 +840,7 @@ static int on_agreement_amended(struct step *st)
 static int on_agreement_ended(struct step *st)
 {
         struct deal d = { 0 };
-        struct subject sj = { 0 };
+        struct corr_subject sj = { 0 };
         const char *status = st->ev->status;
         bool was_ended;
         int r;
@@ -1329,7 +930,7 @@ static int tick_one(void *ctx, const char *offer_id, void *value)
         struct ticking *t = ctx;
         struct hold *h = value;
         struct offer *o = hmap_get(t->st->s->offers, offer_id);
-        struct subject sj = { .offer = o };
+        struct corr_subject sj = { .offer = o };
         char reason[1024], quoted[520];
 
         if (h->attention_sent || h->deadline > t->st->now)
@@ -1355,3 +956,4 @@ int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
         hmap_each(s->holds, tick_one, &t);
         return t.r;
 }
+

@@ -1,0 +1,78 @@
+/* cppo-notify — what the corr_*.c files and correlate.c share and nothing
+ * else sees: the state container's insides, its indexes, and what a
+ * notification's context document is built from.
+ *
+ * correlate.c    the rules: corr_apply, corr_tick and what they decide
+ * corr_state.c   the state container: maps, sale indexes, loaded records
+ * corr_context.c the context document of a notification (JSON)
+ */
+#ifndef CPPO_CORR_INTERNAL_H
+#define CPPO_CORR_INTERNAL_H
+
+#include "cppo/correlate.h"
+#include "cppo/error.h"
+#include "cppo/hmap.h"
+#include "cppo/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct corr_state {
+        struct hmap *auths, *offers, *agreements, *holds, *keys;
+        /* "product\x1fparty" -> ids (struct strlist *): the authorizations
+         * by product and reseller, the offers by product and seller of
+         * record, so that inference looks at its few candidates rather than
+         * at every authorization (quadratic over a stream otherwise). */
+        struct hmap *auths_by_sale, *offers_by_sale;
+};
+
+/* ---- corr_state.c ---- */
+
+/* The index key of a product sold by a party into buf; false when either
+ * is unknown (such a record is never a candidate). A key cut at the
+ * buffer's size only adds candidates: every reader checks each one in full. */
+bool corr_sale_key(char *buf, size_t size, const char *product, const char *party);
+
+/* Adds id under (product, party) of idx (auths_by_sale or offers_by_sale).
+ * Entries are only added: one left behind when a record moves to another
+ * key is harmless (readers re-check), a missing one would not be. 0 (also
+ * when the key is unknown) or -ENOMEM. */
+CPPO_MUST_CHECK int corr_index_add(struct hmap *idx, const char *product, const char *party,
+                                   const char *id);
+
+/* The ids under key (NULL: none, or key NULL). */
+const struct strlist *corr_index_get(const struct hmap *idx, const char *key);
+
+/* A record by id, created empty (with its id) when missing; NULL on ENOMEM.
+ * A new one is not in the sale indexes: whoever fills in its product and
+ * party adds it. */
+struct authorization *corr_auth_get_or_new(struct corr_state *s, const char *id);
+struct offer *corr_offer_get_or_new(struct corr_state *s, const char *id);
+struct agreement *corr_agreement_get_or_new(struct corr_state *s, const char *id);
+
+/* ---- corr_context.c ---- */
+
+/* What a link_corrected notification tells on top of the usual subject. */
+struct corr_correction {
+        const struct authorization *previous; /* linked before (NULL: was held) */
+        const struct link_change *change;
+        int seq;
+};
+
+/* What one notification is about; every pointer may be NULL. */
+struct corr_subject {
+        const char *kind, *key, *reason;
+        struct authorization *auth;
+        struct offer *offer;
+        struct agreement *agreement;
+        bool renewal;
+        const struct corr_correction *correction; /* link_corrected only */
+};
+
+/* The notification's context document (cppo-notify.yaml(5), "The context
+ * document"): the JSON rules match and templates render; event_key is its
+ * one source event (NULL: none, as in corr_tick). A new string the caller
+ * frees, or NULL on ENOMEM. */
+char *corr_context_json(const struct corr_subject *sj, const char *event_key);
+
+#endif
