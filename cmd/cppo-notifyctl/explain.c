@@ -22,7 +22,7 @@
 #include "cppo/render.h"
 #include "cppo/route.h"
 #include "cppo/source_file.h"
-#include "cppo/state.h"
+#include "cppo/corr_load.h"
 #include "cppo/store.h"
 #include "cppo/timefmt.h"
 
@@ -212,7 +212,7 @@ static int explain_setup(struct explain *x, const char *config_path, const char 
         if (r == 0 && state_path && (r = store_open(&s, state_path, &so, err, sizeof err)) < 0)
                 fprintf(stderr, "cppo-notifyctl explain: %s\n", err);
         if (r == 0)
-                r = s ? state_load(s, &x->state) : corr_state_new(&x->state);
+                r = s ? corr_state_load(s, &x->state) : corr_state_new(&x->state);
         store_close(s);
         x->corr = corr_options_default();
         if (x->cfg) {

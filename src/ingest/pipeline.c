@@ -6,7 +6,7 @@
 #include "cppo/dlq.h"
 #include "cppo/error.h"
 #include "cppo/log.h"
-#include "cppo/state.h"
+#include "cppo/corr_load.h"
 #include "cppo/store.h"
 
 #include <stdio.h>
@@ -52,7 +52,7 @@ int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *
         decode_result_init(&p->result);
         r = decode_new(&p->decoder, &d);
         if (r == 0)
-                r = state_load(p->store, &p->state);
+                r = corr_state_load(p->store, &p->state);
         if (r < 0) {
                 pipeline_free(p);
                 return error_set(err, errlen, r, "cannot load the state from the store: %s",

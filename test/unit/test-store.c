@@ -4,7 +4,7 @@
 
 #include "cppo/error.h"
 #include "cppo/model.h"
-#include "cppo/state.h"
+#include "cppo/corr_load.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,7 +208,7 @@ static void a_scan_that_fails_midway_fails_the_load(void **state)
         int rows = 0;
 
         add_authorizations(s, 2000);
-        assert_int_equal(state_load(s, &cs), 0); /* intact: loads */
+        assert_int_equal(corr_state_load(s, &cs), 0); /* intact: loads */
         assert_non_null(corr_state_authorization(cs, "a-01999"));
         corr_state_free(cs);
         cs = NULL;
@@ -219,7 +219,7 @@ static void a_scan_that_fails_midway_fails_the_load(void **state)
         cb.authorization = count_authorization;
         assert_int_equal(store_load(s, &cb, &rows), -EBADMSG);
         assert_true(rows >= 1000 && rows < 2000); /* it did stop half way */
-        assert_int_equal(state_load(s, &cs), -EBADMSG);
+        assert_int_equal(corr_state_load(s, &cs), -EBADMSG);
         assert_null(cs);
         store_close(s);
 }

@@ -1,5 +1,5 @@
-/* cppo-notify — correlation state from the store (see include/cppo/state.h). */
-#include "cppo/state.h"
+/* cppo-notify — the correlation state from the store (see include/cppo/corr_load.h). */
+#include "cppo/corr_load.h"
 
 static int load_authorization(void *ctx, const struct authorization *a)
 {
@@ -26,7 +26,7 @@ static int load_key(void *ctx, const char *key)
         return corr_state_put_notification_key(ctx, key);
 }
 
-int state_load(struct store *s, struct corr_state **out)
+int corr_state_load(struct store *s, struct corr_state **out)
 {
         static const struct store_load_cb cb = { load_authorization, load_offer, load_agreement,
                                                  load_hold, load_key };
