@@ -54,21 +54,16 @@ static int64_t wall_ms(void)
 }
 
 /* Creates the deliveries of everything committed and not routed yet, page
- * by page until a page routes nothing (each routed notification leaves the
- * pending lists, so this ends). Nothing to do without a configuration: the
- * daemon routes then. */
+ * by page while the outbox says more waits. Nothing to do without a
+ * configuration: the daemon routes then. */
 static int route_committed(struct replay *x)
 {
-        uint64_t before;
-        int r;
+        bool more = x->cfg != NULL;
+        int r = 0;
 
-        if (x->cfg == NULL)
-                return 0;
-        do {
-                before = x->routed.routed + x->routed.unrouted;
+        while (r >= 0 && more)
                 r = outbox_route(x->store, x->cfg, x->renderer, wall_ms(), ROUTE_LIMIT,
-                                 &x->routed);
-        } while (r >= 0 && x->routed.routed + x->routed.unrouted > before);
+                                 &x->routed, &more);
         return r < 0 ? r : 0;
 }
 

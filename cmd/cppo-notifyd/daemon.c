@@ -1,6 +1,5 @@
 /* cppo-notifyd — the run loop (see daemon.h). */
 #include "daemon.h"
-#include "notify.h"
 
 #include "cppo/aws_sync.h"
 #include "cppo/config.h"
@@ -10,6 +9,7 @@
 #include "cppo/http.h"
 #include "cppo/log.h"
 #include "cppo/metrics.h"
+#include "cppo/notify.h"
 #include "cppo/pipeline.h"
 #include "cppo/service.h"
 #include "cppo/signals.h"
@@ -43,7 +43,7 @@ struct daemon {
         struct source_kafka *kafka;
         struct metrics *metrics;
         struct http_server *http;
-        struct notify notify; /* outbox and dispatcher */
+        struct notify *notify; /* outbox and dispatcher */
         int sigfd;
         atomic_bool ready;    /* read by the HTTP thread */
         atomic_bool store_ok; /* the store looked writable at the last check */
@@ -220,7 +220,7 @@ static void on_notification(void *ctx, const struct notification *n)
         struct daemon *d = ctx;
 
         metric_add(d->m_notifications, (const char *[]){ n->kind }, 1);
-        d->notify.pending = true; /* routed right after the offsets are stored */
+        notify_mark_pending(d->notify); /* routed right after the offsets are stored */
 }
 
 /* dispatch_observer.on_attempt, on the dispatcher thread (metrics are
@@ -332,7 +332,7 @@ static void slow_refresh(struct daemon *d, int64_t t)
 {
         int64_t holds = 0;
 
-        d->notify.pending = true; /* safety net: route whatever is still waiting */
+        notify_mark_pending(d->notify); /* safety net: route whatever is still waiting */
         refresh_queued(d);
         if (store_count(d->store, "holds", &holds) == 0) {
                 d->holds_pending = holds;
@@ -563,7 +563,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 static void stop(struct daemon *d)
 {
         aws_syncer_stop(d->aws); /* waits for its call in progress */
-        notify_stop(&d->notify, DELIVERY_GRACE_MS);
+        notify_stop(d->notify, DELIVERY_GRACE_MS);
         pipeline_free(d->pipeline);
         if (d->kafka)
                 (void)source_kafka_commit(d->kafka); /* it logs a failure; the group re-reads */
@@ -744,7 +744,7 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         /* ---- nothing fails from here on ---- */
         if (p)
                 swap_pipeline(d, p);
-        notify_commit(&d->notify, &rl); /* the dispatcher lets go of the old config */
+        notify_commit(d->notify, &rl); /* the dispatcher lets go of the old config */
         apply_log_level(d, newcfg);
         config_free(d->cfg);
         d->cfg = newcfg;
@@ -836,7 +836,7 @@ static int one_batch(struct daemon *d)
         if (d->dlq)
                 (void)dlq_flush(d->dlq, 0); /* no wait: what is still queued goes later */
         if (r == 0)
-                notify_route(&d->notify, d->store, d->cfg);
+                notify_route(d->notify, d->store, d->cfg);
         if (r == 0)
                 poke_aws(d);
         return r;

@@ -14,7 +14,8 @@
  * in all for Slack, 30 s for a file append where the kernel allows one (a
  * FIFO: poll; a regular file on a hung mount can block its worker for good).
  *
- * Outcomes (dispatch_classify, one table per channel):
+ * Outcomes (dispatch_classify, one table per channel, each in its channel's
+ * file, src/notify/channel_<name>.c; see channel.h):
  *   email  SMTP 2xx sent; a refused login (535, 530, 534, 538, 454), 421,
  *          TLS failures, DNS and connection failures, timeouts: receiver
  *          fault; other 4xx transient; other 5xx permanent. Recipients are
@@ -136,13 +137,5 @@ void dispatch_get_stats(struct dispatcher *d, struct dispatch_stats *out);
 /* Backoff before attempt n+1 after n failed attempts (n >= 1), in ms, with
  * full jitter drawn from rnd in [0, 1). Exposed for tests. */
 int64_t dispatch_backoff_ms(int n, double rnd);
-
-/* Appends payload (n bytes) + "\n" to the file at path (created 0640) and
- * syncs it: 0 or a negative errno (-ETIMEDOUT once timeout_ms passed while
- * a FIFO or other non-blocking file would not take more). On failure a
- * regular file is cut back to its size before the call, so a full disk
- * (ENOSPC) or a size limit (EFBIG) never leaves a partial line. Used by
- * file receivers' workers; exposed for tests. */
-CPPO_MUST_CHECK int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms);
 
 #endif

@@ -22,8 +22,12 @@
 #include "cppo/render.h"
 #include "cppo/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The most notifications one list gives per call (store.h's page). */
+#define OUTBOX_PAGE_MAX 1024
 
 struct outbox_stats {
         uint64_t routed;      /* notifications with at least one delivery */
@@ -34,12 +38,17 @@ struct outbox_stats {
 };
 
 /* Routes up to limit pending notifications, and up to limit recorded from
- * history, at wall clock now_ms. Adds to stats (may be NULL). Returns the
- * number of deliveries created to be sent (>= 0; backfilled ones are only
- * counted in stats) or a negative errno (store failure: the transaction is
- * rolled back). */
+ * history, at wall clock now_ms (limit <= 0 or above OUTBOX_PAGE_MAX: a
+ * page of OUTBOX_PAGE_MAX, the store's). Adds to stats (may be NULL).
+ * *more (may be NULL) is set true when a list filled its page, so more
+ * notifications may wait and the caller should call again; false when
+ * every waiting notification was taken (each routed or unrouted one leaves
+ * the lists, so calling while *more ends). Returns the number of
+ * deliveries created to be sent (>= 0; backfilled ones are only counted in
+ * stats) or a negative errno (store failure: the transaction is rolled
+ * back, *more is true: the work is still there). */
 CPPO_MUST_CHECK int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
-                 int64_t now_ms, int64_t limit, struct outbox_stats *stats);
+                 int64_t now_ms, int64_t limit, struct outbox_stats *stats, bool *more);
 
 /* Builds the delivery (key, channel, payload, recipients) of notification n
  * for target receiver rcv chosen by rule. Exposed for `explain` and tests.

@@ -7,24 +7,24 @@
  * below the public functions runs on the dispatcher thread only, except
  * what is guarded by d->lock. The dispatcher thread does no I/O with a
  * receiver: it reads the queue, claims, hands jobs to the receivers'
- * workers and records what comes back.
+ * workers and records what comes back. What differs per channel (settings,
+ * transfer, outcome table) is in channel_<name>.c (channel_internal.h).
  */
 #include "cppo/dispatch.h"
 
+#include "channel_internal.h"
 #include "dispatch_worker.h"
 
 #include "cppo/buf.h"
 #include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/log.h"
-#include "cppo/secret.h"
 #include "cppo/store.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,16 +35,10 @@
 #define BACKOFF_BASE_MS   1000
 #define BACKOFF_CAP_MS    (10 * 60 * 1000)
 #define POLL_MAX_MS       250
-#define FILE_BATCH        64  /* file deliveries handed over per turn */
-#define SLACK_BODY_MAX    200 /* bytes of Slack's error text kept */
-#define HTTP_CONNECT_MS   10000
-#define HTTP_TIMEOUT_MS   30000
-#define FILE_TIMEOUT_MS   30000 /* one append, fsync included, where it can be bounded */
 #define STOP_JOIN_MS      200   /* after the grace: how long told-to-stop workers may take */
-#define OUTCOME_ERROR_MAX 320
 
-/* Pacing shared by every receiver with the same key: the webhook URL for
- * Slack (Slack limits each webhook), the receiver name otherwise. */
+/* Pacing shared by every receiver with the same key (the channel's
+ * pace_key: the webhook URL for Slack), the receiver name otherwise. */
 struct pace {
         const char *key; /* borrowed from the config; never logged */
         long rate;       /* messages per second; 0 = unlimited */
@@ -59,7 +53,7 @@ struct health {
         int64_t failures; /* consecutive receiver faults */
         int64_t since_ms; /* wall clock of the last change; 0 before any */
         int64_t probe_us; /* monotonic: no probe before this while down */
-        char error[OUTCOME_ERROR_MAX];
+        char error[CHANNEL_ERROR_MAX];
 };
 
 /* A receiver's worker and what it has in hand, kept by receiver name for
@@ -73,6 +67,7 @@ struct lane {
 
 struct rstate {
         const struct config_receiver *rc;
+        const struct channel *ch; /* NULL: a type no channel handles */
         struct pace *pace;
         struct lane *lane; /* NULL until its first delivery */
         struct health health;
@@ -85,18 +80,6 @@ struct dispatch_plan {
         size_t rs_count;
         struct pace *paces;
         size_t pace_count;
-};
-
-enum outcome_kind { OUT_SENT, OUT_RETRY, OUT_DEAD, OUT_DEFER };
-
-struct outcome {
-        enum outcome_kind kind;
-        int code;
-        int64_t retry_after_ms;
-        int64_t latency_ms;
-        char error[OUTCOME_ERROR_MAX];
-        const char *refused; /* recipients refused at RCPT, NULL if none */
-        int refused_n;
 };
 
 struct dispatcher {
@@ -170,9 +153,9 @@ int64_t dispatch_backoff_ms(int n, double rnd)
 
 static const char *pace_key(const struct config_receiver *rc)
 {
-        const char *url = rc->type == CONFIG_RECEIVER_SLACK ? secret_value(rc->webhook_url) : NULL;
+        const struct channel *ch = channel_get(rc->type);
 
-        return url != NULL ? url : rc->name;
+        return ch != NULL && ch->pace_key != NULL ? ch->pace_key(rc) : rc->name;
 }
 
 /* The stricter of two rates (0 = unlimited). */
@@ -223,6 +206,7 @@ int dispatch_reload_prepare(const struct config *cfg, struct dispatch_plan **out
         }
         for (size_t i = 0; i < n; i++) {
                 p->rs[i].rc = &cfg->receivers[i];
+                p->rs[i].ch = channel_get(cfg->receivers[i].type);
                 p->rs[i].pace = pace_get(p->paces, &p->pace_count, p->rs[i].rc);
         }
         p->rs_count = n;
@@ -295,12 +279,13 @@ static long in_flight(const struct rstate *rs)
         return rs->lane != NULL ? rs->lane->in_flight : 0;
 }
 
-/* How many deliveries rs may start now. A file receiver's worker appends
- * one line after the other, up to a batch of them in hand. */
+/* How many deliveries rs may start now: up to the receiver's concurrency,
+ * or the channel's batch (a file receiver's worker appends one line after
+ * the other, a batch of them in hand). */
 static long receiver_room(const struct rstate *rs, int64_t now_us)
 {
-        bool file = rs->rc->type == CONFIG_RECEIVER_FILE;
-        long limit = file ? FILE_BATCH : rs->rc->concurrency, busy = in_flight(rs);
+        long batch = rs->ch != NULL ? rs->ch->batch : 0;
+        long limit = batch > 0 ? batch : rs->rc->concurrency, busy = in_flight(rs);
 
         if (!pace_ready(rs->pace, now_us) || busy >= limit)
                 return 0;
@@ -412,178 +397,20 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
                 d->obs.on_refused(d->obs.ctx, dl->receiver, o->refused_n);
 }
 
-static void outcome_set(struct outcome *o, enum outcome_kind k, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void outcome_set(struct outcome *o, enum outcome_kind k, int code, const char *fmt, ...)
-{
-        va_list ap;
-
-        o->kind = k;
-        o->code = code;
-        va_start(ap, fmt);
-        vsnprintf(o->error, sizeof o->error, fmt, ap);
-        va_end(ap);
-}
-
 /* ---- outcome tables (dispatch.h) ---------------------------------------- */
-
-/* The receiver, not the message: it cannot be found, reached, trusted or
- * logged into, or it never answered. */
-static const long receiver_curl[] = {
-    CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT,
-    CURLE_OPERATION_TIMEDOUT,    CURLE_SSL_CONNECT_ERROR,    CURLE_PEER_FAILED_VERIFICATION,
-    CURLE_SSL_CERTPROBLEM,       CURLE_SSL_CIPHER,           CURLE_SSL_CACERT_BADFILE,
-    CURLE_SSL_ISSUER_ERROR,      CURLE_SSL_CRL_BADFILE,      CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-    CURLE_USE_SSL_FAILED,        CURLE_LOGIN_DENIED,         CURLE_GOT_NOTHING,
-};
-/* Connection-level send or receive failures: the receiver's only when no
- * reply came (RCPT 4xx and DATA 5xx end in CURLE_SEND_ERROR too). */
-static const long silent_curl[] = {CURLE_SEND_ERROR, CURLE_RECV_ERROR};
-/* SMTP replies about the server or the session, not the message: 421
- * closing, 454 TLS or authentication unavailable, 530 authentication
- * required, 534 mechanism too weak, 535 credentials invalid, 538 encryption
- * required. */
-static const long receiver_smtp[] = {421, 454, 530, 534, 535, 538};
-/* HTTP statuses of a webhook that is gone, revoked or not allowed to post:
- * Slack's invalid_token, action_prohibited (403), no_service,
- * channel_not_found (404), channel_is_archived, team_disabled (410). */
-static const long receiver_http[] = {401, 403, 404, 410};
-
-#define IN(table, x) in_table(table, sizeof table / sizeof table[0], x)
-
-static bool in_table(const long *v, size_t n, long x)
-{
-        for (size_t i = 0; i < n; i++)
-                if (v[i] == x)
-                        return true;
-        return false;
-}
-
-static bool receiver_transport(int curl_result, long code)
-{
-        return IN(receiver_curl, curl_result) || (code == 0 && IN(silent_curl, curl_result));
-}
-
-static enum dispatch_verdict classify_smtp(int curl_result, long code)
-{
-        if (curl_result == CURLE_OK)
-                return DISPATCH_SENT;
-        if (receiver_transport(curl_result, code) || IN(receiver_smtp, code))
-                return DISPATCH_RECEIVER;
-        return code >= 500 && code < 600 ? DISPATCH_PERMANENT : DISPATCH_RETRY;
-}
-
-static enum dispatch_verdict classify_http(int curl_result, long code)
-{
-        if (curl_result != CURLE_OK)
-                return receiver_transport(curl_result, code) ? DISPATCH_RECEIVER : DISPATCH_RETRY;
-        if (code >= 200 && code < 300)
-                return DISPATCH_SENT;
-        if (IN(receiver_http, code))
-                return DISPATCH_RECEIVER;
-        return code == 429 || code >= 500 ? DISPATCH_RETRY : DISPATCH_PERMANENT;
-}
 
 enum dispatch_verdict dispatch_classify(enum config_receiver_type type, int curl_result, long code)
 {
-        switch (type) {
-        case CONFIG_RECEIVER_EMAIL: return classify_smtp(curl_result, code);
-        case CONFIG_RECEIVER_SLACK: return classify_http(curl_result, code);
-        case CONFIG_RECEIVER_FILE: break;
-        }
-        return curl_result == 0 ? DISPATCH_SENT : DISPATCH_RECEIVER;
+        const struct channel *ch = channel_get(type);
+
+        if (ch == NULL) /* not a channel: whether anything failed */
+                return curl_result == 0 ? DISPATCH_SENT : DISPATCH_RECEIVER;
+        return ch->classify(curl_result, code);
 }
 
-#undef IN
-
-static const enum outcome_kind verdict_kind[] = {
-    [DISPATCH_SENT] = OUT_SENT,
-    [DISPATCH_RETRY] = OUT_RETRY,
-    [DISPATCH_PERMANENT] = OUT_DEAD,
-    [DISPATCH_RECEIVER] = OUT_DEFER,
-};
-
-/* The SMTP outcome. A mail some recipients refused at RCPT went to the
- * others (CURLOPT_MAIL_RCPT_ALLOWFAILS): sent, the refused ones recorded on
- * the attempt. Only a mail nobody accepted fails (curl then reports the
- * last RCPT reply, e.g. 550: permanent). */
-static void email_outcome(const struct dw_job *j, struct outcome *o)
-{
-        enum outcome_kind k =
-            verdict_kind[dispatch_classify(CONFIG_RECEIVER_EMAIL, j->result, j->code)];
-
-        o->code = (int)j->code;
-        if (j->refused_n > 0) {
-                o->refused = buf_cstr(&j->refused);
-                o->refused_n = j->refused_n;
-        }
-        if (k == OUT_SENT)
-                o->kind = OUT_SENT;
-        else
-                outcome_set(o, k, (int)j->code, "smtp: %s (reply %ld)",
-                            curl_easy_strerror((CURLcode)j->result), j->code);
-}
-
-/* Replaces every occurrence of secret in s (NUL-terminated) with "*". */
-static void scrub(char *s, const char *secret)
-{
-        size_t n = secret != NULL ? strlen(secret) : 0;
-        char *p;
-
-        if (n == 0)
-                return;
-        while ((p = strstr(s, secret)) != NULL) {
-                *p = '*';
-                memmove(p + 1, p + n, strlen(p + n) + 1);
-        }
-}
-
-/* Slack's error text for a permanent failure: printable ASCII, capped, and
- * never the webhook URL or its path. */
-static void slack_error_text(const struct dw_job *j, enum outcome_kind k, struct outcome *o)
-{
-        const char *url = j->url;
-        const char *scheme_end = url != NULL ? strstr(url, "://") : NULL;
-        const char *path = scheme_end != NULL ? strchr(scheme_end + 3, '/') : NULL;
-        char text[SLACK_BODY_MAX + 1];
-        size_t n = 0;
-
-        for (size_t i = 0; i < j->body.len && n < SLACK_BODY_MAX; i++) {
-                unsigned char c = (unsigned char)j->body.data[i];
-                text[n++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
-        }
-        text[n] = '\0';
-        scrub(text, url);
-        if (path != NULL && strlen(path) >= 8)
-                scrub(text, path);
-        outcome_set(o, k, (int)j->code, "slack: http %ld: %s", j->code, text);
-}
-
-static void slack_outcome(const struct dw_job *j, struct outcome *o)
-{
-        long code = j->code;
-        enum outcome_kind k =
-            verdict_kind[dispatch_classify(CONFIG_RECEIVER_SLACK, j->result, code)];
-
-        /* only curl's generic text: its error buffer may name the URL */
-        if (j->result != CURLE_OK)
-                outcome_set(o, k, (int)code, "slack: %s", curl_easy_strerror((CURLcode)j->result));
-        else if (k == OUT_SENT) {
-                o->kind = OUT_SENT;
-                o->code = (int)code;
-        } else if (code == 429) {
-                outcome_set(o, OUT_RETRY, 429, "slack: http 429 (retry after %lld s)",
-                            (long long)j->retry_after_s);
-                o->retry_after_ms = j->retry_after_s * 1000;
-        } else if (code >= 500)
-                outcome_set(o, k, (int)code, "slack: http %ld", code);
-        else
-                slack_error_text(j, k, o);
-}
-
-/* A 429 holds back every delivery to that webhook, not only this one. */
-static void slack_hold(struct rstate *rs, const struct outcome *o)
+/* A Retry-After (Slack's 429) holds back every delivery sharing the pace
+ * (the webhook), not only this one. */
+static void pace_hold(struct rstate *rs, const struct outcome *o)
 {
         int64_t until;
 
@@ -663,15 +490,8 @@ static void job_outcome(const struct dw_job *j, struct outcome *o)
         if (j->setup_failed)
                 outcome_set(o, OUT_RETRY, 0, "%s: setup: %s", j->dl.channel,
                             curl_easy_strerror((CURLcode)j->result));
-        else if (j->type == CONFIG_RECEIVER_FILE && j->result < 0)
-                outcome_set(o, verdict_kind[dispatch_classify(CONFIG_RECEIVER_FILE, j->result, 0)],
-                            0, "file: %s", strerror(-j->result));
-        else if (j->type == CONFIG_RECEIVER_SLACK)
-                slack_outcome(j, o);
-        else if (j->type == CONFIG_RECEIVER_EMAIL)
-                email_outcome(j, o);
         else
-                o->kind = OUT_SENT;
+                j->channel->outcome(j, o);
         o->latency_ms = j->latency_ms;
 }
 
@@ -690,8 +510,7 @@ static void job_done(struct dispatcher *d, struct dw_job *j)
         d->stats.in_flight--;
         pthread_mutex_unlock(&d->lock);
         job_outcome(j, &o);
-        if (j->type == CONFIG_RECEIVER_SLACK)
-                slack_hold(rs, &o);
+        pace_hold(rs, &o);
         if (!j->setup_failed) /* a local failure says nothing about the receiver */
                 health_note(d, rs, &o);
         finish(d, &j->dl, j->max_attempts, j->max_age, j->started_ms, &o);
@@ -738,65 +557,23 @@ static struct lane *lane_get(struct dispatcher *d, struct rstate *rs)
         return l;
 }
 
-static int dup_opt(char **dst, const char *src)
-{
-        if (src == NULL)
-                return 0;
-        *dst = strdup(src);
-        return *dst == NULL ? -ENOMEM : 0;
-}
-
-static long use_ssl(const char *starttls)
-{
-        if (starttls != NULL && strcmp(starttls, "never") == 0)
-                return (long)CURLUSESSL_NONE;
-        if (starttls != NULL && strcmp(starttls, "optional") == 0)
-                return (long)CURLUSESSL_TRY;
-        return (long)CURLUSESSL_ALL;
-}
-
 /* Copies what the worker needs from the config into j. */
-static int job_settings(const struct config *cfg, const struct config_receiver *rc,
-                        struct dw_job *j)
+static int job_settings(const struct config *cfg, const struct rstate *rs, struct dw_job *j)
 {
-        int r = 0;
-
-        j->type = rc->type;
-        j->max_attempts = rc->max_attempts;
-        j->max_age = rc->max_age;
+        j->channel = rs->ch;
+        j->max_attempts = rs->rc->max_attempts;
+        j->max_age = rs->rc->max_age;
         j->started_ms = wall_ms();
-        switch (rc->type) {
-        case CONFIG_RECEIVER_EMAIL:
-                j->timeout_ms = j->connect_ms = cfg->smtp.timeout * 1000;
-                j->use_ssl = use_ssl(cfg->smtp.starttls);
-                r = dup_opt(&j->url, cfg->smtp.url);
-                r = r < 0 ? r : dup_opt(&j->from, cfg->smtp.from);
-                r = r < 0 ? r : dup_opt(&j->username, cfg->smtp.username);
-                r = r < 0 ? r : dup_opt(&j->password, secret_value(cfg->smtp.password));
-                return r < 0 ? r : dup_opt(&j->ca_file, cfg->smtp.ca_file);
-        case CONFIG_RECEIVER_SLACK:
-                j->timeout_ms = HTTP_TIMEOUT_MS;
-                j->connect_ms = HTTP_CONNECT_MS;
-                r = dup_opt(&j->url, secret_value(rc->webhook_url));
-                return r < 0 ? r : dup_opt(&j->ca_file, rc->ca_file);
-        case CONFIG_RECEIVER_FILE:
-                j->timeout_ms = FILE_TIMEOUT_MS;
-                return dup_opt(&j->path, rc->path);
-        }
-        return -EINVAL;
+        return rs->ch->settings(cfg, rs->rc, j);
 }
 
 /* What the config lacks for this delivery (it is DEAD then), or NULL. */
-static const char *unsendable(const struct config *cfg, const struct config_receiver *rc,
+static const char *unsendable(const struct config *cfg, const struct rstate *rs,
                               const struct delivery *dl)
 {
-        if (rc->type == CONFIG_RECEIVER_EMAIL && (cfg->smtp.url == NULL || cfg->smtp.from == NULL))
-                return "smtp: no url or from configured";
-        if (rc->type == CONFIG_RECEIVER_EMAIL && dl->recipients.n == 0)
-                return "smtp: no recipients";
-        if (rc->type == CONFIG_RECEIVER_SLACK && secret_value(rc->webhook_url) == NULL)
-                return "slack: no webhook url";
-        return NULL;
+        if (rs->ch == NULL)
+                return "no channel for this receiver type";
+        return rs->ch->unsendable != NULL ? rs->ch->unsendable(cfg, rs->rc, dl) : NULL;
 }
 
 /* Hands a claimed delivery to the receiver's worker; a delivery that
@@ -805,7 +582,7 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
                       struct delivery *dl)
 {
         const struct config_receiver *rc = rs->rc;
-        const char *why = unsendable(d->cfg, rc, dl);
+        const char *why = unsendable(d->cfg, rs, dl);
         struct outcome o = {0};
         struct dw_job *j;
 
@@ -815,7 +592,7 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
                 return;
         }
         j = dw_job_new(dl);
-        if (j == NULL || job_settings(d->cfg, rc, j) < 0) {
+        if (j == NULL || job_settings(d->cfg, rs, j) < 0) {
                 outcome_set(&o, OUT_RETRY, 0, "out of memory");
                 finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, wall_ms(), &o);
                 dw_job_free(j);

@@ -1,37 +1,25 @@
 /* cppo-notify — the dispatcher's workers (see dispatch_worker.h).
  *
- * Layout: jobs, the hub, file appends, SMTP and Slack transfers, the worker
- * loop, then the worker's life cycle. Everything a worker thread touches is
+ * Layout: jobs, the hub, transfers (what differs per channel is in
+ * channel_<name>.c), the worker loop, then the worker's life cycle. Everything a worker thread touches is
  * its own job, its own multi handle, and its worker and hub structs (kept
  * alive by their reference counts).
  */
 #include "dispatch_worker.h"
 
-#include "cppo/dispatch.h"
+#include "channel_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SLACK_BODY_MAX 200 /* bytes of Slack's error text kept */
 #define WORKER_POLL_MS 1000
-
-/* libcurl 7.69 to 8.1 spell the option with three Ls; 8.2 fixed the name
- * (and keeps the old one only as a deprecated alias). */
-#if LIBCURL_VERSION_NUM >= 0x080200
-#define MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
-#else
-#define MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
-#endif
 
 int64_t dw_mono_ms(void)
 {
@@ -51,7 +39,7 @@ struct dw_job *dw_job_new(struct delivery *dl)
                 return NULL;
         j->dl = *dl; /* takes the strings over */
         memset(dl, 0, sizeof *dl);
-        buf_init(&j->body, SLACK_BODY_MAX);
+        buf_init(&j->body, DW_BODY_MAX);
         buf_init(&j->refused, DW_REFUSED_MAX);
         return j;
 }
@@ -220,270 +208,43 @@ static void post(struct dw_worker *w, struct dw_job *j)
                 dw_job_free(j);
 }
 
-/* ---- file appends ---------------------------------------------------------- */
+/* ---- transfers ----------------------------------------------------------------- */
 
-/* Waits until fd takes more bytes or the deadline passes. */
-static int wait_writable(int fd, int64_t deadline_ms)
-{
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int64_t left = deadline_ms - dw_mono_ms();
-        int n;
-
-        if (left <= 0)
-                return -ETIMEDOUT;
-        n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-        if (n < 0)
-                return errno == EINTR ? 0 : -errno;
-        return 0; /* ready, or the deadline is checked again */
-}
-
-static int write_all(int fd, const char *p, size_t n, int64_t deadline_ms, size_t *written)
-{
-        int r = 0;
-
-        while (r == 0 && *written < n) {
-                ssize_t w = write(fd, p + *written, n - *written);
-                if (w > 0)
-                        *written += (size_t)w;
-                else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                        r = wait_writable(fd, deadline_ms);
-                else if (w < 0 && errno != EINTR)
-                        r = -errno;
-        }
-        return r;
-}
-
-/* A FIFO without a reader fails at once (ENXIO); O_NONBLOCK stays on so a
- * full pipe waits in poll() with a deadline, not in write(). A regular file
- * on a hung mount can still block in write() or fsync(): only the worker's
- * thread waits then. After a failure the file is cut back to its size
- * before this line (the file is this daemon's alone), so a full disk never
- * leaves half a line for the next one to be appended to. */
-int dispatch_append_line(const char *path, const char *payload, size_t n, int timeout_ms)
-{
-        int64_t deadline = dw_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
-        struct stat st;
-        size_t written = 0;
-        char *line;
-        int r;
-
-        if (fd < 0)
-                return -errno;
-        line = malloc(n + 1);
-        if (line == NULL || fstat(fd, &st) < 0) {
-                r = line == NULL ? -ENOMEM : -errno;
-                goto out;
-        }
-        memcpy(line, payload, n);
-        line[n] = '\n';
-        r = write_all(fd, line, n + 1, deadline, &written);
-        if (r == 0 && fsync(fd) < 0 && errno != EINVAL) /* EINVAL: a pipe or device */
-                r = -errno;
-        if (r < 0 && written > 0 && S_ISREG(st.st_mode))
-                (void)ftruncate(fd, st.st_size); /* best effort: r says what failed */
-out:
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        free(line);
-        return r;
-}
-
-/* ---- SMTP and Slack transfers ------------------------------------------------ */
-
-/* Sets options until one fails; rc keeps the first failure. */
-#define SETOPT(rc, c, opt, val)                                                                    \
-        do {                                                                                       \
-                if ((rc) == CURLE_OK)                                                              \
-                        (rc) = curl_easy_setopt((c), (opt), (val));                                \
-        } while (0)
-
-static size_t read_payload(char *out, size_t size, size_t nmemb, void *p)
-{
-        struct dw_job *j = p;
-        size_t room = size * nmemb, left = j->dl.payload_len - j->off;
-        size_t n = left < room ? left : room;
-
-        memcpy(out, j->dl.payload + j->off, n);
-        j->off += n;
-        return n;
-}
-
-static size_t write_body(char *data, size_t size, size_t nmemb, void *p)
-{
-        struct dw_job *j = p;
-        size_t n = size * nmemb, room = j->body.max - j->body.len;
-
-        /* keep the head of the body, swallow the rest */
-        if (buf_append(&j->body, data, n < room ? n : room) < 0)
-                return 0;
-        return n;
-}
-
-/* The address of an "RCPT TO:<addr> ..." command. */
-static void note_rcpt(struct dw_job *j, const char *data, size_t n)
-{
-        const char *lt = memchr(data, '<', n), *gt;
-        size_t len;
-
-        j->rcpt_wait = true;
-        j->rcpt[0] = '\0';
-        if (lt == NULL || (gt = memchr(lt, '>', n - (size_t)(lt - data))) == NULL)
-                return;
-        len = (size_t)(gt - lt - 1);
-        if (len >= sizeof j->rcpt)
-                len = sizeof j->rcpt - 1;
-        memcpy(j->rcpt, lt + 1, len);
-        j->rcpt[len] = '\0';
-}
-
-/* The server's reply to that RCPT: its last line ("NNN text"; "NNN-" lines
- * continue). */
-static void note_rcpt_reply(struct dw_job *j, const char *data, size_t n)
-{
-        long code = 0;
-
-        if (n < 4 || data[3] == '-')
-                return;
-        for (int i = 0; i < 3; i++) {
-                if (data[i] < '0' || data[i] > '9')
-                        return;
-                code = code * 10 + (data[i] - '0');
-        }
-        j->rcpt_wait = false;
-        if (code >= 200 && code < 300) {
-                j->accepted_n++;
-                return;
-        }
-        j->refused_n++;
-        /* capped: a refusal past the cap is counted, not named */
-        (void)buf_printf(&j->refused, "%s<%s> (%ld)", j->refused.len ? ", " : "", j->rcpt, code);
-}
-
-/* libcurl reports no per-recipient result, but with CURLOPT_VERBOSE it
- * shows every command it sends (CURLINFO_HEADER_OUT) and every reply line
- * (CURLINFO_HEADER_IN). It sends one RCPT at a time and waits for its reply
- * (it does not pipeline), so the reply after an "RCPT TO:" is that
- * recipient's. Nothing here is logged: the exchange holds the AUTH
- * credentials too. */
-static int smtp_trace(CURL *c, curl_infotype type, char *data, size_t n, void *p)
-{
-        struct dw_job *j = p;
-
-        (void)c;
-        if (type == CURLINFO_HEADER_OUT)
-                j->rcpt_wait = false;
-        if (type == CURLINFO_HEADER_OUT && n >= 8 && strncasecmp(data, "RCPT TO:", 8) == 0)
-                note_rcpt(j, data, n);
-        else if (type == CURLINFO_HEADER_IN && j->rcpt_wait)
-                note_rcpt_reply(j, data, n);
-        return 0;
-}
-
+/* What every transfer has: its deadlines, TLS verified, the channel's
+ * protocols only. */
 static CURLcode set_common(CURL *c, struct dw_job *j, const char *protocols)
 {
         CURLcode rc = CURLE_OK;
 
-        SETOPT(rc, c, CURLOPT_PRIVATE, (void *)j);
-        SETOPT(rc, c, CURLOPT_NOSIGNAL, 1L);
-        SETOPT(rc, c, CURLOPT_SSL_VERIFYPEER, 1L);
-        SETOPT(rc, c, CURLOPT_SSL_VERIFYHOST, 2L);
+        CHANNEL_SETOPT(rc, c, CURLOPT_PRIVATE, (void *)j);
+        CHANNEL_SETOPT(rc, c, CURLOPT_NOSIGNAL, 1L);
+        CHANNEL_SETOPT(rc, c, CURLOPT_SSL_VERIFYPEER, 1L);
+        CHANNEL_SETOPT(rc, c, CURLOPT_SSL_VERIFYHOST, 2L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-        SETOPT(rc, c, CURLOPT_PROTOCOLS_STR, protocols);
+        CHANNEL_SETOPT(rc, c, CURLOPT_PROTOCOLS_STR, protocols);
 #else
-        SETOPT(rc, c, CURLOPT_PROTOCOLS,
-               strchr(protocols, 'm') ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
-                                      : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+        CHANNEL_SETOPT(rc, c, CURLOPT_PROTOCOLS,
+                       strchr(protocols, 'm') ? (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS)
+                                              : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-        SETOPT(rc, c, CURLOPT_USERAGENT, "cppo-notify/" CPPO_VERSION);
-        SETOPT(rc, c, CURLOPT_CONNECTTIMEOUT_MS, j->connect_ms);
-        SETOPT(rc, c, CURLOPT_TIMEOUT_MS, j->timeout_ms);
+        CHANNEL_SETOPT(rc, c, CURLOPT_USERAGENT, "cppo-notify/" CPPO_VERSION);
+        CHANNEL_SETOPT(rc, c, CURLOPT_CONNECTTIMEOUT_MS, j->connect_ms);
+        CHANNEL_SETOPT(rc, c, CURLOPT_TIMEOUT_MS, j->timeout_ms);
         if (j->ca_file != NULL)
-                SETOPT(rc, c, CURLOPT_CAINFO, j->ca_file);
+                CHANNEL_SETOPT(rc, c, CURLOPT_CAINFO, j->ca_file);
         return rc;
 }
-
-/* Envelope recipients as "<addr>". */
-static CURLcode rcpt_list(struct dw_job *j)
-{
-        char tmp[330];
-
-        for (size_t i = 0; i < j->dl.recipients.n; i++) {
-                struct curl_slist *l;
-                int n = snprintf(tmp, sizeof tmp, "<%s>", j->dl.recipients.v[i]);
-                if (n < 0 || (size_t)n >= sizeof tmp)
-                        return CURLE_BAD_FUNCTION_ARGUMENT;
-                l = curl_slist_append(j->rcpts, tmp);
-                if (l == NULL)
-                        return CURLE_OUT_OF_MEMORY;
-                j->rcpts = l;
-        }
-        return CURLE_OK;
-}
-
-static CURLcode setup_email(CURL *c, struct dw_job *j)
-{
-        char from[330];
-        int n = snprintf(from, sizeof from, "<%s>", j->from ? j->from : "");
-        CURLcode rc =
-            n < 0 || (size_t)n >= sizeof from ? CURLE_BAD_FUNCTION_ARGUMENT : rcpt_list(j);
-
-        SETOPT(rc, c, CURLOPT_URL, j->url);
-        SETOPT(rc, c, CURLOPT_MAIL_FROM, from);
-        SETOPT(rc, c, CURLOPT_MAIL_RCPT, j->rcpts);
-        /* deliver to whoever is accepted; smtp_trace names the refused */
-        SETOPT(rc, c, MAIL_RCPT_ALLOWFAILS, 1L);
-        SETOPT(rc, c, CURLOPT_VERBOSE, 1L);
-        SETOPT(rc, c, CURLOPT_DEBUGFUNCTION, smtp_trace);
-        SETOPT(rc, c, CURLOPT_DEBUGDATA, (void *)j);
-        SETOPT(rc, c, CURLOPT_UPLOAD, 1L);
-        SETOPT(rc, c, CURLOPT_READFUNCTION, read_payload);
-        SETOPT(rc, c, CURLOPT_READDATA, (void *)j);
-        SETOPT(rc, c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->dl.payload_len);
-        SETOPT(rc, c, CURLOPT_USE_SSL, j->use_ssl);
-        /* also bounds the wait for the reply to QUIT when a timed-out
-         * connection is closed (libcurl's default: 120 s) */
-        SETOPT(rc, c, CURLOPT_SERVER_RESPONSE_TIMEOUT, (j->timeout_ms + 999) / 1000);
-        if (j->username != NULL)
-                SETOPT(rc, c, CURLOPT_USERNAME, j->username);
-        if (j->password != NULL)
-                SETOPT(rc, c, CURLOPT_PASSWORD, j->password);
-        return rc;
-}
-
-static CURLcode setup_slack(CURL *c, struct dw_job *j)
-{
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        CURLcode rc;
-
-        j->headers = h;
-        /* no "Expect: 100-continue" round trip for larger payloads */
-        if (h != NULL && (h = curl_slist_append(j->headers, "Expect:")) != NULL)
-                j->headers = h;
-        rc = h == NULL ? CURLE_OUT_OF_MEMORY : CURLE_OK;
-        SETOPT(rc, c, CURLOPT_URL, j->url);
-        SETOPT(rc, c, CURLOPT_HTTPHEADER, j->headers);
-        SETOPT(rc, c, CURLOPT_POSTFIELDS, j->dl.payload);
-        SETOPT(rc, c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->dl.payload_len);
-        SETOPT(rc, c, CURLOPT_WRITEFUNCTION, write_body);
-        SETOPT(rc, c, CURLOPT_WRITEDATA, (void *)j);
-        return rc;
-}
-
-#undef SETOPT
 
 /* Adds j's transfer to the worker's multi handle; a job that cannot start
  * goes back at once with setup_failed. */
 static void transfer_start(struct dw_worker *w, struct dw_job *j)
 {
-        bool email = j->type == CONFIG_RECEIVER_EMAIL;
         CURL *c = curl_easy_init();
-        CURLcode rc =
-            c == NULL ? CURLE_OUT_OF_MEMORY : set_common(c, j, email ? "smtp,smtps" : "https,http");
+        CURLcode rc = c == NULL ? CURLE_OUT_OF_MEMORY : set_common(c, j, j->channel->protocols);
 
         j->easy = c;
         if (rc == CURLE_OK)
-                rc = email ? setup_email(c, j) : setup_slack(c, j);
+                rc = j->channel->setup(c, j);
         if (rc == CURLE_OK && curl_multi_add_handle(w->multi, c) != CURLM_OK)
                 rc = CURLE_FAILED_INIT;
         if (rc != CURLE_OK) {
@@ -509,14 +270,13 @@ static void unlink_active(struct dw_worker *w, struct dw_job *j)
 
 static void transfer_done(struct dw_worker *w, struct dw_job *j, CURLcode res)
 {
-        curl_off_t total_us = 0, after = 0;
+        curl_off_t total_us = 0;
 
         j->result = (int)res;
         curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->code);
         curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-        if (j->type == CONFIG_RECEIVER_SLACK &&
-            curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK)
-                j->retry_after_s = (int64_t)after;
+        if (j->channel->finished != NULL)
+                j->channel->finished(j->easy, j);
         j->latency_ms = (int64_t)total_us / 1000;
         unlink_active(w, j);
         job_transfer_end(j);
@@ -540,12 +300,12 @@ static void collect_done(struct dw_worker *w)
 
 /* ---- the worker thread ------------------------------------------------------ */
 
-static void run_file(struct dw_worker *w, struct dw_job *j)
+/* A channel without a transfer (a file append) runs here, to its end. */
+static void run_call(struct dw_worker *w, struct dw_job *j)
 {
         int64_t t0 = dw_mono_ms();
 
-        j->result =
-            dispatch_append_line(j->path, j->dl.payload, j->dl.payload_len, (int)j->timeout_ms);
+        j->channel->run(j);
         j->latency_ms = dw_mono_ms() - t0;
         post(w, j);
 }
@@ -609,8 +369,8 @@ static void *worker_run(void *arg)
                 int running = 0;
                 while (j != NULL) {
                         struct dw_job *next = j->next;
-                        if (j->type == CONFIG_RECEIVER_FILE)
-                                run_file(w, j);
+                        if (j->channel->run != NULL)
+                                run_call(w, j);
                         else
                                 transfer_start(w, j);
                         j = next;

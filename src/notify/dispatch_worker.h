@@ -2,7 +2,8 @@
  *
  * Every receiver has a worker thread of its own (started with the
  * receiver's first delivery, kept by receiver name across reloads) with its
- * own libcurl multi handle; file appends run there too. The dispatcher
+ * own libcurl multi handle; a channel that does not use libcurl (file
+ * appends) runs there too. The dispatcher
  * thread keeps everything else (the store, the queue, pacing, health): it
  * hands a worker a job and reads the finished job back from the hub. So a
  * peer that hangs, or a write that never returns, delays only its own
@@ -32,11 +33,14 @@
 #include <stdint.h>
 
 #define DW_REFUSED_MAX 1024 /* bytes of refused recipients kept per attempt */
+#define DW_BODY_MAX    200  /* bytes of a response body kept (Slack's error text) */
+
+struct channel;
 
 struct dw_job {
         struct dw_job *next;
         struct delivery dl; /* owned */
-        enum config_receiver_type type;
+        const struct channel *channel; /* how it is sent (channel_internal.h) */
         /* settings copied at hand-over (NULL when not set) */
         char *url;      /* SMTP server or webhook: the webhook URL is a secret */
         char *from;     /* MAIL FROM */

@@ -293,18 +293,38 @@ static const struct {
         { store_notifications_unrouted, DELIVERY_QUEUED },
 };
 
+/* The page asked of each list: the caller's limit within the store's. */
+static int64_t page_size(int64_t limit)
+{
+        return limit > 0 && limit < OUTBOX_PAGE_MAX ? limit : OUTBOX_PAGE_MAX;
+}
+
+static void stats_add(struct outbox_stats *to, const struct outbox_stats *from)
+{
+        to->routed += from->routed;
+        to->unrouted += from->unrouted;
+        to->deliveries += from->deliveries;
+        to->failed += from->failed;
+        to->backfilled += from->backfilled;
+}
+
 int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
-                 int64_t now_ms, int64_t limit, struct outbox_stats *stats)
+                 int64_t now_ms, int64_t limit, struct outbox_stats *stats, bool *more)
 {
         struct outbox_stats local = { 0 };
         struct pending p = { 0 };
+        int64_t page = page_size(limit);
+        bool full = false;
         int rc = store_begin(s);
 
+        if (more)
+                *more = true; /* until the lists were read whole */
         if (rc < 0)
                 return rc;
         /* history first (see store.h): one page of each kind per call */
         for (size_t k = 0; rc >= 0 && k < sizeof sources / sizeof sources[0]; k++) {
-                rc = sources[k].list(s, limit, collect, &p);
+                rc = sources[k].list(s, page, collect, &p);
+                full = full || (int64_t)p.n >= page;
                 for (size_t i = 0; rc >= 0 && i < p.n; i++)
                         rc = route_notification(s, cfg, r, &p.v[i], now_ms, sources[k].status,
                                                 &local);
@@ -316,13 +336,10 @@ int outbox_route(struct store *s, const struct config *cfg, const struct rendere
                 (void)store_rollback(s); /* the failure that led here is the one reported */
                 goto out;
         }
-        if (stats) {
-                stats->routed += local.routed;
-                stats->unrouted += local.unrouted;
-                stats->deliveries += local.deliveries;
-                stats->failed += local.failed;
-                stats->backfilled += local.backfilled;
-        }
+        if (stats)
+                stats_add(stats, &local);
+        if (more)
+                *more = full;
         rc = (int)(local.deliveries - local.backfilled);
 out:
         pending_clear(&p);

@@ -8,6 +8,7 @@
 #undef NDEBUG
 #include "cppo/dispatch.h"
 
+#include "cppo/channel.h"
 #include "cppo/config.h"
 #include "cppo/delivery.h"
 #include "cppo/store.h"
@@ -365,7 +366,7 @@ static void failed_append_leaves_no_partial_line(void **state)
 
         (void)state;
         snprintf(file, sizeof file, "%s/audit.jsonl", dir);
-        assert_int_equal(dispatch_append_line(file, "{\"n\":1}", 7, 1000), 0);
+        assert_int_equal(channel_file_append(file, "{\"n\":1}", 7, 1000), 0);
         assert_int_equal(file_size(file), 8);
         memset(big, 'x', sizeof big);
         assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -373,11 +374,11 @@ static void failed_append_leaves_no_partial_line(void **state)
         lim.rlim_cur = 100; /* room for part of the big line only */
         assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
         signal(SIGXFSZ, SIG_IGN);
-        assert_int_equal(dispatch_append_line(file, big, sizeof big, 1000), -EFBIG);
+        assert_int_equal(channel_file_append(file, big, sizeof big, 1000), -EFBIG);
         assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
         signal(SIGXFSZ, SIG_DFL);
         assert_int_equal(file_size(file), 8); /* not 100: cut back */
-        assert_int_equal(dispatch_append_line(file, "{\"n\":2}", 7, 1000), 0);
+        assert_int_equal(channel_file_append(file, "{\"n\":2}", 7, 1000), 0);
         f = fopen(file, "rb");
         assert_non_null(f);
         assert_int_equal(fread(back, 1, sizeof back - 1, f), 16);
@@ -399,10 +400,10 @@ static void append_to_a_stalled_fifo_ends_at_its_deadline(void **state)
         memset(big, 'x', n);
         snprintf(fifo, sizeof fifo, "%s/audit.fifo", dir);
         assert_int_equal(mkfifo(fifo, 0600), 0);
-        assert_int_equal(dispatch_append_line(fifo, "{}", 2, 100), -ENXIO); /* no reader */
+        assert_int_equal(channel_file_append(fifo, "{}", 2, 100), -ENXIO); /* no reader */
         rd = open(fifo, O_RDONLY | O_NONBLOCK);
         assert_true(rd >= 0);
-        assert_int_equal(dispatch_append_line(fifo, big, n, 100), -ETIMEDOUT);
+        assert_int_equal(channel_file_append(fifo, big, n, 100), -ETIMEDOUT);
         close(rd);
         free(big);
 }
