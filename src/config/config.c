@@ -3,7 +3,7 @@
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
-#include "cppo/route.h"
+#include "cppo/pattern.h"
 #include "cppo/yamldoc.h"
 
 #include <dirent.h>
@@ -1041,7 +1041,7 @@ static void check_match(struct ctx *c, const struct ynode *n, yajl_val match)
 {
         char err[CPPO_ERRLEN];
         yajl_val where = NULL;
-        if (route_validate(match, &where, err, sizeof(err)) == 0)
+        if (pattern_validate(match, &where, err, sizeof(err)) == 0)
                 return;
         const struct ynode *at = where != NULL ? ynode_of(n, match, where) : NULL;
         report(c, at != NULL ? at : n, "%s", err);
