@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/notify/casefold.h: the case variants route.c's equals-ignore-case uses.
+"""Writes src/util/casefold.h: the case variants pattern.c's equals-ignore-case uses.
 
 EventBridge's matcher (aws/event-ruler, input/EqualsIgnoreCaseParser) turns
 each UTF-16 character c of an equals-ignore-case pattern into the set
@@ -10,7 +10,7 @@ folded. Python's str.lower()/str.upper() apply the same Unicode mappings
 (UnicodeData plus the unconditional SpecialCasing rules, e.g. U+00DF -> "SS",
 U+0130 -> "i\u0307"), so this table is generated from them:
 
-    python3 scripts/gen-casefold.py > src/notify/casefold.h
+    python3 scripts/gen-casefold.py > src/util/casefold.h
 
 One row per BMP code point (surrogates excluded) whose lower or upper form
 differs from itself; variants are stored as up to 3 BMP code points.

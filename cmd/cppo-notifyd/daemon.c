@@ -1,5 +1,6 @@
 /* cppo-notifyd — the run loop (see daemon.h). */
 #include "daemon.h"
+#include "daemon_metrics.h"
 
 #include "cppo/aws_sync.h"
 #include "cppo/config.h"
@@ -33,6 +34,9 @@
 /* On SIGTERM, deliveries in flight get this long to finish; the rest are
  * sent again after the next start. */
 #define DELIVERY_GRACE_MS 5000
+/* The loop's steps return 0 to go on, a negative errno to stop after a
+ * failure, or this: SIGTERM/SIGINT asked for a clean stop. */
+#define DAEMON_STOP 1
 
 struct daemon {
         struct daemon_options opt;
@@ -41,7 +45,7 @@ struct daemon {
         struct dlq *dlq;
         struct pipeline *pipeline;
         struct source_kafka *kafka;
-        struct metrics *metrics;
+        struct daemon_metrics m;
         struct http_server *http;
         struct notify *notify; /* outbox and dispatcher */
         int sigfd;
@@ -50,14 +54,6 @@ struct daemon {
         bool announced;       /* READY=1 sent */
         struct aws_syncer *aws;      /* the AWS Catalog sync thread, NULL without aws: */
         uint64_t aws_poked_events;   /* events seen when it was last poked */
-        struct aws_syncer_metrics m_aws;
-        struct metric *m_messages, *m_events, *m_rejected, *m_duplicates, *m_assigned;
-        struct metric *m_notifications, *m_holds, *m_lag;
-        struct metric *m_offset_resets; /* counted by source_kafka from librdkafka's log */
-        /* Fed by the dispatcher (on_attempt) and the slow refresh (queued). */
-        struct metric *m_deliveries, *m_retries, *m_dead_letters, *m_queued, *m_latency;
-        struct metric *m_receiver_up; /* set by the dispatcher (on_health) */
-        struct metric *m_refused;     /* fed by the dispatcher (on_refused) */
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
         bool orphans_logged; /* warned about deliveries of removed receivers */
@@ -77,11 +73,11 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- metrics ---- */
+/* ---- metrics (daemon_metrics.c declares and feeds them) ---- */
 
 static int on_metrics(void *ctx, struct buf *out)
 {
-        return metrics_render(((struct daemon *)ctx)->metrics, out);
+        return metrics_render(((struct daemon *)ctx)->m.registry, out);
 }
 
 static bool on_ready(void *ctx)
@@ -89,184 +85,16 @@ static bool on_ready(void *ctx)
         return atomic_load(&((struct daemon *)ctx)->ready);
 }
 
-static int declare_ingest_metrics(struct daemon *d)
-{
-        struct metrics *m = d->metrics;
-
-        d->m_messages = metrics_counter(m, "cppo_events_consumed_total", "Raw messages consumed.",
-                                        NULL);
-        d->m_events = metrics_counter(m, "cppo_events_decoded_total",
-                                      "Events decoded and new to the ledger.", NULL);
-        d->m_rejected = metrics_counter(m, "cppo_events_rejected_total",
-                                        "Inputs rejected and kept in the store.", NULL);
-        d->m_duplicates = metrics_counter(m, "cppo_events_duplicate_total",
-                                          "Events the ledger had already processed.", NULL);
-        d->m_assigned = metrics_gauge(m, "cppo_kafka_partitions_assigned",
-                                      "Partitions assigned to this consumer.", NULL);
-        d->m_lag = metrics_gauge(m, "cppo_kafka_consumer_lag",
-                                 "Messages between the consumer's position and the high watermark.",
-                                 "topic,partition");
-        d->m_notifications = metrics_counter(m, "cppo_notifications_total",
-                                             "Notifications created, by kind.", "kind");
-        d->m_holds = metrics_gauge(m, "cppo_holds_pending",
-                                   "Notifications held for a late offer id.", NULL);
-        d->m_offset_resets = metrics_counter(m, "cppo_kafka_offset_resets_total",
-                                             "Offsets reset after an out-of-range fetch "
-                                             "(messages skipped or read again).",
-                                             NULL);
-        if (!d->m_offset_resets)
-                return -ENOMEM;
-        if (!d->m_messages || !d->m_events || !d->m_rejected || !d->m_duplicates ||
-            !d->m_assigned || !d->m_lag || !d->m_notifications || !d->m_holds)
-                return -ENOMEM;
-        return 0;
-}
-
-/* After each attempt the dispatcher (on_attempt) adds to m_deliveries
- * {receiver,outcome} (outcome "sent", "retry", "dead" or "deferred"), m_retries,
- * m_dead_letters, and observes m_latency (seconds from notification to
- * sent); the slow refresh sets m_queued per receiver from the store. */
-static int declare_delivery_metrics(struct daemon *d)
-{
-        static const double latency_bounds[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
-        struct metrics *m = d->metrics;
-
-        d->m_deliveries = metrics_counter(m, "cppo_deliveries_total",
-                                          "Delivery attempts by receiver and outcome.",
-                                          "receiver,outcome");
-        d->m_retries = metrics_counter(m, "cppo_delivery_retries_total",
-                                       "Delivery attempts that will be retried.", "receiver");
-        d->m_dead_letters = metrics_counter(m, "cppo_dead_letters_total",
-                                            "Deliveries given up on (DEAD).", "receiver");
-        d->m_queued = metrics_gauge(m, "cppo_deliveries_queued",
-                                    "Deliveries waiting to be sent.", "receiver");
-        d->m_latency = metrics_histogram(m, "cppo_delivery_latency_seconds",
-                                         "Time from notification to successful delivery.",
-                                         "receiver", latency_bounds,
-                                         sizeof latency_bounds / sizeof latency_bounds[0]);
-        d->m_receiver_up = metrics_gauge(m, "cppo_receiver_up",
-                                         "1 while the receiver works, 0 while it fails as a "
-                                         "whole (login, TLS, connection, revoked webhook).",
-                                         "receiver");
-        d->m_refused = metrics_counter(m, "cppo_mail_recipients_refused_total",
-                                       "Mail recipients the SMTP server refused at RCPT.",
-                                       "receiver");
-        if (!d->m_deliveries || !d->m_retries || !d->m_dead_letters || !d->m_queued ||
-            !d->m_latency || !d->m_receiver_up || !d->m_refused)
-                return -ENOMEM;
-        return 0;
-}
-
-/* A zero series per configured receiver, so that a receiver that never
- * failed still shows up (absent series break rate() and alerts). */
-static void show_receivers(struct daemon *d)
-{
-        for (size_t i = 0; i < d->cfg->receiver_count; i++) {
-                const char *name[] = { d->cfg->receivers[i].name };
-                metric_add(d->m_retries, name, 0);
-                metric_add(d->m_dead_letters, name, 0);
-                metric_add(d->m_queued, name, 0);
-        }
-}
-
-static int declare_aws_metrics(struct daemon *d)
-{
-        struct metrics *m = d->metrics;
-        struct aws_syncer_metrics *a = &d->m_aws;
-
-        a->calls = metrics_counter(m, "cppo_aws_api_calls_total",
-                                   "AWS Marketplace Catalog API calls by operation and outcome "
-                                   "(ok, failed after retries, retry).",
-                                   "operation,outcome");
-        a->throttles = metrics_counter(m, "cppo_aws_throttles_total",
-                                       "Throttling answers (429) from the Catalog API.",
-                                       "operation");
-        a->last_sync = metrics_gauge(m, "cppo_aws_last_sync_timestamp_seconds",
-                                     "Unix time of the last successful AWS sync.", NULL);
-        a->by_source = metrics_gauge(m, "cppo_authorizations",
-                                     "Resale authorizations by source: aws, registered, "
-                                     "aws+registered, event.",
-                                     "source");
-        a->syncs = metrics_counter(m, "cppo_aws_syncs_total", "AWS sync passes by outcome.",
-                                   "outcome");
-        return a->calls && a->throttles && a->last_sync && a->by_source && a->syncs ? 0
-                                                                                     : -ENOMEM;
-}
-
-static int declare_metrics(struct daemon *d)
-{
-        struct metric *info;
-        int r = metrics_new(&d->metrics);
-
-        if (r == 0)
-                r = declare_ingest_metrics(d);
-        if (r == 0)
-                r = declare_delivery_metrics(d);
-        if (r == 0 && config_aws_sync(d->cfg))
-                r = declare_aws_metrics(d);
-        if (r < 0)
-                return r;
-        info = metrics_gauge(d->metrics, "cppo_build_info", "Build information.", "version");
-        if (info == NULL)
-                return -ENOMEM;
-        metric_set(info, (const char *[]){ CPPO_VERSION }, 1);
-        show_receivers(d);
-        return 0;
-}
-
 /* pipeline_options.on_notification: runs after the commit that created n. */
 static void on_notification(void *ctx, const struct notification *n)
 {
         struct daemon *d = ctx;
 
-        metric_add(d->m_notifications, (const char *[]){ n->kind }, 1);
+        metric_add(d->m.notifications, (const char *[]){ n->kind }, 1);
         notify_mark_pending(d->notify); /* routed right after the offsets are stored */
 }
 
-/* dispatch_observer.on_attempt, on the dispatcher thread (metrics are
- * thread-safe). */
-static void on_attempt(void *ctx, const char *receiver, const char *outcome, int64_t latency_ms,
-                       int64_t age_ms)
-{
-        struct daemon *d = ctx;
-        const char *rcv[] = { receiver };
-
-        (void)latency_ms;
-        metric_add(d->m_deliveries, (const char *[]){ receiver, outcome }, 1);
-        if (strcmp(outcome, "retry") == 0)
-                metric_add(d->m_retries, rcv, 1);
-        else if (strcmp(outcome, "dead") == 0)
-                metric_add(d->m_dead_letters, rcv, 1);
-        else if (strcmp(outcome, "sent") == 0)
-                metric_observe(d->m_latency, rcv, (double)age_ms / 1000);
-        /* "deferred" (the receiver was down) only counts in m_deliveries */
-}
-
-/* dispatch_observer.on_health, on the dispatcher thread. */
-static void on_health(void *ctx, const char *receiver, bool up)
-{
-        struct daemon *d = ctx;
-
-        metric_set(d->m_receiver_up, (const char *[]){ receiver }, up ? 1 : 0);
-}
-
-/* dispatch_observer.on_refused, on the dispatcher thread. */
-static void on_refused(void *ctx, const char *receiver, int n)
-{
-        struct daemon *d = ctx;
-
-        metric_add(d->m_refused, (const char *[]){ receiver }, n);
-}
-
 /* ---- status, readiness and the slow refresh ---- */
-
-static void on_lag(void *ctx, const char *topic, int32_t partition, int64_t lag)
-{
-        char part[16];
-
-        snprintf(part, sizeof part, "%d", (int)partition);
-        metric_set(ctx, (const char *[]){ topic, part }, (double)lag);
-}
 
 /* Cheap: no write. The file must be writable for us and its file system
  * neither read-only nor full. */
@@ -316,7 +144,7 @@ static void refresh_queued(struct daemon *d)
                 if (store_delivery_counts(d->store, name, c) < 0)
                         return;
                 configured += c[DELIVERY_QUEUED] + c[DELIVERY_SENDING];
-                metric_set(d->m_queued, &name, (double)(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING]));
+                metric_set(d->m.queued, &name, (double)(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING]));
         }
         if (d->queued_deliveries > configured && !d->orphans_logged) {
                 log_warn("deliveries queued for receivers no longer configured count=%lld (kept; "
@@ -336,9 +164,9 @@ static void slow_refresh(struct daemon *d, int64_t t)
         refresh_queued(d);
         if (store_count(d->store, "holds", &holds) == 0) {
                 d->holds_pending = holds;
-                metric_set(d->m_holds, NULL, (double)holds);
+                metric_set(d->m.holds, NULL, (double)holds);
         }
-        (void)source_kafka_lag(d->kafka, on_lag, d->m_lag); /* a metric: next time */
+        (void)source_kafka_lag(d->kafka, daemon_metrics_on_lag, d->m.lag); /* a metric: next time */
         atomic_store(&d->store_ok, store_writable(d->cfg->store.path));
         update_status(d, t);
         d->slow_at = t;
@@ -349,11 +177,7 @@ static void publish(struct daemon *d)
 {
         const struct pipeline_stats *s = pipeline_stats(d->pipeline);
 
-        metric_add(d->m_messages, NULL, (double)(s->messages - d->published.messages));
-        metric_add(d->m_events, NULL, (double)(s->events - d->published.events));
-        metric_add(d->m_rejected, NULL, (double)(s->rejected - d->published.rejected));
-        metric_add(d->m_duplicates, NULL, (double)(s->duplicates - d->published.duplicates));
-        metric_set(d->m_assigned, NULL, (double)source_kafka_assignment_size(d->kafka));
+        daemon_metrics_pipeline(&d->m, s, &d->published, source_kafka_assignment_size(d->kafka));
         d->events_total += s->events - d->published.events;
         d->notifications_total += s->notifications - d->published.notifications;
         d->published = *s;
@@ -391,7 +215,7 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
                 .group = c->kafka.group,
                 .n_properties = c->kafka.properties.count,
                 .max_message_bytes = (size_t)c->kafka.max_message_bytes,
-                .offset_resets = d->m_offset_resets,
+                .offset_resets = d->m.offset_resets,
         };
         int r = 0;
 
@@ -470,15 +294,16 @@ static int store_still_there(struct daemon *d)
         return r;
 }
 
-/* The database's own words for a store failure, and what to do about
- * damage. */
+/* Where the failure began (error.h: ERROR_TRACE), the database's own words
+ * for a store failure, and what to do about damage. */
 static void log_failure(struct daemon *d, int r)
 {
-        char db[CPPO_ERRLEN] = "";
+        char db[CPPO_ERRLEN] = "", origin[128];
 
         if (d->store)
                 store_last_error(d->store, db, sizeof db);
-        log_error("stopping after a failure error=%s store_error=%s", error_name(r), db);
+        log_error("stopping after a failure error=%s origin=%s store_error=%s", error_name(r),
+                  error_origin_format(r, origin, sizeof origin), db);
         if (r == -EBADMSG && store_integrity(d->store, db, sizeof db) < 0)
                 log_error("%s: %s", d->cfg->store.path, db); /* the damage, what to do */
 }
@@ -497,7 +322,7 @@ static int start_aws(struct daemon *d, const struct store_options *so, char *err
                             /* a pass gives up sooner than the CLI: it is tried again */
                             .retry_budget_ms = 10000 },
                 .interval_s = c->aws.sync_interval,
-                .metrics = d->m_aws,
+                .metrics = d->m.aws,
         };
         int r;
 
@@ -531,8 +356,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 .busy_timeout_ms = config_store_busy_ms(d->cfg),
         };
         struct http_handlers h = { on_metrics, on_ready, d };
-        struct dispatch_observer obs = { .on_attempt = on_attempt, .ctx = d,
-                                         .on_health = on_health, .on_refused = on_refused };
+        struct dispatch_observer obs = daemon_metrics_observer(&d->m);
         int r;
 
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
@@ -543,7 +367,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 r = store_check_at_start(d, err, errlen);
         atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg->store.path));
         if (r == 0)
-                r = declare_metrics(d);
+                r = daemon_metrics_init(&d->m, d->cfg);
         if (r == 0)
                 r = http_server_start(&d->http, d->cfg->http.listen, d->cfg->http.allow_non_loopback,
                                       &h, err, errlen);
@@ -570,128 +394,12 @@ static void stop(struct daemon *d)
         source_kafka_free(d->kafka);
         dlq_free(d->dlq);
         http_server_stop(d->http);
-        metrics_free(d->metrics);
+        daemon_metrics_deinit(&d->m);
         store_close(d->store);
         signals_close(d->sigfd);
 }
 
 /* ---- reload (SIGHUP) ---- */
-
-static bool same_str(const char *a, const char *b)
-{
-        return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_list(const struct config_strlist *a, const struct config_strlist *b)
-{
-        if (a->count != b->count)
-                return false;
-        for (size_t i = 0; i < a->count; i++)
-                if (!same_str(a->items[i], b->items[i]))
-                        return false;
-        return true;
-}
-
-static bool same_map(const struct config_strmap *a, const struct config_strmap *b)
-{
-        if (a->count != b->count)
-                return false;
-        for (size_t i = 0; i < a->count; i++)
-                if (!same_str(a->keys[i], b->keys[i]) || !same_str(a->values[i], b->values[i]))
-                        return false;
-        return true;
-}
-
-/* Appends the names of the restart-only keys that differ (never values:
- * kafka.properties may hold credentials). */
-static void restart_only_changes(const struct config *o, const struct config *n, struct buf *out)
-{
-        const struct {
-                const char *name;
-                bool same;
-        } keys[] = {
-                { "kafka.brokers", same_str(o->kafka.brokers, n->kafka.brokers) },
-                { "kafka.topics", same_list(&o->kafka.topics, &n->kafka.topics) },
-                { "kafka.group", same_str(o->kafka.group, n->kafka.group) },
-                { "kafka.properties", same_map(&o->kafka.properties, &n->kafka.properties) },
-                { "kafka.dead_letter_topic",
-                  same_str(o->kafka.dead_letter_topic, n->kafka.dead_letter_topic) },
-                { "kafka.max_message_bytes",
-                  o->kafka.max_message_bytes == n->kafka.max_message_bytes },
-                { "store.path", same_str(o->store.path, n->store.path) },
-                { "store.synchronous", same_str(o->store.synchronous, n->store.synchronous) },
-                { "http.listen", same_str(o->http.listen, n->http.listen) },
-                { "http.allow_non_loopback",
-                  o->http.allow_non_loopback == n->http.allow_non_loopback },
-        };
-
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-                if (!keys[i].same)
-                        (void)buf_printf(out, "%s%s", out->len ? "," : "",
-                                         keys[i].name); /* a log line: short on ENOMEM */
-}
-
-static const char *keep_str(struct arena *a, const char *s)
-{
-        return s ? arena_strdup(a, s) : NULL;
-}
-
-/* Copies a running list into another config's arena. */
-static int keep_list(struct arena *a, struct config_strlist *to, const struct config_strlist *from)
-{
-        const char **items = arena_alloc(a, (from->count + 1) * sizeof *items);
-
-        if (items == NULL)
-                return -ENOMEM;
-        for (size_t i = 0; i < from->count; i++)
-                if ((items[i] = keep_str(a, from->items[i])) == NULL)
-                        return -ENOMEM;
-        to->items = items;
-        to->count = from->count;
-        return 0;
-}
-
-static int keep_map(struct arena *a, struct config_strmap *to, const struct config_strmap *from)
-{
-        struct config_strlist keys = { from->keys, from->count };
-        struct config_strlist values = { from->values, from->count };
-        struct config_strlist k2, v2;
-        int r = keep_list(a, &k2, &keys);
-
-        if (r == 0)
-                r = keep_list(a, &v2, &values);
-        if (r < 0)
-                return r;
-        to->keys = k2.items;
-        to->values = v2.items;
-        to->count = from->count;
-        return 0;
-}
-
-/* n gets the running values of every restart-only key, so that d->cfg
- * always describes what actually runs. */
-static int keep_restart_only(const struct config *o, struct config *n)
-{
-        struct arena *a = &n->arena;
-        int r = keep_list(a, &n->kafka.topics, &o->kafka.topics);
-
-        if (r == 0)
-                r = keep_map(a, &n->kafka.properties, &o->kafka.properties);
-        if (r < 0)
-                return r;
-        n->kafka.brokers = keep_str(a, o->kafka.brokers);
-        n->kafka.group = keep_str(a, o->kafka.group);
-        n->kafka.dead_letter_topic = keep_str(a, o->kafka.dead_letter_topic);
-        n->kafka.max_message_bytes = o->kafka.max_message_bytes;
-        n->store.path = keep_str(a, o->store.path);
-        n->store.synchronous = keep_str(a, o->store.synchronous);
-        n->http.listen = keep_str(a, o->http.listen);
-        n->http.allow_non_loopback = o->http.allow_non_loopback;
-        if (!n->kafka.brokers || !n->kafka.group || !n->store.path || !n->store.synchronous ||
-            !n->http.listen || (o->kafka.dead_letter_topic && !n->kafka.dead_letter_topic))
-                return -ENOMEM;
-        return 0;
-}
 
 static bool pipeline_changed(const struct config *o, const struct config *n)
 {
@@ -727,14 +435,12 @@ static void apply_log_level(struct daemon *d, const struct config *n)
  * and the commit returns once the old config is no longer used). */
 static int apply_config(struct daemon *d, struct config *newcfg)
 {
-        struct buf restart = BUF_INIT(512);
         struct pipeline *p = NULL;
         struct notify_reload rl = { 0 };
-        char err[CPPO_ERRLEN] = "";
+        char err[CPPO_ERRLEN] = "", restart[CPPO_ERRLEN] = "";
         int r;
 
-        restart_only_changes(d->cfg, newcfg, &restart);
-        r = keep_restart_only(d->cfg, newcfg);
+        r = config_keep_restart_only(d->cfg, newcfg, restart, sizeof restart);
         if (r == 0)
                 r = notify_prepare(newcfg, &rl, err, sizeof err);
         if (r == 0 && pipeline_changed(d->cfg, newcfg))
@@ -748,17 +454,15 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         apply_log_level(d, newcfg);
         config_free(d->cfg);
         d->cfg = newcfg;
-        show_receivers(d);
-        if (restart.len)
+        daemon_metrics_receivers(&d->m, d->cfg);
+        if (restart[0])
                 log_warn("reload: a restart is needed to change %s; they keep their running "
-                         "values", buf_cstr(&restart));
-        buf_deinit(&restart);
+                         "values", restart);
         return 0;
 fail:
         log_error("reload failed, keeping the running configuration: %s",
                   err[0] ? err : error_name(r));
         notify_reload_abort(&rl);
-        buf_deinit(&restart);
         config_free(newcfg);
         return r;
 }
@@ -803,7 +507,7 @@ static void reload(struct daemon *d)
 
 /* ---- the loop ---- */
 
-/* 1 to stop, 0 to go on, negative on failure. */
+/* DAEMON_STOP, 0 to go on, negative on failure. */
 static int handle_signals(struct daemon *d)
 {
         int sig;
@@ -813,10 +517,10 @@ static int handle_signals(struct daemon *d)
                         reload(d);
                 } else {
                         log_notice("stopping signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                        return 1;
+                        return DAEMON_STOP;
                 }
         }
-        return sig < 0 ? sig : 0;
+        return sig < 0 ? ERROR_TRACE(sig) : 0;
 }
 
 static int one_batch(struct daemon *d)
@@ -825,14 +529,14 @@ static int one_batch(struct daemon *d)
         int r;
 
         if (n < 0)
-                return n;
-        r = pipeline_drain_inbox(d->pipeline, (int64_t)time(NULL)); /* CLI commands */
+                return ERROR_TRACE(n);
+        r = ERROR_TRACE(pipeline_drain_inbox(d->pipeline, (int64_t)time(NULL))); /* CLI commands */
         if (r >= 0)
-                r = pipeline_commit(d->pipeline, (int64_t)time(NULL));
+                r = ERROR_TRACE(pipeline_commit(d->pipeline, (int64_t)time(NULL)));
         if (r == 0)
                 r = store_still_there(d);
         if (r == 0)
-                r = source_kafka_store_offsets(d->kafka);
+                r = ERROR_TRACE(source_kafka_store_offsets(d->kafka));
         if (d->dlq)
                 (void)dlq_flush(d->dlq, 0); /* no wait: what is still queued goes later */
         if (r == 0)
@@ -847,6 +551,7 @@ static int loop(struct daemon *d)
         int r = 0;
 
         while (r == 0) {
+                error_origin_clear(); /* a failure handled last turn is no origin */
                 r = handle_signals(d);
                 if (r != 0)
                         break;
@@ -877,7 +582,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
-        if (r == 1 && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0 &&
+        if (r == DAEMON_STOP && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0 &&
             store_still_there(&d) == 0)
                 (void)source_kafka_store_offsets(d.kafka);
         if (r < 0)

@@ -11,7 +11,8 @@
  * On SIGHUP: load the configuration file again. A configuration with errors
  * is logged ("path:line:col: message", one line each) and the running one
  * stays; a valid one is swapped in, except for what only a restart can
- * change (Kafka connection, store, HTTP listener), which keeps its running
+ * change (the kafka, store, http and aws sections: config.c's table says
+ * which, config_keep_restart_only applies it), which keeps its running
  * value with a warning.
  *
  * On SIGTERM/SIGINT: stop polling, commit the open batch, store and commit

@@ -209,6 +209,17 @@ const struct config_receiver *config_receiver(const struct config *c, const char
 
 void config_free(struct config *c);
 
+/* Reload: the keys a running daemon reads once at start (the field table's
+ * restart flags: the kafka, store, http and aws sections) keep their
+ * running values. Gives each of them in next the value it has in running,
+ * copied into next's arena, and writes the names of those that differed
+ * ("kafka.group,store.path"; "aws" when the section was added or removed)
+ * into changed, comma-separated, cut short when changedlen is reached;
+ * names only, never values (kafka.properties may hold credentials).
+ * Returns 0 or -ENOMEM (next is then partly updated: free it). */
+CPPO_MUST_CHECK int config_keep_restart_only(const struct config *running, struct config *next,
+                                             char *changed, size_t changedlen);
+
 /* Whether the AWS sync runs: an aws: section with enabled true. */
 bool config_aws_sync(const struct config *c);
 

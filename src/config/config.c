@@ -3,7 +3,7 @@
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
-#include "cppo/route.h"
+#include "cppo/pattern.h"
 #include "cppo/yamldoc.h"
 
 #include <dirent.h>
@@ -347,6 +347,9 @@ struct field {
         const char *const *choices; /* F_ENUM values, F_URL schemes */
         const struct field *sub;    /* F_SECTION */
         unsigned need;              /* enum config_need bit of a top-level key; 0: always needed */
+        /* Read once at start: a reload keeps the running value (a flagged
+         * section: every key in it). See config_keep_restart_only. */
+        bool restart;
 };
 
 #define FIELD_END                                                                                  \
@@ -845,8 +848,9 @@ static const struct field main_fields[] = {
      .off = C(kafka),
      .required = true,
      .sub = kafka_fields,
-     .need = CONFIG_NEED_KAFKA},
-    {.key = "store", .type = F_SECTION, .off = C(store), .sub = store_fields},
+     .need = CONFIG_NEED_KAFKA,
+     .restart = true},
+    {.key = "store", .type = F_SECTION, .off = C(store), .sub = store_fields, .restart = true},
     {.key = "smtp",
      .type = F_SECTION,
      .off = C(smtp),
@@ -866,8 +870,14 @@ static const struct field main_fields[] = {
      .type = F_SECTION,
      .off = C(http),
      .sub = http_fields,
-     .need = CONFIG_NEED_HTTP},
-    {.key = "aws", .type = F_SECTION, .off = C(aws), .sub = aws_fields, .need = CONFIG_NEED_AWS},
+     .need = CONFIG_NEED_HTTP,
+     .restart = true},
+    {.key = "aws",
+     .type = F_SECTION,
+     .off = C(aws),
+     .sub = aws_fields,
+     .need = CONFIG_NEED_AWS,
+     .restart = true},
     {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING},
     {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir), .need = CONFIG_NEED_ROUTING},
     {.key = "log_level",
@@ -1041,7 +1051,7 @@ static void check_match(struct ctx *c, const struct ynode *n, yajl_val match)
 {
         char err[CPPO_ERRLEN];
         yajl_val where = NULL;
-        if (route_validate(match, &where, err, sizeof(err)) == 0)
+        if (pattern_validate(match, &where, err, sizeof(err)) == 0)
                 return;
         const struct ynode *at = where != NULL ? ynode_of(n, match, where) : NULL;
         report(c, at != NULL ? at : n, "%s", err);
@@ -1194,6 +1204,177 @@ static void check_aws(struct ctx *c, const struct ynode *root)
 bool config_aws_sync(const struct config *c)
 {
         return c->aws.present && c->aws.enabled;
+}
+
+/* ---- reload: what only a restart changes ------------------------------- */
+
+static const void *cat(const void *base, size_t off)
+{
+        return (const char *)base + off;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+        return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_list(const struct config_strlist *a, const struct config_strlist *b)
+{
+        if (a->count != b->count)
+                return false;
+        for (size_t i = 0; i < a->count; i++)
+                if (!same_str(a->items[i], b->items[i]))
+                        return false;
+        return true;
+}
+
+static bool same_map(const struct config_strmap *a, const struct config_strmap *b)
+{
+        if (a->count != b->count)
+                return false;
+        for (size_t i = 0; i < a->count; i++)
+                if (!same_str(a->keys[i], b->keys[i]) || !same_str(a->values[i], b->values[i]))
+                        return false;
+        return true;
+}
+
+/* Whether field f holds the same value in two structs of its table. Only
+ * plain values may be restart-only: secrets, receivers and rules are what
+ * a reload is for. */
+static bool field_same(const struct field *f, const void *o, const void *n)
+{
+        const void *a = cat(o, f->off), *b = cat(n, f->off);
+
+        switch (f->type) {
+        case F_INT:
+        case F_DURATION: return *(const long *)a == *(const long *)b;
+        case F_BOOL: return *(const bool *)a == *(const bool *)b;
+        case F_STRLIST:
+        case F_EMAILLIST: return same_list(a, b);
+        case F_STRMAP: return same_map(a, b);
+        case F_STRING:
+        case F_ENUM:
+        case F_EMAIL:
+        case F_URL:
+        case F_PATH: return same_str(*(const char *const *)a, *(const char *const *)b);
+        default: return true;
+        }
+}
+
+static int keep_str(struct arena *a, const char **to, const char *from)
+{
+        *to = from != NULL ? arena_strdup(a, from) : NULL;
+        return from != NULL && *to == NULL ? -ENOMEM : 0;
+}
+
+/* Copies a running list into the next config's arena. */
+static int keep_list(struct arena *a, struct config_strlist *to, const struct config_strlist *from)
+{
+        const char **items = arena_alloc(a, (from->count + 1) * sizeof(*items));
+        int r = items == NULL ? -ENOMEM : 0;
+
+        for (size_t i = 0; r == 0 && i < from->count; i++)
+                r = keep_str(a, &items[i], from->items[i]);
+        if (r < 0)
+                return r;
+        to->items = items;
+        to->count = from->count;
+        return 0;
+}
+
+static int keep_map(struct arena *a, struct config_strmap *to, const struct config_strmap *from)
+{
+        struct config_strlist keys = {from->keys, from->count}, k2;
+        struct config_strlist values = {from->values, from->count}, v2;
+        int r = keep_list(a, &k2, &keys);
+
+        if (r == 0)
+                r = keep_list(a, &v2, &values);
+        if (r < 0)
+                return r;
+        to->keys = k2.items;
+        to->values = v2.items;
+        to->count = from->count;
+        return 0;
+}
+
+/* n's value of f becomes o's (field_same's types; others stay). */
+static int keep_field(struct arena *a, const struct field *f, const void *o, void *n)
+{
+        const void *from = cat(o, f->off);
+        void *to = at(n, f->off);
+
+        switch (f->type) {
+        case F_INT:
+        case F_DURATION: *(long *)to = *(const long *)from; return 0;
+        case F_BOOL: *(bool *)to = *(const bool *)from; return 0;
+        case F_STRLIST:
+        case F_EMAILLIST: return keep_list(a, to, from);
+        case F_STRMAP: return keep_map(a, to, from);
+        case F_STRING:
+        case F_ENUM:
+        case F_EMAIL:
+        case F_URL:
+        case F_PATH: return keep_str(a, to, *(const char *const *)from);
+        default: return 0;
+        }
+}
+
+/* Appends "section.key" to the comma-separated list in out (cut short
+ * when full: it is read in a log line). */
+static void note_change(char *out, size_t outlen, const char *section, const char *key)
+{
+        size_t len = out != NULL && outlen > 0 ? strlen(out) : outlen;
+
+        if (len + 1 < outlen)
+                snprintf(out + len, outlen - len, "%s%s%s%s", len > 0 ? "," : "",
+                         section != NULL ? section : "", section != NULL ? "." : "", key);
+}
+
+struct keep {
+        struct arena *arena; /* of the next config */
+        char *changed;
+        size_t changedlen;
+};
+
+/* Walks a table over the running (o) and next (n) structs it describes:
+ * each restart-only key (flagged, or inside a flagged section) that
+ * differs is named, then takes its running value. */
+static int keep_table(struct keep *k, const struct field *tab, const char *section, bool restart,
+                      const void *o, void *n)
+{
+        int r = 0;
+
+        for (const struct field *f = tab; r == 0 && f->key != NULL; f++) {
+                bool keep = restart || f->restart;
+                if (f->type == F_SECTION) {
+                        r = keep_table(k, f->sub, f->key, keep, cat(o, f->off), at(n, f->off));
+                        continue;
+                }
+                if (!keep)
+                        continue;
+                if (!field_same(f, o, n))
+                        note_change(k->changed, k->changedlen, section, f->key);
+                r = keep_field(k->arena, f, o, n);
+        }
+        return r;
+}
+
+int config_keep_restart_only(const struct config *running, struct config *next, char *changed,
+                             size_t changedlen)
+{
+        struct keep k = {&next->arena, changed, changedlen};
+
+        int r;
+
+        if (changed != NULL && changedlen > 0)
+                changed[0] = '\0';
+        r = keep_table(&k, main_fields, NULL, false, running, next);
+        /* present is the aws section's existence, not one of its keys */
+        if (running->aws.present != next->aws.present)
+                note_change(changed, changedlen, NULL, "aws");
+        next->aws.present = running->aws.present;
+        return r;
 }
 
 /* ---- files ------------------------------------------------------------- */

@@ -117,6 +117,7 @@ produce d 5
 ok "a lock held past busy_timeout (2 s): the daemon gives up" exited_within 20
 ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
 ok "... logging SQLite's own message" grep -q 'store_error="database is locked' "$work/daemon4.log"
+ok "... and where the failure began" grep -q 'origin=store.c:[0-9]' "$work/daemon4.log"
 wait "$LOCK_PID"
 start_daemon "$work/daemon5.log"
 ok "restarted, the events of that batch are stored" wait_for "ledger d" 5 30

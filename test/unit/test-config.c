@@ -555,6 +555,65 @@ static void aws_section(void **state)
         }
 }
 
+/* A main file that must load (path /n/main.yaml). */
+static struct config *load_ok(const char *text)
+{
+        struct config_errors errs;
+        struct config *c = NULL;
+
+        config_errors_init(&errs);
+        assert_int_equal(config_load_buffer(&c, "/n/main.yaml", text, strlen(text), &errs), 0);
+        config_errors_deinit(&errs);
+        return c;
+}
+
+/* Reload: the restart-only sections (kafka, store, http, aws) keep their
+ * running values, named once each; everything else takes the new ones. */
+static void reload_keeps_restart_only_keys(void **state)
+{
+        static const char running_text[] =
+            "kafka: {brokers: b, topics: [t], properties: {sasl.password: s1}}\n"
+            "receivers: {f: {type: file, path: x}}\n"
+            "store: {busy_timeout: 30s}\n";
+        static const char next_text[] =
+            "kafka: {brokers: b, topics: [t, u], group: g2, properties: {sasl.password: s2}}\n"
+            "receivers: {f: {type: file, path: y}}\n"
+            "store: {busy_timeout: 10s}\n"
+            "http: {listen: '127.0.0.1:0'}\n"
+            "aws: {region: eu-west-1}\n"
+            "holds: {offer_link_timeout: 1h}\n"
+            "log_level: debug\n";
+        struct config *running = load_ok(running_text), *next = load_ok(next_text);
+        struct config *same = load_ok(running_text), *cut = load_ok(next_text);
+        char changed[CPPO_ERRLEN] = "x", small[10];
+        (void)state;
+
+        assert_int_equal(config_keep_restart_only(running, same, changed, sizeof changed), 0);
+        assert_string_equal(changed, "");
+        assert_int_equal(config_keep_restart_only(running, same, NULL, 0), 0);
+        assert_int_equal(config_keep_restart_only(running, cut, small, sizeof small), 0);
+        assert_string_equal(small, "kafka.top"); /* cut short, still terminated */
+        assert_int_equal(config_keep_restart_only(running, next, changed, sizeof changed), 0);
+        assert_string_equal(changed, "kafka.topics,kafka.group,kafka.properties,"
+                                     "store.busy_timeout,http.listen,aws.region,aws");
+        config_free(running); /* next holds copies, not pointers into running */
+        assert_int_equal(next->kafka.topics.count, 1);
+        assert_string_equal(next->kafka.topics.items[0], "t");
+        assert_string_equal(next->kafka.group, "cppo-notify");
+        assert_string_equal(next->kafka.properties.values[0], "s1");
+        assert_int_equal(next->store.busy_timeout, 30);
+        assert_string_equal(next->http.listen, "127.0.0.1:9466");
+        assert_false(next->aws.present);
+        assert_string_equal(next->aws.region, "us-east-1");
+        /* what a reload is for */
+        assert_string_equal(config_receiver(next, "f")->path, "/n/y");
+        assert_int_equal(next->holds.offer_link_timeout, 3600);
+        assert_string_equal(next->log_level, "debug");
+        config_free(next);
+        config_free(same);
+        config_free(cut);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -572,6 +631,7 @@ int main(void)
             cmocka_unit_test(bad_fixtures_report_exact_errors),
             cmocka_unit_test(error_lines_never_show_secrets),
             cmocka_unit_test(aws_section),
+            cmocka_unit_test(reload_keeps_restart_only_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
