@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import events as ev  # noqa: E402
 import tap  # noqa: E402  (test/tools, beside this script's folder)
 
 CTL = sys.argv[1]
@@ -32,17 +33,10 @@ def run(*args, stdin=None):
 
 
 def offer_released(offer):
-    return json.dumps({
-        "version": "0", "id": "ev-" + offer, "detail-type": "Offer Released",
-        "source": "aws.marketplacecatalog", "account": "111122223333",
-        "time": "2026-01-05T10:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": {
-            "requestId": "req-" + offer, "catalog": "AWSMarketplace",
-            "offer": {"id": offer, "name": "CLI offer " + offer},
-            "product": {"id": "prod-cli-1", "title": "CLI Product"},
-            "manufacturer": {"accountId": "111122223333", "name": "Acme"},
-            "sellerOfRecord": {"accountId": "444455556666", "name": "Partner Co"},
-            "targetedBuyerAccountIds": ["123456789012"]}})
+    return json.dumps(ev.envelope(ev.RELEASED, ev.offer_released(
+        "req-" + offer, offer, "CLI offer " + offer, "prod-cli-1", "CLI Product", "444455556666",
+        "Partner Co", ["123456789012"], manufacturer_name="Acme"), "ev-" + offer,
+        "2026-01-05T10:00:00Z"))
 
 
 CONFIG = """kafka:

@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import events as ev  # noqa: E402  (the local `events` are lists)
 import tap  # noqa: E402  (test/tools, beside this script's folder)
 
 CTL = sys.argv[1]
@@ -60,20 +61,13 @@ def fixture_lines(directory):
     return [json.dumps(e, separators=(",", ":")) for e in sorted(events, key=order)]
 
 
-def event(detail_type, source, time, detail, ident):
-    return json.dumps({"version": "0", "id": ident, "detail-type": detail_type, "source": source,
-                       "account": "111122223333", "time": time, "region": "us-east-1",
-                       "resources": [], "detail": detail})
+CHANGE_SET_SUCCEEDED = ("Change Set Succeeded", "aws.marketplacecatalog")
 
 
 def offer_released(offer, time, buyers):
-    return event("Offer Released", "aws.marketplacecatalog", time, {
-        "requestId": "req-" + offer, "catalog": "AWSMarketplace",
-        "offer": {"id": offer, "name": "CLI test offer " + offer},
-        "product": {"id": "prod-cli-1", "title": "CLI Product"},
-        "manufacturer": {"accountId": "111122223333", "name": "Acme"},
-        "sellerOfRecord": {"accountId": "444455556666", "name": "Channel Partner Co"},
-        "targetedBuyerAccountIds": buyers}, "ev-" + offer)
+    return json.dumps(ev.envelope(ev.RELEASED, ev.offer_released(
+        "req-" + offer, offer, "CLI test offer " + offer, "prod-cli-1", "CLI Product",
+        "444455556666", "Channel Partner Co", buyers, manufacturer_name="Acme"), "ev-" + offer, time))
 
 
 def stamp(iso):
@@ -236,8 +230,8 @@ def hold_and_associate(d, cfg):
 def hold_timeout_and_apply(d, cfg):
     later = os.path.join(d, "timeout.jsonl")
     write(later, [offer_released("offer-cli-late", "2025-11-01T00:00:00Z", ["123456789012"]),
-                  event("Change Set Succeeded", "aws.marketplacecatalog", "2025-11-05T00:00:00Z",
-                        {"requestId": "req-cs-late"}, "ev-cs-late")])
+                  json.dumps(ev.envelope(CHANGE_SET_SUCCEEDED, {"requestId": "req-cs-late"},
+                                         "ev-cs-late", "2025-11-05T00:00:00Z"))])
     rc, out, err = run("replay", "--config", cfg, "--print", "--commit-every", "1", later)
     notes = json_lines(out)
     tap.ok("event time past the deadline gives attention_needed, once",

@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import events as ev  # noqa: E402
 import tap  # noqa: E402  (test/tools, beside this script's folder)
 
 CTL = sys.argv[1]
@@ -41,12 +42,12 @@ def config(d, max_bytes):
 
 def registration(pad):
     """A valid event, its name padded to make it large."""
-    return json.dumps({
-        "version": "0", "id": "rej-reg-1", "detail-type": "Resale Authorization Registered",
-        "source": "cppo-notify", "account": "111122223333", "time": "2025-03-04T09:15:27Z",
-        "detail": {"resaleAuthorizationId": "ra-rej-1", "name": "Deal " + "x" * pad,
-                   "productId": "prod-rej", "resellerAccountId": "444455556666",
-                   "buyerAccountIds": ["123412341234"]}}, separators=(",", ":")).encode()
+    # the fewest fields a registration needs (registration() writes them all)
+    detail = {"resaleAuthorizationId": "ra-rej-1", "name": "Deal " + "x" * pad,
+              "productId": "prod-rej", "resellerAccountId": "444455556666",
+              "buyerAccountIds": ["123412341234"]}
+    return json.dumps(ev.envelope(ev.REGISTERED, detail, "rej-reg-1",
+                                  "2025-03-04T09:15:27Z"), separators=(",", ":")).encode()
 
 
 # Bytes and how they are rejected: not UTF-8; UTF-8 with a tab, a quote, a
