@@ -36,6 +36,7 @@ tap_ok "the Offer Released from Kafka is held" wait_for count_holds 1 60
 
 "$ctl" associate "${cfg[@]}" --offer offer-daemon-1 --authorization ra-daemon-1 >"$work/assoc.out"
 tap_ok "associate queues for the daemon" grep -q "queued as inbox entry 2" "$work/assoc.out"
+# No command shows a notification's late flag, nor the inbox: the tables do.
 released() {
   sqlite3 "$work/state.db" "SELECT COUNT(*) FROM notifications WHERE key =
     'partner_offer_extended/offer-daemon-1' AND late = 1 AND opportunity_id = 'ra-daemon-1'"

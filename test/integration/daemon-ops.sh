@@ -19,6 +19,7 @@ set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 daemon=$(realpath "$1")
+ctl=$(dirname "$daemon")/cppo-notifyctl
 with_systemd=$2
 work=$PEER_TMP
 gen="$CPPO_SOURCE_ROOT/test/integration/gen-events.py"
@@ -77,6 +78,8 @@ sd_check() { # like tap_ok, skipped without libsystemd (sd_notify is then a no-o
   if [ "$with_systemd" = true ]; then tap_ok "$@"; else tap_skip "$1" "built without libsystemd"; fi
 }
 
+# No command lists the ledger, the rejected inputs' Kafka coordinates or the
+# notifications by kind: those come from the tables themselves.
 ledger() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
 rejected() { sqlite3 "$work/state.db" 'SELECT COUNT(DISTINCT partition || "/" || offset) FROM rejected' 2>/dev/null || echo 0; }
 log_has() { grep -Eq "$1" "$log"; }
@@ -153,8 +156,9 @@ tap_ok "delivery, lag, holds and build metrics are exposed" declared cppo_delive
 # Refreshed every 5 s: wait for the next refresh to show them.
 lag_shown() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -cE '^cppo_kafka_consumer_lag\{topic="mp-events",partition="[0-2]"\} [0-9]+$' || true; }
 tap_ok "consumer lag is shown for each of the 3 partitions" wait_for lag_shown 3 20
-holds_shown() { [ "$(metric cppo_holds_pending)" = "$(sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM holds')" ]; }
-tap_ok "cppo_holds_pending equals the holds table ($(sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM holds') rows)" \
+holds() { "$ctl" holds --state "$work/state.db" --json | wc -l; }
+holds_shown() { [ "$(metric cppo_holds_pending)" = "$(holds)" ]; }
+tap_ok "cppo_holds_pending equals the holds table ($(holds) rows)" \
   wait_for "truth holds_shown" 1 20
 
 # ---- 3. a broken rules file is refused, the daemon keeps going
