@@ -15,47 +15,38 @@ around now so that nothing in it has expired when the demo runs:
 import argparse
 import datetime as dt
 import json
+import os
+import sys
 
-ISV, PARTNER = "111122223333", "444455556666"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test",
+                                "tools"))
+from events import REGISTERED, RELEASED, agreement_type, envelope, iso  # noqa: E402
+import events  # noqa: E402
+
+PARTNER, PARTNER_NAME = "444455556666", "Channel Partner Co"
 PROD, TITLE = "prod-q7wz3k2m9xv4a", "Acme Observability Platform"
 
 
-def iso(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def eb(i, dt_name, src, t, detail):
-    return {"version": "0", "id": "d3m0%04d-0000-4000-8000-%012d" % (i, i),
-            "detail-type": dt_name, "source": src, "account": ISV, "time": iso(t),
-            "region": "us-east-1", "resources": [], "detail": detail}
+def eb(i, event_type, t, detail):
+    return envelope(event_type, detail, "d3m0%04d-0000-4000-8000-%012d" % (i, i), iso(t))
 
 
 def registration(i, t, ra, name, buyer, company, contact, meta, expires):
-    return eb(i, "Resale Authorization Registered", "cppo-notify", t, {
-        "resaleAuthorizationId": ra, "name": name, "productId": PROD, "productTitle": TITLE,
-        "resellerAccountId": PARTNER, "resellerName": "Channel Partner Co",
-        "buyerAccountIds": [buyer], "buyerCompanyName": company, "expiresAt": iso(expires),
-        "notify": [contact], "metadata": meta})
+    return eb(i, REGISTERED, t, events.registration(
+        ra, name, PROD, PARTNER, [buyer], company, [contact], meta, product_title=TITLE,
+        reseller_name=PARTNER_NAME, expires=iso(expires)))
 
 
 def released(i, t, offer, name, buyer, expires):
-    return eb(i, "Offer Released", "aws.marketplacecatalog", t, {
-        "requestId": "req-demo-%d" % i, "catalog": "AWSMarketplace",
-        "offer": {"id": offer, "name": name, "expirationDate": iso(expires)},
-        "product": {"id": PROD, "title": TITLE},
-        "manufacturer": {"accountId": ISV, "name": "Acme Software Inc"},
-        "sellerOfRecord": {"accountId": PARTNER, "name": "Channel Partner Co"},
-        "targetedBuyerAccountIds": [buyer]})
+    return eb(i, RELEASED, t, events.offer_released(
+        "req-demo-%d" % i, offer, name, PROD, TITLE, PARTNER, PARTNER_NAME, [buyer],
+        expires=iso(expires)))
 
 
 def agreement(i, t, kind, agmt, offer, ra, buyer, accepted, end, intent="NEW"):
-    return eb(i, "Purchase Agreement %s" % kind, "aws.agreement-marketplace", t, {
-        "requestId": "req-demo-%d" % i, "catalog": "AWSMarketplace",
-        "agreement": {"id": agmt, "intent": intent, "status": "ACTIVE",
-                      "acceptanceTime": iso(accepted), "startTime": iso(accepted),
-                      "endTime": iso(end)},
-        "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
-        "proposer": {"accountId": PARTNER}, "offer": {"id": offer}})
+    return eb(i, agreement_type(kind), t, events.agreement(
+        "req-demo-%d" % i, agmt, ra, buyer, PARTNER, offer, intent=intent, accepted=iso(accepted),
+        end=iso(end)))
 
 
 def story(now):

@@ -16,16 +16,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import events as ev  # noqa: E402
+import tap  # noqa: E402  (test/tools, beside this script's folder)
+
 CTL = sys.argv[1]
 UNSET = ["CPPO_T_BROKERS", "CPPO_T_TOPIC", "CPPO_T_MAX", "CPPO_T_SMTP_URL", "CPPO_T_PW",
          "CPPO_T_LISTEN", "CPPO_T_TO", "CPPO_T_HOOK"]
 ENV = {k: v for k, v in os.environ.items() if k not in UNSET}
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-    return ok
 
 
 def run(*args, stdin=None):
@@ -35,17 +33,10 @@ def run(*args, stdin=None):
 
 
 def offer_released(offer):
-    return json.dumps({
-        "version": "0", "id": "ev-" + offer, "detail-type": "Offer Released",
-        "source": "aws.marketplacecatalog", "account": "111122223333",
-        "time": "2026-01-05T10:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": {
-            "requestId": "req-" + offer, "catalog": "AWSMarketplace",
-            "offer": {"id": offer, "name": "CLI offer " + offer},
-            "product": {"id": "prod-cli-1", "title": "CLI Product"},
-            "manufacturer": {"accountId": "111122223333", "name": "Acme"},
-            "sellerOfRecord": {"accountId": "444455556666", "name": "Partner Co"},
-            "targetedBuyerAccountIds": ["123456789012"]}})
+    return json.dumps(ev.envelope(ev.RELEASED, ev.offer_released(
+        "req-" + offer, offer, "CLI offer " + offer, "prod-cli-1", "CLI Product", "444455556666",
+        "Partner Co", ["123456789012"], manufacturer_name="Acme"), "ev-" + offer,
+        "2026-01-05T10:00:00Z"))
 
 
 CONFIG = """kafka:
@@ -79,10 +70,10 @@ with tempfile.TemporaryDirectory() as d:
                 + "not json\n")
 
     rc, out, err = run("check", "--config", cfg)
-    check("check still requires the daemon's variables",
-          rc == 1 and 'environment variable "CPPO_T_BROKERS" is not set' in err
-          and "CPPO_T_SMTP_URL" in err and "CPPO_T_LISTEN" in err and "no-such-secret" in err,
-          err)
+    tap.ok("check still requires the daemon's variables",
+           rc == 1 and 'environment variable "CPPO_T_BROKERS" is not set' in err
+           and "CPPO_T_SMTP_URL" in err and "CPPO_T_LISTEN" in err and "no-such-secret" in err,
+           err)
 
     add = ["--name", "CLI auth", "--product-id", "prod-cli-1", "--reseller-account-id",
            "444455556666", "--buyer-account-id", "123456789012", "--expires-at",
@@ -114,43 +105,37 @@ with tempfile.TemporaryDirectory() as d:
             args = [a.format(how) for a in before] + opt + [a.format(how) for a in after]
             rc, out, err = run(*args)
             codes[how] = rc
-            check(f"{name} --{how}: no configuration error",
-                  "not set" not in err and "invalid configuration" not in err
-                  and "no-such-secret" not in err and rc != 2, f"rc={rc} {err}")
+            tap.ok(f"{name} --{how}: no configuration error",
+                   "not set" not in err and "invalid configuration" not in err
+                   and "no-such-secret" not in err and rc != 2, f"rc={rc} {err}")
             if name == "replay":  # the store is created by the --config run
-                check(f"replay --{how}: exit 1 for the one rejected input",
-                      rc == 1 and "rejected" in err, err)
-        check(f"{name}: --config and --state agree (exit {codes['config']})",
-              codes["config"] == codes["state"], str(codes))
+                tap.ok(f"replay --{how}: exit 1 for the one rejected input",
+                       rc == 1 and "rejected" in err, err)
+        tap.ok(f"{name}: --config and --state agree (exit {codes['config']})",
+               codes["config"] == codes["state"], str(codes))
         rc, out, err = run(*[a.format("none") for a in before + after])
-        check(f"{name} without --config or --state: usage error",
-              rc == 2 and "--config FILE or --state DB is required" in err, f"rc={rc} {err}")
+        tap.ok(f"{name} without --config or --state: usage error",
+               rc == 2 and "--config FILE or --state DB is required" in err, f"rc={rc} {err}")
 
     rc, out, err = run("rejected", "--config", cfg, "--json")
-    check("rejected --config reads the store", rc == 0 and "not json" in out, out + err)
+    tap.ok("rejected --config reads the store", rc == 0 and "not json" in out, out + err)
     rc, out, err = run("authorization", "list", "--config", cfg, "--json")
     ids = sorted(json.loads(line).get("id", json.loads(line).get("resale_authorization_id", ""))
                  for line in out.splitlines() if line.strip())
-    check("authorization add via --config and --state reached the same store",
-          rc == 0 and len(ids) == 4, out + err)
+    tap.ok("authorization add via --config and --state reached the same store",
+           rc == 0 and len(ids) == 4, out + err)
     rc, out, err = run("holds", "--config", cfg, "--state", db)
-    check("--config with --state: the DB is the store", rc == 0, err)
+    tap.ok("--config with --state: the DB is the store", rc == 0, err)
     rc, out, err = run("holds", "--config", cfg, "--state", os.path.join(d, "missing.db"))
-    check("--config with --state: --state wins over store.path",
-          rc == 3 and "missing.db" in err, err)
+    tap.ok("--config with --state: --state wins over store.path",
+           rc == 3 and "missing.db" in err, err)
     rc, out, err = run("deliveries", "--config", cfg, "--state", db)
-    check("deliveries takes --config with --state like the others", rc == 0, err)
+    tap.ok("deliveries takes --config with --state like the others", rc == 0, err)
     with open(os.path.join(d, "bad.yaml"), "w") as f:
         f.write(CONFIG.format(db=db, d=d) + "store_typo: 1\n")
     rc, out, err = run("holds", "--config", os.path.join(d, "bad.yaml"))
-    check("other config errors are still reported", rc == 1 and "store_typo" in err, err)
+    tap.ok("other config errors are still reported", rc == 1 and "store_typo" in err, err)
     rc, out, err = run("rejected", "--bogus")
-    check("an unknown option is still a usage error", rc == 2, err)
+    tap.ok("an unknown option is still a usage error", rc == 2, err)
 
-print(f"1..{len(results)}")
-for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+sys.exit(tap.done())

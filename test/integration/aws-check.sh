@@ -5,11 +5,11 @@
 # minimal IAM policy), no credentials, temporary credentials (the token
 # never printed), JSON output, usage errors. TAP.
 set -u
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 CTL="$1"
 ROOT="${CPPO_SOURCE_ROOT:?}"
 if ! /usr/bin/python3 -c 'import botocore' 2>/dev/null; then
-  echo "1..0 # SKIP python3-botocore missing (scripts/install-deps installs it)"
-  exit 0
+  tap_skip_all "python3-botocore missing (scripts/install-deps installs it)"
 fi
 work="$(mktemp -d)"
 pid=""
@@ -23,7 +23,7 @@ trap cleanup EXIT
 pid=$!
 for _ in $(seq 100); do grep -q '^ready ' "$work/ready" 2>/dev/null && break; sleep 0.1; done
 port="$(awk '/^ready/ {print $2}' "$work/ready")"
-[ -n "$port" ] || { echo "Bail out! stand-in did not start"; exit 1; }
+[ -n "$port" ] || tap_bail "stand-in did not start"
 url="http://127.0.0.1:$port"
 control() { curl -sf -d "$1" "$url/_standin/control" >/dev/null; }
 
@@ -33,16 +33,11 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
   AWS_CONTAINER_CREDENTIALS_FULL_URI
 good() { AWS_ACCESS_KEY_ID=AKIDSTANDIN AWS_SECRET_ACCESS_KEY=standin-secret-key "$@"; }
 
-n=0
-result() { # description, condition exit status
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else
-    echo "not ok $n - $1"; sed 's/^/# /' "$work/out"
-  fi
-}
+# each case runs one command into $work/out and tests its exit status and output
+tap_on_failure() { tap_comment <"$work/out"; }
+result() { tap_ok "$1" test "$2" -eq 0; } # description, condition exit status
 run() { "$@" >"$work/out" 2>&1; echo $?; }
 
-echo "1..8"
 rc=$(good run "$CTL" aws check --endpoint "$url")
 grep -q "credentials: environment" "$work/out" && [ "$(grep -c ' permitted$' "$work/out")" = 3 ]
 result "all three permissions: exit $rc" $(( rc != 0 || $? ))
@@ -98,3 +93,4 @@ rc1=$(run "$CTL" aws check --bogus)
 rc2=$(run "$CTL" aws frobnicate)
 rc3=$(run "$CTL" aws check --endpoint "ftp://x")
 result "usage errors exit 2 ($rc1 $rc2 $rc3)" $(( rc1 != 2 || rc2 != 2 || rc3 != 2 ))
+tap_done

@@ -17,20 +17,15 @@ writes the notification keys the deals must produce, one per line.
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 
-ISV, PARTNER = "111122223333", "444455556666"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from events import REGISTERED, RELEASED, agreement, agreement_type, envelope, iso  # noqa: E402
+from events import offer_released, registration  # noqa: E402
+
+PARTNER, PARTNER_NAME = "444455556666", "Channel Partner Co"
 PROD, TITLE = "prod-e2e0000000001", "Acme Observability Platform"
-
-
-def iso(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def eb(eid, detail_type, source, t, detail):
-    return {"version": "0", "id": eid, "detail-type": detail_type, "source": source,
-            "account": ISV, "time": iso(t), "region": "us-east-1", "resources": [],
-            "detail": detail}
 
 
 def deal(i, now, company, name):
@@ -39,27 +34,17 @@ def deal(i, now, company, name):
     ra, offer, agmt = "resaleauthz-e2e-%d" % i, "offer-e2e-%d" % i, "agmt-e2e-%d" % i
     t0 = now - d(days=3)
     uid = lambda k: "e2e0%04d-0000-4000-8000-%012d" % (k, i)
-    reg = eb(uid(1), "Resale Authorization Registered", "cppo-notify", t0, {
-        "resaleAuthorizationId": ra, "name": name or "E2E deal %d" % i, "productId": PROD,
-        "productTitle": TITLE, "resellerAccountId": PARTNER, "resellerName": "Channel Partner Co",
-        "buyerAccountIds": [buyer], "buyerCompanyName": company or "Buyer %d Ltd" % i,
-        "expiresAt": iso(now + d(days=90)), "notify": ["ae%d@acme.test" % i],
-        "metadata": {"crm_opportunity": "E2E-%06d" % i}})
-    rel = eb(uid(2), "Offer Released", "aws.marketplacecatalog", t0 + d(hours=1), {
-        "requestId": "req-e2e-rel-%d" % i, "catalog": "AWSMarketplace",
-        "offer": {"id": offer, "name": "E2E offer %d" % i, "expirationDate": iso(now + d(days=30))},
-        "product": {"id": PROD, "title": TITLE},
-        "manufacturer": {"accountId": ISV, "name": "Acme Software Inc"},
-        "sellerOfRecord": {"accountId": PARTNER, "name": "Channel Partner Co"},
-        "targetedBuyerAccountIds": [buyer]})
+    reg = envelope(REGISTERED, registration(
+        ra, name or "E2E deal %d" % i, PROD, PARTNER, [buyer], company or "Buyer %d Ltd" % i,
+        ["ae%d@acme.test" % i], {"crm_opportunity": "E2E-%06d" % i}, product_title=TITLE,
+        reseller_name=PARTNER_NAME, expires=iso(now + d(days=90))), uid(1), iso(t0))
+    rel = envelope(RELEASED, offer_released(
+        "req-e2e-rel-%d" % i, offer, "E2E offer %d" % i, PROD, TITLE, PARTNER, PARTNER_NAME,
+        [buyer], expires=iso(now + d(days=30))), uid(2), iso(t0 + d(hours=1)))
     acc = t0 + d(days=1)
-    agr = eb(uid(3), "Purchase Agreement Created - Manufacturer", "aws.agreement-marketplace", acc, {
-        "requestId": "req-e2e-agr-%d" % i, "catalog": "AWSMarketplace",
-        "agreement": {"id": agmt, "intent": "NEW", "status": "ACTIVE",
-                      "acceptanceTime": iso(acc), "startTime": iso(acc),
-                      "endTime": iso(acc + d(days=365))},
-        "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
-        "proposer": {"accountId": PARTNER}, "offer": {"id": offer}})
+    agr = envelope(agreement_type("Created - Manufacturer"), agreement(
+        "req-e2e-agr-%d" % i, agmt, ra, buyer, PARTNER, offer, accepted=iso(acc),
+        end=iso(acc + d(days=365))), uid(3), iso(acc))
     return [reg, rel, agr], ["partner_offer_extended/" + offer, "new_order/" + agmt]
 
 

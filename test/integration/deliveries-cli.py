@@ -18,26 +18,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import tap  # noqa: E402  (test/tools, beside this script's folder)
+
 CTL, MAKE = sys.argv[1], sys.argv[2]
 PAYLOAD = ("Subject: New order\r\nTo: <ops@example.com>\r\n\r\n"
            "Caf\u00e9 \u20ac 12\r\n").encode()
 SENT, SALES = "new_order/agmt-1/ops", "new_order/agmt-1/sales"
 QUEUED, AMENDED = "partner_offer_extended/o-2/ops", "amended_offer/agmt-3/ops"
 NEWEST_FIRST = [AMENDED, QUEUED, SALES, SENT]
-
-n = 0
-failed = False
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed = True
-        for line in str(detail).splitlines():
-            print(f"# {line}")
-
 
 def ctl(*args):
     p = subprocess.run([CTL, "deliveries", *args], capture_output=True, timeout=60)
@@ -65,45 +54,48 @@ def test_usage(tmp):
                         (["show", "--help"], "usage: cppo-notifyctl deliveries show KEY"),
                         (["retry", "--help"], "usage: cppo-notifyctl deliveries retry (KEY")]:
         rc, out, _ = ctl(*args)
-        ok(rc == 0 and out.decode().startswith(first), f"{' '.join(args)}: exit 0, own usage",
-           f"rc={rc} out={out[:120]!r}")
+        tap.ok(f"{' '.join(args)}: exit 0, own usage", rc == 0 and out.decode().startswith(first),
+               f"rc={rc} out={out[:120]!r}")
     for args in (["--bogus"], ["retry"], ["retry", SALES, "--all-failed"], ["show"],
                  ["--limit", "x"], ["--limit", "-1"],
                  ["extra"], ["show", SALES, "--failed"], ["retry", SALES, "--json"],
                  ["show", SALES, "extra"], ["--all-failed"]):
         rc, _, err = ctl(*args)
-        ok(rc == 2 and "usage:" in err, f"{' '.join(args)}: usage error, exit 2", f"rc={rc}")
+        tap.ok(f"{' '.join(args)}: usage error, exit 2", rc == 2 and "usage:" in err, f"rc={rc}")
     missing = os.path.join(tmp, "none.db")
     rc, _, err = ctl("--state", missing)
-    ok(rc == 3 and missing in err, "list of a missing store: exit 3, names the path", err)
+    tap.ok("list of a missing store: exit 3, names the path", rc == 3 and missing in err, err)
     rc, _, err = ctl("retry", "--all-failed", "--state", missing)
-    ok(rc == 3 and not os.path.exists(missing), "retry of a missing store: exit 3, creates nothing",
-       err)
+    tap.ok("retry of a missing store: exit 3, creates nothing",
+           rc == 3 and not os.path.exists(missing),
+           err)
 
 
 def test_list(db, tmp):
     rc, out, err = ctl("--state", db)
     rows, header, footer = table_rows(out)
-    ok(rc == 0 and header.split() == ["KEY", "RECEIVER", "CHANNEL", "STATUS", "ATTEMPTS", "CODE",
-                                      "LAST", "ERROR"], "list: exit 0, header", f"{rc} {err}")
-    ok([r[0] for r in rows] == NEWEST_FIRST, "list: newest first", rows)
+    tap.ok("list: exit 0, header",
+           rc == 0 and header.split() == ["KEY", "RECEIVER", "CHANNEL", "STATUS", "ATTEMPTS", "CODE",
+                                      "LAST", "ERROR"], f"{rc} {err}")
+    tap.ok("list: newest first", [r[0] for r in rows] == NEWEST_FIRST, rows)
     want = {AMENDED: ["ops", "email", "dead", "1", "550", "550 5.1.1 user unknown"],
             QUEUED: ["ops", "email", "queued", "0", "-", "-"],
             SALES: ["sales", "slack", "dead", "2", "404", "404 no_service\\x0d\\x0abody"],
             SENT: ["ops", "email", "sent", "1", "250", "-"]}
-    ok(all(r[1:] == want[r[0]] for r in rows), "list: receiver, channel, status, attempts, code, "
-       "escaped error", rows)
-    ok(footer == "4 deliveries shown; in the store: 1 queued, 0 sending, 1 sent, 2 dead, "
-       "0 backfilled", "list: footer counts", footer)
+    tap.ok("list: receiver, channel, status, attempts, code, "
+           "escaped error", all(r[1:] == want[r[0]] for r in rows), rows)
+    tap.ok("list: footer counts",
+           footer == "4 deliveries shown; in the store: 1 queued, 0 sending, 1 sent, 2 dead, "
+           "0 backfilled", footer)
     rc, out, _ = ctl("--state", db, "--failed")
     rows, _, footer = table_rows(out)
-    ok(rc == 1 and [r[0] for r in rows] == [AMENDED, SALES] and footer.startswith("2 deliveries"),
-       "--failed: dead ones only, exit 1 as there are some", f"{rc} {out}")
+    tap.ok("--failed: dead ones only, exit 1 as there are some",
+           rc == 1 and [r[0] for r in rows] == [AMENDED, SALES] and footer.startswith("2 deliveries"), f"{rc} {out}")
     rc, out, _ = ctl("--state", db, "--failed", "--limit", "1")
-    ok(rc == 1 and len(table_rows(out)[0]) == 1, "--failed --limit 1: still exit 1", f"{rc}")
+    tap.ok("--failed --limit 1: still exit 1", rc == 1 and len(table_rows(out)[0]) == 1, f"{rc}")
     rc, out, _ = ctl("--state", db, "--limit", "1")
     rows, _, _ = table_rows(out)
-    ok(rc == 0 and [r[0] for r in rows] == [AMENDED], "--limit 1: the newest", out)
+    tap.ok("--limit 1: the newest", rc == 0 and [r[0] for r in rows] == [AMENDED], out)
     config = os.path.join(tmp, "cppo-notify.yaml")
     os.makedirs(os.path.join(tmp, "rules.d"), exist_ok=True)
     with open(config, "w") as f:
@@ -111,70 +103,72 @@ def test_list(db, tmp):
                 f"store:\n  path: {db}\nreceivers:\n  out:\n    type: file\n"
                 f"    path: {tmp}/out.jsonl\n")
     rc, out, err = ctl("--config", config)
-    ok(rc == 0 and [r[0] for r in table_rows(out)[0]] == NEWEST_FIRST,
-       "--config: store.path of the file", f"{rc} {err}")
+    tap.ok("--config: store.path of the file",
+           rc == 0 and [r[0] for r in table_rows(out)[0]] == NEWEST_FIRST, f"{rc} {err}")
 
 
 def test_json(db):
     rc, out, _ = ctl("--state", db, "--json")
     objs = json_lines(out)
-    ok(rc == 0 and [o["key"] for o in objs] == NEWEST_FIRST, "--json: one object per line", out)
+    tap.ok("--json: one object per line", rc == 0 and [o["key"] for o in objs] == NEWEST_FIRST, out)
     sales = next(o for o in objs if o["key"] == SALES)
-    ok(sales["status"] == "dead" and sales["attempts"] == 2 and sales["last_code"] == 404
-       and sales["last_error"] == "404 no_service\r\nbody" and sales["channel"] == "slack"
-       and sales["receiver"] == "sales" and sales["kind"] == "new_order"
-       and sales["payload_bytes"] == len(PAYLOAD) and sales["opportunity_id"] is None,
-       "--json: fields exact", sales)
+    tap.ok("--json: fields exact",
+           sales["status"] == "dead" and sales["attempts"] == 2 and sales["last_code"] == 404
+           and sales["last_error"] == "404 no_service\r\nbody" and sales["channel"] == "slack"
+           and sales["receiver"] == "sales" and sales["kind"] == "new_order"
+           and sales["payload_bytes"] == len(PAYLOAD) and sales["opportunity_id"] is None, sales)
     rc, out, _ = ctl("--state", db, "--json", "--failed")
     objs = json_lines(out)
-    ok(rc == 1 and [o["status"] for o in objs] == ["dead", "dead"], "--json --failed: exit 1",
-       f"{rc} {out}")
-    ok(all(o["created_at"] == iso_ms(o["created_at_ms"]) and o["updated_at"] ==
+    tap.ok("--json --failed: exit 1", rc == 1 and [o["status"] for o in objs] == ["dead", "dead"],
+           f"{rc} {out}")
+    tap.ok("--json: RFC 3339 UTC times with milliseconds beside the _ms fields",
+           all(o["created_at"] == iso_ms(o["created_at_ms"]) and o["updated_at"] ==
            iso_ms(o["updated_at_ms"]) and o["next_at"] == iso_ms(o["next_at_ms"]) for o in objs)
-       and sales["created_at"] == "2025-11-24T16:00:01.000Z",
-       "--json: RFC 3339 UTC times with milliseconds beside the _ms fields", objs)
+           and sales["created_at"] == "2025-11-24T16:00:01.000Z", objs)
 
 
 def test_show(db):
     rc, out, err = ctl("--state", db, "show", SALES)
     text = out.decode()
     history = text.split("history:\n", 1)[-1].splitlines()
-    ok(rc == 0 and "status:        dead\n" in text and "receiver:      sales (slack)\n" in text
-       and "recipient:     ops@example.com\n" in text and f"payload:       {len(PAYLOAD)} bytes"
-       in text, "show: the delivery", f"{rc} {err} {text}")
-    ok(len(history) == 2 and history[0].split()[1:3] == ["retry", "503"]
-       and history[1].split()[1:3] == ["dead", "404"] and history[1].endswith("\\x0d\\x0abody"),
-       "show: attempts oldest first", history)
+    tap.ok("show: the delivery",
+           rc == 0 and "status:        dead\n" in text and "receiver:      sales (slack)\n" in text
+           and "recipient:     ops@example.com\n" in text and f"payload:       {len(PAYLOAD)} bytes"
+           in text, f"{rc} {err} {text}")
+    tap.ok("show: attempts oldest first",
+           len(history) == 2 and history[0].split()[1:3] == ["retry", "503"]
+           and history[1].split()[1:3] == ["dead", "404"] and history[1].endswith("\\x0d\\x0abody"), history)
     rc, out, _ = ctl("--state", db, "show", SALES, "--json")
     obj = json.loads(out)
-    ok(rc == 0 and [h["outcome"] for h in obj["history"]] == ["retry", "dead"]
-       and [h["code"] for h in obj["history"]] == [503, 404]
-       and obj["recipients"] == ["ops@example.com"], "show --json: history", obj)
-    ok(all(h["at"] == iso_ms(h["at_ms"]) for h in obj["history"]),
-       "show --json: each attempt's time in RFC 3339 beside at_ms", obj)
+    tap.ok("show --json: history",
+           rc == 0 and [h["outcome"] for h in obj["history"]] == ["retry", "dead"]
+           and [h["code"] for h in obj["history"]] == [503, 404]
+           and obj["recipients"] == ["ops@example.com"], obj)
+    tap.ok("show --json: each attempt's time in RFC 3339 beside at_ms",
+           all(h["at"] == iso_ms(h["at_ms"]) for h in obj["history"]), obj)
     rc, out, _ = ctl("--state", db, "show", SENT, "--payload")
-    ok(rc == 0 and out == PAYLOAD, "show --payload: the stored bytes exactly", out)
+    tap.ok("show --payload: the stored bytes exactly", rc == 0 and out == PAYLOAD, out)
     rc, out, err = ctl("--state", db, "show", "no/such/key")
-    ok(rc == 1 and out == b"" and "no/such/key" in err, "show of an unknown key: exit 1", err)
+    tap.ok("show of an unknown key: exit 1", rc == 1 and out == b"" and "no/such/key" in err, err)
 
 
 def test_unrouted(db):
     rc, out, err = ctl("--state", db, "--unrouted")
     lines = out.decode().splitlines()
     rows = [line.split() for line in lines[1:-1]]
-    ok(rc == 0 and lines[0].split() == ["CREATED", "KIND", "KEY", "OPPORTUNITY"]
-       and rows == [["2025-11-24T16:00:02Z", "attention_needed", "attention_needed/o-5", "ra-5"],
+    tap.ok("--unrouted: the ones no rule matched, newest first",
+           rc == 0 and lines[0].split() == ["CREATED", "KIND", "KEY", "OPPORTUNITY"]
+           and rows == [["2025-11-24T16:00:02Z", "attention_needed", "attention_needed/o-5", "ra-5"],
                     ["2025-11-24T16:00:01Z", "order_ended", "order_ended/agmt-4", "-"]]
-       and lines[-1] == "2 unrouted notifications shown (no rule matched)",
-       "--unrouted: the ones no rule matched, newest first", f"{rc} {err} {out}")
+           and lines[-1] == "2 unrouted notifications shown (no rule matched)", f"{rc} {err} {out}")
     rc, out, _ = ctl("--state", db, "--unrouted", "--json", "--limit", "1")
-    ok(rc == 0 and json_lines(out) == [{"key": "attention_needed/o-5", "kind": "attention_needed",
+    tap.ok("--unrouted --json --limit 1",
+           rc == 0 and json_lines(out) == [{"key": "attention_needed/o-5", "kind": "attention_needed",
                                         "opportunity_id": "ra-5", "offer_id": None,
                                         "agreement_id": None,
-                                        "created_at": "2025-11-24T16:00:02Z"}],
-       "--unrouted --json --limit 1", out)
+                                        "created_at": "2025-11-24T16:00:02Z"}], out)
     rc, _, _ = ctl("--state", db, "--unrouted", "--failed")
-    ok(rc == 2, "--unrouted --failed: usage error")
+    tap.ok("--unrouted --failed: usage error", rc == 2)
 
 
 def show_json(db, key):
@@ -184,26 +178,28 @@ def show_json(db, key):
 def test_retry(db):
     for key in (QUEUED, SENT, "no/such/key"):
         rc, _, err = ctl("--state", db, "retry", key)
-        ok(rc == 1 and "is not a dead delivery" in err, f"retry {key}: exit 1", f"{rc} {err}")
+        tap.ok(f"retry {key}: exit 1", rc == 1 and "is not a dead delivery" in err, f"{rc} {err}")
     before = int(time.time() * 1000)
     rc, out, err = ctl("--state", db, "retry", SALES)
     after = int(time.time() * 1000)
-    ok(rc == 0 and out == b"1 delivery re-queued\n", "retry KEY: exit 0, count", f"{rc} {out} {err}")
+    tap.ok("retry KEY: exit 0, count",
+           rc == 0 and out == b"1 delivery re-queued\n", f"{rc} {out} {err}")
     obj = show_json(db, SALES)
-    ok(obj["status"] == "queued" and obj["attempts_since_retry"] == 0 and before - 1000 <=
-       obj["next_at_ms"] <= after + 1000 and len(obj["history"]) == 2,
-       "retry KEY: queued, due now, a fresh budget, history kept", obj)
-    ok(obj["attempts"] == len(obj["history"]) == 2, "show --json: attempts = the history's length",
-       obj)
+    tap.ok("retry KEY: queued, due now, a fresh budget, history kept",
+           obj["status"] == "queued" and obj["attempts_since_retry"] == 0 and before - 1000 <=
+           obj["next_at_ms"] <= after + 1000 and len(obj["history"]) == 2, obj)
+    tap.ok("show --json: attempts = the history's length",
+           obj["attempts"] == len(obj["history"]) == 2,
+           obj)
     rc, out, _ = ctl("--state", db, "show", SALES)
     text = out.decode()
-    ok(rc == 0 and "attempts:      2 (0 since the last retry)\n" in text and
-       len(text.split("history:\n", 1)[-1].splitlines()) == 2,
-       "show: the attempt count matches the history lines", text)
+    tap.ok("show: the attempt count matches the history lines",
+           rc == 0 and "attempts:      2 (0 since the last retry)\n" in text and
+           len(text.split("history:\n", 1)[-1].splitlines()) == 2, text)
     rows = {r[0]: r for r in table_rows(ctl("--state", db)[1])[0]}
-    ok(rows[SALES][4] == "2", "list: ATTEMPTS counts the history too", rows.get(SALES))
+    tap.ok("list: ATTEMPTS counts the history too", rows[SALES][4] == "2", rows.get(SALES))
     rc, _, _ = ctl("--state", db, "retry", SALES)
-    ok(rc == 1, "retry KEY again: not dead any more, exit 1")
+    tap.ok("retry KEY again: not dead any more, exit 1", rc == 1)
 
 
 def test_retry_all_while_locked(db):
@@ -216,17 +212,19 @@ def test_retry_all_while_locked(db):
     rc, out, err = ctl("--state", db, "retry", "--all-failed")
     release.join()
     conn.close()
-    ok(rc == 0 and out == b"1 delivery re-queued\n", "retry --all-failed while a writer works",
-       f"{rc} {out} {err}")
+    tap.ok("retry --all-failed while a writer works", rc == 0 and out == b"1 delivery re-queued\n",
+           f"{rc} {out} {err}")
     rc, out, _ = ctl("--state", db, "retry", "--all-failed")
-    ok(rc == 0 and out == b"0 deliveries re-queued\n", "retry --all-failed with none: 0, exit 0",
-       out)
+    tap.ok("retry --all-failed with none: 0, exit 0",
+           rc == 0 and out == b"0 deliveries re-queued\n",
+           out)
     rc, out, _ = ctl("--state", db)
     footer = table_rows(out)[2]
-    ok(footer == "4 deliveries shown; in the store: 3 queued, 0 sending, 1 sent, 0 dead, "
-       "0 backfilled", "after retries: counts", footer)
+    tap.ok("after retries: counts",
+           footer == "4 deliveries shown; in the store: 3 queued, 0 sending, 1 sent, 0 dead, "
+           "0 backfilled", footer)
     rc, out, _ = ctl("--state", db, "--failed")
-    ok(rc == 0 and table_rows(out)[0] == [], "--failed with no dead delivery: exit 0", f"{rc}")
+    tap.ok("--failed with no dead delivery: exit 0", rc == 0 and table_rows(out)[0] == [], f"{rc}")
 
 
 def main():
@@ -235,7 +233,7 @@ def main():
         db = os.path.join(tmp, "state.db")
         test_usage(tmp)
         made = subprocess.run([MAKE, db], capture_output=True, timeout=60)
-        ok(made.returncode == 0, "make-deliveries wrote the store", made.stderr)
+        tap.ok("make-deliveries wrote the store", made.returncode == 0, made.stderr)
         test_list(db, tmp)
         test_json(db)
         test_show(db)
@@ -244,8 +242,7 @@ def main():
         test_retry_all_while_locked(db)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -21,24 +21,11 @@
 # Usage: delivery-isolation.sh DISPATCH_DRIVER CPPO_NOTIFYCTL   (needs CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 driver=$(realpath "$1")
 ctl=$(realpath "$2")
 work=$PEER_TMP
 tools=$CPPO_SOURCE_ROOT/test/tools
-
-tests=0
-failures=0
-check() { # description command...
-  local desc=$1
-  shift
-  tests=$((tests + 1))
-  if "$@"; then
-    echo "ok $tests - $desc"
-  else
-    failures=$((failures + 1))
-    echo "not ok $tests - $desc"
-  fi
-}
 
 start_smtp_script() { # dir options... -> SMTP_PORT
   local fifo="$PEER_TMP/smtp.$RANDOM" line
@@ -103,8 +90,8 @@ healthy=(--due-in 1500 --add audit:1500 --add hook:400 --until audit --until hoo
 
 SMTP_TIMEOUT=1s config base "$ok_port" </dev/null
 run_driver base "${healthy[@]}"
-check "base: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
-check "base: all 1900 sent" healthy_done base
+tap_ok "base: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "base: all 1900 sent" healthy_done base
 
 SMTP_TIMEOUT=1s config hang "$hang_port" <<YAML
   stuck:
@@ -112,11 +99,11 @@ SMTP_TIMEOUT=1s config hang "$hang_port" <<YAML
     to: [ops@dispatch.test]
 YAML
 run_driver hang --add stuck:3 "${healthy[@]}"
-check "hang: the driver finished while the SMTP server hung (rc $RC)" [ "$RC" -eq 0 ]
-check "hang: all 1900 file and Slack deliveries sent" healthy_done hang
-check "hang: the 3 mails not sent, still waiting" [ "$(pending hang stuck)" = 3 ]
-check "hang: the stop returned (the driver was not killed)" [ "$RC" -ne 137 ]
-check "hang: every JSON line parses" lines_parse "$work/hang/audit.jsonl"
+tap_ok "hang: the driver finished while the SMTP server hung (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "hang: all 1900 file and Slack deliveries sent" healthy_done hang
+tap_ok "hang: the 3 mails not sent, still waiting" [ "$(pending hang stuck)" = 3 ]
+tap_ok "hang: the stop returned (the driver was not killed)" [ "$RC" -ne 137 ]
+tap_ok "hang: every JSON line parses" lines_parse "$work/hang/audit.jsonl"
 
 # ---- fifo ---------------------------------------------------------------------
 
@@ -131,7 +118,7 @@ config fifo2 "$ok_port" <<YAML
 YAML
 run_driver fifo2 --add mail:40 --add audit:1500 --add hook:400 --until audit --until hook \
   --until mail --timeout 60 --grace 1000
-check "fifo baseline: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "fifo baseline: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
 config fifo "$ok_port" <<YAML
   mail:
     type: email
@@ -143,27 +130,27 @@ config fifo "$ok_port" <<YAML
 YAML
 run_driver fifo --add jam:3:"$work/jam.json" --add mail:40 --add audit:1500 --add hook:400 \
   --until audit --until hook --until mail --timeout 60 --grace 1000
-check "fifo: the driver finished while the FIFO was stalled (rc $RC)" [ "$RC" -eq 0 ]
-check "fifo: all file and Slack deliveries sent" healthy_done fifo
-check "fifo: all 40 mails sent" [ "$(count_status fifo mail sent)" = 40 ]
-check "fifo: the FIFO deliveries not sent, still waiting" [ "$(pending fifo jam)" = 3 ]
-check "fifo: the stop returned (the driver was not killed)" [ "$RC" -ne 137 ]
+tap_ok "fifo: the driver finished while the FIFO was stalled (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "fifo: all file and Slack deliveries sent" healthy_done fifo
+tap_ok "fifo: all 40 mails sent" [ "$(count_status fifo mail sent)" = 40 ]
+tap_ok "fifo: the FIFO deliveries not sent, still waiting" [ "$(pending fifo jam)" = 3 ]
+tap_ok "fifo: the stop returned (the driver was not killed)" [ "$RC" -ne 137 ]
 exec {jam_fd}<&-
 
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / max(1.0, float(sys.argv[2]))))' "$1" "$2"; }
 b=$(value base elapsed_ms) h=$(value hang elapsed_ms) b2=$(value fifo2 elapsed_ms) f=$(value fifo elapsed_ms)
-echo "# throughput (due at 1500 ms): 1500 file + 400 Slack deliveries alone ${b} ms; with an SMTP server hung after DATA ${h} ms (x$(ratio "$h" "$b"))"
-echo "# throughput: 1500 file + 400 Slack + 40 mails alone ${b2} ms; with a stalled FIFO receiver ${f} ms (x$(ratio "$f" "$b2"))"
-echo "# stop (grace 1000 ms): hung SMTP $(value hang stop_ms) ms, stalled FIFO $(value fifo stop_ms) ms, idle $(value base stop_ms) ms"
+tap_comment "throughput (due at 1500 ms): 1500 file + 400 Slack deliveries alone ${b} ms; with an SMTP server hung after DATA ${h} ms (x$(ratio "$h" "$b"))"
+tap_comment "throughput: 1500 file + 400 Slack + 40 mails alone ${b2} ms; with a stalled FIFO receiver ${f} ms (x$(ratio "$f" "$b2"))"
+tap_comment "stop (grace 1000 ms): hung SMTP $(value hang stop_ms) ms, stalled FIFO $(value fifo stop_ms) ms, idle $(value base stop_ms) ms"
 
 # ---- next: the mails left in flight go at the next start -----------------------
 
 sed -i "s|^  url: smtp://127.0.0.1:$hang_port|  url: smtp://127.0.0.1:$ok_port|" "$work/hang/config.yaml"
 before=$(find "$work/mail-ok" -name '*.json' | wc -l)
 run_driver hang --until stuck --timeout 60
-check "next: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
-check "next: the 3 mails re-queued and sent" [ "$(count_status hang stuck sent)" = 3 ]
-check "next: the server got them" wait_for "find '$work/mail-ok' -name '*.json' | wc -l" $((before + 3)) 10
+tap_ok "next: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "next: the 3 mails re-queued and sent" [ "$(count_status hang stuck sent)" = 3 ]
+tap_ok "next: the server got them" wait_for "find '$work/mail-ok' -name '*.json' | wc -l" $((before + 3)) 10
 
 # ---- rcpt: one recipient refused --------------------------------------------------
 
@@ -178,28 +165,27 @@ config rcpt "$SMTP_PORT" <<YAML
     to: [bad@dispatch.test]
 YAML
 run_driver rcpt --add team:2 --add nobody:1 --until team --until nobody --timeout 30
-check "rcpt: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
-check "rcpt: both mails sent at the first attempt" \
+tap_ok "rcpt: the driver finished (rc $RC)" [ "$RC" -eq 0 ]
+tap_ok "rcpt: both mails sent at the first attempt" \
   [ "$(grep -c '^delivery test-[0-9]*/team .*status=sent attempts=1 ' "$work/rcpt/out")" = 2 ]
-check "rcpt: the refused recipient is recorded on the attempt" \
+tap_ok "rcpt: the refused recipient is recorded on the attempt" \
   grep -q '^attempt_refused test-1/team n=1 <bad@dispatch.test> (550)$' "$work/rcpt/out"
-check "rcpt: the observer was told of 3 refusals (2 sent, 1 dead)" [ "$(value rcpt observed_refused)" = 3 ]
-check "rcpt: the accepted recipients got both mails" python3 - "$work/mail-rcpt" <<'PY'
+tap_ok "rcpt: the observer was told of 3 refusals (2 sent, 1 dead)" [ "$(value rcpt observed_refused)" = 3 ]
+tap_ok "rcpt: the accepted recipients got both mails" python3 - "$work/mail-rcpt" <<'PY'
 import json, os, sys
 m = [json.load(open(os.path.join(sys.argv[1], f))) for f in os.listdir(sys.argv[1]) if f.endswith(".json")]
 ok = len(m) == 2 and all(sorted(x["rcpt"]) == ["a@dispatch.test", "c@dispatch.test"] for x in m)
 sys.exit(0 if ok else "# %r" % m)
 PY
-check "rcpt: a mail no recipient accepts is dead, 550" \
+tap_ok "rcpt: a mail no recipient accepts is dead, 550" \
   grep -q '^delivery test-1/nobody .*status=dead attempts=1 code=550$' "$work/rcpt/out"
-check "rcpt: its refusal is recorded too" \
+tap_ok "rcpt: its refusal is recorded too" \
   grep -q '^attempt_refused test-1/nobody n=1 <bad@dispatch.test> (550)$' "$work/rcpt/out"
-check "rcpt: deliveries show lists the refused recipient" \
+tap_ok "rcpt: deliveries show lists the refused recipient" \
   bash -c '"$1" deliveries show test-1/team --state "$2" | grep -q "refused.*<bad@dispatch.test> (550)"' \
   _ "$ctl" "$work/rcpt/state.db"
 
-check "no sanitizer report in any driver log" \
+tap_ok "no sanitizer report in any driver log" \
   bash -c '! grep -l -E "Sanitizer|runtime error" "$1"/*/err >&2' _ "$work"
 
-echo "1..$tests"
-[ "$failures" -eq 0 ]
+tap_done

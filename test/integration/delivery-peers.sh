@@ -24,25 +24,12 @@
 # Usage: delivery-peers.sh DISPATCH_DRIVER CPPO_NOTIFYCTL   (needs CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 driver=$(realpath "$1")
 ctl=$(realpath "$2")
 work=$PEER_TMP
 chmod 0755 "$work" # smtp-sink runs as nobody and writes below here
 secret=SECRETtoken0123456789 # in every webhook URL; must never be printed
-
-tests=0
-failures=0
-check() { # description command...
-  local desc=$1
-  shift
-  tests=$((tests + 1))
-  if "$@"; then
-    echo "ok $tests - $desc"
-  else
-    failures=$((failures + 1))
-    echo "not ok $tests - $desc"
-  fi
-}
 
 # ---- helpers ---------------------------------------------------------------
 
@@ -173,12 +160,12 @@ config a 1 <<YAML
     webhook_url_file: $(hook_url_file a "$WEBHOOK_PORT")
 YAML
 run_driver a --add hook:1 --timeout 30
-check "a: 429 then 200 is sent" is a test-1/hook status sent
-check "a: two attempts, 429 then 200" attempts_are a test-1/hook "retry/429 sent/200"
-check "a: the sink got 2 requests" [ "$(hooks "$work/hooks-a.jsonl" 'len(t)')" = 2 ]
+tap_ok "a: 429 then 200 is sent" is a test-1/hook status sent
+tap_ok "a: two attempts, 429 then 200" attempts_are a test-1/hook "retry/429 sent/200"
+tap_ok "a: the sink got 2 requests" [ "$(hooks "$work/hooks-a.jsonl" 'len(t)')" = 2 ]
 gap=$(hooks "$work/hooks-a.jsonl" 't[1] - t[0] if len(t) > 1 else 0')
-echo "# a: retry came $gap s after the 429"
-check "a: the retry waited for Retry-After (>= 2 s)" ge "$gap" 2.0
+tap_comment "a: retry came $gap s after the 429"
+tap_ok "a: the retry waited for Retry-After (>= 2 s)" ge "$gap" 2.0
 
 # ---- b: 500, 500, 200 ---------------------------------------------------------
 
@@ -190,11 +177,11 @@ config b 1 <<YAML
     webhook_url_file: $(hook_url_file b "$WEBHOOK_PORT")
 YAML
 run_driver b --add hook:1 --timeout 30
-check "b: sent on attempt 3" is b test-1/hook attempts 3
-check "b: status sent" is b test-1/hook status sent
-check "b: attempts recorded 500, 500, 200" attempts_are b test-1/hook "retry/500 retry/500 sent/200"
-check "b: dispatcher counters" grep -q '^stats sent=1 retried=2 dead=0 attempts=3 in_flight=0$' "$work/b/out"
-check "b: three identical JSON bodies arrived" \
+tap_ok "b: sent on attempt 3" is b test-1/hook attempts 3
+tap_ok "b: status sent" is b test-1/hook status sent
+tap_ok "b: attempts recorded 500, 500, 200" attempts_are b test-1/hook "retry/500 retry/500 sent/200"
+tap_ok "b: dispatcher counters" grep -q '^stats sent=1 retried=2 dead=0 attempts=3 in_flight=0$' "$work/b/out"
+tap_ok "b: three identical JSON bodies arrived" \
   [ "$(hooks "$work/hooks-b.jsonl" 'len(r) == 3 and len({e["body_base64"] for e in r}) == 1 and all(["Content-Type", "application/json"] in e["headers"] for e in r)')" = True ]
 
 # ---- c: 400 invalid_blocks ------------------------------------------------------
@@ -207,11 +194,11 @@ config c 1 <<YAML
     webhook_url_file: $(hook_url_file c "$WEBHOOK_PORT")
 YAML
 run_driver c --add hook:1 --timeout 30
-check "c: dead after one attempt" is c test-1/hook attempts 1
-check "c: status dead" is c test-1/hook status dead
-check "c: last error holds Slack's text" grep -q '^error test-1/hook .*invalid_blocks' "$work/c/out"
-check "c: the sink got 1 request" [ "$(hooks "$work/hooks-c.jsonl" 'len(t)')" = 1 ]
-check "c: the webhook URL is in no output or log" no_secret "$work/a/out" "$work/a/err" \
+tap_ok "c: dead after one attempt" is c test-1/hook attempts 1
+tap_ok "c: status dead" is c test-1/hook status dead
+tap_ok "c: last error holds Slack's text" grep -q '^error test-1/hook .*invalid_blocks' "$work/c/out"
+tap_ok "c: the sink got 1 request" [ "$(hooks "$work/hooks-c.jsonl" 'len(t)')" = 1 ]
+tap_ok "c: the webhook URL is in no output or log" no_secret "$work/a/out" "$work/a/err" \
   "$work/b/out" "$work/b/err" "$work/c/out" "$work/c/err"
 
 # ---- f: Slack failing forever does not delay email ---------------------------
@@ -230,10 +217,10 @@ config f "$smtp_f" <<YAML
 YAML
 # Slack starts failing at once; the mails fall due 3 s later.
 run_driver f --add broken:3 --due-in 3000 --add mail:5 --until mail --timeout 30
-check "f: every mail sent at the first attempt" \
+tap_ok "f: every mail sent at the first attempt" \
   [ "$(grep -c '^delivery test-[0-9]*/mail .*status=sent attempts=1 ' "$work/f/out")" = 5 ]
-check "f: the SMTP sink holds 5 mails" wait_for "files_in '$work/mail-f'" 5 10
-check "f: Slack still retrying (queued, not dead) meanwhile" \
+tap_ok "f: the SMTP sink holds 5 mails" wait_for "files_in '$work/mail-f'" 5 10
+tap_ok "f: Slack still retrying (queued, not dead) meanwhile" \
   [ "$(grep -c '^delivery test-[0-9]*/broken .*status=\(queued\|sending\)' "$work/f/out")" = 3 ]
 # at_ms of the first mail attempt, the last one, Slack attempts before the first
 read -r start mail_first mail_last slack_before < <(awk '
@@ -243,9 +230,9 @@ read -r start mail_first mail_last slack_before < <(awk '
     for (i in t) if (k[i] ~ /\/mail$/) { if (!f || t[i] < f) f = t[i]; if (t[i] > l) l = t[i] }
     for (i in t) if (k[i] ~ /\/broken$/ && t[i] < f) n++
     print start, f, l, n + 0 }' "$work/f/out")
-echo "# f: mails sent $((mail_first - start))..$((mail_last - start)) ms after the start (due at 3000), $slack_before failed Slack attempts before"
-check "f: Slack had failed at least twice before the mails went" [ "$slack_before" -ge 2 ]
-check "f: the mails went out within 2 s of falling due" [ $((mail_last - start)) -lt 5000 ]
+tap_comment "f: mails sent $((mail_first - start))..$((mail_last - start)) ms after the start (due at 3000), $slack_before failed Slack attempts before"
+tap_ok "f: Slack had failed at least twice before the mails went" [ "$slack_before" -ge 2 ]
+tap_ok "f: the mails went out within 2 s of falling due" [ $((mail_last - start)) -lt 5000 ]
 
 # ---- i, j: SMTP reply codes ------------------------------------------------------
 
@@ -256,9 +243,9 @@ config i "$SMTP_PORT" <<YAML
     to: [ops@dispatch.test]
 YAML
 run_driver i --add refuse:1 --timeout 30
-check "i: DATA 5xx is permanent: dead after one attempt" is i test-1/refuse attempts 1
-check "i: status dead" is i test-1/refuse status dead
-check "i: the 5xx reply code is recorded" grep -q '^attempt test-1/refuse .*outcome=dead code=5[0-9][0-9] ' "$work/i/out"
+tap_ok "i: DATA 5xx is permanent: dead after one attempt" is i test-1/refuse attempts 1
+tap_ok "i: status dead" is i test-1/refuse status dead
+tap_ok "i: the 5xx reply code is recorded" grep -q '^attempt test-1/refuse .*outcome=dead code=5[0-9][0-9] ' "$work/i/out"
 
 peer_start_smtp_sink "$work/mail-j" --rcpt-4xx
 config j "$SMTP_PORT" <<YAML
@@ -268,11 +255,11 @@ config j "$SMTP_PORT" <<YAML
     max_attempts: 2
 YAML
 run_driver j --add busy:1 --timeout 30
-check "j: RCPT 4xx is transient: retried, dead at max_attempts 2" \
+tap_ok "j: RCPT 4xx is transient: retried, dead at max_attempts 2" \
   [ "$(attempts_line j test-1/busy | sed 's/[0-9][0-9]*/N/g')" = "retry/N dead/N" ]
-check "j: the 4xx reply codes are recorded" \
+tap_ok "j: the 4xx reply codes are recorded" \
   [ "$(grep -c '^attempt test-1/busy .*code=4[0-9][0-9] ' "$work/j/out")" = 2 ]
-check "j: the last error says why it gave up" \
+tap_ok "j: the last error says why it gave up" \
   grep -q '^error test-1/busy smtp: .*(gave up: max_attempts reached)$' "$work/j/out"
 
 # ---- g: exact bytes and envelope --------------------------------------------
@@ -290,9 +277,9 @@ printf '%s\r\n' 'From: cppo@dispatch.test' 'To: a@dispatch.test, b@dispatch.test
   'MIME-Version: 1.0' 'Content-Type: text/plain; charset=utf-8' '' \
   'Line one.' '.a line starting with a dot' '..two dots' 'caf'$'\xc3\xa9' '' 'End.' >"$work/g.eml"
 run_driver g --add "exact:1:$work/g.eml" --timeout 30
-check "g: sent" is g test-1/exact status sent
+tap_ok "g: sent" is g test-1/exact status sent
 wait_for "files_in '$work/mail-g'" 1 10 || true
-check "g: one mail arrived with the exact payload and envelope" python3 - "$work/mail-g" "$work/g.eml" <<'PY'
+tap_ok "g: one mail arrived with the exact payload and envelope" python3 - "$work/mail-g" "$work/g.eml" <<'PY'
 import os, sys
 d, payload = sys.argv[1], open(sys.argv[2], "rb").read()
 files = [os.path.join(d, f) for f in os.listdir(d)]
@@ -331,8 +318,8 @@ config h 1 <<YAML
     path: $work/h/audit.jsonl
 YAML
 run_driver h --add audit:5 --timeout 30
-check "h: all 5 sent" [ "$(count_status h sent)" = 5 ]
-check "h: one line per delivery, exactly the payload" python3 - "$work/h/audit.jsonl" <<'PY'
+tap_ok "h: all 5 sent" [ "$(count_status h sent)" = 5 ]
+tap_ok "h: one line per delivery, exactly the payload" python3 - "$work/h/audit.jsonl" <<'PY'
 import json, sys
 lines = open(sys.argv[1], "rb").read().split(b"\n")
 assert lines[-1] == b"", "no final newline"
@@ -364,15 +351,15 @@ config k 1 <<YAML
     webhook_url_file: $(hook_url_file k "$hole_port")
 YAML
 EXPECT_RC=3 run_driver k --add hook:1 --timeout 2 --grace 300
-check "k: stopped while in flight: the driver timed out" [ "$RC" -eq 3 ]
-check "k: the aborted delivery stays sending, no attempt recorded" \
+tap_ok "k: stopped while in flight: the driver timed out" [ "$RC" -eq 3 ]
+tap_ok "k: the aborted delivery stays sending, no attempt recorded" \
   grep -q '^delivery test-1/hook .*status=sending attempts=0 ' "$work/k/out"
 mv "$work/k/out" "$work/k/out.1"
 peer_start_webhook_sink "$work/hooks-k.jsonl"
 hook_url_file k "$WEBHOOK_PORT" >/dev/null # same receiver, now a working webhook
 run_driver k --timeout 30
-check "k: re-queued at the next start and sent" is k test-1/hook status sent
-check "k: the sink got it once" [ "$(hooks "$work/hooks-k.jsonl" 'len(t)')" = 1 ]
+tap_ok "k: re-queued at the next start and sent" is k test-1/hook status sent
+tap_ok "k: the sink got it once" [ "$(hooks "$work/hooks-k.jsonl" 'len(t)')" = 1 ]
 
 # ---- l: reload swaps the config under way -------------------------------------------
 
@@ -388,9 +375,9 @@ YAML
 mkdir -p "$work/l2"
 sed "s|$work/l1.url|$(hook_url_file l2 "$WEBHOOK_PORT")|" "$work/l/config.yaml" >"$work/l2/config.yaml"
 run_driver l --add hook:3 --reload "$work/l2/config.yaml" --reload-after 1500 --timeout 40
-check "l: all 3 sent after the reload" [ "$(count_status l sent)" = 3 ]
-check "l: the old webhook was tried before the reload" [ "$(hooks "$work/hooks-l1.jsonl" 'len(t)')" -ge 1 ]
-check "l: the new webhook got each delivery once" [ "$(hooks "$work/hooks-l2.jsonl" 'len(t)')" = 3 ]
+tap_ok "l: all 3 sent after the reload" [ "$(count_status l sent)" = 3 ]
+tap_ok "l: the old webhook was tried before the reload" [ "$(hooks "$work/hooks-l1.jsonl" 'len(t)')" -ge 1 ]
+tap_ok "l: the new webhook got each delivery once" [ "$(hooks "$work/hooks-l2.jsonl" 'len(t)')" = 3 ]
 
 # ---- m: HTTPS webhook, verified against ca_file only ------------------------------
 
@@ -410,42 +397,42 @@ config m 1 <<YAML
     max_age: 3s # the shared webhook paces it ~1 s after "trusted"
 YAML
 run_driver m --add trusted:1 --add untrusted:1 --timeout 30
-check "m: sent over HTTPS with the receiver's ca_file" is m test-1/trusted status sent
-check "m: an unknown certificate is refused (verification always on)" \
+tap_ok "m: sent over HTTPS with the receiver's ca_file" is m test-1/trusted status sent
+tap_ok "m: an unknown certificate is refused (verification always on)" \
   grep -q '^attempt test-1/untrusted .*outcome=deferred ' "$work/m/out"
-check "m: a receiver fault: deferred until dead at max_age" \
+tap_ok "m: a receiver fault: deferred until dead at max_age" \
   bash -c '[[ "$1" =~ ^(deferred/0\ )+dead/0$ ]]' _ "$(attempts_line m test-1/untrusted)"
-check "m: it gave up because of max_age" \
+tap_ok "m: it gave up because of max_age" \
   grep -q '^error test-1/untrusted slack: .*(gave up: max_age passed)$' "$work/m/out"
-check "m: only the verified connection got through" [ "$(hooks "$work/hooks-m.jsonl" 'len(t)')" = 1 ]
-check "m: the webhook URL is in no output or log" no_secret "$work/m/out" "$work/m/err"
+tap_ok "m: only the verified connection got through" [ "$(hooks "$work/hooks-m.jsonl" 'len(t)')" = 1 ]
+tap_ok "m: the webhook URL is in no output or log" no_secret "$work/m/out" "$work/m/err"
 
 # ---- d: pacing, 1 message per second per webhook ---------------------------------
 
 d_rc=0
 wait "$d_pid" || d_rc=$?
-check "d: the driver finished (rc $d_rc)" [ "$d_rc" -eq 0 ]
-check "d: 20 sent, each at the first attempt" \
+tap_ok "d: the driver finished (rc $d_rc)" [ "$d_rc" -eq 0 ]
+tap_ok "d: 20 sent, each at the first attempt" \
   [ "$(grep -c '^delivery test-[0-9]*/pace .*status=sent attempts=1 ' "$work/d/out")" = 20 ]
-check "d: the sink got 20 requests" [ "$(hooks "$work/hooks-d.jsonl" 'len(t)')" = 20 ]
+tap_ok "d: the sink got 20 requests" [ "$(hooks "$work/hooks-d.jsonl" 'len(t)')" = 20 ]
 gap=$(hooks "$work/hooks-d.jsonl" 'min(b - a for a, b in zip(t, t[1:])) if len(t) > 1 else 0')
-echo "# d: smallest gap between arrivals $gap s"
-check "d: consecutive arrivals >= 0.95 s apart" ge "$gap" 0.95
+tap_comment "d: smallest gap between arrivals $gap s"
+tap_ok "d: consecutive arrivals >= 0.95 s apart" ge "$gap" 0.95
 
 # ---- e: SMTP down at first -------------------------------------------------------
 
 e_rc=0
 wait "$e_pid" || e_rc=$?
-check "e: the driver finished (rc $e_rc)" [ "$e_rc" -eq 0 ]
-check "e: the SMTP sink came up late" grep -q '^ready ' "$work/smtp-e.out"
-check "e: all 3 mails sent" [ "$(count_status e sent)" = 3 ]
-check "e: each sent at its first budgeted attempt (max_attempts 1)" \
+tap_ok "e: the driver finished (rc $e_rc)" [ "$e_rc" -eq 0 ]
+tap_ok "e: the SMTP sink came up late" grep -q '^ready ' "$work/smtp-e.out"
+tap_ok "e: all 3 mails sent" [ "$(count_status e sent)" = 3 ]
+tap_ok "e: each sent at its first budgeted attempt (max_attempts 1)" \
   [ "$(grep -c '^delivery test-[0-9]*/late .*status=sent attempts=1 ' "$work/e/out")" = 3 ]
-check "e: failed attempts were connection errors, deferred" \
+tap_ok "e: failed attempts were connection errors, deferred" \
   [ "$(grep -c '^attempt test-[0-9]*/late .*outcome=deferred code=0 ' "$work/e/out")" -ge 3 ]
-check "e: one log line down, one up" \
+tap_ok "e: one log line down, one up" \
   [ "$(grep -c 'receiver unhealthy receiver=late ' "$work/e/err")/$(grep -c 'receiver healthy receiver=late ' "$work/e/err")" = 1/1 ]
-check "e: the sink holds 3 mails" wait_for "files_in '$work/mail-e'" 3 10
+tap_ok "e: the sink holds 3 mails" wait_for "files_in '$work/mail-e'" 3 10
 
 # ---- n: SMTP AUTH refused, then a server that accepts ---------------------------
 
@@ -477,29 +464,29 @@ config n "$SMTP_PORT" <<YAML
 YAML
 sed -i "s|^  timeout: 5s|  timeout: 5s\n  username: cppo\n  password_file: $work/n.pw|" "$work/n/config.yaml"
 EXPECT_RC=3 run_driver n --add auth:3 --timeout 4
-check "n: AUTH refused: nothing sent, nothing dead" [ "$(count_status n queued)" = 3 ]
-check "n: no attempt budget used" \
+tap_ok "n: AUTH refused: nothing sent, nothing dead" [ "$(count_status n queued)" = 3 ]
+tap_ok "n: no attempt budget used" \
   [ "$(grep -c '^delivery test-[0-9]*/auth .*attempts=0 ' "$work/n/out")" = 3 ]
-check "n: the refusals were recorded as deferred" \
+tap_ok "n: the refusals were recorded as deferred" \
   grep -q '^attempt test-[0-9]*/auth .*outcome=deferred ' "$work/n/out"
 receivers_json n
-check "n: receivers exits 1 while a receiver is unhealthy" [ "$RRC" = 1 ]
-check "n: receivers shows it unhealthy, why, and its queue" receiver_is n auth \
+tap_ok "n: receivers exits 1 while a receiver is unhealthy" [ "$RRC" = 1 ]
+tap_ok "n: receivers shows it unhealthy, why, and its queue" receiver_is n auth \
   'r["state"] == "unhealthy" and "Login denied" in r["last_error"] and r["queued"] == 3 and r["dead"] == 0 and r["consecutive_failures"] >= 1'
-check "n: the password is in no output, log or view" \
+tap_ok "n: the password is in no output, log or view" \
   bash -c '! grep -l not-the-password "$@" >&2' _ "$work/n/out" "$work/n/err" "$work/n/receivers.json"
 mv "$work/n/out" "$work/n/out.1"
 peer_start_smtp_sink "$work/mail-n2" --no-auth # the server side was fixed
 sed -i "s|^  url: smtp://127.0.0.1:[0-9]*|  url: smtp://127.0.0.1:$SMTP_PORT|" "$work/n/config.yaml"
 run_driver n --timeout 60
-check "n: the next start probes it and sends all 3" [ "$(count_status n sent)" = 3 ]
-check "n: each at its first budgeted attempt" \
+tap_ok "n: the next start probes it and sends all 3" [ "$(count_status n sent)" = 3 ]
+tap_ok "n: each at its first budgeted attempt" \
   [ "$(grep -c '^delivery test-[0-9]*/auth .*status=sent attempts=1 ' "$work/n/out")" = 3 ]
-check "n: the server got 3 mails" wait_for "files_in '$work/mail-n2'" 3 10
+tap_ok "n: the server got 3 mails" wait_for "files_in '$work/mail-n2'" 3 10
 receivers_json n
-check "n: receivers then shows it healthy (exit 0)" receiver_is n auth \
+tap_ok "n: receivers then shows it healthy (exit 0)" receiver_is n auth \
   'r["state"] == "healthy" and r["queued"] == 0 and r["dead"] == 0 and r["sent"] == 3'
-check "n: and exits 0" [ "$RRC" = 0 ]
+tap_ok "n: and exits 0" [ "$RRC" = 0 ]
 
 # ---- o: a revoked webhook that comes back ------------------------------------------
 
@@ -519,18 +506,18 @@ o_down() { # prints 1 once the view says unhealthy and exits 1
   receivers_json o
   [ "$RRC" = 1 ] && receiver_is o revoked 'r["state"] == "unhealthy"' 2>/dev/null && echo 1
 }
-check "o: receivers shows it unhealthy (exit 1)" wait_for o_down 1 30
-check "o: with no_service as its last error and the queue waiting" receiver_is o revoked \
+tap_ok "o: receivers shows it unhealthy (exit 1)" wait_for o_down 1 30
+tap_ok "o: with no_service as its last error and the queue waiting" receiver_is o revoked \
   '"no_service" in r["last_error"] and r["queued"] + r["sending"] == 6 and r["dead"] == 0'
 # a probe after the first wave of 4 (concurrency), then the webhook comes back
-check "o: probed again while down" wait_for "hooks '$work/hooks-o.jsonl' 'len(t)'" 5 30
+tap_ok "o: probed again while down" wait_for "hooks '$work/hooks-o.jsonl' 'len(t)'" 5 30
 curl -sS -o /dev/null -X POST --data '{"status": 200, "body": "ok"}' "http://127.0.0.1:$o_port/_default"
 o_rc=0
 wait "$o_pid" || o_rc=$?
-check "o: the driver finished (rc $o_rc)" [ "$o_rc" -eq 0 ]
-check "o: all 6 sent, nothing dead, budget intact" \
+tap_ok "o: the driver finished (rc $o_rc)" [ "$o_rc" -eq 0 ]
+tap_ok "o: all 6 sent, nothing dead, budget intact" \
   [ "$(grep -c '^delivery test-[0-9]*/revoked .*status=sent attempts=1 ' "$work/o/out")" = 6 ]
-check "o: every 404 was a deferred attempt, each request one attempt" python3 - "$work/o/out" "$work/hooks-o.jsonl" <<'PY'
+tap_ok "o: every 404 was a deferred attempt, each request one attempt" python3 - "$work/o/out" "$work/hooks-o.jsonl" <<'PY'
 import json, sys
 att = [dict(kv.split("=", 1) for kv in l.split()[2:]) for l in open(sys.argv[1]) if l.startswith("attempt ")]
 reqs = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
@@ -538,7 +525,7 @@ deferred = [a for a in att if a["outcome"] == "deferred"]
 ok = all(a["code"] == "404" for a in deferred) and len(att) == len(reqs) and len(att) == len(deferred) + 6
 sys.exit(0 if ok else "# %d attempts, %d deferred, %d requests" % (len(att), len(deferred), len(reqs)))
 PY
-check "o: while down, one probe at a time (no two deferred attempts overlap after the first wave)" \
+tap_ok "o: while down, one probe at a time (no two deferred attempts overlap after the first wave)" \
   python3 - "$work/o/out" <<'PY'
 import sys
 att = [dict(kv.split("=", 1) for kv in l.split()[2:]) for l in open(sys.argv[1]) if l.startswith("attempt ")]
@@ -549,17 +536,16 @@ bad = [x for i, x in enumerate(d) if i >= 4 and x[0] < max(e for _, e in d[:i])]
 print("# o: %d deferred attempts, %d probes after the first wave" % (len(d), len(d) - 4))
 sys.exit("# overlapping probes %r" % bad if bad or len(d) < 5 else 0)
 PY
-check "o: one log line down, one up" \
+tap_ok "o: one log line down, one up" \
   [ "$(grep -c 'receiver unhealthy receiver=revoked ' "$work/o/err")/$(grep -c 'receiver healthy receiver=revoked ' "$work/o/err")" = 1/1 ]
 receivers_json o
-check "o: receivers shows it healthy again (exit 0)" receiver_is o revoked \
+tap_ok "o: receivers shows it healthy again (exit 0)" receiver_is o revoked \
   'r["state"] == "healthy" and r["queued"] == 0 and r["dead"] == 0 and r["sent"] == 6'
-check "o: the webhook URL is in no output, log or view" \
+tap_ok "o: the webhook URL is in no output, log or view" \
   no_secret "$work/o/out" "$work/o/err" "$work/o/receivers.json"
 
-check "every driver run exited as expected" [ "$bad_runs" -eq 0 ]
-check "no sanitizer report in any driver log" \
+tap_ok "every driver run exited as expected" [ "$bad_runs" -eq 0 ]
+tap_ok "no sanitizer report in any driver log" \
   bash -c '! grep -l -E "Sanitizer|runtime error" "$1"/*/err >&2' _ "$work"
 
-echo "1..$tests"
-[ "$failures" -eq 0 ]
+tap_done

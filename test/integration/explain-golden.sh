@@ -4,19 +4,20 @@
 # exactly the reviewed expected output, and exits 0.
 # Usage: explain-golden.sh CPPO_NOTIFYCTL FIXTURES_DIR
 set -u
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 ctl=$1 dir=$2/explain
-fail=0 n=0
+golden() { # input expected
+  local out
+  if ! out=$("$ctl" explain "$1"); then
+    tap_comment "exit status $?"
+    return 1
+  fi
+  [ "$out" = "$(cat "$2")" ] && return
+  diff <(echo "$out") "$2" | tap_comment
+  return 1
+}
 for input in "$dir"/*.in.jsonl; do
   name=$(basename "$input" .in.jsonl)
-  n=$((n + 1))
-  if ! out=$("$ctl" explain "$input"); then
-    echo "not ok $n - $name: exit status $?"; fail=1; continue
-  fi
-  if [ "$out" != "$(cat "$dir/$name.expected.jsonl")" ]; then
-    echo "not ok $n - $name"; diff <(echo "$out") "$dir/$name.expected.jsonl" | sed 's/^/# /'; fail=1
-  else
-    echo "ok $n - $name"
-  fi
+  tap_ok "$name" golden "$input" "$dir/$name.expected.jsonl"
 done
-echo "1..$n"
-exit $fail
+tap_done

@@ -8,34 +8,28 @@
 # never appears in the output, and explain writes no store.
 # Usage: explain-rules-golden.sh CPPO_NOTIFYCTL FIXTURES_DIR
 set -u
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 ctl=$1 fx=$2
 cfg="$fx/explain-config/cppo-notify.yaml"
 secret=$(cat "$fx/explain-config/slack-url")
-fail=0 n=0
-check() { # name input expected
-  n=$((n + 1))
+golden() { # input expected
   local out
-  if ! out=$("$ctl" explain --config "$cfg" "$2"); then
-    echo "not ok $n - $1: exit status $?"; fail=1; return
+  if ! out=$("$ctl" explain --config "$cfg" "$1"); then
+    tap_comment "exit status $?"
+    return 1
   fi
   if [[ "$out" == *"$secret"* ]]; then
-    echo "not ok $n - $1: the webhook URL was printed"; fail=1
-  elif [ "$out" != "$(cat "$3")" ]; then
-    echo "not ok $n - $1"; diff <(echo "$out") "$3" | head -40 | sed 's/^/# /'; fail=1
-  else
-    echo "ok $n - $1"
+    tap_comment "the webhook URL was printed"
+    return 1
   fi
+  [ "$out" = "$(cat "$2")" ] && return
+  diff <(echo "$out") "$2" | head -40 | tap_comment
+  return 1
 }
 for input in "$fx"/explain/*.in.jsonl; do
   name=$(basename "$input" .in.jsonl)
-  check "$name" "$input" "$fx/explain-config/$name.expected.txt"
+  tap_ok "$name" golden "$input" "$fx/explain-config/$name.expected.txt"
 done
-check story "$fx/explain-config/story.in.jsonl" "$fx/explain-config/story.expected.txt"
-n=$((n + 1))
-if [ -e "$fx/explain-config/state.db" ]; then
-  echo "not ok $n - explain created the store"; fail=1
-else
-  echo "ok $n - explain wrote no store"
-fi
-echo "1..$n"
-exit $fail
+tap_ok story golden "$fx/explain-config/story.in.jsonl" "$fx/explain-config/story.expected.txt"
+tap_ok "explain wrote no store" test ! -e "$fx/explain-config/state.db"
+tap_done

@@ -14,29 +14,31 @@ consumer must find: message counts and the notification keys it must emit.
 """
 import argparse
 import json
+import os
 import random
 import sys
 import uuid
 
-ISV = "111122223333"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from events import ISV, REGISTERED, RELEASED, agreement, agreement_type, envelope  # noqa: E402
+from events import offer_released, registration  # noqa: E402
+
+LICENSE_UPDATED = ("License Updated - Manufacturer", "aws.agreement-marketplace")
+ENDLESS = "2027-01-01T00:00:00Z"
 
 
-def eb(rng, detail_type, source, account, time, detail):
-    return {
-        "version": "0",
-        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "detail-type": detail_type,
-        "source": source,
-        "account": account,
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
+def uid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def eb(rng, event_type, account, time, detail):
+    # the id is drawn after the detail's own draws: the order the stream was always drawn in
+    return envelope(event_type, detail, uid(rng), time, account)
 
 
 def ts(day, sec):
-    return "2025-%02d-%02dT%02d:%02d:%02dZ" % (1 + day // 28 % 12, 1 + day % 28, sec // 3600 % 24, sec // 60 % 60, sec % 60)
+    return "2025-%02d-%02dT%02d:%02d:%02dZ" % (1 + day // 28 % 12, 1 + day % 28, sec // 3600 % 24,
+                                               sec // 60 % 60, sec % 60)
 
 
 def deal(rng, i):
@@ -46,52 +48,38 @@ def deal(rng, i):
     ra, offer, agmt = "resaleauthz-d%06d" % i, "offer-d%06d" % i, "agmt-d%06d" % i
     product = "prod-p%03d" % (i % 7)
     day = i % 300
-    rid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    rid = lambda: uid(rng)
+    parties = (ra, buyer, partner, offer)
     events, keys = [], []
     registered = rng.random() < 0.8
     if registered:
-        events.append(eb(rng, "Resale Authorization Registered", "cppo-notify", ISV, ts(day, 100), {
-            "resaleAuthorizationId": ra, "name": "Deal %d" % i, "productId": product,
-            "resellerAccountId": partner, "buyerAccountIds": [buyer],
-            "buyerCompanyName": "Buyer %d GmbH" % i, "notify": ["rep%d@example.com" % i],
-            "metadata": {"crm": "OPP-%05d" % i, "region": rng.choice(["EMEA", "AMER", "APJ"])},
-            "offerIds": [offer] if rng.random() < 0.3 else []}))
-    events.append(eb(rng, "Offer Released", "aws.marketplacecatalog", ISV, ts(day, 200), {
-        "requestId": rid(), "catalog": "AWSMarketplace",
-        "offer": {"id": offer, "name": "Deal %d offer" % i, "expirationDate": "2027-01-01T00:00:00Z"},
-        "product": {"id": product, "title": "Product %s" % product},
-        "manufacturer": {"accountId": ISV, "name": "Acme"},
-        "sellerOfRecord": {"accountId": partner, "name": "Partner %s" % partner},
-        "targetedBuyerAccountIds": [buyer]}))
-    events.append(eb(rng, "Offer Released", "aws.marketplacecatalog", partner, ts(day, 200), dict(
+        events.append(eb(rng, REGISTERED, ISV, ts(day, 100), registration(
+            ra, "Deal %d" % i, product, partner, [buyer], "Buyer %d GmbH" % i,
+            ["rep%d@example.com" % i],
+            {"crm": "OPP-%05d" % i, "region": rng.choice(["EMEA", "AMER", "APJ"])},
+            offer_ids=[offer] if rng.random() < 0.3 else [])))
+    events.append(eb(rng, RELEASED, ISV, ts(day, 200), offer_released(
+        rid(), offer, "Deal %d offer" % i, product, "Product %s" % product, partner,
+        "Partner %s" % partner, [buyer], expires=ENDLESS, manufacturer_name="Acme")))
+    events.append(eb(rng, RELEASED, partner, ts(day, 200), dict(
         events[-1]["detail"], requestId=rid())))  # the partner's copy, relayed too
     accepted = rng.random() < 0.7
     if accepted:
-        events.append(eb(rng, "License Updated - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 310), {
+        events.append(eb(rng, LICENSE_UPDATED, ISV, ts(day, 310), {
             "requestId": rid(), "catalog": "AWSMarketplace", "agreement": {"id": agmt},
             "product": {"code": "code%03d" % (i % 7), "id": product},
             "acceptor": {"accountId": buyer}, "proposer": {"accountId": partner}, "offer": {"id": offer}}))
         for role, account in (("Manufacturer", ISV), ("Proposer", partner)):
-            events.append(eb(rng, "Purchase Agreement Created - " + role, "aws.agreement-marketplace", account, ts(day, 300), {
-                "requestId": rid(), "catalog": "AWSMarketplace",
-                "agreement": {"id": agmt, "intent": "NEW", "status": "ACTIVE",
-                              "acceptanceTime": ts(day, 290), "startTime": ts(day, 290), "endTime": "2027-01-01T00:00:00Z"},
-                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
-                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+            events.append(eb(rng, agreement_type("Created - " + role), account, ts(day, 300),
+                             agreement(rid(), agmt, *parties, accepted=ts(day, 290), end=ENDLESS)))
         keys.append("new_order/" + agmt)
         if rng.random() < 0.4:
             amend = rid()
-            events.append(eb(rng, "Purchase Agreement Amended - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 400), {
-                "requestId": amend, "catalog": "AWSMarketplace",
-                "agreement": {"id": agmt, "intent": "AMEND", "status": "ACTIVE"},
-                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
-                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+            events.append(eb(rng, agreement_type("Amended - Manufacturer"), ISV, ts(day, 400),
+                             agreement(amend, agmt, *parties, intent="AMEND")))
         if rng.random() < 0.1:
-            events.append(eb(rng, "Purchase Agreement Ended - Manufacturer", "aws.agreement-marketplace", ISV, ts(day, 500), {
-                "requestId": rid(), "catalog": "AWSMarketplace",
-                "agreement": {"id": agmt, "status": "CANCELLED"},
-                "resaleAuthorization": {"id": ra}, "acceptor": {"accountId": buyer},
-                "proposer": {"accountId": partner}, "offer": {"id": offer}}))
+            events.append(eb(rng, agreement_type("Ended - Manufacturer"), ISV, ts(day, 500),
+                             agreement(rid(), agmt, *parties, intent=None, status="CANCELLED")))
             keys.append("order_ended/" + agmt)
     # duplicates, as SQS/SNS/Kafka redelivery makes them
     for e in list(events):

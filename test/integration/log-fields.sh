@@ -7,22 +7,14 @@
 # missing (scripts/install-deps installs both).
 # Usage: log-fields.sh CPPO_NOTIFYD  (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -uo pipefail
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 modules="$CPPO_SOURCE_ROOT/test/node/node_modules"
 if ! command -v node >/dev/null || [ ! -d "$modules/logfmt" ]; then
-  echo "1..0 # SKIP node or the npm logfmt parser is missing (run scripts/install-deps)"
-  exit 0
+  tap_skip_all "node or the npm logfmt parser is missing (run scripts/install-deps)"
 fi
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 daemon=$(realpath "$1")
 work=$PEER_TMP
-n=0 fail=0
-
-ok() { # name command...
-  local name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
-}
 
 peer_start_mock_kafka --brokers 1 --topic mp-events:1
 daemon_test_config log-test "$work/state.db" "$work/notifications.jsonl" >"$work/cppo-notify.yaml"
@@ -39,12 +31,12 @@ forged='x\" key=forged error=\"y'
   printf '%s\n' 'not json key=forged'
 } | kcat -P -b "$KAFKA_BROKERS" -t mp-events
 notified() { grep -c 'notification kind=new_order' "$work/daemon.log"; }
-ok "the daemon records the order (and logs it)" wait_for notified 1 60
+tap_ok "the daemon records the order (and logs it)" wait_for notified 1 60
 
 kill -TERM "$DAEMON_PID"
 status=0
 wait "$DAEMON_PID" || status=$?
-ok "SIGTERM: exit 0" test "$status" -eq 0
+tap_ok "SIGTERM: exit 0" test "$status" -eq 0
 
 # Each line: "<level>: <message> [file:line]"; the parser reads the message.
 parsed=$(NODE_PATH="$modules" node -e '
@@ -52,16 +44,15 @@ parsed=$(NODE_PATH="$modules" node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
   const out = lines.map((l) => logfmt.parse(l.replace(/ \[[^\]]*\]$/, "")));
   console.log(JSON.stringify(out));' "$work/daemon.log")
-ok "the logfmt parser reads the log" test -n "$parsed"
+tap_ok "the logfmt parser reads the log" test -n "$parsed"
 check() { # python expression over `lines` (the parsed objects)
   python3 -c 'import json, sys; lines = json.loads(sys.argv[1]); sys.exit(0 if ('"$1"') else 1)' "$parsed"
 }
-ok "no line has a field named key=forged or error=y" \
+tap_ok "no line has a field named key=forged or error=y" \
   check 'not any(l.get("key") == "forged" or l.get("error") == "y\"" or l.get("error") == "y" for l in lines)'
-ok "the notification line carries the whole key as one value" \
+tap_ok "the notification line carries the whole key as one value" \
   check 'any(l.get("key") == "new_order/agmt-x\" key=forged error=\"y" for l in lines)'
-ok "the rejected input is one line with its reason" \
+tap_ok "the rejected input is one line with its reason" \
   check 'any(l.get("reason") == "invalid_json" for l in lines)'
-[ "$fail" -eq 0 ] || sed 's/^/# /' "$work/daemon.log" | tail -20
-echo "1..$n"
-exit $fail
+tap_passing || tail -20 "$work/daemon.log" | tap_comment
+tap_done

@@ -22,6 +22,7 @@
 # Usage: notify-crash.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 daemon=$(realpath "$1")
 work=$PEER_TMP
 gen="$CPPO_SOURCE_ROOT/test/integration/gen-events.py"
@@ -29,8 +30,7 @@ kills=6
 
 seed=${NOTIFY_CRASH_SEED:-$(($(date +%s) % 32768))}
 RANDOM=$seed
-echo "1..1"
-echo "# seed $seed (NOTIFY_CRASH_SEED=$seed repeats these kill points)"
+tap_comment "seed $seed (NOTIFY_CRASH_SEED=$seed repeats these kill points)"
 
 python3 "$gen" --deals 1430 --seed 23 --keyed --interleave 30 --malformed-pct 0 \
         --summary "$work/summary.json" >"$work/events.jsonl"
@@ -38,8 +38,7 @@ read -r messages keys required < <(python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(d['messages'], len(d['event_keys']), len(d['required_notification_keys']))" "$work/summary.json")
-echo "# events: $messages messages, $keys distinct event keys, 1430 deals," \
-     "$required notification keys required"
+tap_comment "events: $messages messages, $keys distinct event keys, 1430 deals, $required notification keys required"
 
 peer_start_mock_kafka --brokers 3 --topic mp-events:3
 # small message sets: a fetch returns at least one whole set, so big ones
@@ -52,6 +51,7 @@ write_config() { # name group
 write_config a notify-crash-a
 write_config b notify-crash-b
 
+# no command shows the ledger: its row count is the progress made
 ledger() { sqlite3 "$work/$1.db" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
 
 start_daemon() { # name
@@ -65,21 +65,20 @@ stop_daemon() { # name: SIGTERM, must exit 0 within 30 s
   kill -TERM "$DAEMON_PID"
   for _ in $(seq 1 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$DAEMON_PID" 2>/dev/null; then
-    echo "# $1: still running 30 s after SIGTERM"
+    tap_comment "$1: still running 30 s after SIGTERM"
     kill -KILL "$DAEMON_PID"
   fi
   wait "$DAEMON_PID" || status=$?
   [ "$status" -eq 0 ] && return 0
-  echo "# $1: daemon exited $status after SIGTERM"
-  tail "$work/$1.log" | sed 's/^/# /'
-  exit 1
+  tail "$work/$1.log" | tap_comment
+  tap_bail "$1: daemon exited $status after SIGTERM"
 }
 
 # A: the reference, uninterrupted.
 start_daemon a
 wait_for "ledger a" "$keys" 180
 stop_daemon a
-echo "# run A (uninterrupted): $(ledger a) event keys"
+tap_comment "run A (uninterrupted): $(ledger a) event keys"
 
 # B: slow brokers (every request waits $rtt ms, fetches are small), so that
 # the stream takes long enough for each kill to land in it.
@@ -101,15 +100,19 @@ for k in $(seq 1 $kills); do
   kill -KILL "$DAEMON_PID"
   wait "$DAEMON_PID" 2>/dev/null || true
   n=$(ledger b)
-  echo "# SIGKILL $k at $n of $keys event keys (aimed at $aim)"
-  [ "$n" -lt "$keys" ] || { echo "not ok 1 - kill $k came after the whole stream"; exit 1; }
+  tap_comment "SIGKILL $k at $n of $keys event keys (aimed at $aim)"
+  [ "$n" -lt "$keys" ] || tap_bail "kill $k came after the whole stream"
 done
 start_daemon b
 wait_for "ledger b" "$keys" 180
 stop_daemon b
-echo "# run B ($kills kills, broker rtt $rtt ms): $(ledger b) event keys in $((SECONDS - started)) s"
+tap_comment "run B ($kills kills, broker rtt $rtt ms): $(ledger b) event keys in $((SECONDS - started)) s"
 
-if python3 - "$work/summary.json" "$work/a.db" "$work/b.db" <<'PY'; then
+# The whole records, compared column by column between the two stores: no
+# command shows every column, so this reads the tables themselves.
+tap_on_failure() { tap_comment "notification tables differ (seed $seed)"; }
+tap_ok "the killed run's notifications equal the uninterrupted run's, exactly once" \
+  python3 - "$work/summary.json" "$work/a.db" "$work/b.db" <<'PY'
 import json, sqlite3, sys
 
 want = json.load(open(sys.argv[1]))
@@ -192,8 +195,4 @@ print("# %s: %d rows in A, %d in B" % (", ".join(TABLES), sum(a.execute("SELECT 
                                        sum(b.execute("SELECT COUNT(*) FROM " + t).fetchone()[0] for t in TABLES)))
 sys.exit(1 if failed else 0)
 PY
-  echo "ok 1 - the killed run's notifications equal the uninterrupted run's, exactly once"
-else
-  echo "not ok 1 - notification tables differ (seed $seed)"
-  exit 1
-fi
+tap_done

@@ -22,6 +22,7 @@
 # Usage: notify-e2e.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 daemon=$(realpath "$1")
 deals="$CPPO_SOURCE_ROOT/test/integration/deals.py"
 work=$PEER_TMP
@@ -30,19 +31,8 @@ log=$work/daemon.log
 topic=e2e-events
 from=cppo@notify-e2e.test
 
-t=0
-ok() { t=$((t + 1)); echo "ok $t - $1"; }
-not_ok() {
-  t=$((t + 1))
-  echo "not ok $t - $1"
-  echo "# daemon log (tail):"
-  tail -20 "$log" | sed 's/^/# /'
-  exit 1
-}
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+tap_on_failure() { tap_comment "daemon log (tail):"; tail -20 "$log" | tap_comment; }
 truth() { if "$@"; then echo 1; else echo 0; fi; }
-
-echo "1..19"
 
 peer_start_mock_kafka --brokers 1 --topic "$topic:3" --topic e2e-kill:3
 peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
@@ -136,7 +126,7 @@ publish "$run/deal-1.tsv"
 # record both mails as sent (smtp-sink acknowledged them) as well.
 mail_sent() { sql "SELECT COUNT(*) FROM deliveries WHERE opportunity_id = '$1' AND receiver = 'mail' AND status = 2"; }
 mails_1() { [ "$(mails_about resaleauthz-e2e-1)" = 2 ] && [ "$(mail_sent resaleauthz-e2e-1)" = 2 ]; }
-check "deal 1 (evil names): two mails reach smtp-sink" wait_for "truth mails_1" 1 60
+tap_ok "deal 1 (evil names): two mails reach smtp-sink" wait_for "truth mails_1" 1 60
 
 # The two mails about deal 1, checked on the files smtp-sink wrote: each
 # file is the sink's envelope lines (X-Client-Addr ... X-Rcpt-Args), its
@@ -282,15 +272,15 @@ for f in fail:
 sys.exit(1 if fail else 0)
 PY
 }
-check "every expected header is there exactly once (Date, From, To, Subject, Message-ID, In-Reply-To, References, Auto-Submitted, X-CPPO-*, MIME-Version, Content-Type multipart/alternative)" \
+tap_ok "every expected header is there exactly once (Date, From, To, Subject, Message-ID, In-Reply-To, References, Auto-Submitted, X-CPPO-*, MIME-Version, Content-Type multipart/alternative)" \
   mail_check once
-check "the header blocks equal the expected ones byte for byte (Date masked) and the envelope is From + two To" \
+tap_ok "the header blocks equal the expected ones byte for byte (Date masked) and the envelope is From + two To" \
   mail_check bytes
-check "Subject is RFC 2047 encoded and decodes to the expected one-line text" mail_check subject
-check "no Bcc or injected header, no x@evil.test in the headers or the envelope, no line over 78" \
+tap_ok "Subject is RFC 2047 encoded and decodes to the expected one-line text" mail_check subject
+tap_ok "no Bcc or injected header, no x@evil.test in the headers or the envelope, no line over 78" \
   mail_check evil
-check "text/plain first, text/html second (the company name HTML-escaped there)" mail_check parts
-check "both mails are one thread: same In-Reply-To/References, Message-IDs differ (stable per delivery)" \
+tap_ok "text/plain first, text/html second (the company name HTML-escaped there)" mail_check parts
+tap_ok "both mails are one thread: same In-Reply-To/References, Message-IDs differ (stable per delivery)" \
   mail_check thread
 
 # ---- b. SIGHUP with a broken rules file keeps the old rules -----------------
@@ -311,15 +301,15 @@ rules:
 YAML
 refused_before=$(log_count 'reload refused')
 kill -HUP "$DAEMON_PID"
-check "SIGHUP with a broken rules file logs its path:line:col" \
+tap_ok "SIGHUP with a broken rules file logs its path:line:col" \
   wait_for "log_count '$run/rules.d/10-route.yaml:[0-9]+:[0-9]+: '" 1 20
-check "... and refuses the reload, keeping the running configuration" \
+tap_ok "... and refuses the reload, keeping the running configuration" \
   wait_for "log_count 'reload refused, keeping the running configuration'" $((refused_before + 1)) 10
 python3 "$deals" --first 2 --count 1 >"$run/deal-2.tsv"
 publish "$run/deal-2.tsv"
 sent_2() { [ "$(deliveries_of resaleauthz-e2e-2)" = "hooks:2 hooks:2 journal:2 journal:2 mail:2 mail:2 " ] &&
   [ "$(mails_about resaleauthz-e2e-2)" = 2 ]; }
-check "deal 2, published after it, is delivered per the OLD rules (2 mails, 2 journal lines, 2 hooks)" \
+tap_ok "deal 2, published after it, is delivered per the OLD rules (2 mails, 2 journal lines, 2 hooks)" \
   wait_for "truth sent_2" 1 60
 
 cat >"$run/rules.d/10-route.yaml" <<'YAML'
@@ -330,7 +320,7 @@ rules:
     receivers: [journal]
 YAML
 kill -HUP "$DAEMON_PID"
-check "SIGHUP with fixed rules reloads them" wait_for "log_count 'reloaded path='" 1 20
+tap_ok "SIGHUP with fixed rules reloads them" wait_for "log_count 'reloaded path='" 1 20
 python3 "$deals" --first 3 --count 1 >"$run/deal-3.tsv"
 publish "$run/deal-3.tsv"
 journal_has_3() { grep -c '"id":"resaleauthz-e2e-3"' "$run/journal.jsonl" || true; }
@@ -341,7 +331,7 @@ journal_only_3() {
   [ "$(deliveries_of resaleauthz-e2e-3)" = "journal:2 journal:2 " ] &&
     [ "$(mails_about resaleauthz-e2e-3)" = 0 ]
 }
-check "deal 3 goes to the journal only (deliveries: $(deliveries_of resaleauthz-e2e-3); mails: $(mails_about resaleauthz-e2e-3))" \
+tap_ok "deal 3 goes to the journal only (deliveries: $(deliveries_of resaleauthz-e2e-3); mails: $(mails_about resaleauthz-e2e-3))" \
   journal_only_3
 
 # ---- c. /metrics after the run -----------------------------------------------
@@ -362,11 +352,11 @@ sent_match() {
   done
 }
 # The counter is added to right after the store records the attempt.
-check "cppo_deliveries_total{receiver,outcome=\"sent\"} equals what each sink received ($(mails) mails, $(lines "$run/journal.jsonl") journal lines, $(hooks) webhook posts)" \
+tap_ok "cppo_deliveries_total{receiver,outcome=\"sent\"} equals what each sink received ($(mails) mails, $(lines "$run/journal.jsonl") journal lines, $(hooks) webhook posts)" \
   wait_for "truth sent_match" 1 10
-echo "# /metrics: cppo_deliveries_total sent mail=$(metric 'cppo_deliveries_total{receiver="mail",outcome="sent"}')" \
-  "journal=$(metric 'cppo_deliveries_total{receiver="journal",outcome="sent"}')" \
-  "hooks=$(metric 'cppo_deliveries_total{receiver="hooks",outcome="sent"}')"
+tap_comment "/metrics: cppo_deliveries_total sent mail=$(metric 'cppo_deliveries_total{receiver="mail",outcome="sent"}')\
+ journal=$(metric 'cppo_deliveries_total{receiver="journal",outcome="sent"}')\
+ hooks=$(metric 'cppo_deliveries_total{receiver="hooks",outcome="sent"}')"
 kinds_match() { # every kind in the table has its counter, and the totals agree
   local kind n total=0 sum
   while IFS='|' read -r kind n; do
@@ -376,7 +366,7 @@ kinds_match() { # every kind in the table has its counter, and the totals agree
   sum=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^cppo_notifications_total\{/ { s += $2 } END { print s + 0 }')
   [ "$total" = 6 ] && [ "$sum" = "$total" ]
 }
-check "cppo_notifications_total by kind equals the notifications table ($(sql 'SELECT group_concat(kind || "=" || n) FROM (SELECT kind, COUNT(*) n FROM notifications GROUP BY kind)'))" \
+tap_ok "cppo_notifications_total by kind equals the notifications table ($(sql 'SELECT group_concat(kind || "=" || n) FROM (SELECT kind, COUNT(*) n FROM notifications GROUP BY kind)'))" \
   kinds_match
 stop_daemon() { # -> exit status in STATUS
   kill -TERM "$DAEMON_PID"
@@ -384,7 +374,7 @@ stop_daemon() { # -> exit status in STATUS
   wait "$DAEMON_PID" || STATUS=$?
 }
 stop_daemon
-check "the daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
+tap_ok "the daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
 
 # ---- d. SIGKILL during the dispatch of 500 deliveries per receiver ----------
 # 250 deals, each a partner_offer_extended and a new_order, each to mail,
@@ -424,14 +414,14 @@ declare -A inflight
 for rcv in mail hooks journal; do
   read -r q sending sent dead < <(status_counts $rcv)
   inflight[$rcv]=$sending
-  echo "# at the SIGKILL, $rcv: queued=$q sending=$sending sent=$sent dead=$dead"
+  tap_comment "at the SIGKILL, $rcv: queued=$q sending=$sending sent=$sent dead=$dead"
 done
 total=$(sql 'SELECT COUNT(*) FROM deliveries')
 not_done=$(sql 'SELECT COUNT(*) FROM deliveries WHERE status IN (0, 1)')
 mid_dispatch() {
   [ "$total" = 1500 ] && [ "$not_done" -gt 0 ] && [ $((inflight[mail] + inflight[hooks])) -gt 0 ]
 }
-check "the SIGKILL came mid-dispatch ($not_done of $total deliveries not sent yet, ${inflight[mail]} mails and ${inflight[hooks]} posts in flight)" \
+tap_ok "the SIGKILL came mid-dispatch ($not_done of $total deliveries not sent yet, ${inflight[mail]} mails and ${inflight[hooks]} posts in flight)" \
   mid_dispatch
 
 start_daemon "$run"
@@ -483,10 +473,11 @@ while read -r rcv nkeys missing extra dups; do
   [ "$missing" = 0 ] && [ "$extra" = 0 ] || all_arrived=0
   [ "$dups" -le "${inflight[$rcv]}" ] || dups_ok=0
   summary="$summary $rcv $dups <= ${inflight[$rcv]},"
-  echo "# $rcv: $nkeys deliveries, ${inflight[$rcv]} in flight at the kill, $dups duplicates"
+  tap_comment "$rcv: $nkeys deliveries, ${inflight[$rcv]} in flight at the kill, $dups duplicates"
 done <"$run/figures"
 arrived() { [ "$all_arrived" = 1 ] && [ "$(all_sent)" = 1500 ] && [ "$(wc -l <"$run/figures")" = 4 ]; }
-check "after the restart every delivery arrived at least once: 500 mails, 500 posts, 500 journal lines ($(all_sent) of 1500 SENT)" \
+tap_ok "after the restart every delivery arrived at least once: 500 mails, 500 posts, 500 journal lines ($(all_sent) of 1500 SENT)" \
   arrived
-check "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]
-check "the restarted daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
+tap_ok "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]
+tap_ok "the restarted daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
+tap_done

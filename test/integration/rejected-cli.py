@@ -21,21 +21,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import events as ev  # noqa: E402
+import tap  # noqa: E402  (test/tools, beside this script's folder)
+
 CTL = sys.argv[1]
-n = 0
-failed = False
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed = True
-        for line in str(detail).splitlines():
-            print(f"# {line}")
-
-
 def run(*args, stdin=None):
     p = subprocess.run([CTL, *args], capture_output=True, input=stdin, timeout=60)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
@@ -52,12 +42,12 @@ def config(d, max_bytes):
 
 def registration(pad):
     """A valid event, its name padded to make it large."""
-    return json.dumps({
-        "version": "0", "id": "rej-reg-1", "detail-type": "Resale Authorization Registered",
-        "source": "cppo-notify", "account": "111122223333", "time": "2025-03-04T09:15:27Z",
-        "detail": {"resaleAuthorizationId": "ra-rej-1", "name": "Deal " + "x" * pad,
-                   "productId": "prod-rej", "resellerAccountId": "444455556666",
-                   "buyerAccountIds": ["123412341234"]}}, separators=(",", ":")).encode()
+    # the fewest fields a registration needs (registration() writes them all)
+    detail = {"resaleAuthorizationId": "ra-rej-1", "name": "Deal " + "x" * pad,
+              "productId": "prod-rej", "resellerAccountId": "444455556666",
+              "buyerAccountIds": ["123412341234"]}
+    return json.dumps(ev.envelope(ev.REGISTERED, detail, "rej-reg-1",
+                                  "2025-03-04T09:15:27Z"), separators=(",", ":")).encode()
 
 
 # Bytes and how they are rejected: not UTF-8; UTF-8 with a tab, a quote, a
@@ -76,74 +66,76 @@ def main():
         with open(lines, "wb") as f:
             f.write(BAD_UTF8 + b"\n" + BROKEN + b"\n" + LARGE + b"\n")
         rc, _, err = run("replay", "--config", cfg, lines)
-        ok(rc == 1 and "3 rejected" in err, "replay stores three rejected inputs", err)
+        tap.ok("replay stores three rejected inputs", rc == 1 and "3 rejected" in err, err)
 
         rc, out, err = run("rejected", "--config", cfg, "--json", "--limit", "0")
         rows = [json.loads(line) for line in out.splitlines()] if rc == 0 else []
         by_bytes = {base64.b64decode(r["raw_base64"]): r for r in rows}
-        ok(rc == 0 and set(by_bytes) == {BAD_UTF8, BROKEN, LARGE},
-           "--config works; raw_base64 gives every input's bytes exactly", out + err)
-        ok(by_bytes.get(BROKEN, {}).get("raw", "").encode() == BROKEN and
-           by_bytes.get(LARGE, {}).get("raw", "").encode() == LARGE,
-           "raw is the faithful JSON string of UTF-8 input", out)
-        ok(BAD_UTF8 in by_bytes and by_bytes[BAD_UTF8]["raw"] is None and
-           by_bytes[BAD_UTF8]["raw_bytes"] == len(BAD_UTF8), "raw is null when not UTF-8", out)
-        ok(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["received_at"]) for r in rows)
-           and all(r["requeue"] is None for r in rows),
-           "received_at is RFC 3339 UTC; nothing requeued yet", out)
+        tap.ok("--config works; raw_base64 gives every input's bytes exactly",
+               rc == 0 and set(by_bytes) == {BAD_UTF8, BROKEN, LARGE}, out + err)
+        tap.ok("raw is the faithful JSON string of UTF-8 input",
+               by_bytes.get(BROKEN, {}).get("raw", "").encode() == BROKEN and
+               by_bytes.get(LARGE, {}).get("raw", "").encode() == LARGE, out)
+        tap.ok("raw is null when not UTF-8",
+               BAD_UTF8 in by_bytes and by_bytes[BAD_UTF8]["raw"] is None and
+               by_bytes[BAD_UTF8]["raw_bytes"] == len(BAD_UTF8), out)
+        tap.ok("received_at is RFC 3339 UTC; nothing requeued yet",
+               all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["received_at"]) for r in rows)
+               and all(r["requeue"] is None for r in rows), out)
         large = by_bytes.get(LARGE, {"id": 0})
         broken = by_bytes.get(BROKEN, {"id": 0})
-        ok(large.get("reason") == "too_large", "the large input was too_large", large)
-        ok(large.get("message") == f"message of {len(LARGE)} bytes is over the 1024 byte limit",
-           "too_large names the input's actual size and the limit", large)
+        tap.ok("the large input was too_large", large.get("reason") == "too_large", large)
+        tap.ok("too_large names the input's actual size and the limit",
+               large.get("message") == f"message of {len(LARGE)} bytes is over the 1024 byte limit", large)
 
         rc, _, err = run("rejected", "requeue", "999", "--config", cfg)
-        ok(rc == 1 and "no rejected input 999" in err, "requeue of an unknown id: exit 1", err)
+        tap.ok("requeue of an unknown id: exit 1", rc == 1 and "no rejected input 999" in err, err)
         for args in (["requeue"], ["requeue", "x"], ["requeue", "1", "--json"], ["--apply"]):
             rc, _, err = run("rejected", *args)
-            ok(rc == 2 and "usage:" in err, f"rejected {' '.join(args)}: usage error", err)
+            tap.ok(f"rejected {' '.join(args)}: usage error", rc == 2 and "usage:" in err, err)
 
         # the fix: a larger message limit; without --apply it waits in the inbox
         cfg = config(d, 65536)
         rc, out, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
-        ok(rc == 0 and "queued as inbox entry" in out, "requeue queues for the daemon", out + err)
+        tap.ok("requeue queues for the daemon",
+               rc == 0 and "queued as inbox entry" in out, out + err)
         rc, out, _ = run("rejected", "--config", cfg, "--json", "--limit", "0")
         row = next((json.loads(x) for x in out.splitlines() if json.loads(x)["id"] == large["id"]),
                    {})
-        ok(row.get("requeue") == "pending", "the row says pending", row)
+        tap.ok("the row says pending", row.get("requeue") == "pending", row)
         rc, out, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
-        ok(rc == 1 and "already requeued" in err, "a pending requeue is not queued twice", err)
+        tap.ok("a pending requeue is not queued twice", rc == 1 and "already requeued" in err, err)
 
         rc, out, err = run("rejected", "requeue", str(broken["id"]), "--config", cfg, "--apply")
-        ok(rc == 1 and "rejected again: invalid_json" in out and "kept" in out,
-           "requeue --apply of a still broken input: rejected again, why, exit 1", out + err)
+        tap.ok("requeue --apply of a still broken input: rejected again, why, exit 1",
+               rc == 1 and "rejected again: invalid_json" in out and "kept" in out, out + err)
         con = sqlite3.connect(db)
-        ok(con.execute("SELECT COUNT(*) FROM rejected").fetchone()[0] == 3,
-           "no second rejected row for it", "")
-        ok(con.execute("SELECT COUNT(*) FROM authorizations WHERE id = 'ra-rej-1'").fetchone()[0]
-           == 1, "the same --apply fed the pending large input: its authorization is stored", "")
+        tap.ok("no second rejected row for it",
+               con.execute("SELECT COUNT(*) FROM rejected").fetchone()[0] == 3, "")
+        tap.ok("the same --apply fed the pending large input: its authorization is stored",
+               con.execute("SELECT COUNT(*) FROM authorizations WHERE id = 'ra-rej-1'").fetchone()[0]
+               == 1, "")
         rc, out, _ = run("rejected", "--config", cfg, "--json", "--limit", "0")
         state = {json.loads(x)["id"]: json.loads(x) for x in out.splitlines()}
-        ok(state.get(large["id"], {}).get("requeue") == "accepted" and
-           base64.b64decode(state[large["id"]]["raw_base64"]) == LARGE,
-           "the accepted row is kept, marked accepted, bytes intact", state.get(large["id"]))
+        tap.ok("the accepted row is kept, marked accepted, bytes intact",
+               state.get(large["id"], {}).get("requeue") == "accepted" and
+               base64.b64decode(state[large["id"]]["raw_base64"]) == LARGE, state.get(large["id"]))
         b = state.get(broken["id"], {})
-        ok(b.get("requeue") == "rejected" and b.get("requeue_error", "").startswith("invalid_json")
-           and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b.get("requeued_at", "")),
-           "the rejected-again row says why and when", b)
+        tap.ok("the rejected-again row says why and when",
+               b.get("requeue") == "rejected" and b.get("requeue_error", "").startswith("invalid_json")
+               and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b.get("requeued_at", "")), b)
         rc, out, _ = run("rejected", "--config", cfg)
-        ok(rc == 0 and f": accepted\n" in out and ": rejected: invalid_json" in out,
-           "the listing shows each requeue's outcome", out)
+        tap.ok("the listing shows each requeue's outcome",
+               rc == 0 and f": accepted\n" in out and ": rejected: invalid_json" in out, out)
         rc, _, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
-        ok(rc == 1 and "already requeued" in err and "accepted" in err,
-           "an accepted input is not requeued again", err)
-        ok(con.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0] == 0,
-           "the inbox is consumed", "")
+        tap.ok("an accepted input is not requeued again",
+               rc == 1 and "already requeued" in err and "accepted" in err, err)
+        tap.ok("the inbox is consumed",
+               con.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0] == 0, "")
         con.close()
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -11,17 +11,10 @@
 # CPPO_SOURCE_ROOT)
 set -uo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 daemon=$(realpath "$1")
 ctl=$(realpath "$2")
 work=$PEER_TMP
-n=0 fail=0
-
-ok() { # name command...
-  local name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
-}
 
 # count events (direct offers: recorded, nobody told), ids PREFIX-1..N
 produce() { # prefix count
@@ -59,19 +52,19 @@ daemon_test_config store-faults "$db" "$work/audit.jsonl" >"$work/cppo-notify.ya
 # ---- the store deleted while running
 start_daemon "$work/daemon1.log"
 produce a 300
-ok "the first 300 events are stored" wait_for "ledger a" 300 60
+tap_ok "the first 300 events are stored" wait_for "ledger a" 300 60
 rm -f "$db"
 produce b 300
-ok "the daemon stops once its store is gone" exited_within 30
-ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
-ok "... saying why" grep -q "store lost, offsets not stored" "$work/daemon1.log"
+tap_ok "the daemon stops once its store is gone" exited_within 30
+tap_ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
+tap_ok "... saying why" grep -q "store lost, offsets not stored" "$work/daemon1.log"
 start_daemon "$work/daemon2.log"
-ok "restarted, every event consumed after the deletion reaches the new store" \
+tap_ok "restarted, every event consumed after the deletion reaches the new store" \
   wait_for "ledger b" 300 60
-echo "# after the unlink: $(ledger b)/300 events of the second batch in the new store"
+tap_comment "after the unlink: $(ledger b)/300 events of the second batch in the new store"
 kill -TERM "$DAEMON_PID"
 exited_within 30
-ok "SIGTERM: exit 0" test "$status" = 0
+tap_ok "SIGTERM: exit 0" test "$status" = 0
 
 # ---- another writer holds the lock for 8 s
 start_daemon "$work/daemon3.log"
@@ -88,12 +81,12 @@ peer_track "$LOCK_PID"
 sleep 0.5
 produce c 50
 wait "$LOCK_PID"
-ok "with the lock held 8 s, the daemon waits and stores the events after" \
+tap_ok "with the lock held 8 s, the daemon waits and stores the events after" \
   wait_for "ledger c" 50 30
-ok "... and is still running" kill -0 "$DAEMON_PID"
+tap_ok "... and is still running" kill -0 "$DAEMON_PID"
 kill -TERM "$DAEMON_PID"
 exited_within 30
-ok "SIGTERM: exit 0" test "$status" = 0
+tap_ok "SIGTERM: exit 0" test "$status" = 0
 
 # ---- a lock held past store.busy_timeout: SQLite's own words, exit non-zero
 printf 'store:\n  path: %s\n  busy_timeout: 2s\n' "$db" >"$work/busy.store"
@@ -114,13 +107,13 @@ LOCK_PID=$!
 peer_track "$LOCK_PID"
 sleep 0.5
 produce d 5
-ok "a lock held past busy_timeout (2 s): the daemon gives up" exited_within 20
-ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
-ok "... logging SQLite's own message" grep -q 'store_error="database is locked' "$work/daemon4.log"
-ok "... and where the failure began" grep -q 'origin=store.c:[0-9]' "$work/daemon4.log"
+tap_ok "a lock held past busy_timeout (2 s): the daemon gives up" exited_within 20
+tap_ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
+tap_ok "... logging SQLite's own message" grep -q 'store_error="database is locked' "$work/daemon4.log"
+tap_ok "... and where the failure began" grep -q 'origin=store.c:[0-9]' "$work/daemon4.log"
 wait "$LOCK_PID"
 start_daemon "$work/daemon5.log"
-ok "restarted, the events of that batch are stored" wait_for "ledger d" 5 30
+tap_ok "restarted, the events of that batch are stored" wait_for "ledger d" 5 30
 kill -TERM "$DAEMON_PID"
 exited_within 30
 
@@ -136,17 +129,16 @@ sed "s|$db|$work/damaged.db|" "$work/cppo-notify.yaml" >"$work/damaged.yaml"
 "$daemon" --config "$work/damaged.yaml" 2>"$work/damaged.log" &
 DAEMON_PID=$!
 peer_track "$DAEMON_PID"
-ok "a damaged store: the daemon refuses to start" exited_within 30
-ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
-ok "... naming the damage and the recovery" \
+tap_ok "a damaged store: the daemon refuses to start" exited_within 30
+tap_ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
+tap_ok "... naming the damage and the recovery" \
   grep -Eq "(malformed|damaged).*\.recover.*restore the latest backup" "$work/damaged.log"
 "$ctl" check --state "$work/damaged.db" >"$work/check-bad.out" 2>&1 && rc=0 || rc=$?
-ok "check --state on the damaged copy: exit 1 with the recovery" \
+tap_ok "check --state on the damaged copy: exit 1 with the recovery" \
   eval '[ "$rc" = 1 ] && grep -Eq "(malformed|damaged).*\.recover" "$work/check-bad.out"'
 "$ctl" check --state "$db" >"$work/check-good.out" 2>&1 && rc=0 || rc=$?
-ok "check --state on the real store: quick_check ok" \
+tap_ok "check --state on the real store: quick_check ok" \
   eval '[ "$rc" = 0 ] && grep -q "quick_check ok" "$work/check-good.out"'
 
-[ "$fail" -eq 0 ] || for f in "$work"/*.log; do echo "# == $f"; sed 's/^/# /' "$f" | tail -15; done
-echo "1..$n"
-exit $fail
+tap_passing || for f in "$work"/*.log; do tap_comment "== $f"; tail -15 "$f" | tap_comment; done
+tap_done

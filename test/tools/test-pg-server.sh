@@ -4,29 +4,22 @@
 # user, stopped by PID with its files removed. TAP.
 set -uo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
-n=0 fail=0
-ok() { # name command...
-  local name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
-}
+source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 
 peer_start_postgres
-ok "the server is ready with a URL" test -n "${PG_URL:-}"
+tap_ok "the server is ready with a URL" test -n "${PG_URL:-}"
 port=${PG_URL##*:}
 port=${port%%/*}
 listening() { ss -ltnH "sport = :$port" | awk '{print $4}' | sort -u | tr '\n' ' '; }
-ok "it listens on 127.0.0.1 only" test "$(listening)" = "127.0.0.1:$port "
-ok "it does not run as root" test "$(ps -o user= -p "$PG_PID" | tr -d ' ')" != root
-ok "the password opens a session as cppo in database cppo" \
+tap_ok "it listens on 127.0.0.1 only" test "$(listening)" = "127.0.0.1:$port "
+tap_ok "it does not run as root" test "$(ps -o user= -p "$PG_PID" | tr -d ' ')" != root
+tap_ok "the password opens a session as cppo in database cppo" \
   test "$(PGPASSWORD=$(cat "$PG_PASSWORD_FILE") psql "$PG_URL" -XAtc 'SELECT current_user || current_database()')" = cppocppo
-ok "a wrong password is refused" \
+tap_ok "a wrong password is refused" \
   bash -c '! PGPASSWORD=wrong psql "$1" -XAtc "SELECT 1" >/dev/null 2>&1' _ "$PG_URL"
 data_dir=$(dirname "$PG_PASSWORD_FILE")
 kill -TERM "$PG_HELPER_PID"
 for _ in $(seq 1 200); do kill -0 "$PG_HELPER_PID" 2>/dev/null || break; sleep 0.1; done
-ok "stopping the helper stops the server" bash -c '! kill -0 "$1" 2>/dev/null' _ "$PG_PID"
-ok "... and removes its files" test ! -e "$data_dir"
-echo "1..$n"
-exit $fail
+tap_ok "stopping the helper stops the server" bash -c '! kill -0 "$1" 2>/dev/null' _ "$PG_PID"
+tap_ok "... and removes its files" test ! -e "$data_dir"
+tap_done
