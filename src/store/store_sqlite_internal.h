@@ -1,0 +1,225 @@
+/* cppo-notify — the SQLite store's private interface, shared by its files.
+ *
+ * store_sqlite.c opens the connection and holds the ops table; each other
+ * store_sqlite_<group>.c implements the operations of one group of tables
+ * (schema, ledger, rejected, inbox, records, deliveries, aws). Only these
+ * files include this header.
+ */
+#ifndef CPPO_STORE_SQLITE_INTERNAL_H
+#define CPPO_STORE_SQLITE_INTERNAL_H
+
+#include "cppo/store.h"
+
+#include "cppo/error.h"
+#include "cppo/event.h"
+#include "cppo/source.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+/* The dispatcher's hot statements, prepared on first use (a read-only
+ * CLI may open a database older than the deliveries tables). */
+enum { DL_DUE, DL_CLAIM, DL_FINISH, DL_ATTEMPT, DL_N };
+/* The statements store_apply() runs for every record of every batch. */
+enum put_sql { PUT_AUTHORIZATION, PUT_OFFER, PUT_AGREEMENT, PUT_HOLD, DEL_HOLD, PUT_NOTIFICATION,
+               N_PUT_SQL };
+
+struct store_sqlite {
+        struct store base; /* first: a struct store * is a struct store_sqlite * */
+        sqlite3 *db;
+        sqlite3_stmt *ledger_insert;
+        sqlite3_stmt *reject_insert;
+        sqlite3_stmt *dl[DL_N];
+        /* prepared on first use and kept: parsing them anew for each record
+         * cost more than running them */
+        sqlite3_stmt *put[N_PUT_SQL];
+        /* The file this connection opened, held open to see it unlinked
+         * (link count 0) or replaced (path now names another inode): the
+         * daemon must not store Kafka offsets for work written there. */
+        char *path;
+        int watch_fd;
+        dev_t dev;
+        ino_t ino;
+};
+
+/* Rows handed to a callback that may write (the dispatcher claims what
+ * store_delivery_due returns, the router marks what it routed) are read
+ * first, so no read statement is open while it writes; at most this many. */
+#define BATCH_MAX 1024
+
+/* ---- shared helpers (store_sqlite.c) ---- */
+
+/* err: what failed, SQLite's words, and for damage what to do. code is
+ * the caller's default; a damaged file is -EBADMSG whatever it says. */
+int sqlite_db_error(struct store_sqlite *s, int code, char *err, size_t errlen, const char *what);
+/* An SQLite result code as this project's error (see store_sqlite.c). */
+int sqlite_code(int rc);
+int sqlite_exec(struct store_sqlite *s, const char *sql);
+int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out);
+char *sqlite_list_json(const struct strlist *l);
+int sqlite_json_list(const char *json, struct strlist *out);
+int sqlite_bind_run(sqlite3_stmt *st, const char *const *text, int n_text, const int64_t *ints,
+                    int n_ints);
+int sqlite_run_stmt(struct store_sqlite *s, const char *sql, const char *const *text, int n_text,
+                    const int64_t *ints, int n_ints);
+/* Runs the forward migrations (store_sqlite_schema.c). */
+int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen);
+
+static inline struct store_sqlite *impl(struct store *s)
+{
+        return (struct store_sqlite *)s;
+}
+
+static inline void bind_coord(sqlite3_stmt *st, int first, const struct mp_coord *c)
+{
+        sqlite3_bind_text(st, first, c ? c->origin : NULL, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, first + 1, c ? c->partition : -1);
+        sqlite3_bind_int64(st, first + 2, c ? c->offset : 0);
+}
+
+static inline int step_done(sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EIO : sqlite_code(rc);
+}
+
+/* The one row iterator for every scan: true while st has a row and *r is
+ * still 0; at the end *r is 0 only when the scan reached SQLITE_DONE, so a
+ * step that fails mid-scan (I/O error, corruption, busy) never passes for a
+ * complete result. Write `while (scan_row(st, &r)) { ...; r = ...; }`: the
+ * body's own failure in r ends the scan too. */
+static inline bool scan_row(sqlite3_stmt *st, int *r)
+{
+        int rc;
+
+        if (*r != 0)
+                return false;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return true;
+        if (rc != SQLITE_DONE)
+                *r = sqlite_code(rc);
+        return false;
+}
+
+static inline const char *col_text(sqlite3_stmt *st, int i)
+{
+        return (const char *)sqlite3_column_text(st, i);
+}
+
+static inline char *col_dup(sqlite3_stmt *st, int i)
+{
+        const char *t = col_text(st, i);
+
+        return t ? strdup(t) : NULL;
+}
+
+static inline size_t batch_size(int64_t limit)
+{
+        return limit > 0 && limit < BATCH_MAX ? (size_t)limit : BATCH_MAX;
+}
+
+/* ---- the operations, by file (store_sqlite.c's ops table) ---- */
+
+/* store_sqlite_schema.c */
+int sqlite_schema_version(struct store *s, int *out);
+
+/* store_sqlite_ledger.c */
+int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
+                      int64_t now);
+
+/* store_sqlite_rejected.c */
+int sqlite_reject(struct store *base, const struct raw_message *m, const char *reason,
+                  const char *message);
+int sqlite_list_rejected(struct store *base, int64_t limit,
+                         int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+int sqlite_get_rejected(struct store *base, int64_t id,
+                        int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+int sqlite_rejected_requeue(struct store *base, int64_t id, int64_t inbox_id, int64_t now);
+int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id);
+int sqlite_rejected_settle(struct store *base, int64_t id, const char *error);
+
+/* store_sqlite_inbox.c */
+int sqlite_inbox_add(struct store *base, const char *payload, int64_t now, int64_t *id);
+int sqlite_inbox_pending(struct store *base, int64_t *out);
+int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
+                      int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
+
+/* store_sqlite_records.c */
+int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *new_keys);
+int sqlite_load(struct store *base, const struct store_load_cb *cb, void *ctx);
+int sqlite_list_authorizations(struct store *base,
+                               int (*fn)(void *ctx, const struct authorization *a),
+                               void *ctx);
+int sqlite_get_authorization(struct store *base, const char *id,
+                             struct authorization *out);
+int sqlite_get_offer(struct store *base, const char *id, struct offer *out);
+int sqlite_list_offers(struct store *base, const char *authorization_id,
+                       int (*fn)(void *ctx, const struct offer *o), void *ctx);
+int sqlite_list_agreements(struct store *base, const char *authorization_id,
+                           int (*fn)(void *ctx, const struct agreement *g), void *ctx);
+int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const struct hold *h),
+                      void *ctx);
+int sqlite_notifications_unrouted(struct store *base, int64_t limit,
+                                  int (*fn)(void *ctx, const struct notification *n),
+                                  void *ctx);
+int sqlite_notifications_unmatched(struct store *base, int64_t limit,
+                                   int (*fn)(void *ctx, const struct notification *n),
+                                   void *ctx);
+int sqlite_notification_routed(struct store *base, const char *notification_key,
+                               bool routed);
+int sqlite_notification_backfill(struct store *base, const char *key);
+int sqlite_notifications_backfill_pending(struct store *base, int64_t limit,
+                                          int (*fn)(void *ctx,
+                                                    const struct notification *n),
+                                          void *ctx);
+int sqlite_list_link_changes(struct store *base, const char *offer_id,
+                             int (*fn)(void *ctx, const struct link_change *l), void *ctx);
+
+/* store_sqlite_deliveries.c */
+int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
+                        int64_t limit, int (*fn)(void *ctx, const struct delivery *d),
+                        void *ctx);
+int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms);
+int sqlite_delivery_finish(struct store *base, const struct delivery_attempt *a,
+                           enum delivery_status status, int64_t next_at_ms);
+int sqlite_delivery_add(struct store *base, const struct delivery *d);
+int sqlite_delivery_requeue_inflight(struct store *base, int64_t now_ms);
+int sqlite_delivery_retry(struct store *base, const char *key, int64_t now_ms);
+int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
+                         int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+int sqlite_delivery_get(struct store *base, const char *key, struct delivery *out);
+int sqlite_delivery_attempts(struct store *base, const char *key,
+                             int (*fn)(void *ctx, const struct delivery_attempt *a),
+                             void *ctx);
+int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out[4]);
+int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a,
+                          int64_t next_at_ms);
+int sqlite_receiver_health_put(struct store *base, const struct store_receiver_health *h,
+                               bool replace);
+int sqlite_receiver_list(struct store *base,
+                         int (*fn)(void *ctx, const struct store_receiver *r), void *ctx);
+
+/* store_sqlite_aws.c */
+int sqlite_aws_refresh_add(struct store_sqlite *s, const char *change_set_id);
+int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len);
+int sqlite_aws_put(struct store *base, const char *key, const char *value, int64_t now);
+int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
+                               int (*fn)(void *ctx, const struct store_aws_refresh *e),
+                               void *ctx);
+int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
+                            int64_t now);
+int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before, int64_t limit,
+                              int (*fn)(void *ctx, const char *offer_id), void *ctx);
+int sqlite_aws_lookup_put(struct store *base, const struct store_aws_lookup *l);
+int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
+                          int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx);
+int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES]);
+
+#endif
