@@ -155,7 +155,7 @@ int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out)
 
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        if (step_row(st) > 0) {
                 *out = sqlite3_column_int64(st, 0);
                 r = 0;
         }
@@ -307,15 +307,15 @@ static int sqlite_integrity(struct store *base, char *err, size_t errlen)
         if (rc != SQLITE_OK)
                 return sqlite_db_error(s, sqlite_code(rc), err, errlen,
                                        "the store cannot be checked");
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        rc = step_row(st);
+        if (rc > 0) {
                 const char *what = (const char *)sqlite3_column_text(st, 0);
                 if (what == NULL || strcmp(what, "ok") != 0)
                         r = error_set(err, errlen, -EBADMSG,
                                       "the store is damaged (%s); " RECOVERY_HINT,
                                       what ? what : "?", s->path ? s->path : "STORE");
         } else {
-                r = sqlite_db_error(s, rc == SQLITE_DONE ? -EIO : sqlite_code(rc), err, errlen,
+                r = sqlite_db_error(s, rc == 0 ? -EIO : rc, err, errlen,
                                     "the store cannot be checked");
         }
         sqlite3_finalize(st);

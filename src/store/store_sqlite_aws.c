@@ -35,12 +35,12 @@ int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len)
                                NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
+        rc = step_row(st);
+        if (rc > 0)
                 r = snprintf(buf, len, "%s", col_text(st, 0) ? col_text(st, 0) : "") <
                             (int)len ? 0 : -E2BIG;
-        else if (rc != SQLITE_DONE)
-                r = sqlite_code(rc);
+        else if (rc < 0)
+                r = rc;
         sqlite3_finalize(st);
         return r;
 }
@@ -147,13 +147,13 @@ int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        rc = step_row(st);
+        if (rc > 0) {
                 struct store_aws_lookup l = { col_text(st, 0), col_text(st, 1), col_text(st, 2),
                                               col_text(st, 3), sqlite3_column_int64(st, 4) };
                 r = fn(ctx, &l);
-        } else if (rc != SQLITE_DONE) {
-                r = sqlite_code(rc);
+        } else if (rc < 0) {
+                r = rc;
         }
         sqlite3_finalize(st);
         return r;

@@ -322,8 +322,8 @@ int sqlite_delivery_get(struct store *base, const char *key, struct delivery *ou
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        r = rc == SQLITE_ROW ? row_delivery(st, &d) : rc == SQLITE_DONE ? -ENOENT : -EIO;
+        rc = step_row(st);
+        r = rc > 0 ? row_delivery(st, &d) : rc == 0 ? -ENOENT : -EIO;
         sqlite3_finalize(st);
         if (r < 0) {
                 delivery_clear(&d);

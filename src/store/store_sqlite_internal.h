@@ -89,6 +89,17 @@ static inline int step_done(sqlite3_stmt *st)
         return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EIO : sqlite_code(rc);
 }
 
+/* One step of a query: 1 when st has a row, 0 when it is done, else the
+ * step's failure (sqlite_code). The only place a read calls sqlite3_step:
+ * a query expecting at most one row uses it directly, a scan through
+ * scan_row(). */
+static inline int step_row(sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+
+        return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlite_code(rc);
+}
+
 /* The one row iterator for every scan: true while st has a row and *r is
  * still 0; at the end *r is 0 only when the scan reached SQLITE_DONE, so a
  * step that fails mid-scan (I/O error, corruption, busy) never passes for a
@@ -100,12 +111,10 @@ static inline bool scan_row(sqlite3_stmt *st, int *r)
 
         if (*r != 0)
                 return false;
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-                return true;
-        if (rc != SQLITE_DONE)
-                *r = sqlite_code(rc);
-        return false;
+        rc = step_row(st);
+        if (rc < 0)
+                *r = rc;
+        return rc > 0;
 }
 
 static inline const char *col_text(sqlite3_stmt *st, int i)

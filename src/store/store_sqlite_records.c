@@ -343,10 +343,10 @@ static int get_one(struct store_sqlite *s, const char *sql, const char *id,
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
+        rc = step_row(st);
+        if (rc > 0)
                 r = row_fn(st, out);
-        else if (rc != SQLITE_DONE)
+        else if (rc < 0)
                 r = -EIO;
         sqlite3_finalize(st);
         return r;

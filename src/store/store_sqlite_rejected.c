@@ -95,12 +95,12 @@ int sqlite_get_rejected(struct store *base, int64_t id,
         if (prepare_rejected(s, "WHERE id = ?1", &st) < 0)
                 return -EIO;
         sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        rc = step_row(st);
+        if (rc > 0) {
                 row_rejected(st, &row);
                 r = fn(ctx, &row);
         } else {
-                r = rc == SQLITE_DONE ? -ENOENT : -EIO;
+                r = rc == 0 ? -ENOENT : -EIO;
         }
         sqlite3_finalize(st);
         return r;
@@ -130,11 +130,11 @@ int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id
                                       "requeue_outcome = 'pending'", -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, inbox_id);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
+        rc = step_row(st);
+        if (rc > 0)
                 *id = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
-        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+        return rc >= 0 ? 0 : -EIO;
 }
 
 int sqlite_rejected_settle(struct store *base, int64_t id, const char *error)

@@ -153,7 +153,7 @@ static int read_version(struct store_sqlite *s, int *out)
         if (sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st,
                                NULL) != SQLITE_OK)
                 return -EIO;
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        if (step_row(st) > 0) {
                 *out = sqlite3_column_int(st, 0);
                 r = 0;
         }
