@@ -23,9 +23,18 @@
 /* The dispatcher's hot statements, prepared on first use (a read-only
  * CLI may open a database older than the deliveries tables). */
 enum { DL_DUE, DL_CLAIM, DL_FINISH, DL_ATTEMPT, DL_N };
-/* The statements store_apply() runs for every record of every batch. */
-enum put_sql { PUT_AUTHORIZATION, PUT_OFFER, PUT_AGREEMENT, PUT_HOLD, DEL_HOLD, PUT_NOTIFICATION,
-               N_PUT_SQL };
+/* The statements store_apply() runs for every record of every batch: one
+ * put per record table (store_sqlite_records.c), then the hold delete. */
+enum put_sql {
+        PUT_AUTHORIZATION,
+        PUT_OFFER,
+        PUT_AGREEMENT,
+        PUT_HOLD,
+        PUT_NOTIFICATION,
+        PUT_LINK_CHANGE,
+        DEL_HOLD,
+        N_PUT_SQL
+};
 
 struct store_sqlite {
         struct store base; /* first: a struct store * is a struct store_sqlite * */
