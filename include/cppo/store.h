@@ -20,13 +20,16 @@
 
 #include "cppo/delivery.h"
 #include "cppo/model.h"
-#include "cppo/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct store;
+/* Only pointers to these pass through (cppo/event.h, cppo/source.h): the
+ * store does not depend on the ingest stage's headers. */
+struct mp_coord;
+struct raw_message;
 
 struct store_options {
         bool read_only;            /* CLI readers */

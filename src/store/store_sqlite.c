@@ -215,9 +215,6 @@ int sqlite_json_list(const char *json, struct strlist *out)
         return r;
 }
 
-/* Runs one of put_sql with text parameters first, then integers. The
- * strings only need to live during the call (bound SQLITE_STATIC, reset
- * before returning). */
 /* Binds text values as ?1.., then ints after them, and runs st once. The
  * text can be SQLITE_STATIC: step_done() clears the bindings before the
  * caller's strings go away. */

@@ -4,6 +4,7 @@
 
 #include "cppo/error.h"
 #include "cppo/model.h"
+#include "cppo/source.h"
 #include "cppo/state.h"
 
 #include <setjmp.h>
