@@ -33,7 +33,7 @@ static int tx_leave(struct store_sqlite *s, bool own, int r)
 {
         if (r >= 0 && sqlite_exec(s, own ? "COMMIT" : "RELEASE delivery") == 0)
                 return r;
-        sqlite_exec(s, own ? "ROLLBACK" : "ROLLBACK TO delivery; RELEASE delivery");
+        (void)sqlite_exec(s, own ? "ROLLBACK" : "ROLLBACK TO delivery; RELEASE delivery");
         return r < 0 ? r : -EIO;
 }
 

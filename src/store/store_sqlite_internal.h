@@ -63,25 +63,37 @@ struct store_sqlite {
 
 /* err: what failed, SQLite's words, and for damage what to do. code is
  * the caller's default; a damaged file is -EBADMSG whatever it says. */
-int sqlite_db_error(struct store_sqlite *s, int code, char *err, size_t errlen, const char *what);
+CPPO_MUST_CHECK int sqlite_db_error(struct store_sqlite *s, int code, char *err, size_t errlen,
+                                    const char *what);
 /* An SQLite result code as this project's error (see store_sqlite.c). */
-int sqlite_code(int rc);
-int sqlite_exec(struct store_sqlite *s, const char *sql);
-int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out);
+CPPO_MUST_CHECK int sqlite_code(int rc);
+/* Runs SQL text without results (pragmas, transactions, migrations). */
+CPPO_MUST_CHECK int sqlite_exec(struct store_sqlite *s, const char *sql);
+/* The single integer a SELECT COUNT(*) ... returns. 0 or -EIO. */
+CPPO_MUST_CHECK int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out);
+/* A string list as the JSON array text the store keeps (malloc'd), or
+ * NULL on -ENOMEM; and back, appending to out (NULL json: nothing). */
 char *sqlite_list_json(const struct strlist *l);
-int sqlite_json_list(const char *json, struct strlist *out);
-int sqlite_bind_run(sqlite3_stmt *st, const char *const *text, int n_text, const int64_t *ints,
-                    int n_ints);
-int sqlite_run_stmt(struct store_sqlite *s, const char *sql, const char *const *text, int n_text,
-                    const int64_t *ints, int n_ints);
+CPPO_MUST_CHECK int sqlite_json_list(const char *json, struct strlist *out);
+/* Binds text values as ?1.., then ints after them, and runs st once
+ * (step_done()): the strings need only live during the call. */
+CPPO_MUST_CHECK int sqlite_bind_run(sqlite3_stmt *st, const char *const *text, int n_text,
+                                    const int64_t *ints, int n_ints);
+/* The same for a statement prepared, run once and finalized (CLI
+ * commands, rare updates). */
+CPPO_MUST_CHECK int sqlite_run_stmt(struct store_sqlite *s, const char *sql,
+                                    const char *const *text, int n_text, const int64_t *ints,
+                                    int n_ints);
 /* Runs the forward migrations (store_sqlite_schema.c). */
-int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen);
+CPPO_MUST_CHECK int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen);
 
+/* The SQLite store behind the interface handle. */
 static inline struct store_sqlite *impl(struct store *s)
 {
         return (struct store_sqlite *)s;
 }
 
+/* A message's origin, partition and offset as ?first.. ?first+2. */
 static inline void bind_coord(sqlite3_stmt *st, int first, const struct mp_coord *c)
 {
         sqlite3_bind_text(st, first, c ? c->origin : NULL, -1, SQLITE_TRANSIENT);
@@ -89,6 +101,8 @@ static inline void bind_coord(sqlite3_stmt *st, int first, const struct mp_coord
         sqlite3_bind_int64(st, first + 2, c ? c->offset : 0);
 }
 
+/* Runs a write once: 0 when done, else its failure; the statement is reset
+ * and its bindings cleared for the next use. */
 static inline int step_done(sqlite3_stmt *st)
 {
         int rc = sqlite3_step(st);
@@ -126,6 +140,8 @@ static inline bool scan_row(sqlite3_stmt *st, int *r)
         return rc > 0;
 }
 
+/* Column i as text, valid until the next step; and a malloc'd copy (NULL
+ * for a NULL column or when the copy fails: check the column type). */
 static inline const char *col_text(sqlite3_stmt *st, int i)
 {
         return (const char *)sqlite3_column_text(st, i);
@@ -138,6 +154,7 @@ static inline char *col_dup(sqlite3_stmt *st, int i)
         return t ? strdup(t) : NULL;
 }
 
+/* A caller's limit within BATCH_MAX (any limit <= 0 means BATCH_MAX). */
 static inline size_t batch_size(int64_t limit)
 {
         return limit > 0 && limit < BATCH_MAX ? (size_t)limit : BATCH_MAX;
@@ -146,98 +163,112 @@ static inline size_t batch_size(int64_t limit)
 /* ---- the operations, by file (store_sqlite.c's ops table) ---- */
 
 /* store_sqlite_schema.c */
-int sqlite_schema_version(struct store *s, int *out);
+CPPO_MUST_CHECK int sqlite_schema_version(struct store *s, int *out);
 
 /* store_sqlite_ledger.c */
-int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
-                      int64_t now);
+CPPO_MUST_CHECK int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
+                                      int64_t now);
 
 /* store_sqlite_rejected.c */
-int sqlite_reject(struct store *base, const struct raw_message *m, const char *reason,
-                  const char *message);
-int sqlite_list_rejected(struct store *base, int64_t limit,
-                         int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
-int sqlite_get_rejected(struct store *base, int64_t id,
-                        int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
-int sqlite_rejected_requeue(struct store *base, int64_t id, int64_t inbox_id, int64_t now);
-int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id);
-int sqlite_rejected_settle(struct store *base, int64_t id, const char *error);
+CPPO_MUST_CHECK int sqlite_reject(struct store *base, const struct raw_message *m,
+                                  const char *reason, const char *message);
+CPPO_MUST_CHECK int sqlite_list_rejected(struct store *base, int64_t limit,
+                                         int (*fn)(void *ctx, const struct store_rejected *r),
+                                         void *ctx);
+CPPO_MUST_CHECK int sqlite_get_rejected(struct store *base, int64_t id,
+                                        int (*fn)(void *ctx, const struct store_rejected *r),
+                                        void *ctx);
+CPPO_MUST_CHECK int sqlite_rejected_requeue(struct store *base, int64_t id, int64_t inbox_id,
+                                            int64_t now);
+CPPO_MUST_CHECK int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id);
+CPPO_MUST_CHECK int sqlite_rejected_settle(struct store *base, int64_t id, const char *error);
 
 /* store_sqlite_inbox.c */
-int sqlite_inbox_add(struct store *base, const char *payload, int64_t now, int64_t *id);
-int sqlite_inbox_pending(struct store *base, int64_t *out);
-int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
-                      int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
+CPPO_MUST_CHECK int sqlite_inbox_add(struct store *base, const char *payload, int64_t now,
+                                     int64_t *id);
+CPPO_MUST_CHECK int sqlite_inbox_pending(struct store *base, int64_t *out);
+CPPO_MUST_CHECK int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
+                                      int (*fn)(void *ctx, const struct store_inbox_entry *e),
+                                      void *ctx);
 
 /* store_sqlite_records.c */
-int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *new_keys);
-int sqlite_load(struct store *base, const struct store_load_cb *cb, void *ctx);
-int sqlite_list_authorizations(struct store *base,
-                               int (*fn)(void *ctx, const struct authorization *a),
-                               void *ctx);
-int sqlite_get_authorization(struct store *base, const char *id,
-                             struct authorization *out);
-int sqlite_get_offer(struct store *base, const char *id, struct offer *out);
-int sqlite_list_offers(struct store *base, const char *authorization_id,
-                       int (*fn)(void *ctx, const struct offer *o), void *ctx);
-int sqlite_list_agreements(struct store *base, const char *authorization_id,
-                           int (*fn)(void *ctx, const struct agreement *g), void *ctx);
-int sqlite_list_holds(struct store *base, int (*fn)(void *ctx, const struct hold *h),
-                      void *ctx);
-int sqlite_notifications_unrouted(struct store *base, int64_t limit,
-                                  int (*fn)(void *ctx, const struct notification *n),
-                                  void *ctx);
-int sqlite_notifications_unmatched(struct store *base, int64_t limit,
-                                   int (*fn)(void *ctx, const struct notification *n),
-                                   void *ctx);
-int sqlite_notification_routed(struct store *base, const char *notification_key,
-                               bool routed);
-int sqlite_notification_backfill(struct store *base, const char *key);
-int sqlite_notifications_backfill_pending(struct store *base, int64_t limit,
-                                          int (*fn)(void *ctx,
-                                                    const struct notification *n),
-                                          void *ctx);
-int sqlite_list_link_changes(struct store *base, const char *offer_id,
-                             int (*fn)(void *ctx, const struct link_change *l), void *ctx);
+CPPO_MUST_CHECK int sqlite_apply(struct store *base, const struct changeset *c,
+                                 struct strlist *new_keys);
+CPPO_MUST_CHECK int sqlite_load(struct store *base, const struct store_load_cb *cb, void *ctx);
+CPPO_MUST_CHECK int sqlite_list_authorizations(struct store *base,
+                                               int (*fn)(void *ctx, const struct authorization *a),
+                                               void *ctx);
+CPPO_MUST_CHECK int sqlite_get_authorization(struct store *base, const char *id,
+                                             struct authorization *out);
+CPPO_MUST_CHECK int sqlite_get_offer(struct store *base, const char *id, struct offer *out);
+CPPO_MUST_CHECK int sqlite_list_offers(struct store *base, const char *authorization_id,
+                                       int (*fn)(void *ctx, const struct offer *o), void *ctx);
+CPPO_MUST_CHECK int sqlite_list_agreements(struct store *base, const char *authorization_id,
+                                           int (*fn)(void *ctx, const struct agreement *g),
+                                           void *ctx);
+CPPO_MUST_CHECK int sqlite_list_holds(struct store *base,
+                                      int (*fn)(void *ctx, const struct hold *h), void *ctx);
+CPPO_MUST_CHECK int
+sqlite_notifications_unrouted(struct store *base, int64_t limit,
+                              int (*fn)(void *ctx, const struct notification *n), void *ctx);
+CPPO_MUST_CHECK int
+sqlite_notifications_unmatched(struct store *base, int64_t limit,
+                               int (*fn)(void *ctx, const struct notification *n), void *ctx);
+CPPO_MUST_CHECK int sqlite_notification_routed(struct store *base, const char *notification_key,
+                                               bool routed);
+CPPO_MUST_CHECK int sqlite_notification_backfill(struct store *base, const char *key);
+CPPO_MUST_CHECK int sqlite_notifications_backfill_pending(struct store *base, int64_t limit,
+                                                          int (*fn)(void *ctx,
+                                                                    const struct notification *n),
+                                                          void *ctx);
+CPPO_MUST_CHECK int sqlite_list_link_changes(struct store *base, const char *offer_id,
+                                             int (*fn)(void *ctx, const struct link_change *l),
+                                             void *ctx);
 
 /* store_sqlite_deliveries.c */
-int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
-                        int64_t limit, int (*fn)(void *ctx, const struct delivery *d),
-                        void *ctx);
-int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms);
-int sqlite_delivery_finish(struct store *base, const struct delivery_attempt *a,
-                           enum delivery_status status, int64_t next_at_ms);
-int sqlite_delivery_add(struct store *base, const struct delivery *d);
-int sqlite_delivery_requeue_inflight(struct store *base, int64_t now_ms);
-int sqlite_delivery_retry(struct store *base, const char *key, int64_t now_ms);
-int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
-                         int (*fn)(void *ctx, const struct delivery *d), void *ctx);
-int sqlite_delivery_get(struct store *base, const char *key, struct delivery *out);
-int sqlite_delivery_attempts(struct store *base, const char *key,
-                             int (*fn)(void *ctx, const struct delivery_attempt *a),
-                             void *ctx);
-int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out[4]);
-int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a,
-                          int64_t next_at_ms);
-int sqlite_receiver_health_put(struct store *base, const struct store_receiver_health *h,
-                               bool replace);
-int sqlite_receiver_list(struct store *base,
-                         int (*fn)(void *ctx, const struct store_receiver *r), void *ctx);
+CPPO_MUST_CHECK int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
+                                        int64_t limit,
+                                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+CPPO_MUST_CHECK int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms);
+CPPO_MUST_CHECK int sqlite_delivery_finish(struct store *base, const struct delivery_attempt *a,
+                                           enum delivery_status status, int64_t next_at_ms);
+CPPO_MUST_CHECK int sqlite_delivery_add(struct store *base, const struct delivery *d);
+CPPO_MUST_CHECK int sqlite_delivery_requeue_inflight(struct store *base, int64_t now_ms);
+CPPO_MUST_CHECK int sqlite_delivery_retry(struct store *base, const char *key, int64_t now_ms);
+CPPO_MUST_CHECK int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
+                                         int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+CPPO_MUST_CHECK int sqlite_delivery_get(struct store *base, const char *key, struct delivery *out);
+CPPO_MUST_CHECK int sqlite_delivery_attempts(struct store *base, const char *key,
+                                             int (*fn)(void *ctx, const struct delivery_attempt *a),
+                                             void *ctx);
+CPPO_MUST_CHECK int sqlite_delivery_counts(struct store *base, const char *receiver,
+                                           int64_t out[4]);
+CPPO_MUST_CHECK int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a,
+                                          int64_t next_at_ms);
+CPPO_MUST_CHECK int sqlite_receiver_health_put(struct store *base,
+                                               const struct store_receiver_health *h, bool replace);
+CPPO_MUST_CHECK int sqlite_receiver_list(struct store *base,
+                                         int (*fn)(void *ctx, const struct store_receiver *r),
+                                         void *ctx);
 
 /* store_sqlite_aws.c */
-int sqlite_aws_refresh_add(struct store_sqlite *s, const char *change_set_id);
-int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len);
-int sqlite_aws_put(struct store *base, const char *key, const char *value, int64_t now);
-int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
-                               int (*fn)(void *ctx, const struct store_aws_refresh *e),
-                               void *ctx);
-int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
-                            int64_t now);
-int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before, int64_t limit,
-                              int (*fn)(void *ctx, const char *offer_id), void *ctx);
-int sqlite_aws_lookup_put(struct store *base, const struct store_aws_lookup *l);
-int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
-                          int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx);
-int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES]);
+CPPO_MUST_CHECK int sqlite_aws_refresh_add(struct store_sqlite *s, const char *change_set_id);
+CPPO_MUST_CHECK int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len);
+CPPO_MUST_CHECK int sqlite_aws_put(struct store *base, const char *key, const char *value,
+                                   int64_t now);
+CPPO_MUST_CHECK int
+sqlite_aws_refresh_pending(struct store *base, int64_t limit,
+                           int (*fn)(void *ctx, const struct store_aws_refresh *e), void *ctx);
+CPPO_MUST_CHECK int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
+                                            int64_t now);
+CPPO_MUST_CHECK int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before,
+                                              int64_t limit,
+                                              int (*fn)(void *ctx, const char *offer_id),
+                                              void *ctx);
+CPPO_MUST_CHECK int sqlite_aws_lookup_put(struct store *base, const struct store_aws_lookup *l);
+CPPO_MUST_CHECK int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
+                                          int (*fn)(void *ctx, const struct store_aws_lookup *l),
+                                          void *ctx);
+CPPO_MUST_CHECK int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES]);
 
 #endif

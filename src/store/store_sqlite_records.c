@@ -96,36 +96,45 @@ static int prepare_select(struct store_sqlite *s, enum put_sql which, const char
 
 /* Binds one field of rec as ?i. Strings are bound SQLITE_STATIC (the
  * caller's record outlives the step; step_done() clears the bindings); a
- * list's JSON text is handed to SQLite, which frees it. 0 or -ENOMEM. */
+ * list's JSON text is handed to SQLite, which frees it. 0, -ENOMEM, or
+ * what sqlite_code() makes of a refused binding. */
 static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void *rec)
 {
         const void *p = (const char *)rec + f->offset;
-        char sources[256];
+        char sources[256], *json;
+        int rc;
 
         switch (f->type) {
         case FIELD_STR:
-                return sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC) ==
-                                       SQLITE_OK ? 0 : -ENOMEM;
-        case FIELD_LIST: {
-                char *json = sqlite_list_json(p);
-                return json && sqlite3_bind_text(st, i, json, -1, free) == SQLITE_OK ? 0
-                                                                                      : -ENOMEM;
-        }
+                rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC);
+                break;
+        case FIELD_LIST:
+                json = sqlite_list_json(p);
+                if (json == NULL)
+                        return -ENOMEM;
+                rc = sqlite3_bind_text(st, i, json, -1, free);
+                break;
         case FIELD_BOOL:
-                return sqlite3_bind_int64(st, i, *(const bool *)p) == SQLITE_OK ? 0 : -ENOMEM;
+                rc = sqlite3_bind_int64(st, i, *(const bool *)p);
+                break;
         case FIELD_INT:
-                return sqlite3_bind_int64(st, i, *(const int *)p) == SQLITE_OK ? 0 : -ENOMEM;
+                rc = sqlite3_bind_int64(st, i, *(const int *)p);
+                break;
         case FIELD_I64:
-                return sqlite3_bind_int64(st, i, *(const int64_t *)p) == SQLITE_OK ? 0 : -ENOMEM;
+                rc = sqlite3_bind_int64(st, i, *(const int64_t *)p);
+                break;
         case FIELD_LINK:
-                return sqlite3_bind_text(st, i, link_strength_name(*(const enum link_strength *)p),
-                                         -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -ENOMEM;
+                rc = sqlite3_bind_text(st, i, link_strength_name(*(const enum link_strength *)p),
+                                       -1, SQLITE_STATIC);
+                break;
         case FIELD_SOURCES:
                 authorization_sources_format(rec, sources, sizeof sources);
-                return sqlite3_bind_text(st, i, sources[0] ? sources : NULL, -1,
-                                         SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -ENOMEM;
+                rc = sqlite3_bind_text(st, i, sources[0] ? sources : NULL, -1, SQLITE_TRANSIENT);
+                break;
+        default:
+                return -EINVAL;
         }
-        return -EINVAL;
+        return sqlite_code(rc);
 }
 
 /* Sets one field of rec (zeroed) from column i. 0, -ENOMEM, or -EIO for a
@@ -133,7 +142,7 @@ static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void
 static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
 {
         void *p = (char *)rec + f->offset;
-        const char *text = col_text(st, i);
+        const char *text;
 
         switch (f->type) {
         case FIELD_STR:
@@ -141,7 +150,7 @@ static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
                         return 0;
                 return (*(char **)p = col_dup(st, i)) ? 0 : -ENOMEM;
         case FIELD_LIST:
-                return sqlite_json_list(text, p);
+                return sqlite_json_list(col_text(st, i), p);
         case FIELD_BOOL:
                 *(bool *)p = sqlite3_column_int(st, i) != 0;
                 return 0;
@@ -152,9 +161,10 @@ static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
                 *(int64_t *)p = sqlite3_column_int64(st, i);
                 return 0;
         case FIELD_LINK:
+                text = col_text(st, i);
                 return text && link_strength_parse(text, p) < 0 ? -EIO : 0;
         case FIELD_SOURCES:
-                authorization_sources_parse(rec, text);
+                authorization_sources_parse(rec, col_text(st, i));
                 return 0;
         }
         return -EINVAL;

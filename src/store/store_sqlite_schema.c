@@ -192,7 +192,7 @@ int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen)
         for (int v = version; v < SCHEMA_VERSION; v++) {
                 if (migrate_step(s, v) < 0) {
                         int r = sqlite_db_error(s, -EIO, err, errlen, "schema migration failed");
-                        sqlite_exec(s, "ROLLBACK");
+                        (void)sqlite_exec(s, "ROLLBACK");
                         return r;
                 }
         }
