@@ -1,5 +1,5 @@
 /* Unit tests: the delivery records (delivery.c) and the deliveries part of
- * the SQLite store (store_sqlite.c). */
+ * the SQLite store (src/store/store_sqlite_deliveries.c). */
 #undef NDEBUG
 #include "cppo/delivery.h"
 #include "cppo/store.h"
