@@ -216,6 +216,8 @@ enum field_type {
         FIELD_LINK,    /* enum link_strength; stored by name */
         FIELD_SOURCES, /* an authorization's sources[]; stored as
                         * authorization_sources_format() writes them */
+        FIELD_BLOB,    /* char *, owned, NUL-terminated, immediately followed
+                        * by its length (size_t); stored as bytes */
 };
 
 struct field {

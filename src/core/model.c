@@ -332,6 +332,8 @@ size_t field_size(enum field_type type)
                 return sizeof(enum link_strength);
         case FIELD_SOURCES:
                 return AUTH_F_COUNT;
+        case FIELD_BLOB:
+                return sizeof(char *) + sizeof(size_t);
         }
         return 0;
 }
@@ -352,7 +354,7 @@ void record_clear(const struct record_type *t, void *rec)
 {
         for (size_t i = 0; i < t->n_fields; i++) {
                 const struct field *f = &t->fields[i];
-                if (f->type == FIELD_STR) {
+                if (f->type == FIELD_STR || f->type == FIELD_BLOB) {
                         char **s = field_at(rec, f);
                         free(*s);
                 } else if (f->type == FIELD_LIST) {
@@ -360,6 +362,25 @@ void record_clear(const struct record_type *t, void *rec)
                 }
         }
         memset(rec, 0, t->size);
+}
+
+/* A FIELD_BLOB's bytes, NUL-terminated, and its length after them. */
+static int blob_copy(void *dst, const void *src)
+{
+        char *const *from = src;
+        const size_t *from_len = (const void *)((const char *)src + sizeof(char *));
+        char **to = dst;
+        size_t *to_len = (void *)((char *)dst + sizeof(char *));
+
+        if (*from == NULL)
+                return 0;
+        *to = malloc(*from_len + 1);
+        if (*to == NULL)
+                return -ENOMEM;
+        memcpy(*to, *from, *from_len);
+        (*to)[*from_len] = '\0';
+        *to_len = *from_len;
+        return 0;
 }
 
 /* One field into a cleared dst; 0 or -ENOMEM. */
@@ -372,6 +393,8 @@ static int field_copy(const struct field *f, void *dst, const void *src)
         }
         if (f->type == FIELD_LIST)
                 return strlist_copy(field_at(dst, f), field_in(src, f));
+        if (f->type == FIELD_BLOB)
+                return blob_copy(field_at(dst, f), field_in(src, f));
         memcpy(field_at(dst, f), field_in(src, f), field_size(f->type));
         return 0;
 }

@@ -6,12 +6,53 @@
 #include "cppo/error.h"
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 
-#define DELIVERY_COLS                                                                              \
-        "key, notification_key, kind, receiver, channel, rule, opportunity_id, status, "           \
-        "attempts, created_at_ms, updated_at_ms, next_at_ms, last_code, last_error, payload, "    \
-        "recipients"
+/* A delivery as its table stores it: the one list of its columns, which
+ * the statements, the binder and the row reader all walk
+ * (store_sqlite_fields.c). */
+#define FIELD(member, type) { #member, type, offsetof(struct delivery, member) }
+static const struct field delivery_fields[] = {
+        FIELD(key, FIELD_STR),
+        FIELD(notification_key, FIELD_STR),
+        FIELD(kind, FIELD_STR),
+        FIELD(receiver, FIELD_STR),
+        FIELD(channel, FIELD_STR),
+        FIELD(rule, FIELD_STR),
+        FIELD(opportunity_id, FIELD_STR),
+        FIELD(status, FIELD_INT),
+        FIELD(attempts, FIELD_INT),
+        FIELD(created_at_ms, FIELD_I64),
+        FIELD(updated_at_ms, FIELD_I64),
+        FIELD(next_at_ms, FIELD_I64),
+        FIELD(last_code, FIELD_INT),
+        FIELD(last_error, FIELD_STR),
+        FIELD(payload, FIELD_BLOB),
+        FIELD(recipients, FIELD_LIST),
+};
+#undef FIELD
+
+static const struct record_type delivery_record = {
+        "delivery", delivery_fields, sizeof delivery_fields / sizeof delivery_fields[0],
+        sizeof(struct delivery),
+};
+
+/* What FIELD_INT and FIELD_BLOB assume of struct delivery. */
+_Static_assert(sizeof(enum delivery_status) == sizeof(int), "status is read and bound as an int");
+_Static_assert(offsetof(struct delivery, payload_len) ==
+                       offsetof(struct delivery, payload) + sizeof(char *),
+               "payload_len follows payload");
+
+/* "SELECT <delivery columns> FROM deliveries <tail>", prepared to run once. */
+static int prepare_deliveries(struct store_sqlite *s, const char *tail, sqlite3_stmt **st)
+{
+        char sql[SQL_MAX];
+
+        if (sqlite_select_sql(&delivery_record, "deliveries", tail, sql) < 0)
+                return -E2BIG;
+        return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
+}
 
 static sqlite3_stmt *dl_stmt(struct store_sqlite *s, int which, const char *sql)
 {
@@ -37,50 +78,6 @@ static int tx_leave(struct store_sqlite *s, bool own, int r)
         return r < 0 ? r : -EIO;
 }
 
-#define DL_DUP(rec, field, col)                                                                    \
-        do {                                                                                       \
-                if (sqlite3_column_type(st, col) != SQLITE_NULL &&                                 \
-                    ((rec)->field = col_dup(st, col)) == NULL)                                     \
-                        return -ENOMEM;                                                            \
-        } while (0)
-
-static int row_payload(sqlite3_stmt *st, int col, struct delivery *d)
-{
-        const void *p = sqlite3_column_blob(st, col);
-        size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-        d->payload = malloc(n + 1);
-        if (d->payload == NULL)
-                return -ENOMEM;
-        if (n > 0)
-                memcpy(d->payload, p, n);
-        d->payload[n] = '\0';
-        d->payload_len = n;
-        return 0;
-}
-
-/* Columns in DELIVERY_COLS order. */
-static int row_delivery(sqlite3_stmt *st, struct delivery *d)
-{
-        DL_DUP(d, key, 0);
-        DL_DUP(d, notification_key, 1);
-        DL_DUP(d, kind, 2);
-        DL_DUP(d, receiver, 3);
-        DL_DUP(d, channel, 4);
-        DL_DUP(d, rule, 5);
-        DL_DUP(d, opportunity_id, 6);
-        d->status = (enum delivery_status)sqlite3_column_int(st, 7);
-        d->attempts = sqlite3_column_int(st, 8);
-        d->created_at_ms = sqlite3_column_int64(st, 9);
-        d->updated_at_ms = sqlite3_column_int64(st, 10);
-        d->next_at_ms = sqlite3_column_int64(st, 11);
-        d->last_code = sqlite3_column_int(st, 12);
-        DL_DUP(d, last_error, 13);
-        if (row_payload(st, 14, d) < 0)
-                return -ENOMEM;
-        return sqlite_json_list(col_text(st, 15), &d->recipients);
-}
-
 /* Streams the rows of st to fn (which must not write to the store). */
 static int each_delivery(sqlite3_stmt *st, int (*fn)(void *ctx, const struct delivery *d),
                          void *ctx)
@@ -89,7 +86,7 @@ static int each_delivery(sqlite3_stmt *st, int (*fn)(void *ctx, const struct del
 
         while (scan_row(st, &r)) {
                 struct delivery d = { 0 };
-                r = row_delivery(st, &d);
+                r = sqlite_read_record(st, &delivery_record, &d);
                 if (r == 0)
                         r = fn(ctx, &d);
                 delivery_clear(&d);
@@ -104,8 +101,23 @@ static int read_deliveries(sqlite3_stmt *st, struct delivery *v, size_t cap, siz
 
         *n = 0;
         while (*n < cap && scan_row(st, &r))
-                r = row_delivery(st, &v[(*n)++]);
+                r = sqlite_read_record(st, &delivery_record, &v[(*n)++]);
         return r;
+}
+
+/* The dispatcher's query, prepared on first use and kept. */
+static sqlite3_stmt *due_stmt(struct store_sqlite *s)
+{
+        char sql[SQL_MAX];
+
+        if (s->dl[DL_DUE])
+                return s->dl[DL_DUE];
+        if (sqlite_select_sql(&delivery_record, "deliveries",
+                              "WHERE status = 0 AND next_at_ms <= ?1 AND "
+                              "(?2 IS NULL OR receiver = ?2) ORDER BY next_at_ms, rowid LIMIT ?3",
+                              sql) < 0)
+                return NULL;
+        return dl_stmt(s, DL_DUE, sql);
 }
 
 int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
@@ -113,10 +125,7 @@ int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms
                         void *ctx)
 {
         struct store_sqlite *s = impl(base);
-        sqlite3_stmt *st = dl_stmt(s, DL_DUE, "SELECT " DELIVERY_COLS " FROM deliveries "
-                                   "WHERE status = 0 AND next_at_ms <= ?1 AND "
-                                   "(?2 IS NULL OR receiver = ?2) "
-                                   "ORDER BY next_at_ms, rowid LIMIT ?3");
+        sqlite3_stmt *st = due_stmt(s);
         size_t cap = batch_size(limit), n = 0;
         struct delivery *v;
         int r;
@@ -211,48 +220,25 @@ int sqlite_delivery_finish(struct store *base, const struct delivery_attempt *a,
         return tx_leave(s, own, r);
 }
 
-static void bind_delivery(sqlite3_stmt *st, const struct delivery *d, const char *recipients)
-{
-        const char *text[] = { d->key, d->notification_key, d->kind, d->receiver,
-                               d->channel, d->rule, d->opportunity_id };
-        const int64_t ints[] = { d->status, d->attempts, d->created_at_ms, d->updated_at_ms,
-                                 d->next_at_ms, d->last_code };
-
-        for (int i = 0; i < 7; i++)
-                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
-        for (int i = 0; i < 6; i++)
-                sqlite3_bind_int64(st, i + 8, ints[i]);
-        sqlite3_bind_text(st, 14, d->last_error, -1, SQLITE_STATIC);
-        if (d->payload)
-                sqlite3_bind_blob64(st, 15, d->payload, d->payload_len, SQLITE_STATIC);
-        else
-                sqlite3_bind_zeroblob(st, 15, 0);
-        sqlite3_bind_text(st, 16, recipients, -1, SQLITE_STATIC);
-}
-
 int sqlite_delivery_add(struct store *base, const struct delivery *d)
 {
         struct store_sqlite *s = impl(base);
+        char sql[SQL_MAX];
         sqlite3_stmt *st;
-        char *rcpt;
         int r;
 
         if (!d->key || !d->notification_key || !d->receiver || !d->channel)
                 return -EINVAL;
-        rcpt = sqlite_list_json(&d->recipients);
-        if (rcpt == NULL)
-                return -ENOMEM;
         /* ON CONFLICT, not OR IGNORE: a NULL in a NOT NULL column stays an error. */
-        if (sqlite3_prepare_v2(s->db, "INSERT INTO deliveries (" DELIVERY_COLS ") VALUES "
-                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                                      "ON CONFLICT(key) DO NOTHING", -1, &st, NULL) != SQLITE_OK) {
-                free(rcpt);
+        if (sqlite_insert_sql(&delivery_record, "INSERT", "deliveries",
+                              "ON CONFLICT(key) DO NOTHING", sql) < 0)
+                return -E2BIG;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
-        }
-        bind_delivery(st, d, rcpt);
-        r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) == 1 : -EIO;
+        r = sqlite_bind_record(st, &delivery_record, d);
+        if (r == 0)
+                r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) == 1 : -EIO;
         sqlite3_finalize(st);
-        free(rcpt);
         return r;
 }
 
@@ -299,10 +285,9 @@ int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
         sqlite3_stmt *st;
         int r;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT " DELIVERY_COLS " FROM deliveries "
-                                      "WHERE (?1 = 0 OR status = 3) "
-                                      "ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (prepare_deliveries(s, "WHERE (?1 = 0 OR status = 3) "
+                                  "ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2",
+                               &st) < 0)
                 return -EIO;
         sqlite3_bind_int(st, 1, failed_only ? 1 : 0);
         sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
@@ -318,12 +303,11 @@ int sqlite_delivery_get(struct store *base, const char *key, struct delivery *ou
         sqlite3_stmt *st;
         int rc, r;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT " DELIVERY_COLS " FROM deliveries WHERE key = ?",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (prepare_deliveries(s, "WHERE key = ?", &st) < 0)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         rc = step_row(st);
-        r = rc > 0 ? row_delivery(st, &d) : rc == 0 ? -ENOENT : -EIO;
+        r = rc > 0 ? sqlite_read_record(st, &delivery_record, &d) : rc == 0 ? -ENOENT : -EIO;
         sqlite3_finalize(st);
         if (r < 0) {
                 delivery_clear(&d);

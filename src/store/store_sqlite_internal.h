@@ -84,6 +84,30 @@ CPPO_MUST_CHECK int sqlite_bind_run(sqlite3_stmt *st, const char *const *text, i
 CPPO_MUST_CHECK int sqlite_run_stmt(struct store_sqlite *s, const char *sql,
                                     const char *const *text, int n_text, const int64_t *ints,
                                     int n_ints);
+/* ---- records by their field tables (store_sqlite_fields.c) ---- */
+
+/* The size of the statement buffers below; the widest record has 20
+ * columns. */
+#define SQL_MAX 1024
+
+/* "SELECT <columns> FROM <table> <tail>" and "<verb> INTO <table>
+ * (<columns>) VALUES (?, ...) <tail>" into buf (SQL_MAX bytes), the
+ * columns in the order of rec's fields. 0 or -E2BIG. */
+CPPO_MUST_CHECK int sqlite_select_sql(const struct record_type *rec, const char *table,
+                                      const char *tail, char *buf);
+CPPO_MUST_CHECK int sqlite_insert_sql(const struct record_type *rec, const char *verb,
+                                      const char *table, const char *tail, char *buf);
+/* Binds every field of rec as ?1.. in field order. Strings and bytes are
+ * bound SQLITE_STATIC: rec must outlive the step (step_done() clears the
+ * bindings). On failure the bindings are cleared: -ENOMEM, or what
+ * sqlite_code() makes of a refused binding. */
+CPPO_MUST_CHECK int sqlite_bind_record(sqlite3_stmt *st, const struct record_type *t,
+                                       const void *rec);
+/* The current row of a statement built by sqlite_select_sql() into rec
+ * (zeroed; the caller clears it whatever this returns). 0, -ENOMEM, or
+ * -EIO for a value this program never writes. */
+CPPO_MUST_CHECK int sqlite_read_record(sqlite3_stmt *st, const struct record_type *t, void *rec);
+
 /* Runs the forward migrations (store_sqlite_schema.c). */
 CPPO_MUST_CHECK int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen);
 

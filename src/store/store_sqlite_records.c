@@ -31,60 +31,14 @@ static const struct table tables[DEL_HOLD] = {
         [PUT_LINK_CHANGE] = { &link_change_record, "offer_links", "INSERT" },
 };
 
-/* The longest statement built here; the widest record has 20 columns. */
-#define SQL_MAX 1024
-
-/* Appends the strings to buf (SQL_MAX bytes, *used of them taken). */
-static int sql_add(char *buf, size_t *used, const char *a, const char *b)
-{
-        int n = snprintf(buf + *used, SQL_MAX - *used, "%s%s", a, b);
-
-        if (n < 0 || (size_t)n >= SQL_MAX - *used)
-                return -E2BIG;
-        *used += (size_t)n;
-        return 0;
-}
-
-/* "a, b, c": the record's columns in field order. */
-static int sql_columns(const struct record_type *rec, char *buf, size_t *used)
-{
-        int r = 0;
-
-        for (size_t i = 0; r == 0 && i < rec->n_fields; i++)
-                r = sql_add(buf, used, i ? ", " : "", rec->fields[i].name);
-        return r;
-}
-
-/* "<insert> INTO <table> (<columns>) VALUES (?, ...)" */
-static int insert_sql(const struct table *t, char *buf)
-{
-        size_t used = 0;
-        int r = sql_add(buf, &used, t->insert, " INTO ");
-
-        if (r == 0)
-                r = sql_add(buf, &used, t->name, " (");
-        if (r == 0)
-                r = sql_columns(t->rec, buf, &used);
-        for (size_t i = 0; r == 0 && i < t->rec->n_fields; i++)
-                r = sql_add(buf, &used, i ? "," : ") VALUES (", "?");
-        return r == 0 ? sql_add(buf, &used, ")", "") : r;
-}
-
-/* "SELECT <columns> FROM <table> <tail>", prepared; text, when not NULL,
- * bound as ?1. -EIO when SQLite refuses it. */
+/* "SELECT <columns> FROM <table> <tail>" over the table of `which`,
+ * prepared; text, when not NULL, bound as ?1. -EIO when SQLite refuses it. */
 static int prepare_select(struct store_sqlite *s, enum put_sql which, const char *tail,
                           const char *text, sqlite3_stmt **st)
 {
         char sql[SQL_MAX];
-        size_t used = 0;
-        int r = sql_add(sql, &used, "SELECT ", "");
+        int r = sqlite_select_sql(tables[which].rec, tables[which].name, tail, sql);
 
-        if (r == 0)
-                r = sql_columns(tables[which].rec, sql, &used);
-        if (r == 0)
-                r = sql_add(sql, &used, " FROM ", tables[which].name);
-        if (r == 0)
-                r = sql_add(sql, &used, " ", tail);
         if (r < 0)
                 return r;
         if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -92,93 +46,6 @@ static int prepare_select(struct store_sqlite *s, enum put_sql which, const char
         if (text)
                 sqlite3_bind_text(*st, 1, text, -1, SQLITE_TRANSIENT);
         return 0;
-}
-
-/* Binds one field of rec as ?i. Strings are bound SQLITE_STATIC (the
- * caller's record outlives the step; step_done() clears the bindings); a
- * list's JSON text is handed to SQLite, which frees it. 0, -ENOMEM, or
- * what sqlite_code() makes of a refused binding. */
-static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void *rec)
-{
-        const void *p = (const char *)rec + f->offset;
-        char sources[256], *json;
-        int rc;
-
-        switch (f->type) {
-        case FIELD_STR:
-                rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC);
-                break;
-        case FIELD_LIST:
-                json = sqlite_list_json(p);
-                if (json == NULL)
-                        return -ENOMEM;
-                rc = sqlite3_bind_text(st, i, json, -1, free);
-                break;
-        case FIELD_BOOL:
-                rc = sqlite3_bind_int64(st, i, *(const bool *)p);
-                break;
-        case FIELD_INT:
-                rc = sqlite3_bind_int64(st, i, *(const int *)p);
-                break;
-        case FIELD_I64:
-                rc = sqlite3_bind_int64(st, i, *(const int64_t *)p);
-                break;
-        case FIELD_LINK:
-                rc = sqlite3_bind_text(st, i, link_strength_name(*(const enum link_strength *)p),
-                                       -1, SQLITE_STATIC);
-                break;
-        case FIELD_SOURCES:
-                authorization_sources_format(rec, sources, sizeof sources);
-                rc = sqlite3_bind_text(st, i, sources[0] ? sources : NULL, -1, SQLITE_TRANSIENT);
-                break;
-        default:
-                return -EINVAL;
-        }
-        return sqlite_code(rc);
-}
-
-/* Sets one field of rec (zeroed) from column i. 0, -ENOMEM, or -EIO for a
- * value this program never writes. */
-static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
-{
-        void *p = (char *)rec + f->offset;
-        const char *text;
-
-        switch (f->type) {
-        case FIELD_STR:
-                if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                        return 0;
-                return (*(char **)p = col_dup(st, i)) ? 0 : -ENOMEM;
-        case FIELD_LIST:
-                return sqlite_json_list(col_text(st, i), p);
-        case FIELD_BOOL:
-                *(bool *)p = sqlite3_column_int(st, i) != 0;
-                return 0;
-        case FIELD_INT:
-                *(int *)p = sqlite3_column_int(st, i);
-                return 0;
-        case FIELD_I64:
-                *(int64_t *)p = sqlite3_column_int64(st, i);
-                return 0;
-        case FIELD_LINK:
-                text = col_text(st, i);
-                return text && link_strength_parse(text, p) < 0 ? -EIO : 0;
-        case FIELD_SOURCES:
-                authorization_sources_parse(rec, col_text(st, i));
-                return 0;
-        }
-        return -EINVAL;
-}
-
-/* A row selected by prepare_select() into rec (zeroed; the caller clears
- * it whatever this returns). */
-static int read_record(sqlite3_stmt *st, const struct record_type *t, void *rec)
-{
-        int r = 0;
-
-        for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = read_field(st, (int)i, &t->fields[i], rec);
-        return r;
 }
 
 /* One of the statements store_apply() runs, prepared on first use and kept. */
@@ -190,7 +57,8 @@ static sqlite3_stmt *put_stmt(struct store_sqlite *s, enum put_sql which)
                 return s->put[which];
         if (which == DEL_HOLD)
                 snprintf(sql, sizeof sql, "%s", "DELETE FROM holds WHERE offer_id = ?");
-        else if (insert_sql(&tables[which], sql) < 0)
+        else if (sqlite_insert_sql(tables[which].rec, tables[which].insert, tables[which].name, "",
+                                   sql) < 0)
                 return NULL;
         if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->put[which],
                                NULL) != SQLITE_OK)
@@ -201,18 +69,10 @@ static sqlite3_stmt *put_stmt(struct store_sqlite *s, enum put_sql which)
 /* Inserts rec as its table says (tables[which]). */
 static int put_record(struct store_sqlite *s, enum put_sql which, const void *rec)
 {
-        const struct record_type *t = tables[which].rec;
         sqlite3_stmt *st = put_stmt(s, which);
-        int r = st ? 0 : -EIO;
+        int r = st ? sqlite_bind_record(st, tables[which].rec, rec) : -EIO;
 
-        for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = bind_field(st, (int)i + 1, &t->fields[i], rec);
-        if (r < 0) {
-                if (st)
-                        sqlite3_clear_bindings(st);
-                return r;
-        }
-        return step_done(st);
+        return r < 0 ? r : step_done(st);
 }
 
 static int del_hold(struct store_sqlite *s, const char *offer_id)
@@ -279,7 +139,7 @@ int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *
                         r = prepare_select(s, which, tail, text, &st_);                            \
                 while (scan_row(st_, &r)) {                                                        \
                         struct type rec_ = { 0 };                                                  \
-                        r = read_record(st_, &type##_record, &rec_);                               \
+                        r = sqlite_read_record(st_, &type##_record, &rec_);                        \
                         if (r == 0 && (fn))                                                        \
                                 r = (fn)(ctx, &rec_);                                              \
                         type##_clear(&rec_);                                                       \
@@ -329,7 +189,7 @@ static int get_record(struct store_sqlite *s, enum put_sql which, const char *id
                 return -EIO;
         rc = step_row(st);
         if (rc > 0)
-                r = read_record(st, tables[which].rec, out);
+                r = sqlite_read_record(st, tables[which].rec, out);
         else
                 r = rc == 0 ? -ENOENT : -EIO;
         sqlite3_finalize(st);
@@ -409,7 +269,7 @@ static int notifications_in_state(struct store_sqlite *s, int state, int64_t lim
         sqlite3_bind_int64(st, 1, (int64_t)cap);
         sqlite3_bind_int(st, 2, state);
         while (v && n < cap && scan_row(st, &r))
-                r = read_record(st, &notification_record, &v[n++]);
+                r = sqlite_read_record(st, &notification_record, &v[n++]);
         sqlite3_finalize(st);
         if (v == NULL)
                 return -ENOMEM;
@@ -443,7 +303,7 @@ int sqlite_notifications_unmatched(struct store *base, int64_t limit,
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
         while (scan_row(st, &r)) {
                 struct notification n = { 0 };
-                r = read_record(st, &notification_record, &n);
+                r = sqlite_read_record(st, &notification_record, &n);
                 if (r == 0)
                         r = fn(ctx, &n);
                 notification_clear(&n);

@@ -45,6 +45,12 @@ static void fill_record(const struct record_type *t, void *rec)
                         for (int k = 0; k < AUTH_F_COUNT; k++)
                                 ((unsigned char *)p)[k] = (unsigned char)(AUTH_SRC_EVENT + k % 3);
                         break;
+                case FIELD_BLOB:
+                        /* bytes a string would stop at */
+                        assert_int_equal(str_assign(p, "bl\nob"), 0);
+                        (*(char **)p)[2] = '\0';
+                        *(size_t *)(void *)((char *)p + sizeof(char *)) = 5;
+                        break;
                 }
         }
 }
@@ -57,6 +63,11 @@ static void assert_same_record(const struct record_type *t, const void *a, const
                 if (f->type == FIELD_STR) {
                         assert_non_null(*(char *const *)pb);
                         assert_string_equal(*(char *const *)pa, *(char *const *)pb);
+                } else if (f->type == FIELD_BLOB) {
+                        const size_t *len = (const void *)((const char *)pa + sizeof(char *));
+                        assert_memory_equal(*(char *const *)pa, *(char *const *)pb, *len + 1);
+                        assert_memory_equal((const char *)pa + sizeof(char *),
+                                            (const char *)pb + sizeof(char *), sizeof(size_t));
                 } else if (f->type == FIELD_LIST) {
                         const struct strlist *la = pa, *lb = pb;
                         assert_int_equal(la->n, lb->n);

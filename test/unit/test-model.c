@@ -163,6 +163,38 @@ static void record_copy_and_clear_walk_every_field(void **state)
         }
 }
 
+/* A record with bytes (FIELD_BLOB, as the store's deliveries have): the
+ * copy keeps every byte, a NUL among them, and the length after them. */
+struct with_blob {
+        char *name;
+        char *bytes;
+        size_t len;
+};
+
+static const struct field with_blob_fields[] = {
+        { "name", FIELD_STR, offsetof(struct with_blob, name) },
+        { "bytes", FIELD_BLOB, offsetof(struct with_blob, bytes) },
+};
+
+static const struct record_type with_blob_record = {
+        "with_blob", with_blob_fields, 2, sizeof(struct with_blob),
+};
+
+static void record_copy_keeps_blob_bytes(void **state)
+{
+        struct with_blob a = { 0 }, b = { 0 };
+
+        fill_record(&with_blob_record, &a);
+        assert_int_equal(record_copy(&with_blob_record, &b, &a), 0);
+        assert_same_record(&with_blob_record, &a, &b);
+        assert_int_equal(b.len, 5);
+        assert_memory_equal(b.bytes, "bl\0ob", 6);
+        record_clear(&with_blob_record, &a);
+        record_clear(&with_blob_record, &b);
+        assert_null(b.bytes);
+        assert_int_equal(b.len, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -172,6 +204,7 @@ int main(void)
                 cmocka_unit_test(changeset_replaces_by_key_and_merges),
                 cmocka_unit_test(record_tables_cover_every_member),
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
+                cmocka_unit_test(record_copy_keeps_blob_bytes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
