@@ -198,6 +198,51 @@ struct link_change {
         int64_t at;                  /* clock value */
 };
 
+/* ---- record field tables ----
+ *
+ * Each record type is described once, by a table of its fields in the
+ * order they are stored. The copy and clear functions below walk it, and
+ * so does the store: its column lists, its row readers and its binders
+ * (src/store/store_sqlite_records.c). A field added to a record is added
+ * to its table, and only there. */
+
+/* What a field holds, and so how it is copied, freed, stored and read. */
+enum field_type {
+        FIELD_STR,     /* char *, owned; NULL unknown */
+        FIELD_LIST,    /* struct strlist; stored as a JSON array of strings */
+        FIELD_BOOL,    /* bool */
+        FIELD_INT,     /* int */
+        FIELD_I64,     /* int64_t */
+        FIELD_LINK,    /* enum link_strength; stored by name */
+        FIELD_SOURCES, /* an authorization's sources[]; stored as
+                        * authorization_sources_format() writes them */
+        FIELD_BLOB,    /* char *, owned, NUL-terminated, immediately followed
+                        * by its length (size_t); stored as bytes */
+};
+
+struct field {
+        const char *name; /* where records are stored: the column */
+        enum field_type type;
+        size_t offset;    /* offsetof() in the record */
+};
+
+struct record_type {
+        const char *name; /* "authorization", for messages */
+        const struct field *fields;
+        size_t n_fields;
+        size_t size;      /* sizeof the record */
+};
+
+extern const struct record_type authorization_record, offer_record, agreement_record,
+        hold_record, notification_record, link_change_record;
+
+/* Frees every owned field of rec (a record of type t) and zeroes it. */
+void record_clear(const struct record_type *t, void *rec);
+/* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
+CPPO_MUST_CHECK int record_copy(const struct record_type *t, void *dst, const void *src);
+/* The bytes a field of this type takes in its record. */
+size_t field_size(enum field_type type);
+
 void authorization_clear(struct authorization *a);
 /* The field's source: the recorded one, else (for records saved before
  * sources were kept) registered or event by a->registered when the field

@@ -1,9 +1,9 @@
 /* cppo-notify — the durable store.
  *
  * An interface (struct store_ops) so that a PostgreSQL implementation can
- * follow the SQLite one (store_sqlite.c) without touching callers. One
- * writer (the daemon, or `cppo-notifyctl replay`) groups everything a poll
- * batch causes into one transaction:
+ * follow the SQLite one (src/store/store_sqlite*.c) without touching
+ * callers. One writer (the daemon, or `cppo-notifyctl replay`) groups
+ * everything a poll batch causes into one transaction:
  *
  *     store_begin(s);
  *     store_ledger_add(...) == 1 ? handle : skip;   the event was new
@@ -20,13 +20,16 @@
 
 #include "cppo/delivery.h"
 #include "cppo/model.h"
-#include "cppo/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct store;
+/* Only pointers to these pass through (cppo/event.h, cppo/source.h): the
+ * store does not depend on the ingest stage's headers. */
+struct mp_coord;
+struct raw_message;
 
 struct store_options {
         bool read_only;            /* CLI readers */
@@ -216,7 +219,8 @@ struct store {
         const struct store_ops *ops;
 };
 
-/* The SQLite implementation (store_sqlite.c); store_open() uses it. */
+/* The SQLite implementation (src/store/store_sqlite.c, one file per group
+ * of tables beside it); store_open() uses it. */
 CPPO_MUST_CHECK int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,
                       char *err, size_t errlen);
 

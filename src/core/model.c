@@ -207,234 +207,269 @@ int str_assign(char **dst, const char *src)
         return 0;
 }
 
+/* The record tables (model.h), in the order the store's columns have. */
+#define FIELD(rec, member, column, type) { column, type, offsetof(struct rec, member) }
+#define RECORD(rec, list)                                                                          \
+        { #rec, list, sizeof list / sizeof list[0], sizeof(struct rec) }
+
+static const struct field authorization_fields[] = {
+        FIELD(authorization, id, "id", FIELD_STR),
+        FIELD(authorization, name, "name", FIELD_STR),
+        FIELD(authorization, product_id, "product_id", FIELD_STR),
+        FIELD(authorization, product_title, "product_title", FIELD_STR),
+        FIELD(authorization, reseller_account_id, "reseller_account_id", FIELD_STR),
+        FIELD(authorization, reseller_name, "reseller_name", FIELD_STR),
+        FIELD(authorization, buyer_company_name, "buyer_company_name", FIELD_STR),
+        FIELD(authorization, buyer_account_ids, "buyer_account_ids", FIELD_LIST),
+        FIELD(authorization, expires_at, "expires_at", FIELD_STR),
+        FIELD(authorization, notify, "notify", FIELD_LIST),
+        FIELD(authorization, metadata_json, "metadata", FIELD_STR),
+        FIELD(authorization, offer_ids, "offer_ids", FIELD_LIST),
+        FIELD(authorization, source_event_key, "source_event_key", FIELD_STR),
+        FIELD(authorization, renewal, "renewal", FIELD_BOOL),
+        FIELD(authorization, registered, "registered", FIELD_BOOL),
+        FIELD(authorization, withdrawn, "withdrawn", FIELD_BOOL),
+        FIELD(authorization, updated_at, "updated_at", FIELD_I64),
+        FIELD(authorization, aws_status, "aws_status", FIELD_STR),
+        FIELD(authorization, aws_modified, "aws_modified", FIELD_I64),
+        FIELD(authorization, sources, "sources", FIELD_SOURCES),
+};
+
+static const struct field offer_fields[] = {
+        FIELD(offer, id, "id", FIELD_STR),
+        FIELD(offer, name, "name", FIELD_STR),
+        FIELD(offer, expiration, "expiration", FIELD_STR),
+        FIELD(offer, product_id, "product_id", FIELD_STR),
+        FIELD(offer, product_title, "product_title", FIELD_STR),
+        FIELD(offer, manufacturer_account_id, "manufacturer_account_id", FIELD_STR),
+        FIELD(offer, manufacturer_name, "manufacturer_name", FIELD_STR),
+        FIELD(offer, seller_of_record_account_id, "seller_of_record_account_id", FIELD_STR),
+        FIELD(offer, seller_of_record_name, "seller_of_record_name", FIELD_STR),
+        FIELD(offer, targeted_buyer_account_ids, "targeted_buyer_account_ids", FIELD_LIST),
+        FIELD(offer, authorization_id, "authorization_id", FIELD_STR),
+        FIELD(offer, link, "link", FIELD_LINK),
+        FIELD(offer, link_event_key, "link_event_key", FIELD_STR),
+        FIELD(offer, released_seen, "released_seen", FIELD_BOOL),
+        FIELD(offer, late, "late", FIELD_INT),
+        FIELD(offer, updated_at, "updated_at", FIELD_I64),
+};
+
+static const struct field agreement_fields[] = {
+        FIELD(agreement, id, "id", FIELD_STR),
+        FIELD(agreement, intent, "intent", FIELD_STR),
+        FIELD(agreement, status, "status", FIELD_STR),
+        FIELD(agreement, acceptance_time, "acceptance_time", FIELD_STR),
+        FIELD(agreement, start_time, "start_time", FIELD_STR),
+        FIELD(agreement, end_time, "end_time", FIELD_STR),
+        FIELD(agreement, offer_id, "offer_id", FIELD_STR),
+        FIELD(agreement, authorization_id, "authorization_id", FIELD_STR),
+        FIELD(agreement, acceptor_account_id, "acceptor_account_id", FIELD_STR),
+        FIELD(agreement, proposer_account_id, "proposer_account_id", FIELD_STR),
+        FIELD(agreement, previous_agreement_id, "previous_agreement_id", FIELD_STR),
+        FIELD(agreement, product_id, "product_id", FIELD_STR),
+        FIELD(agreement, last_event_time, "last_event_time", FIELD_I64),
+        FIELD(agreement, updated_at, "updated_at", FIELD_I64),
+};
+
+static const struct field hold_fields[] = {
+        FIELD(hold, offer_id, "offer_id", FIELD_STR),
+        FIELD(hold, event_key, "event_key", FIELD_STR),
+        FIELD(hold, created_at, "created_at", FIELD_I64),
+        FIELD(hold, deadline, "deadline", FIELD_I64),
+        FIELD(hold, attention_sent, "attention_sent", FIELD_BOOL),
+};
+
+static const struct field notification_fields[] = {
+        FIELD(notification, kind, "kind", FIELD_STR),
+        FIELD(notification, key, "key", FIELD_STR),
+        FIELD(notification, context_json, "context", FIELD_STR),
+        FIELD(notification, source_event_key, "source_event_key", FIELD_STR),
+        FIELD(notification, opportunity_id, "opportunity_id", FIELD_STR),
+        FIELD(notification, offer_id, "offer_id", FIELD_STR),
+        FIELD(notification, agreement_id, "agreement_id", FIELD_STR),
+        FIELD(notification, late, "late", FIELD_BOOL),
+        FIELD(notification, registered, "registered", FIELD_BOOL),
+        FIELD(notification, created_at, "created_at", FIELD_I64),
+};
+
+static const struct field link_change_fields[] = {
+        FIELD(link_change, offer_id, "offer_id", FIELD_STR),
+        FIELD(link_change, from_authorization_id, "from_authorization_id", FIELD_STR),
+        FIELD(link_change, to_authorization_id, "to_authorization_id", FIELD_STR),
+        FIELD(link_change, from_link, "from_link", FIELD_LINK),
+        FIELD(link_change, to_link, "to_link", FIELD_LINK),
+        FIELD(link_change, actor, "actor", FIELD_STR),
+        FIELD(link_change, reason, "reason", FIELD_STR),
+        FIELD(link_change, event_key, "event_key", FIELD_STR),
+        FIELD(link_change, correction_key, "correction_key", FIELD_STR),
+        FIELD(link_change, at, "at", FIELD_I64),
+};
+
+const struct record_type authorization_record = RECORD(authorization, authorization_fields);
+const struct record_type offer_record = RECORD(offer, offer_fields);
+const struct record_type agreement_record = RECORD(agreement, agreement_fields);
+const struct record_type hold_record = RECORD(hold, hold_fields);
+const struct record_type notification_record = RECORD(notification, notification_fields);
+const struct record_type link_change_record = RECORD(link_change, link_change_fields);
+
+#undef FIELD
+#undef RECORD
+
+size_t field_size(enum field_type type)
+{
+        switch (type) {
+        case FIELD_STR:
+                return sizeof(char *);
+        case FIELD_LIST:
+                return sizeof(struct strlist);
+        case FIELD_BOOL:
+                return sizeof(bool);
+        case FIELD_INT:
+                return sizeof(int);
+        case FIELD_I64:
+                return sizeof(int64_t);
+        case FIELD_LINK:
+                return sizeof(enum link_strength);
+        case FIELD_SOURCES:
+                return AUTH_F_COUNT;
+        case FIELD_BLOB:
+                return sizeof(char *) + sizeof(size_t);
+        }
+        return 0;
+}
+
+/* The field's place in a record; void * so no cast claims an alignment the
+ * offset already guarantees. */
+static void *field_at(void *rec, const struct field *f)
+{
+        return (char *)rec + f->offset;
+}
+
+static const void *field_in(const void *rec, const struct field *f)
+{
+        return (const char *)rec + f->offset;
+}
+
+void record_clear(const struct record_type *t, void *rec)
+{
+        for (size_t i = 0; i < t->n_fields; i++) {
+                const struct field *f = &t->fields[i];
+                if (f->type == FIELD_STR || f->type == FIELD_BLOB) {
+                        char **s = field_at(rec, f);
+                        free(*s);
+                } else if (f->type == FIELD_LIST) {
+                        strlist_clear(field_at(rec, f));
+                }
+        }
+        memset(rec, 0, t->size);
+}
+
+/* A FIELD_BLOB's bytes, NUL-terminated, and its length after them. */
+static int blob_copy(void *dst, const void *src)
+{
+        char *const *from = src;
+        const size_t *from_len = (const void *)((const char *)src + sizeof(char *));
+        char **to = dst;
+        size_t *to_len = (void *)((char *)dst + sizeof(char *));
+
+        if (*from == NULL)
+                return 0;
+        *to = malloc(*from_len + 1);
+        if (*to == NULL)
+                return -ENOMEM;
+        memcpy(*to, *from, *from_len);
+        (*to)[*from_len] = '\0';
+        *to_len = *from_len;
+        return 0;
+}
+
+/* One field into a cleared dst; 0 or -ENOMEM. */
+static int field_copy(const struct field *f, void *dst, const void *src)
+{
+        if (f->type == FIELD_STR) {
+                char *const *from = field_in(src, f);
+                char **to = field_at(dst, f);
+                return *from && (*to = strdup(*from)) == NULL ? -ENOMEM : 0;
+        }
+        if (f->type == FIELD_LIST)
+                return strlist_copy(field_at(dst, f), field_in(src, f));
+        if (f->type == FIELD_BLOB)
+                return blob_copy(field_at(dst, f), field_in(src, f));
+        memcpy(field_at(dst, f), field_in(src, f), field_size(f->type));
+        return 0;
+}
+
+int record_copy(const struct record_type *t, void *dst, const void *src)
+{
+        record_clear(t, dst);
+        for (size_t i = 0; i < t->n_fields; i++) {
+                if (field_copy(&t->fields[i], dst, src) < 0) {
+                        record_clear(t, dst);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 void authorization_clear(struct authorization *a)
 {
-        free(a->id);
-        free(a->name);
-        free(a->product_id);
-        free(a->product_title);
-        free(a->reseller_account_id);
-        free(a->reseller_name);
-        free(a->buyer_company_name);
-        strlist_clear(&a->buyer_account_ids);
-        free(a->expires_at);
-        strlist_clear(&a->notify);
-        free(a->metadata_json);
-        strlist_clear(&a->offer_ids);
-        free(a->source_event_key);
-        free(a->aws_status);
-        memset(a, 0, sizeof *a);
+        record_clear(&authorization_record, a);
 }
 
 void offer_clear(struct offer *o)
 {
-        free(o->id);
-        free(o->name);
-        free(o->expiration);
-        free(o->product_id);
-        free(o->product_title);
-        free(o->manufacturer_account_id);
-        free(o->manufacturer_name);
-        free(o->seller_of_record_account_id);
-        free(o->seller_of_record_name);
-        strlist_clear(&o->targeted_buyer_account_ids);
-        free(o->authorization_id);
-        free(o->link_event_key);
-        memset(o, 0, sizeof *o);
+        record_clear(&offer_record, o);
 }
 
 void agreement_clear(struct agreement *g)
 {
-        free(g->id);
-        free(g->intent);
-        free(g->status);
-        free(g->acceptance_time);
-        free(g->start_time);
-        free(g->end_time);
-        free(g->offer_id);
-        free(g->authorization_id);
-        free(g->acceptor_account_id);
-        free(g->proposer_account_id);
-        free(g->previous_agreement_id);
-        free(g->product_id);
-        memset(g, 0, sizeof *g);
+        record_clear(&agreement_record, g);
 }
 
 void hold_clear(struct hold *h)
 {
-        free(h->offer_id);
-        free(h->event_key);
-        memset(h, 0, sizeof *h);
+        record_clear(&hold_record, h);
 }
 
 void notification_clear(struct notification *n)
 {
-        free(n->kind);
-        free(n->key);
-        free(n->context_json);
-        free(n->source_event_key);
-        free(n->opportunity_id);
-        free(n->offer_id);
-        free(n->agreement_id);
-        memset(n, 0, sizeof *n);
+        record_clear(&notification_record, n);
 }
 
 void link_change_clear(struct link_change *l)
 {
-        free(l->offer_id);
-        free(l->from_authorization_id);
-        free(l->to_authorization_id);
-        free(l->actor);
-        free(l->reason);
-        free(l->event_key);
-        free(l->correction_key);
-        memset(l, 0, sizeof *l);
+        record_clear(&link_change_record, l);
 }
-
-/* Copies each listed string field; the macro keeps the copy functions to
- * the list of fields. */
-#define COPY_STR(f)                                                                                \
-        do {                                                                                       \
-                if (src->f && (dst->f = strdup(src->f)) == NULL)                                   \
-                        goto fail;                                                                 \
-        } while (0)
-#define COPY_LIST(f)                                                                               \
-        do {                                                                                       \
-                if (strlist_copy(&dst->f, &src->f) < 0)                                            \
-                        goto fail;                                                                 \
-        } while (0)
 
 int authorization_copy(struct authorization *dst, const struct authorization *src)
 {
-        authorization_clear(dst);
-        dst->renewal = src->renewal;
-        dst->registered = src->registered;
-        dst->withdrawn = src->withdrawn;
-        dst->updated_at = src->updated_at;
-        dst->aws_modified = src->aws_modified;
-        memcpy(dst->sources, src->sources, sizeof dst->sources);
-        COPY_STR(aws_status);
-        COPY_STR(id);
-        COPY_STR(name);
-        COPY_STR(product_id);
-        COPY_STR(product_title);
-        COPY_STR(reseller_account_id);
-        COPY_STR(reseller_name);
-        COPY_STR(buyer_company_name);
-        COPY_LIST(buyer_account_ids);
-        COPY_STR(expires_at);
-        COPY_LIST(notify);
-        COPY_STR(metadata_json);
-        COPY_LIST(offer_ids);
-        COPY_STR(source_event_key);
-        return 0;
-fail:
-        authorization_clear(dst);
-        return -ENOMEM;
+        return record_copy(&authorization_record, dst, src);
 }
 
 int offer_copy(struct offer *dst, const struct offer *src)
 {
-        offer_clear(dst);
-        dst->link = src->link;
-        dst->released_seen = src->released_seen;
-        dst->late = src->late;
-        dst->updated_at = src->updated_at;
-        COPY_STR(id);
-        COPY_STR(name);
-        COPY_STR(expiration);
-        COPY_STR(product_id);
-        COPY_STR(product_title);
-        COPY_STR(manufacturer_account_id);
-        COPY_STR(manufacturer_name);
-        COPY_STR(seller_of_record_account_id);
-        COPY_STR(seller_of_record_name);
-        COPY_LIST(targeted_buyer_account_ids);
-        COPY_STR(authorization_id);
-        COPY_STR(link_event_key);
-        return 0;
-fail:
-        offer_clear(dst);
-        return -ENOMEM;
+        return record_copy(&offer_record, dst, src);
 }
 
 int agreement_copy(struct agreement *dst, const struct agreement *src)
 {
-        agreement_clear(dst);
-        dst->last_event_time = src->last_event_time;
-        dst->updated_at = src->updated_at;
-        COPY_STR(id);
-        COPY_STR(intent);
-        COPY_STR(status);
-        COPY_STR(acceptance_time);
-        COPY_STR(start_time);
-        COPY_STR(end_time);
-        COPY_STR(offer_id);
-        COPY_STR(authorization_id);
-        COPY_STR(acceptor_account_id);
-        COPY_STR(proposer_account_id);
-        COPY_STR(previous_agreement_id);
-        COPY_STR(product_id);
-        return 0;
-fail:
-        agreement_clear(dst);
-        return -ENOMEM;
+        return record_copy(&agreement_record, dst, src);
 }
 
 int hold_copy(struct hold *dst, const struct hold *src)
 {
-        hold_clear(dst);
-        dst->created_at = src->created_at;
-        dst->deadline = src->deadline;
-        dst->attention_sent = src->attention_sent;
-        COPY_STR(offer_id);
-        COPY_STR(event_key);
-        return 0;
-fail:
-        hold_clear(dst);
-        return -ENOMEM;
+        return record_copy(&hold_record, dst, src);
 }
 
 int notification_copy(struct notification *dst, const struct notification *src)
 {
-        notification_clear(dst);
-        dst->late = src->late;
-        dst->registered = src->registered;
-        dst->created_at = src->created_at;
-        COPY_STR(kind);
-        COPY_STR(key);
-        COPY_STR(context_json);
-        COPY_STR(source_event_key);
-        COPY_STR(opportunity_id);
-        COPY_STR(offer_id);
-        COPY_STR(agreement_id);
-        return 0;
-fail:
-        notification_clear(dst);
-        return -ENOMEM;
+        return record_copy(&notification_record, dst, src);
 }
 
 int link_change_copy(struct link_change *dst, const struct link_change *src)
 {
-        link_change_clear(dst);
-        dst->from_link = src->from_link;
-        dst->to_link = src->to_link;
-        dst->at = src->at;
-        COPY_STR(offer_id);
-        COPY_STR(from_authorization_id);
-        COPY_STR(to_authorization_id);
-        COPY_STR(actor);
-        COPY_STR(reason);
-        COPY_STR(event_key);
-        COPY_STR(correction_key);
-        return 0;
-fail:
-        link_change_clear(dst);
-        return -ENOMEM;
+        return record_copy(&link_change_record, dst, src);
 }
-
-#undef COPY_STR
-#undef COPY_LIST
 
 void changeset_clear(struct changeset *c)
 {

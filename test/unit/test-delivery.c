@@ -1,5 +1,5 @@
 /* Unit tests: the delivery records (delivery.c) and the deliveries part of
- * the SQLite store (store_sqlite.c). */
+ * the SQLite store (src/store/store_sqlite_deliveries.c). */
 #undef NDEBUG
 #include "cppo/delivery.h"
 #include "cppo/store.h"
@@ -591,6 +591,49 @@ static void empty_payload_round_trips(void **state)
         store_close(s);
 }
 
+/* Every column of a delivery goes in with store_delivery_add() and comes
+ * back from store_delivery_get() as it was: the statement, the binder and
+ * the row reader all walk the store's one table of delivery columns. */
+static void every_delivery_column_round_trips(void **state)
+{
+        struct store *s = open_rw();
+        struct delivery d, back = { 0 };
+
+        make(&d, "n/every", "alice", 11, 13);
+        d.opportunity_id = strdup("resaleauthz-9");
+        d.last_error = strdup("452 mailbox full");
+        assert_non_null(d.opportunity_id);
+        assert_non_null(d.last_error);
+        d.status = DELIVERY_DEAD;
+        d.attempts = 7;
+        d.updated_at_ms = 12;
+        d.last_code = 452;
+        assert_int_equal(strlist_add(&d.recipients, "a@example.com"), 0);
+        assert_int_equal(store_delivery_add(s, &d), 1);
+        assert_int_equal(store_delivery_get(s, "n/every", &back), 0);
+        assert_string_equal(back.key, d.key);
+        assert_string_equal(back.notification_key, d.notification_key);
+        assert_string_equal(back.kind, d.kind);
+        assert_string_equal(back.receiver, d.receiver);
+        assert_string_equal(back.channel, d.channel);
+        assert_string_equal(back.rule, d.rule);
+        assert_string_equal(back.opportunity_id, "resaleauthz-9");
+        assert_int_equal(back.status, DELIVERY_DEAD);
+        assert_int_equal(back.attempts, 7);
+        assert_int_equal(back.created_at_ms, 11);
+        assert_int_equal(back.updated_at_ms, 12);
+        assert_int_equal(back.next_at_ms, 13);
+        assert_int_equal(back.last_code, 452);
+        assert_string_equal(back.last_error, "452 mailbox full");
+        assert_int_equal(back.payload_len, d.payload_len);
+        assert_memory_equal(back.payload, d.payload, d.payload_len + 1);
+        assert_int_equal(back.recipients.n, 1);
+        assert_string_equal(back.recipients.v[0], "a@example.com");
+        delivery_clear(&d);
+        delivery_clear(&back);
+        store_close(s);
+}
+
 /* The schema as version 1 of the program created it (frozen: migration 1
  * of store_sqlite.c at the time), with one notification. */
 static const char v1_schema[] =
@@ -718,6 +761,7 @@ int main(void)
                 T(backfilled_history_is_never_due),
                 T(payload_and_recipients_round_trip_exactly),
                 T(empty_payload_round_trips),
+                T(every_delivery_column_round_trips),
                 T(migrates_a_version_1_database),
                 T(read_only_reader_lists_while_writer_works),
         };

@@ -1,0 +1,195 @@
+/* cppo-notify — the SQLite store's records by their field tables
+ * (model.h): the column lists of their statements, their binders and
+ * their row readers, so no record's columns are written out by hand. */
+#include "store_sqlite_internal.h"
+
+#include "cppo/error.h"
+#include "cppo/model.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Appends the strings to buf (SQL_MAX bytes, *used of them taken). */
+static int sql_add(char *buf, size_t *used, const char *a, const char *b)
+{
+        int n = snprintf(buf + *used, SQL_MAX - *used, "%s%s", a, b);
+
+        if (n < 0 || (size_t)n >= SQL_MAX - *used)
+                return -E2BIG;
+        *used += (size_t)n;
+        return 0;
+}
+
+/* "a, b, c": the record's columns in field order. */
+static int sql_columns(const struct record_type *rec, char *buf, size_t *used)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < rec->n_fields; i++)
+                r = sql_add(buf, used, i ? ", " : "", rec->fields[i].name);
+        return r;
+}
+
+int sqlite_select_sql(const struct record_type *rec, const char *table, const char *tail,
+                      char *buf)
+{
+        size_t used = 0;
+        int r = sql_add(buf, &used, "SELECT ", "");
+
+        if (r == 0)
+                r = sql_columns(rec, buf, &used);
+        if (r == 0)
+                r = sql_add(buf, &used, " FROM ", table);
+        return r == 0 ? sql_add(buf, &used, " ", tail) : r;
+}
+
+int sqlite_insert_sql(const struct record_type *rec, const char *verb, const char *table,
+                      const char *tail, char *buf)
+{
+        size_t used = 0;
+        int r = sql_add(buf, &used, verb, " INTO ");
+
+        if (r == 0)
+                r = sql_add(buf, &used, table, " (");
+        if (r == 0)
+                r = sql_columns(rec, buf, &used);
+        for (size_t i = 0; r == 0 && i < rec->n_fields; i++)
+                r = sql_add(buf, &used, i ? "," : ") VALUES (", "?");
+        if (r == 0)
+                r = sql_add(buf, &used, ") ", tail);
+        return r;
+}
+
+/* A FIELD_BLOB (model.h) as ?i: its bytes, or none when it has none (the
+ * column stays NOT NULL). */
+static int bind_blob(sqlite3_stmt *st, int i, const void *p)
+{
+        const char *data = *(char *const *)p;
+        const size_t *len = (const void *)((const char *)p + sizeof(char *));
+
+        if (data == NULL)
+                return sqlite3_bind_zeroblob(st, i, 0);
+        return sqlite3_bind_blob64(st, i, data, *len, SQLITE_STATIC);
+}
+
+/* Column i into a FIELD_BLOB: a NUL-terminated copy (never NULL, "" for no
+ * bytes) and its length. 0 or -ENOMEM. */
+static int read_blob(sqlite3_stmt *st, int i, void *p)
+{
+        const void *data = sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        char *copy = malloc(n + 1);
+        size_t *len = (void *)((char *)p + sizeof(char *));
+
+        if (copy == NULL)
+                return -ENOMEM;
+        if (n > 0)
+                memcpy(copy, data, n);
+        copy[n] = '\0';
+        *(char **)p = copy;
+        *len = n;
+        return 0;
+}
+
+/* Binds one field of rec as ?i. Strings are bound SQLITE_STATIC (the
+ * caller's record outlives the step; step_done() clears the bindings); a
+ * list's JSON text is handed to SQLite, which frees it. 0, -ENOMEM, or
+ * what sqlite_code() makes of a refused binding. */
+static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void *rec)
+{
+        const void *p = (const char *)rec + f->offset;
+        char sources[256], *json;
+        int rc;
+
+        switch (f->type) {
+        case FIELD_STR:
+                rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC);
+                break;
+        case FIELD_LIST:
+                json = sqlite_list_json(p);
+                if (json == NULL)
+                        return -ENOMEM;
+                rc = sqlite3_bind_text(st, i, json, -1, free);
+                break;
+        case FIELD_BOOL:
+                rc = sqlite3_bind_int64(st, i, *(const bool *)p);
+                break;
+        case FIELD_INT:
+                rc = sqlite3_bind_int64(st, i, *(const int *)p);
+                break;
+        case FIELD_I64:
+                rc = sqlite3_bind_int64(st, i, *(const int64_t *)p);
+                break;
+        case FIELD_LINK:
+                rc = sqlite3_bind_text(st, i, link_strength_name(*(const enum link_strength *)p),
+                                       -1, SQLITE_STATIC);
+                break;
+        case FIELD_SOURCES:
+                authorization_sources_format(rec, sources, sizeof sources);
+                rc = sqlite3_bind_text(st, i, sources[0] ? sources : NULL, -1, SQLITE_TRANSIENT);
+                break;
+        case FIELD_BLOB:
+                rc = bind_blob(st, i, p);
+                break;
+        default:
+                return -EINVAL;
+        }
+        return sqlite_code(rc);
+}
+
+/* Sets one field of rec (zeroed) from column i. 0, -ENOMEM, or -EIO for a
+ * value this program never writes. */
+static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
+{
+        void *p = (char *)rec + f->offset;
+        const char *text;
+
+        switch (f->type) {
+        case FIELD_STR:
+                if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                        return 0;
+                return (*(char **)p = col_dup(st, i)) ? 0 : -ENOMEM;
+        case FIELD_LIST:
+                return sqlite_json_list(col_text(st, i), p);
+        case FIELD_BOOL:
+                *(bool *)p = sqlite3_column_int(st, i) != 0;
+                return 0;
+        case FIELD_INT:
+                *(int *)p = sqlite3_column_int(st, i);
+                return 0;
+        case FIELD_I64:
+                *(int64_t *)p = sqlite3_column_int64(st, i);
+                return 0;
+        case FIELD_LINK:
+                text = col_text(st, i);
+                return text && link_strength_parse(text, p) < 0 ? -EIO : 0;
+        case FIELD_SOURCES:
+                authorization_sources_parse(rec, col_text(st, i));
+                return 0;
+        case FIELD_BLOB:
+                return read_blob(st, i, p);
+        }
+        return -EINVAL;
+}
+
+int sqlite_read_record(sqlite3_stmt *st, const struct record_type *t, void *rec)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < t->n_fields; i++)
+                r = read_field(st, (int)i, &t->fields[i], rec);
+        return r;
+}
+
+int sqlite_bind_record(sqlite3_stmt *st, const struct record_type *t, const void *rec)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < t->n_fields; i++)
+                r = bind_field(st, (int)i + 1, &t->fields[i], rec);
+        if (r < 0)
+                sqlite3_clear_bindings(st);
+        return r;
+}

@@ -1,0 +1,21 @@
+/* cppo-notify — the SQLite store's ledger: one row per event key seen, so
+ * a duplicate delivery of an event is dropped. */
+#include "store_sqlite_internal.h"
+
+#include "cppo/error.h"
+
+#include <sqlite3.h>
+
+int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
+                      int64_t now)
+{
+        struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st = s->ledger_insert;
+
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        bind_coord(st, 2, c);
+        sqlite3_bind_int64(st, 5, now);
+        if (step_done(st) < 0)
+                return -EIO;
+        return sqlite3_changes(s->db) == 1 ? 1 : 0;
+}
