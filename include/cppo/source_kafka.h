@@ -69,6 +69,13 @@ CPPO_MUST_CHECK int source_kafka_store_offsets(struct source_kafka *k);
  * errno; "nothing to commit" is 0. */
 CPPO_MUST_CHECK int source_kafka_commit(struct source_kafka *k);
 
+/* The value this consumer uses for librdkafka property `name` (the
+ * daemon's default, or the caller's override) into buf. 0, -ENOENT for an
+ * unknown property, -ENOSPC when buf is too small. May be a credential:
+ * callers must not log it. */
+CPPO_MUST_CHECK int source_kafka_property_value(const struct source_kafka *k, const char *name,
+                                                char *buf, size_t len);
+
 /* True once the group has assigned this member at least one partition. */
 bool source_kafka_assigned(const struct source_kafka *k);
 

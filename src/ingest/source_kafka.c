@@ -34,6 +34,13 @@ static const char *const default_properties[] = {
         "auto.offset.reset", "earliest", /* a new group must not skip old deals */
         "enable.partition.eof", "false",
         "client.id", "cppo-notify",
+        /* How long the broker may hold a fetch that found nothing (librdkafka:
+         * 500). A broker answers as soon as data arrives, so this costs idle
+         * fetch requests (1000/50 = 20 per second per broker), not latency;
+         * but brokers that answer only when the wait ends (librdkafka's mock
+         * cluster) add up to this much to every event: the e2e benchmark's
+         * p99 falls from 504 to 58 ms. */
+        "fetch.wait.max.ms", "50",
 };
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -376,6 +383,8 @@ int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
                 if (r < 0)
                         return r;
         }
+        if (handled > 0) /* the e2e benchmark times the stages after this line */
+                log_debug("kafka batch messages=%zu", handled);
         return k->fatal ? -ECANCELED : (int)handled;
 }
 
@@ -411,6 +420,16 @@ int source_kafka_commit(struct source_kafka *k)
                 return 0;
         log_warn("kafka commit failed code=%s", rd_kafka_err2name(e));
         return -EIO;
+}
+
+int source_kafka_property_value(const struct source_kafka *k, const char *name, char *buf,
+                                size_t len)
+{
+        size_t size = len;
+
+        if (rd_kafka_conf_get(rd_kafka_conf(k->rk), name, buf, &size) != RD_KAFKA_CONF_OK)
+                return -ENOENT;
+        return size > len ? -ENOSPC : 0;
 }
 
 bool source_kafka_assigned(const struct source_kafka *k)

@@ -9,34 +9,39 @@
 #      saw them (mail file mtime, the webhook sink's arrival time; the
 #      journal's from the store, as the file has none). The webhook
 #      receiver's `rate` is set far above what it reaches (unpaced).
-#   2. latency: PACED deals, produced at RATE deals/s through one kcat;
-#      for each mail, the time from handing its triggering event (Offer
-#      Released, Agreement Created) to kcat to the mail file's mtime;
-#      p50/p90/p99/max. Twice: with librdkafka's default fetch.wait.max.ms
-#      (500: the mock cluster holds an empty fetch that long even when a
-#      message arrives meanwhile, so this is mostly the mock's wait), then
-#      with fetch.wait.max.ms 20 (what the daemon adds on its own).
-# Usage: bench-e2e.sh CPPO_NOTIFYD [DEALS [PACED [RATE]]]
+#   2. latency: PACED deals, produced at RATE deals/s through one
+#      bench-produce (each line sent as read; kcat holds stdin lines until
+#      a block fills); for each mail, the time from handing its triggering
+#      event (Offer Released, Agreement Created) to the producer to the
+#      mail file's mtime; p50/p90/p99/max. With the shipped defaults, then
+#      with fetch.wait.max.ms 500 (librdkafka's default, shipped before: the
+#      mock cluster holds an empty fetch that long even when a message
+#      arrives meanwhile), then with the shipped defaults traced (4.).
+#   3. idle cost of each setting: CPU of the daemon and the broker,
+#      requests/s to the broker.
+#   4. the traced run's breakdown per stage, from the daemon's debug log.
+# Usage: bench-e2e.sh CPPO_NOTIFYD BENCH_PRODUCE [DEALS [PACED [RATE]]]
 #        (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 daemon=$(realpath "$1")
-n_deals=${2:-500}
-n_paced=${3:-200}
-rate=${4:-20}
+producer=$(realpath "$2")
+n_deals=${3:-500}
+n_paced=${4:-200}
+rate=${5:-20}
 deals="$CPPO_SOURCE_ROOT/test/integration/deals.py"
 work=$PEER_TMP
 chmod 0755 "$work" # smtp-sink runs as nobody and writes below here
 log=$work/daemon.log
 fail() { echo "bench-e2e: $*" >&2; tail -20 "$log" >&2; exit 1; }
 
-peer_start_mock_kafka --brokers 1 --topic bench:3 --topic bench-fast:3
+peer_start_mock_kafka --brokers 1 --topic bench:3 --topic bench-old:3 --topic bench-trace:3
 peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
 peer_start_webhook_sink "$work/hooks.jsonl" 2>>"$work/peers.log"
 printf 'http://127.0.0.1:%s/services/T0BENCH/B0BENCH/not-a-real-secret\n' "$WEBHOOK_PORT" >"$work/hook-url"
 chmod 0600 "$work/hook-url"
 mkdir -p "$work/rules.d"
-write_config() { # topic fetch.wait.max.ms
+write_config() { # topic [extra kafka property lines]
   cat >"$work/cppo-notify.yaml" <<YAML
 kafka:
   brokers: $KAFKA_BROKERS
@@ -45,7 +50,7 @@ kafka:
   properties:
     session.timeout.ms: "6000"
     heartbeat.interval.ms: "500"
-    fetch.wait.max.ms: "$2"
+${2:-}
 store:
   path: $work/state.db
   synchronous: normal
@@ -77,10 +82,21 @@ rules:
     receivers: [mail, hooks, journal]
 YAML
 
-start_daemon() { # topic fetch.wait.max.ms
-  write_config "$1" "$2"
+# Every line the daemon logs, prefixed with the wall-clock time it was read
+# (the daemon's own lines carry no time).
+stamp() { # file
+  python3 -u -c '
+import sys, time
+out = open(sys.argv[1], "a")
+for line in iter(sys.stdin.readline, ""):
+    out.write("%.6f %s" % (time.time(), line))
+    out.flush()
+' "$1"
+}
+start_daemon() { # topic log-level [extra kafka property lines]
+  write_config "$1" "${3:-}"
   : >"$log"
-  "$daemon" --config "$work/cppo-notify.yaml" --log-level notice 2>>"$log" &
+  "$daemon" --config "$work/cppo-notify.yaml" --log-level "$2" 2> >(stamp "$log") &
   DAEMON_PID=$!
   peer_track $DAEMON_PID
   wait_for listening 1 20 || fail "the daemon did not start"
@@ -89,7 +105,7 @@ start_daemon() { # topic fetch.wait.max.ms
 }
 listening() { grep -c 'http listening on' "$log" || true; }
 ready() { curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && echo 1 || echo 0; }
-start_daemon bench 500
+start_daemon bench notice
 sent() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM deliveries WHERE status = 2' 2>/dev/null || echo 0; }
 echo "cppo-notifyd end to end, $(nproc) CPUs; receivers: mail (smtp-sink), hooks (webhook sink," \
   "rate 10000/s), journal (file)"
@@ -128,11 +144,16 @@ latency() { # topic first-deal label
   python3 "$deals" --first "$2" --count "$n_paced" >"$work/paced.tsv"
   rm -f "$work"/mail/*
   before=$(sent)
-  python3 - "$work/paced.tsv" "$rate" "$work/produced.tsv" <<'PY' |
-import json, sys, time
+  rm -f "$work/producer-ready"
+  python3 - "$work/paced.tsv" "$rate" "$work/produced.tsv" "$work/producer-ready" <<'PY' |
+import json, os, sys, time
 
 src, rate, out = sys.argv[1], float(sys.argv[2]), open(sys.argv[3], "w")
 lines = open(src, encoding="utf-8").read().splitlines()
+for _ in range(300):  # until the producer is connected: its start-up is not latency
+    if os.path.exists(sys.argv[4]):
+        break
+    time.sleep(0.1)
 start = time.time()
 for i in range(0, len(lines), 3):  # one deal: registration, Offer Released, Agreement Created
     delay = start + i / 3 / rate - time.time()
@@ -149,7 +170,7 @@ for i in range(0, len(lines), 3):  # one deal: registration, Offer Released, Agr
             out.write("new_order/%s\t%.6f\n" % (d["agreement"]["id"], t))
 out.close()
 PY
-    kcat -P -b "$KAFKA_BROKERS" -t "$1" -K$'\t' -X linger.ms=0
+    "$producer" "$KAFKA_BROKERS" "$1" "$work/producer-ready" || fail "bench-produce failed"
   wait_for sent $((before + n_paced * 2 * 3)) 120 || fail "only $(($(sent) - before)) paced deliveries sent"
   python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" "$work/state.db" <<'PY'
 import math, os, re, sqlite3, sys
@@ -184,10 +205,104 @@ for name, v in (("produced to Kafka -> mail file on disk", lat),
           % (name, pct(v, 50), pct(v, 90), pct(v, 99), pct(v, 100), pct(v, 0)))
 PY
 }
-latency bench 100000 "fetch.wait.max.ms 500 (librdkafka's default)"
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || fail "the daemon exited $? on SIGTERM"
-start_daemon bench-fast 20
-latency bench-fast 200000 "fetch.wait.max.ms 20"
+stop_daemon() {
+  kill -TERM "$DAEMON_PID"
+  wait "$DAEMON_PID" || fail "the daemon exited $? on SIGTERM"
+}
+# ---- 3. what the consumer costs while no event arrives: CPU of the daemon
+# and of the (mock) broker, and requests/s from the daemon to the broker
+# (TCP segments carrying data, from ss: one per request here)
+idle_sample() {
+  python3 - "$DAEMON_PID" "$KAFKA_PID" "${KAFKA_BROKERS##*:}" <<'PY'
+import re, subprocess, sys
+daemon, broker, port = sys.argv[1:]
+ticks = lambda pid: sum(int(x) for x in open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[11:13])
+ss = subprocess.run(["ss", "-tinpH", "dst", "127.0.0.1:" + port], capture_output=True, text=True).stdout
+segs = 0
+for sock in re.split(r"\n(?=\S)", ss):
+    if "pid=%s," % daemon in sock:
+        m = re.search(r"data_segs_out:(\d+)", sock)
+        segs += int(m.group(1)) if m else 0
+print(ticks(daemon), ticks(broker), segs)
+PY
+}
+idle_cost() { # label
+  local a b
+  sleep 2
+  a=$(idle_sample); sleep 10; b=$(idle_sample)
+  python3 - "$1" "$(getconf CLK_TCK)" $a $b <<'PY'
+import sys
+label, hz = sys.argv[1], int(sys.argv[2])
+a, b = [int(x) for x in sys.argv[3:6]], [int(x) for x in sys.argv[6:9]]
+print("3. idle, %s, over 10 s: daemon CPU %.1f ms/s, broker CPU %.1f ms/s, %.1f requests/s to "
+      "the broker" % (label, (b[0] - a[0]) * 1000 / hz / 10, (b[1] - a[1]) * 1000 / hz / 10,
+                      (b[2] - a[2]) / 10))
+PY
+}
+# ---- 4. where the time goes, from the traced run's log (the daemon at log
+# level debug with librdkafka's debug=fetch; every line stamped as read):
+# for each mail, its event handed to the producer -> the fetch response carrying it
+# queued in librdkafka (the first "Enqueue" line since the previous batch:
+# producer, broker, fetch wait) -> "kafka batch" (the daemon's poll
+# returned) -> its "notification" line (decoded, correlated, committed) ->
+# the next "routed" line (offsets stored, rendered, deliveries inserted)
+# -> "delivery sent" (dispatcher woken, claimed, SMTP).
+breakdown() {
+  python3 - "$work/produced.tsv" "$log" <<'PY'
+import math, re, sys
+
+produced = dict((k, float(t)) for k, t in (l.split("\t") for l in open(sys.argv[1])))
+at = {}  # key -> [fetched, polled, committed, routed, sent]
+fetched = polled = None
+waiting = []  # committed, not yet routed
+for line in open(sys.argv[2], errors="replace"):
+    t, _, text = line.partition(" ")
+    t = float(t)
+    if "facility=CONSUME" in text and "Enqueue " in text:
+        fetched = t if fetched is None else fetched
+    elif "kafka batch messages=" in text:
+        polled, fetched_batch, fetched = t, fetched, None
+    elif (m := re.search(r"notification kind=\S+ key=(\S+)", text)) and m.group(1) in produced:
+        at[m.group(1)] = [fetched_batch, polled, t, None, None]
+        waiting.append(m.group(1))
+    elif "routed deliveries=" in text:
+        for k in waiting:
+            at[k][3] = t
+        waiting = []
+    elif (m := re.search(r"delivery sent key=(\S+)/mail ", text)) and m.group(1) in at:
+        at[m.group(1)][4] = t
+rows = [[produced[k]] + v for k, v in at.items() if None not in v]
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[max(0, math.ceil(p / 100 * len(v)) - 1)] * 1000
+
+
+print("4. where the time goes (traced run, %d mails; stages do not add up percentile-wise):"
+      % len(rows))
+names = ("produced -> fetched (producer, broker, fetch wait)", "fetched -> polled by the daemon",
+         "polled -> committed (decode, correlate, store)", "committed -> routed (offsets, render)",
+         "routed -> mail sent (dispatch, SMTP)")
+for i, name in enumerate(names):
+    v = [r[i + 1] - r[i] for r in rows]
+    print("   %-52s p50 %5.1f ms  p99 %5.1f ms  max %5.1f ms" % (name, pct(v, 50), pct(v, 99),
+                                                                 pct(v, 100)))
+v = [r[5] - r[0] for r in rows]
+print("   %-52s p50 %5.1f ms  p99 %5.1f ms  max %5.1f ms" % ("produced -> mail sent (total)",
+                                                             pct(v, 50), pct(v, 99), pct(v, 100)))
+PY
+}
+idle_cost "shipped defaults"
+latency bench 100000 "shipped defaults"
+stop_daemon
+start_daemon bench-old notice '    fetch.wait.max.ms: "500"'
+idle_cost "fetch.wait.max.ms 500 (librdkafka's default, shipped before)"
+latency bench-old 200000 "fetch.wait.max.ms 500 (librdkafka's default, shipped before)"
+stop_daemon
+start_daemon bench-trace debug '    debug: fetch'
+latency bench-trace 300000 "shipped defaults, traced"
+stop_daemon
+breakdown
 echo "(file mtimes come from the kernel's coarse clock, delivery times from the store in ms:" \
   "a few ms of granularity)"

@@ -427,6 +427,33 @@ static void offset_reset_is_a_warning_and_a_metric(void **state)
         metrics_free(m);
 }
 
+/* The shipped default keeps a broker that holds empty fetches to their
+ * full wait (the mock) from adding librdkafka's 500 ms to every event;
+ * kafka.properties still wins. */
+static void fetch_wait_default_is_short_and_overridable(void **state)
+{
+        const char *topics[] = { TOPIC };
+        const char *props[] = { "session.timeout.ms", "6000", "fetch.wait.max.ms", "250" };
+        struct source_kafka_options o = {
+                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "fw",
+                .properties = props, .n_properties = 1,
+        };
+        struct source_kafka *k = NULL;
+        char err[CPPO_ERRLEN] = "", v[32] = "";
+
+        (void)state;
+        assert_int_equal(source_kafka_new(&k, &o, err, sizeof err), 0);
+        assert_int_equal(source_kafka_property_value(k, "fetch.wait.max.ms", v, sizeof v), 0);
+        assert_string_equal(v, "50");
+        assert_int_equal(source_kafka_property_value(k, "no.such.property", v, sizeof v), -ENOENT);
+        source_kafka_free(k);
+        o.n_properties = 2;
+        assert_int_equal(source_kafka_new(&k, &o, err, sizeof err), 0);
+        assert_int_equal(source_kafka_property_value(k, "fetch.wait.max.ms", v, sizeof v), 0);
+        assert_string_equal(v, "250");
+        source_kafka_free(k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -436,6 +463,7 @@ int main(void)
                 cmocka_unit_test(oversized_message_arrives_truncated),
                 cmocka_unit_test(lag_is_what_was_not_handed_over),
                 cmocka_unit_test(property_scope_comes_from_librdkafka),
+                cmocka_unit_test(fetch_wait_default_is_short_and_overridable),
                 cmocka_unit_test(librdkafka_logs_through_the_project_logger),
                 cmocka_unit_test(offset_reset_is_a_warning_and_a_metric),
         };
