@@ -18,6 +18,7 @@
 #include "ctlstore.h"
 
 #include "cppo/buf.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/event_json.h"
 #include "cppo/store.h"
@@ -66,14 +67,6 @@ static void usage(FILE *f, enum action a)
 {
         fprintf(f, "%sThe store is DB, or store.path of FILE; one of them is required.\n",
                 usages[a]);
-}
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Text for a terminal: control bytes and the backslash as \xNN (SMTP
@@ -511,7 +504,7 @@ static int show(struct store *s, const struct dopts *o)
 
 static int retry(struct store *s, const struct dopts *o)
 {
-        int n = store_delivery_retry(s, o->all_failed ? NULL : o->key, now_ms());
+        int n = store_delivery_retry(s, o->all_failed ? NULL : o->key, clock_wall_ms());
 
         if (n == -ENOENT) {
                 fprintf(stderr, "cppo-notifyctl deliveries: '%s' is not a dead delivery\n",

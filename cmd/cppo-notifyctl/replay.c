@@ -19,6 +19,7 @@
 #include "ctlstore.h"
 
 #include "cppo/config.h"
+#include "cppo/clock.h"
 #include "cppo/decode.h"
 #include "cppo/error.h"
 #include "cppo/outbox.h"
@@ -45,14 +46,6 @@ struct replay {
         struct outbox_stats routed;
 };
 
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Creates the deliveries of everything committed and not routed yet, page
  * by page while the outbox says more waits. Nothing to do without a
  * configuration: the daemon routes then. */
@@ -62,7 +55,7 @@ static int route_committed(struct replay *x)
         int r = 0;
 
         while (r >= 0 && more)
-                r = outbox_route(x->store, x->cfg, x->renderer, wall_ms(), ROUTE_LIMIT,
+                r = outbox_route(x->store, x->cfg, x->renderer, clock_wall_ms(), ROUTE_LIMIT,
                                  &x->routed, &more);
         return r < 0 ? r : 0;
 }

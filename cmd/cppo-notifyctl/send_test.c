@@ -9,6 +9,7 @@
 #include "ctl.h"
 
 #include "cppo/config.h"
+#include "cppo/clock.h"
 #include "cppo/dispatch.h"
 #include "cppo/error.h"
 #include "cppo/outbox.h"
@@ -48,14 +49,6 @@ static const char sample_context[] =
     "\"previous_agreement_id\":null,\"renewal\":false},"
     "\"reason\":\"this is a test message from cppo-notifyctl send-test\","
     "\"source_event_keys\":[]}";
-
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void send_usage(FILE *out)
 {
@@ -122,7 +115,7 @@ static int queue_test(const struct config *cfg, const struct config_receiver *rc
         char err[CPPO_ERRLEN] = "";
         int rc;
 
-        snprintf(nkey, sizeof nkey, "send-test/%lld", (long long)wall_ms());
+        snprintf(nkey, sizeof nkey, "send-test/%lld", (long long)clock_wall_ms());
         snprintf(ctx, sizeof ctx, sample_context, kind, nkey);
         snprintf(kind_buf, sizeof kind_buf, "%s", kind);
         n.kind = kind_buf;
@@ -131,7 +124,7 @@ static int queue_test(const struct config *cfg, const struct config_receiver *rc
         n.opportunity_id = opp;
         rc = renderer_new(&r, cfg, err, sizeof err);
         if (rc == 0)
-                rc = outbox_build(cfg, r, rcv, NULL, &n, wall_ms(), &d, err, sizeof err);
+                rc = outbox_build(cfg, r, rcv, NULL, &n, clock_wall_ms(), &d, err, sizeof err);
         renderer_free(r);
         if (rc < 0) {
                 fprintf(stderr, "cppo-notifyctl send-test: %s\n", err[0] ? err : error_name(rc));

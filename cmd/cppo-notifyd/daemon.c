@@ -3,6 +3,7 @@
 #include "daemon_metrics.h"
 
 #include "cppo/aws_sync.h"
+#include "cppo/clock.h"
 #include "cppo/config.h"
 #include "cppo/dispatch.h"
 #include "cppo/dlq.h"
@@ -64,14 +65,6 @@ struct daemon {
         int64_t status_at, watchdog_at, slow_at;
         uint64_t watchdog_ms; /* half of WatchdogSec; 0: no watchdog */
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- metrics (daemon_metrics.c declares and feeds them) ---- */
 
@@ -185,7 +178,7 @@ static void publish(struct daemon *d)
 
 static void tick(struct daemon *d)
 {
-        int64_t t = now_ms();
+        int64_t t = clock_mono_ms();
 
         publish(d);
         if (t - d->slow_at >= SLOW_REFRESH_MS)

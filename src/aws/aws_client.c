@@ -3,6 +3,7 @@
 #include "cppo/aws.h"
 
 #include "aws_internal.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/timefmt.h"
 
@@ -78,8 +79,7 @@ static int set_endpoint(struct aws_client *c, const char *endpoint, char *err, s
 
 static uint64_t seed(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        struct timespec ts = clock_wall_ts();
         uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
         return s ? s : 0x9e3779b97f4a7c15ull;
 }
@@ -92,7 +92,7 @@ static void apply_defaults(struct aws_client *c, const struct aws_client_opts *o
         c->base_ms = o->backoff_base_ms > 0 ? o->backoff_base_ms : 200;
         c->cap_ms = o->backoff_cap_ms > 0 ? o->backoff_cap_ms : 5000;
         double scale = o->rate_scale > 0 ? o->rate_scale : 1.0;
-        int64_t now = aws_now_ms();
+        int64_t now = clock_mono_ms();
         for (size_t i = 0; i < AWS_OP_COUNT; i++)
                 aws_bucket_init(&c->buckets[i], ops[i].rate * scale, ops[i].rate * scale, now);
         c->rng = seed();
@@ -167,7 +167,7 @@ static double next_random(struct aws_client *c)
 
 static void wait_for_token(struct aws_client *c, enum aws_op op)
 {
-        int64_t wait = aws_bucket_take(&c->buckets[op], aws_now_ms());
+        int64_t wait = aws_bucket_take(&c->buckets[op], clock_mono_ms());
         if (wait > 0) {
                 c->stats[op].waited_ms += wait;
                 aws_sleep_ms(wait);
@@ -204,7 +204,7 @@ static int attempt(struct aws_client *c, enum aws_op op, const char *method, con
 {
         struct curl_slist *headers = NULL;
         resp->transport[0] = '\0'; /* empty: a failure before the network */
-        int rc = aws_credprov_get(c->prov, aws_wall_s(), &c->creds, err, errlen);
+        int rc = aws_credprov_get(c->prov, clock_wall_s(), &c->creds, err, errlen);
         if (rc < 0)
                 return rc;
         rc = make_headers(c->creds, body != NULL, &headers);
@@ -267,7 +267,7 @@ static int fail(struct aws_client *c, enum aws_op op, int transport_rc, char *er
 static int call(struct aws_client *c, enum aws_op op, const char *method, const char *url,
                 const char *body, struct aws_http_resp *resp, char *err, size_t errlen)
 {
-        int64_t start = aws_now_ms();
+        int64_t start = clock_mono_ms();
         for (unsigned n = 1;; n++) {
                 int rc = attempt(c, op, method, url, body, resp, err, errlen);
                 if (rc < 0 && resp->transport[0] == '\0') {
@@ -281,7 +281,7 @@ static int call(struct aws_client *c, enum aws_op op, const char *method, const 
                 }
                 bool again = judge(c, op, rc, resp);
                 int64_t pause = aws_backoff_ms(n, c->base_ms, c->cap_ms, next_random(c));
-                if (!again || n >= c->max_attempts || aws_now_ms() - start + pause > c->budget_ms)
+                if (!again || n >= c->max_attempts || clock_mono_ms() - start + pause > c->budget_ms)
                         return fail(c, op, rc, err, errlen);
                 c->stats[op].retries++;
                 aws_sleep_ms(pause);

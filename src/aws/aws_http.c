@@ -155,18 +155,6 @@ void aws_http_headers_free(struct curl_slist *h)
         curl_slist_free_all(h);
 }
 
-int64_t aws_now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t aws_wall_s(void)
-{
-        return (int64_t)time(NULL);
-}
-
 void aws_sleep_ms(int64_t ms)
 {
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};

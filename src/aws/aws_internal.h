@@ -49,8 +49,6 @@ int aws_http_do(CURL *easy, const struct aws_http_req *req, struct aws_http_resp
 void aws_http_headers_free(struct curl_slist *h);
 
 /* Monotonic and wall-clock milliseconds; a sleep that resumes after EINTR. */
-int64_t aws_now_ms(void);
-int64_t aws_wall_s(void);
 void aws_sleep_ms(int64_t ms);
 
 #endif

@@ -1,6 +1,7 @@
 /* cppo-notify — the AWS Marketplace Catalog sync (see include/cppo/aws_sync.h). */
 #include "cppo/aws_sync.h"
 
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/event_json.h"
 #include "cppo/log.h"
@@ -349,14 +350,6 @@ struct aws_syncer {
         int64_t retry_ms; /* deferred work tried again then (0: none); under mu */
 };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Counters move by what the client did since the last publication. */
 static void publish(struct aws_syncer *y)
 {
@@ -416,7 +409,7 @@ static void run_pass(struct aws_syncer *y, int64_t t)
                 log_info("aws sync done listed=%lu unchanged=%lu described=%lu queued=%lu "
                          "seconds=%.1f",
                          st.listed, st.unchanged, st.described, st.queued,
-                         (double)(mono_ms() - t) / 1000);
+                         (double)(clock_mono_ms() - t) / 1000);
                 /* the sweep: held offers looked up more than half an interval ago */
                 r = aws_sync_holds(y->client, y->store, now - y->opt.interval_s / 2, now, err,
                                    sizeof err);
@@ -482,7 +475,7 @@ static bool wait_for_work(struct aws_syncer *y, int64_t last_poke, bool *poked)
 
         pthread_mutex_lock(&y->mu);
         for (;;) {
-                int64_t now = mono_ms(), until = y->next_pass_ms;
+                int64_t now = clock_mono_ms(), until = y->next_pass_ms;
                 struct timespec ts;
                 if (y->retry_ms && now >= y->retry_ms) {
                         y->retry_ms = 0;
@@ -498,7 +491,7 @@ static bool wait_for_work(struct aws_syncer *y, int64_t last_poke, bool *poked)
                         until = y->retry_ms;
                 if (until - now > 60000)
                         until = now + 60000; /* the realtime clock may jump: look again */
-                clock_gettime(CLOCK_REALTIME, &ts);
+                ts = clock_wall_ts();
                 ts.tv_sec += (until - now) / 1000;
                 ts.tv_nsec += ((until - now) % 1000) * 1000000;
                 if (ts.tv_nsec >= 1000000000) {
@@ -507,7 +500,7 @@ static bool wait_for_work(struct aws_syncer *y, int64_t last_poke, bool *poked)
                 }
                 (void)pthread_cond_timedwait(&y->cv, &y->mu, &ts);
         }
-        *poked = y->poked && mono_ms() - last_poke >= POKE_MIN_MS;
+        *poked = y->poked && clock_mono_ms() - last_poke >= POKE_MIN_MS;
         if (*poked)
                 y->poked = false;
         go = !y->stopping;
@@ -522,7 +515,7 @@ static void *syncer_main(void *arg)
         bool poked = false;
 
         while (wait_for_work(y, last_poke, &poked)) {
-                int64_t t = mono_ms();
+                int64_t t = clock_mono_ms();
                 bool pass = t >= y->next_pass_ms;
                 if (pass)
                         run_pass(y, t);
@@ -568,7 +561,7 @@ int aws_syncer_start(struct aws_syncer **out, const struct aws_syncer_options *o
         if (r == 0)
                 r = aws_client_new(&y->client, &y->opt.client, err, errlen);
         if (r == 0) {
-                y->next_pass_ms = mono_ms(); /* the first pass at once */
+                y->next_pass_ms = clock_mono_ms(); /* the first pass at once */
                 r = -pthread_create(&y->thread, NULL, syncer_main, y);
                 if (r < 0)
                         (void)error_set(err, errlen, r, "cannot start the aws sync thread");

@@ -4,6 +4,7 @@
  * other, a batch of them in hand; the same path fails for every line, so
  * any failure is the receiver's. */
 #include "channel_internal.h"
+#include "cppo/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,7 @@ static int file_settings(const struct config *cfg, const struct config_receiver 
 static int wait_writable(int fd, int64_t deadline_ms)
 {
         struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int64_t left = deadline_ms - dw_mono_ms();
+        int64_t left = deadline_ms - clock_mono_ms();
         int n;
 
         if (left <= 0)
@@ -67,7 +68,7 @@ static int write_all(int fd, const char *p, size_t n, int64_t deadline_ms, size_
  * leaves half a line for the next one to be appended to. */
 int channel_file_append(const char *path, const char *payload, size_t n, int timeout_ms)
 {
-        int64_t deadline = dw_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
         struct stat st;
         size_t written = 0;

@@ -16,6 +16,7 @@
 #include "dispatch_worker.h"
 
 #include "cppo/buf.h"
+#include "cppo/clock.h"
 #include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/log.h"
@@ -108,22 +109,6 @@ struct dispatcher {
 };
 
 /* ---- time and randomness ----------------------------------------------- */
-
-static int64_t mono_us(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* xorshift64*: jitter needs no more, and it keeps the thread off rand(). */
 static double rnd01(struct dispatcher *d)
@@ -264,7 +249,7 @@ static bool pace_ready(const struct pace *p, int64_t now_us)
 
 static void pace_take(struct pace *p)
 {
-        int64_t now = mono_us();
+        int64_t now = clock_mono_us();
 
         if (p->rate <= 0)
                 return;
@@ -307,7 +292,7 @@ static int64_t schedule(struct dispatcher *d, const struct delivery *dl, long ma
                         long max_age, struct outcome *o)
 {
         int attempts = dl->attempts + (o->kind == OUT_DEFER ? 0 : 1);
-        int64_t now = wall_ms(), wait;
+        int64_t now = clock_wall_ms(), wait;
         bool old = now >= dl->created_at_ms + (int64_t)max_age * 1000;
 
         if (o->kind != OUT_RETRY && o->kind != OUT_DEFER)
@@ -355,7 +340,7 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
         else if (o->kind == OUT_RETRY)
                 log_notice("delivery retry key=%s receiver=%s attempt=%d code=%d in_ms=%lld "
                            "error=\"%s\"",
-                           dl->key, dl->receiver, n, o->code, (long long)(next_at - wall_ms()),
+                           dl->key, dl->receiver, n, o->code, (long long)(next_at - clock_wall_ms()),
                            o->error);
         else if (o->kind == OUT_DEFER) /* the receiver's state change is the log line */
                 log_debug("delivery deferred key=%s receiver=%s code=%d", dl->key, dl->receiver,
@@ -392,7 +377,7 @@ static void finish(struct dispatcher *d, const struct delivery *dl, long max_att
         log_outcome(dl, o, next_at);
         if (d->obs.on_attempt)
                 d->obs.on_attempt(d->obs.ctx, dl->receiver, outcome_names[o->kind], o->latency_ms,
-                                  wall_ms() - dl->created_at_ms);
+                                  clock_wall_ms() - dl->created_at_ms);
         if (d->obs.on_refused && o->refused_n > 0)
                 d->obs.on_refused(d->obs.ctx, dl->receiver, o->refused_n);
 }
@@ -416,7 +401,7 @@ static void pace_hold(struct rstate *rs, const struct outcome *o)
 
         if (rs == NULL || o->retry_after_ms <= 0)
                 return;
-        until = mono_us() + o->retry_after_ms * 1000;
+        until = clock_mono_us() + o->retry_after_ms * 1000;
         if (rs->pace->next_us < until)
                 rs->pace->next_us = until;
 }
@@ -432,7 +417,7 @@ static void health_save(struct dispatcher *d, const struct rstate *rs)
             .since_ms = h->since_ms,
             .failures = h->failures,
             .last_error = h->error[0] ? h->error : NULL,
-            .updated_at_ms = wall_ms(),
+            .updated_at_ms = clock_wall_ms(),
         };
         int r = store_receiver_health_put(d->store, &row, true);
 
@@ -460,11 +445,11 @@ static void health_note(struct dispatcher *d, struct rstate *rs, const struct ou
                 h->failures++;
                 snprintf(h->error, sizeof h->error, "%s", o->error);
                 h->probe_us =
-                    mono_us() +
+                    clock_mono_us() +
                     dispatch_backoff_ms(h->failures < 64 ? (int)h->failures : 64, rnd01(d)) * 1000;
                 if (!h->down) {
                         h->down = true;
-                        h->since_ms = wall_ms();
+                        h->since_ms = clock_wall_ms();
                         log_warn("receiver unhealthy receiver=%s code=%d error=\"%s\"",
                                  rs->rc->name, o->code, h->error);
                         health_report(d, rs);
@@ -473,8 +458,8 @@ static void health_note(struct dispatcher *d, struct rstate *rs, const struct ou
                 if (h->down) {
                         log_notice("receiver healthy receiver=%s failures=%lld down_ms=%lld",
                                    rs->rc->name, (long long)h->failures,
-                                   (long long)(wall_ms() - h->since_ms));
-                        h->since_ms = wall_ms();
+                                   (long long)(clock_wall_ms() - h->since_ms));
+                        h->since_ms = clock_wall_ms();
                 }
                 h->down = false;
                 h->failures = 0;
@@ -563,7 +548,7 @@ static int job_settings(const struct config *cfg, const struct rstate *rs, struc
         j->channel = rs->ch;
         j->max_attempts = rs->rc->max_attempts;
         j->max_age = rs->rc->max_age;
-        j->started_ms = wall_ms();
+        j->started_ms = clock_wall_ms();
         return rs->ch->settings(cfg, rs->rc, j);
 }
 
@@ -588,13 +573,13 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
 
         if (why != NULL) {
                 outcome_set(&o, OUT_DEAD, 0, "%s", why);
-                finish(d, dl, rc->max_attempts, rc->max_age, wall_ms(), &o);
+                finish(d, dl, rc->max_attempts, rc->max_age, clock_wall_ms(), &o);
                 return;
         }
         j = dw_job_new(dl);
         if (j == NULL || job_settings(d->cfg, rs, j) < 0) {
                 outcome_set(&o, OUT_RETRY, 0, "out of memory");
-                finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, wall_ms(), &o);
+                finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, clock_wall_ms(), &o);
                 dw_job_free(j);
                 return;
         }
@@ -615,7 +600,7 @@ static void start_delivery(struct dispatcher *d, struct rstate *rs, struct lane 
                 /* rendered for another channel than the receiver has now */
                 outcome_set(&o, OUT_DEAD, 0, "receiver type is now %s, payload is for %s",
                             rs->rc->type_name, dl->channel ? dl->channel : "?");
-                finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, wall_ms(), &o);
+                finish(d, dl, rs->rc->max_attempts, rs->rc->max_age, clock_wall_ms(), &o);
         } else {
                 hand_over(d, rs, lane, dl);
         }
@@ -648,7 +633,7 @@ static void store_trouble(struct dispatcher *d, int r)
 
 static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 {
-        long room = receiver_room(rs, mono_us());
+        long room = receiver_room(rs, clock_mono_us());
         struct due due = {.max = room};
         struct lane *lane;
         int r;
@@ -658,10 +643,10 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
         due.items = calloc((size_t)room, sizeof *due.items);
         if (due.items == NULL)
                 return;
-        r = store_delivery_due(d->store, rs->rc->name, wall_ms(), room, collect_due, &due);
+        r = store_delivery_due(d->store, rs->rc->name, clock_wall_ms(), room, collect_due, &due);
         store_trouble(d, r);
         for (long i = 0; i < due.count; i++) {
-                if (r >= 0 && store_delivery_claim(d->store, due.items[i].key, wall_ms()) == 1)
+                if (r >= 0 && store_delivery_claim(d->store, due.items[i].key, clock_wall_ms()) == 1)
                         start_delivery(d, rs, lane, &due.items[i]);
                 delivery_clear(&due.items[i]);
         }
@@ -672,7 +657,7 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 
 static int poll_timeout(struct dispatcher *d, bool stopping, int64_t deadline_ms)
 {
-        int64_t now = mono_us(), t = POLL_MAX_MS;
+        int64_t now = clock_mono_us(), t = POLL_MAX_MS;
 
         if (stopping)
                 t = deadline_ms - now / 1000;
@@ -699,7 +684,7 @@ static void announce_receivers(struct dispatcher *d)
         for (size_t i = 0; i < d->rs_count; i++) {
                 const struct rstate *rs = &d->rs[i];
                 struct store_receiver_health row = {
-                    .receiver = rs->rc->name, .up = true, .updated_at_ms = wall_ms()};
+                    .receiver = rs->rc->name, .up = true, .updated_at_ms = clock_wall_ms()};
                 int r = store_receiver_health_put(d->store, &row, false);
 
                 if (r < 0)
@@ -745,7 +730,7 @@ static bool step(struct dispatcher *d)
         stopping = d->stopping;
         deadline = d->stop_deadline_ms;
         pthread_mutex_unlock(&d->lock);
-        if (stopping && (!any_in_flight(d) || mono_us() / 1000 >= deadline))
+        if (stopping && (!any_in_flight(d) || clock_mono_us() / 1000 >= deadline))
                 return false;
         d->more = false;
         for (size_t i = 0; i < d->rs_count && !stopping; i++)
@@ -761,7 +746,7 @@ static bool step(struct dispatcher *d)
  * recorded. */
 static void abort_all(struct dispatcher *d)
 {
-        int64_t until = mono_us() / 1000 + STOP_JOIN_MS;
+        int64_t until = clock_mono_us() / 1000 + STOP_JOIN_MS;
         long held = 0;
         int stuck = 0;
 
@@ -790,7 +775,7 @@ static void abort_all(struct dispatcher *d)
 static void *run(void *arg)
 {
         struct dispatcher *d = arg;
-        int n = store_delivery_requeue_inflight(d->store, wall_ms());
+        int n = store_delivery_requeue_inflight(d->store, clock_wall_ms());
 
         if (n > 0)
                 log_notice("dispatch requeued deliveries left in flight count=%d", n);
@@ -869,7 +854,7 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         r = store_receiver_list(d->store, load_health, d);
         if (r < 0) /* they start healthy: the first fault takes them down again */
                 log_error("dispatch cannot read receiver health error=%s", error_name(r));
-        d->rng = (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d;
+        d->rng = (uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d;
         if (d->rng == 0)
                 d->rng = 0x9e3779b97f4a7c15ULL;
         return 0;
@@ -962,7 +947,7 @@ void dispatch_stop(struct dispatcher *d, int grace_ms)
                 return;
         pthread_mutex_lock(&d->lock);
         d->stopping = true;
-        d->stop_deadline_ms = mono_us() / 1000 + (grace_ms > 0 ? grace_ms : 0);
+        d->stop_deadline_ms = clock_mono_us() / 1000 + (grace_ms > 0 ? grace_ms : 0);
         pthread_mutex_unlock(&d->lock);
         dw_hub_poke(d->hub);
         pthread_join(d->thread, NULL);

@@ -1,3 +1,4 @@
+#include "cppo/clock.h"
 /* cppo-notify — the dispatcher's workers (see dispatch_worker.h).
  *
  * Layout: jobs, the hub, transfers (what differs per channel is in
@@ -20,14 +21,6 @@
 #include <unistd.h>
 
 #define WORKER_POLL_MS 1000
-
-int64_t dw_mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- jobs -------------------------------------------------------------- */
 
@@ -167,7 +160,7 @@ static struct timespec abs_deadline(int64_t deadline_ms)
 
 void dw_hub_wait(struct dw_hub *h, int timeout_ms)
 {
-        struct timespec until = abs_deadline(dw_mono_ms() + timeout_ms);
+        struct timespec until = abs_deadline(clock_mono_ms() + timeout_ms);
 
         pthread_mutex_lock(&h->lock);
         while (!h->poked && h->done == NULL &&
@@ -303,10 +296,10 @@ static void collect_done(struct dw_worker *w)
 /* A channel without a transfer (a file append) runs here, to its end. */
 static void run_call(struct dw_worker *w, struct dw_job *j)
 {
-        int64_t t0 = dw_mono_ms();
+        int64_t t0 = clock_mono_ms();
 
         j->channel->run(j);
-        j->latency_ms = dw_mono_ms() - t0;
+        j->latency_ms = clock_mono_ms() - t0;
         post(w, j);
 }
 

@@ -101,6 +101,4 @@ void dw_worker_stop(struct dw_worker *w);
  * ended; false: it was abandoned, still stuck. */
 bool dw_worker_release(struct dw_worker *w, int64_t deadline_ms);
 
-int64_t dw_mono_ms(void);
-
 #endif

@@ -1,6 +1,7 @@
 /* cppo-notify — the notification half of the flow (see include/cppo/notify.h). */
 #include "cppo/notify.h"
 
+#include "cppo/clock.h"
 #include "cppo/delivery.h"
 #include "cppo/dispatch.h"
 #include "cppo/error.h"
@@ -22,14 +23,6 @@ struct notify {
         struct outbox_stats outbox; /* since start */
         bool pending;               /* notifications may be waiting for routing */
 };
-
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void notify_free(struct notify *n)
 {
@@ -73,7 +66,7 @@ void notify_route(struct notify *n, struct store *s, const struct config *cfg)
 
         if (n == NULL || !n->pending)
                 return;
-        r = outbox_route(s, cfg, n->renderer, wall_ms(), ROUTE_LIMIT, &n->outbox, &more);
+        r = outbox_route(s, cfg, n->renderer, clock_wall_ms(), ROUTE_LIMIT, &n->outbox, &more);
         n->pending = more; /* a failed call leaves the work where it was */
         if (r < 0) {
                 log_error("cannot route notifications: %s (will retry)", error_name(r));

@@ -1,5 +1,6 @@
 /* cppo-notify — sd_notify wrappers (see include/cppo/service.h). */
 #include "cppo/service.h"
+#include "cppo/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,12 +20,10 @@ void service_ready(void)
 
 void service_reloading(void)
 {
-        struct timespec ts;
         char msg[96];
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
         snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+                 (unsigned long long)clock_mono_us());
         NOTIFY(msg);
 }
 
