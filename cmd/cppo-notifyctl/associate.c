@@ -22,7 +22,7 @@
 
 #include "cppo/correlate.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -173,11 +173,11 @@ int ctl_associate(int argc, char **argv)
         g = ctl_event_open("Offer Associated");
         if (g == NULL)
                 return CTL_EXIT_INTERNAL;
-        event_json_string(g, "resaleAuthorizationId", a.authorization);
-        event_json_string(g, "offerId", a.offer);
-        event_json_string(g, "actor", ctl_actor());
-        event_json_string(g, "reason", a.reason);
-        event_json_bool(g, "force", a.force);
+        json_string(g, "resaleAuthorizationId", a.authorization);
+        json_string(g, "offerId", a.offer);
+        json_string(g, "actor", ctl_actor());
+        json_string(g, "reason", a.reason);
+        json_bool(g, "force", a.force);
         payload = ctl_event_close(g);
         if (payload == NULL)
                 return CTL_EXIT_INTERNAL;

@@ -14,7 +14,7 @@
 #include "cppo/buf.h"
 #include "cppo/error.h"
 #include "cppo/event.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/timefmt.h"
 
 #include <getopt.h>
@@ -202,15 +202,6 @@ static int parse_args(int argc, char **argv, struct auth_args *a, bool add)
 
 /* ---- add, withdraw ---- */
 
-static void gen_list(yajl_gen g, const char *key, const char *const *v, size_t n)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < n; i++)
-                yajl_gen_string(g, (const unsigned char *)v[i], strlen(v[i]));
-        yajl_gen_array_close(g);
-}
-
 static void gen_metadata(yajl_gen g, const struct auth_args *a)
 {
         yajl_gen_string(g, (const unsigned char *)"metadata", 8);
@@ -230,18 +221,18 @@ static char *registration_json(const struct auth_args *a)
 
         if (g == NULL)
                 return NULL;
-        event_json_string(g, "resaleAuthorizationId", a->id);
-        event_json_string(g, "name", a->name);
-        event_json_string(g, "productId", a->product_id);
-        event_json_string(g, "productTitle", a->product_title);
-        event_json_string(g, "resellerAccountId", a->reseller_id);
-        event_json_string(g, "resellerName", a->reseller_name);
-        event_json_string(g, "buyerCompanyName", a->company);
-        event_json_string(g, "expiresAt", a->expires_at);
-        event_json_bool(g, "renewal", a->renewal);
-        gen_list(g, "buyerAccountIds", a->buyers, a->n_buyers);
-        gen_list(g, "notify", a->notify, a->n_notify);
-        gen_list(g, "offerIds", a->offers, a->n_offers);
+        json_string(g, "resaleAuthorizationId", a->id);
+        json_string(g, "name", a->name);
+        json_string(g, "productId", a->product_id);
+        json_string(g, "productTitle", a->product_title);
+        json_string(g, "resellerAccountId", a->reseller_id);
+        json_string(g, "resellerName", a->reseller_name);
+        json_string(g, "buyerCompanyName", a->company);
+        json_string(g, "expiresAt", a->expires_at);
+        json_bool(g, "renewal", a->renewal);
+        json_strv(g, "buyerAccountIds", a->buyers, a->n_buyers);
+        json_strv(g, "notify", a->notify, a->n_notify);
+        json_strv(g, "offerIds", a->offers, a->n_offers);
         gen_metadata(g, a);
         return ctl_event_close(g);
 }
@@ -304,7 +295,7 @@ static int do_withdraw(struct auth_args *a)
         g = ctl_event_open("Resale Authorization Withdrawn");
         if (g == NULL)
                 return CTL_EXIT_INTERNAL;
-        event_json_string(g, "resaleAuthorizationId", a->id);
+        json_string(g, "resaleAuthorizationId", a->id);
         payload = ctl_event_close(g);
         if (payload == NULL)
                 return CTL_EXIT_INTERNAL;
@@ -337,15 +328,10 @@ static void json_sources(yajl_gen g, const struct authorization *a)
         for (int f = 0; f < AUTH_F_COUNT; f++) {
                 enum auth_source src = authorization_source(a, (enum auth_field)f);
                 if (src != AUTH_SRC_NONE)
-                        event_json_string(g, auth_field_name((enum auth_field)f),
+                        json_string(g, auth_field_name((enum auth_field)f),
                                           auth_source_name(src));
         }
         yajl_gen_map_close(g);
-}
-
-static void json_strlist(yajl_gen g, const char *key, const struct strlist *l)
-{
-        gen_list(g, key, (const char *const *)l->v, l->n);
 }
 
 static void json_authorization_fields(yajl_gen g, const struct authorization *a)
@@ -353,22 +339,22 @@ static void json_authorization_fields(yajl_gen g, const struct authorization *a)
         char when[TIMEFMT_LEN];
 
         timefmt_format(a->updated_at, when);
-        event_json_string(g, "id", a->id);
-        event_json_string(g, "name", a->name);
-        event_json_string(g, "state", state_name(a));
-        event_json_string(g, "product_id", a->product_id);
-        event_json_string(g, "product_title", a->product_title);
-        event_json_string(g, "reseller_account_id", a->reseller_account_id);
-        event_json_string(g, "reseller_name", a->reseller_name);
-        event_json_string(g, "buyer_company_name", a->buyer_company_name);
+        json_string(g, "id", a->id);
+        json_string(g, "name", a->name);
+        json_string(g, "state", state_name(a));
+        json_string(g, "product_id", a->product_id);
+        json_string(g, "product_title", a->product_title);
+        json_string(g, "reseller_account_id", a->reseller_account_id);
+        json_string(g, "reseller_name", a->reseller_name);
+        json_string(g, "buyer_company_name", a->buyer_company_name);
         json_strlist(g, "buyer_account_ids", &a->buyer_account_ids);
-        event_json_string(g, "expires_at", a->expires_at);
-        event_json_bool(g, "renewal", a->renewal);
+        json_string(g, "expires_at", a->expires_at);
+        json_bool(g, "renewal", a->renewal);
         json_strlist(g, "notify", &a->notify);
         json_strlist(g, "offer_ids", &a->offer_ids);
-        event_json_string(g, "updated_at", when);
-        event_json_string(g, "source", origin_name(a));
-        event_json_string(g, "aws_status", a->aws_status);
+        json_string(g, "updated_at", when);
+        json_string(g, "source", origin_name(a));
+        json_string(g, "aws_status", a->aws_status);
         json_sources(g, a);
 }
 
@@ -470,12 +456,12 @@ static int offer_row(void *ctx, const struct offer *o)
         if ((g = yajl_gen_alloc(NULL)) == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        event_json_string(g, "id", o->id);
-        event_json_string(g, "name", o->name);
-        event_json_string(g, "expiration", o->expiration);
-        event_json_string(g, "link", link_strength_name(o->link));
-        event_json_bool(g, "late", o->late);
-        event_json_bool(g, "released_seen", o->released_seen);
+        json_string(g, "id", o->id);
+        json_string(g, "name", o->name);
+        json_string(g, "expiration", o->expiration);
+        json_string(g, "link", link_strength_name(o->link));
+        json_bool(g, "late", o->late);
+        json_bool(g, "released_seen", o->released_seen);
         return append_object(out, g);
 }
 
@@ -497,14 +483,14 @@ static int agreement_row(void *ctx, const struct agreement *a)
         if ((g = yajl_gen_alloc(NULL)) == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        event_json_string(g, "id", a->id);
-        event_json_string(g, "intent", a->intent);
-        event_json_string(g, "status", a->status);
-        event_json_string(g, "acceptance_time", a->acceptance_time);
-        event_json_string(g, "start_time", a->start_time);
-        event_json_string(g, "end_time", a->end_time);
-        event_json_string(g, "offer_id", a->offer_id);
-        event_json_string(g, "previous_agreement_id", a->previous_agreement_id);
+        json_string(g, "id", a->id);
+        json_string(g, "intent", a->intent);
+        json_string(g, "status", a->status);
+        json_string(g, "acceptance_time", a->acceptance_time);
+        json_string(g, "start_time", a->start_time);
+        json_string(g, "end_time", a->end_time);
+        json_string(g, "offer_id", a->offer_id);
+        json_string(g, "previous_agreement_id", a->previous_agreement_id);
         return append_object(out, g);
 }
 

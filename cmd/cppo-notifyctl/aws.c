@@ -23,7 +23,7 @@
 #include "cppo/aws_sync.h"
 #include "cppo/config.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/timefmt.h"
 
 #include <getopt.h>
@@ -191,23 +191,23 @@ static int print_json(const struct aws_creds *cr, const char *cred_err, const ch
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        event_json_bool(g, "ok", ok);
-        event_json_string(g, "endpoint", endpoint);
-        event_json_string(g, "credentials_source", cr ? aws_creds_source(cr) : NULL);
-        event_json_string(g, "access_key_id", cr ? aws_creds_access_key_id(cr) : NULL);
-        event_json_string(g, "credentials_error", cr ? NULL : cred_err);
+        json_bool(g, "ok", ok);
+        json_string(g, "endpoint", endpoint);
+        json_string(g, "credentials_source", cr ? aws_creds_source(cr) : NULL);
+        json_string(g, "access_key_id", cr ? aws_creds_access_key_id(cr) : NULL);
+        json_string(g, "credentials_error", cr ? NULL : cred_err);
         yajl_gen_string(g, (const unsigned char *)"permissions", 11);
         yajl_gen_map_open(g);
         for (size_t i = 0; i < n; i++) {
                 const char *name = aws_op_name(probes[i].op);
                 yajl_gen_string(g, (const unsigned char *)name, strlen(name));
                 yajl_gen_map_open(g);
-                event_json_string(g, "result", result_names[probes[i].result]);
-                event_json_string(g, "detail", probes[i].detail[0] ? probes[i].detail : NULL);
+                json_string(g, "result", result_names[probes[i].result]);
+                json_string(g, "detail", probes[i].detail[0] ? probes[i].detail : NULL);
                 yajl_gen_map_close(g);
         }
         yajl_gen_map_close(g);
-        event_json_string(g, "iam_policy", missing ? policy : NULL);
+        json_string(g, "iam_policy", missing ? policy : NULL);
         yajl_gen_map_close(g);
         int rc = yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok ? 0 : -EIO;
         if (rc == 0)
@@ -320,13 +320,13 @@ static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
         if (g == NULL)
                 return;
         yajl_gen_map_open(g);
-        event_json_string(g, "change", is_new ? "new" : "changed");
-        event_json_string(g, "id", ra->id);
-        event_json_string(g, "name", ra->name);
-        event_json_string(g, "status", aws_ra_status_name(ra->status));
-        event_json_string(g, "product_id", ra->product_id);
-        event_json_string(g, "reseller_account_id", ra->reseller_account_id);
-        event_json_string(g, "expires_at", ra->end_date ? ends : NULL);
+        json_string(g, "change", is_new ? "new" : "changed");
+        json_string(g, "id", ra->id);
+        json_string(g, "name", ra->name);
+        json_string(g, "status", aws_ra_status_name(ra->status));
+        json_string(g, "product_id", ra->product_id);
+        json_string(g, "reseller_account_id", ra->reseller_account_id);
+        json_string(g, "expires_at", ra->end_date ? ends : NULL);
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)
                 printf("%.*s\n", (int)len, (const char *)out);

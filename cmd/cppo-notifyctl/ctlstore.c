@@ -5,7 +5,7 @@
 
 #include "cppo/config.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/log.h"
 #include "cppo/timefmt.h"
 
@@ -140,11 +140,11 @@ yajl_gen ctl_event_open(const char *detail_type)
         uuid_unparse_lower(u, id);
         timefmt_format((int64_t)time(NULL), when);
         yajl_gen_map_open(g);
-        event_json_string(g, "version", "0");
-        event_json_string(g, "id", id); /* the ledger key: one event per command */
-        event_json_string(g, "detail-type", detail_type);
-        event_json_string(g, "source", "cppo-notify");
-        event_json_string(g, "time", when);
+        json_string(g, "version", "0");
+        json_string(g, "id", id); /* the ledger key: one event per command */
+        json_string(g, "detail-type", detail_type);
+        json_string(g, "source", "cppo-notify");
+        json_string(g, "time", when);
         yajl_gen_string(g, (const unsigned char *)"detail", 6);
         yajl_gen_map_open(g);
         return g;
@@ -254,13 +254,13 @@ void ctl_print_notification(const struct notification *n)
         if (g == NULL)
                 return;
         yajl_gen_map_open(g);
-        event_json_string(g, "kind", n->kind);
-        event_json_string(g, "key", n->key);
-        event_json_string(g, "opportunity_id", n->opportunity_id);
-        event_json_string(g, "offer_id", n->offer_id);
-        event_json_string(g, "agreement_id", n->agreement_id);
-        event_json_bool(g, "late", n->late);
-        event_json_bool(g, "registered", n->registered);
+        json_string(g, "kind", n->kind);
+        json_string(g, "key", n->key);
+        json_string(g, "opportunity_id", n->opportunity_id);
+        json_string(g, "offer_id", n->offer_id);
+        json_string(g, "agreement_id", n->agreement_id);
+        json_bool(g, "late", n->late);
+        json_bool(g, "registered", n->registered);
         /* the context is already a JSON object (built by correlate): embedded
          * as it is rather than re-parsed */
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)

@@ -20,7 +20,7 @@
 #include "cppo/buf.h"
 #include "cppo/clock.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/store.h"
 #include "cppo/timefmt.h"
 
@@ -223,19 +223,13 @@ static int open_store(const struct dopts *o, bool writable, struct store **s)
 
 /* ---- JSON ---- */
 
-static void json_int(yajl_gen g, const char *key, long long v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_integer(g, v);
-}
-
 /* key (RFC 3339) and key_ms (public since the first release) side by side. */
 static void json_time(yajl_gen g, const char *key, int64_t ms)
 {
         char when[ISO_MS_LEN], name[32];
 
         iso_ms(ms, when);
-        event_json_string(g, key, when);
+        json_string(g, key, when);
         (void)snprintf(name, sizeof name, "%s_ms", key);
         json_int(g, name, ms);
 }
@@ -244,21 +238,21 @@ static void json_time(yajl_gen g, const char *key, int64_t ms)
  * attempts = the length of its history. */
 static void json_fields(yajl_gen g, const struct delivery *d, int attempts)
 {
-        event_json_string(g, "key", d->key);
-        event_json_string(g, "notification_key", d->notification_key);
-        event_json_string(g, "kind", d->kind);
-        event_json_string(g, "receiver", d->receiver);
-        event_json_string(g, "channel", d->channel);
-        event_json_string(g, "rule", d->rule);
-        event_json_string(g, "opportunity_id", d->opportunity_id);
-        event_json_string(g, "status", delivery_status_name(d->status));
+        json_string(g, "key", d->key);
+        json_string(g, "notification_key", d->notification_key);
+        json_string(g, "kind", d->kind);
+        json_string(g, "receiver", d->receiver);
+        json_string(g, "channel", d->channel);
+        json_string(g, "rule", d->rule);
+        json_string(g, "opportunity_id", d->opportunity_id);
+        json_string(g, "status", delivery_status_name(d->status));
         json_int(g, "attempts", attempts);
         json_int(g, "attempts_since_retry", d->attempts);
         json_time(g, "created_at", d->created_at_ms);
         json_time(g, "updated_at", d->updated_at_ms);
         json_time(g, "next_at", d->next_at_ms);
         json_int(g, "last_code", d->last_code);
-        event_json_string(g, "last_error", d->last_error);
+        json_string(g, "last_error", d->last_error);
         json_int(g, "payload_bytes", (long long)d->payload_len);
 }
 
@@ -361,12 +355,12 @@ static int on_unmatched(void *ctx, const struct notification *n)
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        event_json_string(g, "key", n->key);
-        event_json_string(g, "kind", n->kind);
-        event_json_string(g, "opportunity_id", n->opportunity_id);
-        event_json_string(g, "offer_id", n->offer_id);
-        event_json_string(g, "agreement_id", n->agreement_id);
-        event_json_string(g, "created_at", when);
+        json_string(g, "key", n->key);
+        json_string(g, "kind", n->kind);
+        json_string(g, "opportunity_id", n->opportunity_id);
+        json_string(g, "offer_id", n->offer_id);
+        json_string(g, "agreement_id", n->agreement_id);
+        json_string(g, "created_at", when);
         yajl_gen_map_close(g);
         r = json_print(g);
         yajl_gen_free(g);
@@ -447,12 +441,12 @@ static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
 
         yajl_gen_map_open(g);
         json_time(g, "at", a->at_ms);
-        event_json_string(g, "outcome", a->outcome);
+        json_string(g, "outcome", a->outcome);
         json_int(g, "code", a->code);
         json_int(g, "latency_ms", a->latency_ms);
-        event_json_string(g, "error", a->error);
+        json_string(g, "error", a->error);
         if (a->refused != NULL)
-                event_json_string(g, "refused", a->refused);
+                json_string(g, "refused", a->refused);
         yajl_gen_map_close(g);
         return 0;
 }

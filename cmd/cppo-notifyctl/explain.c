@@ -18,6 +18,7 @@
 #include "cppo/decode.h"
 #include "cppo/error.h"
 #include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/outbox.h"
 #include "cppo/render.h"
 #include "cppo/route.h"
@@ -57,8 +58,8 @@ static int print_item(const struct decode_item *it)
                 r = event_json_write(g, &it->ev);
         } else {
                 yajl_gen_map_open(g);
-                event_json_string(g, "rejected", decode_reason_name(it->reason));
-                event_json_string(g, "message", it->message);
+                json_string(g, "rejected", decode_reason_name(it->reason));
+                json_string(g, "message", it->message);
                 yajl_gen_map_close(g);
         }
         if (r == 0 && yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)

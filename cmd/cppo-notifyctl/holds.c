@@ -13,7 +13,7 @@
 #include "cppo/correlate.h"
 #include "cppo/error.h"
 #include "cppo/event.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/timefmt.h"
 
 #include <getopt.h>
@@ -111,15 +111,6 @@ static void release_command(const struct holds_listing *l, const char *offer, co
                  a, c[0] ? " --config " : "", c, s[0] ? " --state " : "", s);
 }
 
-static void json_list(yajl_gen g, const char *key, const struct strlist *v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->n; i++)
-                yajl_gen_string(g, (const unsigned char *)v->v[i], strlen(v->v[i]));
-        yajl_gen_array_close(g);
-}
-
 static void print_json(const struct holds_listing *l, const struct hold *h, const struct offer *o,
                        const struct strlist *cands, const char *cmd, const char *reg)
 {
@@ -133,19 +124,19 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
         timefmt_format(h->created_at, created);
         timefmt_format(h->deadline, deadline);
         yajl_gen_map_open(g);
-        event_json_string(g, "offer_id", h->offer_id);
-        event_json_string(g, "event_key", h->event_key);
-        event_json_string(g, "created_at", created);
+        json_string(g, "offer_id", h->offer_id);
+        json_string(g, "event_key", h->event_key);
+        json_string(g, "created_at", created);
         yajl_gen_string(g, (const unsigned char *)"age_seconds", 11);
         yajl_gen_integer(g, l->now - h->created_at);
-        event_json_string(g, "deadline", deadline);
-        event_json_bool(g, "attention_sent", h->attention_sent);
-        event_json_string(g, "offer_name", o->name);
-        event_json_string(g, "product_id", o->product_id);
-        event_json_string(g, "partner_account_id", o->seller_of_record_account_id);
-        event_json_string(g, "partner_name", o->seller_of_record_name);
-        json_list(g, "targeted_buyer_account_ids", &o->targeted_buyer_account_ids);
-        json_list(g, "candidates", cands);
+        json_string(g, "deadline", deadline);
+        json_bool(g, "attention_sent", h->attention_sent);
+        json_string(g, "offer_name", o->name);
+        json_string(g, "product_id", o->product_id);
+        json_string(g, "partner_account_id", o->seller_of_record_account_id);
+        json_string(g, "partner_name", o->seller_of_record_name);
+        json_strlist(g, "targeted_buyer_account_ids", &o->targeted_buyer_account_ids);
+        json_strlist(g, "candidates", cands);
         yajl_gen_string(g, (const unsigned char *)"candidate_details", 17);
         yajl_gen_array_open(g);
         for (size_t i = 0; i < cands->n; i++) {
@@ -153,15 +144,15 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
                 if (a == NULL)
                         continue; /* never: candidates come from l->auths */
                 yajl_gen_map_open(g);
-                event_json_string(g, "id", a->id);
-                event_json_string(g, "name", a->name);
-                json_list(g, "buyer_account_ids", &a->buyer_account_ids);
-                event_json_string(g, "expires_at", a->expires_at);
+                json_string(g, "id", a->id);
+                json_string(g, "name", a->name);
+                json_strlist(g, "buyer_account_ids", &a->buyer_account_ids);
+                json_string(g, "expires_at", a->expires_at);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
-        event_json_string(g, "command", cmd);
-        event_json_string(g, "register_command", cands->n ? NULL : reg);
+        json_string(g, "command", cmd);
+        json_string(g, "register_command", cands->n ? NULL : reg);
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 printf("%.*s\n", (int)len, (const char *)buf);

@@ -13,7 +13,7 @@
 #include "cppo/buf.h"
 #include "cppo/delivery.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/store.h"
 #include "cppo/timefmt.h"
 
@@ -47,12 +47,6 @@ static const char *clean(struct buf *b, const char *s)
         return buf_cstr(b);
 }
 
-static void json_int(yajl_gen g, const char *key, long long v)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_integer(g, v);
-}
-
 static int print_json(const struct store_receiver *r)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
@@ -64,11 +58,11 @@ static int print_json(const struct store_receiver *r)
                 return -ENOMEM;
         timefmt_format(r->health.since_ms / 1000, since);
         yajl_gen_map_open(g);
-        event_json_string(g, "receiver", r->health.receiver);
-        event_json_string(g, "state", state_name(r));
-        event_json_string(g, "since", r->health.since_ms > 0 ? since : NULL);
+        json_string(g, "receiver", r->health.receiver);
+        json_string(g, "state", state_name(r));
+        json_string(g, "since", r->health.since_ms > 0 ? since : NULL);
         json_int(g, "consecutive_failures", r->health.failures);
-        event_json_string(g, "last_error", r->health.last_error);
+        json_string(g, "last_error", r->health.last_error);
         json_int(g, "queued", r->counts[DELIVERY_QUEUED]);
         json_int(g, "sending", r->counts[DELIVERY_SENDING]);
         json_int(g, "sent", r->counts[DELIVERY_SENT]);

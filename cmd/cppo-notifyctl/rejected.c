@@ -26,7 +26,7 @@
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/store.h"
 #include "cppo/timefmt.h"
 
@@ -101,17 +101,12 @@ static bool valid_utf8(const void *data, size_t len)
         return ok;
 }
 
-static void json_key(yajl_gen g, const char *key)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-}
-
 static void json_time(yajl_gen g, const char *key, int64_t t)
 {
         char when[TIMEFMT_LEN];
 
         timefmt_format(t, when);
-        event_json_string(g, key, when);
+        json_string(g, key, when);
 }
 
 /* raw (faithful string or null), raw_base64 and raw_bytes. */
@@ -120,14 +115,14 @@ static int json_raw(yajl_gen g, const struct store_rejected *r)
         struct buf b64 = BUF_INIT(RAW_MAX);
         int rc = base64(&b64, r->raw, r->raw_len);
 
-        json_key(g, "raw");
+        json_str(g, "raw");
         if (valid_utf8(r->raw, r->raw_len))
                 yajl_gen_string(g, r->raw, r->raw_len);
         else
                 yajl_gen_null(g);
         if (rc == 0)
-                event_json_string(g, "raw_base64", buf_cstr(&b64));
-        json_key(g, "raw_bytes");
+                json_string(g, "raw_base64", buf_cstr(&b64));
+        json_str(g, "raw_bytes");
         yajl_gen_integer(g, (long long)r->raw_len);
         buf_deinit(&b64);
         return rc;
@@ -135,13 +130,13 @@ static int json_raw(yajl_gen g, const struct store_rejected *r)
 
 static void json_requeue(yajl_gen g, const struct store_rejected *r)
 {
-        event_json_string(g, "requeue", r->requeue_outcome);
+        json_string(g, "requeue", r->requeue_outcome);
         if (r->requeue_outcome == NULL)
                 return;
-        json_key(g, "requeue_inbox_id");
+        json_str(g, "requeue_inbox_id");
         yajl_gen_integer(g, r->requeue_inbox_id);
         json_time(g, "requeued_at", r->requeued_at);
-        event_json_string(g, "requeue_error", r->requeue_error);
+        json_string(g, "requeue_error", r->requeue_error);
 }
 
 static int print_json(const struct store_rejected *r)
@@ -154,17 +149,17 @@ static int print_json(const struct store_rejected *r)
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
-        json_key(g, "id");
+        json_str(g, "id");
         yajl_gen_integer(g, r->id);
-        event_json_string(g, "reason", r->reason);
-        event_json_string(g, "message", r->message);
-        event_json_string(g, "origin", r->origin);
-        json_key(g, "partition");
+        json_string(g, "reason", r->reason);
+        json_string(g, "message", r->message);
+        json_string(g, "origin", r->origin);
+        json_str(g, "partition");
         yajl_gen_integer(g, r->partition);
-        json_key(g, "offset");
+        json_str(g, "offset");
         yajl_gen_integer(g, r->offset);
         json_time(g, "received_at", r->received_at);
-        event_json_bool(g, "truncated", r->truncated);
+        json_bool(g, "truncated", r->truncated);
         json_requeue(g, r);
         rc = json_raw(g, r);
         yajl_gen_map_close(g);

@@ -15,7 +15,7 @@
 #include "ctlstore.h"
 
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/timefmt.h"
 
 #include <getopt.h>
@@ -125,10 +125,10 @@ int ctl_unlink(int argc, char **argv)
         g = ctl_event_open("Offer Unlinked");
         if (g == NULL)
                 return CTL_EXIT_INTERNAL;
-        event_json_string(g, "offerId", a.offer);
-        event_json_string(g, "actor", ctl_actor());
-        event_json_string(g, "reason", a.reason);
-        event_json_bool(g, "force", a.force);
+        json_string(g, "offerId", a.offer);
+        json_string(g, "actor", ctl_actor());
+        json_string(g, "reason", a.reason);
+        json_bool(g, "force", a.force);
         payload = ctl_event_close(g);
         if (payload == NULL)
                 return CTL_EXIT_INTERNAL;
@@ -155,16 +155,16 @@ static void print_change_json(const struct link_change *l)
                 return;
         timefmt_format(l->at, at);
         yajl_gen_map_open(g);
-        event_json_string(g, "offer_id", l->offer_id);
-        event_json_string(g, "at", at);
-        event_json_string(g, "from_authorization_id", l->from_authorization_id);
-        event_json_string(g, "to_authorization_id", l->to_authorization_id);
-        event_json_string(g, "from_link", link_strength_name(l->from_link));
-        event_json_string(g, "to_link", link_strength_name(l->to_link));
-        event_json_string(g, "actor", l->actor);
-        event_json_string(g, "reason", l->reason);
-        event_json_string(g, "event_key", l->event_key);
-        event_json_string(g, "correction_key", l->correction_key);
+        json_string(g, "offer_id", l->offer_id);
+        json_string(g, "at", at);
+        json_string(g, "from_authorization_id", l->from_authorization_id);
+        json_string(g, "to_authorization_id", l->to_authorization_id);
+        json_string(g, "from_link", link_strength_name(l->from_link));
+        json_string(g, "to_link", link_strength_name(l->to_link));
+        json_string(g, "actor", l->actor);
+        json_string(g, "reason", l->reason);
+        json_string(g, "event_key", l->event_key);
+        json_string(g, "correction_key", l->correction_key);
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 printf("%.*s\n", (int)len, (const char *)buf);

@@ -12,17 +12,9 @@
 
 #include "cppo/event.h"
 
-#include <stdbool.h>
 #include <yajl/yajl_gen.h>
 
 /* Writes one JSON object into g. 0 or -EIO when the generator refuses. */
 CPPO_MUST_CHECK int event_json_write(yajl_gen g, const struct mp_event *ev);
-
-/* Helpers for other JSON writers: a string or null, a boolean. Not
- * CPPO_MUST_CHECK: a document is written as a run of these steps and
- * checked once, when it is taken from the generator (a yajl generator that
- * failed stays in its error state, so the final step reports it). */
-int event_json_string(yajl_gen g, const char *key, const char *value);
-int event_json_bool(yajl_gen g, const char *key, bool value);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include "cppo/clock.h"
 #include "cppo/error.h"
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 #include "cppo/log.h"
 #include "cppo/timefmt.h"
 
@@ -22,11 +22,6 @@
 
 /* ---- payloads ---- */
 
-static void gen_key(yajl_gen g, const char *key)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-}
-
 /* An EventBridge-shaped cppo-notify event: its id is what makes it one
  * fact for the ledger (the same AWS revision twice is one event). */
 static yajl_gen event_open(const char *detail_type, const char *id, const char *time)
@@ -36,13 +31,13 @@ static yajl_gen event_open(const char *detail_type, const char *id, const char *
         if (g == NULL)
                 return NULL;
         yajl_gen_map_open(g);
-        event_json_string(g, "version", "0");
-        event_json_string(g, "id", id);
-        event_json_string(g, "detail-type", detail_type);
-        event_json_string(g, "source", "cppo-notify");
+        json_string(g, "version", "0");
+        json_string(g, "id", id);
+        json_string(g, "detail-type", detail_type);
+        json_string(g, "source", "cppo-notify");
         if (time)
-                event_json_string(g, "time", time);
-        gen_key(g, "detail");
+                json_string(g, "time", time);
+        json_str(g, "detail");
         yajl_gen_map_open(g);
         return g;
 }
@@ -65,7 +60,7 @@ static char *event_close(yajl_gen g)
 static void gen_opt(yajl_gen g, const char *key, const char *v)
 {
         if (v && v[0])
-                event_json_string(g, key, v);
+                json_string(g, key, v);
 }
 
 char *aws_sync_payload(const struct aws_resale_auth *ra)
@@ -81,16 +76,16 @@ char *aws_sync_payload(const struct aws_resale_auth *ra)
         g = event_open("Resale Authorization Synced", id, modified[0] ? modified : NULL);
         if (g == NULL)
                 return NULL;
-        event_json_string(g, "resaleAuthorizationId", ra->id);
+        json_string(g, "resaleAuthorizationId", ra->id);
         gen_opt(g, "name", ra->name);
         gen_opt(g, "productId", ra->product_id);
         gen_opt(g, "productTitle", ra->product_name);
         gen_opt(g, "resellerAccountId", ra->reseller_account_id);
         gen_opt(g, "resellerName", ra->reseller_legal_name);
         gen_opt(g, "expiresAt", ends);
-        event_json_string(g, "awsStatus", aws_ra_status_name(ra->status));
+        json_string(g, "awsStatus", aws_ra_status_name(ra->status));
         gen_opt(g, "lastModifiedDate", modified);
-        gen_key(g, "buyerAccountIds");
+        json_str(g, "buyerAccountIds");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < ra->n_buyers; i++)
                 yajl_gen_string(g, (const unsigned char *)ra->buyers[i], strlen(ra->buyers[i]));
@@ -107,10 +102,10 @@ char *aws_sync_link_payload(const char *offer_id, const char *ra_id)
         g = event_open("Offer Authorization Found", id, NULL);
         if (g == NULL)
                 return NULL;
-        event_json_string(g, "offerId", offer_id);
-        event_json_string(g, "resaleAuthorizationId", ra_id);
-        event_json_string(g, "actor", "cppo-notify");
-        event_json_string(g, "reason", "AWS's record of the offer names the authorization");
+        json_string(g, "offerId", offer_id);
+        json_string(g, "resaleAuthorizationId", ra_id);
+        json_string(g, "actor", "cppo-notify");
+        json_string(g, "reason", "AWS's record of the offer names the authorization");
         return event_close(g);
 }
 

@@ -2,7 +2,7 @@
  * templates render (see corr_internal.h). */
 #include "corr_internal.h"
 
-#include "cppo/event_json.h"
+#include "cppo/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +10,6 @@
 #include <yajl/yajl_tree.h>
 
 /* ---- the context document ---- */
-
-static void gen_list(yajl_gen g, const char *key, const struct strlist *l)
-{
-        yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-        yajl_gen_array_open(g);
-        for (size_t i = 0; l && i < l->n; i++)
-                yajl_gen_string(g, (const unsigned char *)l->v[i], strlen(l->v[i]));
-        yajl_gen_array_close(g);
-}
 
 /* Opens a map, as the value of key (NULL: an array element). */
 static void gen_open(yajl_gen g, const char *key)
@@ -38,7 +29,7 @@ static void gen_metadata(yajl_gen g, const char *json)
         yajl_gen_map_open(g);
         for (size_t i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++)
                 if (YAJL_IS_STRING(tree->u.object.values[i]))
-                        event_json_string(g, tree->u.object.keys[i],
+                        json_string(g, tree->u.object.keys[i],
                                           YAJL_GET_STRING(tree->u.object.values[i]));
         yajl_gen_map_close(g);
         yajl_tree_free(tree);
@@ -59,17 +50,17 @@ static void gen_authorization(yajl_gen g, const char *key, const struct authoriz
         for (size_t i = 0; notify_too && i < notify_too->notify.n; i++)
                 ok = ok && strlist_add_unique(&both, notify_too->notify.v[i]) == 0;
         gen_open(g, key);
-        event_json_string(g, "id", a ? a->id : NULL);
-        event_json_string(g, "name", a ? a->name : NULL);
-        event_json_string(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
+        json_string(g, "id", a ? a->id : NULL);
+        json_string(g, "name", a ? a->name : NULL);
+        json_string(g, "buyer_company_name", a ? a->buyer_company_name : NULL);
         gen_metadata(g, a ? a->metadata_json : NULL);
         /* on ENOMEM the list is short; corr_context_json then fails as a whole
          * when yajl does, and a partial list is never worse than none */
-        gen_list(g, "notify", ok ? &both : a ? &a->notify : NULL);
-        event_json_bool(g, "registered", a && a->registered);
-        event_json_string(g, "expires_at", a ? a->expires_at : NULL);
+        json_strlist(g, "notify", ok ? &both : a ? &a->notify : NULL);
+        json_bool(g, "registered", a && a->registered);
+        json_string(g, "expires_at", a ? a->expires_at : NULL);
         if (a && a->aws_status) /* only when synced: older documents keep their shape */
-                event_json_string(g, "aws_status", a->aws_status);
+                json_string(g, "aws_status", a->aws_status);
         yajl_gen_map_close(g);
         strlist_clear(&both);
 }
@@ -100,11 +91,11 @@ static void gen_correction(yajl_gen g, const struct corr_subject *sj)
         gen_open(g, "correction");
         yajl_gen_string(g, (const unsigned char *)"seq", 3);
         yajl_gen_integer(g, c->seq);
-        event_json_string(g, "previous_opportunity_id", lc->from_authorization_id);
-        event_json_string(g, "opportunity_id", lc->to_authorization_id);
-        event_json_string(g, "previous_link", link_strength_name(lc->from_link));
-        event_json_string(g, "actor", lc->actor);
-        event_json_string(g, "reason", lc->reason);
+        json_string(g, "previous_opportunity_id", lc->from_authorization_id);
+        json_string(g, "opportunity_id", lc->to_authorization_id);
+        json_string(g, "previous_link", link_strength_name(lc->from_link));
+        json_string(g, "actor", lc->actor);
+        json_string(g, "reason", lc->reason);
         yajl_gen_map_close(g);
 }
 
@@ -117,12 +108,12 @@ static void gen_parties(yajl_gen g, const struct corr_subject *sj)
         char *one[1];
 
         gen_open(g, "partner");
-        event_json_string(g, "account_id",
+        json_string(g, "account_id",
                           o && o->seller_of_record_account_id ? o->seller_of_record_account_id
                           : ag                               ? ag->proposer_account_id
                           : a                                ? a->reseller_account_id
                                                              : NULL);
-        event_json_string(g, "name",
+        json_string(g, "name",
                           o && o->seller_of_record_name ? o->seller_of_record_name
                           : a                           ? a->reseller_name
                                                         : NULL);
@@ -132,20 +123,20 @@ static void gen_parties(yajl_gen g, const struct corr_subject *sj)
                 one[0] = ag->acceptor_account_id;
                 acceptor.v = one;
                 acceptor.n = 1;
-                gen_list(g, "account_ids", &acceptor);
+                json_strlist(g, "account_ids", &acceptor);
         } else {
-                gen_list(g, "account_ids", o && o->targeted_buyer_account_ids.n
+                json_strlist(g, "account_ids", o && o->targeted_buyer_account_ids.n
                                                ? &o->targeted_buyer_account_ids
                                                : a ? &a->buyer_account_ids : NULL);
         }
         yajl_gen_map_close(g);
         gen_open(g, "product");
-        event_json_string(g, "id",
+        json_string(g, "id",
                           o && o->product_id     ? o->product_id
                           : ag && ag->product_id ? ag->product_id
                           : a                    ? a->product_id
                                                  : NULL);
-        event_json_string(g, "title",
+        json_string(g, "title",
                           o && o->product_title ? o->product_title
                           : a                   ? a->product_title
                                                 : NULL);
@@ -158,24 +149,24 @@ static void gen_deal(yajl_gen g, const struct corr_subject *sj)
         const struct agreement *ag = sj->agreement;
 
         gen_open(g, "offer");
-        event_json_string(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
-        event_json_string(g, "name", o ? o->name : NULL);
-        event_json_string(g, "expiration", o ? o->expiration : NULL);
-        event_json_string(g, "link", o ? link_strength_name(o->link) : NULL);
-        event_json_bool(g, "late", o && o->late);
-        event_json_string(g, "late_reason", !o || !o->late                             ? NULL
+        json_string(g, "id", o ? o->id : ag ? ag->offer_id : NULL);
+        json_string(g, "name", o ? o->name : NULL);
+        json_string(g, "expiration", o ? o->expiration : NULL);
+        json_string(g, "link", o ? link_strength_name(o->link) : NULL);
+        json_bool(g, "late", o && o->late);
+        json_string(g, "late_reason", !o || !o->late                             ? NULL
                                   : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
                                                                            : "after_hold");
         yajl_gen_map_close(g);
         gen_open(g, "agreement");
-        event_json_string(g, "id", ag ? ag->id : NULL);
-        event_json_string(g, "intent", ag ? ag->intent : NULL);
-        event_json_string(g, "status", ag ? ag->status : NULL);
-        event_json_string(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
-        event_json_string(g, "start_time", ag ? ag->start_time : NULL);
-        event_json_string(g, "end_time", ag ? ag->end_time : NULL);
-        event_json_string(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
-        event_json_bool(g, "renewal", sj->renewal);
+        json_string(g, "id", ag ? ag->id : NULL);
+        json_string(g, "intent", ag ? ag->intent : NULL);
+        json_string(g, "status", ag ? ag->status : NULL);
+        json_string(g, "acceptance_time", ag ? ag->acceptance_time : NULL);
+        json_string(g, "start_time", ag ? ag->start_time : NULL);
+        json_string(g, "end_time", ag ? ag->end_time : NULL);
+        json_string(g, "previous_agreement_id", ag ? ag->previous_agreement_id : NULL);
+        json_bool(g, "renewal", sj->renewal);
         yajl_gen_map_close(g);
 }
 
@@ -191,17 +182,17 @@ char *corr_context_json(const struct corr_subject *sj, const char *event_key)
         if (g == NULL)
                 return NULL;
         yajl_gen_map_open(g);
-        event_json_string(g, "kind", sj->kind);
-        event_json_string(g, "key", sj->key);
+        json_string(g, "kind", sj->kind);
+        json_string(g, "key", sj->key);
         gen_opportunity(g, sj);
         gen_parties(g, sj);
         gen_deal(g, sj);
         if (sj->correction)
                 gen_correction(g, sj);
-        event_json_string(g, "reason", sj->reason);
+        json_string(g, "reason", sj->reason);
         keys.v = one;
         keys.n = event_key ? 1 : 0;
-        gen_list(g, "source_event_keys", &keys);
+        json_strlist(g, "source_event_keys", &keys);
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 out = strndup((const char *)buf, len);

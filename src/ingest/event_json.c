@@ -2,40 +2,9 @@
 #include "cppo/event_json.h"
 
 #include "cppo/error.h"
+#include "cppo/json.h"
 
 #include <string.h>
-
-static int gen_str(yajl_gen g, const char *s)
-{
-        if (s == NULL)
-                return (int)yajl_gen_null(g);
-        return (int)yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-int event_json_string(yajl_gen g, const char *key, const char *value)
-{
-        int r = gen_str(g, key);
-
-        return r == yajl_gen_status_ok ? gen_str(g, value) : r;
-}
-
-int event_json_bool(yajl_gen g, const char *key, bool value)
-{
-        int r = gen_str(g, key);
-
-        return r == yajl_gen_status_ok ? (int)yajl_gen_bool(g, value) : r;
-}
-
-static int gen_list(yajl_gen g, const char *key, const char *const *v, size_t n)
-{
-        int r = gen_str(g, key);
-
-        if (r == yajl_gen_status_ok)
-                r = (int)yajl_gen_array_open(g);
-        for (size_t i = 0; r == yajl_gen_status_ok && i < n; i++)
-                r = gen_str(g, v[i]);
-        return r == yajl_gen_status_ok ? (int)yajl_gen_array_close(g) : r;
-}
 
 static int gen_envelopes(yajl_gen g, const struct mp_event *ev)
 {
@@ -43,7 +12,7 @@ static int gen_envelopes(yajl_gen g, const struct mp_event *ev)
 
         for (size_t i = 0; i < ev->n_envelopes; i++)
                 names[i] = mp_envelope_name(ev->envelopes[i].kind);
-        return gen_list(g, "envelopes", names, ev->n_envelopes);
+        return json_strv(g, "envelopes", names, ev->n_envelopes);
 }
 
 int event_json_write(yajl_gen g, const struct mp_event *ev)
@@ -73,14 +42,14 @@ int event_json_write(yajl_gen g, const struct mp_event *ev)
         int r = (int)yajl_gen_map_open(g);
 
         for (size_t i = 0; r == yajl_gen_status_ok && i < sizeof fields / sizeof fields[0]; i++)
-                r = event_json_string(g, fields[i].key, fields[i].value);
+                r = json_string(g, fields[i].key, fields[i].value);
         if (r == yajl_gen_status_ok)
-                r = gen_list(g, "targeted_buyer_account_ids", ev->targeted_buyer_account_ids,
+                r = json_strv(g, "targeted_buyer_account_ids", ev->targeted_buyer_account_ids,
                              ev->n_targeted_buyer_account_ids);
         if (r == yajl_gen_status_ok)
                 r = gen_envelopes(g, ev);
         if (r == yajl_gen_status_ok)
-                r = event_json_string(g, "kind", mp_kind_name(ev->kind));
+                r = json_string(g, "kind", mp_kind_name(ev->kind));
         if (r == yajl_gen_status_ok)
                 r = (int)yajl_gen_map_close(g);
         return r == yajl_gen_status_ok ? 0 : -EIO;

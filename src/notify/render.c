@@ -3,6 +3,7 @@
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
+#include "cppo/json.h"
 #include "cppo/template.h"
 #include "render_builtin.h"
 
@@ -300,22 +301,17 @@ void renderer_free(struct renderer *r)
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s)
-{
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 /* Re-emits a parsed tree; depth is bounded by json_depth_ok() beforehand. */
 static void gen_value(yajl_gen g, yajl_val v)
 {
         if (YAJL_IS_STRING(v)) {
-                gen_str(g, v->u.string);
+                json_str(g, v->u.string);
         } else if (YAJL_IS_NUMBER(v)) {
                 yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
         } else if (YAJL_IS_OBJECT(v)) {
                 yajl_gen_map_open(g);
                 for (size_t i = 0; i < v->u.object.len; i++) {
-                        gen_str(g, v->u.object.keys[i]);
+                        json_str(g, v->u.object.keys[i]);
                         gen_value(g, v->u.object.values[i]);
                 }
                 yajl_gen_map_close(g);
@@ -453,7 +449,7 @@ static int gen_list(yajl_gen g, const char *name, yajl_val arr)
         char key[64];
         int rc = 0;
 
-        gen_str(g, name);
+        json_str(g, name);
         yajl_gen_array_open(g);
         for (size_t i = 0; arr != NULL && i < arr->u.array.len && rc == 0; i++) {
                 yajl_val v = arr->u.array.values[i];
@@ -461,18 +457,18 @@ static int gen_list(yajl_gen g, const char *name, yajl_val arr)
                 if (!YAJL_IS_STRING(v))
                         continue;
                 yajl_gen_map_open(g);
-                gen_str(g, "value");
-                gen_str(g, v->u.string);
-                gen_str(g, "last");
+                json_str(g, "value");
+                json_str(g, v->u.string);
+                json_str(g, "last");
                 yajl_gen_bool(g, ++seen == n);
                 yajl_gen_map_close(g);
                 rc = buf_printf(&joined, "%s%s", seen > 1 ? ", " : "", v->u.string);
         }
         yajl_gen_array_close(g);
         snprintf(key, sizeof(key), "%s_text", name);
-        gen_str(g, key);
+        json_str(g, key);
         if (n > 0 && rc == 0)
-                gen_str(g, buf_cstr(&joined));
+                json_str(g, buf_cstr(&joined));
         else
                 yajl_gen_null(g);
         buf_deinit(&joined);
@@ -487,32 +483,32 @@ static void gen_metadata(yajl_gen g, yajl_val md)
 
         for (size_t i = 0; md != NULL && i < md->u.object.len; i++)
                 n += YAJL_IS_STRING(md->u.object.values[i]);
-        gen_str(g, "metadata");
+        json_str(g, "metadata");
         yajl_gen_array_open(g);
         for (size_t i = 0; md != NULL && i < md->u.object.len; i++) {
                 if (!YAJL_IS_STRING(md->u.object.values[i]))
                         continue;
                 yajl_gen_map_open(g);
-                gen_str(g, "key");
-                gen_str(g, md->u.object.keys[i]);
-                gen_str(g, "value");
-                gen_str(g, md->u.object.values[i]->u.string);
-                gen_str(g, "last");
+                json_str(g, "key");
+                json_str(g, md->u.object.keys[i]);
+                json_str(g, "value");
+                json_str(g, md->u.object.values[i]->u.string);
+                json_str(g, "last");
                 yajl_gen_bool(g, ++seen == n);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
-        gen_str(g, "has_metadata");
+        json_str(g, "has_metadata");
         yajl_gen_bool(g, n > 0);
 }
 
 /* {"<name>": true}: lets a template branch on an enumerated value. */
 static void gen_flag(yajl_gen g, const char *key, const char *name)
 {
-        gen_str(g, key);
+        json_str(g, key);
         yajl_gen_map_open(g);
         if (name != NULL && name[0] != '\0') {
-                gen_str(g, name);
+                json_str(g, name);
                 yajl_gen_bool(g, 1);
         }
         yajl_gen_map_close(g);
@@ -525,11 +521,11 @@ static int gen_view(yajl_gen g, yajl_val ctx, int k)
         yajl_val late = get(ctx, "offer", "late_reason", yajl_t_string);
         int rc;
 
-        gen_str(g, "view");
+        json_str(g, "view");
         yajl_gen_map_open(g);
-        gen_str(g, "kind_title");
-        gen_str(g, kind_titles[k]);
-        gen_str(g, "test");
+        json_str(g, "kind_title");
+        json_str(g, kind_titles[k]);
+        json_str(g, "test");
         yajl_gen_bool(g, YAJL_IS_TRUE(get(ctx, "test", NULL, yajl_t_any)));
         gen_flag(g, "kind_is", kinds[k]);
         gen_flag(g, "link_is", link != NULL ? link->u.string : NULL);
@@ -576,7 +572,7 @@ static int build_data(yajl_val *out, const struct notification *n, int k, char *
         for (size_t i = 0; i < ctx->u.object.len; i++) {
                 if (strcmp(ctx->u.object.keys[i], "view") == 0)
                         continue;
-                gen_str(g, ctx->u.object.keys[i]);
+                json_str(g, ctx->u.object.keys[i]);
                 gen_value(g, ctx->u.object.values[i]);
         }
         rc = gen_view(g, ctx, k);
@@ -617,7 +613,7 @@ static int gen_text(yajl_gen g, const char *s, enum template_text kind, size_t m
         int rc = resolve(s, kind, max, &t);
 
         if (rc == 0)
-                gen_str(g, t);
+                json_str(g, t);
         free(t);
         return rc;
 }
@@ -739,15 +735,15 @@ static int gen_block(yajl_gen g, yajl_val b)
 static void gen_note_block(yajl_gen g, const char *note)
 {
         yajl_gen_map_open(g);
-        gen_str(g, "type");
-        gen_str(g, "context");
-        gen_str(g, "elements");
+        json_str(g, "type");
+        json_str(g, "context");
+        json_str(g, "elements");
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
-        gen_str(g, "type");
-        gen_str(g, "mrkdwn");
-        gen_str(g, "text");
-        gen_str(g, note);
+        json_str(g, "type");
+        json_str(g, "mrkdwn");
+        json_str(g, "text");
+        json_str(g, note);
         yajl_gen_map_close(g);
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
@@ -789,7 +785,7 @@ static int gen_fallback(yajl_gen g, yajl_val v, const char *fallback, bool test)
         if (rc == 0)
                 rc = buf_printf(&b, "%s%s", test ? TEST_PREFIX : "",
                                 t != NULL && t[0] != '\0' ? t : fallback);
-        gen_str(g, "text");
+        json_str(g, "text");
         if (rc == 0)
                 rc = gen_text(g, buf_cstr(&b), TEMPLATE_TEXT_PLAIN, SLACK_MAX_TEXT);
         free(t);
@@ -845,13 +841,13 @@ static int gen_file(yajl_gen g, yajl_val root, bool test)
 
                 if (strcmp(key, "test") == 0)
                         continue;
-                gen_str(g, key);
+                json_str(g, key);
                 if (YAJL_IS_STRING(v))
                         rc = gen_text(g, v->u.string, TEMPLATE_TEXT_LINE, SIZE_MAX);
                 else
                         gen_value(g, v);
         }
-        gen_str(g, "test");
+        json_str(g, "test");
         yajl_gen_bool(g, test);
         yajl_gen_map_close(g);
         return rc;

@@ -1,0 +1,77 @@
+/* Unit tests: the JSON writer's steps and json_take. */
+#undef NDEBUG
+#include "cppo/json.h"
+
+#include "cppo/model.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void test_steps(void **state)
+{
+        (void)state;
+        yajl_gen g = json_new();
+        const char *v[] = { "a", "b\"c" };
+        char x[] = "x", *one[] = { x };
+        struct strlist l = { .v = one, .n = 1 };
+        char *text = NULL;
+
+        assert_non_null(g);
+        assert_int_equal(yajl_gen_map_open(g), yajl_gen_status_ok);
+        assert_int_equal(json_string(g, "s", "v"), 0);
+        assert_int_equal(json_string(g, "n", NULL), 0);
+        assert_int_equal(json_bool(g, "b", true), 0);
+        assert_int_equal(json_int(g, "i", -42), 0);
+        assert_int_equal(json_strv(g, "v", v, 2), 0);
+        assert_int_equal(json_strlist(g, "l", &l), 0);
+        assert_int_equal(json_strlist(g, "e", NULL), 0);
+        assert_int_equal(yajl_gen_map_close(g), yajl_gen_status_ok);
+        assert_int_equal(json_take(g, &text), 0);
+        assert_string_equal(text, "{\"s\":\"v\",\"n\":null,\"b\":true,\"i\":-42,"
+                                  "\"v\":[\"a\",\"b\\\"c\"],\"l\":[\"x\"],\"e\":[]}");
+        free(text);
+        json_free(g);
+        json_free(NULL);
+}
+
+/* A bare array as the whole document (key NULL). */
+static void test_bare_array(void **state)
+{
+        (void)state;
+        yajl_gen g = json_new();
+        const char *v[] = { "k" };
+        char *text = NULL;
+
+        assert_int_equal(json_strv(g, NULL, v, 1), 0);
+        assert_int_equal(json_take(g, &text), 0);
+        assert_string_equal(text, "[\"k\"]");
+        free(text);
+        json_free(g);
+}
+
+/* A step the generator refuses (a value where a key belongs) reports it. */
+static void test_refused_step(void **state)
+{
+        (void)state;
+        yajl_gen g = json_new();
+
+        assert_int_equal(yajl_gen_map_open(g), yajl_gen_status_ok);
+        assert_int_not_equal(json_bool(g, NULL, true), 0);
+        json_free(g);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_steps),
+                cmocka_unit_test(test_bare_array),
+                cmocka_unit_test(test_refused_step),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
