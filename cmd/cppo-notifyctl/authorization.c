@@ -379,7 +379,7 @@ static int list_row(void *ctx, const struct authorization *a)
         struct listing *l = ctx;
 
         if (l->json) {
-                yajl_gen g = yajl_gen_alloc(NULL);
+                yajl_gen g = json_new();
                 if (g == NULL)
                         return -ENOMEM;
                 yajl_gen_map_open(g);
@@ -453,7 +453,7 @@ static int offer_row(void *ctx, const struct offer *o)
                 out->count++;
                 return 0;
         }
-        if ((g = yajl_gen_alloc(NULL)) == NULL)
+        if ((g = json_new()) == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
         json_string(g, "id", o->id);
@@ -480,7 +480,7 @@ static int agreement_row(void *ctx, const struct agreement *a)
                 out->count++;
                 return 0;
         }
-        if ((g = yajl_gen_alloc(NULL)) == NULL)
+        if ((g = json_new()) == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
         json_string(g, "id", a->id);
@@ -556,7 +556,7 @@ static int show_json(struct store *s, const struct authorization *a)
 {
         struct buf rows = BUF_INIT(16u << 20);
         struct rows_out offers = { .json = &rows }, agreements = { .json = &rows };
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         int r = g ? buf_puts(&rows, ",\"offers\":[") : -ENOMEM;
 
         if (r == 0)

@@ -185,7 +185,7 @@ static void print_text(const struct aws_creds *cr, const char *cred_err, const c
 static int print_json(const struct aws_creds *cr, const char *cred_err, const char *endpoint,
                       const struct probe *probes, size_t n, bool missing, bool ok)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         const unsigned char *out;
         size_t len;
         if (g == NULL)
@@ -314,7 +314,7 @@ static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
                        ra->reseller_account_id[0] ? ra->reseller_account_id : "-", ends, ra->name);
                 return;
         }
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         const unsigned char *out;
         size_t len;
         if (g == NULL)

@@ -130,7 +130,7 @@ int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
 
 yajl_gen ctl_event_open(const char *detail_type)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         char when[TIMEFMT_LEN], id[37];
         uuid_t u;
 
@@ -152,15 +152,12 @@ yajl_gen ctl_event_open(const char *detail_type)
 
 char *ctl_event_close(yajl_gen g)
 {
-        const unsigned char *buf;
         char *out = NULL;
-        size_t len;
 
         if (yajl_gen_map_close(g) == yajl_gen_status_ok &&
-            yajl_gen_map_close(g) == yajl_gen_status_ok &&
-            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                out = strndup((const char *)buf, len);
-        yajl_gen_free(g);
+            yajl_gen_map_close(g) == yajl_gen_status_ok)
+                (void)json_take(g, &out); /* out stays NULL when it fails */
+        json_free(g);
         return out;
 }
 
@@ -247,7 +244,7 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
 
 void ctl_print_notification(const struct notification *n)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         const unsigned char *buf;
         size_t len;
 

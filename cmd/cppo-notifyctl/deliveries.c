@@ -295,7 +295,7 @@ static int on_listed(void *ctx, const struct delivery *d)
                        clean(&l->error, d->last_error));
                 return 0;
         }
-        g = yajl_gen_alloc(NULL);
+        g = json_new();
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
@@ -351,7 +351,7 @@ static int on_unmatched(void *ctx, const struct notification *n)
                        clean(&l->receiver, n->opportunity_id));
                 return 0;
         }
-        g = yajl_gen_alloc(NULL);
+        g = json_new();
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
@@ -453,7 +453,7 @@ static int on_attempt_json(void *ctx, const struct delivery_attempt *a)
 
 static int show_json(struct store *s, const struct delivery *d, int attempts)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         int r;
 
         if (g == NULL)

@@ -47,7 +47,7 @@ struct explain {
 
 static int print_item(const struct decode_item *it)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         const unsigned char *out;
         size_t len;
         int r = 0;

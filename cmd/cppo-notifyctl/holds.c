@@ -114,7 +114,7 @@ static void release_command(const struct holds_listing *l, const char *offer, co
 static void print_json(const struct holds_listing *l, const struct hold *h, const struct offer *o,
                        const struct strlist *cands, const char *cmd, const char *reg)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         char created[TIMEFMT_LEN], deadline[TIMEFMT_LEN];
         const unsigned char *buf;
         size_t len;

@@ -49,7 +49,7 @@ static const char *clean(struct buf *b, const char *s)
 
 static int print_json(const struct store_receiver *r)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         char since[TIMEFMT_LEN];
         const unsigned char *out;
         size_t len;

@@ -90,7 +90,7 @@ static int base64(struct buf *out, const unsigned char *p, size_t len)
  * answers whether the bytes can be a JSON string as they are. */
 static bool valid_utf8(const void *data, size_t len)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         bool ok;
 
         if (g == NULL)
@@ -141,7 +141,7 @@ static void json_requeue(yajl_gen g, const struct store_rejected *r)
 
 static int print_json(const struct store_rejected *r)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         const unsigned char *out;
         size_t len;
         int rc;

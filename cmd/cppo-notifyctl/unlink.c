@@ -146,7 +146,7 @@ struct history {
 
 static void print_change_json(const struct link_change *l)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
         char at[TIMEFMT_LEN];
         const unsigned char *buf;
         size_t len;

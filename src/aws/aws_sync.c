@@ -26,7 +26,7 @@
  * fact for the ledger (the same AWS revision twice is one event). */
 static yajl_gen event_open(const char *detail_type, const char *id, const char *time)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_new();
 
         if (g == NULL)
                 return NULL;
@@ -44,15 +44,12 @@ static yajl_gen event_open(const char *detail_type, const char *id, const char *
 
 static char *event_close(yajl_gen g)
 {
-        const unsigned char *buf;
         char *out = NULL;
-        size_t len;
 
         if (yajl_gen_map_close(g) == yajl_gen_status_ok &&
-            yajl_gen_map_close(g) == yajl_gen_status_ok &&
-            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                out = strndup((const char *)buf, len);
-        yajl_gen_free(g);
+            yajl_gen_map_close(g) == yajl_gen_status_ok)
+                (void)json_take(g, &out); /* out stays NULL when it fails */
+        json_free(g);
         return out;
 }
 

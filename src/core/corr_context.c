@@ -172,12 +172,10 @@ static void gen_deal(yajl_gen g, const struct corr_subject *sj)
 
 char *corr_context_json(const struct corr_subject *sj, const char *event_key)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        const unsigned char *buf;
+        yajl_gen g = json_new();
         struct strlist keys = { 0 };
         char *one[1] = { (char *)event_key };
         char *out = NULL;
-        size_t len;
 
         if (g == NULL)
                 return NULL;
@@ -194,8 +192,7 @@ char *corr_context_json(const struct corr_subject *sj, const char *event_key)
         keys.n = event_key ? 1 : 0;
         json_strlist(g, "source_event_keys", &keys);
         yajl_gen_map_close(g);
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                out = strndup((const char *)buf, len);
-        yajl_gen_free(g);
+        (void)json_take(g, &out); /* out stays NULL when it fails */
+        json_free(g);
         return out;
 }

@@ -564,7 +564,7 @@ static int build_data(yajl_val *out, const struct notification *n, int k, char *
         int rc = parse_context(&ctx, n, err, errlen);
 
         *out = NULL;
-        if (rc == 0 && (g = yajl_gen_alloc(NULL)) == NULL)
+        if (rc == 0 && (g = json_new()) == NULL)
                 rc = -ENOMEM;
         if (rc != 0)
                 goto out;
@@ -922,7 +922,7 @@ static int finish_json(const struct slot *s, const struct buf *b, bool slack, co
 
         if (rc != 0)
                 return rc;
-        g = yajl_gen_alloc(NULL);
+        g = json_new();
         if (g == NULL) {
                 rc = -ENOMEM;
                 goto out;

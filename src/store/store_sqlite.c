@@ -10,6 +10,7 @@
 #include "store_sqlite_internal.h"
 
 #include "cppo/error.h"
+#include "cppo/json.h"
 
 #include <sqlite3.h>
 #include <yajl/yajl_gen.h>
@@ -186,20 +187,14 @@ static int sqlite_count(struct store *base, const char *table, int64_t *out)
 /* String lists are stored as JSON arrays of strings. */
 char *sqlite_list_json(const struct strlist *l)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        const unsigned char *buf;
+        yajl_gen g = json_new();
         char *out = NULL;
-        size_t len;
 
         if (g == NULL)
                 return NULL;
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < l->n; i++)
-                yajl_gen_string(g, (const unsigned char *)l->v[i], strlen(l->v[i]));
-        yajl_gen_array_close(g);
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                out = strndup((const char *)buf, len);
-        yajl_gen_free(g);
+        json_strlist(g, NULL, l);
+        (void)json_take(g, &out); /* out stays NULL when it fails */
+        json_free(g);
         return out;
 }
 
