@@ -328,8 +328,7 @@ static void json_sources(yajl_gen g, const struct authorization *a)
         for (int f = 0; f < AUTH_F_COUNT; f++) {
                 enum auth_source src = authorization_source(a, (enum auth_field)f);
                 if (src != AUTH_SRC_NONE)
-                        json_string(g, auth_field_name((enum auth_field)f),
-                                          auth_source_name(src));
+                        json_string(g, auth_field_name((enum auth_field)f), auth_source_name(src));
         }
         yajl_gen_map_close(g);
 }

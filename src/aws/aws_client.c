@@ -281,7 +281,8 @@ static int call(struct aws_client *c, enum aws_op op, const char *method, const 
                 }
                 bool again = judge(c, op, rc, resp);
                 int64_t pause = aws_backoff_ms(n, c->base_ms, c->cap_ms, next_random(c));
-                if (!again || n >= c->max_attempts || clock_mono_ms() - start + pause > c->budget_ms)
+                if (!again || n >= c->max_attempts ||
+                    clock_mono_ms() - start + pause > c->budget_ms)
                         return fail(c, op, rc, err, errlen);
                 c->stats[op].retries++;
                 aws_sleep_ms(pause);

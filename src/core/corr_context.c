@@ -30,7 +30,7 @@ static void gen_metadata(yajl_gen g, const char *json)
         for (size_t i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++)
                 if (YAJL_IS_STRING(tree->u.object.values[i]))
                         json_string(g, tree->u.object.keys[i],
-                                          YAJL_GET_STRING(tree->u.object.values[i]));
+                                    YAJL_GET_STRING(tree->u.object.values[i]));
         yajl_gen_map_close(g);
         yajl_tree_free(tree);
 }
@@ -109,14 +109,14 @@ static void gen_parties(yajl_gen g, const struct corr_subject *sj)
 
         gen_open(g, "partner");
         json_string(g, "account_id",
-                          o && o->seller_of_record_account_id ? o->seller_of_record_account_id
-                          : ag                               ? ag->proposer_account_id
-                          : a                                ? a->reseller_account_id
-                                                             : NULL);
-        json_string(g, "name",
-                          o && o->seller_of_record_name ? o->seller_of_record_name
-                          : a                           ? a->reseller_name
+                    o && o->seller_of_record_account_id ? o->seller_of_record_account_id
+                    : ag                                ? ag->proposer_account_id
+                    : a                                 ? a->reseller_account_id
                                                         : NULL);
+        json_string(g, "name",
+                    o && o->seller_of_record_name ? o->seller_of_record_name
+                    : a                           ? a->reseller_name
+                                                  : NULL);
         yajl_gen_map_close(g);
         gen_open(g, "buyer");
         if (ag && ag->acceptor_account_id) {
@@ -125,21 +125,22 @@ static void gen_parties(yajl_gen g, const struct corr_subject *sj)
                 acceptor.n = 1;
                 json_strlist(g, "account_ids", &acceptor);
         } else {
-                json_strlist(g, "account_ids", o && o->targeted_buyer_account_ids.n
-                                               ? &o->targeted_buyer_account_ids
-                                               : a ? &a->buyer_account_ids : NULL);
+                json_strlist(g, "account_ids",
+                             o && o->targeted_buyer_account_ids.n ? &o->targeted_buyer_account_ids
+                             : a                                  ? &a->buyer_account_ids
+                                                                  : NULL);
         }
         yajl_gen_map_close(g);
         gen_open(g, "product");
         json_string(g, "id",
-                          o && o->product_id     ? o->product_id
-                          : ag && ag->product_id ? ag->product_id
-                          : a                    ? a->product_id
-                                                 : NULL);
+                    o && o->product_id     ? o->product_id
+                    : ag && ag->product_id ? ag->product_id
+                    : a                    ? a->product_id
+                                           : NULL);
         json_string(g, "title",
-                          o && o->product_title ? o->product_title
-                          : a                   ? a->product_title
-                                                : NULL);
+                    o && o->product_title ? o->product_title
+                    : a                   ? a->product_title
+                                          : NULL);
         yajl_gen_map_close(g);
 }
 
@@ -154,9 +155,10 @@ static void gen_deal(yajl_gen g, const struct corr_subject *sj)
         json_string(g, "expiration", o ? o->expiration : NULL);
         json_string(g, "link", o ? link_strength_name(o->link) : NULL);
         json_bool(g, "late", o && o->late);
-        json_string(g, "late_reason", !o || !o->late                             ? NULL
-                                  : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
-                                                                           : "after_hold");
+        json_string(g, "late_reason",
+                    !o || !o->late                           ? NULL
+                    : o->late == OFFER_LATE_AFTER_ACCEPTANCE ? "after_acceptance"
+                                                             : "after_hold");
         yajl_gen_map_close(g);
         gen_open(g, "agreement");
         json_string(g, "id", ag ? ag->id : NULL);

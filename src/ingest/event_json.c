@@ -45,7 +45,7 @@ int event_json_write(yajl_gen g, const struct mp_event *ev)
                 r = json_string(g, fields[i].key, fields[i].value);
         if (r == yajl_gen_status_ok)
                 r = json_strv(g, "targeted_buyer_account_ids", ev->targeted_buyer_account_ids,
-                             ev->n_targeted_buyer_account_ids);
+                              ev->n_targeted_buyer_account_ids);
         if (r == yajl_gen_status_ok)
                 r = gen_envelopes(g, ev);
         if (r == yajl_gen_status_ok)

@@ -340,8 +340,8 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
         else if (o->kind == OUT_RETRY)
                 log_notice("delivery retry key=%s receiver=%s attempt=%d code=%d in_ms=%lld "
                            "error=\"%s\"",
-                           dl->key, dl->receiver, n, o->code, (long long)(next_at - clock_wall_ms()),
-                           o->error);
+                           dl->key, dl->receiver, n, o->code,
+                           (long long)(next_at - clock_wall_ms()), o->error);
         else if (o->kind == OUT_DEFER) /* the receiver's state change is the log line */
                 log_debug("delivery deferred key=%s receiver=%s code=%d", dl->key, dl->receiver,
                           o->code);
@@ -579,7 +579,8 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
         j = dw_job_new(dl);
         if (j == NULL || job_settings(d->cfg, rs, j) < 0) {
                 outcome_set(&o, OUT_RETRY, 0, "out of memory");
-                finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, clock_wall_ms(), &o);
+                finish(d, j != NULL ? &j->dl : dl, rc->max_attempts, rc->max_age, clock_wall_ms(),
+                       &o);
                 dw_job_free(j);
                 return;
         }
@@ -646,7 +647,8 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
         r = store_delivery_due(d->store, rs->rc->name, clock_wall_ms(), room, collect_due, &due);
         store_trouble(d, r);
         for (long i = 0; i < due.count; i++) {
-                if (r >= 0 && store_delivery_claim(d->store, due.items[i].key, clock_wall_ms()) == 1)
+                if (r >= 0 &&
+                    store_delivery_claim(d->store, due.items[i].key, clock_wall_ms()) == 1)
                         start_delivery(d, rs, lane, &due.items[i]);
                 delivery_clear(&due.items[i]);
         }
