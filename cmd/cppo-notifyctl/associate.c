@@ -103,8 +103,10 @@ static bool refused(const struct assoc_args *a, const struct authorization *auth
         char fit[CPPO_ERRLEN];
 
         if (!offer_known) {
-                snprintf(why, len, "no offer '%s' in the store (a typo would create a link "
-                         "that holds the real offer)", a->offer);
+                snprintf(why, len,
+                         "no offer '%s' in the store (a typo would create a link "
+                         "that holds the real offer)",
+                         a->offer);
                 return true;
         }
         if (!corr_offer_fits(auth, o, (int64_t)time(NULL), fit, sizeof fit)) {
@@ -114,9 +116,10 @@ static bool refused(const struct assoc_args *a, const struct authorization *auth
         }
         if (o->authorization_id && strcmp(o->authorization_id, a->authorization) != 0 &&
             o->link > LINK_MANUAL) {
-                snprintf(why, len, "offer '%s' is linked to '%s' by %s; moving it overrides "
-                         "that", a->offer, o->authorization_id,
-                         link_strength_by(o->link));
+                snprintf(why, len,
+                         "offer '%s' is linked to '%s' by %s; moving it overrides "
+                         "that",
+                         a->offer, o->authorization_id, link_strength_by(o->link));
                 return true;
         }
         return false;
@@ -139,8 +142,9 @@ static int check(const struct assoc_args *a)
                 ro = store_get_offer(s, a->offer, &o);
         store_close(s);
         if (r == -ENOENT)
-                fprintf(stderr, "cppo-notifyctl associate: no authorization '%s' in the store "
-                                "(register it first: cppo-notifyctl authorization add)\n",
+                fprintf(stderr,
+                        "cppo-notifyctl associate: no authorization '%s' in the store "
+                        "(register it first: cppo-notifyctl authorization add)\n",
                         a->authorization);
         if (r == 0 && ro != 0 && ro != -ENOENT)
                 r = ro;

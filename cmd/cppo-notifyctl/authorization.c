@@ -390,8 +390,7 @@ static int list_row(void *ctx, const struct authorization *a)
                         printf("%-28s %-12s %-14s %-24s %-13s %6s %6s  %s\n", "ID", "STATE",
                                "SOURCE", "PRODUCT", "RESELLER", "BUYERS", "OFFERS", "NAME");
                 printf("%-28s %-12s %-14s %-24s %-13s %6zu %6zu  %s\n", a->id, state_name(a),
-                       origin_name(a),
-                       a->product_id ? a->product_id : "-",
+                       origin_name(a), a->product_id ? a->product_id : "-",
                        a->reseller_account_id ? a->reseller_account_id : "-",
                        a->buyer_account_ids.n, a->offer_ids.n, a->name ? a->name : "-");
         }
@@ -507,8 +506,7 @@ static void print_list(const char *label, const struct strlist *l, const char *t
 }
 
 /* " [aws]": where a shown value came from, nothing when unknown. */
-static const char *src_tag(const struct authorization *a, enum auth_field f, char *buf,
-                           size_t len)
+static const char *src_tag(const struct authorization *a, enum auth_field f, char *buf, size_t len)
 {
         enum auth_source src = authorization_source(a, f);
 
@@ -519,11 +517,10 @@ static const char *src_tag(const struct authorization *a, enum auth_field f, cha
 }
 
 /* A value and the one that qualifies it ("prod-1 (Analytics Suite)"). */
-static void print_sourced(const char *label, const char *value, const char *detail,
-                          const char *tag)
+static void print_sourced(const char *label, const char *value, const char *detail, const char *tag)
 {
-        printf("%-15s %s%s%s%s%s\n", label, value && value[0] ? value : "-",
-               detail ? " (" : "", detail ? detail : "", detail ? ")" : "", tag);
+        printf("%-15s %s%s%s%s%s\n", label, value && value[0] ? value : "-", detail ? " (" : "",
+               detail ? detail : "", detail ? ")" : "", tag);
 }
 
 static void print_human(const struct authorization *a)
@@ -539,11 +536,13 @@ static void print_human(const struct authorization *a)
                       src_tag(a, AUTH_F_PRODUCT, tag, sizeof tag));
         print_sourced("reseller:", a->reseller_account_id, a->reseller_name,
                       src_tag(a, AUTH_F_RESELLER, tag, sizeof tag));
-        print_sourced("aws status:", a->aws_status, NULL, src_tag(a, AUTH_F_STATUS, tag, sizeof tag));
+        print_sourced("aws status:", a->aws_status, NULL,
+                      src_tag(a, AUTH_F_STATUS, tag, sizeof tag));
         print_sourced("buyer company:", a->buyer_company_name, NULL,
                       src_tag(a, AUTH_F_COMPANY, tag, sizeof tag));
         print_list("buyers:", &a->buyer_account_ids, src_tag(a, AUTH_F_BUYERS, tag, sizeof tag));
-        print_sourced("expires at:", a->expires_at, NULL, src_tag(a, AUTH_F_EXPIRY, tag, sizeof tag));
+        print_sourced("expires at:", a->expires_at, NULL,
+                      src_tag(a, AUTH_F_EXPIRY, tag, sizeof tag));
         print_field("renewal:", a->renewal ? "yes" : "no");
         print_list("notify:", &a->notify, src_tag(a, AUTH_F_CONTACTS, tag, sizeof tag));
         print_sourced("metadata:", a->metadata_json, NULL,
@@ -621,7 +620,9 @@ int ctl_authorization(int argc, char **argv)
                 const char *verb;
                 int (*run)(struct auth_args *a);
         } verbs[] = {
-                { "add", do_add }, { "list", do_list }, { "show", do_show },
+                { "add", do_add },
+                { "list", do_list },
+                { "show", do_show },
                 { "withdraw", do_withdraw },
         };
         struct auth_args a = { 0 };

@@ -44,10 +44,10 @@ struct check_args {
 enum probe_result { PROBE_PERMITTED, PROBE_MISSING, PROBE_REJECTED, PROBE_FAILED };
 
 static const char *const result_names[] = {
-    [PROBE_PERMITTED] = "permitted",
-    [PROBE_MISSING] = "missing",
-    [PROBE_REJECTED] = "credentials rejected",
-    [PROBE_FAILED] = "failed",
+        [PROBE_PERMITTED] = "permitted",
+        [PROBE_MISSING] = "missing",
+        [PROBE_REJECTED] = "credentials rejected",
+        [PROBE_FAILED] = "failed",
 };
 
 struct probe {
@@ -82,9 +82,12 @@ static void check_usage(FILE *out)
 static int parse_check(int argc, char **argv, struct check_args *a)
 {
         static const struct option longopts[] = {
-            {"endpoint", required_argument, NULL, 'e'}, {"region", required_argument, NULL, 'r'},
-            {"profile", required_argument, NULL, 'p'},  {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+                { "endpoint", required_argument, NULL, 'e' },
+                { "region", required_argument, NULL, 'r' },
+                { "profile", required_argument, NULL, 'p' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
         };
         int c;
         optind = 1;
@@ -218,7 +221,7 @@ static int print_json(const struct aws_creds *cr, const char *cred_err, const ch
 
 static int aws_check(int argc, char **argv)
 {
-        struct check_args a = {0};
+        struct check_args a = { 0 };
         struct aws_client *c = NULL;
         struct aws_creds *cr = NULL;
         struct probe probes[AWS_OP_COUNT];
@@ -245,7 +248,7 @@ static int aws_check(int argc, char **argv)
         if (aws_creds_resolve(&cr, &a.opts.creds, err, sizeof err) == 0) {
                 /* Stop at the first rejection: every call would say the same. */
                 for (; n < AWS_OP_COUNT && !rejected; n++) {
-                        probes[n] = (struct probe){.op = (enum aws_op)n};
+                        probes[n] = (struct probe){ .op = (enum aws_op)n };
                         run_probe(c, &probes[n]);
                         missing |= probes[n].result == PROBE_MISSING;
                         rejected |= probes[n].result == PROBE_REJECTED;
@@ -279,9 +282,11 @@ static void sync_usage(FILE *out)
 static int parse_sync(int argc, char **argv, struct sync_args *a)
 {
         static const struct option longopts[] = {
-            {"dry-run", no_argument, NULL, 'n'}, {"apply", no_argument, NULL, 'a'},
-            {"json", no_argument, NULL, 'j'},    {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
+                { "dry-run", no_argument, NULL, 'n' },
+                { "apply", no_argument, NULL, 'a' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
         };
         int c;
         optind = 1;
@@ -310,7 +315,8 @@ static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
                 timefmt_format(ra->end_date, ends);
         if (!a->json) {
                 printf("%-8s %-28s %-10s %-20s %-13s ends %s  %s\n", is_new ? "new" : "changed",
-                       ra->id, aws_ra_status_name(ra->status), ra->product_id[0] ? ra->product_id : "-",
+                       ra->id, aws_ra_status_name(ra->status),
+                       ra->product_id[0] ? ra->product_id : "-",
                        ra->reseller_account_id[0] ? ra->reseller_account_id : "-", ends, ra->name);
                 return;
         }
@@ -373,7 +379,7 @@ static void sync_summary(const struct sync_args *a, const struct aws_sync_stats 
 
 static int aws_sync_cmd(int argc, char **argv)
 {
-        struct sync_args a = {0};
+        struct sync_args a = { 0 };
         struct config *cfg = NULL;
         struct aws_client *c = NULL;
         struct store *s = NULL;
@@ -389,12 +395,14 @@ static int aws_sync_cmd(int argc, char **argv)
         }
         rc = load_aws_config(a.t.config, &cfg);
         if (rc == CTL_EXIT_OK && !cfg->aws.present)
-                fprintf(stderr, "cppo-notifyctl aws sync: %s has no aws section; using its "
-                                "defaults\n", a.t.config);
+                fprintf(stderr,
+                        "cppo-notifyctl aws sync: %s has no aws section; using its "
+                        "defaults\n",
+                        a.t.config);
         struct aws_client_opts o = {
                 .region = cfg ? cfg->aws.region : NULL,
                 .endpoint = cfg ? cfg->aws.endpoint : NULL,
-                .creds = {.profile = cfg ? cfg->aws.profile : NULL},
+                .creds = { .profile = cfg ? cfg->aws.profile : NULL },
         };
         if (rc == CTL_EXIT_OK && aws_client_new(&c, &o, err, sizeof err) < 0) {
                 fprintf(stderr, "cppo-notifyctl aws sync: %s\n", err);
@@ -406,8 +414,10 @@ static int aws_sync_cmd(int argc, char **argv)
                 r = aws_sync_once(c, s, a.dry_run, (int64_t)time(NULL), sync_seen, &a, &st, err,
                                   sizeof err);
                 if (r < 0) {
-                        fprintf(stderr, "cppo-notifyctl aws sync: %s (cppo-notifyctl aws check "
-                                        "says more)\n", err[0] ? err : error_name(r));
+                        fprintf(stderr,
+                                "cppo-notifyctl aws sync: %s (cppo-notifyctl aws check "
+                                "says more)\n",
+                                err[0] ? err : error_name(r));
                         rc = CTL_EXIT_PROBLEM;
                 } else {
                         sync_summary(&a, &st, c);
@@ -422,10 +432,11 @@ static int aws_sync_cmd(int argc, char **argv)
 }
 
 static const struct ctl_command aws_commands[] = {
-    /* One row per aws subcommand. */
-    {"check", "credentials and permissions for the Marketplace Catalog API", aws_check},
-    {"sync", "list the authorizations AWS changed and queue them for the daemon", aws_sync_cmd},
-    {NULL, NULL, NULL},
+        /* One row per aws subcommand. */
+        { "check", "credentials and permissions for the Marketplace Catalog API", aws_check },
+        { "sync", "list the authorizations AWS changed and queue them for the daemon",
+          aws_sync_cmd },
+        { NULL, NULL, NULL },
 };
 
 static void aws_usage(FILE *out)

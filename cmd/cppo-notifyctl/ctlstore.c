@@ -94,8 +94,8 @@ int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size
                         cmd);
                 return CTL_EXIT_USAGE;
         }
-        if (t->config && (rc = load_config(cmd, t->config, so ? so : &sink_so,
-                                           po ? po : &sink_po, path, len)))
+        if (t->config &&
+            (rc = load_config(cmd, t->config, so ? so : &sink_so, po ? po : &sink_po, path, len)))
                 return rc;
         if (t->state && snprintf(path, len, "%s", t->state) >= (int)len) { /* --state wins */
                 fprintf(stderr, "cppo-notifyctl %s: store path too long\n", cmd);
@@ -104,8 +104,8 @@ int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size
         return CTL_EXIT_OK;
 }
 
-int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
-                   struct store **out, struct pipeline_options *po)
+int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only, struct store **out,
+                   struct pipeline_options *po)
 {
         struct store_options so = { .read_only = read_only, .busy_timeout_ms = 5000 };
         struct pipeline_options opts = { 0 };
@@ -232,7 +232,8 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
         }
         if (!apply && !json)
                 printf("queued as inbox entry %lld: the daemon applies it on its next batch\n"
-                       "(with no daemon running, apply it now with --apply)\n", (long long)id);
+                       "(with no daemon running, apply it now with --apply)\n",
+                       (long long)id);
         else if (!apply)
                 printf("{\"inbox_id\":%lld,\"applied\":false}\n", (long long)id);
         rc = apply ? apply_inbox(cmd, &po, json) : CTL_EXIT_OK;
@@ -335,7 +336,8 @@ const char *ctl_actor(void)
         /* only a name the history can show as it is */
         if (sudo && ctl_valid_id(sudo) && strlen(sudo) < sizeof name)
                 snprintf(name, sizeof name, "%s", sudo);
-        else if (pw && pw->pw_name && ctl_valid_id(pw->pw_name) && strlen(pw->pw_name) < sizeof name)
+        else if (pw && pw->pw_name && ctl_valid_id(pw->pw_name) &&
+                 strlen(pw->pw_name) < sizeof name)
                 snprintf(name, sizeof name, "%s", pw->pw_name);
         else
                 snprintf(name, sizeof name, "unknown");

@@ -37,8 +37,8 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 /* Opens the store named by t. Prints the reason on stderr prefixed with
  * "cppo-notifyctl CMD: ". Returns a CTL_EXIT_* code; po (may be NULL)
  * receives the pipeline options (store set) when it is CTL_EXIT_OK. */
-int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only,
-                   struct store **out, struct pipeline_options *po);
+int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only, struct store **out,
+                   struct pipeline_options *po);
 
 /* The store path t names, into path (len bytes); so (may be NULL) and po
  * (may be NULL) receive the configuration's store and pipeline settings.

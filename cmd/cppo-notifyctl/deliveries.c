@@ -78,7 +78,7 @@ static const char *clean(struct buf *b, const char *s)
                 return "-";
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 int r = *p < 0x20 || *p == 0x7f || *p == '\\' ? buf_printf(b, "\\x%02x", *p)
-                                                             : buf_putc(b, (char)*p);
+                                                              : buf_putc(b, (char)*p);
                 if (r < 0)
                         break; /* FIELD_MAX reached: the start is shown */
         }
@@ -147,14 +147,10 @@ static bool consistent(const struct dopts *o)
 }
 
 static const struct option long_opts[] = {
-        { "failed", no_argument, NULL, 'f' },
-        { "json", no_argument, NULL, 'j' },
-        { "limit", required_argument, NULL, 'n' },
-        { "all-failed", no_argument, NULL, 'a' },
-        { "payload", no_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { "unrouted", no_argument, NULL, 'u' },
-        { NULL, 0, NULL, 0 },
+        { "failed", no_argument, NULL, 'f' },      { "json", no_argument, NULL, 'j' },
+        { "limit", required_argument, NULL, 'n' }, { "all-failed", no_argument, NULL, 'a' },
+        { "payload", no_argument, NULL, 'p' },     { "help", no_argument, NULL, 'h' },
+        { "unrouted", no_argument, NULL, 'u' },    { NULL, 0, NULL, 0 },
 };
 
 static int parse(int argc, char **argv, struct dopts *o)
@@ -203,8 +199,9 @@ static int open_at(const char *path, bool writable, struct store **s)
                 return CTL_EXIT_INTERNAL;
         }
         if (store_schema_version(*s, &version) < 0 || version < 2) {
-                fprintf(stderr, "cppo-notifyctl deliveries: the store '%s' (schema %d) has no "
-                                "deliveries yet: the daemon upgrades it when it starts\n",
+                fprintf(stderr,
+                        "cppo-notifyctl deliveries: the store '%s' (schema %d) has no "
+                        "deliveries yet: the daemon upgrades it when it starts\n",
                         path, version);
                 store_close(*s);
                 *s = NULL;
@@ -308,8 +305,11 @@ static int on_listed(void *ctx, const struct delivery *d)
 
 static int list(struct store *s, const struct dopts *o)
 {
-        struct listing l = { .store = s, .json = o->json, .key = BUF_INIT(FIELD_MAX),
-                             .receiver = BUF_INIT(FIELD_MAX), .error = BUF_INIT(FIELD_MAX) };
+        struct listing l = { .store = s,
+                             .json = o->json,
+                             .key = BUF_INIT(FIELD_MAX),
+                             .receiver = BUF_INIT(FIELD_MAX),
+                             .error = BUF_INIT(FIELD_MAX) };
         int64_t c[4], backfilled = 0;
         int r;
 
@@ -324,9 +324,9 @@ static int list(struct store *s, const struct dopts *o)
                 r = store_count(s, "backfilled", &backfilled);
         if (r == 0 && !l.json)
                 printf("%d deliver%s shown; in the store: %lld queued, %lld sending, %lld sent, "
-                       "%lld dead, %lld backfilled\n", l.count, l.count == 1 ? "y" : "ies",
-                       (long long)c[0], (long long)c[1], (long long)c[2], (long long)c[3],
-                       (long long)backfilled);
+                       "%lld dead, %lld backfilled\n",
+                       l.count, l.count == 1 ? "y" : "ies", (long long)c[0], (long long)c[1],
+                       (long long)c[2], (long long)c[3], (long long)backfilled);
         buf_deinit(&l.key);
         buf_deinit(&l.receiver);
         buf_deinit(&l.error);
@@ -369,7 +369,8 @@ static int on_unmatched(void *ctx, const struct notification *n)
 
 static int list_unrouted(struct store *s, const struct dopts *o)
 {
-        struct listing l = { .json = o->json, .key = BUF_INIT(FIELD_MAX),
+        struct listing l = { .json = o->json,
+                             .key = BUF_INIT(FIELD_MAX),
                              .receiver = BUF_INIT(FIELD_MAX) };
         int r;
 
@@ -391,8 +392,8 @@ static int on_attempt_text(void *ctx, const struct delivery_attempt *a)
         char when[ISO_MS_LEN];
 
         iso_ms(a->at_ms, when);
-        printf("  %s  %-5s %4d %6lld ms  %s\n", when, a->outcome, a->code,
-               (long long)a->latency_ms, clean(ctx, a->error));
+        printf("  %s  %-5s %4d %6lld ms  %s\n", when, a->outcome, a->code, (long long)a->latency_ms,
+               clean(ctx, a->error));
         if (a->refused != NULL) /* the mail went to the other recipients */
                 printf("      refused at RCPT: %s\n", clean(ctx, a->refused));
         return 0;
@@ -501,8 +502,7 @@ static int retry(struct store *s, const struct dopts *o)
         int n = store_delivery_retry(s, o->all_failed ? NULL : o->key, clock_wall_ms());
 
         if (n == -ENOENT) {
-                fprintf(stderr, "cppo-notifyctl deliveries: '%s' is not a dead delivery\n",
-                        o->key);
+                fprintf(stderr, "cppo-notifyctl deliveries: '%s' is not a dead delivery\n", o->key);
                 return CTL_EXIT_PROBLEM;
         }
         if (n < 0) {

@@ -131,7 +131,8 @@ static void print_holds(const struct changeset *ch)
                         continue;
                 timefmt_format(h->deadline, at);
                 printf("held: offer %s waits for its resale authorization; the hold times out "
-                       "at %s (attention_needed then)\n", h->offer_id, at);
+                       "at %s (attention_needed then)\n",
+                       h->offer_id, at);
         }
 }
 
@@ -144,8 +145,8 @@ static void print_silent_link(const struct explain *x, const struct mp_event *ev
                               const struct changeset *ch)
 {
         const struct offer *o = ev->kind == MP_OFFER_RELEASED
-                                        ? corr_state_offer(x->state, ev->offer_id)
-                                        : NULL;
+                                    ? corr_state_offer(x->state, ev->offer_id)
+                                    : NULL;
 
         if (o == NULL || o->link != LINK_EVENT || x->corr.notify_extended_after_acceptance ||
             ch->n_notifications > 0 || !o->seller_of_record_account_id ||
@@ -154,7 +155,8 @@ static void print_silent_link(const struct explain *x, const struct mp_event *ev
                 return;
         printf("not sent: partner_offer_extended/%s: the buyer accepted before this Offer "
                "Released was read (its new_order told the deal); set "
-               "notify_extended_after_acceptance: true to send it anyway\n", o->id);
+               "notify_extended_after_acceptance: true to send it anyway\n",
+               o->id);
 }
 
 /* What the event would cause against the state (which it then updates, so
@@ -233,14 +235,15 @@ static void explain_teardown(struct explain *x)
 
 static void explain_usage(FILE *out)
 {
-        fprintf(out, "usage: cppo-notifyctl explain [--max-bytes N] [--config FILE [--state DB]]\n"
-                     "                              [FILE|-]\n"
-                     "Decodes JSON lines (a file, or standard input) and prints each normalized\n"
-                     "event as one JSON object, or {\"rejected\": REASON, \"message\": TEXT}.\n"
-                     "With --config, also shows the notifications each event would create (against\n"
-                     "the state in DB, read-only, or an empty one), the rules they match and the\n"
-                     "exact e-mail, Slack and file payloads per receiver. Writes nothing.\n"
-                     "Exit: 0 all decoded, 1 some rejected, 2 usage, 3 internal failure.\n");
+        fprintf(out,
+                "usage: cppo-notifyctl explain [--max-bytes N] [--config FILE [--state DB]]\n"
+                "                              [FILE|-]\n"
+                "Decodes JSON lines (a file, or standard input) and prints each normalized\n"
+                "event as one JSON object, or {\"rejected\": REASON, \"message\": TEXT}.\n"
+                "With --config, also shows the notifications each event would create (against\n"
+                "the state in DB, read-only, or an empty one), the rules they match and the\n"
+                "exact e-mail, Slack and file payloads per receiver. Writes nothing.\n"
+                "Exit: 0 all decoded, 1 some rejected, 2 usage, 3 internal failure.\n");
 }
 
 int ctl_explain(int argc, char **argv)

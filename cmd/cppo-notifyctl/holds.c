@@ -107,8 +107,8 @@ static void release_command(const struct holds_listing *l, const char *offer, co
                 shell_word(l->t->config, c, sizeof c);
         if (l->t->state)
                 shell_word(l->t->state, s, sizeof s);
-        snprintf(out, len, "cppo-notifyctl associate --offer %s --authorization %s%s%s%s%s", o,
-                 a, c[0] ? " --config " : "", c, s[0] ? " --state " : "", s);
+        snprintf(out, len, "cppo-notifyctl associate --offer %s --authorization %s%s%s%s%s", o, a,
+                 c[0] ? " --config " : "", c, s[0] ? " --state " : "", s);
 }
 
 static void print_json(const struct holds_listing *l, const struct hold *h, const struct offer *o,
@@ -176,9 +176,8 @@ static void print_candidate(const struct holds_listing *l, const struct hold *h,
         printf("      release: %s\n", exact);
 }
 
-static void print_human(const struct holds_listing *l, const struct hold *h,
-                        const struct offer *o, const struct strlist *cands, const char *cmd,
-                        const char *reg)
+static void print_human(const struct holds_listing *l, const struct hold *h, const struct offer *o,
+                        const struct strlist *cands, const char *cmd, const char *reg)
 {
         char age[32], deadline[TIMEFMT_LEN];
 
@@ -188,9 +187,10 @@ static void print_human(const struct holds_listing *l, const struct hold *h,
         timefmt_format(h->deadline, deadline);
         printf("%-28s %-9s %-21s %s\n", h->offer_id, age, deadline,
                h->attention_sent ? "attention_needed sent" : "waiting");
-        printf("    partner %s (%s), product %s, buyers", o->seller_of_record_account_id ?
-               o->seller_of_record_account_id : "-", o->seller_of_record_name ?
-               o->seller_of_record_name : "-", o->product_id ? o->product_id : "-");
+        printf("    partner %s (%s), product %s, buyers",
+               o->seller_of_record_account_id ? o->seller_of_record_account_id : "-",
+               o->seller_of_record_name ? o->seller_of_record_name : "-",
+               o->product_id ? o->product_id : "-");
         for (size_t i = 0; i < o->targeted_buyer_account_ids.n; i++)
                 printf(" %s", o->targeted_buyer_account_ids.v[i]);
         printf("\n");

@@ -105,12 +105,12 @@ static const char usage_text[] =
 int ctl_receivers(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
         };
-        struct ctl_target t = {0};
-        struct view v = {0};
+        struct ctl_target t = { 0 };
+        struct view v = { 0 };
         struct store *s = NULL;
         int c, rc;
 

@@ -69,7 +69,7 @@ static int escape_raw(struct buf *out, const void *data, size_t len)
 static int base64(struct buf *out, const unsigned char *p, size_t len)
 {
         static const char abc[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < len; i += 3) {
@@ -195,8 +195,8 @@ static int on_row(void *ctx, const struct store_rejected *r)
                 return print_json(r);
         timefmt_format(r->received_at, when);
         requeue_text(r, requeue, sizeof requeue);
-        printf("%-6lld %-20s  %-17s  %s/%d/%lld%s\n    %s%s\n", (long long)r->id, when,
-               r->reason, r->origin ? r->origin : "-", (int)r->partition, (long long)r->offset,
+        printf("%-6lld %-20s  %-17s  %s/%d/%lld%s\n    %s%s\n", (long long)r->id, when, r->reason,
+               r->origin ? r->origin : "-", (int)r->partition, (long long)r->offset,
                r->truncated ? " (truncated)" : "", r->message, requeue);
         if (l->raw && (rc = escape_raw(&raw, r->raw, r->raw_len)) == 0)
                 printf("    %s\n", buf_cstr(&raw));
@@ -230,15 +230,18 @@ static int take_row(void *ctx, const struct store_rejected *r)
         struct candidate *c = ctx;
 
         if (r->truncated)
-                return error_set(c->why, sizeof c->why, -ECANCELED, "was cut at its size cap when it was "
+                return error_set(c->why, sizeof c->why, -ECANCELED,
+                                 "was cut at its size cap when it was "
                                  "received: its whole bytes were never stored");
         if (memchr(r->raw, '\0', r->raw_len))
-                return error_set(c->why, sizeof c->why, -ECANCELED, "holds a NUL byte and can never "
+                return error_set(c->why, sizeof c->why, -ECANCELED,
+                                 "holds a NUL byte and can never "
                                  "decode: fix the bytes (rejected --json) and replay them");
         if (r->requeue_outcome && strcmp(r->requeue_outcome, "rejected") != 0)
-                return error_set(c->why, sizeof c->why, -ECANCELED, "is already requeued (inbox entry "
-                                 "%lld: %s)", (long long)r->requeue_inbox_id,
-                                 r->requeue_outcome);
+                return error_set(c->why, sizeof c->why, -ECANCELED,
+                                 "is already requeued (inbox entry "
+                                 "%lld: %s)",
+                                 (long long)r->requeue_inbox_id, r->requeue_outcome);
         c->payload = strndup(r->raw, r->raw_len);
         return c->payload ? 0 : -ENOMEM;
 }
@@ -249,8 +252,7 @@ static int copy_outcome(void *ctx, const struct store_rejected *r)
 
         c->outcome = r->requeue_outcome ? strdup(r->requeue_outcome) : NULL;
         c->error = r->requeue_error ? strdup(r->requeue_error) : NULL;
-        return (r->requeue_outcome && !c->outcome) || (r->requeue_error && !c->error) ? -ENOMEM
-                                                                                    : 0;
+        return (r->requeue_outcome && !c->outcome) || (r->requeue_error && !c->error) ? -ENOMEM : 0;
 }
 
 /* Inbox entry and requeue mark in one transaction: the writer can never see
@@ -296,10 +298,13 @@ static int apply(struct store *s, struct pipeline_options *po, long long id)
                         error_name(r));
         } else if (c.outcome && strcmp(c.outcome, "accepted") == 0) {
                 printf("rejected input %lld accepted: decoded and stored; the row is kept, "
-                       "marked accepted\n", id);
+                       "marked accepted\n",
+                       id);
         } else {
                 printf("rejected input %lld rejected again: %s; the row is kept\n", id,
-                       c.error ? c.error : c.outcome ? c.outcome : "not settled");
+                       c.error     ? c.error
+                       : c.outcome ? c.outcome
+                                   : "not settled");
                 r = 1;
         }
         free(c.outcome);
@@ -317,8 +322,8 @@ static int requeue(struct store *s, struct pipeline_options *po, const struct ro
                 bool refused = r == -ECANCELED;
 
                 fprintf(stderr, "cppo-notifyctl rejected: %s %lld%s%s\n",
-                        refused ? "rejected input" : "no rejected input", o->id,
-                        refused ? " " : "", refused ? c.why : "");
+                        refused ? "rejected input" : "no rejected input", o->id, refused ? " " : "",
+                        refused ? c.why : "");
                 return CTL_EXIT_PROBLEM;
         }
         if (r == 0)
@@ -331,8 +336,8 @@ static int requeue(struct store *s, struct pipeline_options *po, const struct ro
         if (o->apply)
                 return apply(s, po, o->id);
         printf("rejected input %lld queued as inbox entry %lld: the daemon feeds it on its next "
-               "batch\n(with no daemon running, apply it now with --apply)\n", o->id,
-               (long long)inbox_id);
+               "batch\n(with no daemon running, apply it now with --apply)\n",
+               o->id, (long long)inbox_id);
         return CTL_EXIT_OK;
 }
 
@@ -340,15 +345,16 @@ static int requeue(struct store *s, struct pipeline_options *po, const struct ro
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: cppo-notifyctl rejected [--config FILE | --state DB] [--limit N (0: all)]\n"
-                   "                               [--json] [--raw]\n"
-                   "       cppo-notifyctl rejected requeue ID [--config FILE | --state DB] "
-                   "[--apply]\n"
-                   "Inputs that could not be decoded, newest first; --json gives each one's\n"
-                   "bytes exactly (raw_base64, and raw when they are UTF-8). requeue feeds\n"
-                   "input ID through the pipeline again (through the inbox; --apply: now)\n"
-                   "and keeps the row, marked accepted or rejected with the reason.\n"
-                   "The store is DB, or store.path of FILE.\n");
+        fprintf(f,
+                "usage: cppo-notifyctl rejected [--config FILE | --state DB] [--limit N (0: all)]\n"
+                "                               [--json] [--raw]\n"
+                "       cppo-notifyctl rejected requeue ID [--config FILE | --state DB] "
+                "[--apply]\n"
+                "Inputs that could not be decoded, newest first; --json gives each one's\n"
+                "bytes exactly (raw_base64, and raw when they are UTF-8). requeue feeds\n"
+                "input ID through the pipeline again (through the inbox; --apply: now)\n"
+                "and keeps the row, marked accepted or rejected with the reason.\n"
+                "The store is DB, or store.path of FILE.\n");
 }
 
 static int parse_positional(int n, char **args, struct ropts *o)
@@ -367,9 +373,9 @@ static int parse_positional(int n, char **args, struct ropts *o)
 static int parse(int argc, char **argv, struct ropts *o)
 {
         static const struct option opts[] = {
-                { "limit", required_argument, NULL, 'n' },  { "json", no_argument, NULL, 'j' },
-                { "raw", no_argument, NULL, 'r' },          { "apply", no_argument, NULL, 'a' },
-                { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+                { "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+                { "raw", no_argument, NULL, 'r' },         { "apply", no_argument, NULL, 'a' },
+                { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
         };
         char *end;
         int c, r = 0;

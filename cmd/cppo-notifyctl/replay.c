@@ -175,10 +175,12 @@ static void summary(const struct replay *x, int r)
 {
         const struct pipeline_stats *st = pipeline_stats(x->p);
 
-        fprintf(stderr, "replay: %llu messages, %llu events, %llu duplicates, "
-                "%llu rejected, %llu notifications", (unsigned long long)st->messages,
-                (unsigned long long)st->events, (unsigned long long)st->duplicates,
-                (unsigned long long)st->rejected, (unsigned long long)st->notifications);
+        fprintf(stderr,
+                "replay: %llu messages, %llu events, %llu duplicates, "
+                "%llu rejected, %llu notifications",
+                (unsigned long long)st->messages, (unsigned long long)st->events,
+                (unsigned long long)st->duplicates, (unsigned long long)st->rejected,
+                (unsigned long long)st->notifications);
         if (x->cfg)
                 fprintf(stderr, ", %llu deliveries (%llu backfilled, not sent)",
                         (unsigned long long)x->routed.deliveries,

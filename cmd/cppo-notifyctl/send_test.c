@@ -104,8 +104,8 @@ static int parse_args(int argc, char **argv, struct send_args *a)
 }
 
 /* The test delivery, stored QUEUED under a key of its own. */
-static int queue_test(const struct config *cfg, const struct config_receiver *rcv,
-                      const char *kind, struct store *s, char *dkey, size_t dkeylen)
+static int queue_test(const struct config *cfg, const struct config_receiver *rcv, const char *kind,
+                      struct store *s, char *dkey, size_t dkeylen)
 {
         struct renderer *r = NULL;
         struct notification n = { 0 };
@@ -172,8 +172,8 @@ static int send_test(const struct config *cfg, const struct send_args *a)
         int rc;
 
         if (rcv == NULL) {
-                fprintf(stderr, "cppo-notifyctl send-test: no receiver \"%s\" in %s\n",
-                        a->receiver, a->config);
+                fprintf(stderr, "cppo-notifyctl send-test: no receiver \"%s\" in %s\n", a->receiver,
+                        a->config);
                 return CTL_EXIT_USAGE;
         }
         rc = store_open(&s, cfg->store.path, &so, err, sizeof err);

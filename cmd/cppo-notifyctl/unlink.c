@@ -71,8 +71,10 @@ static int parse_args(const char *cmd, int argc, char **argv, struct unlink_args
         }
         if (optind < argc || a->offer == NULL || !ctl_valid_id(a->offer) ||
             (a->reason && !ctl_valid_text(a->reason))) {
-                fprintf(stderr, "cppo-notifyctl %s: --offer ID is required (an id is 1 to 256 "
-                                "printable characters without spaces; --reason is text)\n", cmd);
+                fprintf(stderr,
+                        "cppo-notifyctl %s: --offer ID is required (an id is 1 to 256 "
+                        "printable characters without spaces; --reason is text)\n",
+                        cmd);
                 return CTL_EXIT_USAGE;
         }
         return CTL_EXIT_OK;
@@ -98,8 +100,7 @@ static int check(const struct unlink_args *a)
                 rc = CTL_EXIT_INTERNAL;
         } else if (o.link > LINK_MANUAL) {
                 fprintf(stderr, "cppo-notifyctl unlink: offer '%s' is linked to '%s' by %s%s\n",
-                        a->offer, o.authorization_id,
-                        link_strength_by(o.link),
+                        a->offer, o.authorization_id, link_strength_by(o.link),
                         a->force ? " (forced)" : "; --force unlinks it anyway");
                 rc = a->force ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
         }
@@ -216,7 +217,6 @@ int ctl_links(int argc, char **argv)
                 return CTL_EXIT_INTERNAL;
         }
         if (h.count == 0)
-                fprintf(stderr, "cppo-notifyctl links: no link history for offer '%s'\n",
-                        a.offer);
+                fprintf(stderr, "cppo-notifyctl links: no link history for offer '%s'\n", a.offer);
         return h.count ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
 }

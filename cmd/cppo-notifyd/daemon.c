@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define BATCH_MAX 1000
-#define POLL_MS 200
+#define POLL_MS   200
 /* Holds, consumer lag, store check and STATUS= refresh at most this often:
  * each costs a query or a walk over the assignment. */
 #define SLOW_REFRESH_MS 5000
@@ -50,16 +50,16 @@ struct daemon {
         struct http_server *http;
         struct notify *notify; /* outbox and dispatcher */
         int sigfd;
-        atomic_bool ready;    /* read by the HTTP thread */
-        atomic_bool store_ok; /* the store looked writable at the last check */
-        bool announced;       /* READY=1 sent */
-        struct aws_syncer *aws;      /* the AWS Catalog sync thread, NULL without aws: */
-        uint64_t aws_poked_events;   /* events seen when it was last poked */
+        atomic_bool ready;         /* read by the HTTP thread */
+        atomic_bool store_ok;      /* the store looked writable at the last check */
+        bool announced;            /* READY=1 sent */
+        struct aws_syncer *aws;    /* the AWS Catalog sync thread, NULL without aws: */
+        uint64_t aws_poked_events; /* events seen when it was last poked */
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
         int64_t queued_deliveries;
         bool orphans_logged; /* warned about deliveries of removed receivers */
         int64_t holds_pending;
-        struct pipeline_stats published; /* of the current pipeline */
+        struct pipeline_stats published;            /* of the current pipeline */
         uint64_t events_total, notifications_total; /* across pipeline rebuilds */
         uint64_t status_events;
         int64_t status_at, watchdog_at, slow_at;
@@ -229,8 +229,8 @@ static int open_kafka(struct daemon *d, char *err, size_t errlen)
         return r;
 }
 
-static int open_pipeline(struct daemon *d, const struct config *c, struct pipeline **out,
-                         char *err, size_t errlen)
+static int open_pipeline(struct daemon *d, const struct config *c, struct pipeline **out, char *err,
+                         size_t errlen)
 {
         struct pipeline_options po = {
                 .store = d->store,
@@ -310,7 +310,8 @@ static int start_aws(struct daemon *d, const struct store_options *so, char *err
         struct aws_syncer_options o = {
                 .store_path = c->store.path,
                 .store = *so,
-                .client = { .region = c->aws.region, .endpoint = c->aws.endpoint,
+                .client = { .region = c->aws.region,
+                            .endpoint = c->aws.endpoint,
                             .creds = { .profile = c->aws.profile },
                             /* a pass gives up sooner than the CLI: it is tried again */
                             .retry_budget_ms = 10000 },
@@ -362,8 +363,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
         if (r == 0)
                 r = daemon_metrics_init(&d->m, d->cfg);
         if (r == 0)
-                r = http_server_start(&d->http, d->cfg->http.listen, d->cfg->http.allow_non_loopback,
-                                      &h, err, errlen);
+                r = http_server_start(&d->http, d->cfg->http.listen,
+                                      d->cfg->http.allow_non_loopback, &h, err, errlen);
         if (r == 0) {
                 log_listen(d);
                 r = open_kafka(d, err, errlen);
@@ -450,7 +451,8 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         daemon_metrics_receivers(&d->m, d->cfg);
         if (restart[0])
                 log_warn("reload: a restart is needed to change %s; they keep their running "
-                         "values", restart);
+                         "values",
+                         restart);
         return 0;
 fail:
         log_error("reload failed, keeping the running configuration: %s",

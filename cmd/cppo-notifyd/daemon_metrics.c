@@ -8,8 +8,8 @@ static int declare_ingest(struct daemon_metrics *d)
 {
         struct metrics *m = d->registry;
 
-        d->messages =
-            metrics_counter(m, "cppo_events_consumed_total", "Raw messages consumed.", NULL);
+        d->messages = metrics_counter(m, "cppo_events_consumed_total", "Raw messages consumed.",
+                                      NULL);
         d->events = metrics_counter(m, "cppo_events_decoded_total",
                                     "Events decoded and new to the ledger.", NULL);
         d->rejected = metrics_counter(m, "cppo_events_rejected_total",
@@ -23,8 +23,8 @@ static int declare_ingest(struct daemon_metrics *d)
                                "topic,partition");
         d->notifications = metrics_counter(m, "cppo_notifications_total",
                                            "Notifications created, by kind.", "kind");
-        d->holds =
-            metrics_gauge(m, "cppo_holds_pending", "Notifications held for a late offer id.", NULL);
+        d->holds = metrics_gauge(m, "cppo_holds_pending", "Notifications held for a late offer id.",
+                                 NULL);
         d->offset_resets = metrics_counter(m, "cppo_kafka_offset_resets_total",
                                            "Offsets reset after an out-of-range fetch "
                                            "(messages skipped or read again).",
@@ -41,12 +41,12 @@ static int declare_ingest(struct daemon_metrics *d)
  * to sent); the slow refresh sets queued per receiver from the store. */
 static int declare_delivery(struct daemon_metrics *d)
 {
-        static const double latency_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600};
+        static const double latency_bounds[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600 };
         struct metrics *m = d->registry;
 
-        d->deliveries =
-            metrics_counter(m, "cppo_deliveries_total",
-                            "Delivery attempts by receiver and outcome.", "receiver,outcome");
+        d->deliveries = metrics_counter(m, "cppo_deliveries_total",
+                                        "Delivery attempts by receiver and outcome.",
+                                        "receiver,outcome");
         d->retries = metrics_counter(m, "cppo_delivery_retries_total",
                                      "Delivery attempts that will be retried.", "receiver");
         d->dead_letters = metrics_counter(m, "cppo_dead_letters_total",
@@ -60,9 +60,9 @@ static int declare_delivery(struct daemon_metrics *d)
                                        "1 while the receiver works, 0 while it fails as a "
                                        "whole (login, TLS, connection, revoked webhook).",
                                        "receiver");
-        d->refused =
-            metrics_counter(m, "cppo_mail_recipients_refused_total",
-                            "Mail recipients the SMTP server refused at RCPT.", "receiver");
+        d->refused = metrics_counter(m, "cppo_mail_recipients_refused_total",
+                                     "Mail recipients the SMTP server refused at RCPT.",
+                                     "receiver");
         if (!d->deliveries || !d->retries || !d->dead_letters || !d->queued || !d->latency ||
             !d->receiver_up || !d->refused)
                 return -ENOMEM;
@@ -78,17 +78,17 @@ static int declare_aws(struct daemon_metrics *d)
                                    "AWS Marketplace Catalog API calls by operation and outcome "
                                    "(ok, failed after retries, retry).",
                                    "operation,outcome");
-        a->throttles =
-            metrics_counter(m, "cppo_aws_throttles_total",
-                            "Throttling answers (429) from the Catalog API.", "operation");
+        a->throttles = metrics_counter(m, "cppo_aws_throttles_total",
+                                       "Throttling answers (429) from the Catalog API.",
+                                       "operation");
         a->last_sync = metrics_gauge(m, "cppo_aws_last_sync_timestamp_seconds",
                                      "Unix time of the last successful AWS sync.", NULL);
         a->by_source = metrics_gauge(m, "cppo_authorizations",
                                      "Resale authorizations by source: aws, registered, "
                                      "aws+registered, event.",
                                      "source");
-        a->syncs =
-            metrics_counter(m, "cppo_aws_syncs_total", "AWS sync passes by outcome.", "outcome");
+        a->syncs = metrics_counter(m, "cppo_aws_syncs_total", "AWS sync passes by outcome.",
+                                   "outcome");
         return a->calls && a->throttles && a->last_sync && a->by_source && a->syncs ? 0 : -ENOMEM;
 }
 
@@ -108,7 +108,7 @@ int daemon_metrics_init(struct daemon_metrics *m, const struct config *cfg)
         info = metrics_gauge(m->registry, "cppo_build_info", "Build information.", "version");
         if (info == NULL)
                 return -ENOMEM;
-        metric_set(info, (const char *[]){CPPO_VERSION}, 1);
+        metric_set(info, (const char *[]){ CPPO_VERSION }, 1);
         daemon_metrics_receivers(m, cfg);
         return 0;
 }
@@ -116,13 +116,13 @@ int daemon_metrics_init(struct daemon_metrics *m, const struct config *cfg)
 void daemon_metrics_deinit(struct daemon_metrics *m)
 {
         metrics_free(m->registry);
-        *m = (struct daemon_metrics){0};
+        *m = (struct daemon_metrics){ 0 };
 }
 
 void daemon_metrics_receivers(struct daemon_metrics *m, const struct config *cfg)
 {
         for (size_t i = 0; i < cfg->receiver_count; i++) {
-                const char *name[] = {cfg->receivers[i].name};
+                const char *name[] = { cfg->receivers[i].name };
                 metric_add(m->retries, name, 0);
                 metric_add(m->dead_letters, name, 0);
                 metric_add(m->queued, name, 0);
@@ -134,10 +134,10 @@ static void on_attempt(void *ctx, const char *receiver, const char *outcome, int
                        int64_t age_ms)
 {
         struct daemon_metrics *m = ctx;
-        const char *rcv[] = {receiver};
+        const char *rcv[] = { receiver };
 
         (void)latency_ms;
-        metric_add(m->deliveries, (const char *[]){receiver, outcome}, 1);
+        metric_add(m->deliveries, (const char *[]){ receiver, outcome }, 1);
         if (strcmp(outcome, "retry") == 0)
                 metric_add(m->retries, rcv, 1);
         else if (strcmp(outcome, "dead") == 0)
@@ -152,7 +152,7 @@ static void on_health(void *ctx, const char *receiver, bool up)
 {
         struct daemon_metrics *m = ctx;
 
-        metric_set(m->receiver_up, (const char *[]){receiver}, up ? 1 : 0);
+        metric_set(m->receiver_up, (const char *[]){ receiver }, up ? 1 : 0);
 }
 
 /* dispatch_observer.on_refused, on the dispatcher thread. */
@@ -160,13 +160,14 @@ static void on_refused(void *ctx, const char *receiver, int n)
 {
         struct daemon_metrics *m = ctx;
 
-        metric_add(m->refused, (const char *[]){receiver}, n);
+        metric_add(m->refused, (const char *[]){ receiver }, n);
 }
 
 struct dispatch_observer daemon_metrics_observer(struct daemon_metrics *m)
 {
         return (struct dispatch_observer){
-            .on_attempt = on_attempt, .ctx = m, .on_health = on_health, .on_refused = on_refused};
+                .on_attempt = on_attempt, .ctx = m, .on_health = on_health, .on_refused = on_refused
+        };
 }
 
 void daemon_metrics_pipeline(struct daemon_metrics *m, const struct pipeline_stats *now,
@@ -184,5 +185,5 @@ void daemon_metrics_on_lag(void *ctx, const char *topic, int32_t partition, int6
         char part[16];
 
         snprintf(part, sizeof part, "%d", (int)partition);
-        metric_set(ctx, (const char *[]){topic, part}, (double)lag);
+        metric_set(ctx, (const char *[]){ topic, part }, (double)lag);
 }

@@ -63,5 +63,5 @@ int main(int argc, char **argv)
         log_set_level(level);
         /* The daemon owns cfg from here on: it frees or replaces it. */
         return daemon_run(cfg, &(struct daemon_options){ .config_path = path,
-                                                          .log_level_fixed = level_arg != NULL });
+                                                         .log_level_fixed = level_arg != NULL });
 }

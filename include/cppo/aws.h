@@ -116,24 +116,25 @@ struct aws_error {
  * EntityType, EntityIdentifier, LastModifiedDate, DetailsDocument).
  * -EPROTO with a reason in err for invalid JSON, a wrong type at a known
  * field, a missing DetailsDocument or an entity of another type. */
-CPPO_MUST_CHECK int aws_parse_resale_authorization(const char *json, size_t len, struct aws_resale_auth *out,
-                                   char *err, size_t errlen);
+CPPO_MUST_CHECK int aws_parse_resale_authorization(const char *json, size_t len,
+                                                   struct aws_resale_auth *out, char *err,
+                                                   size_t errlen);
 
 /* A ListEntities answer. -EPROTO as above; -E2BIG for more than
  * AWS_PAGE_MAX summaries. */
-CPPO_MUST_CHECK int aws_parse_list_page(const char *json, size_t len, struct aws_list_page *out, char *err,
-                        size_t errlen);
+CPPO_MUST_CHECK int aws_parse_list_page(const char *json, size_t len, struct aws_list_page *out,
+                                        char *err, size_t errlen);
 
 /* A DescribeChangeSet answer: the entities it touched (ChangeSet[].Entity),
  * deduplicated, in order. */
-CPPO_MUST_CHECK int aws_parse_change_set(const char *json, size_t len, struct aws_change_set *out, char *err,
-                         size_t errlen);
+CPPO_MUST_CHECK int aws_parse_change_set(const char *json, size_t len, struct aws_change_set *out,
+                                         char *err, size_t errlen);
 
 /* A DescribeEntity answer for an Offer: copies DetailsDocument's
  * ResaleAuthorizationId into ra_id. Returns 1 when it names one, 0 when
  * the offer has none (a direct offer), -EPROTO when it is not an offer. */
-CPPO_MUST_CHECK int aws_parse_offer(const char *json, size_t len, char *ra_id, size_t ra_len, char *err,
-                    size_t errlen);
+CPPO_MUST_CHECK int aws_parse_offer(const char *json, size_t len, char *ra_id, size_t ra_len,
+                                    char *err, size_t errlen);
 
 /* An error answer from its status, X-Amzn-Errortype header value (may be
  * NULL; the part before ':' is the type) and body (__type, code or Code;
@@ -210,8 +211,8 @@ struct aws_client;
 
 /* -EINVAL for a bad region or endpoint (err says which); credentials are
  * looked up on the first call, not here. */
-CPPO_MUST_CHECK int aws_client_new(struct aws_client **out, const struct aws_client_opts *opts, char *err,
-                   size_t errlen);
+CPPO_MUST_CHECK int aws_client_new(struct aws_client **out, const struct aws_client_opts *opts,
+                                   char *err, size_t errlen);
 void aws_client_free(struct aws_client *c);
 
 /* The credentials the last call used (NULL before the first call). */
@@ -228,22 +229,24 @@ void aws_client_stats(const struct aws_client *c, enum aws_op op, struct aws_op_
  * not NULL; next_token continues a listing ("" or NULL: first page);
  * max_results 1..50. */
 CPPO_MUST_CHECK int aws_list_resale_authorizations(struct aws_client *c, const char *modified_after,
-                                   const char *next_token, int max_results,
-                                   struct aws_list_page *out, char *err, size_t errlen);
+                                                   const char *next_token, int max_results,
+                                                   struct aws_list_page *out, char *err,
+                                                   size_t errlen);
 
 /* DescribeEntity of a resale authorization. */
 CPPO_MUST_CHECK int aws_describe_resale_authorization(struct aws_client *c, const char *id,
-                                      struct aws_resale_auth *out, char *err, size_t errlen);
+                                                      struct aws_resale_auth *out, char *err,
+                                                      size_t errlen);
 
 /* DescribeChangeSet. */
-CPPO_MUST_CHECK int aws_describe_change_set(struct aws_client *c, const char *id, struct aws_change_set *out,
-                            char *err, size_t errlen);
+CPPO_MUST_CHECK int aws_describe_change_set(struct aws_client *c, const char *id,
+                                            struct aws_change_set *out, char *err, size_t errlen);
 
 /* DescribeEntity of an offer, for its resale authorization. Returns 1 and
  * the id in ra_id when visible; 0 when not visible: AccessDenied, not
  * found, or an offer without one (err says which); negative for failures
  * worth trying again later (throttled, network, credentials). */
-CPPO_MUST_CHECK int aws_lookup_offer(struct aws_client *c, const char *offer_id, char *ra_id, size_t ra_len,
-                     char *err, size_t errlen);
+CPPO_MUST_CHECK int aws_lookup_offer(struct aws_client *c, const char *offer_id, char *ra_id,
+                                     size_t ra_len, char *err, size_t errlen);
 
 #endif

@@ -53,13 +53,14 @@ struct aws_creds;
  * present but broken (a profile without a secret, a FULL_URI over plain
  * http to a remote host, an unsupported profile kind), -EIO/-EPROTO for a
  * credentials endpoint that fails or answers garbage. */
-CPPO_MUST_CHECK int aws_creds_resolve(struct aws_creds **out, const struct aws_creds_opts *opts, char *err,
-                      size_t errlen);
+CPPO_MUST_CHECK int aws_creds_resolve(struct aws_creds **out, const struct aws_creds_opts *opts,
+                                      char *err, size_t errlen);
 
 /* Builds credentials from values in memory (tests, callers with their own
  * source). token may be NULL; expiration 0 means "does not expire". */
-CPPO_MUST_CHECK int aws_creds_new(struct aws_creds **out, const char *source, const char *access_key_id,
-                  const char *secret_key, const char *token, int64_t expiration);
+CPPO_MUST_CHECK int aws_creds_new(struct aws_creds **out, const char *source,
+                                  const char *access_key_id, const char *secret_key,
+                                  const char *token, int64_t expiration);
 
 void aws_creds_free(struct aws_creds *c);
 
@@ -98,8 +99,8 @@ void aws_credprov_free(struct aws_credprov *p);
  * valid, they are kept (0) and the failure is logged once; when nothing
  * valid is left the chain's error is returned. *out stays owned by p and
  * valid until the next call. */
-CPPO_MUST_CHECK int aws_credprov_get(struct aws_credprov *p, int64_t now, const struct aws_creds **out, char *err,
-                     size_t errlen);
+CPPO_MUST_CHECK int aws_credprov_get(struct aws_credprov *p, int64_t now,
+                                     const struct aws_creds **out, char *err, size_t errlen);
 
 /* How many times the chain ran (the first resolve included). */
 unsigned aws_credprov_resolves(const struct aws_credprov *p);

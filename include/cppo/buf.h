@@ -22,7 +22,10 @@ struct buf {
         size_t max; /* content cap */
 };
 
-#define BUF_INIT(maxbytes) { NULL, 0, 0, (maxbytes) }
+#define BUF_INIT(maxbytes)                                                                         \
+        {                                                                                          \
+                NULL, 0, 0, (maxbytes)                                                             \
+        }
 
 void buf_init(struct buf *b, size_t max);
 void buf_deinit(struct buf *b);
@@ -36,8 +39,10 @@ CPPO_MUST_CHECK int buf_reserve(struct buf *b, size_t extra);
 CPPO_MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n);
 CPPO_MUST_CHECK int buf_puts(struct buf *b, const char *s);
 CPPO_MUST_CHECK int buf_putc(struct buf *b, char c);
-CPPO_MUST_CHECK int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-CPPO_MUST_CHECK int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+CPPO_MUST_CHECK int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+CPPO_MUST_CHECK int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The content as a C string; "" when nothing was appended. */
 const char *buf_cstr(const struct buf *b);

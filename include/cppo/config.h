@@ -53,8 +53,8 @@ void config_errors_deinit(struct config_errors *e);
 /* Records one error; source_text is the whole file (or NULL), from which
  * line `line` is copied. Returns 0 or -ENOMEM. */
 CPPO_MUST_CHECK int config_errors_add(struct config_errors *e, const char *path, int line, int col,
-                      const char *source_text, size_t source_len, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+                                      const char *source_text, size_t source_len, const char *fmt,
+                                      ...) __attribute__((format(printf, 7, 8)));
 /* Prints each error as "path:line:col: message", then the source line and
  * a caret under the column. */
 void config_errors_print(const struct config_errors *e, FILE *f);
@@ -145,9 +145,9 @@ struct config {
         /* aws: the AWS Marketplace Catalog sync (doc/aws.md). Without the
          * section present is false and nothing talks to AWS. */
         struct {
-                bool present;       /* an aws: section was given */
-                bool enabled;       /* default true when the section exists */
-                const char *region; /* default us-east-1 */
+                bool present;         /* an aws: section was given */
+                bool enabled;         /* default true when the section exists */
+                const char *region;   /* default us-east-1 */
                 const char *endpoint; /* NULL: the Catalog API's own */
                 const char *profile;  /* NULL: the credential chain's default */
                 long sync_interval;   /* seconds, default 15m */
@@ -193,16 +193,16 @@ enum config_need {
 /* config_load with only the sections in needs (a mask of enum config_need)
  * resolved fully. */
 CPPO_MUST_CHECK int config_load_for(struct config **out, const char *path, unsigned needs,
-                    struct config_errors *errs);
+                                    struct config_errors *errs);
 
 /* Same, from a main file already in memory; `path` is used for messages
  * and to resolve relative paths. */
-CPPO_MUST_CHECK int config_load_buffer(struct config **out, const char *path, const char *data, size_t len,
-                       struct config_errors *errs);
+CPPO_MUST_CHECK int config_load_buffer(struct config **out, const char *path, const char *data,
+                                       size_t len, struct config_errors *errs);
 
 /* config_load_buffer with a needs mask, as config_load_for. */
-CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
-                           unsigned needs, struct config_errors *errs);
+CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path, const char *data,
+                                           size_t len, unsigned needs, struct config_errors *errs);
 
 /* A receiver by name, or NULL. */
 const struct config_receiver *config_receiver(const struct config *c, const char *name);

@@ -84,7 +84,8 @@ CPPO_MUST_CHECK int corr_state_new(struct corr_state **out);
 void corr_state_free(struct corr_state *s);
 
 /* Loading saved state (deep copies). 0 or -ENOMEM. */
-CPPO_MUST_CHECK int corr_state_put_authorization(struct corr_state *s, const struct authorization *a);
+CPPO_MUST_CHECK int corr_state_put_authorization(struct corr_state *s,
+                                                 const struct authorization *a);
 CPPO_MUST_CHECK int corr_state_put_offer(struct corr_state *s, const struct offer *o);
 CPPO_MUST_CHECK int corr_state_put_agreement(struct corr_state *s, const struct agreement *g);
 CPPO_MUST_CHECK int corr_state_put_hold(struct corr_state *s, const struct hold *h);
@@ -97,8 +98,8 @@ const struct hold *corr_state_hold(const struct corr_state *s, const char *offer
 
 /* Applies one event at clock `now`; appends changed records and new
  * notifications to out. 0 or -ENOMEM. */
-CPPO_MUST_CHECK int corr_apply(struct corr_state *s, const struct corr_options *o, const struct mp_event *ev,
-               int64_t now, struct changeset *out);
+CPPO_MUST_CHECK int corr_apply(struct corr_state *s, const struct corr_options *o,
+                               const struct mp_event *ev, int64_t now, struct changeset *out);
 
 /* Whether authorization a could legally own offer o at clock now: same
  * product and seller of record = reseller (when the offer names them), the
@@ -106,8 +107,8 @@ CPPO_MUST_CHECK int corr_apply(struct corr_state *s, const struct corr_options *
  * expired, not withdrawn, not Restricted in AWS. When not, why (may be NULL) gets one line naming
  * the first mismatch in that order. The rule `holds` lists candidates by and
  * `associate` refuses by; inference also needs both to name buyers. */
-bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,
-                     char *why, size_t whylen);
+bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now, char *why,
+                     size_t whylen);
 
 /* s as one POSIX shell word: kept when made of safe characters, else in
  * single quotes (a quote inside written '\''); cut to fit len, always
@@ -117,6 +118,6 @@ void corr_shell_word(const char *s, char *out, size_t len);
 
 /* Hold timeouts at clock `now`. 0 or -ENOMEM. */
 CPPO_MUST_CHECK int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
-              struct changeset *out);
+                              struct changeset *out);
 
 #endif

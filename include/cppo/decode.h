@@ -27,21 +27,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DECODE_MAX_LEVELS 4
-#define DECODE_MAX_JSON_DEPTH 64
-#define DECODE_MAX_RECORDS 1000 /* records in one Lambda batch */
+#define DECODE_MAX_LEVELS        4
+#define DECODE_MAX_JSON_DEPTH    64
+#define DECODE_MAX_RECORDS       1000 /* records in one Lambda batch */
 #define DECODE_DEFAULT_MAX_BYTES (1u << 20)
 
 enum decode_reason {
         DECODE_OK = 0,
-        DECODE_INVALID_JSON,       /* not JSON */
-        DECODE_TOO_LARGE,          /* over the size cap (or a field cap) */
-        DECODE_TOO_DEEP,           /* JSON nesting or envelope levels */
-        DECODE_INVALID_UTF8,       /* bytes that are not UTF-8 */
-        DECODE_WRONG_TYPE,         /* a field we need has the wrong JSON type */
-        DECODE_ENVELOPE_NOT_JSON,  /* SQS Body / SNS Message / record body not JSON */
-        DECODE_MISSING_ID,         /* an id the event cannot do without */
-        DECODE_UNRECOGNIZED,       /* JSON, but no envelope or event we know */
+        DECODE_INVALID_JSON,      /* not JSON */
+        DECODE_TOO_LARGE,         /* over the size cap (or a field cap) */
+        DECODE_TOO_DEEP,          /* JSON nesting or envelope levels */
+        DECODE_INVALID_UTF8,      /* bytes that are not UTF-8 */
+        DECODE_WRONG_TYPE,        /* a field we need has the wrong JSON type */
+        DECODE_ENVELOPE_NOT_JSON, /* SQS Body / SNS Message / record body not JSON */
+        DECODE_MISSING_ID,        /* an id the event cannot do without */
+        DECODE_UNRECOGNIZED,      /* JSON, but no envelope or event we know */
 };
 
 /* "ok", "invalid_json", "too_large", "too_deep", "invalid_utf8",
@@ -79,7 +79,7 @@ void decode_free(struct decoder *d);
  * DECODE_SIZE_UNKNOWN when the source cut it without knowing its size).
  * 0, or -ENOMEM. */
 CPPO_MUST_CHECK int decode_message(struct decoder *d, const char *data, size_t len, size_t whole,
-                   struct decode_result *res);
+                                   struct decode_result *res);
 
 #define DECODE_SIZE_UNKNOWN SIZE_MAX
 

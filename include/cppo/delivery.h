@@ -41,21 +41,21 @@ enum delivery_status {
 const char *delivery_status_name(enum delivery_status s);
 
 struct delivery {
-        char *key;              /* <notification-key>/<receiver> */
+        char *key; /* <notification-key>/<receiver> */
         char *notification_key;
-        char *kind;             /* the notification's kind */
-        char *receiver;         /* receiver name in the config */
-        char *channel;          /* "email", "slack", "file" */
-        char *rule;             /* the rule that routed it */
-        char *opportunity_id;   /* may be NULL */
+        char *kind;           /* the notification's kind */
+        char *receiver;       /* receiver name in the config */
+        char *channel;        /* "email", "slack", "file" */
+        char *rule;           /* the rule that routed it */
+        char *opportunity_id; /* may be NULL */
         enum delivery_status status;
         int attempts;
-        int64_t created_at_ms;  /* wall clock, ms */
+        int64_t created_at_ms; /* wall clock, ms */
         int64_t updated_at_ms;
-        int64_t next_at_ms;     /* due time while QUEUED */
-        int last_code;          /* SMTP/HTTP code of the last attempt, 0 if none */
-        char *last_error;       /* without secrets; NULL if none */
-        char *payload;          /* see above; NUL-terminated */
+        int64_t next_at_ms; /* due time while QUEUED */
+        int last_code;      /* SMTP/HTTP code of the last attempt, 0 if none */
+        char *last_error;   /* without secrets; NULL if none */
+        char *payload;      /* see above; NUL-terminated */
         size_t payload_len;
         struct strlist recipients; /* email only */
 };
@@ -64,11 +64,11 @@ struct delivery {
 struct delivery_attempt {
         const char *delivery_key;
         int64_t at_ms;
-        const char *outcome;    /* "sent", "retry", "dead" */
-        int code;               /* SMTP/HTTP response code, 0 if none */
+        const char *outcome; /* "sent", "retry", "dead" */
+        int code;            /* SMTP/HTTP response code, 0 if none */
         int64_t latency_ms;
-        const char *error;      /* NULL on success; never a secret */
-        const char *refused;    /* e-mail: recipients refused at RCPT with
+        const char *error;   /* NULL on success; never a secret */
+        const char *refused; /* e-mail: recipients refused at RCPT with
                                  * their replies, "<a@x> (550), ..."; NULL if none */
 };
 

@@ -75,8 +75,8 @@ struct dispatch_stats {
  * delivery was created (for a "sent": how long the notification took to
  * reach people). */
 struct dispatch_observer {
-        void (*on_attempt)(void *ctx, const char *receiver, const char *outcome,
-                           int64_t latency_ms, int64_t age_ms);
+        void (*on_attempt)(void *ctx, const char *receiver, const char *outcome, int64_t latency_ms,
+                           int64_t age_ms);
         void *ctx;
         /* Every receiver's health once the thread runs and after each
          * reload, then each change; may be NULL. */
@@ -101,8 +101,9 @@ enum dispatch_verdict dispatch_classify(enum config_receiver_type type, int curl
 /* Opens its own connection to store_path and starts the thread. cfg is
  * borrowed until dispatch_reload() replaces it or dispatch_stop(). obs may
  * be NULL. */
-CPPO_MUST_CHECK int dispatch_start(struct dispatcher **out, const char *store_path, const struct config *cfg,
-                   const struct dispatch_observer *obs, char *err, size_t errlen);
+CPPO_MUST_CHECK int dispatch_start(struct dispatcher **out, const char *store_path,
+                                   const struct config *cfg, const struct dispatch_observer *obs,
+                                   char *err, size_t errlen);
 
 /* New deliveries were committed: look at the queue now. Thread-safe. */
 void dispatch_wake(struct dispatcher *d);

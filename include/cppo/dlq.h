@@ -25,13 +25,14 @@ struct dlq;
 
 /* brokers and properties as for source_kafka (pairs; values never logged). */
 CPPO_MUST_CHECK int dlq_new(struct dlq **out, const char *brokers, const char *topic,
-            const char *const *properties, size_t n_properties, char *err, size_t errlen);
+                            const char *const *properties, size_t n_properties, char *err,
+                            size_t errlen);
 void dlq_free(struct dlq *d);
 
 /* Queues msg for the dead-letter topic. 0, -ENOMEM, or -EIO when the
  * producer queue refuses it. */
 CPPO_MUST_CHECK int dlq_send(struct dlq *d, const struct raw_message *msg, const char *reason,
-             const char *message);
+                             const char *message);
 
 /* Serves delivery reports; waits at most timeout_ms for the queue to drain.
  * Returns the number of deliveries that failed since the last call (each

@@ -18,37 +18,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_MAX_BUYERS 64     /* targeted buyers / registered buyer accounts */
+#define MP_MAX_BUYERS    64  /* targeted buyers / registered buyer accounts */
 #define MP_MAX_ENVELOPES 4   /* wrapper levels kept (and unwrapped) at most */
-#define MP_MAX_NOTIFY 32     /* registration notify addresses */
-#define MP_MAX_OFFERS 64     /* offer ids a registration may name */
-#define MP_MAX_METADATA 64   /* registration metadata key/value pairs */
+#define MP_MAX_NOTIFY    32  /* registration notify addresses */
+#define MP_MAX_OFFERS    64  /* offer ids a registration may name */
+#define MP_MAX_METADATA  64  /* registration metadata key/value pairs */
 #define MP_EVENT_KEY_MAX 512 /* bytes of an event key, NUL included */
-#define MP_ARENA_MAX (1u << 20)
+#define MP_ARENA_MAX     (1u << 20)
 
 /* What the event is, from source + detail-type base name. */
 enum mp_kind {
-        MP_UNSUPPORTED = 0,        /* recorded, ignored */
-        MP_OFFER_RELEASED,         /* aws.marketplacecatalog "Offer Released" */
-        MP_AGREEMENT_CREATED,      /* "Purchase Agreement Created" */
-        MP_AGREEMENT_AMENDED,      /* "Purchase Agreement Amended" */
-        MP_AGREEMENT_ENDED,        /* "Purchase Agreement Ended" */
-        MP_AGREEMENT_ENDING,       /* "Purchase Agreement Ending" */
-        MP_LICENSE_UPDATED,        /* "License Updated" */
-        MP_LICENSE_DEPROVISIONED,  /* "License Deprovisioned" */
-        MP_CANCELLATION_REQUEST,   /* "Agreement Cancellation Request *" */
-        MP_CHANGE_SET,             /* "Change Set Succeeded|Failed|Cancelled" */
-        MP_LEGACY_SNS,             /* legacy SaaS SNS message (action, ...) */
+        MP_UNSUPPORTED = 0,         /* recorded, ignored */
+        MP_OFFER_RELEASED,          /* aws.marketplacecatalog "Offer Released" */
+        MP_AGREEMENT_CREATED,       /* "Purchase Agreement Created" */
+        MP_AGREEMENT_AMENDED,       /* "Purchase Agreement Amended" */
+        MP_AGREEMENT_ENDED,         /* "Purchase Agreement Ended" */
+        MP_AGREEMENT_ENDING,        /* "Purchase Agreement Ending" */
+        MP_LICENSE_UPDATED,         /* "License Updated" */
+        MP_LICENSE_DEPROVISIONED,   /* "License Deprovisioned" */
+        MP_CANCELLATION_REQUEST,    /* "Agreement Cancellation Request *" */
+        MP_CHANGE_SET,              /* "Change Set Succeeded|Failed|Cancelled" */
+        MP_LEGACY_SNS,              /* legacy SaaS SNS message (action, ...) */
         MP_REGISTRATION_REGISTERED, /* source cppo-notify */
         MP_REGISTRATION_UPDATED,
         MP_REGISTRATION_WITHDRAWN,
-        MP_OFFER_ASSOCIATED,       /* source cppo-notify, "Offer Associated":
+        MP_OFFER_ASSOCIATED,     /* source cppo-notify, "Offer Associated":
                                     * a manual offer<->authorization link */
-        MP_OFFER_UNLINKED,         /* source cppo-notify, "Offer Unlinked":
+        MP_OFFER_UNLINKED,       /* source cppo-notify, "Offer Unlinked":
                                     * the offer goes back to the holds */
-        MP_AUTHORIZATION_SYNCED,   /* source cppo-notify, "Resale Authorization
+        MP_AUTHORIZATION_SYNCED, /* source cppo-notify, "Resale Authorization
                                     * Synced": AWS's record of one, by the sync */
-        MP_OFFER_AWS_LINKED,       /* source cppo-notify, "Offer Authorization
+        MP_OFFER_AWS_LINKED,     /* source cppo-notify, "Offer Authorization
                                     * Found": AWS's record of a held offer names
                                     * its resale authorization */
 };
@@ -89,13 +89,13 @@ struct mp_metadata_pair {
  * Registered|Updated|Withdrawn") or manual association ("Offer Associated"),
  * camelCase keys as in doc/model.md. */
 struct mp_registration {
-        const char *name;                /* name */
-        const char *product_title;       /* productTitle */
-        const char *reseller_account_id; /* resellerAccountId */
-        const char *reseller_name;       /* resellerName */
-        const char *buyer_company_name;  /* buyerCompanyName */
-        const char *expires_at;          /* expiresAt (ISO-8601) */
-        bool renewal;                    /* renewal */
+        const char *name;                             /* name */
+        const char *product_title;                    /* productTitle */
+        const char *reseller_account_id;              /* resellerAccountId */
+        const char *reseller_name;                    /* resellerName */
+        const char *buyer_company_name;               /* buyerCompanyName */
+        const char *expires_at;                       /* expiresAt (ISO-8601) */
+        bool renewal;                                 /* renewal */
         const char *buyer_account_ids[MP_MAX_BUYERS]; /* buyerAccountIds */
         size_t n_buyer_account_ids;
         const char *notify[MP_MAX_NOTIFY]; /* notify: e-mail addresses */
@@ -131,34 +131,34 @@ struct mp_event {
         int64_t time_epoch;           /* "time" parsed; 0 when absent/invalid */
         const char *request_id;       /* detail.requestId */
 
-        const char *offer_id;        /* detail.offer.id | agreement.offerId |
+        const char *offer_id;                /* detail.offer.id | agreement.offerId |
                                       * offer-identifier | registration offerId */
-        const char *offer_name;      /* detail.offer.name */
-        const char *offer_expiration; /* detail.offer.expirationDate */
+        const char *offer_name;              /* detail.offer.name */
+        const char *offer_expiration;        /* detail.offer.expirationDate */
         const char *resale_authorization_id; /* detail.resaleAuthorization.id |
                                               * registration resaleAuthorizationId */
-        const char *agreement_id;    /* detail.agreement.id */
-        const char *previous_agreement_id; /* detail.agreement.previousAgreementId */
-        const char *intent;          /* detail.agreement.intent */
-        const char *status;          /* detail.agreement.status */
-        const char *acceptance_time; /* detail.agreement.acceptanceTime */
-        const char *start_time;      /* detail.agreement.startTime */
-        const char *end_time;        /* detail.agreement.endTime */
-        const char *product_id;      /* detail.product.id | agreement.productId |
+        const char *agreement_id;            /* detail.agreement.id */
+        const char *previous_agreement_id;   /* detail.agreement.previousAgreementId */
+        const char *intent;                  /* detail.agreement.intent */
+        const char *status;                  /* detail.agreement.status */
+        const char *acceptance_time;         /* detail.agreement.acceptanceTime */
+        const char *start_time;              /* detail.agreement.startTime */
+        const char *end_time;                /* detail.agreement.endTime */
+        const char *product_id;              /* detail.product.id | agreement.productId |
                                       * registration productId */
-        const char *product_title;   /* detail.product.title */
-        const char *product_code;    /* detail.product.code | product-code */
-        const char *acceptor_account_id;  /* detail.acceptor.accountId | agreement.acceptorId */
-        const char *proposer_account_id;  /* detail.proposer.accountId */
-        const char *proposer_name;        /* detail.proposer.name */
+        const char *product_title;           /* detail.product.title */
+        const char *product_code;            /* detail.product.code | product-code */
+        const char *acceptor_account_id;     /* detail.acceptor.accountId | agreement.acceptorId */
+        const char *proposer_account_id;     /* detail.proposer.accountId */
+        const char *proposer_name;           /* detail.proposer.name */
         const char *manufacturer_account_id; /* detail.manufacturer.accountId */
         const char *manufacturer_name;       /* detail.manufacturer.name */
-        const char *seller_of_record_account_id; /* detail.sellerOfRecord.accountId */
-        const char *seller_of_record_name;       /* detail.sellerOfRecord.name */
+        const char *seller_of_record_account_id;               /* detail.sellerOfRecord.accountId */
+        const char *seller_of_record_name;                     /* detail.sellerOfRecord.name */
         const char *targeted_buyer_account_ids[MP_MAX_BUYERS]; /* detail.targetedBuyerAccountIds */
         size_t n_targeted_buyer_account_ids;
-        const char *request_status;  /* agreementCancellationRequest.statusCode */
-        const char *change_set_id;   /* detail.ChangeSetId (catalog change sets) */
+        const char *request_status; /* agreementCancellationRequest.statusCode */
+        const char *change_set_id;  /* detail.ChangeSetId (catalog change sets) */
 
         const char *legacy_action;       /* legacy SNS "action" */
         const char *customer_identifier; /* legacy SNS "customer-identifier" */

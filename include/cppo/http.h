@@ -28,13 +28,15 @@ struct http_handlers {
 
 /* listen: "127.0.0.1:9466", "[::1]:9466" or "localhost:0" (port 0: any
  * free port, see http_server_port()). */
-CPPO_MUST_CHECK int http_server_start(struct http_server **out, const char *listen, bool allow_non_loopback,
-                      const struct http_handlers *h, char *err, size_t errlen);
+CPPO_MUST_CHECK int http_server_start(struct http_server **out, const char *listen,
+                                      bool allow_non_loopback, const struct http_handlers *h,
+                                      char *err, size_t errlen);
 void http_server_stop(struct http_server *s);
 uint16_t http_server_port(const struct http_server *s);
 
 /* Parses "host:port" / "[v6]:port" into a loopback check and a port.
  * 0 or -EINVAL; for config validation too. */
-CPPO_MUST_CHECK int http_parse_listen(const char *listen, char *host, size_t hostlen, uint16_t *port);
+CPPO_MUST_CHECK int http_parse_listen(const char *listen, char *host, size_t hostlen,
+                                      uint16_t *port);
 
 #endif

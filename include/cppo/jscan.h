@@ -32,14 +32,14 @@ enum jscan_type {
 struct jscan_path {
         const char *path; /* "detail.offer.id", "Records[].body" */
         enum jscan_type type;
-        int field;        /* caller's id, >= 0 */
+        int field; /* caller's id, >= 0 */
 };
 
 struct jscan_value {
         int field;
-        int32_t elem;       /* index in the enclosing object array, or -1 */
-        const char *key;    /* JSCAN_STRING_MAP member name, else NULL */
-        const char *str;    /* NUL-terminated; NULL for booleans */
+        int32_t elem;    /* index in the enclosing object array, or -1 */
+        const char *key; /* JSCAN_STRING_MAP member name, else NULL */
+        const char *str; /* NUL-terminated; NULL for booleans */
         size_t len;
         bool boolean;
 };
@@ -55,8 +55,8 @@ enum jscan_status {
 struct jscan;
 
 /* Builds the path tree. -EINVAL for a malformed or conflicting table. */
-CPPO_MUST_CHECK int jscan_new(struct jscan **out, const struct jscan_path *paths, size_t n, size_t max_depth,
-              size_t arena_max);
+CPPO_MUST_CHECK int jscan_new(struct jscan **out, const struct jscan_path *paths, size_t n,
+                              size_t max_depth, size_t arena_max);
 void jscan_free(struct jscan *s);
 
 /* Parses one complete JSON document. Values stay valid until the next run.

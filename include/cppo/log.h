@@ -60,10 +60,10 @@ void log_library(int syslog_level, const char *what, const char *facility, const
 /* The project's level for a syslog level (0..7; out of range: debug). */
 enum log_level log_level_from_syslog(int syslog_level);
 
-#define log_error(...) log_msg(LOG_LEVEL_ERROR, __FILE__, __LINE__, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LEVEL_WARNING, __FILE__, __LINE__, __VA_ARGS__)
+#define log_error(...)  log_msg(LOG_LEVEL_ERROR, __FILE__, __LINE__, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_LEVEL_WARNING, __FILE__, __LINE__, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __FILE__, __LINE__, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __FILE__, __LINE__, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LEVEL_INFO, __FILE__, __LINE__, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
 
 #endif

@@ -40,20 +40,20 @@
 #define MAIL_MAX_BYTES (4 * 1024 * 1024)
 
 struct mail_message {
-        const char *from;       /* addr-spec, validated */
-        const char *from_name;  /* display name, may be NULL */
-        const char *const *to;  /* addr-specs */
+        const char *from;      /* addr-spec, validated */
+        const char *from_name; /* display name, may be NULL */
+        const char *const *to; /* addr-specs */
         size_t n_to;
         const char *const *cc;
-        size_t n_cc;            /* Bcc never appears in the message */
+        size_t n_cc; /* Bcc never appears in the message */
         const char *subject;
         const char *text;
-        const char *html;       /* may be NULL: then a single text/plain part */
-        const char *message_id; /* without <>, e.g. "uuid@example.com" */
-        const char *thread_id;  /* In-Reply-To and References, without <>; may be NULL */
-        const char *opportunity_id; /* X-CPPO-Opportunity-Id; may be NULL */
+        const char *html;             /* may be NULL: then a single text/plain part */
+        const char *message_id;       /* without <>, e.g. "uuid@example.com" */
+        const char *thread_id;        /* In-Reply-To and References, without <>; may be NULL */
+        const char *opportunity_id;   /* X-CPPO-Opportunity-Id; may be NULL */
         const char *notification_key; /* X-CPPO-Notification-Key; may be NULL */
-        int64_t date;           /* Unix seconds, rendered in UTC */
+        int64_t date;                 /* Unix seconds, rendered in UTC */
 };
 
 /* Appends the whole message to out, or nothing on failure. Required: from,
@@ -61,7 +61,8 @@ struct mail_message {
  * pass mail_address_valid()). 0, -EINVAL (invalid address, missing field,
  * date out of the years 1000..9999: err names the field, never the value),
  * -E2BIG (past MAIL_MAX_BYTES or out's cap), -ENOMEM. */
-CPPO_MUST_CHECK int mail_build(const struct mail_message *m, struct buf *out, char *err, size_t errlen);
+CPPO_MUST_CHECK int mail_build(const struct mail_message *m, struct buf *out, char *err,
+                               size_t errlen);
 
 /* A conservative addr-spec check (local@domain, printable ASCII, no
  * spaces, quotes, angle brackets, commas, CR or LF; at most 254 bytes). */

@@ -93,18 +93,18 @@ struct authorization {
         char *reseller_name;
         char *buyer_company_name;
         struct strlist buyer_account_ids;
-        char *expires_at;      /* ISO-8601 as registered */
+        char *expires_at; /* ISO-8601 as registered */
         bool renewal;
         struct strlist notify; /* e-mail addresses */
         char *metadata_json;   /* JSON object text, or NULL */
         struct strlist offer_ids;
-        bool registered;       /* known from a registration (else only from events) */
+        bool registered; /* known from a registration (else only from events) */
         bool withdrawn;
-        char *aws_status;      /* AWS's Draft/Active/Restricted; NULL: never synced */
-        int64_t aws_modified;  /* LastModifiedDate of the AWS revision applied, 0: none */
+        char *aws_status;     /* AWS's Draft/Active/Restricted; NULL: never synced */
+        int64_t aws_modified; /* LastModifiedDate of the AWS revision applied, 0: none */
         unsigned char sources[AUTH_F_COUNT]; /* enum auth_source per enum auth_field */
-        char *source_event_key; /* event that created or last changed it */
-        int64_t updated_at;     /* clock value of the last change */
+        char *source_event_key;              /* event that created or last changed it */
+        int64_t updated_at;                  /* clock value of the last change */
 };
 
 /* Whether, and why, an offer reached its authorization late: its id came
@@ -121,7 +121,7 @@ enum offer_late {
 struct offer {
         char *id;
         char *name;
-        char *expiration;      /* ISO-8601 */
+        char *expiration; /* ISO-8601 */
         char *product_id;
         char *product_title;
         char *manufacturer_account_id;
@@ -131,11 +131,11 @@ struct offer {
         struct strlist targeted_buyer_account_ids;
         char *authorization_id; /* NULL when unlinked */
         enum link_strength link;
-        char *link_event_key;   /* event that made the current link; for an offer
+        char *link_event_key; /* event that made the current link; for an offer
                                  * unlinked by hand, "unlinked:" and the unlink's
                                  * key (inference then leaves it to a person) */
-        bool released_seen;     /* an Offer Released for it was processed */
-        int late;               /* enum offer_late: why its id was late, if it was */
+        bool released_seen;   /* an Offer Released for it was processed */
+        int late;             /* enum offer_late: why its id was late, if it was */
         int64_t updated_at;
 };
 
@@ -143,8 +143,8 @@ struct offer {
  * state (terminal). */
 struct agreement {
         char *id;
-        char *intent;          /* NEW, RENEW, REPLACE, AMEND */
-        char *status;          /* ACTIVE or an end reason */
+        char *intent; /* NEW, RENEW, REPLACE, AMEND */
+        char *status; /* ACTIVE or an end reason */
         char *acceptance_time;
         char *start_time;
         char *end_time;
@@ -161,20 +161,20 @@ struct agreement {
 /* A partner_offer_extended waiting for its offer to be linked. */
 struct hold {
         char *offer_id;
-        char *event_key;        /* the Offer Released that created it */
-        int64_t created_at;     /* clock value */
-        int64_t deadline;       /* created_at + holds.offer_link_timeout */
-        bool attention_sent;    /* attention_needed already emitted */
+        char *event_key;     /* the Offer Released that created it */
+        int64_t created_at;  /* clock value */
+        int64_t deadline;    /* created_at + holds.offer_link_timeout */
+        bool attention_sent; /* attention_needed already emitted */
 };
 
 /* A domain fact to tell people about. The key is the fact: one row per key,
  * ever (doc/model.md). */
 struct notification {
-        char *kind;             /* partner_offer_extended, new_order, ... */
-        char *key;              /* idempotency key, e.g. new_order/<agreement> */
-        char *context_json;     /* everything a human needs (JSON object) */
+        char *kind;         /* partner_offer_extended, new_order, ... */
+        char *key;          /* idempotency key, e.g. new_order/<agreement> */
+        char *context_json; /* everything a human needs (JSON object) */
         char *source_event_key;
-        char *opportunity_id;   /* authorization id, or NULL */
+        char *opportunity_id; /* authorization id, or NULL */
         char *offer_id;
         char *agreement_id;
         bool late;
@@ -191,11 +191,11 @@ struct link_change {
         char *from_authorization_id; /* NULL: it was not linked */
         char *to_authorization_id;   /* NULL: unlinked */
         enum link_strength from_link, to_link;
-        char *actor;                 /* the invoking user, or "cppo-notify" */
-        char *reason;                /* --reason, or what made the link */
-        char *event_key;             /* the event that made the change */
-        char *correction_key;        /* the link_corrected notification, or NULL */
-        int64_t at;                  /* clock value */
+        char *actor;          /* the invoking user, or "cppo-notify" */
+        char *reason;         /* --reason, or what made the link */
+        char *event_key;      /* the event that made the change */
+        char *correction_key; /* the link_corrected notification, or NULL */
+        int64_t at;           /* clock value */
 };
 
 /* ---- record field tables ----
@@ -223,18 +223,18 @@ enum field_type {
 struct field {
         const char *name; /* where records are stored: the column */
         enum field_type type;
-        size_t offset;    /* offsetof() in the record */
+        size_t offset; /* offsetof() in the record */
 };
 
 struct record_type {
         const char *name; /* "authorization", for messages */
         const struct field *fields;
         size_t n_fields;
-        size_t size;      /* sizeof the record */
+        size_t size; /* sizeof the record */
 };
 
-extern const struct record_type authorization_record, offer_record, agreement_record,
-        hold_record, notification_record, link_change_record;
+extern const struct record_type authorization_record, offer_record, agreement_record, hold_record,
+    notification_record, link_change_record;
 
 /* Frees every owned field of rec (a record of type t) and zeroes it. */
 void record_clear(const struct record_type *t, void *rec);

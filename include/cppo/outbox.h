@@ -30,11 +30,11 @@
 #define OUTBOX_PAGE_MAX 1024
 
 struct outbox_stats {
-        uint64_t routed;      /* notifications with at least one delivery */
-        uint64_t unrouted;    /* notifications no rule matched */
-        uint64_t deliveries;  /* deliveries created (backfilled ones included) */
-        uint64_t failed;      /* render failures (logged; notification left unrouted) */
-        uint64_t backfilled;  /* of deliveries: created BACKFILLED (history) */
+        uint64_t routed;     /* notifications with at least one delivery */
+        uint64_t unrouted;   /* notifications no rule matched */
+        uint64_t deliveries; /* deliveries created (backfilled ones included) */
+        uint64_t failed;     /* render failures (logged; notification left unrouted) */
+        uint64_t backfilled; /* of deliveries: created BACKFILLED (history) */
 };
 
 /* Routes up to limit pending notifications, and up to limit recorded from
@@ -47,15 +47,16 @@ struct outbox_stats {
  * deliveries created to be sent (>= 0; backfilled ones are only counted in
  * stats) or a negative errno (store failure: the transaction is rolled
  * back, *more is true: the work is still there). */
-CPPO_MUST_CHECK int outbox_route(struct store *s, const struct config *cfg, const struct renderer *r,
-                 int64_t now_ms, int64_t limit, struct outbox_stats *stats, bool *more);
+CPPO_MUST_CHECK int outbox_route(struct store *s, const struct config *cfg,
+                                 const struct renderer *r, int64_t now_ms, int64_t limit,
+                                 struct outbox_stats *stats, bool *more);
 
 /* Builds the delivery (key, channel, payload, recipients) of notification n
  * for target receiver rcv chosen by rule. Exposed for `explain` and tests.
  * 0, -EINVAL (err says why), -ENOMEM. */
 CPPO_MUST_CHECK int outbox_build(const struct config *cfg, const struct renderer *r,
-                 const struct config_receiver *rcv, const struct config_rule *rule,
-                 const struct notification *n, int64_t now_ms, struct delivery *out,
-                 char *err, size_t errlen);
+                                 const struct config_receiver *rcv, const struct config_rule *rule,
+                                 const struct notification *n, int64_t now_ms, struct delivery *out,
+                                 char *err, size_t errlen);
 
 #endif

@@ -33,9 +33,9 @@ struct dlq;
 struct store;
 
 struct pipeline_options {
-        struct store *store;      /* borrowed, open for writing */
-        size_t max_message_bytes; /* default 1 MiB */
-        struct dlq *dlq;          /* optional, borrowed */
+        struct store *store;        /* borrowed, open for writing */
+        size_t max_message_bytes;   /* default 1 MiB */
+        struct dlq *dlq;            /* optional, borrowed */
         int64_t offer_link_timeout; /* seconds; 0: 72 h */
         bool notify_extended_after_acceptance;
         bool notify_direct_deals;
@@ -52,18 +52,18 @@ struct pipeline_options {
 };
 
 struct pipeline_stats {
-        uint64_t messages;    /* raw messages handled */
-        uint64_t events;      /* events decoded and new to the ledger */
-        uint64_t rejected;    /* rejected inputs (events or whole messages) */
-        uint64_t duplicates;  /* events the ledger had already processed */
-        uint64_t unsupported; /* new events of a kind we record but do not act on */
+        uint64_t messages;      /* raw messages handled */
+        uint64_t events;        /* events decoded and new to the ledger */
+        uint64_t rejected;      /* rejected inputs (events or whole messages) */
+        uint64_t duplicates;    /* events the ledger had already processed */
+        uint64_t unsupported;   /* new events of a kind we record but do not act on */
         uint64_t notifications; /* notifications created */
         uint64_t commits;
 };
 
 /* Loads the correlation state from the store. */
 CPPO_MUST_CHECK int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
-                 size_t errlen);
+                                 size_t errlen);
 void pipeline_free(struct pipeline *p); /* rolls back an open batch */
 
 /* source_handler_fn. 0, or a negative errno when the store failed. */
@@ -82,8 +82,8 @@ CPPO_MUST_CHECK int pipeline_commit(struct pipeline *p, int64_t now);
  * when pipeline_commit() commits. An entry that feeds a rejected input
  * again (store_rejected_requeue) settles that row in the same transaction:
  * "accepted", or "rejected" with the reason, in which case no new rejected
- * row is stored and nothing goes to the dead-letter topic again. Call once per loop iteration, before
- * pipeline_commit(). Returns the number of entries taken, or a negative
+ * row is stored and nothing goes to the dead-letter topic again. Call once
+ * per loop iteration, before pipeline_commit(). Returns the number of entries taken, or a negative
  * errno when the store failed. */
 CPPO_MUST_CHECK int pipeline_drain_inbox(struct pipeline *p, int64_t now);
 

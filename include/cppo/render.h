@@ -74,7 +74,8 @@ struct renderer;
  * override; cfg NULL: built-ins only). Files of templates_dir that do not
  * exist are skipped. Errors as "path:line:col: message" in err. 0, -EINVAL, -ENOENT
  * (an override file missing), -EIO (a template file unreadable), -ENOMEM. */
-CPPO_MUST_CHECK int renderer_new(struct renderer **out, const struct config *cfg, char *err, size_t errlen);
+CPPO_MUST_CHECK int renderer_new(struct renderer **out, const struct config *cfg, char *err,
+                                 size_t errlen);
 void renderer_free(struct renderer *r);
 
 /* The i-th notification kind the renderer has built-in templates for
@@ -90,7 +91,8 @@ size_t renderer_template_count(const struct renderer *r);
  * (context is not JSON, unknown kind, Slack or file payload not valid JSON:
  * err says why), -ENOENT (an override was not loaded), -E2BIG, -ENOMEM. */
 CPPO_MUST_CHECK int render_notification(const struct renderer *r, const struct config_receiver *rcv,
-                        const struct config_rule *rule, const struct notification *n,
-                        struct rendered *out, char *err, size_t errlen);
+                                        const struct config_rule *rule,
+                                        const struct notification *n, struct rendered *out,
+                                        char *err, size_t errlen);
 
 #endif

@@ -20,7 +20,8 @@ struct secret;
  * trailing "\n" or "\r\n", and stores it in *out. Empty files, files with a
  * NUL byte and oversized files are rejected (-EINVAL / -E2BIG); unreadable
  * files return the negative errno of open/read. err names the path only. */
-CPPO_MUST_CHECK int secret_load_file(struct secret **out, const char *path, char *err, size_t errlen);
+CPPO_MUST_CHECK int secret_load_file(struct secret **out, const char *path, char *err,
+                                     size_t errlen);
 
 /* Wraps bytes already in memory (tests, environment). NUL bytes rejected. */
 CPPO_MUST_CHECK int secret_new(struct secret **out, const char *value, size_t len);

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 struct raw_message {
-        const char *data;    /* not NUL-terminated */
+        const char *data; /* not NUL-terminated */
         size_t len;
         struct mp_coord coord; /* topic/partition/offset or file/line */
-        int64_t received_at; /* wall clock, seconds since the epoch */
+        int64_t received_at;   /* wall clock, seconds since the epoch */
         /* The message was cut at the source's size cap: `data` holds only
          * the first bytes and the message must be rejected as too_large. */
         int truncated;

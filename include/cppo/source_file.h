@@ -16,7 +16,7 @@
 /* Reads every line and hands each to fn. Returns 0 at the end of input, the
  * handler's negative return, or -errno (with err filled) when the input
  * cannot be read. */
-CPPO_MUST_CHECK int source_file_run(const char *path, size_t max_line, source_handler_fn fn, void *ctx,
-                    char *err, size_t errlen);
+CPPO_MUST_CHECK int source_file_run(const char *path, size_t max_line, source_handler_fn fn,
+                                    void *ctx, char *err, size_t errlen);
 
 #endif

@@ -33,23 +33,24 @@
 struct source_kafka;
 
 struct source_kafka_options {
-        const char *brokers;             /* bootstrap.servers */
-        const char *const *topics;       /* at least one */
+        const char *brokers;       /* bootstrap.servers */
+        const char *const *topics; /* at least one */
         size_t n_topics;
-        const char *group;               /* group.id */
+        const char *group; /* group.id */
         /* librdkafka properties passed through verbatim, as key/value pairs:
          * properties[2*i] = name, properties[2*i+1] = value. Applied after
          * the defaults, so they can override them. Values are never logged. */
         const char *const *properties;
         size_t n_properties;
-        size_t max_message_bytes;        /* larger messages arrive truncated */
-        struct metric *offset_resets;    /* unlabelled counter, or NULL */
+        size_t max_message_bytes;     /* larger messages arrive truncated */
+        struct metric *offset_resets; /* unlabelled counter, or NULL */
 };
 
 /* Creates the consumer and subscribes. On failure writes why into err
  * (naming a bad property, never its value). */
-CPPO_MUST_CHECK int source_kafka_new(struct source_kafka **out, const struct source_kafka_options *o, char *err,
-                     size_t errlen);
+CPPO_MUST_CHECK int source_kafka_new(struct source_kafka **out,
+                                     const struct source_kafka_options *o, char *err,
+                                     size_t errlen);
 
 /* Closes the consumer (committing stored offsets) and frees it. NULL ok. */
 void source_kafka_free(struct source_kafka *k);
@@ -59,7 +60,7 @@ void source_kafka_free(struct source_kafka *k);
  * the handler's negative return, or -ECANCELED after a fatal consumer error
  * (logged once with its reason; the caller shuts down). */
 CPPO_MUST_CHECK int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
-                            source_handler_fn fn, void *ctx);
+                                            source_handler_fn fn, void *ctx);
 
 /* Stores the offsets following every message handed over since the last
  * call, for partitions still assigned. 0 or a negative errno. */
@@ -87,8 +88,7 @@ size_t source_kafka_assignment_size(const struct source_kafka *k);
  * offset it will hand over). Cheap: no broker round trip. Partitions with no
  * position or watermark yet are skipped. Calls fn once per partition;
  * returns the number reported or a negative errno. */
-typedef void (*source_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition,
-                                    int64_t lag);
+typedef void (*source_kafka_lag_fn)(void *ctx, const char *topic, int32_t partition, int64_t lag);
 CPPO_MUST_CHECK int source_kafka_lag(struct source_kafka *k, source_kafka_lag_fn fn, void *ctx);
 
 /* Offset resets after an out-of-range fetch since source_kafka_new. */

@@ -32,9 +32,9 @@ struct mp_coord;
 struct raw_message;
 
 struct store_options {
-        bool read_only;            /* CLI readers */
-        bool synchronous_normal;   /* default FULL: a commit survives power loss */
-        int busy_timeout_ms;       /* default 5000 */
+        bool read_only;          /* CLI readers */
+        bool synchronous_normal; /* default FULL: a commit survives power loss */
+        int busy_timeout_ms;     /* default 5000 */
 };
 
 /* A rejected input as stored. Strings and raw bytes are valid during the
@@ -70,9 +70,9 @@ struct store_inbox_entry {
 /* A receiver's health as the dispatcher last recorded it. */
 struct store_receiver_health {
         const char *receiver;
-        bool up;               /* healthy */
-        int64_t since_ms;      /* wall clock of the last change of `up` */
-        int64_t failures;      /* consecutive receiver-level failures */
+        bool up;                /* healthy */
+        int64_t since_ms;       /* wall clock of the last change of `up` */
+        int64_t failures;       /* consecutive receiver-level failures */
         const char *last_error; /* the last receiver-level failure, no secret; may be NULL */
         int64_t updated_at_ms;
 };
@@ -144,8 +144,7 @@ struct store_ops {
         int (*get_authorization)(struct store *s, const char *id, struct authorization *out);
         int (*list_offers)(struct store *s, const char *authorization_id,
                            int (*fn)(void *ctx, const struct offer *o), void *ctx);
-        int (*list_holds)(struct store *s, int (*fn)(void *ctx, const struct hold *h),
-                          void *ctx);
+        int (*list_holds)(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
         int (*get_offer)(struct store *s, const char *id, struct offer *out);
         int (*list_agreements)(struct store *s, const char *authorization_id,
                                int (*fn)(void *ctx, const struct agreement *g), void *ctx);
@@ -167,8 +166,7 @@ struct store_ops {
         int (*delivery_list)(struct store *s, bool failed_only, int64_t limit,
                              int (*fn)(void *ctx, const struct delivery *d), void *ctx);
         int (*delivery_attempts)(struct store *s, const char *key,
-                                 int (*fn)(void *ctx, const struct delivery_attempt *a),
-                                 void *ctx);
+                                 int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx);
         int (*delivery_retry)(struct store *s, const char *key, int64_t now_ms);
         int (*delivery_counts)(struct store *s, const char *receiver, int64_t out[4]);
         int (*delivery_get)(struct store *s, const char *key, struct delivery *out);
@@ -178,8 +176,7 @@ struct store_ops {
         /* history (replay) and requeued rejected inputs */
         int (*notification_backfill)(struct store *s, const char *notification_key);
         int (*notifications_backfill_pending)(struct store *s, int64_t limit,
-                                              int (*fn)(void *ctx,
-                                                        const struct notification *n),
+                                              int (*fn)(void *ctx, const struct notification *n),
                                               void *ctx);
         int (*get_rejected)(struct store *s, int64_t id,
                             int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
@@ -193,8 +190,8 @@ struct store_ops {
                               int64_t next_at_ms);
         int (*receiver_health_put)(struct store *s, const struct store_receiver_health *h,
                                    bool replace);
-        int (*receiver_list)(struct store *s,
-                             int (*fn)(void *ctx, const struct store_receiver *r), void *ctx);
+        int (*receiver_list)(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
+                             void *ctx);
         /* health */
         void (*last_error)(struct store *s, char *buf, size_t len);
         int (*verify)(struct store *s, char *err, size_t errlen);
@@ -221,13 +218,13 @@ struct store {
 
 /* The SQLite implementation (src/store/store_sqlite.c, one file per group
  * of tables beside it); store_open() uses it. */
-CPPO_MUST_CHECK int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,
-                      char *err, size_t errlen);
+CPPO_MUST_CHECK int store_sqlite_open(struct store **out, const char *path,
+                                      const struct store_options *o, char *err, size_t errlen);
 
 /* Opens (creating and migrating when writable) the SQLite database at path.
  * Errors name the path and SQLite's reason. */
-CPPO_MUST_CHECK int store_open(struct store **out, const char *path, const struct store_options *o, char *err,
-               size_t errlen);
+CPPO_MUST_CHECK int store_open(struct store **out, const char *path, const struct store_options *o,
+                               char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* Store errors (every function here): -EBADMSG the database is damaged
@@ -257,20 +254,21 @@ CPPO_MUST_CHECK int store_rollback(struct store *s);
 
 /* Records an event key in the ledger. 1: new (recorded); 0: already there
  * (a duplicate, also within the open transaction); negative: error. */
-CPPO_MUST_CHECK int store_ledger_add(struct store *s, const char *event_key, const struct mp_coord *c,
-                     int64_t now);
+CPPO_MUST_CHECK int store_ledger_add(struct store *s, const char *event_key,
+                                     const struct mp_coord *c, int64_t now);
 
 /* Keeps a rejected input: its raw bytes exactly, reason, message,
  * coordinates and receive time. */
 CPPO_MUST_CHECK int store_reject(struct store *s, const struct raw_message *m, const char *reason,
-                 const char *message);
+                                 const char *message);
 
 /* Rows in one of the store's tables ("ledger", "rejected", ...). */
 CPPO_MUST_CHECK int store_count(struct store *s, const char *table, int64_t *out);
 
 /* Rejected inputs, newest first, at most limit (<= 0: all). */
 CPPO_MUST_CHECK int store_list_rejected(struct store *s, int64_t limit,
-                        int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+                                        int (*fn)(void *ctx, const struct store_rejected *r),
+                                        void *ctx);
 
 CPPO_MUST_CHECK int store_schema_version(struct store *s, int *out);
 
@@ -278,7 +276,8 @@ CPPO_MUST_CHECK int store_schema_version(struct store *s, int *out);
  * replaced, released holds deleted, notifications inserted unless their key
  * exists. The keys of notifications really inserted are appended to
  * new_keys (may be NULL). Inside the open transaction. */
-CPPO_MUST_CHECK int store_apply(struct store *s, const struct changeset *c, struct strlist *new_keys);
+CPPO_MUST_CHECK int store_apply(struct store *s, const struct changeset *c,
+                                struct strlist *new_keys);
 
 /* Streams every stored record and notification key back, for rebuilding
  * the correlation state at start-up. */
@@ -304,22 +303,26 @@ CPPO_MUST_CHECK int store_inbox_pending(struct store *s, int64_t *out);
  * batch transaction so an entry is consumed exactly when what it caused
  * commits. Returns the number taken, fn's negative return, or -EIO. */
 CPPO_MUST_CHECK int store_inbox_take(struct store *s, int64_t limit, int64_t now,
-                     int (*fn)(void *ctx, const struct store_inbox_entry *e), void *ctx);
+                                     int (*fn)(void *ctx, const struct store_inbox_entry *e),
+                                     void *ctx);
 
 /* Every authorization, most recently changed first. */
 CPPO_MUST_CHECK int store_list_authorizations(struct store *s,
-                              int (*fn)(void *ctx, const struct authorization *a), void *ctx);
+                                              int (*fn)(void *ctx, const struct authorization *a),
+                                              void *ctx);
 
 /* Fills *out (cleared first; authorization_clear() it after). 0, -ENOENT,
  * -ENOMEM or -EIO. */
-CPPO_MUST_CHECK int store_get_authorization(struct store *s, const char *id, struct authorization *out);
+CPPO_MUST_CHECK int store_get_authorization(struct store *s, const char *id,
+                                            struct authorization *out);
 
 /* Offers linked to authorization_id, by id. */
 CPPO_MUST_CHECK int store_list_offers(struct store *s, const char *authorization_id,
-                      int (*fn)(void *ctx, const struct offer *o), void *ctx);
+                                      int (*fn)(void *ctx, const struct offer *o), void *ctx);
 
 /* Held offers (partner offers not linked yet), oldest first. */
-CPPO_MUST_CHECK int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h), void *ctx);
+CPPO_MUST_CHECK int store_list_holds(struct store *s, int (*fn)(void *ctx, const struct hold *h),
+                                     void *ctx);
 
 /* Fills *out (cleared first; offer_clear() it after). 0, -ENOENT, -ENOMEM
  * or -EIO. */
@@ -327,7 +330,8 @@ CPPO_MUST_CHECK int store_get_offer(struct store *s, const char *id, struct offe
 
 /* Agreements of authorization_id, oldest acceptance first. */
 CPPO_MUST_CHECK int store_list_agreements(struct store *s, const char *authorization_id,
-                          int (*fn)(void *ctx, const struct agreement *g), void *ctx);
+                                          int (*fn)(void *ctx, const struct agreement *g),
+                                          void *ctx);
 
 /* ---- Deliveries (delivery.h). Each call outside an open transaction is
  * its own transaction; the dispatcher uses its own connection. ---- */
@@ -337,20 +341,23 @@ CPPO_MUST_CHECK int store_list_agreements(struct store *s, const char *authoriza
  * rows are read before the first fn call, so fn may write to the store
  * (mark routed, add deliveries); the same holds for store_delivery_due. */
 CPPO_MUST_CHECK int store_notifications_unrouted(struct store *s, int64_t limit,
-                                 int (*fn)(void *ctx, const struct notification *n), void *ctx);
+                                                 int (*fn)(void *ctx, const struct notification *n),
+                                                 void *ctx);
 
 /* Marks a notification routed (deliveries created) or unrouted (no rule
  * matched: kept, counted, listed by `deliveries --unrouted`).
  * -ENOENT when no notification has that key. */
-CPPO_MUST_CHECK int store_notification_routed(struct store *s, const char *notification_key, bool routed);
+CPPO_MUST_CHECK int store_notification_routed(struct store *s, const char *notification_key,
+                                              bool routed);
 
 /* Inserts a delivery unless its key exists. 1 inserted, 0 already there. */
 CPPO_MUST_CHECK int store_delivery_add(struct store *s, const struct delivery *d);
 
 /* QUEUED deliveries due at now_ms (next_at_ms <= now_ms), oldest due first,
  * at most limit (capped at 1024 per call); receiver NULL for all receivers. */
-CPPO_MUST_CHECK int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms, int64_t limit,
-                       int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+CPPO_MUST_CHECK int store_delivery_due(struct store *s, const char *receiver, int64_t now_ms,
+                                       int64_t limit,
+                                       int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
 /* QUEUED -> SENDING. 1 claimed, 0 not queued any more. */
 CPPO_MUST_CHECK int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
@@ -359,7 +366,7 @@ CPPO_MUST_CHECK int store_delivery_claim(struct store *s, const char *key, int64
  * next_at_ms (for QUEUED), last_code, last_error (= a->error), updated_at_ms
  * (= a->at_ms), atomically. -ENOENT when no delivery has a->delivery_key. */
 CPPO_MUST_CHECK int store_delivery_finish(struct store *s, const struct delivery_attempt *a,
-                          enum delivery_status status, int64_t next_at_ms);
+                                          enum delivery_status status, int64_t next_at_ms);
 
 /* At start-up: every SENDING delivery back to QUEUED, due now. Returns the
  * number requeued (>= 0). */
@@ -367,11 +374,12 @@ CPPO_MUST_CHECK int store_delivery_requeue_inflight(struct store *s, int64_t now
 
 /* Deliveries, newest first, at most limit; only DEAD ones when failed_only. */
 CPPO_MUST_CHECK int store_delivery_list(struct store *s, bool failed_only, int64_t limit,
-                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
+                                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
 /* A delivery's attempts, oldest first. */
 CPPO_MUST_CHECK int store_delivery_attempts(struct store *s, const char *key,
-                            int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx);
+                                            int (*fn)(void *ctx, const struct delivery_attempt *a),
+                                            void *ctx);
 
 /* DEAD -> QUEUED, due now, for key (NULL: every DEAD delivery). Returns the
  * number re-queued (>= 0); -ENOENT when key names no DEAD delivery. The
@@ -388,8 +396,8 @@ CPPO_MUST_CHECK int store_delivery_get(struct store *s, const char *key, struct 
 
 /* Notifications no rule matched (marked unrouted), newest first, at most
  * limit (<= 0: all); fn must not write to the store. */
-CPPO_MUST_CHECK int store_notifications_unmatched(struct store *s, int64_t limit,
-                                  int (*fn)(void *ctx, const struct notification *n), void *ctx);
+CPPO_MUST_CHECK int store_notifications_unmatched(
+    struct store *s, int64_t limit, int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* store_count() also knows "deliveries", "attempts", "unrouted"
  * (notifications no rule matched) and "backfilled" (deliveries recorded
@@ -409,9 +417,8 @@ CPPO_MUST_CHECK int store_notification_backfill(struct store *s, const char *not
 /* Notifications marked as history and not routed yet, oldest first; as
  * store_notifications_unrouted (capped, fn may write; routing one with
  * store_notification_routed() takes it off this list). */
-CPPO_MUST_CHECK int store_notifications_backfill_pending(struct store *s, int64_t limit,
-                                         int (*fn)(void *ctx, const struct notification *n),
-                                         void *ctx);
+CPPO_MUST_CHECK int store_notifications_backfill_pending(
+    struct store *s, int64_t limit, int (*fn)(void *ctx, const struct notification *n), void *ctx);
 
 /* ---- Requeued rejected inputs (`cppo-notifyctl rejected requeue`) ----
  *
@@ -423,11 +430,13 @@ CPPO_MUST_CHECK int store_notifications_backfill_pending(struct store *s, int64_
 /* Rejected input id to fn (valid during the call). -ENOENT, -EIO, or fn's
  * return. */
 CPPO_MUST_CHECK int store_get_rejected(struct store *s, int64_t id,
-                       int (*fn)(void *ctx, const struct store_rejected *r), void *ctx);
+                                       int (*fn)(void *ctx, const struct store_rejected *r),
+                                       void *ctx);
 
 /* Records that input id is fed again as inbox entry inbox_id at now
  * (seconds): outcome "pending". -ENOENT when there is no such row. */
-CPPO_MUST_CHECK int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id, int64_t now);
+CPPO_MUST_CHECK int store_rejected_requeue(struct store *s, int64_t id, int64_t inbox_id,
+                                           int64_t now);
 
 /* *id = the rejected input that inbox entry inbox_id feeds again (outcome
  * still "pending"), or 0 when the entry is no requeue. 0 or -EIO. */
@@ -440,7 +449,8 @@ CPPO_MUST_CHECK int store_rejected_settle(struct store *s, int64_t id, const cha
  * valid during the call only. 0, fn's negative return, or -EIO (also for a
  * scan that failed part-way: never a short history). */
 CPPO_MUST_CHECK int store_list_link_changes(struct store *s, const char *offer_id,
-                            int (*fn)(void *ctx, const struct link_change *l), void *ctx);
+                                            int (*fn)(void *ctx, const struct link_change *l),
+                                            void *ctx);
 
 /* ---- Receiver health (dispatch.h: receiver faults). ---- */
 
@@ -449,18 +459,20 @@ CPPO_MUST_CHECK int store_list_link_changes(struct store *s, const char *offer_i
  * last_code, last_error, updated_at_ms set, attempts unchanged. So the
  * attempts column counts the attempts that used the budget; the attempts
  * table keeps every attempt. -ENOENT when no delivery has that key. */
-CPPO_MUST_CHECK int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int64_t next_at_ms);
+CPPO_MUST_CHECK int store_delivery_defer(struct store *s, const struct delivery_attempt *a,
+                                         int64_t next_at_ms);
 
 /* Writes h for h->receiver; with replace false only when the receiver has
  * no health recorded yet (the dispatcher names every configured receiver at
  * start, so the view lists them before their first delivery). */
-CPPO_MUST_CHECK int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
-                              bool replace);
+CPPO_MUST_CHECK int store_receiver_health_put(struct store *s,
+                                              const struct store_receiver_health *h, bool replace);
 
 /* Every receiver with a recorded health or a delivery, by name, with its
  * health and delivery counts. fn must not write to the store. */
-CPPO_MUST_CHECK int store_receiver_list(struct store *s, int (*fn)(void *ctx, const struct store_receiver *r),
-                        void *ctx);
+CPPO_MUST_CHECK int store_receiver_list(struct store *s,
+                                        int (*fn)(void *ctx, const struct store_receiver *r),
+                                        void *ctx);
 
 /* ---- AWS sync (doc/aws.md). The sync thread uses its own connection;
  * what it learns about CPPO records enters through the inbox, only its own
@@ -483,8 +495,7 @@ CPPO_MUST_CHECK int store_aws_refresh_done(struct store *s, int64_t id, const ch
  * checked_before (a sweep), oldest hold first, at most limit (capped at
  * 1024); read before fn is called. */
 CPPO_MUST_CHECK int store_aws_holds_to_check(struct store *s, int64_t checked_before, int64_t limit,
-                                             int (*fn)(void *ctx, const char *offer_id),
-                                             void *ctx);
+                                             int (*fn)(void *ctx, const char *offer_id), void *ctx);
 /* Remembers a lookup's outcome (replacing the previous one). */
 CPPO_MUST_CHECK int store_aws_lookup_put(struct store *s, const struct store_aws_lookup *l);
 /* The remembered outcome for offer_id through fn; -ENOENT when never looked up. */

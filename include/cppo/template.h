@@ -38,10 +38,10 @@
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
-#define TEMPLATE_MAX_SOURCE (1024 * 1024)
-#define TEMPLATE_MAX_NESTING 64
+#define TEMPLATE_MAX_SOURCE        (1024 * 1024)
+#define TEMPLATE_MAX_NESTING       64
 #define TEMPLATE_MAX_PARTIAL_DEPTH 32
-#define TEMPLATE_MAX_STEPS (4 * 1000 * 1000)
+#define TEMPLATE_MAX_STEPS         (4 * 1000 * 1000)
 
 enum template_escape {
         TEMPLATE_ESCAPE_HTML,   /* & < > " as entities (spec behaviour) */
@@ -88,7 +88,7 @@ struct template_partials {
 /* Compiles len bytes of text. 0, -EINVAL (syntax: err says "line:col" and
  * what is wrong), -E2BIG (a cap) or -ENOMEM. */
 CPPO_MUST_CHECK int template_compile(struct template **out, const char *text, size_t len, char *err,
-                     size_t errlen);
+                                     size_t errlen);
 void template_free(struct template *t);
 
 /* Appends s, a string of a rendered payload (marks resolved, see above),
@@ -98,8 +98,9 @@ CPPO_MUST_CHECK int template_text(const char *s, enum template_text kind, struct
 /* Appends the rendering of t against ctx (may be NULL) to out. partials may
  * be NULL. 0, -E2BIG (output cap, partial depth), -EINVAL (a partial does not
  * compile) or -ENOMEM; on failure out holds a partial rendering. */
-CPPO_MUST_CHECK int template_render(const struct template *t, const yajl_val ctx, enum template_escape esc,
-                    const struct template_partials *partials, struct buf *out, char *err,
-                    size_t errlen);
+CPPO_MUST_CHECK int template_render(const struct template *t, const yajl_val ctx,
+                                    enum template_escape esc,
+                                    const struct template_partials *partials, struct buf *out,
+                                    char *err, size_t errlen);
 
 #endif

@@ -34,8 +34,8 @@ struct ynode {
 /* Parses one YAML document from data[0..len). On a syntax or limit error
  * returns -EINVAL and sets *line and *col (1-based) and err to the problem. An
  * empty document gives *out == NULL and 0. */
-CPPO_MUST_CHECK int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line, int *col, char *err,
-                  size_t errlen);
+CPPO_MUST_CHECK int yamldoc_parse(struct ynode **out, const char *data, size_t len, int *line,
+                                  int *col, char *err, size_t errlen);
 
 /* Where the construct a syntax error left unfinished began, when libyaml
  * knows it and it is not where parsing stopped: an unclosed [ or {, an

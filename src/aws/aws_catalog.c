@@ -122,10 +122,10 @@ static void cut_at(char *s)
 /* ------------------------------------------------------------ statuses */
 
 static const char *const status_names[] = {
-    [AWS_RA_UNKNOWN] = "Unknown",
-    [AWS_RA_DRAFT] = "Draft",
-    [AWS_RA_ACTIVE] = "Active",
-    [AWS_RA_RESTRICTED] = "Restricted",
+        [AWS_RA_UNKNOWN] = "Unknown",
+        [AWS_RA_DRAFT] = "Draft",
+        [AWS_RA_ACTIVE] = "Active",
+        [AWS_RA_RESTRICTED] = "Restricted",
 };
 
 const char *aws_ra_status_name(enum aws_ra_status s)
@@ -236,9 +236,9 @@ struct str_field {
         }
 
 static const struct str_field ra_fields[] = {
-    RA_FIELD("Name", name),
-    RA_FIELD("ProductId", product_id),
-    RA_FIELD("ProductName", product_name),
+        RA_FIELD("Name", name),
+        RA_FIELD("ProductId", product_id),
+        RA_FIELD("ProductName", product_name),
 };
 
 static int parse_ra_details(yajl_val details, struct aws_resale_auth *out, char *err, size_t errlen)
@@ -437,8 +437,8 @@ static const char *first_str(yajl_val obj, const char *const *keys)
 
 static void error_from_body(const char *body, size_t len, struct aws_error *out)
 {
-        static const char *const type_keys[] = {"__type", "code", "Code", NULL};
-        static const char *const msg_keys[] = {"message", "Message", "errorMessage", NULL};
+        static const char *const type_keys[] = { "__type", "code", "Code", NULL };
+        static const char *const msg_keys[] = { "message", "Message", "errorMessage", NULL };
         yajl_val root;
         if (body == NULL || len == 0 || aws_json_parse(body, len, &root, NULL, 0) < 0)
                 return;
@@ -478,12 +478,18 @@ static const struct {
         const char *type;
         int code;
 } error_types[] = {
-    {"ResourceNotFoundException", -ENOENT},  {"AccessDeniedException", -EACCES},
-    {"InvalidSignatureException", -EPERM},   {"SignatureDoesNotMatch", -EPERM},
-    {"UnrecognizedClientException", -EPERM}, {"InvalidClientTokenId", -EPERM},
-    {"ExpiredTokenException", -EPERM},       {"MissingAuthenticationTokenException", -EPERM},
-    {"ThrottlingException", -EAGAIN},        {"TooManyRequestsException", -EAGAIN},
-    {"ValidationException", -EINVAL},        {"ResourceNotSupportedException", -EINVAL},
+        { "ResourceNotFoundException", -ENOENT },
+        { "AccessDeniedException", -EACCES },
+        { "InvalidSignatureException", -EPERM },
+        { "SignatureDoesNotMatch", -EPERM },
+        { "UnrecognizedClientException", -EPERM },
+        { "InvalidClientTokenId", -EPERM },
+        { "ExpiredTokenException", -EPERM },
+        { "MissingAuthenticationTokenException", -EPERM },
+        { "ThrottlingException", -EAGAIN },
+        { "TooManyRequestsException", -EAGAIN },
+        { "ValidationException", -EINVAL },
+        { "ResourceNotSupportedException", -EINVAL },
 };
 
 int aws_error_code(const struct aws_error *e)

@@ -23,9 +23,9 @@ static const struct {
         const char *name;
         double rate;
 } ops[AWS_OP_COUNT] = {
-    [AWS_OP_LIST_ENTITIES] = {"ListEntities", 10},
-    [AWS_OP_DESCRIBE_ENTITY] = {"DescribeEntity", 20},
-    [AWS_OP_DESCRIBE_CHANGE_SET] = {"DescribeChangeSet", 10},
+        [AWS_OP_LIST_ENTITIES] = { "ListEntities", 10 },
+        [AWS_OP_DESCRIBE_ENTITY] = { "DescribeEntity", 20 },
+        [AWS_OP_DESCRIBE_CHANGE_SET] = { "DescribeChangeSet", 10 },
 };
 
 struct aws_client {
@@ -101,7 +101,7 @@ static void apply_defaults(struct aws_client *c, const struct aws_client_opts *o
 int aws_client_new(struct aws_client **out, const struct aws_client_opts *opts, char *err,
                    size_t errlen)
 {
-        struct aws_client_opts o = opts ? *opts : (struct aws_client_opts){0};
+        struct aws_client_opts o = opts ? *opts : (struct aws_client_opts){ 0 };
         const char *region = o.region ? o.region : "us-east-1";
         if (!region_ok(region))
                 return error_set(err, errlen, -EINVAL, "aws region '%.64s' is not valid", region);
@@ -211,16 +211,16 @@ static int attempt(struct aws_client *c, enum aws_op op, const char *method, con
         if (rc < 0)
                 return rc;
         struct aws_http_req req = {
-            .method = method,
-            .url = url,
-            .headers = headers,
-            .body = body,
-            .body_len = body ? strlen(body) : 0,
-            .timeout_ms = c->timeout_ms,
-            .ca_file = c->ca_file,
-            .sigv4 = c->sigv4,
-            .user = aws_creds_access_key_id(c->creds),
-            .password = secret_value(aws_creds_secret_key(c->creds)),
+                .method = method,
+                .url = url,
+                .headers = headers,
+                .body = body,
+                .body_len = body ? strlen(body) : 0,
+                .timeout_ms = c->timeout_ms,
+                .ca_file = c->ca_file,
+                .sigv4 = c->sigv4,
+                .user = aws_creds_access_key_id(c->creds),
+                .password = secret_value(aws_creds_secret_key(c->creds)),
         };
         wait_for_token(c, op);
         c->stats[op].requests++;
@@ -392,11 +392,11 @@ static bool token_ok(const char *t)
 
 static int list_body(struct buf *b, const char *after, const char *next_token, int max_results)
 {
-        int rc =
-            buf_printf(b,
-                       "{\"Catalog\":\"AWSMarketplace\",\"EntityType\":\"ResaleAuthorization\","
-                       "\"OwnershipType\":\"SELF\",\"MaxResults\":%d",
-                       max_results);
+        int rc = buf_printf(
+            b,
+            "{\"Catalog\":\"AWSMarketplace\",\"EntityType\":\"ResaleAuthorization\","
+            "\"OwnershipType\":\"SELF\",\"MaxResults\":%d",
+            max_results);
         if (rc == 0 && next_token != NULL && next_token[0] != '\0')
                 rc = buf_printf(b, ",\"NextToken\":\"%s\"", next_token);
         if (rc == 0 && after != NULL)

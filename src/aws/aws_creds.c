@@ -182,12 +182,12 @@ static int from_env(struct aws_creds **out, char *err, size_t errlen)
  * module does not implement (it must say so rather than skip it). */
 enum { KEY_AKID, KEY_SECRET, KEY_TOKEN, KEY_COUNT };
 static const char *const profile_keys[KEY_COUNT] = {
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
 };
 static const char *const unsupported_keys[] = {
-    "role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
+        "role_arn", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
 };
 
 struct profile {
@@ -293,7 +293,7 @@ static int from_file(const char *var, const char *leaf, bool config, const char 
 {
         char path[1024];
         struct buf text = BUF_INIT(FILE_MAX);
-        struct profile p = {0};
+        struct profile p = { 0 };
         if (shared_path(var, leaf, path, sizeof path) < 0 || access(path, F_OK) != 0)
                 return 0;
         int rc = read_file(path, &text, err, errlen);
@@ -375,7 +375,8 @@ static int fetch(CURL *easy, const char *method, const char *url, struct curl_sl
                  size_t errlen)
 {
         struct aws_http_req req = {
-            .method = method, .url = url, .headers = headers, .timeout_ms = timeout_ms};
+                .method = method, .url = url, .headers = headers, .timeout_ms = timeout_ms
+        };
         int rc = aws_http_do(easy, &req, resp);
         if (rc < 0)
                 return error_set(err, errlen, rc, "%s: %s", what, resp->transport);
@@ -392,7 +393,7 @@ static int fetch(CURL *easy, const char *method, const char *url, struct curl_sl
 static bool loopback_or_ecs(const char *url)
 {
         static const char *const hosts[] = {
-            "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
+                "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
         };
         if (strncmp(url, "http://", 7) != 0)
                 return false;
@@ -490,10 +491,11 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
                 hl--;
         aws_http_resp_init(&resp);
         (void)error_set(url, sizeof url, 0, "%.*s/latest/api/token", (int)hl, host);
-        int rc =
-            (h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL))
-                ? fetch(easy, "PUT", url, h, o->http_timeout_ms, "imds token", &resp, err, errlen)
-                : -ENOMEM;
+        int rc = (h = curl_slist_append(NULL,
+                                        "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL))
+                     ? fetch(easy, "PUT", url, h, o->http_timeout_ms, "imds token", &resp, err,
+                             errlen)
+                     : -ENOMEM;
         aws_http_headers_free(h);
         h = NULL;
         if (rc == 0 && (resp.body.len == 0 || memchr(resp.body.data, '\n', resp.body.len) ||
@@ -503,8 +505,8 @@ static int from_imds(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
         (void)error_set(url, sizeof url, 0, "%.*s/latest/meta-data/iam/security-credentials/",
                         (int)hl, host);
         if (rc == 0)
-                rc =
-                    fetch(easy, "GET", url, h, o->http_timeout_ms, "imds role", &resp, err, errlen);
+                rc = fetch(easy, "GET", url, h, o->http_timeout_ms, "imds role", &resp, err,
+                           errlen);
         if (rc == 0) {
                 size_t n = strcspn(resp.body.len ? resp.body.data : "", "\r\n");
                 if (n == 0 || n >= sizeof role || strcspn(resp.body.data, "/?#% ") < n)
@@ -561,7 +563,7 @@ static int run_chain(CURL *easy, const struct aws_creds_opts *o, struct aws_cred
 int aws_creds_resolve(struct aws_creds **out, const struct aws_creds_opts *opts, char *err,
                       size_t errlen)
 {
-        struct aws_creds_opts o = opts ? *opts : (struct aws_creds_opts){0};
+        struct aws_creds_opts o = opts ? *opts : (struct aws_creds_opts){ 0 };
         if (o.http_timeout_ms <= 0)
                 o.http_timeout_ms = 1000;
         CURL *easy = curl_easy_init();

@@ -157,7 +157,7 @@ void aws_http_headers_free(struct curl_slist *h)
 
 void aws_sleep_ms(int64_t ms)
 {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
         while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
 }

@@ -200,8 +200,10 @@ static int sync_pages(struct pass *p, const char *since, int64_t now, char *err,
                         if (r == 0)
                                 p->st->queued += p->payloads.n;
                         else
-                                (void)error_set(err, errlen, r, "cannot queue the changes in "
-                                                "the store inbox: %s", error_name(r));
+                                (void)error_set(err, errlen, r,
+                                                "cannot queue the changes in "
+                                                "the store inbox: %s",
+                                                error_name(r));
                 }
                 strlist_clear(&p->payloads);
                 memcpy(token, page->next_token, AWS_TOKEN_MAX);
@@ -249,8 +251,7 @@ int aws_sync_change_set(struct aws_client *c, struct store *s, const char *id, c
                 char *payload;
                 if (strcmp(cs->changes[i].entity_type, "ResaleAuthorization") != 0)
                         continue;
-                r = aws_describe_resale_authorization(c, cs->changes[i].entity_id, ra, err,
-                                                      errlen);
+                r = aws_describe_resale_authorization(c, cs->changes[i].entity_id, ra, err, errlen);
                 if (r == -ENOENT) {
                         r = 0;
                         continue;
@@ -406,8 +407,8 @@ static void run_pass(struct aws_syncer *y, int64_t t)
                 r = aws_sync_holds(y->client, y->store, now - y->opt.interval_s / 2, now, err,
                                    sizeof err);
                 if (r < 0)
-                        log_warn("aws offer lookups stopped error=%s: %s (%s)", error_name(r),
-                                 err, hint(r));
+                        log_warn("aws offer lookups stopped error=%s: %s (%s)", error_name(r), err,
+                                 hint(r));
                 return;
         }
         y->backoff_s = y->backoff_s ? 2 * y->backoff_s : RETRY_FIRST_S;
@@ -433,8 +434,7 @@ static int refresh_one(void *ctx, const struct store_aws_refresh *e)
         else
                 snprintf(outcome, sizeof outcome, "failed: %s", err);
         log_info("aws change set change_set=%s outcome=\"%s\"", e->change_set_id, outcome);
-        return store_aws_refresh_done(y->store, e->id, outcome, (int64_t)time(NULL)) < 0 ? -EIO
-                                                                                          : 0;
+        return store_aws_refresh_done(y->store, e->id, outcome, (int64_t)time(NULL)) < 0 ? -EIO : 0;
 }
 
 /* Between passes: change sets to describe, held offers never looked up. */
@@ -453,8 +453,8 @@ static void run_pokes(struct aws_syncer *y, int64_t t)
                 pthread_mutex_lock(&y->mu);
                 y->retry_ms = y->quiet_until_ms; /* even if no poke comes */
                 pthread_mutex_unlock(&y->mu);
-                log_warn("aws refresh deferred error=%s%s%s (%s)", error_name(r), err[0] ? ": " : "",
-                         err, hint(r));
+                log_warn("aws refresh deferred error=%s%s%s (%s)", error_name(r),
+                         err[0] ? ": " : "", err, hint(r));
         }
 }
 

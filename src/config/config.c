@@ -59,9 +59,9 @@ static const char *source_line(struct arena *a, const char *text, size_t len, in
 /* Whether a key name may hold a secret: its value is never shown. */
 static bool secret_key(const char *k, size_t n)
 {
-        static const char *const words[] = { "password", "passwd", "secret", "token",
+        static const char *const words[] = { "password",   "passwd", "secret",  "token",
                                              "credential", "apikey", "api_key", "private",
-                                             "sasl", "url" };
+                                             "sasl",       "url" };
         char low[64];
 
         if (n == 0 || n >= sizeof low)
@@ -100,7 +100,10 @@ static size_t line_key(const char *p, size_t n, size_t *indent, size_t *start)
  * mapping) counts too. Over-redacting costs a hidden line, nothing more. */
 static bool secret_line(const char *text, size_t len, int line)
 {
-        struct { size_t indent; bool secret; } stack[32];
+        struct {
+                size_t indent;
+                bool secret;
+        } stack[32];
         size_t depth = 0;
         const char *p = text, *end = text + len;
 
@@ -113,7 +116,8 @@ static bool secret_line(const char *text, size_t len, int line)
                         for (size_t i = 0; i < n; i++) /* flow: { password: x } */
                                 if (p[i] == ':' && i > 0 && secret_key(p, i))
                                         return true;
-                        return (depth > 0 && stack[depth - 1].secret && indent > stack[depth - 1].indent) ||
+                        return (depth > 0 && stack[depth - 1].secret &&
+                                indent > stack[depth - 1].indent) ||
                                (klen && secret_key(p + start, klen));
                 }
                 if (klen) {
@@ -124,7 +128,8 @@ static bool secret_line(const char *text, size_t len, int line)
                         if (depth < sizeof stack / sizeof stack[0]) {
                                 stack[depth].indent = indent;
                                 stack[depth].secret = parent || secret_key(p + start, klen) ||
-                                                      (klen == 10 && !memcmp(p + start, "properties", 10));
+                                                      (klen == 10 &&
+                                                       !memcmp(p + start, "properties", 10));
                                 depth++;
                         }
                 }
@@ -498,8 +503,8 @@ static void set_int(struct ctx *c, const struct field *f, void *base, const stru
                 return;
         }
         if (f->type == F_DURATION && f->max > 0 && (v < f->min || v > f->max)) {
-                report(c, n, "%s must be between %lds and %lds, got \"%s\"", f->key, f->min,
-                       f->max, s);
+                report(c, n, "%s must be between %lds and %lds, got \"%s\"", f->key, f->min, f->max,
+                       s);
                 return;
         }
         *(long *)at(base, f->off) = v;
@@ -536,8 +541,8 @@ static void set_secret(struct ctx *c, const struct field *f, void *base, const s
 
 static void set_scalar(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
 {
-        const char *s =
-            scalar(c, n, f->type == F_BOOL ? "a boolean (true/false)" : "a scalar value");
+        const char *s = scalar(c, n,
+                               f->type == F_BOOL ? "a boolean (true/false)" : "a scalar value");
         if (s == NULL)
                 return;
         switch (f->type) {
@@ -693,7 +698,7 @@ static bool seen_before(const struct ynode *map, size_t pair)
 static void walk_section(struct ctx *c, const struct field *tab, void *base,
                          const struct ynode *map, const char *where)
 {
-        bool seen[64] = {false};
+        bool seen[64] = { false };
         size_t idx = 0;
 
         if (map->kind != YNODE_MAP) {
@@ -724,179 +729,198 @@ static void walk_section(struct ctx *c, const struct field *tab, void *base,
 
 /* ---- tables ------------------------------------------------------------ */
 
-static const char *const sync_choices[] = {"full", "normal", NULL};
-static const char *const starttls_choices[] = {"required", "optional", "never", NULL};
-static const char *const smtp_schemes[] = {"smtp", "smtps", NULL};
-static const char *const type_choices[] = {"email", "slack", "file", NULL};
-static const char *const level_choices[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const char *const sync_choices[] = { "full", "normal", NULL };
+static const char *const starttls_choices[] = { "required", "optional", "never", NULL };
+static const char *const smtp_schemes[] = { "smtp", "smtps", NULL };
+static const char *const type_choices[] = { "email", "slack", "file", NULL };
+static const char *const level_choices[] = { "error", "warning", "notice", "info", "debug", NULL };
 /* http only makes sense for a loopback stand-in or a proxy; check says so */
-static const char *const aws_schemes[] = {"https", "http", NULL};
+static const char *const aws_schemes[] = { "https", "http", NULL };
 
 #define K(field) (offsetof(struct config, kafka.field) - offsetof(struct config, kafka))
 static const struct field kafka_fields[] = {
-    {.key = "brokers", .type = F_STRING, .off = K(brokers), .required = true},
-    {.key = "topics", .type = F_STRLIST, .off = K(topics), .required = true},
-    {.key = "group", .type = F_STRING, .off = K(group), .def = "cppo-notify"},
-    {.key = "properties", .type = F_STRMAP, .off = K(properties)},
-    {.key = "dead_letter_topic", .type = F_STRING, .off = K(dead_letter_topic)},
-    {.key = "max_message_bytes",
-     .type = F_INT,
-     .off = K(max_message_bytes),
-     .idef = 1048576,
-     .min = 1024,
-     .max = 16777216},
-    FIELD_END,
+        { .key = "brokers", .type = F_STRING, .off = K(brokers), .required = true },
+        { .key = "topics", .type = F_STRLIST, .off = K(topics), .required = true },
+        { .key = "group", .type = F_STRING, .off = K(group), .def = "cppo-notify" },
+        { .key = "properties", .type = F_STRMAP, .off = K(properties) },
+        { .key = "dead_letter_topic", .type = F_STRING, .off = K(dead_letter_topic) },
+        { .key = "max_message_bytes",
+          .type = F_INT,
+          .off = K(max_message_bytes),
+          .idef = 1048576,
+          .min = 1024,
+          .max = 16777216 },
+        FIELD_END,
 };
 #undef K
 
 #define S(field) (offsetof(struct config, store.field) - offsetof(struct config, store))
 static const struct field store_fields[] = {
-    {.key = "path", .type = F_STRING, .off = S(path), .def = "/var/lib/cppo-notify/state.db"},
-    {.key = "synchronous",
-     .type = F_ENUM,
-     .off = S(synchronous),
-     .def = "full",
-     .choices = sync_choices},
-    {.key = "busy_timeout", .type = F_DURATION, .off = S(busy_timeout), .def = "30s"},
-    FIELD_END,
+        { .key = "path", .type = F_STRING, .off = S(path), .def = "/var/lib/cppo-notify/state.db" },
+        { .key = "synchronous",
+          .type = F_ENUM,
+          .off = S(synchronous),
+          .def = "full",
+          .choices = sync_choices },
+        { .key = "busy_timeout", .type = F_DURATION, .off = S(busy_timeout), .def = "30s" },
+        FIELD_END,
 };
 #undef S
 
 #define M(field) (offsetof(struct config, smtp.field) - offsetof(struct config, smtp))
 static const struct field smtp_fields[] = {
-    {.key = "url", .type = F_URL, .off = M(url), .choices = smtp_schemes},
-    {.key = "from", .type = F_EMAIL, .off = M(from)},
-    {.key = "username", .type = F_STRING, .off = M(username)},
-    {.key = "password_file", .type = F_SECRET, .off = M(password)},
-    {.key = "starttls", .type = F_ENUM, .off = M(starttls), .choices = starttls_choices},
-    {.key = "ca_file", .type = F_PATH, .off = M(ca_file)},
-    {.key = "timeout", .type = F_DURATION, .off = M(timeout), .def = "30s"},
-    FIELD_END,
+        { .key = "url", .type = F_URL, .off = M(url), .choices = smtp_schemes },
+        { .key = "from", .type = F_EMAIL, .off = M(from) },
+        { .key = "username", .type = F_STRING, .off = M(username) },
+        { .key = "password_file", .type = F_SECRET, .off = M(password) },
+        { .key = "starttls", .type = F_ENUM, .off = M(starttls), .choices = starttls_choices },
+        { .key = "ca_file", .type = F_PATH, .off = M(ca_file) },
+        { .key = "timeout", .type = F_DURATION, .off = M(timeout), .def = "30s" },
+        FIELD_END,
 };
 #undef M
 
 static const struct field holds_fields[] = {
-    {.key = "offer_link_timeout", .type = F_DURATION, .off = 0, .def = "72h"},
-    FIELD_END,
+        { .key = "offer_link_timeout", .type = F_DURATION, .off = 0, .def = "72h" },
+        FIELD_END,
 };
 
 #define H(field) (offsetof(struct config, http.field) - offsetof(struct config, http))
 static const struct field http_fields[] = {
-    {.key = "listen", .type = F_STRING, .off = H(listen), .def = "127.0.0.1:9466"},
-    {.key = "allow_non_loopback", .type = F_BOOL, .off = H(allow_non_loopback)},
-    FIELD_END,
+        { .key = "listen", .type = F_STRING, .off = H(listen), .def = "127.0.0.1:9466" },
+        { .key = "allow_non_loopback", .type = F_BOOL, .off = H(allow_non_loopback) },
+        FIELD_END,
 };
 #undef H
 
 #define A(field) (offsetof(struct config, aws.field) - offsetof(struct config, aws))
 static const struct field aws_fields[] = {
-    {.key = "enabled", .type = F_BOOL, .off = A(enabled), .def = "true"},
-    {.key = "region", .type = F_STRING, .off = A(region), .def = "us-east-1"},
-    {.key = "endpoint", .type = F_URL, .off = A(endpoint), .choices = aws_schemes},
-    {.key = "profile", .type = F_STRING, .off = A(profile)},
-    {.key = "sync_interval",
-     .type = F_DURATION,
-     .off = A(sync_interval),
-     .def = "15m",
-     .min = 60,
-     .max = 7 * 86400},
-    FIELD_END,
+        { .key = "enabled", .type = F_BOOL, .off = A(enabled), .def = "true" },
+        { .key = "region", .type = F_STRING, .off = A(region), .def = "us-east-1" },
+        { .key = "endpoint", .type = F_URL, .off = A(endpoint), .choices = aws_schemes },
+        { .key = "profile", .type = F_STRING, .off = A(profile) },
+        { .key = "sync_interval",
+          .type = F_DURATION,
+          .off = A(sync_interval),
+          .def = "15m",
+          .min = 60,
+          .max = 7 * 86400 },
+        FIELD_END,
 };
 #undef A
 
 #define T(field) offsetof(struct config_templates, field)
 static const struct field template_fields[] = {
-    {.key = "subject", .type = F_PATH, .off = T(subject)},
-    {.key = "text", .type = F_PATH, .off = T(text)},
-    {.key = "html", .type = F_PATH, .off = T(html)},
-    {.key = "slack", .type = F_PATH, .off = T(slack)},
-    {.key = "file", .type = F_PATH, .off = T(file)},
-    FIELD_END,
+        { .key = "subject", .type = F_PATH, .off = T(subject) },
+        { .key = "text", .type = F_PATH, .off = T(text) },
+        { .key = "html", .type = F_PATH, .off = T(html) },
+        { .key = "slack", .type = F_PATH, .off = T(slack) },
+        { .key = "file", .type = F_PATH, .off = T(file) },
+        FIELD_END,
 };
 #undef T
 
 #define R(field) offsetof(struct config_receiver, field)
 static const struct field receiver_fields[] = {
-    {.key = "type", .type = F_ENUM, .off = R(type_name), .required = true, .choices = type_choices},
-    {.key = "to", .type = F_EMAILLIST, .off = R(to), .need = CONFIG_NEED_DELIVERY},
-    {.key = "cc", .type = F_EMAILLIST, .off = R(cc), .need = CONFIG_NEED_DELIVERY},
-    {.key = "bcc", .type = F_EMAILLIST, .off = R(bcc), .need = CONFIG_NEED_DELIVERY},
-    {.key = "include_authorization_contacts",
-     .type = F_BOOL,
-     .off = R(include_authorization_contacts)},
-    {.key = "webhook_url_file", .type = F_SECRET, .off = R(webhook_url), .need = CONFIG_NEED_DELIVERY},
-    {.key = "ca_file", .type = F_PATH, .off = R(ca_file), .need = CONFIG_NEED_DELIVERY},
-    {.key = "path", .type = F_PATH, .off = R(path), .need = CONFIG_NEED_DELIVERY},
-    {.key = "max_attempts",
-     .type = F_INT,
-     .off = R(max_attempts),
-     .idef = 10,
-     .min = 1,
-     .max = 1000},
-    {.key = "max_age", .type = F_DURATION, .off = R(max_age), .def = "24h"},
-    {.key = "concurrency", .type = F_INT, .off = R(concurrency), .idef = -1, .min = 1, .max = 64},
-    {.key = "rate", .type = F_INT, .off = R(rate), .idef = -1, .min = 0, .max = 10000},
-    {.key = "templates", .type = F_SECTION, .off = R(templates), .sub = template_fields},
-    FIELD_END,
+        { .key = "type",
+          .type = F_ENUM,
+          .off = R(type_name),
+          .required = true,
+          .choices = type_choices },
+        { .key = "to", .type = F_EMAILLIST, .off = R(to), .need = CONFIG_NEED_DELIVERY },
+        { .key = "cc", .type = F_EMAILLIST, .off = R(cc), .need = CONFIG_NEED_DELIVERY },
+        { .key = "bcc", .type = F_EMAILLIST, .off = R(bcc), .need = CONFIG_NEED_DELIVERY },
+        { .key = "include_authorization_contacts",
+          .type = F_BOOL,
+          .off = R(include_authorization_contacts) },
+        { .key = "webhook_url_file",
+          .type = F_SECRET,
+          .off = R(webhook_url),
+          .need = CONFIG_NEED_DELIVERY },
+        { .key = "ca_file", .type = F_PATH, .off = R(ca_file), .need = CONFIG_NEED_DELIVERY },
+        { .key = "path", .type = F_PATH, .off = R(path), .need = CONFIG_NEED_DELIVERY },
+        { .key = "max_attempts",
+          .type = F_INT,
+          .off = R(max_attempts),
+          .idef = 10,
+          .min = 1,
+          .max = 1000 },
+        { .key = "max_age", .type = F_DURATION, .off = R(max_age), .def = "24h" },
+        { .key = "concurrency",
+          .type = F_INT,
+          .off = R(concurrency),
+          .idef = -1,
+          .min = 1,
+          .max = 64 },
+        { .key = "rate", .type = F_INT, .off = R(rate), .idef = -1, .min = 0, .max = 10000 },
+        { .key = "templates", .type = F_SECTION, .off = R(templates), .sub = template_fields },
+        FIELD_END,
 };
 #undef R
 
 #define C(field) offsetof(struct config, field)
 static const struct field main_fields[] = {
-    {.key = "kafka",
-     .type = F_SECTION,
-     .off = C(kafka),
-     .required = true,
-     .sub = kafka_fields,
-     .need = CONFIG_NEED_KAFKA,
-     .restart = true},
-    {.key = "store", .type = F_SECTION, .off = C(store), .sub = store_fields, .restart = true},
-    {.key = "smtp",
-     .type = F_SECTION,
-     .off = C(smtp),
-     .sub = smtp_fields,
-     .need = CONFIG_NEED_SMTP},
-    {.key = "receivers",
-     .type = F_RECEIVERS,
-     .off = C(receivers),
-     .required = true,
-     .need = CONFIG_NEED_ROUTING},
-    {.key = "holds", .type = F_SECTION, .off = C(holds), .sub = holds_fields},
-    {.key = "notify_extended_after_acceptance",
-     .type = F_BOOL,
-     .off = C(notify_extended_after_acceptance)},
-    {.key = "notify_direct_deals", .type = F_BOOL, .off = C(notify_direct_deals)},
-    {.key = "http",
-     .type = F_SECTION,
-     .off = C(http),
-     .sub = http_fields,
-     .need = CONFIG_NEED_HTTP,
-     .restart = true},
-    {.key = "aws",
-     .type = F_SECTION,
-     .off = C(aws),
-     .sub = aws_fields,
-     .need = CONFIG_NEED_AWS,
-     .restart = true},
-    {.key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING},
-    {.key = "templates_dir", .type = F_PATH, .off = C(templates_dir), .need = CONFIG_NEED_ROUTING},
-    {.key = "log_level",
-     .type = F_ENUM,
-     .off = C(log_level),
-     .def = "info",
-     .choices = level_choices},
-    FIELD_END,
+        { .key = "kafka",
+          .type = F_SECTION,
+          .off = C(kafka),
+          .required = true,
+          .sub = kafka_fields,
+          .need = CONFIG_NEED_KAFKA,
+          .restart = true },
+        { .key = "store",
+          .type = F_SECTION,
+          .off = C(store),
+          .sub = store_fields,
+          .restart = true },
+        { .key = "smtp",
+          .type = F_SECTION,
+          .off = C(smtp),
+          .sub = smtp_fields,
+          .need = CONFIG_NEED_SMTP },
+        { .key = "receivers",
+          .type = F_RECEIVERS,
+          .off = C(receivers),
+          .required = true,
+          .need = CONFIG_NEED_ROUTING },
+        { .key = "holds", .type = F_SECTION, .off = C(holds), .sub = holds_fields },
+        { .key = "notify_extended_after_acceptance",
+          .type = F_BOOL,
+          .off = C(notify_extended_after_acceptance) },
+        { .key = "notify_direct_deals", .type = F_BOOL, .off = C(notify_direct_deals) },
+        { .key = "http",
+          .type = F_SECTION,
+          .off = C(http),
+          .sub = http_fields,
+          .need = CONFIG_NEED_HTTP,
+          .restart = true },
+        { .key = "aws",
+          .type = F_SECTION,
+          .off = C(aws),
+          .sub = aws_fields,
+          .need = CONFIG_NEED_AWS,
+          .restart = true },
+        { .key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING },
+        { .key = "templates_dir",
+          .type = F_PATH,
+          .off = C(templates_dir),
+          .need = CONFIG_NEED_ROUTING },
+        { .key = "log_level",
+          .type = F_ENUM,
+          .off = C(log_level),
+          .def = "info",
+          .choices = level_choices },
+        FIELD_END,
 };
 #undef C
 
 #define U(field) offsetof(struct config_rule, field)
 static const struct field rule_fields[] = {
-    {.key = "name", .type = F_STRING, .off = U(name), .required = true},
-    {.key = "match", .type = F_MATCH, .off = U(match), .required = true},
-    {.key = "receivers", .type = F_STRLIST, .off = U(receivers), .required = true},
-    {.key = "templates", .type = F_SECTION, .off = U(templates), .sub = template_fields},
-    {.key = "continue", .type = F_BOOL, .off = U(cont)},
-    FIELD_END,
+        { .key = "name", .type = F_STRING, .off = U(name), .required = true },
+        { .key = "match", .type = F_MATCH, .off = U(match), .required = true },
+        { .key = "receivers", .type = F_STRLIST, .off = U(receivers), .required = true },
+        { .key = "templates", .type = F_SECTION, .off = U(templates), .sub = template_fields },
+        { .key = "continue", .type = F_BOOL, .off = U(cont) },
+        FIELD_END,
 };
 #undef U
 
@@ -907,13 +931,13 @@ static const struct {
         const char *key;
         enum config_receiver_type type;
 } typed_keys[] = {
-    {"to", CONFIG_RECEIVER_EMAIL},
-    {"cc", CONFIG_RECEIVER_EMAIL},
-    {"bcc", CONFIG_RECEIVER_EMAIL},
-    {"include_authorization_contacts", CONFIG_RECEIVER_EMAIL},
-    {"webhook_url_file", CONFIG_RECEIVER_SLACK},
-    {"ca_file", CONFIG_RECEIVER_SLACK},
-    {"path", CONFIG_RECEIVER_FILE},
+        { "to", CONFIG_RECEIVER_EMAIL },
+        { "cc", CONFIG_RECEIVER_EMAIL },
+        { "bcc", CONFIG_RECEIVER_EMAIL },
+        { "include_authorization_contacts", CONFIG_RECEIVER_EMAIL },
+        { "webhook_url_file", CONFIG_RECEIVER_SLACK },
+        { "ca_file", CONFIG_RECEIVER_SLACK },
+        { "path", CONFIG_RECEIVER_FILE },
 };
 
 static void check_typed_keys(struct ctx *c, const struct config_receiver *r, const struct ynode *n)
@@ -969,8 +993,8 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
  * for tests); the message names the file, never what is in it. */
 static void check_webhook(struct ctx *c, struct config_receiver *r, const struct ynode *n)
 {
-        static const char *const https[] = {"https", NULL};
-        static const char *const http[] = {"http", NULL};
+        static const char *const https[] = { "https", NULL };
+        static const char *const http[] = { "http", NULL };
         const char *v = secret_value(r->webhook_url);
         if (v == NULL)
                 return;
@@ -1120,8 +1144,8 @@ static void walk_rules(struct ctx *c, const struct ynode *root)
                         return;
                 }
                 if (cfg->rule_count % 16 == 0) {
-                        struct config_rule *p =
-                            realloc(cfg->rules, (cfg->rule_count + 16) * sizeof(*p));
+                        struct config_rule *p = realloc(cfg->rules,
+                                                        (cfg->rule_count + 16) * sizeof(*p));
                         if (p == NULL) {
                                 c->rc = -ENOMEM;
                                 return;
@@ -1284,8 +1308,8 @@ static int keep_list(struct arena *a, struct config_strlist *to, const struct co
 
 static int keep_map(struct arena *a, struct config_strmap *to, const struct config_strmap *from)
 {
-        struct config_strlist keys = {from->keys, from->count}, k2;
-        struct config_strlist values = {from->values, from->count}, v2;
+        struct config_strlist keys = { from->keys, from->count }, k2;
+        struct config_strlist values = { from->values, from->count }, v2;
         int r = keep_list(a, &k2, &keys);
 
         if (r == 0)
@@ -1363,7 +1387,7 @@ static int keep_table(struct keep *k, const struct field *tab, const char *secti
 int config_keep_restart_only(const struct config *running, struct config *next, char *changed,
                              size_t changedlen)
 {
-        struct keep k = {&next->arena, changed, changedlen};
+        struct keep k = { &next->arena, changed, changedlen };
 
         int r;
 
@@ -1414,15 +1438,15 @@ static struct ynode *parse_text(struct ctx *c)
         char err[CPPO_ERRLEN];
         int line = 0, col = 0;
         struct yamldoc_context began;
-        int rc =
-            yamldoc_parse_context(&root, c->text, c->len, &line, &col, err, sizeof(err), &began);
+        int rc = yamldoc_parse_context(&root, c->text, c->len, &line, &col, err, sizeof(err),
+                                       &began);
         if (rc == -ENOMEM) {
                 c->rc = rc;
                 return NULL;
         }
         if (rc < 0) {
-                struct ynode at_mark = {.line = line, .col = col};
-                struct ynode at_start = {.line = began.line, .col = began.col};
+                struct ynode at_mark = { .line = line, .col = col };
+                struct ynode at_start = { .line = began.line, .col = began.col };
                 if (began.line > 0) /* an unclosed [ { or quote: where it began */
                         report(c, &at_start, "%s", began.what);
                 report(c, &at_mark, "%s", err);
@@ -1520,7 +1544,7 @@ int config_load_buffer(struct config **out, const char *path, const char *data, 
 int config_load_buffer_for(struct config **out, const char *path, const char *data, size_t len,
                            unsigned needs, struct config_errors *errs)
 {
-        struct ctx c = {.errs = errs, .path = path, .text = data, .len = len, .needs = needs};
+        struct ctx c = { .errs = errs, .path = path, .text = data, .len = len, .needs = needs };
         size_t before = errs->count + errs->dropped;
 
         *out = NULL;
@@ -1560,11 +1584,11 @@ int config_load_for(struct config **out, const char *path, unsigned needs,
 
         *out = NULL;
         if (rc < 0) {
-                int added = rc == -E2BIG ? config_errors_add(errs, path, 0, 0, NULL, 0,
-                                                             "file is larger than %d bytes",
-                                                             CONFIG_MAX_FILE)
-                                         : config_errors_add(errs, path, 0, 0, NULL, 0,
-                                                             "cannot read file: %s", strerror(-rc));
+                int added = rc == -E2BIG
+                                ? config_errors_add(errs, path, 0, 0, NULL, 0,
+                                                    "file is larger than %d bytes", CONFIG_MAX_FILE)
+                                : config_errors_add(errs, path, 0, 0, NULL, 0,
+                                                    "cannot read file: %s", strerror(-rc));
                 return rc == -ENOMEM || added == -ENOMEM ? -ENOMEM : -EINVAL;
         }
         rc = config_load_buffer_for(out, path, text, len, needs, errs);

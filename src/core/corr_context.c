@@ -35,7 +35,6 @@ static void gen_metadata(yajl_gen g, const char *json)
         yajl_tree_free(tree);
 }
 
-
 /* One authorization as an object. notify_too adds the addresses of a
  * second one: a correction's contacts are those of both authorizations,
  * so that include_authorization_contacts reaches everyone it concerns. */

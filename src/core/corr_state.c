@@ -33,7 +33,8 @@ int corr_state_new(struct corr_state **out)
         if (s == NULL || hmap_new(&s->auths, free_authorization) < 0 ||
             hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
             hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0 ||
-            hmap_new(&s->auths_by_sale, free_ids) < 0 || hmap_new(&s->offers_by_sale, free_ids) < 0) {
+            hmap_new(&s->auths_by_sale, free_ids) < 0 ||
+            hmap_new(&s->offers_by_sale, free_ids) < 0) {
                 corr_state_free(s);
                 return -ENOMEM;
         }
@@ -99,7 +100,7 @@ const struct strlist *corr_index_get(const struct hmap *idx, const char *key)
         static struct type *put_##type(struct corr_state *s, const struct type *src)               \
         {                                                                                          \
                 struct type *copy = calloc(1, sizeof *copy);                                       \
-                if (copy == NULL || type##_copy(copy, src) < 0 || src->keyfield == NULL ||        \
+                if (copy == NULL || type##_copy(copy, src) < 0 || src->keyfield == NULL ||         \
                     hmap_put(s->map, src->keyfield, copy) < 0) {                                   \
                         free_##type(copy);                                                         \
                         return NULL;                                                               \
@@ -171,7 +172,7 @@ const struct hold *corr_state_hold(const struct corr_state *s, const char *offer
                 if (r)                                                                             \
                         return r;                                                                  \
                 r = calloc(1, sizeof *r);                                                          \
-                if (r == NULL || (r->id = strdup(id)) == NULL || hmap_put(s->map, id, r) < 0) {   \
+                if (r == NULL || (r->id = strdup(id)) == NULL || hmap_put(s->map, id, r) < 0) {    \
                         free_##type(r);                                                            \
                         return NULL;                                                               \
                 }                                                                                  \

@@ -175,9 +175,10 @@ static int emit_correction(struct step *st, struct offer *o, struct authorizatio
                            struct link_change *lc)
 {
         struct corr_correction c = { .previous = previous, .change = lc, .seq = 1 };
-        struct corr_subject sj = { .auth = hmap_get(st->s->auths, o->authorization_id ?
-                                                   o->authorization_id : ""),
-                              .offer = o, .correction = &c };
+        struct corr_subject sj = { .auth = hmap_get(st->s->auths,
+                                                    o->authorization_id ? o->authorization_id : ""),
+                                   .offer = o,
+                                   .correction = &c };
         char id[MP_EVENT_KEY_MAX], key[MP_EVENT_KEY_MAX], reason[1024];
         int r;
 
@@ -260,8 +261,9 @@ static int release_hold(struct step *st, struct offer *o, struct authorization *
 static int set_link(struct step *st, struct offer *o, struct authorization *a,
                     enum link_strength how)
 {
-        struct authorization *old = o->authorization_id ? hmap_get(st->s->auths, o->authorization_id)
-                                                        : NULL;
+        struct authorization *old = o->authorization_id
+                                        ? hmap_get(st->s->auths, o->authorization_id)
+                                        : NULL;
         char mark[MP_EVENT_KEY_MAX + sizeof UNLINKED_MARK];
         int r = 0;
 
@@ -340,27 +342,32 @@ static bool same(const char *a, const char *b)
         return a && b && strcmp(a, b) == 0;
 }
 
-bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now,
-                     char *why, size_t whylen)
+bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64_t now, char *why,
+                     size_t whylen)
 {
         const struct strlist *ob = &o->targeted_buyer_account_ids, *ab = &a->buyer_account_ids;
         int64_t expires;
 
         if (o->product_id && !same(a->product_id, o->product_id))
-                return error_set(why, whylen, 0, "product differs: offer '%s', authorization "
-                                 "'%s'", o->product_id, a->product_id ? a->product_id : "unknown"),
+                return error_set(why, whylen, 0,
+                                 "product differs: offer '%s', authorization "
+                                 "'%s'",
+                                 o->product_id, a->product_id ? a->product_id : "unknown"),
                        false;
         if (o->seller_of_record_account_id &&
             !same(a->reseller_account_id, o->seller_of_record_account_id))
-                return error_set(why, whylen, 0, "reseller differs: offer sold by '%s', "
-                                 "authorization's reseller '%s'", o->seller_of_record_account_id,
+                return error_set(why, whylen, 0,
+                                 "reseller differs: offer sold by '%s', "
+                                 "authorization's reseller '%s'",
+                                 o->seller_of_record_account_id,
                                  a->reseller_account_id ? a->reseller_account_id : "unknown"),
                        false;
         for (size_t i = 0; ab->n > 0 && i < ob->n; i++)
                 if (!strlist_contains(ab, ob->v[i]))
-                        return error_set(why, whylen, 0, "buyers differ: offer targets '%s', "
-                                         "which authorization '%s' does not name", ob->v[i],
-                                         a->id),
+                        return error_set(why, whylen, 0,
+                                         "buyers differ: offer targets '%s', "
+                                         "which authorization '%s' does not name",
+                                         ob->v[i], a->id),
                                false;
         if (a->expires_at && timefmt_parse(a->expires_at, &expires) == 0 && expires <= now)
                 return error_set(why, whylen, 0, "authorization '%s' expired at %s", a->id,
@@ -369,8 +376,10 @@ bool corr_offer_fits(const struct authorization *a, const struct offer *o, int64
         if (a->withdrawn)
                 return error_set(why, whylen, 0, "authorization '%s' is withdrawn", a->id), false;
         if (a->aws_status && strcmp(a->aws_status, "Restricted") == 0)
-                return error_set(why, whylen, 0, "authorization '%s' is Restricted in AWS "
-                                 "Marketplace", a->id),
+                return error_set(why, whylen, 0,
+                                 "authorization '%s' is Restricted in AWS "
+                                 "Marketplace",
+                                 a->id),
                        false;
         return true;
 }
@@ -421,8 +430,10 @@ static struct authorization *infer(struct step *st, const struct offer *o)
 
 static int hold(struct step *st, struct offer *o)
 {
-        struct hold h = { .offer_id = o->id, .event_key = st->ev ? (char *)st->ev->event_key : NULL,
-                          .created_at = st->now, .deadline = st->now + st->o->offer_link_timeout };
+        struct hold h = { .offer_id = o->id,
+                          .event_key = st->ev ? (char *)st->ev->event_key : NULL,
+                          .created_at = st->now,
+                          .deadline = st->now + st->o->offer_link_timeout };
 
         if (hmap_get(st->s->holds, o->id))
                 return 0;
@@ -686,7 +697,8 @@ static int fill_offer(struct offer *o, const struct mp_event *ev)
 {
         struct strlist buyers = { 0 };
 
-        if (set_list(&buyers, ev->targeted_buyer_account_ids, ev->n_targeted_buyer_account_ids) < 0 ||
+        if (set_list(&buyers, ev->targeted_buyer_account_ids, ev->n_targeted_buyer_account_ids) <
+                0 ||
             str_assign(&o->name, ev->offer_name) < 0 ||
             str_assign(&o->expiration, ev->offer_expiration) < 0 ||
             str_assign(&o->product_id, ev->product_id) < 0 ||
@@ -744,9 +756,12 @@ static int fill_agreement(struct agreement *g, const struct mp_event *ev, const 
             (ev->end_time && str_assign(&g->end_time, ev->end_time) < 0) ||
             (ev->offer_id && str_assign(&g->offer_id, ev->offer_id) < 0) ||
             (auth_id && str_assign(&g->authorization_id, auth_id) < 0) ||
-            (ev->acceptor_account_id && str_assign(&g->acceptor_account_id, ev->acceptor_account_id) < 0) ||
-            (ev->proposer_account_id && str_assign(&g->proposer_account_id, ev->proposer_account_id) < 0) ||
-            (ev->previous_agreement_id && str_assign(&g->previous_agreement_id, ev->previous_agreement_id) < 0) ||
+            (ev->acceptor_account_id &&
+             str_assign(&g->acceptor_account_id, ev->acceptor_account_id) < 0) ||
+            (ev->proposer_account_id &&
+             str_assign(&g->proposer_account_id, ev->proposer_account_id) < 0) ||
+            (ev->previous_agreement_id &&
+             str_assign(&g->previous_agreement_id, ev->previous_agreement_id) < 0) ||
             (ev->product_id && str_assign(&g->product_id, ev->product_id) < 0))
                 return -ENOMEM;
         if (ev->time_epoch > g->last_event_time)
@@ -833,7 +848,9 @@ static int on_agreement_amended(struct step *st)
         sj.agreement = d.g;
         /* the time of the change identifies it in both role copies */
         snprintf(id, sizeof id, "%s/%s", d.g->id,
-                 st->ev->time ? st->ev->time : st->ev->request_id ? st->ev->request_id : "amend");
+                 st->ev->time         ? st->ev->time
+                 : st->ev->request_id ? st->ev->request_id
+                                      : "amend");
         return emit_kind(st, "amended_offer", id, &sj);
 }
 
@@ -936,9 +953,11 @@ static int tick_one(void *ctx, const char *offer_id, void *value)
         if (h->attention_sent || h->deadline > t->st->now)
                 return 0;
         corr_shell_word(offer_id, quoted, sizeof quoted); /* pasted into a shell */
-        snprintf(reason, sizeof reason, "offer %s was released by a partner but is not linked to "
+        snprintf(reason, sizeof reason,
+                 "offer %s was released by a partner but is not linked to "
                  "any resale authorization; link it with: cppo-notifyctl associate --offer %s "
-                 "--authorization ID", offer_id, quoted);
+                 "--authorization ID",
+                 offer_id, quoted);
         sj.reason = reason;
         h->attention_sent = true;
         t->r = changeset_add_hold(t->st->out, h);
@@ -956,4 +975,3 @@ int corr_tick(struct corr_state *s, const struct corr_options *o, int64_t now,
         hmap_each(s->holds, tick_one, &t);
         return t.r;
 }
-

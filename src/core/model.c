@@ -63,8 +63,9 @@ int strlist_copy(struct strlist *dst, const struct strlist *src)
 }
 
 static const char *const link_names[] = {
-        [LINK_NONE] = "none",         [LINK_INFERRED] = "inferred", [LINK_MANUAL] = "manual",
-        [LINK_REGISTERED] = "registered", [LINK_AWS] = "aws", [LINK_EVENT] = "event",
+        [LINK_NONE] = "none",     [LINK_INFERRED] = "inferred",
+        [LINK_MANUAL] = "manual", [LINK_REGISTERED] = "registered",
+        [LINK_AWS] = "aws",       [LINK_EVENT] = "event",
 };
 
 static const char *const link_by[] = {
@@ -89,8 +90,9 @@ static const char *const source_names[] = {
 };
 
 static const char *const field_names[AUTH_F_COUNT] = {
-        [AUTH_F_NAME] = "name",         [AUTH_F_PRODUCT] = "product", [AUTH_F_RESELLER] = "reseller",
-        [AUTH_F_BUYERS] = "buyers",     [AUTH_F_EXPIRY] = "expiry",   [AUTH_F_STATUS] = "status",
+        [AUTH_F_NAME] = "name",         [AUTH_F_PRODUCT] = "product",
+        [AUTH_F_RESELLER] = "reseller", [AUTH_F_BUYERS] = "buyers",
+        [AUTH_F_EXPIRY] = "expiry",     [AUTH_F_STATUS] = "status",
         [AUTH_F_COMPANY] = "company",   [AUTH_F_CONTACTS] = "contacts",
         [AUTH_F_METADATA] = "metadata",
 };
@@ -208,9 +210,14 @@ int str_assign(char **dst, const char *src)
 }
 
 /* The record tables (model.h), in the order the store's columns have. */
-#define FIELD(rec, member, column, type) { column, type, offsetof(struct rec, member) }
+#define FIELD(rec, member, column, type)                                                           \
+        {                                                                                          \
+                column, type, offsetof(struct rec, member)                                         \
+        }
 #define RECORD(rec, list)                                                                          \
-        { #rec, list, sizeof list / sizeof list[0], sizeof(struct rec) }
+        {                                                                                          \
+#rec, list, sizeof list / sizeof list[0], sizeof(struct rec)                       \
+        }
 
 static const struct field authorization_fields[] = {
         FIELD(authorization, id, "id", FIELD_STR),
@@ -318,22 +325,14 @@ const struct record_type link_change_record = RECORD(link_change, link_change_fi
 size_t field_size(enum field_type type)
 {
         switch (type) {
-        case FIELD_STR:
-                return sizeof(char *);
-        case FIELD_LIST:
-                return sizeof(struct strlist);
-        case FIELD_BOOL:
-                return sizeof(bool);
-        case FIELD_INT:
-                return sizeof(int);
-        case FIELD_I64:
-                return sizeof(int64_t);
-        case FIELD_LINK:
-                return sizeof(enum link_strength);
-        case FIELD_SOURCES:
-                return AUTH_F_COUNT;
-        case FIELD_BLOB:
-                return sizeof(char *) + sizeof(size_t);
+        case FIELD_STR: return sizeof(char *);
+        case FIELD_LIST: return sizeof(struct strlist);
+        case FIELD_BOOL: return sizeof(bool);
+        case FIELD_INT: return sizeof(int);
+        case FIELD_I64: return sizeof(int64_t);
+        case FIELD_LINK: return sizeof(enum link_strength);
+        case FIELD_SOURCES: return AUTH_F_COUNT;
+        case FIELD_BLOB: return sizeof(char *) + sizeof(size_t);
         }
         return 0;
 }
@@ -530,7 +529,8 @@ static void *slot_for(void **array, size_t *n, size_t size, size_t key_offset, c
 
 int changeset_add_authorization(struct changeset *c, const struct authorization *src)
 {
-        CHANGESET_ADD(struct authorization, authorizations, n_authorizations, id, authorization_copy);
+        CHANGESET_ADD(struct authorization, authorizations, n_authorizations, id,
+                      authorization_copy);
 }
 
 int changeset_add_offer(struct changeset *c, const struct offer *src)

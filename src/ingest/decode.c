@@ -14,20 +14,70 @@
 
 /* Every path any envelope or event may need, captured in one pass. */
 enum field {
-        F_ID, F_DETAIL_TYPE, F_SOURCE, F_ACCOUNT, F_TIME,
-        F_TYPE, F_MESSAGE_ID, F_MESSAGE, F_BODY, F_BODY_LOWER, F_MESSAGE_ID_LOWER,
-        F_REC_MESSAGE_ID, F_REC_BODY,
-        F_ACTION, F_CUSTOMER, F_LEGACY_PRODUCT_CODE, F_OFFER_IDENTIFIER,
-        F_REQUEST_ID, F_OFFER_ID, F_OFFER_NAME, F_OFFER_EXPIRATION,
-        F_PRODUCT_ID, F_PRODUCT_TITLE, F_PRODUCT_CODE,
-        F_MANUFACTURER_ID, F_MANUFACTURER_NAME, F_SOR_ID, F_SOR_NAME, F_TARGETED,
-        F_RA_ID, F_AGREEMENT_ID, F_INTENT, F_STATUS, F_ACCEPTANCE, F_START, F_END,
-        F_PREVIOUS, F_AG_ACCEPTOR, F_AG_PRODUCT, F_AG_OFFER,
-        F_ACCEPTOR_ID, F_PROPOSER_ID, F_PROPOSER_NAME, F_REQUEST_STATUS,
-        F_REG_RA_ID, F_REG_NAME, F_REG_PRODUCT_ID, F_REG_PRODUCT_TITLE, F_REG_RESELLER_ID,
-        F_REG_RESELLER_NAME, F_REG_BUYERS, F_REG_COMPANY, F_REG_EXPIRES, F_REG_RENEWAL,
-        F_REG_NOTIFY, F_REG_METADATA, F_REG_OFFER_IDS, F_REG_OFFER_ID, F_REG_ACTOR, F_REG_REASON,
-        F_REG_FORCE, F_CHANGE_SET_ID, F_AWS_STATUS, F_AWS_MODIFIED,
+        F_ID,
+        F_DETAIL_TYPE,
+        F_SOURCE,
+        F_ACCOUNT,
+        F_TIME,
+        F_TYPE,
+        F_MESSAGE_ID,
+        F_MESSAGE,
+        F_BODY,
+        F_BODY_LOWER,
+        F_MESSAGE_ID_LOWER,
+        F_REC_MESSAGE_ID,
+        F_REC_BODY,
+        F_ACTION,
+        F_CUSTOMER,
+        F_LEGACY_PRODUCT_CODE,
+        F_OFFER_IDENTIFIER,
+        F_REQUEST_ID,
+        F_OFFER_ID,
+        F_OFFER_NAME,
+        F_OFFER_EXPIRATION,
+        F_PRODUCT_ID,
+        F_PRODUCT_TITLE,
+        F_PRODUCT_CODE,
+        F_MANUFACTURER_ID,
+        F_MANUFACTURER_NAME,
+        F_SOR_ID,
+        F_SOR_NAME,
+        F_TARGETED,
+        F_RA_ID,
+        F_AGREEMENT_ID,
+        F_INTENT,
+        F_STATUS,
+        F_ACCEPTANCE,
+        F_START,
+        F_END,
+        F_PREVIOUS,
+        F_AG_ACCEPTOR,
+        F_AG_PRODUCT,
+        F_AG_OFFER,
+        F_ACCEPTOR_ID,
+        F_PROPOSER_ID,
+        F_PROPOSER_NAME,
+        F_REQUEST_STATUS,
+        F_REG_RA_ID,
+        F_REG_NAME,
+        F_REG_PRODUCT_ID,
+        F_REG_PRODUCT_TITLE,
+        F_REG_RESELLER_ID,
+        F_REG_RESELLER_NAME,
+        F_REG_BUYERS,
+        F_REG_COMPANY,
+        F_REG_EXPIRES,
+        F_REG_RENEWAL,
+        F_REG_NOTIFY,
+        F_REG_METADATA,
+        F_REG_OFFER_IDS,
+        F_REG_OFFER_ID,
+        F_REG_ACTOR,
+        F_REG_REASON,
+        F_REG_FORCE,
+        F_CHANGE_SET_ID,
+        F_AWS_STATUS,
+        F_AWS_MODIFIED,
 };
 
 static const struct jscan_path paths[] = {
@@ -217,7 +267,8 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
                 uint64_t word;
 
                 /* ASCII fast path, 8 bytes at a time */
-                if (len - i >= 8 && (memcpy(&word, s + i, 8), (word & 0x8080808080808080ull) == 0)) {
+                if (len - i >= 8 &&
+                    (memcpy(&word, s + i, 8), (word & 0x8080808080808080ull) == 0)) {
                         i += 8;
                         continue;
                 }
@@ -371,8 +422,7 @@ static int fill_value(struct mp_event *ev, const struct jscan_value *v)
         case F_REG_BUYERS:
                 return list_add(reg->buyer_account_ids, &reg->n_buyer_account_ids, MP_MAX_BUYERS,
                                 copy);
-        case F_REG_NOTIFY:
-                return list_add(reg->notify, &reg->n_notify, MP_MAX_NOTIFY, copy);
+        case F_REG_NOTIFY: return list_add(reg->notify, &reg->n_notify, MP_MAX_NOTIFY, copy);
         case F_REG_OFFER_IDS:
                 return list_add(reg->offer_ids, &reg->n_offer_ids, MP_MAX_OFFERS, copy);
         case F_REG_METADATA:
@@ -381,8 +431,7 @@ static int fill_value(struct mp_event *ev, const struct jscan_value *v)
                 reg->metadata[reg->n_metadata].key = mp_event_strdup(ev, v->key);
                 reg->metadata[reg->n_metadata].value = copy;
                 return reg->metadata[reg->n_metadata++].key && copy ? 0 : -E2BIG;
-        default:
-                return 0; /* envelope fields */
+        default: return 0; /* envelope fields */
         }
 }
 
@@ -482,16 +531,14 @@ static enum mp_kind kind_of(const struct mp_event *ev)
 static const char *missing_id(const struct mp_event *ev)
 {
         switch (ev->kind) {
-        case MP_OFFER_RELEASED:
-                return ev->offer_id ? NULL : "detail.offer.id";
+        case MP_OFFER_RELEASED: return ev->offer_id ? NULL : "detail.offer.id";
         case MP_AGREEMENT_CREATED:
         case MP_AGREEMENT_AMENDED:
         case MP_AGREEMENT_ENDED:
         case MP_AGREEMENT_ENDING:
         case MP_LICENSE_UPDATED:
         case MP_LICENSE_DEPROVISIONED:
-        case MP_CANCELLATION_REQUEST:
-                return ev->agreement_id ? NULL : "detail.agreement.id";
+        case MP_CANCELLATION_REQUEST: return ev->agreement_id ? NULL : "detail.agreement.id";
         case MP_REGISTRATION_REGISTERED:
         case MP_REGISTRATION_UPDATED:
         case MP_REGISTRATION_WITHDRAWN:
@@ -502,10 +549,8 @@ static const char *missing_id(const struct mp_event *ev)
                 if (ev->resale_authorization_id == NULL)
                         return "detail.resaleAuthorizationId";
                 return ev->offer_id ? NULL : "detail.offerId";
-        case MP_OFFER_UNLINKED:
-                return ev->offer_id ? NULL : "detail.offerId";
-        default:
-                return NULL;
+        case MP_OFFER_UNLINKED: return ev->offer_id ? NULL : "detail.offerId";
+        default: return NULL;
         }
 }
 
@@ -588,9 +633,12 @@ static int build_event(struct decoder *d, const struct jscan *s, const char *jso
                 if (r == -ENOMEM)
                         return r;
                 if (full) /* name the limit, so the sender knows what to cut */
-                        return reject(res, DECODE_TOO_LARGE, "event has more %s than the limit "
-                                      "of %zu", full, cap);
-                return reject(res, DECODE_TOO_LARGE, "event has more values than the limits "
+                        return reject(res, DECODE_TOO_LARGE,
+                                      "event has more %s than the limit "
+                                      "of %zu",
+                                      full, cap);
+                return reject(res, DECODE_TOO_LARGE,
+                              "event has more values than the limits "
                               "allow (buyers, contacts, metadata)");
         }
         ev->kind = eventbridge ? kind_of(ev) : MP_LEGACY_SNS;
@@ -680,11 +728,14 @@ static int classify(struct decoder *d, const struct jscan *s, const char *json, 
         if (type && strcmp(type, "Notification") == 0 && msg)
                 return unwrap(d, MP_ENV_SNS, str_of(s, F_MESSAGE_ID), msg, level, res);
         if (type)
-                return reject(res, DECODE_UNRECOGNIZED, "SNS message of type \"%.64s\" carries no "
-                              "event", type);
+                return reject(res, DECODE_UNRECOGNIZED,
+                              "SNS message of type \"%.64s\" carries no "
+                              "event",
+                              type);
         if (str_of(s, F_ACTION) && str_of(s, F_CUSTOMER))
                 return build_event(d, s, json, len, false, res);
-        return reject(res, DECODE_UNRECOGNIZED, "no EventBridge event, SQS, SNS or Lambda "
+        return reject(res, DECODE_UNRECOGNIZED,
+                      "no EventBridge event, SQS, SNS or Lambda "
                       "envelope, or legacy SNS message found");
 }
 
@@ -695,23 +746,19 @@ static int decode_level(struct decoder *d, const char *json, size_t len, size_t 
         int st = jscan_run(s, json, len);
 
         switch (st) {
-        case JSCAN_OK:
-                return classify(d, s, json, len, level, res);
+        case JSCAN_OK: return classify(d, s, json, len, level, res);
         case JSCAN_INVALID_JSON:
                 if (level > 0)
                         return reject(res, DECODE_ENVELOPE_NOT_JSON, "%s content is not JSON: %s",
                                       mp_envelope_name(d->chain[d->n_chain - 1].kind),
                                       jscan_error(s));
                 return reject(res, DECODE_INVALID_JSON, "not JSON: %s", jscan_error(s));
-        case JSCAN_WRONG_TYPE:
-                return reject(res, DECODE_WRONG_TYPE, "%s", jscan_error(s));
+        case JSCAN_WRONG_TYPE: return reject(res, DECODE_WRONG_TYPE, "%s", jscan_error(s));
         case JSCAN_TOO_DEEP:
                 return reject(res, DECODE_TOO_DEEP, "JSON nested deeper than %d levels",
                               DECODE_MAX_JSON_DEPTH);
-        case JSCAN_TOO_LARGE:
-                return reject(res, DECODE_TOO_LARGE, "%s", jscan_error(s));
-        default:
-                return st < 0 ? st : -EIO;
+        case JSCAN_TOO_LARGE: return reject(res, DECODE_TOO_LARGE, "%s", jscan_error(s));
+        default: return st < 0 ? st : -EIO;
         }
 }
 
@@ -723,11 +770,15 @@ int decode_message(struct decoder *d, const char *data, size_t len, size_t whole
         res->n = 0;
         d->n_chain = 0;
         if (whole == DECODE_SIZE_UNKNOWN)
-                return reject(res, DECODE_TOO_LARGE, "message of more than %zu bytes is over the "
-                              "%zu byte limit", len, d->max_bytes);
+                return reject(res, DECODE_TOO_LARGE,
+                              "message of more than %zu bytes is over the "
+                              "%zu byte limit",
+                              len, d->max_bytes);
         if (whole > len || len > d->max_bytes)
-                return reject(res, DECODE_TOO_LARGE, "message of %zu bytes is over the %zu byte "
-                              "limit", whole > len ? whole : len, d->max_bytes);
+                return reject(res, DECODE_TOO_LARGE,
+                              "message of %zu bytes is over the %zu byte "
+                              "limit",
+                              whole > len ? whole : len, d->max_bytes);
         ok = utf8_valid_prefix((const unsigned char *)data, len);
         if (ok < len)
                 return reject(res, DECODE_INVALID_UTF8, "invalid UTF-8 at byte %zu", ok);

@@ -45,12 +45,14 @@ static int dlq_conf(rd_kafka_conf_t *conf, const char *name, const char *value, 
 
         if (rd_kafka_conf_set(conf, name, value, ignored, sizeof ignored) == RD_KAFKA_CONF_OK)
                 return 0;
-        return error_set(err, errlen, -EINVAL, "invalid kafka property \"%s\" for the dead-letter "
-                         "producer", name);
+        return error_set(err, errlen, -EINVAL,
+                         "invalid kafka property \"%s\" for the dead-letter "
+                         "producer",
+                         name);
 }
 
-int dlq_new(struct dlq **out, const char *brokers, const char *topic,
-            const char *const *properties, size_t n_properties, char *err, size_t errlen)
+int dlq_new(struct dlq **out, const char *brokers, const char *topic, const char *const *properties,
+            size_t n_properties, char *err, size_t errlen)
 {
         rd_kafka_conf_t *conf = NULL;
         char why[512];
@@ -109,11 +111,12 @@ static rd_kafka_headers_t *dlq_headers(const struct raw_message *msg, const char
         if (h == NULL)
                 return NULL;
         if (msg->coord.partition >= 0)
-                snprintf(origin, sizeof origin, "%s/%d/%lld", msg->coord.origin ? msg->coord.origin : "",
-                         (int)msg->coord.partition, (long long)msg->coord.offset);
-        else
-                snprintf(origin, sizeof origin, "%s:%lld", msg->coord.origin ? msg->coord.origin : "",
+                snprintf(origin, sizeof origin, "%s/%d/%lld",
+                         msg->coord.origin ? msg->coord.origin : "", (int)msg->coord.partition,
                          (long long)msg->coord.offset);
+        else
+                snprintf(origin, sizeof origin, "%s:%lld",
+                         msg->coord.origin ? msg->coord.origin : "", (long long)msg->coord.offset);
         dlq_header_safe(safe, sizeof safe, reason);
         rd_kafka_header_add(h, "cppo-reason", -1, safe, -1);
         dlq_header_safe(safe, sizeof safe, message);
@@ -123,18 +126,16 @@ static rd_kafka_headers_t *dlq_headers(const struct raw_message *msg, const char
         return h;
 }
 
-int dlq_send(struct dlq *d, const struct raw_message *msg, const char *reason,
-             const char *message)
+int dlq_send(struct dlq *d, const struct raw_message *msg, const char *reason, const char *message)
 {
         rd_kafka_headers_t *h = dlq_headers(msg, reason, message);
         rd_kafka_resp_err_t e;
 
         if (h == NULL)
                 return -ENOMEM;
-        e = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
-                              RD_KAFKA_V_VALUE((void *)msg->data, msg->len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                              RD_KAFKA_V_END);
+        e = rd_kafka_producev(
+            d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_VALUE((void *)msg->data, msg->len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (e) {
                 rd_kafka_headers_destroy(h); /* ownership passes only on success */
                 log_error("dead-letter produce failed topic=%s code=%s", d->topic,

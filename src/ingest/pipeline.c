@@ -31,8 +31,7 @@ struct pipeline {
         char requeue_error[CPPO_ERRLEN];
 };
 
-int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err,
-                 size_t errlen)
+int pipeline_new(struct pipeline **out, const struct pipeline_options *o, char *err, size_t errlen)
 {
         struct decode_options d = { .max_message_bytes = o->max_message_bytes };
         struct pipeline *p = calloc(1, sizeof *p);
@@ -107,8 +106,8 @@ static int reject(struct pipeline *p, const struct raw_message *m, const struct 
         if (p->requeue_of) {
                 /* the row is kept and says why; the first reason wins */
                 if (p->requeue_error[0] == '\0')
-                        (void)snprintf(p->requeue_error, sizeof p->requeue_error, "%s: %s",
-                                       reason, it->message);
+                        (void)snprintf(p->requeue_error, sizeof p->requeue_error, "%s: %s", reason,
+                                       it->message);
                 log_notice("requeued input rejected again id=%lld reason=%s",
                            (long long)p->requeue_of, reason);
                 return 0;
@@ -226,9 +225,9 @@ int pipeline_commit(struct pipeline *p, int64_t now)
         struct strlist new_keys = { 0 };
         int r = corr_tick(p->state, &p->corr, p->opt.event_clock ? p->clock : now, &p->changes);
 
-        if (r == 0 && (p->changes.n_notifications || p->changes.n_holds || p->changes.n_offers ||
-                       p->changes.n_agreements || p->changes.n_authorizations ||
-                       p->changes.released_holds.n))
+        if (r == 0 &&
+            (p->changes.n_notifications || p->changes.n_holds || p->changes.n_offers ||
+             p->changes.n_agreements || p->changes.n_authorizations || p->changes.released_holds.n))
                 r = open_batch(p);
         if (r == 0 && p->in_batch)
                 r = store_apply(p->store, &p->changes, &new_keys);

@@ -38,8 +38,8 @@ static int is_blank(const struct buf *b)
         return 1;
 }
 
-int source_file_run(const char *path, size_t max_line, source_handler_fn fn, void *ctx,
-                    char *err, size_t errlen)
+int source_file_run(const char *path, size_t max_line, source_handler_fn fn, void *ctx, char *err,
+                    size_t errlen)
 {
         FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
         struct buf line = BUF_INIT(max_line);

@@ -28,19 +28,26 @@ struct source_kafka {
 
 /* Defaults applied before the user's properties, which may override them. */
 static const char *const default_properties[] = {
-        "enable.auto.offset.store", "false",
-        "enable.auto.commit", "true",
-        "auto.commit.interval.ms", "1000",
-        "auto.offset.reset", "earliest", /* a new group must not skip old deals */
-        "enable.partition.eof", "false",
-        "client.id", "cppo-notify",
+        "enable.auto.offset.store",
+        "false",
+        "enable.auto.commit",
+        "true",
+        "auto.commit.interval.ms",
+        "1000",
+        "auto.offset.reset",
+        "earliest", /* a new group must not skip old deals */
+        "enable.partition.eof",
+        "false",
+        "client.id",
+        "cppo-notify",
         /* How long the broker may hold a fetch that found nothing (librdkafka:
          * 500). A broker answers as soon as data arrives, so this costs idle
          * fetch requests (1000/50 = 20 per second per broker), not latency;
          * but brokers that answer only when the wait ends (librdkafka's mock
          * cluster) add up to this much to every event: the e2e benchmark's
          * p99 falls from 504 to 58 ms. */
-        "fetch.wait.max.ms", "50",
+        "fetch.wait.max.ms",
+        "50",
 };
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -197,8 +204,7 @@ static int set_property(rd_kafka_conf_t *conf, const char *name, const char *val
         char ignored[512];
 
         switch (rd_kafka_conf_set(conf, name, value, ignored, sizeof ignored)) {
-        case RD_KAFKA_CONF_OK:
-                return 0;
+        case RD_KAFKA_CONF_OK: return 0;
         case RD_KAFKA_CONF_UNKNOWN:
                 return error_set(err, errlen, -EINVAL, "unknown kafka property \"%s\"", name);
         default:
@@ -453,8 +459,7 @@ static int64_t partition_lag(rd_kafka_t *rk, const rd_kafka_topic_partition_t *p
 
         if (p->err || p->offset < 0)
                 return -1; /* nothing consumed yet: no position */
-        if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) ||
-            hi < 0)
+        if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) || hi < 0)
                 return -1;
         return hi > p->offset ? hi - p->offset : 0;
 }

@@ -152,8 +152,8 @@ static CURLcode email_setup(CURL *c, struct dw_job *j)
 {
         char from[ADDR_MAX];
         int n = snprintf(from, sizeof from, "<%s>", j->from ? j->from : "");
-        CURLcode rc =
-            n < 0 || (size_t)n >= sizeof from ? CURLE_BAD_FUNCTION_ARGUMENT : rcpt_list(j);
+        CURLcode rc = n < 0 || (size_t)n >= sizeof from ? CURLE_BAD_FUNCTION_ARGUMENT
+                                                        : rcpt_list(j);
 
         CHANNEL_SETOPT(rc, c, CURLOPT_URL, j->url);
         CHANNEL_SETOPT(rc, c, CURLOPT_MAIL_FROM, from);
@@ -184,7 +184,7 @@ static CURLcode email_setup(CURL *c, struct dw_job *j)
  * closing, 454 TLS or authentication unavailable, 530 authentication
  * required, 534 mechanism too weak, 535 credentials invalid, 538 encryption
  * required. */
-static const long receiver_smtp[] = {421, 454, 530, 534, 535, 538};
+static const long receiver_smtp[] = { 421, 454, 530, 534, 535, 538 };
 
 static enum dispatch_verdict email_classify(int curl_result, long code)
 {
@@ -216,11 +216,11 @@ static void email_outcome(const struct dw_job *j, struct outcome *o)
 }
 
 const struct channel channel_email = {
-    .type = CONFIG_RECEIVER_EMAIL,
-    .unsendable = email_unsendable,
-    .settings = email_settings,
-    .protocols = "smtp,smtps",
-    .setup = email_setup,
-    .classify = email_classify,
-    .outcome = email_outcome,
+        .type = CONFIG_RECEIVER_EMAIL,
+        .unsendable = email_unsendable,
+        .settings = email_settings,
+        .protocols = "smtp,smtps",
+        .setup = email_setup,
+        .classify = email_classify,
+        .outcome = email_outcome,
 };

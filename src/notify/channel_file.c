@@ -32,7 +32,7 @@ static int file_settings(const struct config *cfg, const struct config_receiver 
 /* Waits until fd takes more bytes or the deadline passes. */
 static int wait_writable(int fd, int64_t deadline_ms)
 {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
         int64_t left = deadline_ms - clock_mono_ms();
         int n;
 
@@ -98,8 +98,8 @@ out:
 
 static void file_run(struct dw_job *j)
 {
-        j->result =
-            channel_file_append(j->path, j->dl.payload, j->dl.payload_len, (int)j->timeout_ms);
+        j->result = channel_file_append(j->path, j->dl.payload, j->dl.payload_len,
+                                        (int)j->timeout_ms);
 }
 
 /* ---- the outcome (dispatcher thread) ---- */
@@ -120,10 +120,10 @@ static void file_outcome(const struct dw_job *j, struct outcome *o)
 }
 
 const struct channel channel_file = {
-    .type = CONFIG_RECEIVER_FILE,
-    .settings = file_settings,
-    .batch = FILE_BATCH,
-    .run = file_run,
-    .classify = file_classify,
-    .outcome = file_outcome,
+        .type = CONFIG_RECEIVER_FILE,
+        .settings = file_settings,
+        .batch = FILE_BATCH,
+        .run = file_run,
+        .classify = file_classify,
+        .outcome = file_outcome,
 };

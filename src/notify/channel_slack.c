@@ -88,7 +88,7 @@ static void slack_finished(CURL *c, struct dw_job *j)
 /* HTTP statuses of a webhook that is gone, revoked or not allowed to post:
  * Slack's invalid_token, action_prohibited (403), no_service,
  * channel_not_found (404), channel_is_archived, team_disabled (410). */
-static const long receiver_http[] = {401, 403, 404, 410};
+static const long receiver_http[] = { 401, 403, 404, 410 };
 
 static enum dispatch_verdict slack_classify(int curl_result, long code)
 {
@@ -160,13 +160,13 @@ static void slack_outcome(const struct dw_job *j, struct outcome *o)
 }
 
 const struct channel channel_slack = {
-    .type = CONFIG_RECEIVER_SLACK,
-    .unsendable = slack_unsendable,
-    .settings = slack_settings,
-    .pace_key = slack_pace_key,
-    .protocols = "https,http",
-    .setup = slack_setup,
-    .finished = slack_finished,
-    .classify = slack_classify,
-    .outcome = slack_outcome,
+        .type = CONFIG_RECEIVER_SLACK,
+        .unsendable = slack_unsendable,
+        .settings = slack_settings,
+        .pace_key = slack_pace_key,
+        .protocols = "https,http",
+        .setup = slack_setup,
+        .finished = slack_finished,
+        .classify = slack_classify,
+        .outcome = slack_outcome,
 };

@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BACKOFF_BASE_MS   1000
-#define BACKOFF_CAP_MS    (10 * 60 * 1000)
-#define POLL_MAX_MS       250
-#define STOP_JOIN_MS      200   /* after the grace: how long told-to-stop workers may take */
+#define BACKOFF_BASE_MS 1000
+#define BACKOFF_CAP_MS  (10 * 60 * 1000)
+#define POLL_MAX_MS     250
+#define STOP_JOIN_MS    200 /* after the grace: how long told-to-stop workers may take */
 
 /* Pacing shared by every receiver with the same key (the channel's
  * pace_key: the webhook URL for Slack), the receiver name otherwise. */
@@ -161,7 +161,7 @@ static struct pace *pace_get(struct pace *pc, size_t *np, const struct config_re
                         pc[i].rate = rate_min(pc[i].rate, rc->rate);
                         return &pc[i];
                 }
-        pc[*np] = (struct pace){.key = key, .rate = rc->rate};
+        pc[*np] = (struct pace){ .key = key, .rate = rc->rate };
         return &pc[(*np)++];
 }
 
@@ -283,7 +283,7 @@ static long receiver_room(const struct rstate *rs, int64_t now_us)
 
 /* ---- completion -------------------------------------------------------- */
 
-static const char *const outcome_names[] = {"sent", "retry", "dead", "deferred"};
+static const char *const outcome_names[] = { "sent", "retry", "dead", "deferred" };
 
 /* Turns a failed attempt into "retry", "deferred" or "dead" (attempt
  * budget, age) and computes when the next one is due. A deferred delivery
@@ -355,17 +355,17 @@ static void log_outcome(const struct delivery *dl, const struct outcome *o, int6
 static void finish(struct dispatcher *d, const struct delivery *dl, long max_attempts, long max_age,
                    int64_t started_ms, struct outcome *o)
 {
-        static const enum delivery_status status[] = {DELIVERY_SENT, DELIVERY_QUEUED, DELIVERY_DEAD,
-                                                      DELIVERY_QUEUED};
+        static const enum delivery_status status[] = { DELIVERY_SENT, DELIVERY_QUEUED,
+                                                       DELIVERY_DEAD, DELIVERY_QUEUED };
         int64_t next_at = schedule(d, dl, max_attempts, max_age, o);
         struct delivery_attempt a = {
-            .delivery_key = dl->key,
-            .at_ms = started_ms,
-            .outcome = outcome_names[o->kind],
-            .code = o->code,
-            .latency_ms = o->latency_ms,
-            .error = o->kind == OUT_SENT ? NULL : o->error,
-            .refused = o->refused,
+                .delivery_key = dl->key,
+                .at_ms = started_ms,
+                .outcome = outcome_names[o->kind],
+                .code = o->code,
+                .latency_ms = o->latency_ms,
+                .error = o->kind == OUT_SENT ? NULL : o->error,
+                .refused = o->refused,
         };
         int r = o->kind == OUT_DEFER
                     ? store_delivery_defer(d->store, &a, next_at)
@@ -412,12 +412,12 @@ static void health_save(struct dispatcher *d, const struct rstate *rs)
 {
         const struct health *h = &rs->health;
         struct store_receiver_health row = {
-            .receiver = rs->rc->name,
-            .up = !h->down,
-            .since_ms = h->since_ms,
-            .failures = h->failures,
-            .last_error = h->error[0] ? h->error : NULL,
-            .updated_at_ms = clock_wall_ms(),
+                .receiver = rs->rc->name,
+                .up = !h->down,
+                .since_ms = h->since_ms,
+                .failures = h->failures,
+                .last_error = h->error[0] ? h->error : NULL,
+                .updated_at_ms = clock_wall_ms(),
         };
         int r = store_receiver_health_put(d->store, &row, true);
 
@@ -444,9 +444,10 @@ static void health_note(struct dispatcher *d, struct rstate *rs, const struct ou
         if (o->kind == OUT_DEFER) {
                 h->failures++;
                 snprintf(h->error, sizeof h->error, "%s", o->error);
-                h->probe_us =
-                    clock_mono_us() +
-                    dispatch_backoff_ms(h->failures < 64 ? (int)h->failures : 64, rnd01(d)) * 1000;
+                h->probe_us = clock_mono_us() +
+                              dispatch_backoff_ms(h->failures < 64 ? (int)h->failures : 64,
+                                                  rnd01(d)) *
+                                  1000;
                 if (!h->down) {
                         h->down = true;
                         h->since_ms = clock_wall_ms();
@@ -487,7 +488,7 @@ static void job_done(struct dispatcher *d, struct dw_job *j)
 {
         struct lane *lane = lane_find(d, j->dl.receiver);
         struct rstate *rs = rstate_find(d, j->dl.receiver);
-        struct outcome o = {0};
+        struct outcome o = { 0 };
 
         if (lane != NULL)
                 lane->in_flight--;
@@ -568,7 +569,7 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
 {
         const struct config_receiver *rc = rs->rc;
         const char *why = unsendable(d->cfg, rs, dl);
-        struct outcome o = {0};
+        struct outcome o = { 0 };
         struct dw_job *j;
 
         if (why != NULL) {
@@ -595,7 +596,7 @@ static void hand_over(struct dispatcher *d, struct rstate *rs, struct lane *lane
 static void start_delivery(struct dispatcher *d, struct rstate *rs, struct lane *lane,
                            struct delivery *dl)
 {
-        struct outcome o = {0};
+        struct outcome o = { 0 };
 
         if (dl->channel == NULL || strcmp(dl->channel, rs->rc->type_name) != 0) {
                 /* rendered for another channel than the receiver has now */
@@ -635,7 +636,7 @@ static void store_trouble(struct dispatcher *d, int r)
 static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 {
         long room = receiver_room(rs, clock_mono_us());
-        struct due due = {.max = room};
+        struct due due = { .max = room };
         struct lane *lane;
         int r;
 
@@ -685,8 +686,9 @@ static void announce_receivers(struct dispatcher *d)
 {
         for (size_t i = 0; i < d->rs_count; i++) {
                 const struct rstate *rs = &d->rs[i];
-                struct store_receiver_health row = {
-                    .receiver = rs->rc->name, .up = true, .updated_at_ms = clock_wall_ms()};
+                struct store_receiver_health row = { .receiver = rs->rc->name,
+                                                     .up = true,
+                                                     .updated_at_ms = clock_wall_ms() };
                 int r = store_receiver_health_put(d->store, &row, false);
 
                 if (r < 0)
@@ -836,13 +838,13 @@ static int load_health(void *ctx, const struct store_receiver *v)
 static int dispatcher_init(struct dispatcher *d, const char *store_path, const struct config *cfg,
                            char *err, size_t errlen)
 {
-        struct store_options so = {0};
+        struct store_options so = { 0 };
         struct dispatch_plan *p;
         int r;
 
         so.busy_timeout_ms = config_store_busy_ms(cfg);
-        so.synchronous_normal =
-            cfg->store.synchronous != NULL && strcmp(cfg->store.synchronous, "normal") == 0;
+        so.synchronous_normal = cfg->store.synchronous != NULL &&
+                                strcmp(cfg->store.synchronous, "normal") == 0;
         r = store_open(&d->store, store_path, &so, err, errlen);
         if (r < 0)
                 return r;

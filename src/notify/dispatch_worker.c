@@ -1,12 +1,13 @@
-#include "cppo/clock.h"
 /* cppo-notify — the dispatcher's workers (see dispatch_worker.h).
  *
  * Layout: jobs, the hub, transfers (what differs per channel is in
- * channel_<name>.c), the worker loop, then the worker's life cycle. Everything a worker thread touches is
- * its own job, its own multi handle, and its worker and hub structs (kept
- * alive by their reference counts).
+ * channel_<name>.c), the worker loop, then the worker's life cycle.
+ * Everything a worker thread touches is its own job, its own multi handle,
+ * and its worker and hub structs (kept alive by their reference counts).
  */
 #include "dispatch_worker.h"
+
+#include "cppo/clock.h"
 
 #include "channel_internal.h"
 
@@ -154,8 +155,8 @@ void dw_hub_poke(struct dw_hub *h)
 
 static struct timespec abs_deadline(int64_t deadline_ms)
 {
-        return (struct timespec){.tv_sec = deadline_ms / 1000,
-                                 .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+        return (struct timespec){ .tv_sec = deadline_ms / 1000,
+                                  .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
 }
 
 void dw_hub_wait(struct dw_hub *h, int timeout_ms)
@@ -387,7 +388,7 @@ static void *worker_run(void *arg)
  * blocked too. */
 static int start_thread(struct dw_worker *w)
 {
-        static const int blocked[] = {SIGPIPE, SIGXFSZ, SIGTERM, SIGINT, SIGHUP};
+        static const int blocked[] = { SIGPIPE, SIGXFSZ, SIGTERM, SIGINT, SIGHUP };
         sigset_t block, old;
         int r;
 

@@ -39,7 +39,7 @@ struct channel;
 
 struct dw_job {
         struct dw_job *next;
-        struct delivery dl; /* owned */
+        struct delivery dl;            /* owned */
         const struct channel *channel; /* how it is sent (channel_internal.h) */
         /* settings copied at hand-over (NULL when not set) */
         char *url;      /* SMTP server or webhook: the webhook URL is a secret */

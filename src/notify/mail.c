@@ -33,7 +33,8 @@
  * project. Changing it changes every Message-ID and thread id, so mail
  * already sent would no longer thread with new mail. */
 static const uuid_t stable_ns = {
-    0x40, 0xbf, 0xd8, 0x68, 0xbc, 0x1b, 0x40, 0x73, 0xa0, 0x11, 0x21, 0x1c, 0xd9, 0xd8, 0x82, 0x09,
+        0x40, 0xbf, 0xd8, 0x68, 0xbc, 0x1b, 0x40, 0x73,
+        0xa0, 0x11, 0x21, 0x1c, 0xd9, 0xd8, 0x82, 0x09,
 };
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -262,7 +263,7 @@ static int put_q(struct buf *out, const unsigned char *s, size_t n)
                 } else if (s[i] == ' ') {
                         r = buf_putc(out, '_');
                 } else {
-                        char e[3] = {'=', hex_upper[s[i] >> 4], hex_upper[s[i] & 15]};
+                        char e[3] = { '=', hex_upper[s[i] >> 4], hex_upper[s[i] & 15] };
                         r = buf_append(out, e, 3);
                 }
         }
@@ -464,7 +465,7 @@ static int put_qp(struct buf *out, const char *s)
         for (const char *p = s; *p && r == 0;) {
                 unsigned char c = (unsigned char)*p;
                 bool last = p[1] == '\0' || eol_len(p + 1) > 0;
-                char tok[3] = {(char)c, 0, 0};
+                char tok[3] = { (char)c, 0, 0 };
                 size_t tl = 1;
 
                 if (eol_len(p)) {
@@ -527,7 +528,7 @@ static int choose_boundary(const char *msgid, const struct part *parts, size_t n
                         sha256_update(&h, buf_cstr(&parts[i].body), parts[i].body.len);
                 }
                 if (v > 0)
-                        sha256_update(&h, &(uint8_t){(uint8_t)v}, 1);
+                        sha256_update(&h, &(uint8_t){ (uint8_t)v }, 1);
                 sha256_final(&h, d);
                 snprintf(out, outlen, "%s", BOUNDARY_PFX);
                 for (size_t i = 0; i < BOUNDARY_HEX / 2 && len + 2 < outlen; i++, len += 2)
@@ -581,9 +582,9 @@ static int check_message(const struct mail_message *m, char *err, size_t errlen)
 
 static int put_date(struct buf *out, int64_t date)
 {
-        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
         time_t t = (time_t)date;
         struct tm tm;
 
@@ -710,7 +711,7 @@ static bool ends_with_crlf(const struct buf *b)
  * with CRLF in both cases. */
 static int put_body(struct buf *out, const struct part *parts, size_t n, const char *boundary)
 {
-        static const char *const types[] = {"plain", "html"};
+        static const char *const types[] = { "plain", "html" };
         int r;
 
         if (n == 1) {

@@ -82,7 +82,7 @@ int notify_prepare(const struct config *newcfg, struct notify_reload *out, char 
 {
         int r;
 
-        *out = (struct notify_reload){0};
+        *out = (struct notify_reload){ 0 };
         r = renderer_new(&out->renderer, newcfg, err, errlen);
         if (r == 0 && (r = dispatch_reload_prepare(newcfg, &out->plan)) < 0)
                 (void)error_set(err, errlen, r, "dispatcher: out of memory");
@@ -99,14 +99,14 @@ void notify_commit(struct notify *n, struct notify_reload *r)
                 dispatch_plan_free(r->plan);
         renderer_free(n->renderer);
         n->renderer = r->renderer;
-        *r = (struct notify_reload){0};
+        *r = (struct notify_reload){ 0 };
 }
 
 void notify_reload_abort(struct notify_reload *r)
 {
         renderer_free(r->renderer);
         dispatch_plan_free(r->plan);
-        *r = (struct notify_reload){0};
+        *r = (struct notify_reload){ 0 };
 }
 
 void notify_stop(struct notify *n, int grace_ms)
@@ -119,7 +119,7 @@ void notify_stop(struct notify *n, int grace_ms)
 
 int64_t notify_queued(struct store *s)
 {
-        int64_t c[4] = {0};
+        int64_t c[4] = { 0 };
 
         if (store_delivery_counts(s, NULL, c) < 0)
                 return 0;

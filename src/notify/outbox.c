@@ -113,8 +113,10 @@ static int email_ids(const char *from, const char *dkey, yajl_val ctx, char *mid
 
         if (r < 0)
                 return r;
-        if (snprintf(name, sizeof name, "thread/%s", opp ? opp : offer ? offer : dkey) >=
-            (int)sizeof name)
+        if (snprintf(name, sizeof name, "thread/%s",
+                     opp     ? opp
+                     : offer ? offer
+                             : dkey) >= (int)sizeof name)
                 return -E2BIG;
         return mail_stable_id(name, domain, thread, len);
 }
@@ -236,8 +238,8 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
 
         for (size_t i = 0; i < t->count; i++) {
                 struct delivery d;
-                int rc = outbox_build(cfg, r, t->items[i].receiver, t->items[i].rule, n, now_ms,
-                                      &d, err, sizeof err);
+                int rc = outbox_build(cfg, r, t->items[i].receiver, t->items[i].rule, n, now_ms, &d,
+                                      err, sizeof err);
 
                 if (rc < 0) {
                         log_error("cannot render notification=%s receiver=%s: %s", n->key,
@@ -255,10 +257,9 @@ static int route_one(struct store *s, const struct config *cfg, const struct ren
         return created;
 }
 
-static int route_notification(struct store *s, const struct config *cfg,
-                              const struct renderer *r, const struct notification *n,
-                              int64_t now_ms, enum delivery_status status,
-                              struct outbox_stats *st)
+static int route_notification(struct store *s, const struct config *cfg, const struct renderer *r,
+                              const struct notification *n, int64_t now_ms,
+                              enum delivery_status status, struct outbox_stats *st)
 {
         struct route_targets t;
         yajl_val ctx = yajl_tree_parse(n->context_json, NULL, 0);

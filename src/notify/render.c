@@ -39,14 +39,14 @@
 enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
 
 static const char *const kinds[N_KINDS] = {
-    "partner_offer_extended", "new_order", "amended_offer", "order_ended", "attention_needed",
-    "link_corrected",
+        "partner_offer_extended", "new_order",      "amended_offer", "order_ended",
+        "attention_needed",       "link_corrected",
 };
 static const char *const kind_titles[N_KINDS] = {
-    "Partner offer extended", "New order", "Amended offer", "Order ended", "Attention needed",
-    "Link corrected",
+        "Partner offer extended", "New order",      "Amended offer", "Order ended",
+        "Attention needed",       "Link corrected",
 };
-static const char *const parts[N_PARTS] = {"subject", "text", "html", "slack", "file"};
+static const char *const parts[N_PARTS] = { "subject", "text", "html", "slack", "file" };
 
 const char *render_kind(size_t i)
 {
@@ -125,8 +125,8 @@ static int read_file(const char *path, struct buf *b, char *err, size_t errlen)
                 rc = buf_append(b, chunk, n);
         e = errno;
         if (rc == 0 && ferror(f))
-                rc =
-                    error_set(err, errlen, -EIO, "%s: cannot read template: %s", path, strerror(e));
+                rc = error_set(err, errlen, -EIO, "%s: cannot read template: %s", path,
+                               strerror(e));
         fclose(f);
         if (rc == -E2BIG)
                 return error_set(err, errlen, -EINVAL, "%s: template larger than %d bytes", path,
@@ -223,7 +223,7 @@ static int add_override(struct renderer *r, const char *path, char *err, size_t 
 
 static const char *template_path(const struct config_templates *t, enum part p)
 {
-        const char *paths[N_PARTS] = {t->subject, t->text, t->html, t->slack, t->file};
+        const char *paths[N_PARTS] = { t->subject, t->text, t->html, t->slack, t->file };
 
         return paths[p];
 }
@@ -425,7 +425,7 @@ static char *truncated(const char *s, size_t max, const char *mark)
 
 static yajl_val get(yajl_val ctx, const char *a, const char *b, yajl_type t)
 {
-        const char *path[] = {a, b, NULL};
+        const char *path[] = { a, b, NULL };
 
         return yajl_tree_get(ctx, path, t);
 }
@@ -630,7 +630,7 @@ static int gen_key(yajl_gen g, const char *key)
  * ...}); -1 when obj is not one. */
 static int text_type(yajl_val obj)
 {
-        const char *path[] = {"type", NULL};
+        const char *path[] = { "type", NULL };
         yajl_val type = yajl_tree_get(obj, path, yajl_t_string);
 
         if (type == NULL || !YAJL_IS_OBJECT(obj))
@@ -698,7 +698,7 @@ static int gen_slack_value(yajl_gen g, yajl_val v)
 
 static int gen_block(yajl_gen g, yajl_val b)
 {
-        const char *path[] = {"type", NULL};
+        const char *path[] = { "type", NULL };
         yajl_val type = yajl_tree_get(b, path, yajl_t_string);
         bool section = type != NULL && strcmp(type->u.string, "section") == 0;
         bool header = type != NULL && strcmp(type->u.string, "header") == 0;
@@ -1000,7 +1000,7 @@ int render_notification(const struct renderer *r, const struct config_receiver *
                         const struct config_rule *rule, const struct notification *n,
                         struct rendered *out, char *err, size_t errlen)
 {
-        struct job j = {.r = r, .rcv = rcv, .rule = rule, .n = n, .err = err, .errlen = errlen};
+        struct job j = { .r = r, .rcv = rcv, .rule = rule, .n = n, .err = err, .errlen = errlen };
         int rc;
 
         memset(out, 0, sizeof(*out));

@@ -24,7 +24,8 @@ struct node {
         size_t at; /* where the tag starts, for error messages */
 };
 
-struct template {
+struct template
+{
         char *src;
         size_t srclen;
         struct node *nodes;
@@ -171,16 +172,11 @@ static int do_tag(struct parser *p, char kind, size_t off, size_t len, size_t at
         int rc;
 
         switch (kind) {
-        case '!':
-                return 0;
-        case '=':
-                return set_delims(p, off, len, at);
-        case '#':
-                return open_section(p, N_SECTION, off, len, at);
-        case '^':
-                return open_section(p, N_INVERTED, off, len, at);
-        case '/':
-                return close_section(p, off, len, at);
+        case '!': return 0;
+        case '=': return set_delims(p, off, len, at);
+        case '#': return open_section(p, N_SECTION, off, len, at);
+        case '^': return open_section(p, N_INVERTED, off, len, at);
+        case '/': return close_section(p, off, len, at);
         case '>':
                 rc = add_node(p->t, N_PARTIAL, off, len);
                 if (rc == 0) {
@@ -189,10 +185,8 @@ static int do_tag(struct parser *p, char kind, size_t off, size_t len, size_t at
                 }
                 return rc;
         case '{':
-        case '&':
-                return add_node(p->t, N_RAW, off, len);
-        default:
-                return add_node(p->t, N_VAR, off, len);
+        case '&': return add_node(p->t, N_RAW, off, len);
+        default: return add_node(p->t, N_VAR, off, len);
         }
 }
 
@@ -253,13 +247,11 @@ static int parse(struct parser *p)
         if (add_text(p->t, p->pos, p->len) != 0)
                 return -ENOMEM;
         if (p->depth > 0)
-                return syntax_error(p, p->t->nodes[p->open[p->depth - 1]].at,
-                                    "unclosed section");
+                return syntax_error(p, p->t->nodes[p->open[p->depth - 1]].at, "unclosed section");
         return 0;
 }
 
-int template_compile(struct template **out, const char *text, size_t len, char *err,
-                     size_t errlen)
+int template_compile(struct template **out, const char *text, size_t len, char *err, size_t errlen)
 {
         struct parser p = { .olen = 2, .clen = 2, .err = err, .errlen = errlen, .len = len };
         struct template *t;
@@ -369,16 +361,11 @@ static bool truthy(yajl_val v)
 static int put_json_char(struct buf *b, unsigned char c)
 {
         switch (c) {
-        case '"':
-                return buf_puts(b, "\\\"");
-        case '\\':
-                return buf_puts(b, "\\\\");
-        case '\n':
-                return buf_puts(b, "\\n");
-        case '\r':
-                return buf_puts(b, "\\r");
-        case '\t':
-                return buf_puts(b, "\\t");
+        case '"': return buf_puts(b, "\\\"");
+        case '\\': return buf_puts(b, "\\\\");
+        case '\n': return buf_puts(b, "\\n");
+        case '\r': return buf_puts(b, "\\r");
+        case '\t': return buf_puts(b, "\\t");
         default:
                 if (c < 0x20 || c == 0x7f)
                         return buf_printf(b, "\\u%04x", c);
@@ -389,16 +376,11 @@ static int put_json_char(struct buf *b, unsigned char c)
 static const char *entity(char c)
 {
         switch (c) {
-        case '&':
-                return "&amp;";
-        case '<':
-                return "&lt;";
-        case '>':
-                return "&gt;";
-        case '"':
-                return "&quot;";
-        default:
-                return NULL;
+        case '&': return "&amp;";
+        case '<': return "&lt;";
+        case '>': return "&gt;";
+        case '"': return "&quot;";
+        default: return NULL;
         }
 }
 
@@ -430,13 +412,10 @@ static int put_value_char(struct render *r, char c, bool raw)
         const char *ent = !raw && r->esc == TEMPLATE_ESCAPE_HTML ? entity(c) : NULL;
 
         switch (r->esc) {
-        case TEMPLATE_ESCAPE_HEADER:
-                return buf_putc(r->out, c == '\r' || c == '\n' ? ' ' : c);
+        case TEMPLATE_ESCAPE_HEADER: return buf_putc(r->out, c == '\r' || c == '\n' ? ' ' : c);
         case TEMPLATE_ESCAPE_SLACK:
-        case TEMPLATE_ESCAPE_JSON:
-                return put_json_char(r->out, (unsigned char)c);
-        default:
-                return ent ? buf_puts(r->out, ent) : buf_putc(r->out, c);
+        case TEMPLATE_ESCAPE_JSON: return put_json_char(r->out, (unsigned char)c);
+        default: return ent ? buf_puts(r->out, ent) : buf_putc(r->out, c);
         }
 }
 
@@ -491,19 +470,14 @@ static bool is_alnum(char c)
 static int put_mrkdwn(struct buf *out, char c, bool bol, bool inword)
 {
         switch (c) {
-        case '&':
-                return buf_puts(out, "&amp;");
-        case '<':
-                return buf_puts(out, "&lt;");
-        case '>':
-                return buf_puts(out, bol ? ZWSP "&gt;" : "&gt;");
+        case '&': return buf_puts(out, "&amp;");
+        case '<': return buf_puts(out, "&lt;");
+        case '>': return buf_puts(out, bol ? ZWSP "&gt;" : "&gt;");
         case '*':
         case '_':
         case '~':
-        case '`':
-                return inword ? buf_putc(out, c) : buf_printf(out, ZWSP "%c" ZWSP, c);
-        default:
-                return buf_putc(out, c);
+        case '`': return inword ? buf_putc(out, c) : buf_printf(out, ZWSP "%c" ZWSP, c);
+        default: return buf_putc(out, c);
         }
 }
 
@@ -547,8 +521,8 @@ static int interpolate(struct render *r, yajl_val v, bool raw)
         if (YAJL_IS_STRING(v))
                 return put_value(r, v->u.string, strlen(v->u.string), raw);
         if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-                return put_value(r, YAJL_IS_TRUE(v) ? "true" : "false",
-                                 YAJL_IS_TRUE(v) ? 4 : 5, raw);
+                return put_value(r, YAJL_IS_TRUE(v) ? "true" : "false", YAJL_IS_TRUE(v) ? 4 : 5,
+                                 raw);
         if (YAJL_IS_INTEGER(v))
                 n = snprintf(num, sizeof(num), "%lld", YAJL_GET_INTEGER(v));
         else if (YAJL_IS_DOUBLE(v))
@@ -664,26 +638,20 @@ static int render_range(struct render *r, const struct template *t, size_t from,
 
                 if (++r->steps > TEMPLATE_MAX_STEPS)
                         return error_set(r->err, r->errlen, -E2BIG,
-                                         "rendering takes more than %d steps",
-                                         TEMPLATE_MAX_STEPS);
+                                         "rendering takes more than %d steps", TEMPLATE_MAX_STEPS);
 
                 switch (n->type) {
-                case N_TEXT:
-                        rc = buf_append(r->out, t->src + n->off, n->len);
-                        break;
+                case N_TEXT: rc = buf_append(r->out, t->src + n->off, n->len); break;
                 case N_VAR:
                 case N_RAW:
-                        rc = interpolate(r, lookup(r, t->src + n->off, n->len),
-                                         n->type == N_RAW);
+                        rc = interpolate(r, lookup(r, t->src + n->off, n->len), n->type == N_RAW);
                         break;
                 case N_SECTION:
                 case N_INVERTED:
                         rc = section(r, t, i);
                         i = n->end;
                         continue;
-                case N_PARTIAL:
-                        rc = partial(r, t, n);
-                        break;
+                case N_PARTIAL: rc = partial(r, t, n); break;
                 }
                 i++;
         }

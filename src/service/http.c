@@ -57,8 +57,8 @@ int http_parse_listen(const char *listen, char *host, size_t hostlen, uint16_t *
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
                              const char *body, size_t len)
 {
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+                                                                 MHD_RESPMEM_MUST_COPY);
         enum MHD_Result ret;
 
         if (r == NULL)
@@ -84,8 +84,8 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **state)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state)
 {
         struct http_server *s = cls;
 
@@ -112,10 +112,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
  * loopback listener every local client is 127.0.0.1 (a limit would lock
  * the health checker out together with the attacker), so it applies only
  * when the endpoint listens beyond loopback. */
-#define HTTP_MAX_CONNECTIONS 256u
+#define HTTP_MAX_CONNECTIONS        256u
 #define HTTP_PER_CLIENT_CONNECTIONS 16u
-#define HTTP_IDLE_TIMEOUT_S 5u
-#define HTTP_CONNECTION_MEMORY (16u * 1024u) /* request line + headers */
+#define HTTP_IDLE_TIMEOUT_S         5u
+#define HTTP_CONNECTION_MEMORY      (16u * 1024u) /* request line + headers */
 
 static bool is_loopback(const struct sockaddr_storage *ss)
 {
@@ -174,14 +174,13 @@ int http_server_start(struct http_server **out, const char *listen, bool allow_n
         if (s == NULL)
                 return -ENOMEM;
         s->h = *h;
-        s->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-                                      (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                                  port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                                  (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-                                  HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                  per_ip_limit(&ss), MHD_OPTION_CONNECTION_TIMEOUT,
-                                  HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                  (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
+        s->mhd = MHD_start_daemon(
+            MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+            port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            per_ip_limit(&ss), MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
         if (s->mhd == NULL) {
                 free(s);
                 return error_set(err, errlen, -EADDRINUSE, "cannot listen on %s", listen);

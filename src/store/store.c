@@ -47,8 +47,7 @@ int store_rollback(struct store *s)
         return ERROR_TRACE(s->ops->rollback(s));
 }
 
-int store_ledger_add(struct store *s, const char *event_key, const struct mp_coord *c,
-                     int64_t now)
+int store_ledger_add(struct store *s, const char *event_key, const struct mp_coord *c, int64_t now)
 {
         return ERROR_TRACE(s->ops->ledger_add(s, event_key, c, now));
 }
@@ -88,8 +87,8 @@ int store_inbox_take(struct store *s, int64_t limit, int64_t now,
         return ERROR_TRACE(s->ops->inbox_take(s, limit, now, fn, ctx));
 }
 
-int store_list_authorizations(struct store *s,
-                              int (*fn)(void *ctx, const struct authorization *a), void *ctx)
+int store_list_authorizations(struct store *s, int (*fn)(void *ctx, const struct authorization *a),
+                              void *ctx)
 {
         return ERROR_TRACE(s->ops->list_authorizations(s, fn, ctx));
 }
@@ -255,8 +254,7 @@ int store_delivery_defer(struct store *s, const struct delivery_attempt *a, int6
         return ERROR_TRACE(s->ops->delivery_defer(s, a, next_at_ms));
 }
 
-int store_receiver_health_put(struct store *s, const struct store_receiver_health *h,
-                              bool replace)
+int store_receiver_health_put(struct store *s, const struct store_receiver_health *h, bool replace)
 {
         return ERROR_TRACE(s->ops->receiver_health_put(s, h, replace));
 }

@@ -23,15 +23,25 @@
 #include <unistd.h>
 
 static const char *const counted_tables[] = {
-        "ledger", "rejected", "authorizations", "offers", "agreements", "holds",
-        "notifications", "inbox",
-        "deliveries", "attempts", "receiver_health", "aws_refresh", "aws_offer_lookups",
+        "ledger",
+        "rejected",
+        "authorizations",
+        "offers",
+        "agreements",
+        "holds",
+        "notifications",
+        "inbox",
+        "deliveries",
+        "attempts",
+        "receiver_health",
+        "aws_refresh",
+        "aws_offer_lookups",
 };
 
 /* What an operator does about a damaged database file; part of every
  * message that reports damage. */
 #define RECOVERY_HINT                                                                              \
-        "recover it with `sqlite3 '%s' .recover | sqlite3 NEW.db`, check NEW.db and move it "     \
+        "recover it with `sqlite3 '%s' .recover | sqlite3 NEW.db`, check NEW.db and move it "      \
         "into place, or restore the latest backup"
 
 /* err: what failed, SQLite's words, and for damage what to do. code is
@@ -57,23 +67,16 @@ int sqlite_code(int rc)
         switch (rc & 0xff) {
         case SQLITE_OK:
         case SQLITE_ROW:
-        case SQLITE_DONE:
-                return 0;
+        case SQLITE_DONE: return 0;
         case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-                return -EBADMSG;
+        case SQLITE_NOTADB: return -EBADMSG;
         case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return -EBUSY;
-        case SQLITE_FULL:
-                return -ENOSPC;
+        case SQLITE_LOCKED: return -EBUSY;
+        case SQLITE_FULL: return -ENOSPC;
         case SQLITE_READONLY:
-        case SQLITE_CANTOPEN:
-                return -EROFS;
-        case SQLITE_NOMEM:
-                return -ENOMEM;
-        default:
-                return -EIO;
+        case SQLITE_CANTOPEN: return -EROFS;
+        case SQLITE_NOMEM: return -ENOMEM;
+        default: return -EIO;
         }
 }
 
@@ -279,11 +282,10 @@ static int sqlite_verify(struct store *base, char *err, size_t errlen)
                                  strerror(errno));
         if (named.st_dev != s->dev || named.st_ino != s->ino)
                 return error_set(err, errlen, -ESTALE,
-                                 "the store '%s' was replaced by another file while open",
-                                 s->path);
+                                 "the store '%s' was replaced by another file while open", s->path);
         if (!sqlite3_db_readonly(s->db, "main") && access(s->path, W_OK) != 0)
-                return error_set(err, errlen, -EROFS, "the store '%s' is not writable: %s",
-                                 s->path, strerror(errno));
+                return error_set(err, errlen, -EROFS, "the store '%s' is not writable: %s", s->path,
+                                 strerror(errno));
         return 0;
 }
 
@@ -376,8 +378,8 @@ int store_sqlite_open(struct store **out, const char *path, const struct store_o
                       char *err, size_t errlen)
 {
         struct store_sqlite *s = calloc(1, sizeof *s);
-        int flags =
-            o->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        int flags = o->read_only ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         int r;
 
         if (s == NULL)

@@ -31,14 +31,15 @@ int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len)
         sqlite3_stmt *st;
         int rc, r = -ENOENT;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT value FROM aws_state WHERE key = ?", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "SELECT value FROM aws_state WHERE key = ?", -1, &st, NULL) !=
+            SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
         rc = step_row(st);
         if (rc > 0)
-                r = snprintf(buf, len, "%s", col_text(st, 0) ? col_text(st, 0) : "") <
-                            (int)len ? 0 : -E2BIG;
+                r = snprintf(buf, len, "%s", col_text(st, 0) ? col_text(st, 0) : "") < (int)len
+                        ? 0
+                        : -E2BIG;
         else if (rc < 0)
                 r = rc;
         sqlite3_finalize(st);
@@ -57,16 +58,17 @@ int sqlite_aws_put(struct store *base, const char *key, const char *value, int64
 }
 
 int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
-                               int (*fn)(void *ctx, const struct store_aws_refresh *e),
-                               void *ctx)
+                               int (*fn)(void *ctx, const struct store_aws_refresh *e), void *ctx)
 {
         struct store_sqlite *s = impl(base);
         struct strlist ids = { 0 }, sets = { 0 };
         sqlite3_stmt *st;
         int r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT id, change_set_id FROM aws_refresh WHERE done_at "
-                               "IS NULL ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id, change_set_id FROM aws_refresh WHERE done_at "
+                               "IS NULL ORDER BY id LIMIT ?",
+                               -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 && limit < 1024 ? limit : 1024);
         /* every row first: fn may write (mark it done) */
@@ -87,8 +89,7 @@ int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
         return r;
 }
 
-int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
-                            int64_t now)
+int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome, int64_t now)
 {
         const char *text[] = { outcome };
         const int64_t ints[] = { now, id };
@@ -107,7 +108,8 @@ int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before, int64_
         sqlite3_stmt *st;
         int r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT h.offer_id FROM holds h LEFT JOIN "
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT h.offer_id FROM holds h LEFT JOIN "
                                "aws_offer_lookups l ON l.offer_id = h.offer_id "
                                "WHERE l.offer_id IS NULL OR l.checked_at < ? "
                                "ORDER BY h.created_at, h.offer_id LIMIT ?",
@@ -142,7 +144,8 @@ int sqlite_aws_lookup_get(struct store *base, const char *offer_id,
         sqlite3_stmt *st;
         int rc, r = -ENOENT;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT offer_id, outcome, authorization_id, detail, "
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT offer_id, outcome, authorization_id, detail, "
                                "checked_at FROM aws_offer_lookups WHERE offer_id = ?",
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
@@ -166,9 +169,10 @@ int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES])
         int r = 0;
 
         memset(out, 0, STORE_AWS_SOURCES * sizeof out[0]);
-        if (sqlite3_prepare_v2(s->db, "SELECT (aws_status IS NOT NULL) + 2 * (registered != 0), "
-                               "COUNT(*) FROM authorizations GROUP BY 1", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT (aws_status IS NOT NULL) + 2 * (registered != 0), "
+                               "COUNT(*) FROM authorizations GROUP BY 1",
+                               -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         while (scan_row(st, &r)) {
                 int k = sqlite3_column_int(st, 0);

@@ -12,7 +12,10 @@
 /* A delivery as its table stores it: the one list of its columns, which
  * the statements, the binder and the row reader all walk
  * (store_sqlite_fields.c). */
-#define FIELD(member, type) { #member, type, offsetof(struct delivery, member) }
+#define FIELD(member, type)                                                                        \
+        {                                                                                          \
+#member, type, offsetof(struct delivery, member)                                   \
+        }
 static const struct field delivery_fields[] = {
         FIELD(key, FIELD_STR),
         FIELD(notification_key, FIELD_STR),
@@ -34,14 +37,16 @@ static const struct field delivery_fields[] = {
 #undef FIELD
 
 static const struct record_type delivery_record = {
-        "delivery", delivery_fields, sizeof delivery_fields / sizeof delivery_fields[0],
+        "delivery",
+        delivery_fields,
+        sizeof delivery_fields / sizeof delivery_fields[0],
         sizeof(struct delivery),
 };
 
 /* What FIELD_INT and FIELD_BLOB assume of struct delivery. */
 _Static_assert(sizeof(enum delivery_status) == sizeof(int), "status is read and bound as an int");
 _Static_assert(offsetof(struct delivery, payload_len) ==
-                       offsetof(struct delivery, payload) + sizeof(char *),
+                   offsetof(struct delivery, payload) + sizeof(char *),
                "payload_len follows payload");
 
 /* "SELECT <delivery columns> FROM deliveries <tail>", prepared to run once. */
@@ -120,9 +125,8 @@ static sqlite3_stmt *due_stmt(struct store_sqlite *s)
         return dl_stmt(s, DL_DUE, sql);
 }
 
-int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms,
-                        int64_t limit, int (*fn)(void *ctx, const struct delivery *d),
-                        void *ctx)
+int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms, int64_t limit,
+                        int (*fn)(void *ctx, const struct delivery *d), void *ctx)
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st = due_stmt(s);
@@ -152,7 +156,8 @@ int sqlite_delivery_due(struct store *base, const char *receiver, int64_t now_ms
 int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms)
 {
         struct store_sqlite *s = impl(base);
-        sqlite3_stmt *st = dl_stmt(s, DL_CLAIM, "UPDATE deliveries SET status = 1, "
+        sqlite3_stmt *st = dl_stmt(s, DL_CLAIM,
+                                   "UPDATE deliveries SET status = 1, "
                                    "updated_at_ms = ?2 WHERE key = ?1 AND status = 0");
 
         if (st == NULL)
@@ -167,7 +172,8 @@ int sqlite_delivery_claim(struct store *base, const char *key, int64_t now_ms)
 static int finish_update(struct store_sqlite *s, const struct delivery_attempt *a,
                          enum delivery_status status, int64_t next_at_ms)
 {
-        sqlite3_stmt *st = dl_stmt(s, DL_FINISH, "UPDATE deliveries SET status = ?2, "
+        sqlite3_stmt *st = dl_stmt(s, DL_FINISH,
+                                   "UPDATE deliveries SET status = ?2, "
                                    "attempts = attempts + 1, next_at_ms = CASE WHEN ?2 = 0 "
                                    "THEN ?3 ELSE next_at_ms END, last_code = ?4, "
                                    "last_error = ?5, updated_at_ms = ?6 WHERE key = ?1");
@@ -187,7 +193,8 @@ static int finish_update(struct store_sqlite *s, const struct delivery_attempt *
 
 static int attempt_insert(struct store_sqlite *s, const struct delivery_attempt *a)
 {
-        sqlite3_stmt *st = dl_stmt(s, DL_ATTEMPT, "INSERT INTO attempts (delivery_key, at_ms, "
+        sqlite3_stmt *st = dl_stmt(s, DL_ATTEMPT,
+                                   "INSERT INTO attempts (delivery_key, at_ms, "
                                    "outcome, code, latency_ms, error, refused) "
                                    "VALUES (?,?,?,?,?,?,?)");
 
@@ -285,8 +292,9 @@ int sqlite_delivery_list(struct store *base, bool failed_only, int64_t limit,
         sqlite3_stmt *st;
         int r;
 
-        if (prepare_deliveries(s, "WHERE (?1 = 0 OR status = 3) "
-                                  "ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2",
+        if (prepare_deliveries(s,
+                               "WHERE (?1 = 0 OR status = 3) "
+                               "ORDER BY created_at_ms DESC, rowid DESC LIMIT ?2",
                                &st) < 0)
                 return -EIO;
         sqlite3_bind_int(st, 1, failed_only ? 1 : 0);
@@ -319,16 +327,16 @@ int sqlite_delivery_get(struct store *base, const char *key, struct delivery *ou
 }
 
 int sqlite_delivery_attempts(struct store *base, const char *key,
-                             int (*fn)(void *ctx, const struct delivery_attempt *a),
-                             void *ctx)
+                             int (*fn)(void *ctx, const struct delivery_attempt *a), void *ctx)
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
         int r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT delivery_key, at_ms, outcome, code, latency_ms, "
-                                      "error, refused FROM attempts WHERE delivery_key = ? "
-                                      "ORDER BY id",
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT delivery_key, at_ms, outcome, code, latency_ms, "
+                               "error, refused FROM attempts WHERE delivery_key = ? "
+                               "ORDER BY id",
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -356,8 +364,9 @@ int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out
 
         for (int i = 0; i < 4; i++)
                 out[i] = 0;
-        if (sqlite3_prepare_v2(s->db, "SELECT status, COUNT(*) FROM deliveries "
-                                      "WHERE (?1 IS NULL OR receiver = ?1) GROUP BY status",
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT status, COUNT(*) FROM deliveries "
+                               "WHERE (?1 IS NULL OR receiver = ?1) GROUP BY status",
                                -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(st, 1, receiver, -1, SQLITE_STATIC);
@@ -372,8 +381,7 @@ int sqlite_delivery_counts(struct store *base, const char *receiver, int64_t out
 
 /* ---- receiver health ---- */
 
-int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a,
-                          int64_t next_at_ms)
+int sqlite_delivery_defer(struct store *base, const struct delivery_attempt *a, int64_t next_at_ms)
 {
         struct store_sqlite *s = impl(base);
         const char *text[] = { a->delivery_key, a->error };
@@ -416,18 +424,18 @@ int sqlite_receiver_health_put(struct store *base, const struct store_receiver_h
 /* Columns: receiver, known, up, since_ms, failures, last_error,
  * updated_at_ms, then the count of each delivery status 0..3. */
 #define RECEIVER_SQL                                                                               \
-        "SELECT n.receiver, h.receiver IS NOT NULL, COALESCE(h.up, 1), COALESCE(h.since_ms, 0), " \
+        "SELECT n.receiver, h.receiver IS NOT NULL, COALESCE(h.up, 1), COALESCE(h.since_ms, 0), "  \
         "COALESCE(h.failures, 0), h.last_error, COALESCE(h.updated_at_ms, 0), "                    \
-        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 0), "    \
-        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 1), "    \
-        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 2), "    \
-        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 3) "     \
-        "FROM (SELECT receiver FROM receiver_health UNION SELECT DISTINCT receiver "              \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 0), "     \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 1), "     \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 2), "     \
+        "(SELECT COUNT(*) FROM deliveries d WHERE d.receiver = n.receiver AND d.status = 3) "      \
+        "FROM (SELECT receiver FROM receiver_health UNION SELECT DISTINCT receiver "               \
         "FROM deliveries) n LEFT JOIN receiver_health h ON h.receiver = n.receiver "               \
         "ORDER BY n.receiver"
 
-int sqlite_receiver_list(struct store *base,
-                         int (*fn)(void *ctx, const struct store_receiver *r), void *ctx)
+int sqlite_receiver_list(struct store *base, int (*fn)(void *ctx, const struct store_receiver *r),
+                         void *ctx)
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;

@@ -32,8 +32,7 @@ static int sql_columns(const struct record_type *rec, char *buf, size_t *used)
         return r;
 }
 
-int sqlite_select_sql(const struct record_type *rec, const char *table, const char *tail,
-                      char *buf)
+int sqlite_select_sql(const struct record_type *rec, const char *table, const char *tail, char *buf)
 {
         size_t used = 0;
         int r = sql_add(buf, &used, "SELECT ", "");
@@ -104,24 +103,16 @@ static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void
         int rc;
 
         switch (f->type) {
-        case FIELD_STR:
-                rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC);
-                break;
+        case FIELD_STR: rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC); break;
         case FIELD_LIST:
                 json = sqlite_list_json(p);
                 if (json == NULL)
                         return -ENOMEM;
                 rc = sqlite3_bind_text(st, i, json, -1, free);
                 break;
-        case FIELD_BOOL:
-                rc = sqlite3_bind_int64(st, i, *(const bool *)p);
-                break;
-        case FIELD_INT:
-                rc = sqlite3_bind_int64(st, i, *(const int *)p);
-                break;
-        case FIELD_I64:
-                rc = sqlite3_bind_int64(st, i, *(const int64_t *)p);
-                break;
+        case FIELD_BOOL: rc = sqlite3_bind_int64(st, i, *(const bool *)p); break;
+        case FIELD_INT: rc = sqlite3_bind_int64(st, i, *(const int *)p); break;
+        case FIELD_I64: rc = sqlite3_bind_int64(st, i, *(const int64_t *)p); break;
         case FIELD_LINK:
                 rc = sqlite3_bind_text(st, i, link_strength_name(*(const enum link_strength *)p),
                                        -1, SQLITE_STATIC);
@@ -130,11 +121,8 @@ static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void
                 authorization_sources_format(rec, sources, sizeof sources);
                 rc = sqlite3_bind_text(st, i, sources[0] ? sources : NULL, -1, SQLITE_TRANSIENT);
                 break;
-        case FIELD_BLOB:
-                rc = bind_blob(st, i, p);
-                break;
-        default:
-                return -EINVAL;
+        case FIELD_BLOB: rc = bind_blob(st, i, p); break;
+        default: return -EINVAL;
         }
         return sqlite_code(rc);
 }
@@ -151,25 +139,15 @@ static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
                 if (sqlite3_column_type(st, i) == SQLITE_NULL)
                         return 0;
                 return (*(char **)p = col_dup(st, i)) ? 0 : -ENOMEM;
-        case FIELD_LIST:
-                return sqlite_json_list(col_text(st, i), p);
-        case FIELD_BOOL:
-                *(bool *)p = sqlite3_column_int(st, i) != 0;
-                return 0;
-        case FIELD_INT:
-                *(int *)p = sqlite3_column_int(st, i);
-                return 0;
-        case FIELD_I64:
-                *(int64_t *)p = sqlite3_column_int64(st, i);
-                return 0;
+        case FIELD_LIST: return sqlite_json_list(col_text(st, i), p);
+        case FIELD_BOOL: *(bool *)p = sqlite3_column_int(st, i) != 0; return 0;
+        case FIELD_INT: *(int *)p = sqlite3_column_int(st, i); return 0;
+        case FIELD_I64: *(int64_t *)p = sqlite3_column_int64(st, i); return 0;
         case FIELD_LINK:
                 text = col_text(st, i);
                 return text && link_strength_parse(text, p) < 0 ? -EIO : 0;
-        case FIELD_SOURCES:
-                authorization_sources_parse(rec, col_text(st, i));
-                return 0;
-        case FIELD_BLOB:
-                return read_blob(st, i, p);
+        case FIELD_SOURCES: authorization_sources_parse(rec, col_text(st, i)); return 0;
+        case FIELD_BLOB: return read_blob(st, i, p);
         }
         return -EINVAL;
 }

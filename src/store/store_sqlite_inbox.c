@@ -33,8 +33,10 @@ int sqlite_inbox_take(struct store *base, int64_t limit, int64_t now,
         sqlite3_stmt *st;
         int r = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT id, payload, created_at FROM inbox WHERE consumed_at "
-                                      "IS NULL ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id, payload, created_at FROM inbox WHERE consumed_at "
+                               "IS NULL ORDER BY id LIMIT ?",
+                               -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
         while (scan_row(st, &r)) {

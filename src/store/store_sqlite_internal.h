@@ -232,12 +232,14 @@ CPPO_MUST_CHECK int sqlite_list_agreements(struct store *base, const char *autho
                                            void *ctx);
 CPPO_MUST_CHECK int sqlite_list_holds(struct store *base,
                                       int (*fn)(void *ctx, const struct hold *h), void *ctx);
-CPPO_MUST_CHECK int
-sqlite_notifications_unrouted(struct store *base, int64_t limit,
-                              int (*fn)(void *ctx, const struct notification *n), void *ctx);
-CPPO_MUST_CHECK int
-sqlite_notifications_unmatched(struct store *base, int64_t limit,
-                               int (*fn)(void *ctx, const struct notification *n), void *ctx);
+CPPO_MUST_CHECK int sqlite_notifications_unrouted(struct store *base, int64_t limit,
+                                                  int (*fn)(void *ctx,
+                                                            const struct notification *n),
+                                                  void *ctx);
+CPPO_MUST_CHECK int sqlite_notifications_unmatched(struct store *base, int64_t limit,
+                                                   int (*fn)(void *ctx,
+                                                             const struct notification *n),
+                                                   void *ctx);
 CPPO_MUST_CHECK int sqlite_notification_routed(struct store *base, const char *notification_key,
                                                bool routed);
 CPPO_MUST_CHECK int sqlite_notification_backfill(struct store *base, const char *key);
@@ -280,9 +282,10 @@ CPPO_MUST_CHECK int sqlite_aws_refresh_add(struct store_sqlite *s, const char *c
 CPPO_MUST_CHECK int sqlite_aws_get(struct store *base, const char *key, char *buf, size_t len);
 CPPO_MUST_CHECK int sqlite_aws_put(struct store *base, const char *key, const char *value,
                                    int64_t now);
-CPPO_MUST_CHECK int
-sqlite_aws_refresh_pending(struct store *base, int64_t limit,
-                           int (*fn)(void *ctx, const struct store_aws_refresh *e), void *ctx);
+CPPO_MUST_CHECK int sqlite_aws_refresh_pending(struct store *base, int64_t limit,
+                                               int (*fn)(void *ctx,
+                                                         const struct store_aws_refresh *e),
+                                               void *ctx);
 CPPO_MUST_CHECK int sqlite_aws_refresh_done(struct store *base, int64_t id, const char *outcome,
                                             int64_t now);
 CPPO_MUST_CHECK int sqlite_aws_holds_to_check(struct store *base, int64_t checked_before,

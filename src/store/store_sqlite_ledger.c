@@ -6,8 +6,7 @@
 
 #include <sqlite3.h>
 
-int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c,
-                      int64_t now)
+int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord *c, int64_t now)
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st = s->ledger_insert;

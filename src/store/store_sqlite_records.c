@@ -60,8 +60,8 @@ static sqlite3_stmt *put_stmt(struct store_sqlite *s, enum put_sql which)
         else if (sqlite_insert_sql(tables[which].rec, tables[which].insert, tables[which].name, "",
                                    sql) < 0)
                 return NULL;
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->put[which],
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->put[which], NULL) !=
+            SQLITE_OK)
                 return NULL;
         return s->put[which];
 }
@@ -102,13 +102,12 @@ int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *
 
         for (size_t i = 0; r == 0 && i < c->n_authorizations; i++)
                 r = c->authorizations[i].id
-                            ? put_record(s, PUT_AUTHORIZATION, &c->authorizations[i])
-                            : -ENOMEM;
+                        ? put_record(s, PUT_AUTHORIZATION, &c->authorizations[i])
+                        : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->n_offers; i++)
                 r = c->offers[i].id ? put_record(s, PUT_OFFER, &c->offers[i]) : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->n_agreements; i++)
-                r = c->agreements[i].id ? put_record(s, PUT_AGREEMENT, &c->agreements[i])
-                                        : -ENOMEM;
+                r = c->agreements[i].id ? put_record(s, PUT_AGREEMENT, &c->agreements[i]) : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->n_holds; i++)
                 r = c->holds[i].offer_id ? put_record(s, PUT_HOLD, &c->holds[i]) : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->released_holds.n; i++)
@@ -120,8 +119,8 @@ int sqlite_apply(struct store *base, const struct changeset *c, struct strlist *
         }
         for (size_t i = 0; r == 0 && i < c->n_link_changes; i++)
                 r = c->link_changes[i].offer_id
-                            ? put_record(s, PUT_LINK_CHANGE, &c->link_changes[i])
-                            : -ENOMEM;
+                        ? put_record(s, PUT_LINK_CHANGE, &c->link_changes[i])
+                        : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->aws_refresh.n; i++)
                 r = sqlite_aws_refresh_add(s, c->aws_refresh.v[i]);
         return r;
@@ -168,8 +167,7 @@ int sqlite_load(struct store *base, const struct store_load_cb *cb, void *ctx)
 }
 
 int sqlite_list_authorizations(struct store *base,
-                               int (*fn)(void *ctx, const struct authorization *a),
-                               void *ctx)
+                               int (*fn)(void *ctx, const struct authorization *a), void *ctx)
 {
         struct store_sqlite *s = impl(base);
         int r = 0;
@@ -282,15 +280,13 @@ static int notifications_in_state(struct store_sqlite *s, int state, int64_t lim
 }
 
 int sqlite_notifications_unrouted(struct store *base, int64_t limit,
-                                  int (*fn)(void *ctx, const struct notification *n),
-                                  void *ctx)
+                                  int (*fn)(void *ctx, const struct notification *n), void *ctx)
 {
         return notifications_in_state(impl(base), ROUTED_PENDING, limit, fn, ctx);
 }
 
 int sqlite_notifications_unmatched(struct store *base, int64_t limit,
-                                   int (*fn)(void *ctx, const struct notification *n),
-                                   void *ctx)
+                                   int (*fn)(void *ctx, const struct notification *n), void *ctx)
 {
         struct store_sqlite *s = impl(base);
         sqlite3_stmt *st;
@@ -312,8 +308,7 @@ int sqlite_notifications_unmatched(struct store *base, int64_t limit,
         return r;
 }
 
-int sqlite_notification_routed(struct store *base, const char *notification_key,
-                               bool routed)
+int sqlite_notification_routed(struct store *base, const char *notification_key, bool routed)
 {
         struct store_sqlite *s = impl(base);
         const char *text[] = { notification_key };
@@ -339,8 +334,7 @@ int sqlite_notification_backfill(struct store *base, const char *key)
 }
 
 int sqlite_notifications_backfill_pending(struct store *base, int64_t limit,
-                                          int (*fn)(void *ctx,
-                                                    const struct notification *n),
+                                          int (*fn)(void *ctx, const struct notification *n),
                                           void *ctx)
 {
         return notifications_in_state(impl(base), ROUTED_BACKFILL, limit, fn, ctx);

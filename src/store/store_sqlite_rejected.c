@@ -126,8 +126,10 @@ int sqlite_rejected_requeue_of(struct store *base, int64_t inbox_id, int64_t *id
         int rc;
 
         *id = 0;
-        if (sqlite3_prepare_v2(s->db, "SELECT id FROM rejected WHERE requeue_inbox_id = ?1 AND "
-                                      "requeue_outcome = 'pending'", -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id FROM rejected WHERE requeue_inbox_id = ?1 AND "
+                               "requeue_outcome = 'pending'",
+                               -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
         sqlite3_bind_int64(st, 1, inbox_id);
         rc = step_row(st);

@@ -150,8 +150,8 @@ static int read_version(struct store_sqlite *s, int *out)
         int r = -EIO;
 
         *out = 0;
-        if (sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) !=
+            SQLITE_OK)
                 return -EIO;
         if (step_row(st) > 0) {
                 *out = sqlite3_column_int(st, 0);
@@ -169,8 +169,10 @@ static int migrate_step(struct store_sqlite *s, int v)
         char stamp[128];
         int current;
 
-        snprintf(stamp, sizeof stamp, "INSERT INTO schema_version VALUES (%d, "
-                 "strftime('%%s','now'));", v + 1);
+        snprintf(stamp, sizeof stamp,
+                 "INSERT INTO schema_version VALUES (%d, "
+                 "strftime('%%s','now'));",
+                 v + 1);
         if (sqlite_exec(s, "BEGIN IMMEDIATE") < 0 || read_version(s, &current) < 0)
                 return -EIO;
         if (current <= v && (sqlite_exec(s, migrations[v]) < 0 || sqlite_exec(s, stamp) < 0))
@@ -187,8 +189,10 @@ int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen)
             read_version(s, &version) < 0)
                 return sqlite_db_error(s, -EIO, err, errlen, "cannot read the schema version");
         if (version > SCHEMA_VERSION)
-                return error_set(err, errlen, -EPROTO, "database schema %d is newer than this "
-                                 "program (%d)", version, SCHEMA_VERSION);
+                return error_set(err, errlen, -EPROTO,
+                                 "database schema %d is newer than this "
+                                 "program (%d)",
+                                 version, SCHEMA_VERSION);
         for (int v = version; v < SCHEMA_VERSION; v++) {
                 if (migrate_step(s, v) < 0) {
                         int r = sqlite_db_error(s, -EIO, err, errlen, "schema migration failed");

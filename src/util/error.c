@@ -52,7 +52,7 @@ int error_trace(int code, const char *file, int line, const char *func)
 {
         if (code >= 0 || (last.code == code && last.file != NULL))
                 return code; /* no failure, or the same one seen deeper */
-        last = (struct error_origin){code, file, line, func};
+        last = (struct error_origin){ code, file, line, func };
         return code;
 }
 
@@ -63,7 +63,7 @@ const struct error_origin *error_origin(int code)
 
 void error_origin_clear(void)
 {
-        last = (struct error_origin){0};
+        last = (struct error_origin){ 0 };
 }
 
 const char *error_origin_format(int code, char *buf, size_t len)

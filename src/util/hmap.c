@@ -65,8 +65,7 @@ static struct slot *find(const struct hmap *m, const char *key, uint64_t h)
 {
         size_t i = (size_t)h & (m->cap - 1);
 
-        while (m->slots[i].key &&
-               (m->slots[i].hash != h || strcmp(m->slots[i].key, key) != 0))
+        while (m->slots[i].key && (m->slots[i].hash != h || strcmp(m->slots[i].key, key) != 0))
                 i = (i + 1) & (m->cap - 1);
         return &m->slots[i];
 }

@@ -9,15 +9,15 @@
 #include <yajl/yajl_parse.h>
 
 #define JSCAN_MAX_VALUES 100000
-#define JSCAN_MAX_KEY 256
+#define JSCAN_MAX_KEY    256
 #define JSCAN_MAX_FIELDS 128 /* field ids indexed by jscan_find() */
 
 struct jnode {
-        char *key;  /* member name; NULL for the root and array elements */
+        char *key; /* member name; NULL for the root and array elements */
         size_t key_len;
         char *path; /* dotted, for error messages */
         enum jscan_type type;
-        int field;  /* -1 for intermediate nodes */
+        int field; /* -1 for intermediate nodes */
         struct jnode **kids;
         size_t n_kids;
         struct jnode *elem; /* JSCAN_OBJECT_ARRAY: the element object */
@@ -74,8 +74,8 @@ static struct jnode *jnode_child(const struct jnode *n, const char *key, size_t 
         return NULL;
 }
 
-static struct jnode *jnode_add(struct jnode *parent, const char *key, size_t len,
-                               const char *path, size_t pathlen)
+static struct jnode *jnode_add(struct jnode *parent, const char *key, size_t len, const char *path,
+                               size_t pathlen)
 {
         struct jnode *n = calloc(1, sizeof *n), **kids;
 
@@ -153,8 +153,8 @@ static int fail(struct jscan *s, int status, const char *msg, const char *path)
         return 0; /* cancels the yajl parse */
 }
 
-static int record(struct jscan *s, const struct jnode *n, const char *str, size_t len,
-                  bool boolean, const char *key)
+static int record(struct jscan *s, const struct jnode *n, const char *str, size_t len, bool boolean,
+                  const char *key)
 {
         struct jscan_value *v;
 
@@ -236,7 +236,9 @@ static int scalar(struct jscan *s, enum scalar kind, const char *str, size_t len
                 r = record(s, n, NULL, 0, b, NULL);
         } else {
                 return fail(s, JSCAN_WRONG_TYPE, "unexpected JSON type",
-                            t == T_ARRAY_ELEM && n->elem ? n->path : n->path ? n->path : "(root)");
+                            t == T_ARRAY_ELEM && n->elem ? n->path
+                            : n->path                    ? n->path
+                                                         : "(root)");
         }
         next_element(s);
         return r;
@@ -290,8 +292,8 @@ static int on_start_map(void *ctx)
 
         if (t == T_IGNORE)
                 return push(s, NULL, false, inherited_elem(s));
-        if (t == T_ROOT || (t == T_MEMBER && (n->type == JSCAN_OBJECT ||
-                                              n->type == JSCAN_STRING_MAP)))
+        if (t == T_ROOT ||
+            (t == T_MEMBER && (n->type == JSCAN_OBJECT || n->type == JSCAN_STRING_MAP)))
                 return push(s, n, false, inherited_elem(s));
         if (t == T_ARRAY_ELEM && n->type == JSCAN_OBJECT_ARRAY)
                 return push(s, n->elem, false, s->frames[s->depth - 1].index);

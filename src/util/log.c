@@ -18,9 +18,8 @@ static _Atomic int current_level = LOG_LEVEL_INFO;
 static _Atomic int journal_mode = -1; /* -1: decide from the environment on first use */
 
 static const char *const level_names[] = {
-        [LOG_LEVEL_ERROR] = "error",   [LOG_LEVEL_WARNING] = "warning",
-        [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-        [LOG_LEVEL_DEBUG] = "debug",
+        [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+        [LOG_LEVEL_INFO] = "info",   [LOG_LEVEL_DEBUG] = "debug",
 };
 
 void log_set_level(enum log_level level)
@@ -278,7 +277,8 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
         if (journal_mode)
                 fprintf(stderr, "<%d>%s [%s:%d]\n", (int)level, msg, short_file(file), line);
         else
-                fprintf(stderr, "%s: %s [%s:%d]\n", level_names[level], msg, short_file(file), line);
+                fprintf(stderr, "%s: %s [%s:%d]\n", level_names[level], msg, short_file(file),
+                        line);
 }
 
 enum log_level log_level_from_syslog(int syslog_level)

@@ -14,8 +14,8 @@
 /* ---- shared helpers ---------------------------------------------------- */
 
 static const char *const operators[] = {
-    "prefix", "suffix",  "wildcard",     "equals-ignore-case",
-    "exists", "numeric", "anything-but", "cidr",
+        "prefix", "suffix",  "wildcard",     "equals-ignore-case",
+        "exists", "numeric", "anything-but", "cidr",
 };
 
 /* EventBridge's keyword for alternatives: {"$or": [pattern, pattern, ...]}. */
@@ -127,7 +127,7 @@ static bool ipv6_parse(const char *s, unsigned char out[16])
  * Java, so it falls in IPv4 blocks. */
 static size_t ip_parse(const char *s, unsigned char out[16])
 {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
         if (strlen(s) > 64)
                 return 0;
         if (ipv4_parse(s, out))
@@ -206,7 +206,7 @@ static size_t utf8_decode(const char *s, long *cp)
                 }
                 v = (v << 6) | (u[i] & 0x3f);
         }
-        static const long min[5] = {0, 0, 0x80, 0x800, 0x10000};
+        static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
         if (n == 0 || v < min[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
                 *cp = -1;
                 return 1;
@@ -273,8 +273,8 @@ static void case_variants(const char *p, size_t n, long cp, struct variants *v)
         }
         v->len[0] = utf8_put(row->lower, v->bytes[0]);
         v->len[1] = utf8_put(row->upper, v->bytes[1]);
-        v->count =
-            v->len[0] == v->len[1] && memcmp(v->bytes[0], v->bytes[1], v->len[0]) == 0 ? 1 : 2;
+        v->count = v->len[0] == v->len[1] && memcmp(v->bytes[0], v->bytes[1], v->len[0]) == 0 ? 1
+                                                                                              : 2;
 }
 
 /* Consumes pattern p's characters from the start of s; the rest of s, or
@@ -419,7 +419,7 @@ static int check_comparison(yajl_val *pair, int count[3], yajl_val *where, char 
 /* ["=", n] | [op, n] | [lower-op, n, upper-op, m] (either order), non-empty. */
 static int check_numeric(yajl_val arg, yajl_val *where, char *err, size_t errlen)
 {
-        int count[3] = {0, 0, 0}, rc;
+        int count[3] = { 0, 0, 0 }, rc;
         size_t len = YAJL_IS_ARRAY(arg) ? arg->u.array.len : 0;
         if (len != 2 && len != 4)
                 return fail(arg, where, err, errlen,
@@ -543,7 +543,7 @@ static int check_anything_but_op(const char *op, yajl_val arg, yajl_val *where, 
 /* A string, a number, a list of either, or one string operator. */
 static int check_anything_but(yajl_val arg, yajl_val *where, char *err, size_t errlen)
 {
-        static const char *const inner[] = {"prefix", "suffix", "wildcard", "equals-ignore-case"};
+        static const char *const inner[] = { "prefix", "suffix", "wildcard", "equals-ignore-case" };
         if (YAJL_IS_STRING(arg) || YAJL_IS_NUMBER(arg))
                 return 0;
         if (YAJL_IS_ARRAY(arg))

@@ -67,8 +67,8 @@ int timefmt_parse(const char *s, int64_t *out)
         p = s + 10;
         if (*p != '\0') {
                 if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 ||
-                    !digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) ||
-                    p[6] != ':' || !digits(p + 7, 2, &sec) || h > 23 || mi > 59 || sec > 60)
+                    !digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' ||
+                    !digits(p + 7, 2, &sec) || h > 23 || mi > 59 || sec > 60)
                         return -EINVAL;
                 p += 9;
                 if (*p == '.') {

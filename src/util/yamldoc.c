@@ -129,9 +129,9 @@ static void set_mark(const yaml_mark_t *m, int *line, int *col)
 static const struct {
         const char *libyaml, *said;
 } contexts[] = {
-    {"while parsing a flow sequence", "unclosed flow sequence started here"},
-    {"while parsing a flow mapping", "unclosed flow mapping started here"},
-    {"while scanning a quoted scalar", "unterminated quoted string started here"},
+        { "while parsing a flow sequence", "unclosed flow sequence started here" },
+        { "while parsing a flow mapping", "unclosed flow mapping started here" },
+        { "while scanning a quoted scalar", "unterminated quoted string started here" },
 };
 
 static void describe_context(const yaml_parser_t *p, struct yamldoc_context *ctx)
@@ -171,13 +171,13 @@ int yamldoc_parse_context(struct ynode **out, const char *data, size_t len, int 
 {
         yaml_parser_t p;
         yaml_event_t ev;
-        struct builder b = {.depth = 0};
+        struct builder b = { .depth = 0 };
         int rc = 0;
         bool done = false;
 
         *out = NULL;
         if (ctx != NULL)
-                *ctx = (struct yamldoc_context){.line = 0};
+                *ctx = (struct yamldoc_context){ .line = 0 };
         if (!yaml_parser_initialize(&p))
                 return error_set(err, errlen, -ENOMEM, "out of memory");
         yaml_parser_set_input_string(&p, (const unsigned char *)data, len);

@@ -36,13 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TOPIC "bench"
-#define PARTITIONS "32"
+#define TOPIC          "bench"
+#define PARTITIONS     "32"
 #define LINE_MAX_BYTES (1u << 20)
-#define RUN_TIMEOUT_S 300.0
+#define RUN_TIMEOUT_S  300.0
 
 static const char *const kafka_props[] = {
-        "session.timeout.ms", "6000",   "heartbeat.interval.ms", "500",
+        "session.timeout.ms",       "6000", "heartbeat.interval.ms", "500",
         "reconnect.backoff.max.ms", "1000",
 };
 
@@ -94,8 +94,10 @@ static int generate(struct events *e, const char *gen, size_t want, const char *
                 return -1;
         }
         /* about 7 messages per deal; a margin so that `want` are there */
-        snprintf(cmd, sizeof cmd, "python3 '%s' --deals %zu --seed 5 --keyed --malformed-pct 0 "
-                 "--envelopes %s", gen, want / 6 + 100, envelopes);
+        snprintf(cmd, sizeof cmd,
+                 "python3 '%s' --deals %zu --seed 5 --keyed --malformed-pct 0 "
+                 "--envelopes %s",
+                 gen, want / 6 + 100, envelopes);
         f = popen(cmd, "r");
         while (f && e->n < want && fgets(line, LINE_MAX_BYTES, f)) {
                 size_t len = strcspn(line, "\n");
@@ -122,7 +124,8 @@ static int set_all(rd_kafka_conf_t *conf, const char *const *kv, size_t n)
         char why[256];
 
         for (size_t i = 0; i + 1 < n; i += 2)
-                if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], why, sizeof why) != RD_KAFKA_CONF_OK) {
+                if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], why, sizeof why) !=
+                    RD_KAFKA_CONF_OK) {
                         fprintf(stderr, "kafka property %s: %s\n", kv[i], why);
                         return -1;
                 }
@@ -138,9 +141,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static int produce_all(const char *brokers, const struct events *e)
 {
-        const char *const props[] = { "bootstrap.servers", brokers, "linger.ms", "20",
-                                      "queue.buffering.max.messages", "1000000",
-                                      "message.max.bytes", "1048576" };
+        const char *const props[] = { "bootstrap.servers",
+                                      brokers,
+                                      "linger.ms",
+                                      "20",
+                                      "queue.buffering.max.messages",
+                                      "1000000",
+                                      "message.max.bytes",
+                                      "1048576" };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         size_t failed = 0;
         char why[256];
@@ -161,11 +169,10 @@ static int produce_all(const char *brokers, const struct events *e)
                 size_t klen = tab ? (size_t)(tab - e->lines[i]) : 0;
                 const char *value = tab ? tab + 1 : e->lines[i];
                 do {
-                        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC),
-                                                RD_KAFKA_V_KEY(e->lines[i], klen),
-                                                RD_KAFKA_V_VALUE((void *)value, strlen(value)),
-                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                RD_KAFKA_V_END);
+                        err = rd_kafka_producev(
+                            rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(e->lines[i], klen),
+                            RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(rk, 100);
                 } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
@@ -195,9 +202,14 @@ static double rate(const struct timing *t)
 
 static rd_kafka_t *plain_consumer(const char *brokers)
 {
-        const char *const props[] = { "bootstrap.servers", brokers, "group.id", "bench-plain",
-                                      "auto.offset.reset", "earliest",
-                                      "enable.partition.eof", "false" };
+        const char *const props[] = { "bootstrap.servers",
+                                      brokers,
+                                      "group.id",
+                                      "bench-plain",
+                                      "auto.offset.reset",
+                                      "earliest",
+                                      "enable.partition.eof",
+                                      "false" };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_topic_partition_list_t *topics;
         char why[256];
@@ -268,7 +280,8 @@ static int consume_into(struct source_kafka *k, struct pipeline *p, size_t want,
         int r = 0;
 
         while (r >= 0 && t->n < want && now_s() < deadline) {
-                r = source_kafka_poll_batch(k, env_size("BENCH_BATCH", 1000), 200, counted_handle, &c);
+                r = source_kafka_poll_batch(k, env_size("BENCH_BATCH", 1000), 200, counted_handle,
+                                            &c);
                 if (r >= 0)
                         r = pipeline_commit(p, (int64_t)time(NULL));
                 if (r >= 0)
@@ -290,7 +303,9 @@ static int run_pipeline(const char *brokers, size_t want, bool normal, const cha
 {
         const char *topics[] = { TOPIC };
         struct source_kafka_options ko = {
-                .brokers = brokers, .topics = topics, .n_topics = 1,
+                .brokers = brokers,
+                .topics = topics,
+                .n_topics = 1,
                 .group = normal ? "bench-pipeline-normal" : "bench-pipeline-full",
                 .properties = kafka_props,
                 .n_properties = sizeof kafka_props / sizeof kafka_props[0] / 2,
@@ -340,9 +355,9 @@ static int pipeline_figures(const char *brokers, size_t want, bool normal, const
                        (unsigned long long)st.events, (unsigned long long)st.duplicates,
                        (unsigned long long)st.notifications, (unsigned long long)st.commits);
                 printf("store size (synchronous=%-6s) %.1f MB per 100k events "
-                       "(db %lld + wal %lld bytes)\n", normal ? "NORMAL" : "FULL",
-                       (double)bytes / 1e6 * 100000.0 / (double)want, file_size(db),
-                       file_size(wal));
+                       "(db %lld + wal %lld bytes)\n",
+                       normal ? "NORMAL" : "FULL", (double)bytes / 1e6 * 100000.0 / (double)want,
+                       file_size(db), file_size(wal));
         }
         if (getenv("BENCH_KEEP") == NULL) { /* else left for a look with sqlite3 */
                 unlink(db);
@@ -373,8 +388,9 @@ int main(int argc, char **argv)
         char dir[] = "/tmp/bench-pipeline.XXXXXX";
         char brokers_opt[] = "--brokers", three[] = "3", topic_opt[] = "--topic";
         char topic[] = TOPIC ":" PARTITIONS;
-        char *peer_argv[] = { argc > 1 ? argv[1] : NULL, brokers_opt, three, topic_opt, topic,
-                              NULL };
+        char *peer_argv[] = {
+                argc > 1 ? argv[1] : NULL, brokers_opt, three, topic_opt, topic, NULL
+        };
         struct events e = { 0 };
         struct peer kafka;
         int r;
@@ -386,8 +402,8 @@ int main(int argc, char **argv)
         log_set_level(LOG_LEVEL_WARNING);
         if (mkdtemp(dir) == NULL || generate(&e, argv[2], want, envelopes) < 0)
                 return 1;
-        printf("%zu messages, %s envelopes, %.0f bytes on average, topic of %s partitions\n",
-               e.n, envelopes, (double)e.bytes / (double)e.n, PARTITIONS);
+        printf("%zu messages, %s envelopes, %.0f bytes on average, topic of %s partitions\n", e.n,
+               envelopes, (double)e.bytes / (double)e.n, PARTITIONS);
         fflush(stdout);
         r = peer_start(&kafka, peer_argv, 10000);
         if (r == 0) {

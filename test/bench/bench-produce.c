@@ -75,8 +75,8 @@ static int ready(rd_kafka_t *rk, const char *topic, const char *path)
 {
         rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t e =
-            t ? rd_kafka_metadata(rk, 0, t, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
+        rd_kafka_resp_err_t e = t ? rd_kafka_metadata(rk, 0, t, &md, 10000)
+                                  : RD_KAFKA_RESP_ERR__FAIL;
         FILE *f;
 
         if (md)

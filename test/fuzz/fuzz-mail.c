@@ -28,20 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NFIELDS 6
 
 static const char *const allowed[] = {
-    "Date",
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "Auto-Submitted",
-    "X-CPPO-Opportunity-Id",
-    "X-CPPO-Notification-Key",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Transfer-Encoding",
+        "Date",
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
+        "X-CPPO-Opportunity-Id",
+        "X-CPPO-Notification-Key",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
 };
 
 #define NALLOWED (sizeof allowed / sizeof allowed[0])
@@ -85,7 +85,7 @@ static size_t header_index(const char *line, size_t n)
 static const char *check_headers(const char *m, struct buf *subject)
 {
         const char *end = strstr(m, "\r\n\r\n"), *line = m;
-        bool seen[NALLOWED] = {false}, in_subject = false;
+        bool seen[NALLOWED] = { false }, in_subject = false;
 
         check(end != NULL);
         while (line < end + 2) {
@@ -248,9 +248,9 @@ static void check_message(const char *m, size_t n, const char *subject)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static const char *const to[] = {"ops@example.com", "sales@example.org"};
-        static const char *const cc[] = {"audit@example.net"};
-        const char *f[NFIELDS] = {"", "", "", "", "", ""};
+        static const char *const to[] = { "ops@example.com", "sales@example.org" };
+        static const char *const cc[] = { "audit@example.net" };
+        const char *f[NFIELDS] = { "", "", "", "", "", "" };
         struct buf out = BUF_INIT(MAIL_MAX_BYTES);
         char err[CPPO_ERRLEN];
         char *copy = malloc(size + 1);
@@ -264,20 +264,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 f[nf++] = copy + i;
         {
                 struct mail_message m = {
-                    .from = "cppo-notify@example.com",
-                    .from_name = f[1],
-                    .to = to,
-                    .n_to = 2,
-                    .cc = cc,
-                    .n_cc = 1,
-                    .subject = f[0],
-                    .text = f[4],
-                    .html = strcmp(f[5], "-") == 0 ? NULL : f[5],
-                    .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
-                    .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
-                    .opportunity_id = f[2],
-                    .notification_key = f[3],
-                    .date = 1795615200,
+                        .from = "cppo-notify@example.com",
+                        .from_name = f[1],
+                        .to = to,
+                        .n_to = 2,
+                        .cc = cc,
+                        .n_cc = 1,
+                        .subject = f[0],
+                        .text = f[4],
+                        .html = strcmp(f[5], "-") == 0 ? NULL : f[5],
+                        .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
+                        .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
+                        .opportunity_id = f[2],
+                        .notification_key = f[3],
+                        .date = 1795615200,
                 };
 
                 check(mail_build(&m, &out, err, sizeof err) == 0);

@@ -26,7 +26,7 @@ static const struct template_partials partials = { partial_items, 3 };
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const enum template_escape modes[] = {
-                TEMPLATE_ESCAPE_HTML, TEMPLATE_ESCAPE_TEXT, TEMPLATE_ESCAPE_HEADER,
+                TEMPLATE_ESCAPE_HTML,  TEMPLATE_ESCAPE_TEXT, TEMPLATE_ESCAPE_HEADER,
                 TEMPLATE_ESCAPE_SLACK, TEMPLATE_ESCAPE_JSON,
         };
         char err[CPPO_ERRLEN];

@@ -71,7 +71,7 @@ static int64_t wall_ms(void)
 
 static void sleep_ms(long ms)
 {
-        nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+        nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
 }
 
 static int usage(void)
@@ -223,7 +223,7 @@ static int insert_all(struct store *s, const struct config *cfg, const struct op
                         return -ENOENT;
                 }
                 for (long i = 1; i <= o->adds[a].count; i++) {
-                        struct delivery d = {0};
+                        struct delivery d = { 0 };
                         int r = fill_delivery(&d, cfg, rc, i, &o->adds[a]);
                         if (r == 0)
                                 r = store_delivery_add(s, &d);
@@ -237,7 +237,7 @@ static int insert_all(struct store *s, const struct config *cfg, const struct op
 
 static int pending(struct store *s, const char *receiver, int64_t *out)
 {
-        int64_t c[4] = {0};
+        int64_t c[4] = { 0 };
         int r = store_delivery_counts(s, receiver, c);
 
         *out += c[DELIVERY_QUEUED] + c[DELIVERY_SENDING];
@@ -312,11 +312,11 @@ static int print_attempt(void *ctx, const struct delivery_attempt *a)
 
 static int print_all(struct store *s)
 {
-        struct strlist keys = {0};
+        struct strlist keys = { 0 };
         int r = store_delivery_list(s, false, LIST_LIMIT, print_delivery, &keys);
 
         for (size_t i = 0; r >= 0 && i < keys.n; i++) {
-                struct attempt_ctx c = {0};
+                struct attempt_ctx c = { 0 };
                 r = store_delivery_attempts(s, keys.v[i], print_attempt, &c);
         }
         strlist_clear(&keys);
@@ -391,8 +391,9 @@ static int run(const struct opts *o, struct config **cfgp, struct store *s)
                 return r;
         t0 = wall_ms();
         printf("start_ms %" PRId64 "\n", t0);
-        r = dispatch_start(&d, o->store, cfg, &(struct dispatch_observer){.on_refused = on_refused},
-                           err, sizeof err);
+        r = dispatch_start(&d, o->store, cfg,
+                           &(struct dispatch_observer){ .on_refused = on_refused }, err,
+                           sizeof err);
         if (r < 0) {
                 fprintf(stderr, "dispatch-driver: %s\n", err);
                 return r;
@@ -416,7 +417,7 @@ static int run(const struct opts *o, struct config **cfgp, struct store *s)
 
 int main(int argc, char **argv)
 {
-        struct opts o = {0};
+        struct opts o = { 0 };
         struct config *cfg = NULL;
         struct store *s = NULL;
         char err[CPPO_ERRLEN];
@@ -426,7 +427,7 @@ int main(int argc, char **argv)
                 return usage();
         if (load_config(&cfg, o.config) < 0)
                 return 1;
-        r = store_open(&s, o.store, &(struct store_options){0}, err, sizeof err);
+        r = store_open(&s, o.store, &(struct store_options){ 0 }, err, sizeof err);
         if (r < 0)
                 fprintf(stderr, "dispatch-driver: %s\n", err);
         else

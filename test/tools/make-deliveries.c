@@ -18,20 +18,27 @@
 #include <stdio.h>
 #include <string.h>
 
-#define T0 1764000000000LL /* 2025-11-24T16:00:00Z */
+#define T0      1764000000000LL /* 2025-11-24T16:00:00Z */
 #define PAYLOAD "Subject: New order\r\nTo: <ops@example.com>\r\n\r\nCaf\xc3\xa9 \xe2\x82\xac 12\r\n"
 
 static int add(struct store *s, const char *key, const char *receiver, const char *channel,
                int64_t created)
 {
-        char k[128], nkey[128], kind[64], recv[32], chan[16], rule[] = "everything",
-                                payload[] = PAYLOAD, rcpt[] = "ops@example.com";
+        char k[128], nkey[128], kind[64], recv[32], chan[16],
+            rule[] = "everything", payload[] = PAYLOAD, rcpt[] = "ops@example.com";
         char *rcpts[] = { rcpt };
         struct delivery d = {
-                .key = k, .notification_key = nkey, .kind = kind, .receiver = recv,
-                .channel = chan, .rule = rule, .payload = payload,
-                .payload_len = sizeof payload - 1, .created_at_ms = created,
-                .updated_at_ms = created, .next_at_ms = created,
+                .key = k,
+                .notification_key = nkey,
+                .kind = kind,
+                .receiver = recv,
+                .channel = chan,
+                .rule = rule,
+                .payload = payload,
+                .payload_len = sizeof payload - 1,
+                .created_at_ms = created,
+                .updated_at_ms = created,
+                .next_at_ms = created,
                 .recipients = { rcpts, 1 },
         };
 
@@ -56,8 +63,11 @@ static int attempt(struct store *s, const char *key, int64_t at, const char *out
 static int notify(struct changeset *cs, const char *key, const char *opportunity, int64_t at)
 {
         char kind[64], k[128], ctx[] = "{}", opp[32];
-        struct notification n = { .kind = kind, .key = k, .context_json = ctx,
-                                  .opportunity_id = opportunity ? opp : NULL, .created_at = at };
+        struct notification n = { .kind = kind,
+                                  .key = k,
+                                  .context_json = ctx,
+                                  .opportunity_id = opportunity ? opp : NULL,
+                                  .created_at = at };
 
         snprintf(kind, sizeof kind, "%.*s", (int)strcspn(key, "/"), key);
         snprintf(k, sizeof k, "%s", key);
@@ -92,12 +102,15 @@ static int fill(struct store *s)
         r = r ? r : add(s, "partner_offer_extended/o-2/ops", "ops", "email", T0 + 2000);
         r = r ? r : add(s, "amended_offer/agmt-3/ops", "ops", "email", T0 + 3000);
         r = r ? r : attempt(s, "new_order/agmt-1/ops", T0 + 5000, "sent", 250, NULL, DELIVERY_SENT);
-        r = r ? r : attempt(s, "new_order/agmt-1/sales", T0 + 6000, "retry", 503,
-                            "503 Service Unavailable", DELIVERY_QUEUED);
-        r = r ? r : attempt(s, "new_order/agmt-1/sales", T0 + 70000, "dead", 404,
-                            "404 no_service\r\nbody", DELIVERY_DEAD);
-        r = r ? r : attempt(s, "amended_offer/agmt-3/ops", T0 + 8000, "dead", 550,
-                            "550 5.1.1 user unknown", DELIVERY_DEAD);
+        r = r ? r
+              : attempt(s, "new_order/agmt-1/sales", T0 + 6000, "retry", 503,
+                        "503 Service Unavailable", DELIVERY_QUEUED);
+        r = r ? r
+              : attempt(s, "new_order/agmt-1/sales", T0 + 70000, "dead", 404,
+                        "404 no_service\r\nbody", DELIVERY_DEAD);
+        r = r ? r
+              : attempt(s, "amended_offer/agmt-3/ops", T0 + 8000, "dead", 550,
+                        "550 5.1.1 user unknown", DELIVERY_DEAD);
         return r ? r : notifications(s);
 }
 

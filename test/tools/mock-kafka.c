@@ -72,11 +72,12 @@ static const char *control(rd_kafka_mock_cluster_t *mc, char *line)
         if (argc == 3 && strcmp(argv[0], "rtt") == 0 && parse_int(argv[1], 1, 100, &a) == 0 &&
             parse_int(argv[2], 0, 600000, &b) == 0)
                 return rd_kafka_mock_broker_set_rtt(mc, (int32_t)a, (int)b) ? "error: rtt failed"
-                                                                             : "ok";
+                                                                            : "ok";
         if (argc == 4 && strcmp(argv[0], "err") == 0 && parse_int(argv[1], 0, 100, &a) == 0 &&
             parse_int(argv[2], 1, 1000, &b) == 0 && parse_int(argv[3], -200, 200, &c) == 0) {
                 for (long i = 0; i < b; i++)
-                        rd_kafka_mock_push_request_errors(mc, (int16_t)a, 1, (rd_kafka_resp_err_t)c);
+                        rd_kafka_mock_push_request_errors(mc, (int16_t)a, 1,
+                                                          (rd_kafka_resp_err_t)c);
                 return "ok";
         }
         if (argc == 3 && strcmp(argv[0], "topic") == 0) {

@@ -19,8 +19,8 @@
 
 struct peer {
         pid_t pid;
-        int in;         /* its stdin */
-        int out;        /* its stdout */
+        int in;          /* its stdin */
+        int out;         /* its stdout */
         char ready[512]; /* first line it printed, without the newline */
 };
 

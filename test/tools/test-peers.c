@@ -234,8 +234,10 @@ static CURLcode post(const char *url, const char *body, const char *cafile, stru
 static void start_webhook(struct peer *p, const char *record, const char *cert, const char *key)
 {
         static char opt_record[] = "--record", opt_tls[] = "--tls";
-        char *argv[] = { script_path, opt_record, (char *)record, cert ? opt_tls : NULL,
-                         (char *)cert, (char *)key, NULL };
+        char *argv[] = {
+                script_path, opt_record, (char *)record, cert ? opt_tls : NULL, (char *)cert,
+                (char *)key, NULL
+        };
 
         snprintf(script_path, sizeof script_path, "%s/test/tools/webhook-sink.py", root());
         assert_int_equal(peer_start(p, argv, 10000), 0);
@@ -262,12 +264,16 @@ static void webhook_records_post_intact_and_serves_script_in_order(void **state)
         assert_non_null(strstr(line, "\"path\": \"/services/T0/B0/x\""));
         assert_non_null(strstr(line, "[\"X-Test\", \"caf\\u00e9\"]"));
         /* the body, byte for byte, as base64 of exactly what was sent */
-        assert_non_null(strstr(line, "\"body_base64\": \"eyJ0ZXh0IjoiTmV3IG9yZGVyIFx1MjAxMyA8Yj4mIiwiYmxvY2tzIjpbXX0=\""));
+        assert_non_null(strstr(
+            line,
+            "\"body_base64\": \"eyJ0ZXh0IjoiTmV3IG9yZGVyIFx1MjAxMyA8Yj4mIiwiYmxvY2tzIjpbXX0=\""));
 
         snprintf(url, sizeof url, "http://127.0.0.1:%s/_script", p.ready + 6);
-        assert_int_equal(post(url, "[{\"status\":429,\"headers\":{\"Retry-After\":\"2\"}},"
-                                   "{\"status\":500},{\"status\":200,\"body\":\"delivered\"}]",
-                              NULL, &r), CURLE_OK);
+        assert_int_equal(post(url,
+                              "[{\"status\":429,\"headers\":{\"Retry-After\":\"2\"}},"
+                              "{\"status\":500},{\"status\":200,\"body\":\"delivered\"}]",
+                              NULL, &r),
+                         CURLE_OK);
         snprintf(url, sizeof url, "http://127.0.0.1:%s/hook", p.ready + 6);
         assert_int_equal(post(url, "{}", NULL, &r), CURLE_OK);
         assert_int_equal(r.code, 429);
@@ -289,9 +295,11 @@ static void webhook_tls_verifies_with_the_test_ca_only(void **state)
         snprintf(cert, sizeof cert, "%s/cert.pem", tmpdir);
         snprintf(key, sizeof key, "%s/key.pem", tmpdir);
         snprintf(record, sizeof record, "%s/tls.jsonl", tmpdir);
-        snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+        snprintf(cmd, sizeof cmd,
+                 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
                  "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '%s' -out '%s' "
-                 ">/dev/null 2>&1", key, cert);
+                 ">/dev/null 2>&1",
+                 key, cert);
         assert_int_equal(system(cmd), 0);
         start_webhook(&p, record, cert, key);
         snprintf(url, sizeof url, "https://127.0.0.1:%s/hook", p.ready + 6);

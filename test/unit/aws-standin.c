@@ -21,7 +21,7 @@ static int read_ready(int fd, int *port)
         char line[64];
         size_t n = 0;
         while (n < sizeof line - 1) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
+                struct pollfd p = { .fd = fd, .events = POLLIN };
                 if (poll(&p, 1, START_WAIT_MS) <= 0)
                         return -1;
                 ssize_t r = read(fd, line + n, 1);
@@ -101,7 +101,7 @@ static int http(const struct standin *s, const char *path, const char *body, cha
 {
         char url[128];
         char dummy[8];
-        struct sink k = {out ? out : dummy, out ? cap : sizeof dummy, 0};
+        struct sink k = { out ? out : dummy, out ? cap : sizeof dummy, 0 };
         CURL *e = curl_easy_init();
         long status = 0;
         if (e == NULL)

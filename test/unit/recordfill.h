@@ -23,21 +23,11 @@ static void fill_record(const struct record_type *t, void *rec)
                 const struct field *f = &t->fields[i];
                 void *p = (char *)rec + f->offset;
                 switch (f->type) {
-                case FIELD_STR:
-                        assert_int_equal(str_assign(p, f->name), 0);
-                        break;
-                case FIELD_LIST:
-                        assert_int_equal(strlist_add(p, f->name), 0);
-                        break;
-                case FIELD_BOOL:
-                        *(bool *)p = true;
-                        break;
-                case FIELD_INT:
-                        *(int *)p = (int)i + 1;
-                        break;
-                case FIELD_I64:
-                        *(int64_t *)p = 1000 + (int64_t)i;
-                        break;
+                case FIELD_STR: assert_int_equal(str_assign(p, f->name), 0); break;
+                case FIELD_LIST: assert_int_equal(strlist_add(p, f->name), 0); break;
+                case FIELD_BOOL: *(bool *)p = true; break;
+                case FIELD_INT: *(int *)p = (int)i + 1; break;
+                case FIELD_I64: *(int64_t *)p = 1000 + (int64_t)i; break;
                 case FIELD_LINK:
                         *(enum link_strength *)p = (i % 2) ? LINK_EVENT : LINK_MANUAL;
                         break;

@@ -50,14 +50,14 @@ struct ra_case {
 };
 
 static const struct ra_case ra_cases[] = {
-    {"describe-ra-full.json", "resaleauthz-northwind-12m", "Northwind 12 months",
-     "prod-analytics01", "777788889999", "Northwind Traders", AWS_RA_ACTIVE, "2030-05-31T23:59:59Z",
-     2, "444455556666"},
-    {"describe-ra-minimal.json", "resaleauthz-draft-01", "Draft for Fabrikam", "prod-analytics01",
-     "", "", AWS_RA_DRAFT, NULL, 0, NULL},
-    {"describe-ra-restricted.json", "resaleauthz-fabrikam-open", "Fabrikam open authorization",
-     "prod-analytics01", "222233334444", "Fabrikam Partners", AWS_RA_RESTRICTED,
-     "2024-06-30T00:00:00Z", 0, NULL},
+        { "describe-ra-full.json", "resaleauthz-northwind-12m", "Northwind 12 months",
+          "prod-analytics01", "777788889999", "Northwind Traders", AWS_RA_ACTIVE,
+          "2030-05-31T23:59:59Z", 2, "444455556666" },
+        { "describe-ra-minimal.json", "resaleauthz-draft-01", "Draft for Fabrikam",
+          "prod-analytics01", "", "", AWS_RA_DRAFT, NULL, 0, NULL },
+        { "describe-ra-restricted.json", "resaleauthz-fabrikam-open", "Fabrikam open authorization",
+          "prod-analytics01", "222233334444", "Fabrikam Partners", AWS_RA_RESTRICTED,
+          "2024-06-30T00:00:00Z", 0, NULL },
 };
 
 static void resale_authorizations_parse(void **state)
@@ -104,28 +104,28 @@ static const struct {
         int rc;
         const char *reason;
 } ra_bad[] = {
-    {"not json", -EPROTO, "not json"},
-    {"{\"EntityType\":\"Offer@1.0\",\"EntityIdentifier\":\"o@1\",\"DetailsDocument\":{}}", -EPROTO,
-     "is a 'Offer'"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\"}", -EPROTO,
-     "DetailsDocument"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
-     "\"DetailsDocument\":{\"Name\":7}}",
-     -EPROTO, "'Name' is not a string"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
-     "\"DetailsDocument\":{\"Rules\":{}}}",
-     -EPROTO, "'Rules' is not an array"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
-     "\"DetailsDocument\":{\"Rules\":[{\"Type\":\"AvailabilityRule\","
-     "\"AvailabilityEndDate\":\"soon\"}]}}",
-     -EPROTO, "not a timestamp"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"\","
-     "\"DetailsDocument\":{}}",
-     -EPROTO, "EntityIdentifier"},
-    {"{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
-     "\"DetailsDocument\":{\"Terms\":[{\"Type\":\"BuyerTargetingTerm\",\"PositiveTargeting\":"
-     "{\"BuyerAccounts\":[{\"AwsAccountId\":\"1234567890123456789\"}]}}]}}",
-     -EPROTO, "too long"},
+        { "not json", -EPROTO, "not json" },
+        { "{\"EntityType\":\"Offer@1.0\",\"EntityIdentifier\":\"o@1\",\"DetailsDocument\":{}}",
+          -EPROTO, "is a 'Offer'" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\"}", -EPROTO,
+          "DetailsDocument" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
+          "\"DetailsDocument\":{\"Name\":7}}",
+          -EPROTO, "'Name' is not a string" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
+          "\"DetailsDocument\":{\"Rules\":{}}}",
+          -EPROTO, "'Rules' is not an array" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
+          "\"DetailsDocument\":{\"Rules\":[{\"Type\":\"AvailabilityRule\","
+          "\"AvailabilityEndDate\":\"soon\"}]}}",
+          -EPROTO, "not a timestamp" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"\","
+          "\"DetailsDocument\":{}}",
+          -EPROTO, "EntityIdentifier" },
+        { "{\"EntityType\":\"ResaleAuthorization@1.0\",\"EntityIdentifier\":\"r@1\","
+          "\"DetailsDocument\":{\"Terms\":[{\"Type\":\"BuyerTargetingTerm\",\"PositiveTargeting\":"
+          "{\"BuyerAccounts\":[{\"AwsAccountId\":\"1234567890123456789\"}]}}]}}",
+          -EPROTO, "too long" },
 };
 
 static void bad_authorizations_are_refused(void **state)
@@ -190,10 +190,10 @@ static void list_pages_parse(void **state)
 static void list_page_problems(void **state)
 {
         static const char *const bad[] = {
-            "{\"EntitySummaryList\":[{\"Name\":\"no id\"}]}",
-            "{\"EntitySummaryList\":[7]}",
-            "{\"EntitySummaryList\":{}}",
-            "{\"EntitySummaryList\":[],\"NextToken\":5}",
+                "{\"EntitySummaryList\":[{\"Name\":\"no id\"}]}",
+                "{\"EntitySummaryList\":[7]}",
+                "{\"EntitySummaryList\":{}}",
+                "{\"EntitySummaryList\":[],\"NextToken\":5}",
         };
         struct aws_list_page page;
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -251,20 +251,22 @@ static const struct {
         int code;
         bool retry;
 } error_cases[] = {
-    {429, "ThrottlingException:http://internal.amazon.com/coral/",
-     "{\"Message\":\"Rate exceeded\"}", "ThrottlingException", "Rate exceeded", -EAGAIN, true},
-    {404, NULL, "{\"__type\":\"ResourceNotFoundException\",\"message\":\"Entity not found\"}",
-     "ResourceNotFoundException", "Entity not found", -ENOENT, false},
-    {403, NULL, "{\"__type\":\"com.amazon#AccessDeniedException\",\"Message\":\"no\"}",
-     "AccessDeniedException", "no", -EACCES, false},
-    {403, "InvalidSignatureException", "{\"message\":\"The request signature we calculated\"}",
-     "InvalidSignatureException", "The request signature we calculated", -EPERM, false},
-    {400, NULL, "{\"code\":\"ThrottlingException\"}", "ThrottlingException", "", -EAGAIN, true},
-    {422, NULL, "{\"Code\":\"ValidationException\",\"Message\":\"bad\\nline\"}",
-     "ValidationException", "bad line", -EINVAL, false},
-    {503, NULL, "<html>down</html>", "", "", -EIO, true},
-    {0, NULL, NULL, "", "", -EIO, true},
-    {418, NULL, "", "", "", -EPROTO, false},
+        { 429, "ThrottlingException:http://internal.amazon.com/coral/",
+          "{\"Message\":\"Rate exceeded\"}", "ThrottlingException", "Rate exceeded", -EAGAIN,
+          true },
+        { 404, NULL, "{\"__type\":\"ResourceNotFoundException\",\"message\":\"Entity not found\"}",
+          "ResourceNotFoundException", "Entity not found", -ENOENT, false },
+        { 403, NULL, "{\"__type\":\"com.amazon#AccessDeniedException\",\"Message\":\"no\"}",
+          "AccessDeniedException", "no", -EACCES, false },
+        { 403, "InvalidSignatureException", "{\"message\":\"The request signature we calculated\"}",
+          "InvalidSignatureException", "The request signature we calculated", -EPERM, false },
+        { 400, NULL, "{\"code\":\"ThrottlingException\"}", "ThrottlingException", "", -EAGAIN,
+          true },
+        { 422, NULL, "{\"Code\":\"ValidationException\",\"Message\":\"bad\\nline\"}",
+          "ValidationException", "bad line", -EINVAL, false },
+        { 503, NULL, "<html>down</html>", "", "", -EIO, true },
+        { 0, NULL, NULL, "", "", -EIO, true },
+        { 418, NULL, "", "", "", -EPROTO, false },
 };
 
 static void error_answers_are_classified(void **state)
@@ -318,18 +320,18 @@ static void backoff_is_full_jitter_and_capped(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(resale_authorizations_parse),
-            cmocka_unit_test(full_authorization_details),
-            cmocka_unit_test(bad_authorizations_are_refused),
-            cmocka_unit_test(deep_nesting_is_refused),
-            cmocka_unit_test(many_buyers_are_capped),
-            cmocka_unit_test(list_pages_parse),
-            cmocka_unit_test(list_page_problems),
-            cmocka_unit_test(change_sets_list_entities_once),
-            cmocka_unit_test(offers_name_their_authorization),
-            cmocka_unit_test(error_answers_are_classified),
-            cmocka_unit_test(bucket_spaces_calls_at_the_rate),
-            cmocka_unit_test(backoff_is_full_jitter_and_capped),
+                cmocka_unit_test(resale_authorizations_parse),
+                cmocka_unit_test(full_authorization_details),
+                cmocka_unit_test(bad_authorizations_are_refused),
+                cmocka_unit_test(deep_nesting_is_refused),
+                cmocka_unit_test(many_buyers_are_capped),
+                cmocka_unit_test(list_pages_parse),
+                cmocka_unit_test(list_page_problems),
+                cmocka_unit_test(change_sets_list_entities_once),
+                cmocka_unit_test(offers_name_their_authorization),
+                cmocka_unit_test(error_answers_are_classified),
+                cmocka_unit_test(bucket_spaces_calls_at_the_rate),
+                cmocka_unit_test(backoff_is_full_jitter_and_capped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

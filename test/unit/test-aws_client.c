@@ -24,7 +24,7 @@ static struct standin catalog;
 
 static int start_catalog(void **state)
 {
-        const char *const args[] = {"--fixture", CATALOG, "--generate", "1000", NULL};
+        const char *const args[] = { "--fixture", CATALOG, "--generate", "1000", NULL };
         unsetenv("AWS_PROFILE");
         unsetenv("AWS_SESSION_TOKEN");
         setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
@@ -52,11 +52,11 @@ static struct aws_client *client(unsigned max_attempts)
 {
         struct aws_client *c = NULL;
         struct aws_client_opts o = {
-            .endpoint = catalog.url,
-            .max_attempts = max_attempts,
-            .backoff_base_ms = 1,
-            .backoff_cap_ms = 5,
-            .rate_scale = 1000, /* the quotas are tested on their own */
+                .endpoint = catalog.url,
+                .max_attempts = max_attempts,
+                .backoff_base_ms = 1,
+                .backoff_cap_ms = 5,
+                .rate_scale = 1000, /* the quotas are tested on their own */
         };
         assert_int_equal(aws_client_new(&c, &o, NULL, 0), 0);
         return c;
@@ -131,10 +131,10 @@ static void offer_lookup_visible_or_not(void **state)
                 int rc;
                 const char *ra, *why;
         } cases[] = {
-            {"offer-northwind-q22310", 1, "resaleauthz-northwind-12m", NULL},
-            {"offer-hidden-001", 0, "", "AccessDeniedException"},
-            {"offer-direct-002", 0, "", "names no resale authorization"},
-            {"offer-unknown", 0, "", "ResourceNotFoundException"},
+                { "offer-northwind-q22310", 1, "resaleauthz-northwind-12m", NULL },
+                { "offer-hidden-001", 0, "", "AccessDeniedException" },
+                { "offer-direct-002", 0, "", "names no resale authorization" },
+                { "offer-unknown", 0, "", "ResourceNotFoundException" },
         };
         struct aws_client *c = client(0);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -283,8 +283,8 @@ static double seconds_since(const struct timespec *t0)
 static void a_thousand_authorizations(void **state)
 {
         const char *real = getenv("CPPO_AWS_REAL_QUOTAS");
-        struct aws_client_opts o = {.endpoint = catalog.url,
-                                    .rate_scale = real && *real == '1' ? 1.0 : 1000.0};
+        struct aws_client_opts o = { .endpoint = catalog.url,
+                                     .rate_scale = real && *real == '1' ? 1.0 : 1000.0 };
         struct aws_client *c = NULL;
         static struct aws_list_page page;
         static char ids[1100][AWS_ID_MAX];
@@ -328,16 +328,16 @@ static void a_thousand_authorizations(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup(list_paginates_and_filters, reset),
-            cmocka_unit_test_setup(describe_authorization_and_change_set, reset),
-            cmocka_unit_test_setup(offer_lookup_visible_or_not, reset),
-            cmocka_unit_test_setup(wrong_keys_are_refused_without_echo, reset),
-            cmocka_unit_test_setup(session_tokens_are_sent_and_signed, reset),
-            cmocka_unit_test_setup(throttling_is_retried, reset),
-            cmocka_unit_test_setup(retries_are_bounded, reset),
-            cmocka_unit_test_setup(server_and_network_failures_are_retried, reset),
-            cmocka_unit_test_setup(access_denied_is_final, reset),
-            cmocka_unit_test_setup(a_thousand_authorizations, reset),
+                cmocka_unit_test_setup(list_paginates_and_filters, reset),
+                cmocka_unit_test_setup(describe_authorization_and_change_set, reset),
+                cmocka_unit_test_setup(offer_lookup_visible_or_not, reset),
+                cmocka_unit_test_setup(wrong_keys_are_refused_without_echo, reset),
+                cmocka_unit_test_setup(session_tokens_are_sent_and_signed, reset),
+                cmocka_unit_test_setup(throttling_is_retried, reset),
+                cmocka_unit_test_setup(retries_are_bounded, reset),
+                cmocka_unit_test_setup(server_and_network_failures_are_retried, reset),
+                cmocka_unit_test_setup(access_denied_is_final, reset),
+                cmocka_unit_test_setup(a_thousand_authorizations, reset),
         };
         return cmocka_run_group_tests(tests, start_catalog, stop_catalog);
 }

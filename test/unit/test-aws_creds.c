@@ -20,18 +20,18 @@
 #include <cmocka.h>
 
 static const char *const aws_vars[] = {
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_DISABLED",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_DISABLED",
 };
 
 static char dir[] = "/tmp/cppo-aws-creds-XXXXXX";
@@ -132,7 +132,7 @@ static void shared_files_and_profiles(void **state)
         aws_creds_free(c);
 
         /* [profile staging] lives in the config file. */
-        struct aws_creds_opts o = {.profile = "staging"};
+        struct aws_creds_opts o = { .profile = "staging" };
         assert_int_equal(aws_creds_resolve(&c, &o, NULL, 0), 0);
         assert_string_equal(aws_creds_access_key_id(c), "AKIDSTAGING");
         aws_creds_free(c);
@@ -158,7 +158,7 @@ static void unusable_profiles_say_why(void **state)
         struct aws_creds *c = NULL;
         write_file("credentials", credentials_file, cred, sizeof cred);
         setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
-        struct aws_creds_opts o = {.profile = "assumer"};
+        struct aws_creds_opts o = { .profile = "assumer" };
         assert_int_equal(aws_creds_resolve(&c, &o, err, sizeof err), -EINVAL);
         assert_non_null(strstr(err, "role_arn"));
         o.profile = "half";
@@ -182,9 +182,10 @@ static void container_relative_uri(void **state)
         struct standin s;
         struct aws_creds *c = NULL;
         char err[CPPO_ERRLEN] = "";
-        const char *const args[] = {"--mode", "container", "--auth-token", "ecs-auth-token", NULL};
+        const char *const args[] = { "--mode", "container", "--auth-token", "ecs-auth-token",
+                                     NULL };
         assert_int_equal(standin_start(&s, args), 0);
-        struct aws_creds_opts o = {.container_host = s.url};
+        struct aws_creds_opts o = { .container_host = s.url };
         setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task-1", 1);
         setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token", 1);
         assert_int_equal(aws_creds_resolve(&c, &o, err, sizeof err), 0);
@@ -208,7 +209,7 @@ static void container_full_uri_with_token_file(void **state)
         struct standin s;
         struct aws_creds *c = NULL;
         char url[128], tokfile[512], err[CPPO_ERRLEN] = "";
-        const char *const args[] = {"--mode", "container", "--auth-token", "eks-pod-token", NULL};
+        const char *const args[] = { "--mode", "container", "--auth-token", "eks-pod-token", NULL };
         assert_int_equal(standin_start(&s, args), 0);
         snprintf(url, sizeof url, "%s/eks/credentials", s.url);
         write_file("token", "eks-pod-token\n", tokfile, sizeof tokfile);
@@ -222,11 +223,11 @@ static void container_full_uri_with_token_file(void **state)
 
         /* Plain http to anything but a loopback or the ECS/EKS hosts. */
         static const char *const remote[] = {
-            "http://creds.example.com/x",
-            "http://127.0.0.1.example.com/x",
-            "http://169.254.170.2.example.com/",
-            "http://[::1/x",
-            "ftp://127.0.0.1/x",
+                "http://creds.example.com/x",
+                "http://127.0.0.1.example.com/x",
+                "http://169.254.170.2.example.com/",
+                "http://[::1/x",
+                "ftp://127.0.0.1/x",
         };
         for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
                 setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", remote[i], 1);
@@ -240,7 +241,7 @@ static void imds_v2(void **state)
         struct standin s;
         struct aws_creds *c = NULL;
         char err[CPPO_ERRLEN] = "";
-        const char *const args[] = {"--mode", "imds", "--role", "deal-notifier", NULL};
+        const char *const args[] = { "--mode", "imds", "--role", "deal-notifier", NULL };
         assert_int_equal(standin_start(&s, args), 0);
         unsetenv("AWS_EC2_METADATA_DISABLED");
         setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
@@ -264,9 +265,9 @@ static void provider_refreshes_expiring_credentials(void **state)
         struct aws_credprov *p = NULL;
         const struct aws_creds *c = NULL;
         char err[CPPO_ERRLEN] = "";
-        const char *const args[] = {"--mode", "container", "--expires-in", "900", NULL};
+        const char *const args[] = { "--mode", "container", "--expires-in", "900", NULL };
         assert_int_equal(standin_start(&s, args), 0);
-        struct aws_creds_opts o = {.container_host = s.url};
+        struct aws_creds_opts o = { .container_host = s.url };
         setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/creds", 1);
         assert_int_equal(aws_credprov_new(&p, &o), 0);
         int64_t now = time(NULL);
@@ -310,16 +311,16 @@ int main(void)
         if (mkdtemp(dir) == NULL)
                 return 1;
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup(environment_first, clean_env),
-            cmocka_unit_test_setup(half_an_environment_is_an_error, clean_env),
-            cmocka_unit_test_setup(shared_files_and_profiles, clean_env),
-            cmocka_unit_test_setup(unusable_profiles_say_why, clean_env),
-            cmocka_unit_test_setup(nothing_found_lists_what_was_tried, clean_env),
-            cmocka_unit_test_setup(container_relative_uri, clean_env),
-            cmocka_unit_test_setup(container_full_uri_with_token_file, clean_env),
-            cmocka_unit_test_setup(imds_v2, clean_env),
-            cmocka_unit_test_setup(provider_refreshes_expiring_credentials, clean_env),
-            cmocka_unit_test_setup(redact_removes_both_secrets, clean_env),
+                cmocka_unit_test_setup(environment_first, clean_env),
+                cmocka_unit_test_setup(half_an_environment_is_an_error, clean_env),
+                cmocka_unit_test_setup(shared_files_and_profiles, clean_env),
+                cmocka_unit_test_setup(unusable_profiles_say_why, clean_env),
+                cmocka_unit_test_setup(nothing_found_lists_what_was_tried, clean_env),
+                cmocka_unit_test_setup(container_relative_uri, clean_env),
+                cmocka_unit_test_setup(container_full_uri_with_token_file, clean_env),
+                cmocka_unit_test_setup(imds_v2, clean_env),
+                cmocka_unit_test_setup(provider_refreshes_expiring_credentials, clean_env),
+                cmocka_unit_test_setup(redact_removes_both_secrets, clean_env),
         };
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
         char cmd[128];

@@ -41,8 +41,8 @@ static void test_mono_units_agree(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_wall_is_epoch),
-            cmocka_unit_test(test_mono_units_agree),
+                cmocka_unit_test(test_wall_is_epoch),
+                cmocka_unit_test(test_mono_units_agree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,11 +172,11 @@ static void example_rules_load_in_file_order(void **state)
         assert_true(c->rules[0].cont);
         assert_string_equal(c->rules[2].name, "attention-needed-to-ops");
         assert_false(c->rules[2].cont);
-        const char *region[] = {"opportunity", "metadata", "region", NULL};
+        const char *region[] = { "opportunity", "metadata", "region", NULL };
         yajl_val v = yajl_tree_get(c->rules[1].match, region, yajl_t_array);
         assert_non_null(v);
         assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "EMEA");
-        const char *kind[] = {"kind", NULL};
+        const char *kind[] = { "kind", NULL };
         v = yajl_tree_get(c->rules[2].match, kind, yajl_t_array);
         assert_non_null(v);
         assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "attention_needed");
@@ -229,8 +229,8 @@ static void defaults_and_env_expansion(void **state)
  * stand-in); the bad fixtures hold the refused look-alikes. */
 static void slack_http_webhook_only_to_loopback(void **state)
 {
-        static const char *const files[] = {"slack-url", "slack-url-loopback-v4",
-                                            "slack-url-loopback-v6", "slack-url-localhost"};
+        static const char *const files[] = { "slack-url", "slack-url-loopback-v4",
+                                             "slack-url-loopback-v6", "slack-url-localhost" };
         char text[512];
 
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -241,8 +241,8 @@ static void slack_http_webhook_only_to_loopback(void **state)
                          "receivers:\n  s:\n    type: slack\n    webhook_url_file: secrets/%s\n",
                          files[i]);
                 config_errors_init(&errs);
-                int rc =
-                    config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", text, strlen(text), &errs);
+                int rc = config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", text, strlen(text),
+                                            &errs);
                 if (rc != 0)
                         config_errors_print(&errs, stderr);
                 assert_int_equal(rc, 0);
@@ -442,10 +442,8 @@ static void error_lines_never_show_secrets(void **state)
                 { "kafka:\n  brokers: b:9092\n  topics: [t]\n  group: g\n  properties:\n"
                   "    ssl.key.location: *Abc123\n",
                   "    ssl.key.location: <redacted>" },
-                { "smtp:\n  url: smtp://u:*Abc123@h\n  from: *Abc123\n",
-                  "  from: *Abc123" },
-                { "smtp:\n  password_file: *Abc123\n",
-                  "  password_file: <redacted>" },
+                { "smtp:\n  url: smtp://u:*Abc123@h\n  from: *Abc123\n", "  from: *Abc123" },
+                { "smtp:\n  password_file: *Abc123\n", "  password_file: <redacted>" },
                 { "receivers:\n  hook: { type: slack, webhook_url_file: *Abc123 }\n",
                   "  hook: <redacted>" },
         };
@@ -457,7 +455,8 @@ static void error_lines_never_show_secrets(void **state)
 
                 config_errors_init(&errs);
                 assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", cases[i].yaml,
-                                                    strlen(cases[i].yaml), &errs), -EINVAL);
+                                                    strlen(cases[i].yaml), &errs),
+                                 -EINVAL);
                 for (size_t k = 0; k < errs.count; k++) {
                         const char *src = errs.items[k].source;
                         if (strstr(cases[i].shown, "Abc123") == NULL)
@@ -496,15 +495,15 @@ static void aws_section(void **state)
         (void)state;
 
         config_errors_init(&errs);
-        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", base, strlen(base),
-                                            &errs), 0);
+        assert_int_equal(
+            config_load_buffer(&c, "/nonexistent/main.yaml", base, strlen(base), &errs), 0);
         assert_false(c->aws.present);
         assert_false(config_aws_sync(c));
         config_free(c);
 
         snprintf(text, sizeof text, "%saws: {}\n", base);
-        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text),
-                                            &errs), 0);
+        assert_int_equal(
+            config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text), &errs), 0);
         assert_true(config_aws_sync(c));
         assert_string_equal(c->aws.region, "us-east-1");
         assert_null(c->aws.endpoint);
@@ -512,11 +511,12 @@ static void aws_section(void **state)
         assert_int_equal(c->aws.sync_interval, 15 * 60);
         config_free(c);
 
-        snprintf(text, sizeof text, "%saws:\n  enabled: false\n  region: eu-west-1\n"
+        snprintf(text, sizeof text,
+                 "%saws:\n  enabled: false\n  region: eu-west-1\n"
                  "  endpoint: http://127.0.0.1:8080\n  profile: seller\n  sync_interval: 2h\n",
                  base);
-        assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text),
-                                            &errs), 0);
+        assert_int_equal(
+            config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text), &errs), 0);
         assert_true(c->aws.present);
         assert_false(config_aws_sync(c));
         assert_string_equal(c->aws.region, "eu-west-1");
@@ -528,18 +528,21 @@ static void aws_section(void **state)
         /* store commands do not need it: an unset variable is not an error */
         snprintf(text, sizeof text, "%saws:\n  endpoint: ${CPPO_TEST_UNSET_AWS}\n", base);
         assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
-                                                CONFIG_NEED_STORE, &errs), 0);
+                                                CONFIG_NEED_STORE, &errs),
+                         0);
         config_free(c);
         assert_int_equal(config_load_buffer_for(&c, "/nonexistent/main.yaml", text, strlen(text),
-                                                CONFIG_NEED_AWS, &errs), -EINVAL);
+                                                CONFIG_NEED_AWS, &errs),
+                         -EINVAL);
         assert_int_equal(errs.count, 1);
         config_errors_deinit(&errs);
 
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 config_errors_init(&errs);
                 snprintf(text, sizeof text, "%s%s", base, bad[i].aws);
-                assert_int_equal(config_load_buffer(&c, "/nonexistent/main.yaml", text,
-                                                    strlen(text), &errs), -EINVAL);
+                assert_int_equal(
+                    config_load_buffer(&c, "/nonexistent/main.yaml", text, strlen(text), &errs),
+                    -EINVAL);
                 if (errs.count != 1 || errs.items[0].line != bad[i].line ||
                     errs.items[0].col != bad[i].col ||
                     strstr(errs.items[0].message, bad[i].message) == NULL)
@@ -617,21 +620,21 @@ static void reload_keeps_restart_only_keys(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(example_config_loads_with_values),
-            cmocka_unit_test(example_rules_load_in_file_order),
-            cmocka_unit_test(defaults_and_env_expansion),
-            cmocka_unit_test(store_needs_leave_daemon_sections_unresolved),
-            cmocka_unit_test(slack_http_webhook_only_to_loopback),
-            cmocka_unit_test(secrets_never_printed),
-            cmocka_unit_test(caret_under_column),
-            cmocka_unit_test(truncated_inputs_do_not_crash),
-            cmocka_unit_test(yamldoc_scalars_become_json_types),
-            cmocka_unit_test(yamldoc_limits_and_refusals),
-            cmocka_unit_test(unreadable_main_file),
-            cmocka_unit_test(bad_fixtures_report_exact_errors),
-            cmocka_unit_test(error_lines_never_show_secrets),
-            cmocka_unit_test(aws_section),
-            cmocka_unit_test(reload_keeps_restart_only_keys),
+                cmocka_unit_test(example_config_loads_with_values),
+                cmocka_unit_test(example_rules_load_in_file_order),
+                cmocka_unit_test(defaults_and_env_expansion),
+                cmocka_unit_test(store_needs_leave_daemon_sections_unresolved),
+                cmocka_unit_test(slack_http_webhook_only_to_loopback),
+                cmocka_unit_test(secrets_never_printed),
+                cmocka_unit_test(caret_under_column),
+                cmocka_unit_test(truncated_inputs_do_not_crash),
+                cmocka_unit_test(yamldoc_scalars_become_json_types),
+                cmocka_unit_test(yamldoc_limits_and_refusals),
+                cmocka_unit_test(unreadable_main_file),
+                cmocka_unit_test(bad_fixtures_report_exact_errors),
+                cmocka_unit_test(error_lines_never_show_secrets),
+                cmocka_unit_test(aws_section),
+                cmocka_unit_test(reload_keeps_restart_only_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

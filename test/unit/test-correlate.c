@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#define ISV "111122223333"
+#define ISV     "111122223333"
 #define PARTNER "444455556666"
-#define BUYER "777788889999"
+#define BUYER   "777788889999"
 
 enum ev_id { REG, OR, CM, CP, DUP, N_EVENTS };
 
@@ -59,9 +59,9 @@ static void registration(struct mp_event *ev, const char *ra, const char *offer_
         snprintf(ev->event_key, sizeof ev->event_key, "id:reg-%s", ra);
 }
 
-static void agreement(struct mp_event *ev, enum mp_kind kind, enum mp_role role,
-                      const char *agmt, const char *intent, const char *status, const char *ra,
-                      const char *offer, const char *time)
+static void agreement(struct mp_event *ev, enum mp_kind kind, enum mp_role role, const char *agmt,
+                      const char *intent, const char *status, const char *ra, const char *offer,
+                      const char *time)
 {
         ev->kind = kind;
         ev->role = role;
@@ -324,8 +324,8 @@ struct table_step {
         const char *ra;    /* REGISTER, WITHDRAW, ASSOCIATE, agreements (NULL: direct) */
         const char *offer; /* RELEASE, ASSOCIATE, agreements; REGISTER: an offer it names */
         const char *agmt, *intent, *status, *time; /* agreements */
-        int hours;         /* TICK: clock = first step + hours */
-        bool force;        /* ASSOCIATE, UNLINK: --force */
+        int hours;                                 /* TICK: clock = first step + hours */
+        bool force;                                /* ASSOCIATE, UNLINK: --force */
 };
 
 /* What must hold after step `after`; NULL and 0 fields are not checked,
@@ -339,7 +339,7 @@ struct table_expect {
         const char *link;     /* its link strength */
         const char *agmt;     /* this agreement exists, and: */
         const char *status, *previous;
-        const char *ra;       /* this authorization exists, and: */
+        const char *ra; /* this authorization exists, and: */
         char registered;
         const char *ra_offer; /* among its offers */
 };
@@ -356,15 +356,41 @@ struct table_row {
 };
 
 #define T_AGMT(k, r, o, g, i, st, t)                                                               \
-        { .op = k, .ra = r, .offer = o, .agmt = g, .intent = i, .status = st, .time = t }
-#define T_REG(r, o) { .op = REGISTER, .ra = r, .offer = o }
-#define T_WITHDRAW(r) { .op = WITHDRAW, .ra = r }
-#define T_RELEASE(o) { .op = RELEASE, .offer = o }
-#define T_ASSOC(r, o) { .op = ASSOCIATE, .ra = r, .offer = o }
-#define T_TICK(h) { .op = TICK, .hours = h }
-#define T_FORCE_ASSOC(r, o) { .op = ASSOCIATE, .ra = r, .offer = o, .force = true }
-#define T_UNLINK(o) { .op = UNLINK, .offer = o }
-#define T_FORCE_UNLINK(o) { .op = UNLINK, .offer = o, .force = true }
+        {                                                                                          \
+                .op = k, .ra = r, .offer = o, .agmt = g, .intent = i, .status = st, .time = t      \
+        }
+#define T_REG(r, o)                                                                                \
+        {                                                                                          \
+                .op = REGISTER, .ra = r, .offer = o                                                \
+        }
+#define T_WITHDRAW(r)                                                                              \
+        {                                                                                          \
+                .op = WITHDRAW, .ra = r                                                            \
+        }
+#define T_RELEASE(o)                                                                               \
+        {                                                                                          \
+                .op = RELEASE, .offer = o                                                          \
+        }
+#define T_ASSOC(r, o)                                                                              \
+        {                                                                                          \
+                .op = ASSOCIATE, .ra = r, .offer = o                                               \
+        }
+#define T_TICK(h)                                                                                  \
+        {                                                                                          \
+                .op = TICK, .hours = h                                                             \
+        }
+#define T_FORCE_ASSOC(r, o)                                                                        \
+        {                                                                                          \
+                .op = ASSOCIATE, .ra = r, .offer = o, .force = true                                \
+        }
+#define T_UNLINK(o)                                                                                \
+        {                                                                                          \
+                .op = UNLINK, .offer = o                                                           \
+        }
+#define T_FORCE_UNLINK(o)                                                                          \
+        {                                                                                          \
+                .op = UNLINK, .offer = o, .force = true                                            \
+        }
 #define T_NEW(r, o, g) T_AGMT(CREATED, r, o, g, "NEW", "ACTIVE", "2025-03-12T00:00:00Z")
 /* A row whose notifications say it all (and, designated, no field left out). */
 #define NO_STATE .expect = { { 0 } }
@@ -374,13 +400,19 @@ static const struct table_row table[] = {
           { T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
                    "2025-09-02T10:41:17Z"),
             T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "REPLACED", "2025-09-02T10:41:19Z") },
-          { "amended_offer/agmt-2" }, "y", "n", "n",
+          { "amended_offer/agmt-2" },
+          "y",
+          "n",
+          "n",
           .expect = { { .after = 1, .agmt = "agmt-1", .status = "REPLACED" } } },
         { "Ended REPLACED, then the REPLACE",
           { T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "REPLACED", "2025-09-02T10:41:19Z"),
             T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
                    "2025-09-02T10:41:17Z") },
-          { "amended_offer/agmt-2" }, "y", "n", "n",
+          { "amended_offer/agmt-2" },
+          "y",
+          "n",
+          "n",
           .expect = { { .after = 1, .agmt = "agmt-1", .status = "REPLACED" } } },
         { "a whole NEW deal replaced: no order_ended for the old agreement",
           { T_REG("ra-1", "offer-1"),
@@ -389,7 +421,11 @@ static const struct table_row table[] = {
             T_AGMT(CREATED, "ra-1", "offer-2", "agmt-2", "REPLACE", "ACTIVE",
                    "2025-09-02T10:41:17Z") },
           /* offer-2 was never released before its acceptance: late */
-          { "new_order/agmt-1", "amended_offer/agmt-2" }, "ny", "yy", "nn", NO_STATE },
+          { "new_order/agmt-1", "amended_offer/agmt-2" },
+          "ny",
+          "yy",
+          "nn",
+          NO_STATE },
         { "RENEW is a new_order with renewal; Ended RENEWED says nothing; AMEND once per change",
           { T_AGMT(CREATED, "ra-1", "offer-3", "agmt-3", "RENEW", "ACTIVE", "2026-09-02T00:00:41Z"),
             T_AGMT(ENDED, "ra-1", "offer-2", "agmt-2", NULL, "RENEWED", "2026-09-02T00:00:42Z"),
@@ -398,7 +434,10 @@ static const struct table_row table[] = {
             T_AGMT(AMENDED, "ra-1", "offer-3", "agmt-3", "AMEND", "ACTIVE",
                    "2026-11-01T00:00:00Z") },
           { "new_order/agmt-3", "amended_offer/agmt-3/2026-10-01T00:00:00Z",
-            "amended_offer/agmt-3/2026-11-01T00:00:00Z" }, "yyy", "nnn", "ynn",
+            "amended_offer/agmt-3/2026-11-01T00:00:00Z" },
+          "yyy",
+          "nnn",
+          "ynn",
           .expect = { { .after = 4, .agmt = "agmt-3", .previous = "agmt-2" } } },
         { "AMEND twice, each change in both role copies",
           { T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
@@ -407,55 +446,103 @@ static const struct table_row table[] = {
             T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE",
                    "2025-07-01T00:00:00Z") },
           { "new_order/agmt-1", "amended_offer/agmt-1/2025-06-18T08:22:03Z",
-            "amended_offer/agmt-1/2025-07-01T00:00:00Z" }, "yyy", "nnn", "nnn", NO_STATE },
+            "amended_offer/agmt-1/2025-07-01T00:00:00Z" },
+          "yyy",
+          "nnn",
+          "nnn",
+          NO_STATE },
         { "Ended before Created: both told, a later amendment not, the end state kept",
           { T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "CANCELLED", "2025-04-02T00:00:00Z"),
             T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
             T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE",
                    "2025-03-20T00:00:00Z") },
-          { "order_ended/agmt-1", "new_order/agmt-1" }, "yy", "nn", "nn",
+          { "order_ended/agmt-1", "new_order/agmt-1" },
+          "yy",
+          "nn",
+          "nn",
           .expect = { { .after = 2, .agmt = "agmt-1", .status = "CANCELLED" } } },
         { "Amended after Ended: recorded, not told",
           { T_AGMT(CREATED, "ra-1", "offer-1", "agmt-1", "NEW", "ACTIVE", "2025-03-12T00:00:00Z"),
             T_AGMT(ENDED, "ra-1", "offer-1", "agmt-1", NULL, "EXPIRED", "2026-03-12T00:00:00Z"),
             T_AGMT(AMENDED, "ra-1", "offer-1", "agmt-1", "AMEND", "ACTIVE",
                    "2026-04-01T00:00:00Z") },
-          { "new_order/agmt-1", "order_ended/agmt-1" }, "yy", "nn", "nn", NO_STATE },
+          { "new_order/agmt-1", "order_ended/agmt-1" },
+          "yy",
+          "nn",
+          "nn",
+          NO_STATE },
         { "one authorization for the partner and product: inferred, on time",
           { T_REG("ra-a", NULL), T_RELEASE("offer-9") },
-          { "partner_offer_extended/offer-9" }, "n", "y", "n", NO_STATE },
+          { "partner_offer_extended/offer-9" },
+          "n",
+          "y",
+          "n",
+          NO_STATE },
         { "two authorizations for the same partner and product: ambiguous, held",
           { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9") },
-          { NULL }, "", "", "",
-          .expect = { { .after = 2, .offer = "offer-9", .held = 'y', .attention = 'n',
+          { NULL },
+          "",
+          "",
+          "",
+          .expect = { { .after = 2,
+                        .offer = "offer-9",
+                        .held = 'y',
+                        .attention = 'n',
                         .auth = "-" } } },
         { "ambiguous, then a manual association releases the hold, late",
           { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9"),
             T_ASSOC("ra-b", "offer-9"),
             T_AGMT(CREATED, "ra-b", "offer-9", "agmt-9", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
-          { "partner_offer_extended/offer-9", "new_order/agmt-9" }, "yy", "yy", "nn",
+          { "partner_offer_extended/offer-9", "new_order/agmt-9" },
+          "yy",
+          "yy",
+          "nn",
           .expect = { { .after = 2, .quiet = true, .offer = "offer-9", .held = 'y' },
-                      { .after = 3, .offer = "offer-9", .held = 'n', .auth = "ra-b",
+                      { .after = 3,
+                        .offer = "offer-9",
+                        .held = 'n',
+                        .auth = "ra-b",
                         .link = "manual" },
                       { .after = 4, .offer = "offer-9", .auth = "ra-b", .link = "event" } } },
         { "a registration after the release makes the inference unique: late",
           { T_RELEASE("offer-9"), T_REG("ra-a", NULL) },
-          { "partner_offer_extended/offer-9" }, "y", "y", "n", NO_STATE },
+          { "partner_offer_extended/offer-9" },
+          "y",
+          "y",
+          "n",
+          NO_STATE },
         { "a registration naming the offer links it on time",
           { T_REG("ra-a", "offer-9"), T_REG("ra-b", NULL), T_RELEASE("offer-9") },
-          { "partner_offer_extended/offer-9" }, "n", "y", "n", NO_STATE },
+          { "partner_offer_extended/offer-9" },
+          "n",
+          "y",
+          "n",
+          NO_STATE },
         { "ambiguous, then one is withdrawn: the other is inferred, late",
-          { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9"),
-            T_WITHDRAW("ra-a") },
-          { "partner_offer_extended/offer-9" }, "y", "y", "n", NO_STATE },
+          { T_REG("ra-a", NULL), T_REG("ra-b", NULL), T_RELEASE("offer-9"), T_WITHDRAW("ra-a") },
+          { "partner_offer_extended/offer-9" },
+          "y",
+          "y",
+          "n",
+          NO_STATE },
         { "a withdrawn authorization is not inferred",
           { T_REG("ra-a", NULL), T_WITHDRAW("ra-a"), T_RELEASE("offer-9") },
-          { NULL }, "", "", "", NO_STATE },
+          { NULL },
+          "",
+          "",
+          "",
+          NO_STATE },
         { "hold timeout: attention_needed once, then a manual association releases it",
-          { T_RELEASE("offer-5"), T_TICK(71), T_TICK(73),
-            T_TICK(200), T_ASSOC("ra-1", "offer-5"), T_TICK(300) },
-          { "attention_needed/offer-5", "partner_offer_extended/offer-5" }, "ny", "nn", "nn",
-          .expect = { { .after = 1, .quiet = true, .offer = "offer-5", .held = 'y',
+          { T_RELEASE("offer-5"), T_TICK(71), T_TICK(73), T_TICK(200), T_ASSOC("ra-1", "offer-5"),
+            T_TICK(300) },
+          { "attention_needed/offer-5", "partner_offer_extended/offer-5" },
+          "ny",
+          "nn",
+          "nn",
+          .expect = { { .after = 1,
+                        .quiet = true,
+                        .offer = "offer-5",
+                        .held = 'y',
                         .attention = 'n' },
                       { .after = 2, .offer = "offer-5", .held = 'y', .attention = 'y' },
                       { .after = 3, .quiet = true } } },
@@ -464,57 +551,104 @@ static const struct table_row table[] = {
             T_REG("ra-x", NULL),
             T_AGMT(AMENDED, "ra-x", "offer-6", "agmt-6", "AMEND", "ACTIVE",
                    "2025-06-18T08:22:03Z") },
-          { "new_order/agmt-6", "amended_offer/agmt-6/2025-06-18T08:22:03Z" }, "yy", "ny", "nn",
+          { "new_order/agmt-6", "amended_offer/agmt-6/2025-06-18T08:22:03Z" },
+          "yy",
+          "ny",
+          "nn",
           .expect = { { .after = 0, .ra = "ra-x", .registered = 'n', .ra_offer = "offer-6" },
                       { .after = 1, .ra = "ra-x", .registered = 'y', .ra_offer = "offer-6" } } },
         { "direct deal: recorded, not told",
           { T_AGMT(CREATED, NULL, "offer-7", "agmt-7", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
-          { NULL }, "", "", "",
+          { NULL },
+          "",
+          "",
+          "",
           .expect = { { .after = 0, .agmt = "agmt-7", .status = "ACTIVE" } } },
         { "direct deal with notify_direct_deals: told",
           { T_AGMT(CREATED, NULL, "offer-8", "agmt-8", "NEW", "ACTIVE", "2025-03-12T00:00:00Z") },
-          { "new_order/agmt-8" }, "y", "n", "n", .direct_deals = true },
+          { "new_order/agmt-8" },
+          "y",
+          "n",
+          "n",
+          .direct_deals = true },
         /* ---- correcting links (issue 11, item 2) ---- */
         { "associate onto another authorization moves an inferred link: a correction",
           { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
             T_ASSOC("ra-b", "offer-9") },
-          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1" }, "nn", "yy", "nn",
+          { "partner_offer_extended/offer-9", "link_corrected/offer-9/1" },
+          "nn",
+          "yy",
+          "nn",
           NO_STATE },
         { "each move has its own correction key",
           { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
             T_ASSOC("ra-b", "offer-9"), T_ASSOC("ra-a", "offer-9"), T_ASSOC("ra-a", "offer-9") },
           { "partner_offer_extended/offer-9", "link_corrected/offer-9/1",
-            "link_corrected/offer-9/2" }, "nnn", "yyy", "nnn", NO_STATE },
+            "link_corrected/offer-9/2" },
+          "nnn",
+          "yyy",
+          "nnn",
+          NO_STATE },
         { "a manual link moves before anyone was told: no correction",
           { T_ASSOC("ra-a", "offer-9"), T_ASSOC("ra-b", "offer-9") },
-          { NULL }, "", "", "", NO_STATE },
+          { NULL },
+          "",
+          "",
+          "",
+          NO_STATE },
         { "associate never silently overrides an agreement event's link",
-          { T_NEW("ra-a", "offer-1", "agmt-1"), T_ASSOC("ra-b", "offer-1"),
-            T_UNLINK("offer-1") },
-          { "new_order/agmt-1" }, "y", "n", "n", NO_STATE },
+          { T_NEW("ra-a", "offer-1", "agmt-1"), T_ASSOC("ra-b", "offer-1"), T_UNLINK("offer-1") },
+          { "new_order/agmt-1" },
+          "y",
+          "n",
+          "n",
+          NO_STATE },
         { "nor a registration's link",
           { T_REG("ra-a", "offer-9"), T_RELEASE("offer-9"), T_REG("ra-b", NULL),
             T_ASSOC("ra-b", "offer-9") },
-          { "partner_offer_extended/offer-9" }, "n", "y", "n", NO_STATE },
+          { "partner_offer_extended/offer-9" },
+          "n",
+          "y",
+          "n",
+          NO_STATE },
         { "forced, it moves an event link; the order told counts as told",
           { T_NEW("ra-a", "offer-1", "agmt-1"), T_REG("ra-b", NULL),
             T_FORCE_ASSOC("ra-b", "offer-1") },
-          { "new_order/agmt-1", "link_corrected/offer-1/1" }, "yy", "ny", "nn", NO_STATE },
+          { "new_order/agmt-1", "link_corrected/offer-1/1" },
+          "yy",
+          "ny",
+          "nn",
+          NO_STATE },
         { "an agreement event overruling an inference is a correction too",
           { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_NEW("ra-b", "offer-9", "agmt-9") },
           { "partner_offer_extended/offer-9", "link_corrected/offer-9/1", "new_order/agmt-9" },
-          "nnn", "ynn", "nnn", NO_STATE },
+          "nnn",
+          "ynn",
+          "nnn",
+          NO_STATE },
         { "unlink: back in the holds, the old side told; inference leaves it; a person relinks",
-          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_UNLINK("offer-9"),
-            T_REG("ra-a", NULL), T_ASSOC("ra-a", "offer-9") },
+          { T_REG("ra-a", NULL), T_RELEASE("offer-9"), T_UNLINK("offer-9"), T_REG("ra-a", NULL),
+            T_ASSOC("ra-a", "offer-9") },
           { "partner_offer_extended/offer-9", "link_corrected/offer-9/1",
-            "link_corrected/offer-9/2" }, "nny", "yny", "nnn", NO_STATE },
+            "link_corrected/offer-9/2" },
+          "nny",
+          "yny",
+          "nnn",
+          NO_STATE },
         { "unlink before anyone was told: held silently, then attention_needed",
           { T_ASSOC("ra-a", "offer-9"), T_UNLINK("offer-9"), T_TICK(73) },
-          { "attention_needed/offer-9" }, "n", "n", "n", NO_STATE },
+          { "attention_needed/offer-9" },
+          "n",
+          "n",
+          "n",
+          NO_STATE },
         { "unlink of an event link only when forced",
           { T_NEW("ra-a", "offer-1", "agmt-1"), T_FORCE_UNLINK("offer-1") },
-          { "new_order/agmt-1", "link_corrected/offer-1/1" }, "yy", "nn", "nn", NO_STATE },
+          { "new_order/agmt-1", "link_corrected/offer-1/1" },
+          "yy",
+          "nn",
+          "nn",
+          NO_STATE },
 };
 
 static void table_event(struct mp_event *ev, const struct table_step *st, int i)
@@ -743,7 +877,8 @@ static void inference_follows_updates_and_reloaded_records(void **state)
 
         /* a fresh state from records: ra-a, and a held offer of its sale */
         w_init(&re);
-        assert_int_equal(corr_state_put_authorization(re.s, corr_state_authorization(w.s, "ra-a")), 0);
+        assert_int_equal(corr_state_put_authorization(re.s, corr_state_authorization(w.s, "ra-a")),
+                         0);
         assert_int_equal(offer_copy(&held, corr_state_offer(w.s, "offer-9")), 0);
         assert_int_equal(str_assign(&held.id, "offer-11"), 0);
         assert_int_equal(str_assign(&held.authorization_id, NULL), 0);
@@ -804,7 +939,8 @@ static void a_move_is_recorded_and_reaches_both_sides(void **state)
         struct world w;
         struct mp_event ev;
         const struct link_change *lc = NULL;
-        const char *opps[] = { "opportunities", NULL }, *notify[] = { "opportunity", "notify", NULL };
+        const char *opps[] = { "opportunities", NULL },
+                   *notify[] = { "opportunity", "notify", NULL };
         yajl_val ctx, v;
 
         w_init(&w);
@@ -852,7 +988,8 @@ static void a_move_is_recorded_and_reaches_both_sides(void **state)
         assert_true(v && v->u.array.len == 2);
         yajl_tree_free(ctx);
         /* the offer left ra-a's list for ra-b's */
-        assert_false(strlist_contains(&corr_state_authorization(w.s, "ra-a")->offer_ids, "offer-9"));
+        assert_false(
+            strlist_contains(&corr_state_authorization(w.s, "ra-a")->offer_ids, "offer-9"));
         assert_true(strlist_contains(&corr_state_authorization(w.s, "ra-b")->offer_ids, "offer-9"));
         changeset_clear(&w.cs);
         mp_event_deinit(&ev);
@@ -955,8 +1092,8 @@ static void synced(struct mp_event *ev, const char *ra, const char *status, cons
         set(ev, &ev->reg.aws_last_modified, modified);
         ev->reg.buyer_account_ids[0] = mp_event_strdup(ev, BUYER);
         ev->reg.n_buyer_account_ids = 1;
-        snprintf(ev->event_key, sizeof ev->event_key, "cppo-notify|Resale Authorization Synced|%s@%s",
-                 ra, modified);
+        snprintf(ev->event_key, sizeof ev->event_key,
+                 "cppo-notify|Resale Authorization Synced|%s@%s", ra, modified);
 }
 
 /* One step of a merge scenario: S (sync: status, modified, expiry,
@@ -969,9 +1106,18 @@ struct merge_step {
 
 /* Macros, not constants: a static table may only hold constant
  * expressions (clang is strict about it). */
-#define STEP_SYNC_ACTIVE { 'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-1" }
-#define STEP_REG { 'R', NULL, NULL, NULL, NULL }
-#define STEP_OFFER { 'O', NULL, NULL, NULL, NULL }
+#define STEP_SYNC_ACTIVE                                                                           \
+        {                                                                                          \
+                'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-1"                                \
+        }
+#define STEP_REG                                                                                   \
+        {                                                                                          \
+                'R', NULL, NULL, NULL, NULL                                                        \
+        }
+#define STEP_OFFER                                                                                 \
+        {                                                                                          \
+                'O', NULL, NULL, NULL, NULL                                                        \
+        }
 
 static const struct merge_row {
         const char *name;
@@ -982,36 +1128,110 @@ static const struct merge_row {
         const char *auth_name;
         enum auth_source name_src, product_src, company_src, status_src;
 } merge_rows[] = {
-        { "synced only: an inference candidate at once", { STEP_SYNC_ACTIVE, STEP_OFFER },
-          true, false, "Active", "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "Restricted in AWS: not a candidate", { { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
-          false, false, NULL, "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "past its AWS end date: not a candidate", { { 'S', "Active", T1, "2020-01-01T00:00:00Z", "prod-1" }, STEP_OFFER },
-          false, false, NULL, "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "registered, then synced: AWS wins its fields, the CRM keeps its own", { STEP_REG, STEP_SYNC_ACTIVE, STEP_OFFER },
-          true, false, "Active", "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
-        { "synced, then registered: the registration never overrides AWS", { STEP_SYNC_ACTIVE, STEP_REG, STEP_OFFER },
-          true, false, "Active", "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
-        { "registered only: as before, no AWS status", { STEP_REG, STEP_OFFER },
-          true, false, NULL, "Contoso 12m",
-          AUTH_SRC_REGISTERED, AUTH_SRC_REGISTERED, AUTH_SRC_REGISTERED, AUTH_SRC_NONE },
-        { "an older AWS revision changes nothing", { { 'S', "Active", T2, "2030-12-31T23:59:59Z", "prod-1" }, { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
-          true, false, "Active", "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "a newer AWS revision restricts it", { STEP_SYNC_ACTIVE, { 'S', "Restricted", T2, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
-          false, false, NULL, "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "a held offer is released by the sync, late", { STEP_OFFER, STEP_SYNC_ACTIVE },
-          true, true, "Active", "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_NONE, AUTH_SRC_AWS },
-        { "AWS names another product: the offer is not its", { { 'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-other" }, STEP_REG, STEP_OFFER },
-          false, false, NULL, "Northwind 12 months",
-          AUTH_SRC_AWS, AUTH_SRC_AWS, AUTH_SRC_REGISTERED, AUTH_SRC_AWS },
+        { "synced only: an inference candidate at once",
+          { STEP_SYNC_ACTIVE, STEP_OFFER },
+          true,
+          false,
+          "Active",
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "Restricted in AWS: not a candidate",
+          { { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" }, STEP_OFFER },
+          false,
+          false,
+          NULL,
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "past its AWS end date: not a candidate",
+          { { 'S', "Active", T1, "2020-01-01T00:00:00Z", "prod-1" }, STEP_OFFER },
+          false,
+          false,
+          NULL,
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "registered, then synced: AWS wins its fields, the CRM keeps its own",
+          { STEP_REG, STEP_SYNC_ACTIVE, STEP_OFFER },
+          true,
+          false,
+          "Active",
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_AWS },
+        { "synced, then registered: the registration never overrides AWS",
+          { STEP_SYNC_ACTIVE, STEP_REG, STEP_OFFER },
+          true,
+          false,
+          "Active",
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_AWS },
+        { "registered only: as before, no AWS status",
+          { STEP_REG, STEP_OFFER },
+          true,
+          false,
+          NULL,
+          "Contoso 12m",
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_NONE },
+        { "an older AWS revision changes nothing",
+          { { 'S', "Active", T2, "2030-12-31T23:59:59Z", "prod-1" },
+            { 'S', "Restricted", T1, "2030-12-31T23:59:59Z", "prod-1" },
+            STEP_OFFER },
+          true,
+          false,
+          "Active",
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "a newer AWS revision restricts it",
+          { STEP_SYNC_ACTIVE,
+            { 'S', "Restricted", T2, "2030-12-31T23:59:59Z", "prod-1" },
+            STEP_OFFER },
+          false,
+          false,
+          NULL,
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "a held offer is released by the sync, late",
+          { STEP_OFFER, STEP_SYNC_ACTIVE },
+          true,
+          true,
+          "Active",
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_NONE,
+          AUTH_SRC_AWS },
+        { "AWS names another product: the offer is not its",
+          { { 'S', "Active", T1, "2030-12-31T23:59:59Z", "prod-other" }, STEP_REG, STEP_OFFER },
+          false,
+          false,
+          NULL,
+          "Northwind 12 months",
+          AUTH_SRC_AWS,
+          AUTH_SRC_AWS,
+          AUTH_SRC_REGISTERED,
+          AUTH_SRC_AWS },
 };
 
 static void merge_step_event(struct mp_event *ev, const struct merge_step *st)
@@ -1099,7 +1319,8 @@ static void aws_offer_link_and_change_set(void **state)
         set(&ev, &ev.source, "cppo-notify");
         set(&ev, &ev.offer_id, "offer-7");
         set(&ev, &ev.resale_authorization_id, "ra-aws");
-        snprintf(ev.event_key, sizeof ev.event_key, "cppo-notify|Offer Authorization Found|offer-7");
+        snprintf(ev.event_key, sizeof ev.event_key,
+                 "cppo-notify|Offer Authorization Found|offer-7");
         w_apply(&w, &ev);
         assert_int_equal(w.o.n, 1);
         assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-7");

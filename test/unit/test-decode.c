@@ -72,41 +72,39 @@ static const struct {
           "offer-t6n2w9q4k8x3v", NULL, NULL, NULL, NULL },
         { "offer-released-partner-offer-partner-copy.json", MP_OFFER_RELEASED, MP_ROLE_NONE, "",
           "offer-t6n2w9q4k8x3v", NULL, NULL, NULL, NULL },
-        { "agreement-created-manufacturer-new.json", MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER,
-          "", "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
+        { "agreement-created-manufacturer-new.json", MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "",
+          "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
           "NEW", "ACTIVE" },
         { "agreement-created-proposer-new.json", MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "",
           "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
           "NEW", "ACTIVE" },
-        { "agreement-created-manufacturer-replace.json", MP_AGREEMENT_CREATED,
-          MP_ROLE_MANUFACTURER, "", "offer-r3m8v2k6q9w1z", "resaleauthz-h4k8q2w6z9m3p",
-          "agmt-8z2v6q1m4k9w3x7b5n0c6r2t1", "REPLACE", "ACTIVE" },
+        { "agreement-created-manufacturer-replace.json", MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER,
+          "", "offer-r3m8v2k6q9w1z", "resaleauthz-h4k8q2w6z9m3p", "agmt-8z2v6q1m4k9w3x7b5n0c6r2t1",
+          "REPLACE", "ACTIVE" },
         { "agreement-created-proposer-renew.json", MP_AGREEMENT_CREATED, MP_ROLE_PROPOSER, "",
           "offer-r3m8v2k6q9w1z", NULL, "agmt-2c7r1t8y4u9i3o6p5a0s2d4f9", "RENEW", "ACTIVE" },
         { "agreement-amended-manufacturer.json", MP_AGREEMENT_AMENDED, MP_ROLE_MANUFACTURER, "",
           "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
           "AMEND", "ACTIVE" },
         { "agreement-amended-proposer-autorenew-off.json", MP_AGREEMENT_AMENDED, MP_ROLE_PROPOSER,
-          "", "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p",
-          "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4", "AMEND", "ACTIVE" },
+          "", "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
+          "AMEND", "ACTIVE" },
         { "agreement-ended-manufacturer-replaced.json", MP_AGREEMENT_ENDED, MP_ROLE_MANUFACTURER,
-          "", "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p",
-          "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4", NULL, "REPLACED" },
+          "", "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
+          NULL, "REPLACED" },
         { "agreement-ended-proposer-expired.json", MP_AGREEMENT_ENDED, MP_ROLE_PROPOSER, "",
           "offer-r3m8v2k6q9w1z", "resaleauthz-h4k8q2w6z9m3p", "agmt-2c7r1t8y4u9i3o6p5a0s2d4f9",
           NULL, "EXPIRED" },
         { "agreement-ending-proposer.json", MP_AGREEMENT_ENDING, MP_ROLE_PROPOSER, "",
           "offer-t6n2w9q4k8x3v", NULL, "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4", NULL, "ACTIVE" },
-        { "cancellation-request-approved-proposer.json", MP_CANCELLATION_REQUEST,
-          MP_ROLE_PROPOSER, "", "offer-t6n2w9q4k8x3v", NULL, "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
-          NULL, NULL },
+        { "cancellation-request-approved-proposer.json", MP_CANCELLATION_REQUEST, MP_ROLE_PROPOSER,
+          "", "offer-t6n2w9q4k8x3v", NULL, "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4", NULL, NULL },
         { "change-set-succeeded.json", MP_CHANGE_SET, MP_ROLE_NONE, "", NULL, NULL, NULL, NULL,
           NULL },
         { "license-updated-manufacturer.json", MP_LICENSE_UPDATED, MP_ROLE_MANUFACTURER, "",
           "offer-t6n2w9q4k8x3v", NULL, "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4", NULL, NULL },
-        { "license-deprovisioned-manufacturer.json", MP_LICENSE_DEPROVISIONED,
-          MP_ROLE_MANUFACTURER, "", "offer-r3m8v2k6q9w1z", NULL, "agmt-2c7r1t8y4u9i3o6p5a0s2d4f9",
-          NULL, NULL },
+        { "license-deprovisioned-manufacturer.json", MP_LICENSE_DEPROVISIONED, MP_ROLE_MANUFACTURER,
+          "", "offer-r3m8v2k6q9w1z", NULL, "agmt-2c7r1t8y4u9i3o6p5a0s2d4f9", NULL, NULL },
         { "envelope-sqs-message.json", MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "sqs",
           "offer-t6n2w9q4k8x3v", "resaleauthz-h4k8q2w6z9m3p", "agmt-5q8w2k7z3m9x4v6b1n0c2r8t4",
           "NEW", "ACTIVE" },
@@ -230,8 +228,9 @@ static void resale_authorization_present_null_empty_absent(void **state)
 
 static void typo_without_hyphen_keeps_role(void **state)
 {
-        decode_str("{\"detail-type\":\"Purchase Agreement Amended Acceptor\","
-                   "\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{\"id\":\"a\"}}}");
+        decode_str(
+            "{\"detail-type\":\"Purchase Agreement Amended Acceptor\","
+            "\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{\"id\":\"a\"}}}");
         assert_int_equal(res.items[0].reason, DECODE_OK);
         assert_int_equal(res.items[0].ev.kind, MP_AGREEMENT_AMENDED);
         assert_int_equal(res.items[0].ev.role, MP_ROLE_ACCEPTOR);
@@ -249,14 +248,15 @@ static void unknown_detail_type_is_unsupported_not_rejected(void **state)
 
 static void registration_fields(void **state)
 {
-        decode_str("{\"detail-type\":\"Resale Authorization Registered\",\"source\":\"cppo-notify\","
-                   "\"account\":\"111122223333\",\"id\":\"r1\",\"time\":\"2025-02-27T14:02:09Z\","
-                   "\"detail\":{\"resaleAuthorizationId\":\"resaleauthz-1\",\"name\":\"Contoso 12m\","
-                   "\"productId\":\"prod-1\",\"productTitle\":\"Acme\",\"resellerAccountId\":\"444\","
-                   "\"resellerName\":\"Partner\",\"buyerAccountIds\":[\"777\",\"778\"],"
-                   "\"buyerCompanyName\":\"Contoso Bank\",\"expiresAt\":\"2025-12-31T00:00:00Z\","
-                   "\"renewal\":true,\"notify\":[\"rep@example.com\"],"
-                   "\"metadata\":{\"crm\":\"OPP-1\",\"region\":\"EMEA\"},\"offerIds\":[\"offer-9\"]}}");
+        decode_str(
+            "{\"detail-type\":\"Resale Authorization Registered\",\"source\":\"cppo-notify\","
+            "\"account\":\"111122223333\",\"id\":\"r1\",\"time\":\"2025-02-27T14:02:09Z\","
+            "\"detail\":{\"resaleAuthorizationId\":\"resaleauthz-1\",\"name\":\"Contoso 12m\","
+            "\"productId\":\"prod-1\",\"productTitle\":\"Acme\",\"resellerAccountId\":\"444\","
+            "\"resellerName\":\"Partner\",\"buyerAccountIds\":[\"777\",\"778\"],"
+            "\"buyerCompanyName\":\"Contoso Bank\",\"expiresAt\":\"2025-12-31T00:00:00Z\","
+            "\"renewal\":true,\"notify\":[\"rep@example.com\"],"
+            "\"metadata\":{\"crm\":\"OPP-1\",\"region\":\"EMEA\"},\"offerIds\":[\"offer-9\"]}}");
         const struct mp_event *ev = &res.items[0].ev;
         assert_int_equal(res.items[0].reason, DECODE_OK);
         assert_int_equal(ev->kind, MP_REGISTRATION_REGISTERED);
@@ -287,11 +287,14 @@ static void registration_fields(void **state)
 
 static void lambda_batch_decodes_each_record_on_its_own(void **state)
 {
-        decode_str("{\"Records\":[{\"messageId\":\"m1\",\"body\":\"{\\\"detail-type\\\":\\\"Offer Released\\\","
-                   "\\\"source\\\":\\\"aws.marketplacecatalog\\\",\\\"id\\\":\\\"a\\\",\\\"detail\\\":{\\\"offer\\\":{\\\"id\\\":\\\"o1\\\"}}}\"},"
+        decode_str("{\"Records\":[{\"messageId\":\"m1\",\"body\":\"{\\\"detail-type\\\":\\\"Offer "
+                   "Released\\\","
+                   "\\\"source\\\":\\\"aws.marketplacecatalog\\\",\\\"id\\\":\\\"a\\\","
+                   "\\\"detail\\\":{\\\"offer\\\":{\\\"id\\\":\\\"o1\\\"}}}\"},"
                    "{\"messageId\":\"m2\",\"body\":\"{not json\"},"
                    "{\"messageId\":\"m3\",\"body\":\"{\\\"detail-type\\\":\\\"Offer Released\\\","
-                   "\\\"source\\\":\\\"aws.marketplacecatalog\\\",\\\"id\\\":\\\"b\\\",\\\"detail\\\":{\\\"offer\\\":{\\\"id\\\":\\\"o3\\\"}}}\"}]}");
+                   "\\\"source\\\":\\\"aws.marketplacecatalog\\\",\\\"id\\\":\\\"b\\\","
+                   "\\\"detail\\\":{\\\"offer\\\":{\\\"id\\\":\\\"o3\\\"}}}\"}]}");
         assert_int_equal(res.n, 3);
         assert_int_equal(res.items[0].reason, DECODE_OK);
         assert_string_equal(res.items[0].ev.offer_id, "o1");
@@ -307,7 +310,8 @@ static void key_fallbacks(void **state)
         char key1[MP_EVENT_KEY_MAX];
 
         decode_str("{\"Type\":\"Notification\",\"MessageId\":\"sns-1\",\"Message\":"
-                   "\"{\\\"action\\\":\\\"entitlement-updated\\\",\\\"customer-identifier\\\":\\\"c\\\"}\"}");
+                   "\"{\\\"action\\\":\\\"entitlement-updated\\\",\\\"customer-identifier\\\":"
+                   "\\\"c\\\"}\"}");
         assert_string_equal(res.items[0].ev.event_key, "sns:sns-1");
         decode_str("{\"action\":\"entitlement-updated\",\"customer-identifier\":\"c\"}");
         assert_memory_equal(res.items[0].ev.event_key, "sha256:", 7);
@@ -334,28 +338,66 @@ static const struct {
         { "{\"a\":\"\xc3\x28\"}", DECODE_INVALID_UTF8 },
         { "{\"a\":\"\xed\xa0\x80\"}", DECODE_INVALID_UTF8 },
         { "{\"a\":\"\xc0\xaf\"}", DECODE_INVALID_UTF8 },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":\"x\"}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":42}}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":\"o\"},\"targetedBuyerAccountIds\":\"777\"}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":\"o\"},\"targetedBuyerAccountIds\":[777]}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"account\":111,\"detail\":{}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":[]}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Resale Authorization Registered\",\"source\":\"cppo-notify\",\"detail\":{\"resaleAuthorizationId\":\"r\",\"renewal\":\"yes\"}}", DECODE_WRONG_TYPE },
-        { "{\"detail-type\":\"Resale Authorization Registered\",\"source\":\"cppo-notify\",\"detail\":{\"resaleAuthorizationId\":\"r\",\"metadata\":{\"a\":{\"b\":1}}}}", DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":\"x\"}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":42}}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":\"o\"},"
+          "\"targetedBuyerAccountIds\":\"777\"}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{\"offer\":{\"id\":\"o\"},"
+          "\"targetedBuyerAccountIds\":[777]}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"account\":111,\"detail\":{}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":[]}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Resale Authorization "
+          "Registered\",\"source\":\"cppo-notify\",\"detail\":{\"resaleAuthorizationId\":\"r\","
+          "\"renewal\":\"yes\"}}",
+          DECODE_WRONG_TYPE },
+        { "{\"detail-type\":\"Resale Authorization "
+          "Registered\",\"source\":\"cppo-notify\",\"detail\":{\"resaleAuthorizationId\":\"r\","
+          "\"metadata\":{\"a\":{\"b\":1}}}}",
+          DECODE_WRONG_TYPE },
         { "{\"Body\":42}", DECODE_WRONG_TYPE },
         { "{\"Records\":{\"body\":\"x\"}}", DECODE_WRONG_TYPE },
         { "{\"Body\":\"{not json\"}", DECODE_ENVELOPE_NOT_JSON },
-        { "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"plain text\"}", DECODE_ENVELOPE_NOT_JSON },
-        { "{\"Body\":\"{\\\"Type\\\":\\\"Notification\\\",\\\"Message\\\":\\\"[1,\\\"}\"}", DECODE_ENVELOPE_NOT_JSON },
-        { "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{}}", DECODE_MISSING_ID },
-        { "{\"detail-type\":\"Purchase Agreement Created - Manufacturer\",\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{\"intent\":\"NEW\"}}}", DECODE_MISSING_ID },
-        { "{\"detail-type\":\"Purchase Agreement Ended - Proposer\",\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{\"id\":null}}}", DECODE_MISSING_ID },
-        { "{\"detail-type\":\"Resale Authorization Registered\",\"source\":\"cppo-notify\",\"detail\":{\"name\":\"x\"}}", DECODE_MISSING_ID },
-        { "{\"detail-type\":\"Offer Associated\",\"source\":\"cppo-notify\",\"detail\":{\"offerId\":\"o\"}}", DECODE_MISSING_ID },
+        { "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"plain text\"}",
+          DECODE_ENVELOPE_NOT_JSON },
+        { "{\"Body\":\"{\\\"Type\\\":\\\"Notification\\\",\\\"Message\\\":\\\"[1,\\\"}\"}",
+          DECODE_ENVELOPE_NOT_JSON },
+        { "{\"detail-type\":\"Offer "
+          "Released\",\"source\":\"aws.marketplacecatalog\",\"detail\":{}}",
+          DECODE_MISSING_ID },
+        { "{\"detail-type\":\"Purchase Agreement Created - "
+          "Manufacturer\",\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{"
+          "\"intent\":\"NEW\"}}}",
+          DECODE_MISSING_ID },
+        { "{\"detail-type\":\"Purchase Agreement Ended - "
+          "Proposer\",\"source\":\"aws.agreement-marketplace\",\"detail\":{\"agreement\":{\"id\":"
+          "null}}}",
+          DECODE_MISSING_ID },
+        { "{\"detail-type\":\"Resale Authorization "
+          "Registered\",\"source\":\"cppo-notify\",\"detail\":{\"name\":\"x\"}}",
+          DECODE_MISSING_ID },
+        { "{\"detail-type\":\"Offer "
+          "Associated\",\"source\":\"cppo-notify\",\"detail\":{\"offerId\":\"o\"}}",
+          DECODE_MISSING_ID },
         { "{\"hello\":\"world\"}", DECODE_UNRECOGNIZED },
         { "[1,2,3]", DECODE_UNRECOGNIZED },
-        { "{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"m\",\"Message\":\"confirm\"}", DECODE_UNRECOGNIZED },
-        { "{\"Body\":\"{\\\"Body\\\":\\\"{\\\\\\\"Body\\\\\\\":\\\\\\\"{\\\\\\\\\\\\\\\"Body\\\\\\\\\\\\\\\":\\\\\\\\\\\\\\\"{}\\\\\\\\\\\\\\\"}\\\\\\\"}\\\"}\"}", DECODE_TOO_DEEP },
+        { "{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"m\",\"Message\":\"confirm\"}",
+          DECODE_UNRECOGNIZED },
+        { "{\"Body\":\"{\\\"Body\\\":\\\"{\\\\\\\"Body\\\\\\\":\\\\\\\"{"
+          "\\\\\\\\\\\\\\\"Body\\\\\\\\\\\\\\\":\\\\\\\\\\\\\\\"{}\\\\\\\\\\\\\\\"}\\\\\\\"}\\\"}"
+          "\"}",
+          DECODE_TOO_DEEP },
 };
 
 static void malformed_inputs_give_their_reason(void **state)
@@ -385,9 +427,11 @@ static void deep_nesting_and_size_caps(void **state)
         free(deep);
 
         assert_int_equal(decode_new(&small, &o), 0);
-        assert_int_equal(decode_message(small, "{\"detail-type\":\"Offer Released\",\"source\":"
-                                               "\"aws.marketplacecatalog\",\"detail\":{}}", 84,
-                                        84, &res), 0);
+        assert_int_equal(decode_message(small,
+                                        "{\"detail-type\":\"Offer Released\",\"source\":"
+                                        "\"aws.marketplacecatalog\",\"detail\":{}}",
+                                        84, 84, &res),
+                         0);
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
         assert_string_equal(res.items[0].message, "message of 84 bytes is over the 64 byte limit");
         /* cut by the source: the rejection names the whole size it saw */
@@ -404,11 +448,13 @@ static void deep_nesting_and_size_caps(void **state)
 
 static void too_many_buyers_is_too_large(void **state)
 {
-        char json[4096] = "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\","
-                          "\"detail\":{\"offer\":{\"id\":\"o\"},\"targetedBuyerAccountIds\":[";
+        char json[4096] =
+            "{\"detail-type\":\"Offer Released\",\"source\":\"aws.marketplacecatalog\","
+            "\"detail\":{\"offer\":{\"id\":\"o\"},\"targetedBuyerAccountIds\":[";
 
         for (int i = 0; i <= MP_MAX_BUYERS; i++)
-                snprintf(json + strlen(json), sizeof json - strlen(json), "%s\"%d\"", i ? "," : "", i);
+                snprintf(json + strlen(json), sizeof json - strlen(json), "%s\"%d\"", i ? "," : "",
+                         i);
         snprintf(json + strlen(json), sizeof json - strlen(json), "]}}");
         decode_str(json);
         assert_int_equal(res.items[0].reason, DECODE_TOO_LARGE);
@@ -422,8 +468,8 @@ static void registration_over_a_limit_names_it(void **state)
                 const char *key, *pre, *post, *want; /* item i: pre i post */
                 int n;
         } rows[] = {
-                { "notify", "\"a", "@example.com\"",
-                  "event has more contacts than the limit of 32", MP_MAX_NOTIFY + 1 },
+                { "notify", "\"a", "@example.com\"", "event has more contacts than the limit of 32",
+                  MP_MAX_NOTIFY + 1 },
                 { "buyerAccountIds", "\"", "\"", "event has more buyers than the limit of 64",
                   MP_MAX_BUYERS + 1 },
                 { "offerIds", "\"o-", "\"", "event has more offer ids than the limit of 64",
@@ -435,10 +481,11 @@ static void registration_over_a_limit_names_it(void **state)
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
                 char json[8192];
                 bool map = strcmp(rows[r].key, "metadata") == 0;
-                int len = snprintf(json, sizeof json, "{\"detail-type\":\"Resale Authorization "
+                int len = snprintf(json, sizeof json,
+                                   "{\"detail-type\":\"Resale Authorization "
                                    "Registered\",\"source\":\"cppo-notify\",\"detail\":{"
-                                   "\"resaleAuthorizationId\":\"ra-1\",\"%s\":%c", rows[r].key,
-                                   map ? '{' : '[');
+                                   "\"resaleAuthorizationId\":\"ra-1\",\"%s\":%c",
+                                   rows[r].key, map ? '{' : '[');
                 for (int i = 0; i < rows[r].n; i++) {
                         if (i)
                                 len += snprintf(json + len, sizeof json - (size_t)len, ",");

@@ -409,8 +409,9 @@ static void add_notification(struct changeset *cs, const char *kind, const char 
                              int64_t created)
 {
         char *k = strdup(kind), *ky = strdup(key), *ctx = strdup("{\"x\":1}");
-        struct notification n = { .kind = k, .key = ky, .context_json = ctx,
-                                  .created_at = created, .late = true };
+        struct notification n = {
+                .kind = k, .key = ky, .context_json = ctx, .created_at = created, .late = true
+        };
 
         assert_non_null(k);
         assert_non_null(ky);
@@ -518,8 +519,8 @@ static void backfilled_history_is_never_due(void **state)
         assert_int_equal(store_delivery_retry(s, "new_order/h1/alice", 5), -ENOENT);
         assert_int_equal(store_delivery_retry(s, NULL, 5), 0);
         assert_int_equal(store_delivery_counts(s, NULL, c), 0);
-        assert_int_equal(c[DELIVERY_QUEUED] + c[DELIVERY_SENDING] + c[DELIVERY_SENT] +
-                                 c[DELIVERY_DEAD], 1);
+        assert_int_equal(
+            c[DELIVERY_QUEUED] + c[DELIVERY_SENDING] + c[DELIVERY_SENT] + c[DELIVERY_DEAD], 1);
         assert_int_equal(count(s, "backfilled"), 1);
         assert_int_equal(status_of(s, "new_order/h1/alice"), DELIVERY_BACKFILLED);
         store_close(s);
@@ -637,47 +638,47 @@ static void every_delivery_column_round_trips(void **state)
 /* The schema as version 1 of the program created it (frozen: migration 1
  * of store_sqlite.c at the time), with one notification. */
 static const char v1_schema[] =
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
-        "INSERT INTO schema_version VALUES (1, 0);"
-        "CREATE TABLE ledger (event_key TEXT PRIMARY KEY, origin TEXT, partition INTEGER,"
-        " offset INTEGER, processed_at INTEGER NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE rejected (id INTEGER PRIMARY KEY, reason TEXT NOT NULL,"
-        " message TEXT NOT NULL, origin TEXT, partition INTEGER, offset INTEGER,"
-        " received_at INTEGER NOT NULL, truncated INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL);"
-        "CREATE UNIQUE INDEX rejected_once ON rejected(origin, partition, offset, reason, message);"
-        "CREATE TABLE authorizations (id TEXT PRIMARY KEY, name TEXT, product_id TEXT,"
-        " product_title TEXT, reseller_account_id TEXT, reseller_name TEXT,"
-        " buyer_company_name TEXT, buyer_account_ids TEXT NOT NULL DEFAULT '[]',"
-        " expires_at TEXT, renewal INTEGER NOT NULL DEFAULT 0, notify TEXT NOT NULL DEFAULT '[]',"
-        " metadata TEXT, offer_ids TEXT NOT NULL DEFAULT '[]',"
-        " registered INTEGER NOT NULL DEFAULT 0, withdrawn INTEGER NOT NULL DEFAULT 0,"
-        " source_event_key TEXT, updated_at INTEGER NOT NULL DEFAULT 0);"
-        "CREATE TABLE offers (id TEXT PRIMARY KEY, name TEXT, expiration TEXT, product_id TEXT,"
-        " product_title TEXT, manufacturer_account_id TEXT, manufacturer_name TEXT,"
-        " seller_of_record_account_id TEXT, seller_of_record_name TEXT,"
-        " targeted_buyer_account_ids TEXT NOT NULL DEFAULT '[]', authorization_id TEXT,"
-        " link TEXT NOT NULL DEFAULT 'none', link_event_key TEXT,"
-        " released_seen INTEGER NOT NULL DEFAULT 0, late INTEGER NOT NULL DEFAULT 0,"
-        " updated_at INTEGER NOT NULL DEFAULT 0);"
-        "CREATE INDEX offers_authorization ON offers(authorization_id);"
-        "CREATE TABLE agreements (id TEXT PRIMARY KEY, intent TEXT, status TEXT,"
-        " acceptance_time TEXT, start_time TEXT, end_time TEXT, offer_id TEXT,"
-        " authorization_id TEXT, acceptor_account_id TEXT, proposer_account_id TEXT,"
-        " previous_agreement_id TEXT, product_id TEXT, last_event_time INTEGER NOT NULL DEFAULT 0,"
-        " updated_at INTEGER NOT NULL DEFAULT 0);"
-        "CREATE INDEX agreements_authorization ON agreements(authorization_id);"
-        "CREATE TABLE holds (offer_id TEXT PRIMARY KEY, event_key TEXT,"
-        " created_at INTEGER NOT NULL, deadline INTEGER NOT NULL,"
-        " attention_sent INTEGER NOT NULL DEFAULT 0);"
-        "CREATE TABLE notifications (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
-        " key TEXT NOT NULL UNIQUE, context TEXT NOT NULL, source_event_key TEXT,"
-        " opportunity_id TEXT, offer_id TEXT, agreement_id TEXT,"
-        " late INTEGER NOT NULL DEFAULT 0, registered INTEGER NOT NULL DEFAULT 0,"
-        " created_at INTEGER NOT NULL);"
-        "CREATE TABLE inbox (id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
-        " created_at INTEGER NOT NULL, consumed_at INTEGER);"
-        "INSERT INTO notifications (kind, key, context, late, created_at)"
-        " VALUES ('new_order', 'new_order/old', '{\"x\":1}', 1, 5);";
+    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
+    "INSERT INTO schema_version VALUES (1, 0);"
+    "CREATE TABLE ledger (event_key TEXT PRIMARY KEY, origin TEXT, partition INTEGER,"
+    " offset INTEGER, processed_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE rejected (id INTEGER PRIMARY KEY, reason TEXT NOT NULL,"
+    " message TEXT NOT NULL, origin TEXT, partition INTEGER, offset INTEGER,"
+    " received_at INTEGER NOT NULL, truncated INTEGER NOT NULL DEFAULT 0, raw BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX rejected_once ON rejected(origin, partition, offset, reason, message);"
+    "CREATE TABLE authorizations (id TEXT PRIMARY KEY, name TEXT, product_id TEXT,"
+    " product_title TEXT, reseller_account_id TEXT, reseller_name TEXT,"
+    " buyer_company_name TEXT, buyer_account_ids TEXT NOT NULL DEFAULT '[]',"
+    " expires_at TEXT, renewal INTEGER NOT NULL DEFAULT 0, notify TEXT NOT NULL DEFAULT '[]',"
+    " metadata TEXT, offer_ids TEXT NOT NULL DEFAULT '[]',"
+    " registered INTEGER NOT NULL DEFAULT 0, withdrawn INTEGER NOT NULL DEFAULT 0,"
+    " source_event_key TEXT, updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE offers (id TEXT PRIMARY KEY, name TEXT, expiration TEXT, product_id TEXT,"
+    " product_title TEXT, manufacturer_account_id TEXT, manufacturer_name TEXT,"
+    " seller_of_record_account_id TEXT, seller_of_record_name TEXT,"
+    " targeted_buyer_account_ids TEXT NOT NULL DEFAULT '[]', authorization_id TEXT,"
+    " link TEXT NOT NULL DEFAULT 'none', link_event_key TEXT,"
+    " released_seen INTEGER NOT NULL DEFAULT 0, late INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX offers_authorization ON offers(authorization_id);"
+    "CREATE TABLE agreements (id TEXT PRIMARY KEY, intent TEXT, status TEXT,"
+    " acceptance_time TEXT, start_time TEXT, end_time TEXT, offer_id TEXT,"
+    " authorization_id TEXT, acceptor_account_id TEXT, proposer_account_id TEXT,"
+    " previous_agreement_id TEXT, product_id TEXT, last_event_time INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX agreements_authorization ON agreements(authorization_id);"
+    "CREATE TABLE holds (offer_id TEXT PRIMARY KEY, event_key TEXT,"
+    " created_at INTEGER NOT NULL, deadline INTEGER NOT NULL,"
+    " attention_sent INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE notifications (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
+    " key TEXT NOT NULL UNIQUE, context TEXT NOT NULL, source_event_key TEXT,"
+    " opportunity_id TEXT, offer_id TEXT, agreement_id TEXT,"
+    " late INTEGER NOT NULL DEFAULT 0, registered INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE inbox (id INTEGER PRIMARY KEY, payload TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, consumed_at INTEGER);"
+    "INSERT INTO notifications (kind, key, context, late, created_at)"
+    " VALUES ('new_order', 'new_order/old', '{\"x\":1}', 1, 5);";
 
 static int has_index(const char *name)
 {
@@ -686,8 +687,11 @@ static int has_index(const char *name)
         int found;
 
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' "
-                                                "AND name = ?", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT 1 FROM sqlite_master WHERE type = 'index' "
+                                            "AND name = ?",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         found = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);

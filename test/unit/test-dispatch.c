@@ -60,7 +60,7 @@ static int64_t ceiling(int n)
         return c < CAP_MS ? c : CAP_MS;
 }
 
-static const double jitters[] = {0.0, 1e-9, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999999};
+static const double jitters[] = { 0.0, 1e-9, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999999 };
 
 static void stays_within_window(void **state)
 {
@@ -122,44 +122,49 @@ struct verdict_case {
 };
 
 static const struct verdict_case verdict_cases[] = {
-    /* e-mail: the receiver as a whole */
-    {CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 535, DISPATCH_RECEIVER, "AUTH refused"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 550, DISPATCH_RECEIVER, "AUTH refused, 5xx"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 530, DISPATCH_RECEIVER, "authentication required"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 454, DISPATCH_RECEIVER, "TLS unavailable"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 421, DISPATCH_RECEIVER, "service closing"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_USE_SSL_FAILED, 0, DISPATCH_RECEIVER, "no STARTTLS"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SSL_CONNECT_ERROR, 0, DISPATCH_RECEIVER, "TLS handshake"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "connection refused"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_OPERATION_TIMEDOUT, 0, DISPATCH_RECEIVER, "timeout"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_RECV_ERROR, 0, DISPATCH_RECEIVER, "dropped, no reply"},
-    /* e-mail: this message */
-    {CONFIG_RECEIVER_EMAIL, CURLE_OK, 250, DISPATCH_SENT, "accepted"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 550, DISPATCH_PERMANENT, "recipient refused"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 554, DISPATCH_PERMANENT, "DATA refused"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 452, DISPATCH_RETRY, "RCPT 4xx"},
-    {CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 451, DISPATCH_RETRY, "DATA 4xx"},
-    /* Slack: the receiver as a whole */
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 404, DISPATCH_RECEIVER, "no_service"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 410, DISPATCH_RECEIVER, "channel_is_archived"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 403, DISPATCH_RECEIVER, "invalid_token"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 401, DISPATCH_RECEIVER, "unauthorized"},
-    {CONFIG_RECEIVER_SLACK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "connection refused"},
-    {CONFIG_RECEIVER_SLACK, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert"},
-    {CONFIG_RECEIVER_SLACK, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS"},
-    /* Slack: this message */
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 200, DISPATCH_SENT, "ok"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 400, DISPATCH_PERMANENT, "invalid_blocks"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 413, DISPATCH_PERMANENT, "too large"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 500, DISPATCH_RETRY, "server error"},
-    {CONFIG_RECEIVER_SLACK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable"},
-    /* file */
-    {CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written"},
-    {CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full"},
-    {CONFIG_RECEIVER_FILE, -EACCES, 0, DISPATCH_RECEIVER, "not writable"},
+        /* e-mail: the receiver as a whole */
+        { CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 535, DISPATCH_RECEIVER, "AUTH refused" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_LOGIN_DENIED, 550, DISPATCH_RECEIVER, "AUTH refused, 5xx" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 530, DISPATCH_RECEIVER,
+          "authentication required" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 454, DISPATCH_RECEIVER,
+          "TLS unavailable" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 421, DISPATCH_RECEIVER, "service closing" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_USE_SSL_FAILED, 0, DISPATCH_RECEIVER, "no STARTTLS" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SSL_CONNECT_ERROR, 0, DISPATCH_RECEIVER, "TLS handshake" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER,
+          "connection refused" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_OPERATION_TIMEDOUT, 0, DISPATCH_RECEIVER, "timeout" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_RECV_ERROR, 0, DISPATCH_RECEIVER, "dropped, no reply" },
+        /* e-mail: this message */
+        { CONFIG_RECEIVER_EMAIL, CURLE_OK, 250, DISPATCH_SENT, "accepted" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 550, DISPATCH_PERMANENT, "recipient refused" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_WEIRD_SERVER_REPLY, 554, DISPATCH_PERMANENT,
+          "DATA refused" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 452, DISPATCH_RETRY, "RCPT 4xx" },
+        { CONFIG_RECEIVER_EMAIL, CURLE_SEND_ERROR, 451, DISPATCH_RETRY, "DATA 4xx" },
+        /* Slack: the receiver as a whole */
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 404, DISPATCH_RECEIVER, "no_service" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 410, DISPATCH_RECEIVER, "channel_is_archived" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 403, DISPATCH_RECEIVER, "invalid_token" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 401, DISPATCH_RECEIVER, "unauthorized" },
+        { CONFIG_RECEIVER_SLACK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER,
+          "connection refused" },
+        { CONFIG_RECEIVER_SLACK, CURLE_PEER_FAILED_VERIFICATION, 0, DISPATCH_RECEIVER, "bad cert" },
+        { CONFIG_RECEIVER_SLACK, CURLE_COULDNT_RESOLVE_HOST, 0, DISPATCH_RECEIVER, "DNS" },
+        /* Slack: this message */
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 200, DISPATCH_SENT, "ok" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 400, DISPATCH_PERMANENT, "invalid_blocks" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 413, DISPATCH_PERMANENT, "too large" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 500, DISPATCH_RETRY, "server error" },
+        { CONFIG_RECEIVER_SLACK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
+        /* file */
+        { CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written" },
+        { CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full" },
+        { CONFIG_RECEIVER_FILE, -EACCES, 0, DISPATCH_RECEIVER, "not writable" },
 };
 
 static void outcome_table(void **state)
@@ -196,11 +201,11 @@ static void add_delivery(struct store *s, const char *key)
 {
         char payload[64];
         struct delivery d = {
-            .key = (char *)key,
-            .notification_key = (char *)key,
-            .receiver = (char *)"audit",
-            .channel = (char *)"file",
-            .payload = payload,
+                .key = (char *)key,
+                .notification_key = (char *)key,
+                .receiver = (char *)"audit",
+                .channel = (char *)"file",
+                .payload = payload,
         };
 
         d.payload_len = (size_t)snprintf(payload, sizeof payload, "{\"k\":\"%s\"}", key);
@@ -226,7 +231,7 @@ static void wait_lines(struct dispatcher *d, const char *file, int n)
 {
         for (int i = 0; i < 400 && lines_in(file) < n; i++) {
                 dispatch_wake(d);
-                nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+                nanosleep(&(struct timespec){ 0, 25 * 1000 * 1000 }, NULL);
         }
         assert_int_equal(lines_in(file), n);
 }
@@ -303,20 +308,20 @@ static int collect(void *ctx, const struct store_receiver *r)
 static void deferral_keeps_budget_and_health_is_listed(void **state)
 {
         struct store *s = open_rw();
-        struct delivery got = {0};
-        struct delivery_attempt a = {.delivery_key = "k",
-                                     .at_ms = 5,
-                                     .outcome = "deferred",
-                                     .code = 535,
-                                     .error = "smtp: login denied (reply 535)"};
-        struct store_receiver_health down = {.receiver = "audit",
-                                             .up = false,
-                                             .since_ms = 3,
-                                             .failures = 2,
-                                             .last_error = "smtp: login denied"};
-        struct store_receiver_health fresh = {.receiver = "audit", .up = true};
-        struct store_receiver_health other = {.receiver = "other", .up = true};
-        struct seen v = {0};
+        struct delivery got = { 0 };
+        struct delivery_attempt a = { .delivery_key = "k",
+                                      .at_ms = 5,
+                                      .outcome = "deferred",
+                                      .code = 535,
+                                      .error = "smtp: login denied (reply 535)" };
+        struct store_receiver_health down = { .receiver = "audit",
+                                              .up = false,
+                                              .since_ms = 3,
+                                              .failures = 2,
+                                              .last_error = "smtp: login denied" };
+        struct store_receiver_health fresh = { .receiver = "audit", .up = true };
+        struct store_receiver_health other = { .receiver = "other", .up = true };
+        struct seen v = { 0 };
 
         add_delivery(s, "k");
         assert_int_equal(store_delivery_claim(s, "k", 4), 1);
@@ -360,7 +365,7 @@ static size_t file_size(const char *p)
  * stay exactly as it was, and a later append must start a line of its own. */
 static void failed_append_leaves_no_partial_line(void **state)
 {
-        char file[160], big[300], back[64] = {0};
+        char file[160], big[300], back[64] = { 0 };
         struct rlimit old, lim;
         FILE *f;
 
@@ -411,18 +416,19 @@ static void append_to_a_stalled_fifo_ends_at_its_deadline(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(stays_within_window),
-            cmocka_unit_test(doubles_from_one_second),
-            cmocka_unit_test(cap_is_monotone_and_reached),
-            cmocka_unit_test(odd_inputs_stay_in_bounds),
-            cmocka_unit_test(outcome_table),
-            cmocka_unit_test_setup_teardown(reload_prepare_failure_keeps_old_config, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(deferral_keeps_budget_and_health_is_listed, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(failed_append_leaves_no_partial_line, setup, teardown),
-            cmocka_unit_test_setup_teardown(append_to_a_stalled_fifo_ends_at_its_deadline, setup,
-                                            teardown),
+                cmocka_unit_test(stays_within_window),
+                cmocka_unit_test(doubles_from_one_second),
+                cmocka_unit_test(cap_is_monotone_and_reached),
+                cmocka_unit_test(odd_inputs_stay_in_bounds),
+                cmocka_unit_test(outcome_table),
+                cmocka_unit_test_setup_teardown(reload_prepare_failure_keeps_old_config, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(deferral_keeps_budget_and_health_is_listed, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(failed_append_leaves_no_partial_line, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(append_to_a_stalled_fifo_ends_at_its_deadline,
+                                                setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

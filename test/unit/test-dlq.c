@@ -36,8 +36,7 @@ static const char *header(rd_kafka_headers_t *h, const char *name, char *buf, si
         const void *v;
         size_t len;
 
-        if (rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            len >= n)
+        if (rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || len >= n)
                 return NULL;
         memcpy(buf, v, len);
         buf[len] = '\0';
@@ -108,8 +107,8 @@ static void rejected_message_arrives_with_reason_headers(void **state)
         mc = rd_kafka_mock_cluster_new(owner, 1);
         rd_kafka_mock_topic_create(mc, "dead", 1, 1);
 
-        assert_int_equal(dlq_new(&d, rd_kafka_mock_cluster_bootstraps(mc), "dead", NULL, 0, err,
-                                 sizeof err), 0);
+        assert_int_equal(
+            dlq_new(&d, rd_kafka_mock_cluster_bootstraps(mc), "dead", NULL, 0, err, sizeof err), 0);
         assert_int_equal(dlq_send(d, &msg, "invalid_json", "bad byte\r\nX-Evil: 1"), 0);
         assert_int_equal(dlq_flush(d, 10000), 0);
 
@@ -173,9 +172,18 @@ static char *stderr_of_producer(const char *const *props, size_t n, int *rc)
 static void consumer_properties_are_not_given_to_the_producer(void **state)
 {
         const char *props[] = {
-                "session.timeout.ms", "6000",          "group.instance.id", "cppo-1",
-                "auto.offset.reset", "earliest",       "linger.ms", "5",
-                "security.protocol", "plaintext",      "topic.metadata.refresh.fast.cnt", "10",
+                "session.timeout.ms",
+                "6000",
+                "group.instance.id",
+                "cppo-1",
+                "auto.offset.reset",
+                "earliest",
+                "linger.ms",
+                "5",
+                "security.protocol",
+                "plaintext",
+                "topic.metadata.refresh.fast.cnt",
+                "10",
         };
         int rc = -1;
         char *text = stderr_of_producer(props, 6, &rc);

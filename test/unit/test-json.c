@@ -17,9 +17,9 @@ static void test_steps(void **state)
 {
         (void)state;
         yajl_gen g = json_new();
-        const char *v[] = {"a", "b\"c"};
-        char x[] = "x", *one[] = {x};
-        struct strlist l = {.v = one, .n = 1};
+        const char *v[] = { "a", "b\"c" };
+        char x[] = "x", *one[] = { x };
+        struct strlist l = { .v = one, .n = 1 };
         char *text = NULL;
 
         assert_non_null(g);
@@ -45,7 +45,7 @@ static void test_bare_array(void **state)
 {
         (void)state;
         yajl_gen g = json_new();
-        const char *v[] = {"k"};
+        const char *v[] = { "k" };
         char *text = NULL;
 
         assert_int_equal(json_strv(g, NULL, v, 1), 0);
@@ -69,9 +69,9 @@ static void test_refused_step(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_steps),
-            cmocka_unit_test(test_bare_array),
-            cmocka_unit_test(test_refused_step),
+                cmocka_unit_test(test_steps),
+                cmocka_unit_test(test_bare_array),
+                cmocka_unit_test(test_refused_step),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

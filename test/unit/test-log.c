@@ -49,7 +49,8 @@ static void values_after_key_are_logfmt_quoted(void **state)
                 { "o-123", "info: event offer=o-123 n=7" },
                 { "", "info: event offer=\"\" n=7" },
                 { "a b", "info: event offer=\"a b\" n=7" },
-                { "x\" key=forged error=\"y", "info: event offer=\"x\\\" key=forged error=\\\"y\" n=7" },
+                { "x\" key=forged error=\"y",
+                  "info: event offer=\"x\\\" key=forged error=\\\"y\" n=7" },
                 { "k=v", "info: event offer=\"k=v\" n=7" },
                 { "back\\slash", "info: event offer=\"back\\\\slash\" n=7" },
                 { "two\nlines\r\t\x01", "info: event offer=\"two\\nlines\\r\\t\\x01\" n=7" },
@@ -79,8 +80,7 @@ static void numbers_precision_and_percent(void **state)
         log_set_journal(false);
         CAPTURE("n=%d z=%zu ll=%lld u=%u x=%x neg=%d pct=100%% s=%.3s", -5, (size_t)42,
                 (long long)1 << 40, 7u, 255u, -1, "abcdef");
-        assert_string_equal(got,
-                            "info: n=-5 z=42 ll=1099511627776 u=7 x=ff neg=-1 pct=100% s=abc");
+        assert_string_equal(got, "info: n=-5 z=42 ll=1099511627776 u=7 x=ff neg=-1 pct=100% s=abc");
         CAPTURE("host %s:%u", "127.0.0.1", 80u);
         assert_string_equal(got, "info: host 127.0.0.1:80");
 }

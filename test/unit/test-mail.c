@@ -23,43 +23,43 @@
 #define MAX_HDRS 32
 
 static const char *const allowed[] = {
-    "Date",
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "Auto-Submitted",
-    "X-CPPO-Opportunity-Id",
-    "X-CPPO-Notification-Key",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Transfer-Encoding",
+        "Date",
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
+        "X-CPPO-Opportunity-Id",
+        "X-CPPO-Notification-Key",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
 };
 
-static const char *const to2[] = {"ops@example.com", "sales-team@example.com"};
-static const char *const cc1[] = {"audit@example.org"};
+static const char *const to2[] = { "ops@example.com", "sales-team@example.com" };
+static const char *const cc1[] = { "audit@example.org" };
 
 /* The message of the golden file; tests change a field or two. */
 static struct mail_message base(void)
 {
         struct mail_message m = {
-            .from = "cppo-notify@example.com",
-            .from_name = "CPPO Notify",
-            .to = to2,
-            .n_to = 2,
-            .cc = cc1,
-            .n_cc = 1,
-            .subject = "New Order: Acme Corp accepted Widget Pro (offer-abc)",
-            .text = "Hello,\n\nAcme Corp accepted offer offer-abc.\n",
-            .html = "<p>Hello,</p>\n<p>Acme Corp accepted offer offer-abc.</p>\n",
-            .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
-            .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
-            .opportunity_id = "ra-1",
-            .notification_key = "new_order/agmt-123",
-            .date = 1795615200, /* Wed, 25 Nov 2026 14:00:00 UTC */
+                .from = "cppo-notify@example.com",
+                .from_name = "CPPO Notify",
+                .to = to2,
+                .n_to = 2,
+                .cc = cc1,
+                .n_cc = 1,
+                .subject = "New Order: Acme Corp accepted Widget Pro (offer-abc)",
+                .text = "Hello,\n\nAcme Corp accepted offer offer-abc.\n",
+                .html = "<p>Hello,</p>\n<p>Acme Corp accepted offer offer-abc.</p>\n",
+                .message_id = "0f6b2d0c-7d7e-5a55-9d3c-1d2b3c4d5e6f@example.com",
+                .thread_id = "a1b2c3d4-0000-5000-8000-000000000001@example.com",
+                .opportunity_id = "ra-1",
+                .notification_key = "new_order/agmt-123",
+                .date = 1795615200, /* Wed, 25 Nov 2026 14:00:00 UTC */
         };
         return m;
 }
@@ -477,16 +477,16 @@ static void ascii_message_matches_golden_file(void **state)
 static void non_ascii_subject_is_encoded_and_decodes_back(void **state)
 {
         static const char *const subjects[] = {
-            "\xc3\x9c"
-            "bersicht \xe2\x80\x94 \xe6\x9d\xb1\xe4\xba\xac",
-            "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
-            "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
-            "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
-            "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89",
-            "Caf\xc3\xa9 offer for Acme =?UTF-8?Q?x?= with a long tail of plain words "
-            "that needs more than one encoded word to fit_in 78 columns",
-            "=?UTF-8?B?eA==?=",
-            "a_b? c=d",
+                "\xc3\x9c"
+                "bersicht \xe2\x80\x94 \xe6\x9d\xb1\xe4\xba\xac",
+                "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
+                "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
+                "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
+                "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89",
+                "Caf\xc3\xa9 offer for Acme =?UTF-8?Q?x?= with a long tail of plain words "
+                "that needs more than one encoded word to fit_in 78 columns",
+                "=?UTF-8?B?eA==?=",
+                "a_b? c=d",
         };
         struct mail_message m = base();
 
@@ -578,11 +578,13 @@ static void bidi_controls_are_dropped_from_headers(void **state)
         struct buf out = BUF_INIT(MAIL_MAX_BYTES), dec = BUF_INIT(1 << 20);
         struct parsed p;
 
-        m.subject = "New order: Acme\xe2\x80\xae" "gnp.exe\xe2\x80\xac "
+        m.subject = "New order: Acme\xe2\x80\xae"
+                    "gnp.exe\xe2\x80\xac "
                     "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xad\xe2\x81\xa6\xe2\x81\xa7"
                     "\xe2\x81\xa8\xe2\x81\xa9"
                     "x \xe2\x80\x8f\xd7\x90";
-        m.opportunity_id = "ra-\xe2\x80\xae" "1";
+        m.opportunity_id = "ra-\xe2\x80\xae"
+                           "1";
         subject_round_trips(&m, "New order: Acmegnp.exe x \xe2\x80\x8f\xd7\x90");
         build_ok(&m, &out, &p);
         decode_2047(get(&p, "X-CPPO-Opportunity-Id"), &dec);
@@ -617,12 +619,13 @@ static void bodies_round_trip_through_quoted_printable(void **state)
 {
         static char long_line[3000];
         const char *bodies[] = {
-            long_line,
-            "a=b\n==\n=\n",
-            "caf\xc3\xa9 \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x8e\x89\r\nline two\rthree\n",
-            "trailing space \ntrailing tab\t\r\nend with space ",
-            "\x1b[31mred\x1b[0m",
-            "=====================================================================================",
+                long_line,
+                "a=b\n==\n=\n",
+                "caf\xc3\xa9 \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x8e\x89\r\nline two\rthree\n",
+                "trailing space \ntrailing tab\t\r\nend with space ",
+                "\x1b[31mred\x1b[0m",
+                "=================================================================================="
+                "===",
         };
 
         for (size_t i = 0; i < sizeof long_line - 1; i++)
@@ -725,10 +728,10 @@ static void text_only_message_is_a_single_part(void **state)
 static void names_and_recipients_are_encoded_and_folded(void **state)
 {
         static const char *const many[] = {
-            "a.very.long.local.part.for.testing@sub1.example.com",
-            "another.rather.long.recipient@sub2.example.com",
-            "x@y.z",
-            "third.long.one+tag@sub3.example.com",
+                "a.very.long.local.part.for.testing@sub1.example.com",
+                "another.rather.long.recipient@sub2.example.com",
+                "x@y.z",
+                "third.long.one+tag@sub3.example.com",
         };
         struct mail_message m = base();
         struct buf out = BUF_INIT(MAIL_MAX_BYTES), dec = BUF_INIT(1 << 20);
@@ -756,41 +759,41 @@ static void names_and_recipients_are_encoded_and_folded(void **state)
 static void invalid_addresses_are_rejected(void **state)
 {
         static const char *const bad[] = {
-            "",
-            "plain",
-            "@example.com",
-            "a@",
-            "a@@example.com",
-            "a@b@example.com",
-            "a b@example.com",
-            "a@exa mple.com",
-            "a\r\n@example.com",
-            "a@example.com\r\n",
-            "a@example.com\nBcc: b@evil",
-            "<a@example.com>",
-            "A <a@example.com>",
-            "a,b@example.com",
-            "\"a\"@example.com",
-            ".a@example.com",
-            "a.@example.com",
-            "a..b@example.com",
-            "a@-example.com",
-            "a@example-.com",
-            "a@example..com",
-            "a@example.com.",
-            "a@exa_mple.com",
-            "caf\xc3\xa9@example.com",
-            "a@[127.0.0.1]",
-            "a(b)@example.com",
-            "a;b@example.com",
+                "",
+                "plain",
+                "@example.com",
+                "a@",
+                "a@@example.com",
+                "a@b@example.com",
+                "a b@example.com",
+                "a@exa mple.com",
+                "a\r\n@example.com",
+                "a@example.com\r\n",
+                "a@example.com\nBcc: b@evil",
+                "<a@example.com>",
+                "A <a@example.com>",
+                "a,b@example.com",
+                "\"a\"@example.com",
+                ".a@example.com",
+                "a.@example.com",
+                "a..b@example.com",
+                "a@-example.com",
+                "a@example-.com",
+                "a@example..com",
+                "a@example.com.",
+                "a@exa_mple.com",
+                "caf\xc3\xa9@example.com",
+                "a@[127.0.0.1]",
+                "a(b)@example.com",
+                "a;b@example.com",
         };
         static const char *const good[] = {
-            "a@b",
-            "ops@example.com",
-            "first.last+tag@sub.example.co.uk",
-            "o'brien@example.com",
-            "x_y-z@ex-ample.com",
-            "ALL@CAPS.ORG",
+                "a@b",
+                "ops@example.com",
+                "first.last+tag@sub.example.co.uk",
+                "o'brien@example.com",
+                "x_y-z@ex-ample.com",
+                "ALL@CAPS.ORG",
         };
         char local[80], dom[300];
 
@@ -834,8 +837,8 @@ static void build_fails(const struct mail_message *m, const char *want, const ch
 
 static void invalid_messages_name_the_field(void **state)
 {
-        static const char *const bad_to[] = {"ok@example.com", "x@evil\r\nBcc: y@evil"};
-        static const char *const bad_cc[] = {"cc <c@example.com>"};
+        static const char *const bad_to[] = { "ok@example.com", "x@evil\r\nBcc: y@evil" };
+        static const char *const bad_cc[] = { "cc <c@example.com>" };
         struct mail_message m = base();
 
         m.from = "no at sign";
@@ -926,22 +929,22 @@ static void thread_root_does_not_reply_to_itself(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(ascii_message_matches_golden_file),
-            cmocka_unit_test(non_ascii_subject_is_encoded_and_decodes_back),
-            cmocka_unit_test(long_ascii_subject_is_folded_at_spaces),
-            cmocka_unit_test(event_data_cannot_add_headers),
-            cmocka_unit_test(controls_and_bad_utf8_are_replaced),
+                cmocka_unit_test(ascii_message_matches_golden_file),
+                cmocka_unit_test(non_ascii_subject_is_encoded_and_decodes_back),
+                cmocka_unit_test(long_ascii_subject_is_folded_at_spaces),
+                cmocka_unit_test(event_data_cannot_add_headers),
+                cmocka_unit_test(controls_and_bad_utf8_are_replaced),
                 cmocka_unit_test(bidi_controls_are_dropped_from_headers),
-            cmocka_unit_test(bodies_round_trip_through_quoted_printable),
-            cmocka_unit_test(ascii_bodies_stay_7bit),
-            cmocka_unit_test(boundary_never_occurs_inside_a_part),
-            cmocka_unit_test(text_only_message_is_a_single_part),
-            cmocka_unit_test(names_and_recipients_are_encoded_and_folded),
-            cmocka_unit_test(invalid_addresses_are_rejected),
-            cmocka_unit_test(invalid_messages_name_the_field),
-            cmocka_unit_test(oversized_message_is_refused),
-            cmocka_unit_test(stable_ids_are_name_based_uuids),
-            cmocka_unit_test(thread_root_does_not_reply_to_itself),
+                cmocka_unit_test(bodies_round_trip_through_quoted_printable),
+                cmocka_unit_test(ascii_bodies_stay_7bit),
+                cmocka_unit_test(boundary_never_occurs_inside_a_part),
+                cmocka_unit_test(text_only_message_is_a_single_part),
+                cmocka_unit_test(names_and_recipients_are_encoded_and_folded),
+                cmocka_unit_test(invalid_addresses_are_rejected),
+                cmocka_unit_test(invalid_messages_name_the_field),
+                cmocka_unit_test(oversized_message_is_refused),
+                cmocka_unit_test(stable_ids_are_name_based_uuids),
+                cmocka_unit_test(thread_root_does_not_reply_to_itself),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

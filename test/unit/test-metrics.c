@@ -41,21 +41,22 @@ static void renders_prometheus_text_exactly(void **state)
         metric_observe(lat, (const char *[]){ "ops" }, 0.05);
         metric_observe(lat, (const char *[]){ "ops" }, 0.5);
         assert_int_equal(metrics_render(m, &out), 0);
-        assert_string_equal(buf_cstr(&out),
-                            "# HELP cppo_events_total Events decoded.\n"
-                            "# TYPE cppo_events_total counter\n"
-                            "cppo_events_total 0\n"
-                            "# HELP cppo_rejected_total Rejected.\n"
-                            "# TYPE cppo_rejected_total counter\n"
-                            "cppo_rejected_total{reason=\"invalid_json\"} 2\n"
-                            "cppo_rejected_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n"
-                            "# HELP cppo_latency_seconds Latency.\n"
-                            "# TYPE cppo_latency_seconds histogram\n"
-                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"0.10000000000000001\"} 1\n"
-                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"1\"} 2\n"
-                            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n"
-                            "cppo_latency_seconds_sum{receiver=\"ops\"} 0.55000000000000004\n"
-                            "cppo_latency_seconds_count{receiver=\"ops\"} 2\n");
+        assert_string_equal(
+            buf_cstr(&out),
+            "# HELP cppo_events_total Events decoded.\n"
+            "# TYPE cppo_events_total counter\n"
+            "cppo_events_total 0\n"
+            "# HELP cppo_rejected_total Rejected.\n"
+            "# TYPE cppo_rejected_total counter\n"
+            "cppo_rejected_total{reason=\"invalid_json\"} 2\n"
+            "cppo_rejected_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n"
+            "# HELP cppo_latency_seconds Latency.\n"
+            "# TYPE cppo_latency_seconds histogram\n"
+            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"0.10000000000000001\"} 1\n"
+            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"1\"} 2\n"
+            "cppo_latency_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n"
+            "cppo_latency_seconds_sum{receiver=\"ops\"} 0.55000000000000004\n"
+            "cppo_latency_seconds_count{receiver=\"ops\"} 2\n");
         assert_true(metric_value(rej, (const char *[]){ "invalid_json" }) == 2);
         assert_null(metrics_counter(m, "bad", "too many labels", "a,b,c,d,e"));
         buf_deinit(&out);

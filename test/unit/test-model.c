@@ -39,7 +39,8 @@ static void link_names_round_trip(void **state)
         enum link_strength s;
 
         for (int i = LINK_NONE; i <= LINK_EVENT; i++) {
-                assert_int_equal(link_strength_parse(link_strength_name((enum link_strength)i), &s), 0);
+                assert_int_equal(link_strength_parse(link_strength_name((enum link_strength)i), &s),
+                                 0);
                 assert_int_equal(s, i);
         }
         assert_int_equal(link_strength_parse("strong", &s), -EINVAL);
@@ -117,8 +118,8 @@ static void changeset_replaces_by_key_and_merges(void **state)
 }
 
 static const struct record_type *const all_records[] = {
-        &authorization_record, &offer_record, &agreement_record,
-        &hold_record, &notification_record, &link_change_record,
+        &authorization_record, &offer_record,        &agreement_record,
+        &hold_record,          &notification_record, &link_change_record,
 };
 
 /* Each table names every member of its record: sorted by offset, fields
@@ -177,7 +178,10 @@ static const struct field with_blob_fields[] = {
 };
 
 static const struct record_type with_blob_record = {
-        "with_blob", with_blob_fields, 2, sizeof(struct with_blob),
+        "with_blob",
+        with_blob_fields,
+        2,
+        sizeof(struct with_blob),
 };
 
 static void record_copy_keeps_blob_bytes(void **state)

@@ -43,14 +43,14 @@ static struct config *no_rules_config(void)
 /* Inserts n notifications keyed <prefix>/<i>; as history when backfill. */
 static void add_notifications(struct store *s, const char *prefix, int n, bool backfill)
 {
-        struct changeset cs = {0};
+        struct changeset cs = { 0 };
         char key[64];
 
         for (int i = 0; i < n; i++) {
                 struct notification x = {
-                    .kind = (char *)"new_order",
-                    .key = key,
-                    .context_json = (char *)"{\"kind\":\"new_order\"}",
+                        .kind = (char *)"new_order",
+                        .key = key,
+                        .context_json = (char *)"{\"kind\":\"new_order\"}",
                 };
                 snprintf(key, sizeof key, "%s/%d", prefix, i);
                 assert_int_equal(changeset_add_notification(&cs, &x), 0);
@@ -76,7 +76,7 @@ static void fixture_open(struct fixture *f)
 {
         char err[CPPO_ERRLEN];
 
-        *f = (struct fixture){.s = open_rw(), .cfg = no_rules_config()};
+        *f = (struct fixture){ .s = open_rw(), .cfg = no_rules_config() };
         assert_int_equal(renderer_new(&f->r, f->cfg, err, sizeof err), 0);
 }
 
@@ -173,11 +173,11 @@ static void large_limit_is_one_store_page(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(nothing_waiting_says_no_more, setup, teardown),
-            cmocka_unit_test_setup_teardown(pages_until_the_backlog_is_read, setup, teardown),
-            cmocka_unit_test_setup_teardown(exact_page_needs_one_empty_call, setup, teardown),
-            cmocka_unit_test_setup_teardown(history_page_full_says_more, setup, teardown),
-            cmocka_unit_test_setup_teardown(large_limit_is_one_store_page, setup, teardown),
+                cmocka_unit_test_setup_teardown(nothing_waiting_says_no_more, setup, teardown),
+                cmocka_unit_test_setup_teardown(pages_until_the_backlog_is_read, setup, teardown),
+                cmocka_unit_test_setup_teardown(exact_page_needs_one_empty_call, setup, teardown),
+                cmocka_unit_test_setup_teardown(history_page_full_says_more, setup, teardown),
+                cmocka_unit_test_setup_teardown(large_limit_is_one_store_page, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

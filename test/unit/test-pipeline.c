@@ -19,26 +19,26 @@
 #include "tmpstore.h"
 
 static const char registration[] =
-        "{\"version\":\"0\",\"id\":\"reg-1\",\"detail-type\":\"Resale Authorization Registered\","
-        "\"source\":\"cppo-notify\",\"time\":\"2025-03-01T00:00:00Z\",\"detail\":{"
-        "\"resaleAuthorizationId\":\"ra-1\",\"name\":\"Contoso 12m\",\"productId\":\"prod-1\","
-        "\"resellerAccountId\":\"444455556666\",\"buyerAccountIds\":[\"777788889999\"],"
-        "\"notify\":[\"ae@example.com\"],\"offerIds\":[\"offer-named\"],"
-        "\"metadata\":{\"crm\":\"OPP-1\"}}}";
+    "{\"version\":\"0\",\"id\":\"reg-1\",\"detail-type\":\"Resale Authorization Registered\","
+    "\"source\":\"cppo-notify\",\"time\":\"2025-03-01T00:00:00Z\",\"detail\":{"
+    "\"resaleAuthorizationId\":\"ra-1\",\"name\":\"Contoso 12m\",\"productId\":\"prod-1\","
+    "\"resellerAccountId\":\"444455556666\",\"buyerAccountIds\":[\"777788889999\"],"
+    "\"notify\":[\"ae@example.com\"],\"offerIds\":[\"offer-named\"],"
+    "\"metadata\":{\"crm\":\"OPP-1\"}}}";
 
 static const char associated[] =
-        "{\"version\":\"0\",\"id\":\"assoc-1\",\"detail-type\":\"Offer Associated\","
-        "\"source\":\"cppo-notify\",\"time\":\"2025-03-02T00:00:00Z\",\"detail\":{"
-        "\"resaleAuthorizationId\":\"ra-1\",\"offerId\":\"offer-held\"}}";
+    "{\"version\":\"0\",\"id\":\"assoc-1\",\"detail-type\":\"Offer Associated\","
+    "\"source\":\"cppo-notify\",\"time\":\"2025-03-02T00:00:00Z\",\"detail\":{"
+    "\"resaleAuthorizationId\":\"ra-1\",\"offerId\":\"offer-held\"}}";
 
 /* A partner offer for other buyers: no inference, held. */
 static const char released[] =
-        "{\"version\":\"0\",\"id\":\"or-1\",\"detail-type\":\"Offer Released\","
-        "\"source\":\"aws.marketplacecatalog\",\"account\":\"111122223333\","
-        "\"time\":\"2025-03-01T12:00:00Z\",\"detail\":{\"offer\":{\"id\":\"offer-held\"},"
-        "\"product\":{\"id\":\"prod-1\"},\"manufacturer\":{\"accountId\":\"111122223333\"},"
-        "\"sellerOfRecord\":{\"accountId\":\"444455556666\"},"
-        "\"targetedBuyerAccountIds\":[\"123412341234\"]}}";
+    "{\"version\":\"0\",\"id\":\"or-1\",\"detail-type\":\"Offer Released\","
+    "\"source\":\"aws.marketplacecatalog\",\"account\":\"111122223333\","
+    "\"time\":\"2025-03-01T12:00:00Z\",\"detail\":{\"offer\":{\"id\":\"offer-held\"},"
+    "\"product\":{\"id\":\"prod-1\"},\"manufacturer\":{\"accountId\":\"111122223333\"},"
+    "\"sellerOfRecord\":{\"accountId\":\"444455556666\"},"
+    "\"targetedBuyerAccountIds\":[\"123412341234\"]}}";
 
 static struct store *open_store(bool read_only)
 {
@@ -70,7 +70,8 @@ static int64_t pending(struct store *s)
 
 static void feed(struct pipeline *p, const char *json, int64_t offset)
 {
-        struct raw_message m = { .data = json, .len = strlen(json),
+        struct raw_message m = { .data = json,
+                                 .len = strlen(json),
                                  .coord = { .origin = "test", .partition = -1, .offset = offset } };
 
         assert_int_equal(pipeline_handle(p, &m), 0);
@@ -212,8 +213,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(inbox_is_consumed_with_its_batch, setup, teardown),
-                cmocka_unit_test_setup_teardown(a_batch_rolled_back_leaves_the_inbox_pending,
-                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(a_batch_rolled_back_leaves_the_inbox_pending, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(queries_show_what_the_pipeline_stored, setup,
                                                 teardown),
         };

@@ -24,8 +24,8 @@
 #define RENDER_FIXTURES FIXTURES_DIR "/render"
 
 static const char *const kinds[] = {
-    "partner_offer_extended", "new_order", "amended_offer", "order_ended", "attention_needed",
-    "link_corrected",
+        "partner_offer_extended", "new_order",      "amended_offer", "order_ended",
+        "attention_needed",       "link_corrected",
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -41,7 +41,8 @@ static const char realistic[] =
     "\"buyer\":{\"account_ids\":[\"111122223333\",\"999988887777\"]},"
     "\"product\":{\"id\":\"prod-widgetpro\",\"title\":\"Widget Pro\"},"
     "\"offer\":{\"id\":\"offer-abc123\",\"name\":\"Acme 3-year\",\"expiration\":"
-    "\"2026-06-30T00:00:00Z\",\"link\":\"event\",\"late\":true,\"late_reason\":\"after_acceptance\"},"
+    "\"2026-06-30T00:00:00Z\",\"link\":\"event\",\"late\":true,\"late_reason\":\"after_"
+    "acceptance\"},"
     "\"agreement\":{\"id\":\"agmt-7f3k2\",\"intent\":\"NEW\",\"status\":\"ACTIVE\","
     "\"acceptance_time\":\"2026-03-02T10:15:00Z\",\"start_time\":\"2026-03-02T10:15:00Z\","
     "\"end_time\":\"2029-03-01T10:15:00Z\",\"previous_agreement_id\":\"agmt-old1\","
@@ -74,9 +75,10 @@ static int render_as(const struct renderer *r, enum config_receiver_type type,
                      const struct config_rule *rule, const char *kind, const char *json,
                      struct rendered *out, char *err)
 {
-        struct config_receiver rcv = {.name = "r", .type = type};
-        struct notification n = {
-            .kind = (char *)kind, .key = (char *)"k", .context_json = (char *)json};
+        struct config_receiver rcv = { .name = "r", .type = type };
+        struct notification n = { .kind = (char *)kind,
+                                  .key = (char *)"k",
+                                  .context_json = (char *)json };
 
         return render_notification(r, &rcv, rule, &n, out, err, CPPO_ERRLEN);
 }
@@ -124,7 +126,7 @@ static yajl_val parse(const char *json)
 
 static yajl_val at(yajl_val v, const char *a, const char *b, const char *c)
 {
-        const char *path[] = {a, b, c, NULL};
+        const char *path[] = { a, b, c, NULL };
 
         return yajl_tree_get(v, path, yajl_t_any);
 }
@@ -189,7 +191,7 @@ static struct renderer *builtins(void)
 static void check_realistic(const struct renderer *r, const char *kind)
 {
         char *json = context(kind, "\"Acme Corp\"", "\"hold timed out\"");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         yajl_val doc;
 
         render3(r, kind, json, &o);
@@ -197,7 +199,7 @@ static void check_realistic(const struct renderer *r, const char *kind)
         assert_contains(o.email.subject, "Acme Corp");
         assert_contains(o.email.subject, "Widget Pro");
         assert_contains(o.email.subject, "Partner X");
-        for (const char *const *s = (const char *const[]){o.email.text, o.email.html, NULL}; *s;
+        for (const char *const *s = (const char *const[]){ o.email.text, o.email.html, NULL }; *s;
              s++) {
                 assert_contains(*s, "ra-9x8y7");
                 assert_contains(*s, "Acme 2026 expansion");
@@ -245,12 +247,15 @@ static void link_corrected_names_both_sides(void **state)
         struct renderer *r = builtins();
         char *base = context("link_corrected", "\"Acme Corp\"", "null");
         struct buf b = BUF_INIT(1 << 16);
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         yajl_val doc;
 
-        assert_int_equal(buf_printf(&b, "{\"previous_opportunity\":{\"id\":\"ra-old\","
-                                        "\"name\":\"Old deal\"},\"correction\":{\"seq\":2,"
-                                        "\"actor\":\"alice\"},%s", base + 1), 0);
+        assert_int_equal(buf_printf(&b,
+                                    "{\"previous_opportunity\":{\"id\":\"ra-old\","
+                                    "\"name\":\"Old deal\"},\"correction\":{\"seq\":2,"
+                                    "\"actor\":\"alice\"},%s",
+                                    base + 1),
+                         0);
         render3(r, "link_corrected", buf_cstr(&b), &o);
         assert_contains(o.email.subject, "Link corrected:");
         assert_contains(o.email.subject, "not opportunity ra-old, now opportunity ra-9x8y7");
@@ -283,7 +288,7 @@ static void every_kind_renders_realistic_context(void **state)
 
 static void check_nulls(const struct renderer *r, const char *kind, const char *json)
 {
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         yajl_val doc;
 
         render3(r, kind, json, &o);
@@ -323,7 +328,7 @@ static void html_escapes_script(void **state)
 {
         struct renderer *r = builtins();
         char *json = context("new_order", "\"<script>alert(1)</script> & Co\"", "null");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
 
         render3(r, "new_order", json, &o);
         assert_null(strstr(o.email.html, "<script>"));
@@ -347,28 +352,30 @@ static void html_escapes_script(void **state)
 static const struct hostile {
         const char *value, *line, *mrkdwn;
 } hostile[] = {
-    {"*bold*", "*bold*", Z "*" Z "bold" Z "*" Z},
-    {"_x_", "_x_", Z "_" Z "x" Z "_" Z},
-    {"~s~", "~s~", Z "~" Z "s" Z "~" Z},
-    {"`code`", "`code`", Z "`" Z "code" Z "`" Z},
-    {"```x```", "```x```", Z "`" Z Z "`" Z Z "`" Z "x" Z "`" Z Z "`" Z Z "`" Z},
-    {"> quote", "> quote", Z "&gt; quote"},
-    {"a\n> b", "a > b", "a\n" Z "&gt; b"},
-    {"x > y", "x > y", "x &gt; y"},
-    {"<!channel>", "<!channel>", "&lt;!channel&gt;"},
-    {"<!here|here>", "<!here|here>", "&lt;!here|here&gt;"},
-    {"<@U123>", "<@U123>", "&lt;@U123&gt;"},
-    {"<http://evil.example|click>", "<http://evil.example|click>",
-     "&lt;http://evil.example|click&gt;"},
-    {"M\xc3\xbcller & S\xc3\xb6hne", "M\xc3\xbcller & S\xc3\xb6hne",
-     "M\xc3\xbcller &amp; S\xc3\xb6hne"},
-    {"&amp;", "&amp;", "&amp;amp;"},
-    {"new_order a*b", "new_order a*b", "new_order a*b"},
-    {"Acme\xe2\x80\xae" "evil", "Acmeevil", "Acmeevil"},
-    {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad|\xe2\x81\xa6\xe2\x81\xa7"
-     "\xe2\x81\xa8\xe2\x81\xa9",
-     "|", "|"},
-    {"Acme\r\nBcc: x@evil", "Acme  Bcc: x@evil", "Acme\r\nBcc: x@evil"},
+        { "*bold*", "*bold*", Z "*" Z "bold" Z "*" Z },
+        { "_x_", "_x_", Z "_" Z "x" Z "_" Z },
+        { "~s~", "~s~", Z "~" Z "s" Z "~" Z },
+        { "`code`", "`code`", Z "`" Z "code" Z "`" Z },
+        { "```x```", "```x```", Z "`" Z Z "`" Z Z "`" Z "x" Z "`" Z Z "`" Z Z "`" Z },
+        { "> quote", "> quote", Z "&gt; quote" },
+        { "a\n> b", "a > b", "a\n" Z "&gt; b" },
+        { "x > y", "x > y", "x &gt; y" },
+        { "<!channel>", "<!channel>", "&lt;!channel&gt;" },
+        { "<!here|here>", "<!here|here>", "&lt;!here|here&gt;" },
+        { "<@U123>", "<@U123>", "&lt;@U123&gt;" },
+        { "<http://evil.example|click>", "<http://evil.example|click>",
+          "&lt;http://evil.example|click&gt;" },
+        { "M\xc3\xbcller & S\xc3\xb6hne", "M\xc3\xbcller & S\xc3\xb6hne",
+          "M\xc3\xbcller &amp; S\xc3\xb6hne" },
+        { "&amp;", "&amp;", "&amp;amp;" },
+        { "new_order a*b", "new_order a*b", "new_order a*b" },
+        { "Acme\xe2\x80\xae"
+          "evil",
+          "Acmeevil", "Acmeevil" },
+        { "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad|\xe2\x81\xa6\xe2\x81\xa7"
+          "\xe2\x81\xa8\xe2\x81\xa9",
+          "|", "|" },
+        { "Acme\r\nBcc: x@evil", "Acme  Bcc: x@evil", "Acme\r\nBcc: x@evil" },
 };
 
 /* s as a JSON string literal, quotes included. */
@@ -402,7 +409,8 @@ static const char *slack_text(yajl_val doc, const char *type, const char *prefix
                 if (type != NULL && strcmp(t, type) == 0)
                         return YAJL_GET_STRING(at(b, "text", "text", NULL));
                 for (size_t k = 0; prefix && YAJL_IS_ARRAY(f) && k < f->u.array.len; k++) {
-                        const char *ft = YAJL_GET_STRING(at(f->u.array.values[k], "text", NULL, NULL));
+                        const char *ft = YAJL_GET_STRING(
+                            at(f->u.array.values[k], "text", NULL, NULL));
 
                         if (strncmp(ft, prefix, strlen(prefix)) == 0)
                                 return ft + strlen(prefix);
@@ -414,9 +422,9 @@ static const char *slack_text(yajl_val doc, const char *type, const char *prefix
 
 static void check_hostile(const struct renderer *r, const struct hostile *h)
 {
-        static const char *const pings[] = {"<!", "<@", "<#", "<http", "<mailto"};
+        static const char *const pings[] = { "<!", "<@", "<#", "<http", "<mailto" };
         char *name = json_string(h->value), *json = context("new_order", name, "null");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         struct buf want = BUF_INIT(4096);
         yajl_val doc;
 
@@ -468,7 +476,7 @@ static void test_marker_in_every_channel(void **state)
         for (size_t k = 0; k < N_KINDS; k++) {
                 char *real = context(kinds[k], "\"Acme\"", "null");
                 struct buf b = BUF_INIT(1 << 20);
-                struct rendered3 t = {0}, o = {0};
+                struct rendered3 t = { 0 }, o = { 0 };
                 yajl_val doc;
 
                 /* the same context with "test": true first */
@@ -509,7 +517,7 @@ static void subject_is_one_line(void **state)
 {
         struct renderer *r = builtins();
         char *json = context("new_order", "\"Acme\\r\\nBcc: x@evil\\n\"", "null");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
 
         render3(r, "new_order", json, &o);
         assert_null(strchr(o.email.subject, '\r'));
@@ -526,7 +534,7 @@ static void payloads_stay_valid_json(void **state)
         static const char evil[] = "x\"}]},{\"a\":\"\\\\\n\ty";
         struct renderer *r = builtins();
         char *json = context("new_order", "\"x\\\"}]},{\\\"a\\\":\\\"\\\\\\\\\\n\\ty\"", "null");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         yajl_val doc;
 
         render3(r, "new_order", json, &o);
@@ -549,7 +557,7 @@ static void long_value_is_truncated(void **state)
 {
         struct renderer *r = builtins();
         struct buf company = BUF_INIT(20000);
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
         yajl_val doc, blocks;
         size_t marked = 0;
         char *json;
@@ -565,8 +573,8 @@ static void long_value_is_truncated(void **state)
         blocks = at(doc, "blocks", NULL, NULL);
         for (size_t i = 0; i < blocks->u.array.len; i++) {
                 yajl_val t = at(blocks->u.array.values[i], "text", "text", NULL);
-                const char *type =
-                    YAJL_GET_STRING(at(blocks->u.array.values[i], "type", NULL, NULL));
+                const char *type = YAJL_GET_STRING(
+                    at(blocks->u.array.values[i], "type", NULL, NULL));
                 size_t len = YAJL_IS_STRING(t) ? strlen(t->u.string) : 0;
 
                 if (strcmp(type, "section") == 0 && len > 20 &&
@@ -626,22 +634,24 @@ static void tmp_cleanup(struct tmp *t)
 static void test_marker_survives_overrides(void **state)
 {
         struct tmp t;
-        struct config cfg = {0};
+        struct config cfg = { 0 };
         struct config_receiver rcvs[2] = {
-            {.name = "s", .type = CONFIG_RECEIVER_SLACK},
-            {.name = "f", .type = CONFIG_RECEIVER_FILE},
+                { .name = "s", .type = CONFIG_RECEIVER_SLACK },
+                { .name = "f", .type = CONFIG_RECEIVER_FILE },
         };
-        struct notification n = {.kind = (char *)"new_order", .key = (char *)"k",
-                                 .context_json = (char *)"{\"test\":true}"};
+        struct notification n = { .kind = (char *)"new_order",
+                                  .key = (char *)"k",
+                                  .context_json = (char *)"{\"test\":true}" };
         struct renderer *r = NULL;
-        struct rendered out = {0};
+        struct rendered out = { 0 };
         char err[CPPO_ERRLEN] = "";
         const char *slack, *file;
         yajl_val doc;
 
         tmp_init(&t);
-        slack = tmp_file(&t, "s.mustache", "{\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
-                          "\"text\":\"deal\"}}]}");
+        slack = tmp_file(&t, "s.mustache",
+                         "{\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
+                         "\"text\":\"deal\"}}]}");
         file = tmp_file(&t, "f.mustache", "{\"test\":false,\"x\":1}");
         rcvs[0].templates.slack = slack;
         rcvs[1].templates.file = file;
@@ -664,10 +674,10 @@ static void test_marker_survives_overrides(void **state)
 static void sixty_blocks_cut_to_fifty(void **state)
 {
         struct buf src = BUF_INIT(1 << 16);
-        struct config_receiver rcv = {.name = "s", .type = CONFIG_RECEIVER_SLACK};
-        struct config cfg = {.receivers = &rcv, .receiver_count = 1};
-        struct notification n = {.kind = (char *)"new_order", .key = (char *)"new_order/a"};
-        struct rendered out = {0};
+        struct config_receiver rcv = { .name = "s", .type = CONFIG_RECEIVER_SLACK };
+        struct config cfg = { .receivers = &rcv, .receiver_count = 1 };
+        struct notification n = { .kind = (char *)"new_order", .key = (char *)"new_order/a" };
+        struct rendered out = { 0 };
         struct renderer *r = NULL;
         char err[CPPO_ERRLEN];
         struct tmp t;
@@ -712,8 +722,8 @@ static const char *subject_of(const struct renderer *r, const struct config_rece
                               const struct config_rule *rule, const char *kind, char *buf,
                               size_t len)
 {
-        struct notification n = {.kind = (char *)kind, .key = (char *)"k"};
-        struct rendered out = {0};
+        struct notification n = { .kind = (char *)kind, .key = (char *)"k" };
+        struct rendered out = { 0 };
         char err[CPPO_ERRLEN];
 
         n.context_json = context(kind, "\"Acme\"", "null");
@@ -726,11 +736,12 @@ static const char *subject_of(const struct renderer *r, const struct config_rece
 
 static void override_precedence(void **state)
 {
-        struct config_receiver rcv[2] = {{.name = "plain", .type = CONFIG_RECEIVER_EMAIL},
-                                         {.name = "custom", .type = CONFIG_RECEIVER_EMAIL}};
-        struct config_rule rule = {.name = "rule"};
+        struct config_receiver rcv[2] = { { .name = "plain", .type = CONFIG_RECEIVER_EMAIL },
+                                          { .name = "custom", .type = CONFIG_RECEIVER_EMAIL } };
+        struct config_rule rule = { .name = "rule" };
         struct config cfg = {
-            .receivers = rcv, .receiver_count = 2, .rules = &rule, .rule_count = 1};
+                .receivers = rcv, .receiver_count = 2, .rules = &rule, .rule_count = 1
+        };
         struct renderer *r = NULL;
         char err[CPPO_ERRLEN], s[512];
         struct tmp t;
@@ -763,10 +774,10 @@ static void override_precedence(void **state)
 
 static void override_errors(void **state)
 {
-        struct config_receiver rcv = {.name = "s", .type = CONFIG_RECEIVER_SLACK};
-        struct config cfg = {.receivers = &rcv, .receiver_count = 1};
-        struct notification n = {.kind = (char *)"new_order", .key = (char *)"k"};
-        struct rendered out = {0};
+        struct config_receiver rcv = { .name = "s", .type = CONFIG_RECEIVER_SLACK };
+        struct config cfg = { .receivers = &rcv, .receiver_count = 1 };
+        struct notification n = { .kind = (char *)"new_order", .key = (char *)"k" };
+        struct rendered out = { 0 };
         struct renderer *r = NULL;
         char err[CPPO_ERRLEN], want[256];
         struct tmp t;
@@ -778,8 +789,8 @@ static void override_errors(void **state)
         assert_null(r);
         assert_contains(err, want);
 
-        rcv.templates.slack =
-            tmp_file(&t, "bad.mustache", "{\"text\": \"x\",\n  \"b\": \"{{#a}}\"}");
+        rcv.templates.slack = tmp_file(&t, "bad.mustache",
+                                       "{\"text\": \"x\",\n  \"b\": \"{{#a}}\"}");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), -EINVAL);
         snprintf(want, sizeof(want), "%s:2:", rcv.templates.slack);
         assert_contains(err, want);
@@ -854,7 +865,7 @@ static void golden_new_order(void **state)
 {
         struct renderer *r = builtins();
         char *json = slurp("new_order.context.json");
-        struct rendered3 o = {0};
+        struct rendered3 o = { 0 };
 
         render3(r, "new_order", json, &o);
         assert_golden(o.email.subject, "new_order.subject");
@@ -870,20 +881,20 @@ static void golden_new_order(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(every_kind_renders_realistic_context),
-        cmocka_unit_test(link_corrected_names_both_sides),
-            cmocka_unit_test(every_kind_renders_nulls),
-            cmocka_unit_test(html_escapes_script),
-            cmocka_unit_test(hostile_crm_strings),
-            cmocka_unit_test(test_marker_in_every_channel),
-            cmocka_unit_test(test_marker_survives_overrides),
-            cmocka_unit_test(subject_is_one_line),
-            cmocka_unit_test(payloads_stay_valid_json),
-            cmocka_unit_test(long_value_is_truncated),
-            cmocka_unit_test(sixty_blocks_cut_to_fifty),
-            cmocka_unit_test(override_precedence),
-            cmocka_unit_test(override_errors),
-            cmocka_unit_test(golden_new_order),
+                cmocka_unit_test(every_kind_renders_realistic_context),
+                cmocka_unit_test(link_corrected_names_both_sides),
+                cmocka_unit_test(every_kind_renders_nulls),
+                cmocka_unit_test(html_escapes_script),
+                cmocka_unit_test(hostile_crm_strings),
+                cmocka_unit_test(test_marker_in_every_channel),
+                cmocka_unit_test(test_marker_survives_overrides),
+                cmocka_unit_test(subject_is_one_line),
+                cmocka_unit_test(payloads_stay_valid_json),
+                cmocka_unit_test(long_value_is_truncated),
+                cmocka_unit_test(sixty_blocks_cut_to_fifty),
+                cmocka_unit_test(override_precedence),
+                cmocka_unit_test(override_errors),
+                cmocka_unit_test(golden_new_order),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,10 +174,10 @@ static void caps_hold(void **state)
         static struct config_rule rules[N_RULES];
         static char names[N_RULES][16];
         static const char *lists[N_RULES][1];
-        struct config cfg = {.receivers = receivers,
-                             .receiver_count = N_RULES,
-                             .rules = rules,
-                             .rule_count = N_RULES};
+        struct config cfg = { .receivers = receivers,
+                              .receiver_count = N_RULES,
+                              .rules = rules,
+                              .rule_count = N_RULES };
         yajl_val match = jparse("{'kind':'new_order'}"), doc = jparse(order_doc);
         struct route_targets t;
 
@@ -185,10 +185,10 @@ static void caps_hold(void **state)
                 snprintf(names[i], sizeof(names[i]), "r%zu", i);
                 receivers[i].name = names[i];
                 lists[i][0] = names[i];
-                rules[i] = (struct config_rule){.name = names[i],
-                                                .match = match,
-                                                .cont = true,
-                                                .receivers = {.items = lists[i], .count = 1}};
+                rules[i] = (struct config_rule){ .name = names[i],
+                                                 .match = match,
+                                                 .cont = true,
+                                                 .receivers = { .items = lists[i], .count = 1 } };
         }
         route_select(&cfg, doc, &t);
         assert_int_equal(t.rules_matched, ROUTE_MAX_TARGETS);
@@ -203,13 +203,13 @@ static void caps_hold(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(continue_collects_and_dedups_receivers, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(first_match_wins_without_continue, setup, teardown),
-            cmocka_unit_test_setup_teardown(unrouted_when_nothing_matches, setup, teardown),
-            cmocka_unit_test_setup_teardown(duplicate_and_unknown_receivers_are_skipped, setup,
-                                            teardown),
-            cmocka_unit_test(caps_hold),
+                cmocka_unit_test_setup_teardown(continue_collects_and_dedups_receivers, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(first_match_wins_without_continue, setup, teardown),
+                cmocka_unit_test_setup_teardown(unrouted_when_nothing_matches, setup, teardown),
+                cmocka_unit_test_setup_teardown(duplicate_and_unknown_receivers_are_skipped, setup,
+                                                teardown),
+                cmocka_unit_test(caps_hold),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

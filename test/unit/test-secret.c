@@ -92,12 +92,12 @@ static void new_rejects_nul_and_copies(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(file_loads_and_newline_is_stripped),
-            cmocka_unit_test(crlf_is_stripped),
-            cmocka_unit_test(missing_file_error_names_path),
-            cmocka_unit_test(empty_file_is_rejected),
-            cmocka_unit_test(oversized_file_is_rejected_without_content),
-            cmocka_unit_test(new_rejects_nul_and_copies),
+                cmocka_unit_test(file_loads_and_newline_is_stripped),
+                cmocka_unit_test(crlf_is_stripped),
+                cmocka_unit_test(missing_file_error_names_path),
+                cmocka_unit_test(empty_file_is_rejected),
+                cmocka_unit_test(oversized_file_is_rejected_without_content),
+                cmocka_unit_test(new_rejects_nul_and_copies),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,8 @@ static void notify_messages_reach_the_socket(void **state)
         int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
         assert_true(s >= 0);
-        snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/cppo-notify-test-%d.sock", (int)getpid());
+        snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/cppo-notify-test-%d.sock",
+                 (int)getpid());
         unlink(addr.sun_path);
         assert_int_equal(bind(s, (struct sockaddr *)&addr, sizeof addr), 0);
         setenv("NOTIFY_SOCKET", addr.sun_path, 1);

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#define TOPIC "events"
+#define TOPIC      "events"
 #define N_MESSAGES 300
 
 struct mock {
@@ -62,16 +62,18 @@ static void produce(int from, int to)
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *p;
 
-        assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", mock.bootstraps, err,
-                                           sizeof err), RD_KAFKA_CONF_OK);
+        assert_int_equal(
+            rd_kafka_conf_set(conf, "bootstrap.servers", mock.bootstraps, err, sizeof err),
+            RD_KAFKA_CONF_OK);
         p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
         assert_non_null(p);
         for (int i = from; i < to; i++) {
                 char payload[64];
                 int n = snprintf(payload, sizeof payload, "{\"n\":%d}", i);
                 rd_kafka_topic_t *t = rd_kafka_topic_new(p, TOPIC, NULL);
-                assert_int_equal(rd_kafka_produce(t, i % 2, RD_KAFKA_MSG_F_COPY, payload,
-                                                  (size_t)n, NULL, 0, NULL), 0);
+                assert_int_equal(rd_kafka_produce(t, i % 2, RD_KAFKA_MSG_F_COPY, payload, (size_t)n,
+                                                  NULL, 0, NULL),
+                                 0);
                 rd_kafka_topic_destroy(t);
         }
         assert_int_equal(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -104,12 +106,17 @@ static struct source_kafka *open_consumer(const char *group, const char *strateg
 {
         const char *topics[] = { TOPIC };
         const char *props[] = {
-                "session.timeout.ms", "6000", "heartbeat.interval.ms", "500",
+                "session.timeout.ms",       "6000", "heartbeat.interval.ms",         "500",
                 "reconnect.backoff.max.ms", "1000", "partition.assignment.strategy", strategy,
         };
         struct source_kafka_options o = {
-                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = group,
-                .properties = props, .n_properties = 4, .max_message_bytes = 1024,
+                .brokers = mock.bootstraps,
+                .topics = topics,
+                .n_topics = 1,
+                .group = group,
+                .properties = props,
+                .n_properties = 4,
+                .max_message_bytes = 1024,
         };
         struct source_kafka *k = NULL;
         char err[CPPO_ERRLEN] = "";
@@ -193,8 +200,8 @@ static void oversized_message_arrives_truncated(void **state)
         p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
         assert_non_null(p);
         rd_kafka_topic_t *t = rd_kafka_topic_new(p, TOPIC, NULL);
-        assert_int_equal(rd_kafka_produce(t, 0, RD_KAFKA_MSG_F_COPY, big, sizeof big, NULL, 0,
-                                          NULL), 0);
+        assert_int_equal(
+            rd_kafka_produce(t, 0, RD_KAFKA_MSG_F_COPY, big, sizeof big, NULL, 0, NULL), 0);
         rd_kafka_topic_destroy(t);
         assert_int_equal(rd_kafka_flush(p, 10000), 0);
         rd_kafka_destroy(p);
@@ -270,8 +277,12 @@ static void bad_property_names_the_property_not_the_value(void **state)
         const char *topics[] = { TOPIC };
         const char *props[] = { "sasl.password", "hunter2", "session.timeout.ms", "s3cr3t-value" };
         struct source_kafka_options o = {
-                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "g",
-                .properties = props, .n_properties = 2,
+                .brokers = mock.bootstraps,
+                .topics = topics,
+                .n_topics = 1,
+                .group = "g",
+                .properties = props,
+                .n_properties = 2,
         };
         const char *unknown[] = { "no.such.property", "x" };
         struct source_kafka *k = NULL;
@@ -350,8 +361,12 @@ static void librdkafka_logs_through_the_project_logger(void **state)
         const char *topics[] = { TOPIC };
         const char *props[] = { "linger.ms", "5", "topic.metadata.refresh.fast.cnt", "10" };
         struct source_kafka_options o = {
-                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "logs",
-                .properties = props, .n_properties = 2,
+                .brokers = mock.bootstraps,
+                .topics = topics,
+                .n_topics = 1,
+                .group = "logs",
+                .properties = props,
+                .n_properties = 2,
         };
         struct source_kafka *k = NULL;
         char err[CPPO_ERRLEN] = "";
@@ -404,7 +419,10 @@ static void offset_reset_is_a_warning_and_a_metric(void **state)
         assert_non_null(resets);
         const char *topics[] = { TOPIC };
         struct source_kafka_options o = {
-                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "reset",
+                .brokers = mock.bootstraps,
+                .topics = topics,
+                .n_topics = 1,
+                .group = "reset",
                 .offset_resets = resets,
         };
         capture_start(&c);
@@ -435,8 +453,12 @@ static void fetch_wait_default_is_short_and_overridable(void **state)
         const char *topics[] = { TOPIC };
         const char *props[] = { "session.timeout.ms", "6000", "fetch.wait.max.ms", "250" };
         struct source_kafka_options o = {
-                .brokers = mock.bootstraps, .topics = topics, .n_topics = 1, .group = "fw",
-                .properties = props, .n_properties = 1,
+                .brokers = mock.bootstraps,
+                .topics = topics,
+                .n_topics = 1,
+                .group = "fw",
+                .properties = props,
+                .n_properties = 1,
         };
         struct source_kafka *k = NULL;
         char err[CPPO_ERRLEN] = "", v[32] = "";

@@ -245,12 +245,20 @@ static void offer_link_history_round_trips(void **state)
 {
         struct store *s = open_rw();
         struct changeset cs = { 0 };
-        struct link_change a = { .offer_id = (char *)"offer-1", .to_authorization_id = (char *)"ra-a",
-                                 .to_link = LINK_INFERRED, .actor = (char *)"cppo-notify", .at = 10 };
-        struct link_change b = { .offer_id = (char *)"offer-1", .from_authorization_id = (char *)"ra-a",
-                                 .to_authorization_id = (char *)"ra-b", .from_link = LINK_INFERRED,
-                                 .to_link = LINK_MANUAL, .actor = (char *)"alice", .reason = (char *)"wrong deal",
-                                 .event_key = (char *)"id:e2", .correction_key = (char *)"link_corrected/offer-1/1",
+        struct link_change a = { .offer_id = (char *)"offer-1",
+                                 .to_authorization_id = (char *)"ra-a",
+                                 .to_link = LINK_INFERRED,
+                                 .actor = (char *)"cppo-notify",
+                                 .at = 10 };
+        struct link_change b = { .offer_id = (char *)"offer-1",
+                                 .from_authorization_id = (char *)"ra-a",
+                                 .to_authorization_id = (char *)"ra-b",
+                                 .from_link = LINK_INFERRED,
+                                 .to_link = LINK_MANUAL,
+                                 .actor = (char *)"alice",
+                                 .reason = (char *)"wrong deal",
+                                 .event_key = (char *)"id:e2",
+                                 .correction_key = (char *)"link_corrected/offer-1/1",
                                  .at = 20 };
         struct history h = { 0 };
 
@@ -451,11 +459,15 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(creates_schema_and_reopens, setup, teardown),
-                cmocka_unit_test_setup_teardown(ledger_detects_duplicates_within_and_across_transactions, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                    ledger_detects_duplicates_within_and_across_transactions, setup, teardown),
                 cmocka_unit_test_setup_teardown(rejected_inputs_keep_exact_bytes, setup, teardown),
-                cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works, setup, teardown),
-                cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup, teardown),
-                cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),

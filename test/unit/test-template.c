@@ -126,7 +126,8 @@ static void values_cannot_forge_marks_or_reorder(void **state)
 {
         static const char src[] = "{{v}}|{{{v}}}";
         char err[CPPO_ERRLEN];
-        yajl_val ctx = yajl_tree_parse("{\"v\":\"a\xef\xb7\x91*\xef\xb7\x90" "b" RLO "c\"}",
+        yajl_val ctx = yajl_tree_parse("{\"v\":\"a\xef\xb7\x91*\xef\xb7\x90"
+                                       "b" RLO "c\"}",
                                        err, sizeof(err));
         struct template *t = NULL;
         struct buf b = BUF_INIT(4096);
@@ -137,10 +138,12 @@ static void values_cannot_forge_marks_or_reorder(void **state)
                          0);
         assert_string_equal(buf_cstr(&b), OPEN "a*bc" CLOSE "|a*bc");
         buf_reset(&b);
-        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_HEADER, NULL, &b, err, sizeof(err)),
-                         0);
-        assert_string_equal(buf_cstr(&b), "a\xef\xb7\x91*\xef\xb7\x90" "bc|"
-                                          "a\xef\xb7\x91*\xef\xb7\x90" "bc");
+        assert_int_equal(
+            template_render(t, ctx, TEMPLATE_ESCAPE_HEADER, NULL, &b, err, sizeof(err)), 0);
+        assert_string_equal(buf_cstr(&b), "a\xef\xb7\x91*\xef\xb7\x90"
+                                          "bc|"
+                                          "a\xef\xb7\x91*\xef\xb7\x90"
+                                          "bc");
         buf_deinit(&b);
         template_free(t);
         yajl_tree_free(ctx);
@@ -155,8 +158,8 @@ static void text_types_escape_marked_values(void **state)
                 const char *want;
         } cases[] = {
                 { "*B:* " OPEN "*x* _y_ ~z~ `c`" CLOSE, TEMPLATE_TEXT_MRKDWN,
-                  "*B:* " Z "*" Z "x" Z "*" Z " " Z "_" Z "y" Z "_" Z " " Z "~" Z "z" Z "~" Z
-                  " " Z "`" Z "c" Z "`" Z },
+                  "*B:* " Z "*" Z "x" Z "*" Z " " Z "_" Z "y" Z "_" Z " " Z "~" Z "z" Z "~" Z " " Z
+                  "`" Z "c" Z "`" Z },
                 { OPEN "<!channel> <@U1> <http://e|l> & a_b" CLOSE, TEMPLATE_TEXT_MRKDWN,
                   "&lt;!channel&gt; &lt;@U1&gt; &lt;http://e|l&gt; &amp; a_b" },
                 { "> " OPEN "> q\n  > r a>b" CLOSE, TEMPLATE_TEXT_MRKDWN,
@@ -164,10 +167,10 @@ static void text_types_escape_marked_values(void **state)
                 { "x\n" OPEN "> q" CLOSE, TEMPLATE_TEXT_MRKDWN, "x\n" Z "&gt; q" },
                 { "H: " OPEN "M\xc3\xbcller & S\xc3\xb6hne *1*" CLOSE, TEMPLATE_TEXT_PLAIN,
                   "H: M\xc3\xbcller & S\xc3\xb6hne *1*" },
-                { "a\n" OPEN "b\r\nc" RLO "d" CLOSE, TEMPLATE_TEXT_PLAIN,
-                  "a\nb\r\nc" RLO "d" },
-                { "a\n" OPEN "b\r\nc" RLO "\xe2\x81\xa6" "d" CLOSE, TEMPLATE_TEXT_LINE,
-                  "a b  cd" },
+                { "a\n" OPEN "b\r\nc" RLO "d" CLOSE, TEMPLATE_TEXT_PLAIN, "a\nb\r\nc" RLO "d" },
+                { "a\n" OPEN "b\r\nc" RLO "\xe2\x81\xa6"
+                  "d" CLOSE,
+                  TEMPLATE_TEXT_LINE, "a b  cd" },
                 { "plain & <b>", TEMPLATE_TEXT_MRKDWN, "plain & <b>" },
         };
 
@@ -239,8 +242,8 @@ static void recursive_partial_ends_with_error(void **state)
         struct buf b = BUF_INIT(1 << 16);
 
         assert_int_equal(template_compile(&t, "{{>p}}", 6, err, sizeof(err)), 0);
-        assert_int_equal(template_render(t, NULL, TEMPLATE_ESCAPE_TEXT, &parts, &b, err,
-                                         sizeof(err)), -E2BIG);
+        assert_int_equal(
+            template_render(t, NULL, TEMPLATE_ESCAPE_TEXT, &parts, &b, err, sizeof(err)), -E2BIG);
         assert_non_null(strstr(err, "partials nested"));
         assert_int_equal(b.len, TEMPLATE_MAX_PARTIAL_DEPTH);
         template_free(t);
@@ -261,8 +264,8 @@ static void silent_nested_loops_stop(void **state)
         for (int i = 0; i < 12; i++)
                 assert_int_equal(buf_puts(&src, "{{/l}}"), 0);
         assert_int_equal(template_compile(&t, src.data, src.len, err, sizeof(err)), 0);
-        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_TEXT, NULL, &b, err,
-                                         sizeof(err)), -E2BIG);
+        assert_int_equal(template_render(t, ctx, TEMPLATE_ESCAPE_TEXT, NULL, &b, err, sizeof(err)),
+                         -E2BIG);
         assert_non_null(strstr(err, "steps"));
         template_free(t);
         yajl_tree_free(ctx);
