@@ -182,7 +182,7 @@ static int explain_event(struct explain *x, const struct mp_event *ev)
 static int on_line(void *ctx, const struct raw_message *m)
 {
         struct explain *x = ctx;
-        int r = decode_message(x->decoder, m->data, m->len, raw_whole_size(m), &x->result);
+        int r = decode_message(x->decoder, m->data, m->len, raw_message_whole_size(m), &x->result);
 
         for (size_t i = 0; r == 0 && i < x->result.n; i++) {
                 const struct decode_item *it = &x->result.items[i];

@@ -13,6 +13,7 @@
 #define CPPO_EVENT_H
 
 #include "cppo/arena.h"
+#include "cppo/raw_message.h" /* struct mp_coord */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,13 +72,6 @@ enum mp_envelope_kind {
 struct mp_envelope {
         enum mp_envelope_kind kind;
         const char *id; /* SQS MessageId / messageId, SNS MessageId */
-};
-
-/* Where a raw message came from. */
-struct mp_coord {
-        const char *origin; /* Kafka topic or file path ("-" for stdin) */
-        int32_t partition;  /* Kafka partition; -1 for files */
-        int64_t offset;     /* Kafka offset, or 1-based line number */
 };
 
 struct mp_metadata_pair {

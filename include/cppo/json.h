@@ -37,7 +37,7 @@ int json_int(yajl_gen g, const char *key, int64_t value);
 /* key: [v[0], ...]; key NULL writes the bare array (an array element or a
  * whole document). */
 int json_strv(yajl_gen g, const char *key, const char *const *v, size_t n);
-/* The same for a strlist (model.h); NULL is the empty list. */
+/* The same for a strlist (strlist.h); NULL is the empty list. */
 int json_strlist(yajl_gen g, const char *key, const struct strlist *l);
 
 #endif

@@ -149,7 +149,7 @@ int pipeline_handle(void *ctx, const struct raw_message *m)
         if (r < 0)
                 return r;
         p->stats.messages++;
-        r = decode_message(p->decoder, m->data, m->len, raw_whole_size(m), &p->result);
+        r = decode_message(p->decoder, m->data, m->len, raw_message_whole_size(m), &p->result);
         for (size_t i = 0; r == 0 && i < p->result.n; i++) {
                 const struct decode_item *it = &p->result.items[i];
                 if (it->reason != DECODE_OK) {

@@ -11,8 +11,7 @@
 #include "cppo/store.h"
 
 #include "cppo/error.h"
-#include "cppo/event.h"
-#include "cppo/source.h"
+#include "cppo/raw_message.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* cppo-notify — the JSON writer (see include/cppo/json.h). */
 #include "cppo/json.h"
 
-#include "cppo/model.h"
+#include "cppo/strlist.h"
 
 #include <errno.h>
 #include <stdlib.h>
