@@ -163,7 +163,6 @@ int ctl_associate(int argc, char **argv)
 {
         struct assoc_args a = { 0 };
         yajl_gen g;
-        char *payload;
         int rc = parse_args(argc, argv, &a);
 
         if (rc != CTL_EXIT_OK) {
@@ -182,10 +181,5 @@ int ctl_associate(int argc, char **argv)
         json_string(g, "actor", ctl_actor());
         json_string(g, "reason", a.reason);
         json_bool(g, "force", a.force);
-        payload = ctl_event_close(g);
-        if (payload == NULL)
-                return CTL_EXIT_INTERNAL;
-        rc = ctl_submit("associate", &a.t, payload, a.apply, a.json);
-        free(payload);
-        return rc;
+        return ctl_submit_event("associate", &a.t, g, a.apply, a.json);
 }

@@ -286,7 +286,6 @@ static int do_withdraw(struct auth_args *a)
 {
         struct authorization auth = { 0 };
         yajl_gen g;
-        char *payload;
         int rc = fetch("authorization withdraw", &a->t, a->id, &auth, NULL);
 
         authorization_clear(&auth);
@@ -296,12 +295,7 @@ static int do_withdraw(struct auth_args *a)
         if (g == NULL)
                 return CTL_EXIT_INTERNAL;
         json_string(g, "resaleAuthorizationId", a->id);
-        payload = ctl_event_close(g);
-        if (payload == NULL)
-                return CTL_EXIT_INTERNAL;
-        rc = ctl_submit("authorization withdraw", &a->t, payload, a->apply, a->json);
-        free(payload);
-        return rc;
+        return ctl_submit_event("authorization withdraw", &a->t, g, a->apply, a->json);
 }
 
 /* ---- list, show ---- */

@@ -161,6 +161,18 @@ char *ctl_event_close(yajl_gen g)
         return out;
 }
 
+int ctl_submit_event(const char *cmd, const struct ctl_target *t, yajl_gen g, bool apply, bool json)
+{
+        char *payload = ctl_event_close(g);
+        int rc;
+
+        if (payload == NULL)
+                return CTL_EXIT_INTERNAL;
+        rc = ctl_submit(cmd, t, payload, apply, json);
+        free(payload);
+        return rc;
+}
+
 /* ---- applying ---- */
 
 struct applied {

@@ -62,6 +62,11 @@ char *ctl_event_close(yajl_gen g);
 int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload, bool apply,
                bool json);
 
+/* ctl_event_close(g), then ctl_submit() of the payload, which it frees.
+ * A generator that failed is CTL_EXIT_INTERNAL. */
+int ctl_submit_event(const char *cmd, const struct ctl_target *t, yajl_gen g, bool apply,
+                     bool json);
+
 /* Runs the pipeline over the pending inbox of po's store (only safe when
  * no daemon runs on it) and prints what it created, as ctl_submit with
  * apply does. Returns a CTL_EXIT_* code. */

@@ -112,7 +112,6 @@ int ctl_unlink(int argc, char **argv)
 {
         struct unlink_args a = { 0 };
         yajl_gen g;
-        char *payload;
         int rc = parse_args("unlink", argc, argv, &a);
 
         if (rc != CTL_EXIT_OK) {
@@ -130,12 +129,7 @@ int ctl_unlink(int argc, char **argv)
         json_string(g, "actor", ctl_actor());
         json_string(g, "reason", a.reason);
         json_bool(g, "force", a.force);
-        payload = ctl_event_close(g);
-        if (payload == NULL)
-                return CTL_EXIT_INTERNAL;
-        rc = ctl_submit("unlink", &a.t, payload, a.apply, a.json);
-        free(payload);
-        return rc;
+        return ctl_submit_event("unlink", &a.t, g, a.apply, a.json);
 }
 
 /* ---- links: the history ---- */

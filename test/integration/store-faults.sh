@@ -66,19 +66,25 @@ kill -TERM "$DAEMON_PID"
 exited_within 30
 tap_ok "SIGTERM: exit 0" test "$status" = 0
 
-# ---- another writer holds the lock for 8 s
-start_daemon "$work/daemon3.log"
-wait_for "ledger b" 300 30 >/dev/null
-python3 - "$db" <<'PY' &
+# Another writer: takes the store's write lock for SECONDS in the
+# background (LOCK_PID), then lets it go; returns once it is held.
+hold_lock() { # seconds
+  python3 - "$db" "$1" <<'PY' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 c.execute("BEGIN EXCLUSIVE")
-time.sleep(8)
+time.sleep(float(sys.argv[2]))
 c.execute("COMMIT")
 PY
-LOCK_PID=$!
-peer_track "$LOCK_PID"
-sleep 0.5
+  LOCK_PID=$!
+  peer_track "$LOCK_PID"
+  sleep 0.5
+}
+
+# ---- another writer holds the lock for 8 s
+start_daemon "$work/daemon3.log"
+wait_for "ledger b" 300 30 >/dev/null
+hold_lock 8
 produce c 50
 wait "$LOCK_PID"
 tap_ok "with the lock held 8 s, the daemon waits and stores the events after" \
@@ -96,16 +102,7 @@ cat "$work/busy.store" >>"$work/busy.yaml"
 DAEMON_PID=$!
 peer_track "$DAEMON_PID"
 wait_for "grep -c 'consuming' '$work/daemon4.log'" 1 30 >/dev/null
-python3 - "$db" <<'PY' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-c.execute("BEGIN EXCLUSIVE")
-time.sleep(8)
-c.execute("COMMIT")
-PY
-LOCK_PID=$!
-peer_track "$LOCK_PID"
-sleep 0.5
+hold_lock 8
 produce d 5
 tap_ok "a lock held past busy_timeout (2 s): the daemon gives up" exited_within 20
 tap_ok "... with a non-zero status" test "$status" != 0 -a "$status" != running
