@@ -1,4 +1,5 @@
-/* Unit tests: the SQLite store. */
+/* Unit tests: the store, against SQLite, or against PostgreSQL when
+ * CPPO_TEST_PG_URL is set (tmpstore.h; the meson test store-pg). */
 #undef NDEBUG
 #include "cppo/store.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,13 +134,186 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
 
         assert_int_equal(store_begin(s), 0);
         store_close(s); /* an open transaction is rolled back by closing */
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_version VALUES (99, 0)'", path);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(tmpstore_sql("INSERT INTO schema_version VALUES (99, 0)"), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
         assert_string_equal(err, "database schema 99 is newer than this program (7)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
+}
+
+/* Both kinds: a store's target is printed without its password. */
+static void targets_are_printed_without_passwords(void **state)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "/var/lib/cppo/state.db", "/var/lib/cppo/state.db" },
+                { "postgresql://cppo@db:5432/cppo", "postgresql://cppo@db:5432/cppo" },
+                { "postgresql://cppo:s3cr%40t@db:5432/cppo", "postgresql://cppo:***@db:5432/cppo" },
+                { "postgres://u:p:q@h/d?sslmode=require", "postgres://u:***@h/d?sslmode=require" },
+                { "POSTGRESQL://u:pw@h", "POSTGRESQL://u:***@h" },
+                { "postgresql://h/d?password=pw&sslmode=require",
+                  "postgresql://h/d?password=***&sslmode=require" },
+                { "postgresql://u@h/d?sslmode=disable&password=pw",
+                  "postgresql://u@h/d?sslmode=disable&password=***" },
+        };
+        char buf[128];
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                store_target_redact(cases[i].in, buf, sizeof buf);
+                assert_string_equal(buf, cases[i].out);
+        }
+        store_target_redact("postgresql://u:secret@host/db", buf, 12);
+        assert_string_equal(buf, "postgresql:");
+        assert_true(store_target_is_pg("postgres://h"));
+        assert_false(store_target_is_pg("state.db"));
+        assert_false(store_target_is_pg("postgresql:/h")); /* a file name, odd but allowed */
+}
+
+/* ---- PostgreSQL only ---- */
+
+/* The converse of SKIP_ON_PG (tmpstore.h). */
+#define SKIP_ON_SQLITE()                                                                           \
+        do {                                                                                       \
+                if (!pg_admin_url()) {                                                             \
+                        print_message("# skipped: needs PostgreSQL (CPPO_TEST_PG_URL)\n");         \
+                        return;                                                                    \
+                }                                                                                  \
+        } while (0)
+
+static void *open_in_thread(void *arg)
+{
+        struct store *s = NULL;
+        char err[CPPO_ERRLEN];
+
+        *(int *)arg = store_open(&s, path, NULL, err, sizeof err);
+        store_close(s);
+        return NULL;
+}
+
+/* Two instances starting together on an empty database: both open, the
+ * schema is made once (the migration lock). */
+static void pg_racing_opens_migrate_once(void **state)
+{
+        pthread_t t[4];
+        int rc[4] = { 1, 1, 1, 1 };
+        struct store *s;
+
+        SKIP_ON_SQLITE();
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(pthread_create(&t[i], NULL, open_in_thread, &rc[i]), 0);
+        for (int i = 0; i < 4; i++) {
+                assert_int_equal(pthread_join(t[i], NULL), 0);
+                assert_int_equal(rc[i], 0);
+        }
+        s = open_rw();
+        assert_int_equal(count(s, "ledger"), 0);
+        store_close(s);
+        assert_int_equal(tmpstore_sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 1 "
+                                      "OR (SELECT COUNT(*) FROM ha_leader) <> 1 THEN RAISE "
+                                      "'schema made more than once'; END IF; END $$"),
+                         0);
+}
+
+/* The password option opens without PGPASSWORD; a wrong one is refused and
+ * appears in no message. */
+static void pg_password_option_and_errors(void **state)
+{
+        struct store_options o = { .busy_timeout_ms = 1000 };
+        char err[CPPO_ERRLEN] = "", url[300], *pw;
+        struct store *s = NULL;
+        const char *at;
+
+        SKIP_ON_SQLITE();
+        pw = getenv("PGPASSWORD") ? strdup(getenv("PGPASSWORD")) : NULL;
+        assert_non_null(pw);
+        assert_int_equal(unsetenv("PGPASSWORD"), 0);
+        o.password = "wrong-Secret-123";
+        assert_int_equal(store_open(&s, path, &o, err, sizeof err), -EIO);
+        assert_null(strstr(err, "wrong-Secret-123"));
+        assert_non_null(strstr(err, pg_db));
+        /* in the URL itself: redacted in the message */
+        at = strstr(path, "@");
+        assert_non_null(at);
+        snprintf(url, sizeof url, "%.*s:wrong-Secret-123%s", (int)(at - path), path, at);
+        assert_int_equal(store_open(&s, url, NULL, err, sizeof err), -EIO);
+        assert_null(strstr(err, "wrong-Secret-123"));
+        assert_non_null(strstr(err, ":***@"));
+        o.password = pw;
+        assert_int_equal(store_open(&s, path, &o, err, sizeof err), 0);
+        assert_int_equal(store_verify(s, err, sizeof err), 0);
+        assert_int_equal(store_integrity(s, err, sizeof err), 0);
+        store_close(s);
+        assert_int_equal(setenv("PGPASSWORD", pw, 1), 0);
+        free(pw);
+}
+
+/* A fenced store commits while ha_leader holds its epoch; after another
+ * instance took over (the epoch moved on) the commit rolls back with
+ * -ENOLCK and says why. */
+static void pg_fenced_commit_fails_after_a_takeover(void **state)
+{
+        struct store_options o = { .busy_timeout_ms = 1000, .fence_epoch = 3 };
+        char err[CPPO_ERRLEN], why[256];
+        struct store *s = NULL;
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        store_close(s);
+        assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = 3"), 0);
+        assert_int_equal(store_open(&s, path, &o, err, sizeof err), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k1", NULL, 1), 1);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = 4"), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k2", NULL, 2), 1);
+        assert_int_equal(store_commit(s), -ENOLCK);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "leadership lost: epoch 3 is no longer current"));
+        assert_int_equal(count(s, "ledger"), 1); /* k2 was rolled back */
+        assert_int_equal(store_fence(s, 4), 0);  /* fenced anew: commits again */
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k2", NULL, 2), 1);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_fence(s, 0), 0); /* unfenced: no check */
+        assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = 9"), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k3", NULL, 3), 1);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(count(s, "ledger"), 3);
+        store_close(s);
+}
+
+/* What the daemon checks: a read-only store refuses writes with -EROFS, a
+ * lost connection is -EIO with the reason, an unknown schema version is
+ * damage. */
+static void pg_health_and_error_mapping(void **state)
+{
+        struct store_options ro = { .read_only = true, .busy_timeout_ms = 1000 };
+        char err[CPPO_ERRLEN], why[256];
+        struct store *s, *r = NULL;
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        assert_int_equal(store_verify(s, err, sizeof err), 0);
+        assert_int_equal(store_open(&r, path, &ro, err, sizeof err), 0);
+        assert_int_equal(store_verify(r, err, sizeof err), 0);
+        assert_int_equal(store_ledger_add(r, "k", NULL, 1), -EROFS);
+        store_close(r);
+        assert_int_equal(tmpstore_sql("UPDATE schema_version SET version = 3"), 0);
+        assert_int_equal(store_integrity(s, err, sizeof err), -EBADMSG);
+        assert_non_null(strstr(err, "schema version 3"));
+        assert_int_equal(tmpstore_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> "
+                                      "pg_backend_pid()"),
+                         0);
+        assert_int_equal(store_ledger_add(s, "k", NULL, 1), -EIO);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "connection lost"));
+        assert_int_equal(store_verify(s, err, sizeof err), -EIO);
+        assert_non_null(strstr(err, "connection lost"));
+        store_close(s);
 }
 
 /* Authorizations a-00000 .. a-<n-1>, each with a long name so that the table
@@ -204,6 +379,7 @@ static int count_authorization(void *ctx, const struct authorization *a)
  * rather than run on half a state. */
 static void a_scan_that_fails_midway_fails_the_load(void **state)
 {
+        SKIP_ON_PG("damages a page of the SQLite file");
         struct store *s = open_rw();
         struct corr_state *cs = NULL;
         struct store_load_cb cb = { 0 };
@@ -471,6 +647,13 @@ int main(void)
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),
+                cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(pg_racing_opens_migrate_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(pg_password_option_and_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(pg_fenced_commit_fails_after_a_takeover, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(pg_health_and_error_mapping, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tmpstore_run("store", tests, sizeof tests / sizeof tests[0]);
 }
