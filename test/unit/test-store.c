@@ -108,6 +108,76 @@ static void rejected_inputs_keep_exact_bytes(void **state)
         store_close(s);
 }
 
+struct requeue_seen {
+        int64_t id, inbox_id;
+        char outcome[16], error[32];
+        size_t raw_len;
+};
+
+static int on_requeue(void *ctx, const struct store_rejected *r)
+{
+        struct requeue_seen *s = ctx;
+
+        s->id = r->id;
+        s->inbox_id = r->requeue_inbox_id;
+        snprintf(s->outcome, sizeof s->outcome, "%s",
+                 r->requeue_outcome ? r->requeue_outcome : "-");
+        snprintf(s->error, sizeof s->error, "%s", r->requeue_error ? r->requeue_error : "-");
+        s->raw_len = r->raw_len;
+        return 0;
+}
+
+/* A rejected input is kept once per coordinates and reason, listed newest
+ * first within the limit, and its requeue goes pending -> settled. */
+static void rejected_requeue_round_trips(void **state)
+{
+        struct store *s = open_rw();
+        struct raw_message m = { "{}", 2, { "mp", 0, 5 }, 1700000000, 0, 0 };
+        struct seen seen = { 0 };
+        struct requeue_seen got = { 0 };
+        int64_t id = -1;
+
+        assert_int_equal(store_reject(s, &m, "invalid_json", "bad"), 0);
+        assert_int_equal(store_reject(s, &m, "invalid_json", "bad"), 0); /* redelivered */
+        m.coord.offset = 6;
+        m.data = "";
+        m.len = 0;
+        assert_int_equal(store_reject(s, &m, "empty", "no bytes"), 0);
+        assert_int_equal(count(s, "rejected"), 2);
+        assert_int_equal(store_list_rejected(s, 1, on_rejected, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        assert_string_equal(seen.reason, "empty"); /* newest first */
+        assert_int_equal(seen.raw_len, 0);
+        seen.n = 0;
+        assert_int_equal(store_list_rejected(s, 0, on_rejected, &seen), 0);
+        assert_int_equal(seen.n, 2);
+        assert_int_equal(store_get_rejected(s, 999, on_requeue, &got), -ENOENT);
+        assert_int_equal(store_rejected_requeue(s, 999, 1, 10), -ENOENT);
+        assert_int_equal(store_rejected_settle(s, 999, NULL), -ENOENT);
+        assert_int_equal(store_rejected_requeue_of(s, 41, &id), 0);
+        assert_int_equal(id, 0);
+
+        assert_int_equal(store_list_rejected(s, 0, on_requeue, &got), 0); /* the oldest last */
+        assert_int_equal(store_rejected_requeue(s, got.id, 41, 10), 0);
+        assert_int_equal(store_rejected_requeue_of(s, 41, &id), 0);
+        assert_int_equal(id, got.id);
+        assert_int_equal(store_get_rejected(s, got.id, on_requeue, &got), 0);
+        assert_string_equal(got.outcome, "pending");
+        assert_int_equal(got.inbox_id, 41);
+        assert_int_equal(got.raw_len, 2);
+        assert_int_equal(store_rejected_settle(s, got.id, "still bad"), 0);
+        assert_int_equal(store_get_rejected(s, got.id, on_requeue, &got), 0);
+        assert_string_equal(got.outcome, "rejected");
+        assert_string_equal(got.error, "still bad");
+        assert_int_equal(store_rejected_requeue_of(s, 41, &id), 0);
+        assert_int_equal(id, 0); /* settled: no longer pending */
+        assert_int_equal(store_rejected_settle(s, got.id, NULL), 0);
+        assert_int_equal(store_get_rejected(s, got.id, on_requeue, &got), 0);
+        assert_string_equal(got.outcome, "accepted");
+        assert_string_equal(got.error, "-");
+        store_close(s);
+}
+
 static void reader_sees_committed_data_while_writer_works(void **state)
 {
         struct store *w = open_rw(), *r = NULL;
@@ -638,6 +708,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(
                     ledger_detects_duplicates_within_and_across_transactions, setup, teardown),
                 cmocka_unit_test_setup_teardown(rejected_inputs_keep_exact_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(rejected_requeue_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup,
