@@ -178,6 +178,69 @@ static void rejected_requeue_round_trips(void **state)
         store_close(s);
 }
 
+struct taken {
+        int n;
+        int64_t ids[8];
+        char payload[8][16];
+        int fail_at;          /* 1-based; 0 never */
+        struct store *commit; /* committed while the first entry is handled */
+};
+
+static int on_entry(void *ctx, const struct store_inbox_entry *e)
+{
+        struct taken *t = ctx;
+
+        assert_true(t->n < 8);
+        t->ids[t->n] = e->id;
+        snprintf(t->payload[t->n], sizeof t->payload[t->n], "%s", e->payload);
+        if (t->commit)
+                assert_int_equal(store_commit(t->commit), 0);
+        t->commit = NULL;
+        return ++t->n == t->fail_at ? -ECANCELED : 0;
+}
+
+/* Inbox entries are taken oldest first within the limit and consumed with
+ * the batch: a batch rolled back leaves them pending. */
+static void inbox_entries_are_taken_in_order_with_the_batch(void **state)
+{
+        struct store *s = open_rw();
+        struct taken t = { 0 };
+        int64_t ids[3], n = -1;
+
+        for (int i = 0; i < 3; i++) {
+                char payload[16];
+                snprintf(payload, sizeof payload, "{\"n\":%d}", i);
+                assert_int_equal(store_inbox_add(s, payload, 100 + i, &ids[i]), 0);
+        }
+        assert_true(ids[0] < ids[1] && ids[1] < ids[2]);
+        assert_int_equal(store_inbox_pending(s, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_inbox_take(s, 2, 200, on_entry, &t), 2);
+        assert_int_equal(store_rollback(s), 0);
+        assert_int_equal(store_inbox_pending(s, &n), 0);
+        assert_int_equal(n, 3); /* rolled back with the batch */
+        t = (struct taken){ .fail_at = 2 };
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_inbox_take(s, 0, 200, on_entry, &t), -ECANCELED);
+        assert_int_equal(store_rollback(s), 0);
+        t = (struct taken){ 0 };
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_inbox_take(s, 2, 200, on_entry, &t), 2);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(t.ids[0], ids[0]);
+        assert_int_equal(t.ids[1], ids[1]);
+        assert_string_equal(t.payload[1], "{\"n\":1}");
+        assert_int_equal(store_inbox_pending(s, &n), 0);
+        assert_int_equal(n, 1);
+        t = (struct taken){ 0 };
+        assert_int_equal(store_inbox_take(s, 0, 300, on_entry, &t), 1);
+        assert_int_equal(t.ids[0], ids[2]);
+        assert_int_equal(count(s, "inbox"), 3); /* consumed, kept */
+        assert_int_equal(store_inbox_take(s, 0, 300, on_entry, &t), 0);
+        store_close(s);
+}
+
 static void reader_sees_committed_data_while_writer_works(void **state)
 {
         struct store *w = open_rw(), *r = NULL;
@@ -353,6 +416,37 @@ static void pg_fenced_commit_fails_after_a_takeover(void **state)
         assert_int_equal(store_commit(s), 0);
         assert_int_equal(count(s, "ledger"), 3);
         store_close(s);
+}
+
+/* PostgreSQL draws an id before its entry commits: an entry with a lower
+ * id that commits after a take saw higher ones stays pending. */
+static void pg_inbox_take_leaves_a_late_lower_id_pending(void **state)
+{
+        struct store *a, *b, *w;
+        struct taken t = { 0 };
+        int64_t late, early, n = -1;
+
+        SKIP_ON_SQLITE();
+        a = open_rw();
+        b = open_rw();
+        w = open_rw();
+        assert_int_equal(store_begin(a), 0);
+        assert_int_equal(store_inbox_add(a, "{\"late\":1}", 1, &late), 0);
+        assert_int_equal(store_inbox_add(b, "{\"early\":1}", 1, &early), 0);
+        assert_true(late < early);
+        assert_int_equal(store_begin(w), 0);
+        t.commit = a; /* lands after the take read, before it marks */
+        assert_int_equal(store_inbox_take(w, 0, 5, on_entry, &t), 1);
+        assert_int_equal(t.ids[0], early);
+        assert_int_equal(store_commit(w), 0);
+        assert_int_equal(store_inbox_pending(w, &n), 0);
+        assert_int_equal(n, 1);
+        t = (struct taken){ 0 };
+        assert_int_equal(store_inbox_take(w, 0, 6, on_entry, &t), 1);
+        assert_int_equal(t.ids[0], late);
+        store_close(a);
+        store_close(b);
+        store_close(w);
 }
 
 /* What the daemon checks: a read-only store refuses writes with -EROFS, a
@@ -709,6 +803,8 @@ int main(void)
                     ledger_detects_duplicates_within_and_across_transactions, setup, teardown),
                 cmocka_unit_test_setup_teardown(rejected_inputs_keep_exact_bytes, setup, teardown),
                 cmocka_unit_test_setup_teardown(rejected_requeue_round_trips, setup, teardown),
+                cmocka_unit_test_setup_teardown(inbox_entries_are_taken_in_order_with_the_batch,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(reader_sees_committed_data_while_writer_works,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_paths, setup,
@@ -725,6 +821,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_fenced_commit_fails_after_a_takeover, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(pg_health_and_error_mapping, setup, teardown),
+                cmocka_unit_test_setup_teardown(pg_inbox_take_leaves_a_late_lower_id_pending, setup,
+                                                teardown),
         };
         return tmpstore_run("store", tests, sizeof tests / sizeof tests[0]);
 }
