@@ -738,6 +738,65 @@ static int keep_link_change(void *ctx, const struct link_change *l)
 /* Every field of every record table goes through store_apply() and comes
  * back from the readers unchanged: the column lists, binders and row
  * readers all walk the one table per record. */
+/* The sync's own tables, written as the sync writes them, whatever wrote
+ * the records they refer to (rows put in with SQL both stores take). */
+static void aws_sync_state_round_trips(void **state)
+{
+        struct store *s = open_rw();
+        struct store_aws_lookup l = { "offer-b", "found", "ra-9", NULL, 40 };
+        struct strlist got = { 0 };
+        char buf[8], *outcome = NULL;
+        int64_t by[STORE_AWS_SOURCES];
+
+        assert_int_equal(
+            tmpstore_sql("INSERT INTO holds (offer_id, created_at, deadline) VALUES "
+                         "('offer-b', 2, 9), ('offer-a', 1, 9);"
+                         "INSERT INTO aws_refresh (change_set_id, created_at) VALUES "
+                         "('cs-1', 1), ('cs-2', 2);"
+                         "INSERT INTO authorizations (id, aws_status, registered) VALUES "
+                         "('a1', 'Active', true), ('a2', 'Active', false), ('a3', NULL, true), "
+                         "('a4', NULL, false), ('a5', NULL, false)"),
+            0);
+        assert_int_equal(store_aws_source_counts(s, by), 0);
+        assert_int_equal(by[STORE_AWS_SOURCE_EVENT], 2);
+        assert_int_equal(by[STORE_AWS_SOURCE_AWS], 1);
+        assert_int_equal(by[STORE_AWS_SOURCE_REGISTERED], 1);
+        assert_int_equal(by[STORE_AWS_SOURCE_BOTH], 1);
+
+        assert_int_equal(store_aws_put(s, "last_sync", "x", 1), 0);
+        assert_int_equal(store_aws_put(s, "last_sync", "2024-03-01", 2), 0); /* replaced */
+        assert_int_equal(store_aws_get(s, "last_sync", buf, sizeof buf), -E2BIG);
+        assert_int_equal(store_aws_put(s, "last_sync", "1234567", 3), 0);
+        assert_int_equal(store_aws_get(s, "last_sync", buf, sizeof buf), 0);
+        assert_string_equal(buf, "1234567");
+
+        assert_int_equal(store_aws_refresh_pending(s, 1, keep_refresh, &got), 0);
+        assert_int_equal(got.n, 1); /* the limit */
+        assert_string_equal(got.v[0], "cs-1");
+        strlist_clear(&got);
+        assert_int_equal(store_aws_refresh_pending(s, 0, keep_refresh, &got), 0);
+        assert_int_equal(got.n, 2);
+        strlist_clear(&got);
+
+        assert_int_equal(store_aws_holds_to_check(s, 0, 0, keep_id, &got), 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.v[0], "offer-a"); /* oldest hold first */
+        strlist_clear(&got);
+        assert_int_equal(store_aws_lookup_put(s, &l), 0);
+        l.outcome = "not_visible";
+        l.authorization_id = NULL;
+        l.checked_at = 45;
+        assert_int_equal(store_aws_lookup_put(s, &l), 0); /* replaced */
+        assert_int_equal(store_aws_holds_to_check(s, 45, 0, keep_id, &got), 0);
+        assert_int_equal(got.n, 1);
+        assert_string_equal(got.v[0], "offer-a");
+        assert_int_equal(store_aws_lookup_get(s, "offer-b", keep_lookup, &outcome), 0);
+        assert_string_equal(outcome, "not_visible");
+        free(outcome);
+        strlist_clear(&got);
+        store_close(s);
+}
+
 static void every_record_field_round_trips(void **state)
 {
         struct store *s = open_rw();
@@ -813,6 +872,7 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(aws_sync_state_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
                                                 teardown),
