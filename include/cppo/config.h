@@ -155,6 +155,12 @@ struct config {
                 const char *profile;  /* NULL: the credential chain's default */
                 long sync_interval;   /* seconds, default 15m */
         } aws;
+        /* ha: leader election on a PostgreSQL store (leader.h). */
+        struct {
+                const char *enabled; /* "auto" (on for a PostgreSQL store), "true", "false" */
+                long takeover;       /* seconds a standby needs at most to take over */
+                long poll;           /* seconds between a standby's tries for the lock */
+        } ha;
         const char *rules_dir;
         const char *templates_dir;
         const char *log_level;
@@ -225,6 +231,10 @@ CPPO_MUST_CHECK int config_keep_restart_only(const struct config *running, struc
 
 /* Whether the AWS sync runs: an aws: section with enabled true. */
 bool config_aws_sync(const struct config *c);
+
+/* Whether leader election runs: ha.enabled true, or auto with store.url
+ * (a SQLite file has one writer by its own lock: nothing to elect). */
+bool config_ha_enabled(const struct config *c);
 
 /* What store_open() opens: store.url when given, else store.path. */
 const char *config_store_target(const struct config *c);

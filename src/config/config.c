@@ -731,6 +731,7 @@ static void walk_section(struct ctx *c, const struct field *tab, void *base,
 
 static const char *const sync_choices[] = { "full", "normal", NULL };
 static const char *const starttls_choices[] = { "required", "optional", "never", NULL };
+static const char *const ha_enabled_choices[] = { "auto", "true", "false", NULL };
 static const char *const smtp_schemes[] = { "smtp", "smtps", NULL };
 static const char *const type_choices[] = { "email", "slack", "file", NULL };
 static const char *const level_choices[] = { "error", "warning", "notice", "info", "debug", NULL };
@@ -812,6 +813,27 @@ static const struct field aws_fields[] = {
         FIELD_END,
 };
 #undef A
+
+/* ha: checked by check_ha (enabled needs a PostgreSQL store; takeover
+ * leaves room for a poll, 3 s to detect a silent leader and 1 s to take
+ * over: leader.h's keepalive arithmetic). */
+#define HA(field) (offsetof(struct config, ha.field) - offsetof(struct config, ha))
+static const struct field ha_fields[] = {
+        { .key = "enabled",
+          .type = F_ENUM,
+          .off = HA(enabled),
+          .def = "auto",
+          .choices = ha_enabled_choices },
+        { .key = "takeover",
+          .type = F_DURATION,
+          .off = HA(takeover),
+          .def = "10s",
+          .min = 5,
+          .max = 3600 },
+        { .key = "poll", .type = F_DURATION, .off = HA(poll), .def = "1s", .min = 1, .max = 600 },
+        FIELD_END,
+};
+#undef HA
 
 #define T(field) offsetof(struct config_templates, field)
 static const struct field template_fields[] = {
@@ -903,6 +925,7 @@ static const struct field main_fields[] = {
           .sub = aws_fields,
           .need = CONFIG_NEED_AWS,
           .restart = true },
+        { .key = "ha", .type = F_SECTION, .off = C(ha), .sub = ha_fields, .restart = true },
         { .key = "rules_dir", .type = F_PATH, .off = C(rules_dir), .need = CONFIG_NEED_ROUTING },
         { .key = "templates_dir",
           .type = F_PATH,
@@ -1248,6 +1271,33 @@ static void check_store(struct ctx *c, const struct ynode *root)
                        "store.password_file needs store.url (the SQLite store has no password)");
 }
 
+/* ha: election needs the shared PostgreSQL store; the takeover time must
+ * cover a poll plus the 4 s leader.h needs at least (3 s of keepalives to
+ * drop a silent leader, 1 s to take over). */
+static void check_ha(struct ctx *c, const struct ynode *root)
+{
+        const struct ynode *ha = yamldoc_get(root, "ha");
+        const struct config *cfg = c->cfg;
+
+        if (ha == NULL)
+                return;
+        if (cfg->ha.enabled && strcmp(cfg->ha.enabled, "true") == 0 && cfg->store.url == NULL)
+                report(c, yamldoc_get(ha, "enabled"),
+                       "ha.enabled: true needs a PostgreSQL store (store.url): a SQLite file "
+                       "cannot be shared by two instances");
+        if (cfg->ha.takeover < cfg->ha.poll + 4)
+                report(c, yamldoc_get(ha, "poll") ? yamldoc_get(ha, "poll") : ha,
+                       "ha.poll (%lds) must be at least 4s shorter than ha.takeover (%lds)",
+                       cfg->ha.poll, cfg->ha.takeover);
+}
+
+bool config_ha_enabled(const struct config *c)
+{
+        if (c->ha.enabled == NULL || strcmp(c->ha.enabled, "auto") == 0)
+                return c->store.url != NULL;
+        return strcmp(c->ha.enabled, "true") == 0;
+}
+
 bool config_aws_sync(const struct config *c)
 {
         return c->aws.present && c->aws.enabled;
@@ -1551,6 +1601,7 @@ static void walk_main(struct ctx *c, const struct ynode *root)
         check_listen(c, root);
         check_aws(c, root);
         check_store(c, root);
+        check_ha(c, root);
         if (cfg->rules_dir == NULL)
                 cfg->rules_dir = resolve(c, "rules.d");
         if (cfg->templates_dir == NULL)

@@ -394,6 +394,55 @@ static void store_url_and_password_file(void **state)
         free(all);
 }
 
+/* ha: auto follows the store, true on SQLite is refused where it is
+ * written, poll must stay below takeover. */
+static void ha_section(void **state)
+{
+        static const char base[] = "kafka: {brokers: b, topics: [t]}\n"
+                                   "receivers: {f: {type: file, path: x}}\n";
+        static const char pg[] = "kafka: {brokers: b, topics: [t]}\n"
+                                 "receivers: {f: {type: file, path: x}}\n"
+                                 "store: {url: 'postgresql://h/d'}\n"
+                                 "ha: {takeover: 20s, poll: 2s}\n";
+        static const char sqlite_true[] = "kafka: {brokers: b, topics: [t]}\n"
+                                          "receivers: {f: {type: file, path: x}}\n"
+                                          "ha:\n  enabled: true\n";
+        static const char slow_poll[] = "kafka: {brokers: b, topics: [t]}\n"
+                                        "receivers: {f: {type: file, path: x}}\n"
+                                        "store: {url: 'postgresql://h/d'}\n"
+                                        "ha: {takeover: 6s, poll: 3s}\n";
+        struct config *c;
+        size_t count = 0;
+        char *all;
+
+        (void)state;
+        c = load_ok(base);
+        assert_false(config_ha_enabled(c)); /* auto on SQLite */
+        assert_string_equal(c->ha.enabled, "auto");
+        assert_int_equal(c->ha.takeover, 10);
+        assert_int_equal(c->ha.poll, 1);
+        config_free(c);
+        c = load_ok(pg);
+        assert_true(config_ha_enabled(c)); /* auto on PostgreSQL */
+        assert_int_equal(c->ha.takeover, 20);
+        assert_int_equal(c->ha.poll, 2);
+        config_free(c);
+        c = load_ok("kafka: {brokers: b, topics: [t]}\nreceivers: {f: {type: file, path: x}}\n"
+                    "store: {url: 'postgresql://h/d'}\nha: {enabled: false}\n");
+        assert_false(config_ha_enabled(c));
+        config_free(c);
+
+        all = failed_load_report("x.yaml", sqlite_true, &count);
+        assert_int_equal(count, 1);
+        assert_non_null(strstr(all, "x.yaml:4:12: ha.enabled: true needs a PostgreSQL store"));
+        free(all);
+        all = failed_load_report("x.yaml", slow_poll, &count);
+        assert_int_equal(count, 1);
+        assert_non_null(
+            strstr(all, "x.yaml:4:26: ha.poll (3s) must be at least 4s shorter than ha.takeover"));
+        free(all);
+}
+
 static void caret_under_column(void **state)
 {
         static const char text[] =
@@ -694,6 +743,7 @@ int main(void)
                 cmocka_unit_test(aws_section),
                 cmocka_unit_test(reload_keeps_restart_only_keys),
                 cmocka_unit_test(store_url_and_password_file),
+                cmocka_unit_test(ha_section),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

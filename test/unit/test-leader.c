@@ -1,0 +1,208 @@
+/* Leader election with fencing (leader.h), against a real PostgreSQL server
+ * (test/unit/store-pg.sh starts it; each test gets a fresh database from
+ * tmpstore.h). Without CPPO_TEST_PG_URL every test says it needs one. */
+#include "tmpstore.h"
+
+#include "cppo/leader.h"
+
+#include <errno.h>
+
+/* A standby's options on the test database; takeover 4 s, poll 1 s. */
+static struct leader *new_leader(const char *identity)
+{
+        struct leader_options o = {
+                .target = path, .identity = identity, .takeover_s = 4, .poll_s = 1
+        };
+        struct leader *l = NULL;
+        char err[CPPO_ERRLEN] = "";
+
+        assert_int_equal(leader_new(&l, &o, err, sizeof err), 0);
+        return l;
+}
+
+/* The store, created and migrated (ha_leader exists). */
+static struct store *schema(void)
+{
+        return open_rw();
+}
+
+static int64_t db_epoch(void)
+{
+        PGconn *c = PQconnectdb(path);
+        PGresult *res = PQexec(c, "SELECT epoch FROM ha_leader WHERE id = 1");
+        int64_t e = PQresultStatus(res) == PGRES_TUPLES_OK
+                        ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+                        : -1;
+
+        PQclear(res);
+        PQfinish(c);
+        return e;
+}
+
+#define NEED_PG()                                                                                  \
+        do {                                                                                       \
+                if (!pg_admin_url()) {                                                             \
+                        print_message("# needs PostgreSQL (run through store-pg.sh)\n");           \
+                        return;                                                                    \
+                }                                                                                  \
+        } while (0)
+
+/* leader_check until it reports the loss, at most ~10 s (bounded: the
+ * server ends a terminated backend at once, so this takes milliseconds). */
+static int check_until_lost(struct leader *l)
+{
+        int r = 0;
+
+        for (int i = 0; i < 200 && (r = leader_check(l)) == 0; i++)
+                usleep(50 * 1000);
+        return r;
+}
+
+static void exactly_one_of_two_wins_and_epochs_increase(void **state)
+{
+        struct store *s;
+        struct leader *a, *b;
+        int64_t first;
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        a = new_leader("host-a:1");
+        b = new_leader("host-b:2");
+        assert_int_equal(leader_epoch(a), 0);
+        assert_int_equal(leader_try(a), 1);
+        assert_int_equal(leader_try(b), 0);
+        assert_int_equal(leader_try(b), 0); /* asking again changes nothing */
+        first = leader_epoch(a);
+        assert_true(first > 0);
+        assert_int_equal(db_epoch(), first);
+        assert_int_equal(leader_epoch(b), 0);
+        assert_int_equal(leader_check(a), 0);
+        assert_int_equal(leader_check(b), -ENOLCK); /* never was */
+        assert_true(leader_fd(a) >= 0);
+
+        leader_free(a); /* a clean stop gives the lock back at once */
+        assert_int_equal(leader_try(b), 1);
+        assert_int_equal(leader_epoch(b), first + 1);
+        assert_int_equal(db_epoch(), first + 1);
+        assert_int_equal(leader_check(b), 0);
+        leader_free(b);
+        store_close(s);
+}
+
+static void terminated_lock_connection_loses_the_lead(void **state)
+{
+        struct store *s;
+        struct leader *a, *b;
+        int64_t first;
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        a = new_leader("host-a:1");
+        b = new_leader("host-b:2");
+        assert_int_equal(leader_try(a), 1);
+        first = leader_epoch(a);
+        assert_int_equal(leader_try(b), 0);
+        /* What an operator (or a network failure) does to the leader. */
+        assert_int_equal(
+            pg_admin_sql(path, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                               "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID
+                               " AND objid = " LEADER_LOCK_OBJID " AND granted"),
+            0);
+        assert_int_equal(check_until_lost(a), -ENOLCK);
+        assert_int_equal(leader_epoch(a), 0);
+        assert_string_not_equal(leader_error(a), "");
+        assert_int_equal(leader_try(a), -ENOLCK); /* fail-stop: never leader again */
+        assert_int_equal(leader_try(b), 1);
+        assert_int_equal(leader_epoch(b), first + 1);
+        leader_free(a);
+        leader_free(b);
+        store_close(s);
+}
+
+/* An operator deposes the leader by bumping the epoch by hand: the next
+ * round trip (at most once per poll) sees it. */
+static void epoch_moved_by_hand_loses_the_lead(void **state)
+{
+        struct store *s;
+        struct leader *a;
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        a = new_leader("host-a:1");
+        assert_int_equal(leader_try(a), 1);
+        assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = epoch + 1"), 0);
+        usleep(1100 * 1000); /* past the poll interval: the next check asks the server */
+        assert_int_equal(leader_check(a), -ENOLCK);
+        assert_non_null(strstr(leader_error(a), "no longer current"));
+        leader_free(a);
+        store_close(s);
+}
+
+static void store_fenced_with_an_old_epoch_cannot_commit(void **state)
+{
+        struct store *s, *w;
+        struct leader *a, *b;
+        char buf[256];
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        w = open_rw();
+        a = new_leader("host-a:1");
+        b = new_leader("host-b:2");
+        assert_int_equal(leader_try(a), 1);
+        assert_int_equal(store_fence(w, leader_epoch(a)), 0);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), 0); /* the current epoch commits */
+
+        leader_free(a);
+        assert_int_equal(leader_try(b), 1);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), -ENOLCK);
+        store_last_error(w, buf, sizeof buf);
+        assert_non_null(strstr(buf, "leadership lost"));
+        assert_int_equal(store_fence(w, leader_epoch(b)), 0);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), 0);
+        leader_free(b);
+        store_close(w);
+        store_close(s);
+}
+
+static void refuses_sqlite_and_bad_timing(void **state)
+{
+        struct leader_options o = {
+                .target = "/tmp/state.db", .identity = "h:1", .takeover_s = 10, .poll_s = 1
+        };
+        struct leader *l = (struct leader *)&o; /* overwritten with NULL */
+        char err[CPPO_ERRLEN] = "";
+
+        (void)state;
+        assert_int_equal(leader_new(&l, &o, err, sizeof err), -EINVAL);
+        assert_null(l);
+        assert_non_null(strstr(err, "postgresql://"));
+        o.target = "postgresql://127.0.0.1:1/x";
+        o.poll_s = 10;
+        assert_int_equal(leader_new(&l, &o, err, sizeof err), -EINVAL);
+        leader_free(NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(exactly_one_of_two_wins_and_epochs_increase, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(terminated_lock_connection_loses_the_lead, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(epoch_moved_by_hand_loses_the_lead, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(store_fenced_with_an_old_epoch_cannot_commit, setup,
+                                                teardown),
+                cmocka_unit_test(refuses_sqlite_and_bad_timing),
+        };
+
+        return tmpstore_run("leader", tests, sizeof tests / sizeof tests[0]);
+}
