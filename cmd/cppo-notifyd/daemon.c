@@ -9,6 +9,7 @@
 #include "cppo/dlq.h"
 #include "cppo/error.h"
 #include "cppo/http.h"
+#include "cppo/leader.h"
 #include "cppo/log.h"
 #include "cppo/metrics.h"
 #include "cppo/notify.h"
@@ -18,6 +19,7 @@
 #include "cppo/source_kafka.h"
 #include "cppo/store.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,6 +41,15 @@
  * failure, or this: SIGTERM/SIGINT asked for a clean stop. */
 #define DAEMON_STOP 1
 
+/* High availability (daemon.h): the role the HTTP thread and the
+ * dispatcher read. */
+enum daemon_role {
+        ROLE_SINGLE,  /* no election: the only instance */
+        ROLE_STANDBY, /* waiting for the leader lock: no consumer, no dispatcher */
+        ROLE_LEADER,
+        ROLE_DEPOSED, /* leadership lost: stopping, nothing more is claimed */
+};
+
 struct daemon {
         struct daemon_options opt;
         struct config *cfg; /* owned; replaced by apply_config() */
@@ -49,6 +60,9 @@ struct daemon {
         struct daemon_metrics m;
         struct http_server *http;
         struct notify *notify; /* outbox and dispatcher */
+        struct leader *leader; /* NULL without high availability */
+        atomic_int role;       /* enum daemon_role */
+        char target[512];      /* the store, password removed: for the log */
         int sigfd;
         atomic_bool ready;         /* read by the HTTP thread */
         atomic_bool store_ok;      /* the store looked writable at the last check */
@@ -78,6 +92,24 @@ static bool on_ready(void *ctx)
         return atomic_load(&((struct daemon *)ctx)->ready);
 }
 
+/* http_handlers.role, on the HTTP thread. */
+static const char *on_role(void *ctx)
+{
+        switch (atomic_load(&((struct daemon *)ctx)->role)) {
+        case ROLE_STANDBY: return "standby";
+        case ROLE_LEADER:
+        case ROLE_DEPOSED: return "leader";
+        default: return NULL;
+        }
+}
+
+/* dispatch_observer.may_claim, on the dispatcher thread: the main loop
+ * marks a lost leadership before it stops. */
+static bool on_may_claim(void *ctx)
+{
+        return atomic_load(&((struct daemon *)ctx)->role) != ROLE_DEPOSED;
+}
+
 /* pipeline_options.on_notification: runs after the commit that created n. */
 static void on_notification(void *ctx, const struct notification *n)
 {
@@ -100,6 +132,17 @@ static bool store_writable(const char *path)
         return !(fs.f_flag & ST_RDONLY) && fs.f_bavail > 0;
 }
 
+/* The store looks writable: the file (SQLite), or the server accepts
+ * writes on our connection (PostgreSQL: store_verify, one round trip). */
+static bool store_usable(struct daemon *d)
+{
+        char why[CPPO_ERRLEN];
+
+        if (d->cfg->store.url != NULL)
+                return d->store != NULL && store_verify(d->store, why, sizeof why) == 0;
+        return store_writable(d->cfg->store.path);
+}
+
 static void update_ready(struct daemon *d)
 {
         bool ready = source_kafka_assigned(d->kafka) && atomic_load(&d->store_ok);
@@ -114,8 +157,12 @@ static void update_ready(struct daemon *d)
 static void update_status(struct daemon *d, int64_t t)
 {
         double secs = d->status_at ? (double)(t - d->status_at) / 1000 : 1;
+        char role[48] = "";
 
-        service_status("events/s=%.1f holds=%lld notifications=%llu queued=%lld",
+        if (d->leader)
+                snprintf(role, sizeof role, "role=leader epoch=%lld ",
+                         (long long)leader_epoch(d->leader));
+        service_status("%sevents/s=%.1f holds=%lld notifications=%llu queued=%lld", role,
                        (double)(d->events_total - d->status_events) / secs,
                        (long long)d->holds_pending, (unsigned long long)d->notifications_total,
                        (long long)d->queued_deliveries);
@@ -160,7 +207,7 @@ static void slow_refresh(struct daemon *d, int64_t t)
                 metric_set(d->m.holds, NULL, (double)holds);
         }
         (void)source_kafka_lag(d->kafka, daemon_metrics_on_lag, d->m.lag); /* a metric: next time */
-        atomic_store(&d->store_ok, store_writable(d->cfg->store.path));
+        atomic_store(&d->store_ok, store_usable(d));
         update_status(d, t);
         d->slow_at = t;
 }
@@ -268,8 +315,8 @@ static int store_check_at_start(struct daemon *d, char *err, size_t errlen)
         int r = store_integrity(d->store, why, sizeof why);
 
         if (r < 0)
-                return error_set(err, errlen, r, "%s: %s", d->cfg->store.path, why);
-        log_info("store checked path=%s quick_check=ok", d->cfg->store.path);
+                return error_set(err, errlen, r, "%s: %s", d->target, why);
+        log_info("store checked path=%s quick_check=ok", d->target);
         return 0;
 }
 
@@ -298,7 +345,7 @@ static void log_failure(struct daemon *d, int r)
         log_error("stopping after a failure error=%s origin=%s store_error=%s", error_name(r),
                   error_origin_format(r, origin, sizeof origin), db);
         if (r == -EBADMSG && store_integrity(d->store, db, sizeof db) < 0)
-                log_error("%s: %s", d->cfg->store.path, db); /* the damage, what to do */
+                log_error("%s: %s", d->target, db); /* the damage, what to do */
 }
 
 /* The AWS Catalog sync on its own thread and store connection: a slow or
@@ -308,7 +355,7 @@ static int start_aws(struct daemon *d, const struct store_options *so, char *err
 {
         const struct config *c = d->cfg;
         struct aws_syncer_options o = {
-                .store_path = c->store.path,
+                .store_path = config_store_target(c),
                 .store = *so,
                 .client = { .region = c->aws.region,
                             .endpoint = c->aws.endpoint,
@@ -341,34 +388,31 @@ static void poke_aws(struct daemon *d)
         }
 }
 
-static int start(struct daemon *d, char *err, size_t errlen)
+static struct store_options store_options_of(const struct daemon *d)
 {
-        struct store_options so = {
+        return (struct store_options){
                 .synchronous_normal = strcmp(d->cfg->store.synchronous, "normal") == 0,
                 /* another writer (a CLI replay, a backup) may hold the lock
                  * for a while: SQLite retries with growing sleeps up to this */
                 .busy_timeout_ms = config_store_busy_ms(d->cfg),
+                .password = config_store_password(d->cfg),
+                .fence_epoch = d->leader ? leader_epoch(d->leader) : 0,
         };
-        struct http_handlers h = { on_metrics, on_ready, d };
+}
+
+/* What only the leader (or the single instance) runs: the consumer, the
+ * pipeline (which loads the correlation state from the store), the AWS
+ * sync and the dispatcher, whose store connections carry the epoch. */
+static int start_work(struct daemon *d, char *err, size_t errlen)
+{
+        struct store_options so = store_options_of(d);
         struct dispatch_observer obs = daemon_metrics_observer(&d->m);
         int r;
 
-        d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
-        if (d->sigfd < 0)
-                return error_set(err, errlen, d->sigfd, "cannot set up signals");
-        r = store_open(&d->store, d->cfg->store.path, &so, err, errlen);
-        if (r == 0)
-                r = store_check_at_start(d, err, errlen);
-        atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg->store.path));
-        if (r == 0)
-                r = daemon_metrics_init(&d->m, d->cfg);
-        if (r == 0)
-                r = http_server_start(&d->http, d->cfg->http.listen,
-                                      d->cfg->http.allow_non_loopback, &h, err, errlen);
-        if (r == 0) {
-                log_listen(d);
-                r = open_kafka(d, err, errlen);
-        }
+        obs.may_claim = on_may_claim;
+        obs.claim_ctx = d;
+        obs.fence_epoch = so.fence_epoch;
+        r = open_kafka(d, err, errlen);
         if (r == 0)
                 r = open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
         if (r == 0)
@@ -376,18 +420,69 @@ static int start(struct daemon *d, char *err, size_t errlen)
         return r < 0 ? r : notify_start(&d->notify, d->store, d->cfg, &obs, err, errlen);
 }
 
+/* High availability: the lock connection, named "host:pid" in ha_leader. */
+static int start_election(struct daemon *d, char *err, size_t errlen)
+{
+        char host[200] = "", identity[256];
+        struct leader_options o = {
+                .target = d->cfg->store.url,
+                .password = config_store_password(d->cfg),
+                .identity = identity,
+                .takeover_s = (int)d->cfg->ha.takeover,
+                .poll_s = (int)d->cfg->ha.poll,
+        };
+
+        if (gethostname(host, sizeof host - 1) < 0)
+                snprintf(host, sizeof host, "unknown");
+        snprintf(identity, sizeof identity, "%s:%ld", host, (long)getpid());
+        return leader_new(&d->leader, &o, err, errlen);
+}
+
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+        struct store_options so = store_options_of(d);
+        struct http_handlers h = { on_metrics, on_ready, d, on_role };
+        int r;
+
+        store_target_redact(config_store_target(d->cfg), d->target, sizeof d->target);
+        d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
+        if (d->sigfd < 0)
+                return error_set(err, errlen, d->sigfd, "cannot set up signals");
+        r = store_open(&d->store, config_store_target(d->cfg), &so, err, errlen);
+        if (r == 0)
+                r = store_check_at_start(d, err, errlen);
+        atomic_store(&d->store_ok, r == 0 && store_usable(d));
+        if (r == 0)
+                r = daemon_metrics_init(&d->m, d->cfg);
+        if (r == 0 && config_ha_enabled(d->cfg))
+                r = start_election(d, err, errlen);
+        if (r == 0)
+                r = http_server_start(&d->http, d->cfg->http.listen,
+                                      d->cfg->http.allow_non_loopback, &h, err, errlen);
+        if (r == 0)
+                log_listen(d);
+        if (r < 0 || d->leader)
+                return r; /* a standby starts the work once it leads */
+        return start_work(d, err, errlen);
+}
+
 /* Reverse order of start(). The consumer closes after the last commit, so
- * its final offset commit covers everything durable. */
+ * its final offset commit covers everything durable. A deposed leader
+ * gives its deliveries in flight no grace: they stay SENDING, and the new
+ * leader requeues them. */
 static void stop(struct daemon *d)
 {
+        bool deposed = atomic_load(&d->role) == ROLE_DEPOSED;
+
         aws_syncer_stop(d->aws); /* waits for its call in progress */
-        notify_stop(d->notify, DELIVERY_GRACE_MS);
+        notify_stop(d->notify, deposed ? 0 : DELIVERY_GRACE_MS);
         pipeline_free(d->pipeline);
         if (d->kafka)
                 (void)source_kafka_commit(d->kafka); /* it logs a failure; the group re-reads */
         source_kafka_free(d->kafka);
         dlq_free(d->dlq);
         http_server_stop(d->http);
+        leader_free(d->leader); /* the lock goes back at once */
         daemon_metrics_deinit(&d->m);
         store_close(d->store);
         signals_close(d->sigfd);
@@ -437,14 +532,18 @@ static int apply_config(struct daemon *d, struct config *newcfg)
         r = config_keep_restart_only(d->cfg, newcfg, restart, sizeof restart);
         if (r == 0)
                 r = notify_prepare(newcfg, &rl, err, sizeof err);
-        if (r == 0 && pipeline_changed(d->cfg, newcfg))
+        /* a standby has no pipeline yet: it builds one from d->cfg once it leads */
+        if (r == 0 && d->pipeline && pipeline_changed(d->cfg, newcfg))
                 r = open_pipeline(d, newcfg, &p, err, sizeof err);
         if (r < 0)
                 goto fail;
         /* ---- nothing fails from here on ---- */
         if (p)
                 swap_pipeline(d, p);
-        notify_commit(d->notify, &rl); /* the dispatcher lets go of the old config */
+        if (d->notify)
+                notify_commit(d->notify, &rl); /* the dispatcher lets go of the old config */
+        else
+                notify_reload_abort(&rl); /* checked, nothing to hand it to yet */
         apply_log_level(d, newcfg);
         config_free(d->cfg);
         d->cfg = newcfg;
@@ -518,6 +617,113 @@ static int handle_signals(struct daemon *d)
         return sig < 0 ? ERROR_TRACE(sig) : 0;
 }
 
+/* ---- high availability: standby and leader ---- */
+
+/* The leader asks before each commit and each routing round (which wakes
+ * the dispatcher): 0 still leader, -ENOLCK lost. The first loss marks the
+ * role, which stops the dispatcher's claims at once, and is logged. */
+static int still_leader(struct daemon *d)
+{
+        int r;
+
+        if (d->leader == NULL)
+                return 0;
+        if (atomic_load(&d->role) == ROLE_DEPOSED)
+                return -ENOLCK;
+        r = leader_check(d->leader);
+        if (r < 0)
+                atomic_store(&d->role, ROLE_DEPOSED);
+        return r;
+}
+
+/* A commit or claim refused by the fence, or leader_check: one line. */
+static void log_deposed(struct daemon *d)
+{
+        char db[CPPO_ERRLEN] = "";
+
+        atomic_store(&d->role, ROLE_DEPOSED);
+        daemon_metrics_role(&d->m, false, 0);
+        store_last_error(d->store, db, sizeof db);
+        log_error("role change role=deposed reason=\"%s\" store_error=\"%s\"; stopping without "
+                  "committing, claiming or sending, exit %d so that a restart makes this a "
+                  "standby",
+                  leader_error(d->leader), db, DAEMON_EXIT_DEPOSED);
+}
+
+static void standby_tick(struct daemon *d, int64_t t)
+{
+        if (t - d->slow_at >= SLOW_REFRESH_MS) {
+                atomic_store(&d->store_ok, store_usable(d));
+                service_status("role=standby waiting for the leader lock poll=%lds",
+                               d->cfg->ha.poll);
+                d->slow_at = t;
+        }
+        if (d->watchdog_ms && (uint64_t)(t - d->watchdog_at) >= d->watchdog_ms) {
+                service_watchdog();
+                d->watchdog_at = t;
+        }
+}
+
+/* Until the next try: a signal, or the lock connection has something to
+ * say (mostly its end: try, and so reconnect, at once). */
+static void standby_wait(struct daemon *d)
+{
+        struct pollfd p[2] = { { .fd = d->sigfd, .events = POLLIN },
+                               { .fd = leader_fd(d->leader), .events = POLLIN } };
+
+        (void)poll(p, p[1].fd >= 0 ? 2 : 1, (int)d->cfg->ha.poll * 1000); /* EINTR: try now */
+}
+
+/* Took the lock: fence the store with the new epoch before anything is
+ * read or written, then start what only the leader runs. */
+static int become_leader(struct daemon *d, char *err, size_t errlen)
+{
+        int64_t epoch = leader_epoch(d->leader);
+        int r = store_fence(d->store, epoch);
+
+        if (r < 0)
+                return error_set(err, errlen, r, "cannot fence the store");
+        atomic_store(&d->role, ROLE_LEADER);
+        daemon_metrics_role(&d->m, true, epoch);
+        log_notice("role change role=leader epoch=%lld", (long long)epoch);
+        d->slow_at = 0; /* STATUS= at once */
+        return start_work(d, err, errlen);
+}
+
+/* The standby's loop: DAEMON_STOP on a signal, 0 once leader, negative
+ * when starting the work failed. Election errors (the server unreachable)
+ * are logged once per streak and tried again. */
+static int standby(struct daemon *d)
+{
+        char err[CPPO_ERRLEN] = "";
+        bool failing = false;
+        int r;
+
+        atomic_store(&d->role, ROLE_STANDBY);
+        log_notice("role change role=standby poll=%lds takeover=%lds", d->cfg->ha.poll,
+                   d->cfg->ha.takeover);
+        service_ready(); /* up and doing its job: waiting */
+        d->announced = true;
+        for (;;) {
+                r = handle_signals(d);
+                if (r != 0)
+                        return r;
+                r = leader_try(d->leader);
+                if (r == 1)
+                        break;
+                if (r < 0 && !failing)
+                        log_warn("leader election failed, trying again error=%s reason=\"%s\"",
+                                 error_name(r), leader_error(d->leader));
+                failing = r < 0;
+                standby_tick(d, clock_mono_ms());
+                standby_wait(d);
+        }
+        r = become_leader(d, err, sizeof err);
+        if (r < 0)
+                log_error("cannot start as leader: %s", err[0] ? err : error_name(r));
+        return r;
+}
+
 static int one_batch(struct daemon *d)
 {
         int n = source_kafka_poll_batch(d->kafka, BATCH_MAX, POLL_MS, pipeline_handle, d->pipeline);
@@ -525,15 +731,19 @@ static int one_batch(struct daemon *d)
 
         if (n < 0)
                 return ERROR_TRACE(n);
-        r = ERROR_TRACE(pipeline_drain_inbox(d->pipeline, (int64_t)time(NULL))); /* CLI commands */
+        r = ERROR_TRACE(pipeline_drain_inbox(d->pipeline, clock_wall_s())); /* CLI commands */
         if (r >= 0)
-                r = ERROR_TRACE(pipeline_commit(d->pipeline, (int64_t)time(NULL)));
+                r = still_leader(d);
+        if (r >= 0)
+                r = ERROR_TRACE(pipeline_commit(d->pipeline, clock_wall_s()));
         if (r == 0)
                 r = store_still_there(d);
         if (r == 0)
                 r = ERROR_TRACE(source_kafka_store_offsets(d->kafka));
         if (d->dlq)
                 (void)dlq_flush(d->dlq, 0); /* no wait: what is still queued goes later */
+        if (r == 0)
+                r = still_leader(d);
         if (r == 0)
                 notify_route(d->notify, d->store, d->cfg);
         if (r == 0)
@@ -543,7 +753,7 @@ static int one_batch(struct daemon *d)
 
 static int loop(struct daemon *d)
 {
-        int r = 0;
+        int r = d->leader ? standby(d) : 0;
 
         while (r == 0) {
                 error_origin_clear(); /* a failure handled last turn is no origin */
@@ -553,6 +763,22 @@ static int loop(struct daemon *d)
                 r = one_batch(d);
                 tick(d);
         }
+        return r;
+}
+
+/* On SIGTERM: the open batch, then its offsets. Only a lost leadership
+ * changes the exit (DAEMON_EXIT_DEPOSED); another failure here is left to
+ * the next start, which reads the batch again. */
+static int final_commit(struct daemon *d)
+{
+        int r = still_leader(d);
+
+        if (r == 0)
+                r = pipeline_commit(d->pipeline, clock_wall_s());
+        if (r == 0)
+                r = store_still_there(d);
+        if (r == 0)
+                (void)source_kafka_store_offsets(d->kafka);
         return r;
 }
 
@@ -573,17 +799,20 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 config_free(d.cfg);
                 return 1;
         }
-        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.cfg->store.path,
+        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.target,
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
-        if (r == DAEMON_STOP && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0 &&
-            store_still_there(&d) == 0)
-                (void)source_kafka_store_offsets(d.kafka);
-        if (r < 0)
+        if (r == DAEMON_STOP && d.pipeline && final_commit(&d) == -ENOLCK)
+                r = -ENOLCK; /* the last batch was refused: deposed */
+        if (r == -ENOLCK && d.leader)
+                log_deposed(&d);
+        else if (r < 0)
                 log_failure(&d, r);
         stop(&d);
         config_free(d.cfg);
         log_info("stopped");
+        if (r == -ENOLCK && d.leader)
+                return DAEMON_EXIT_DEPOSED;
         return r < 0 ? 1 : 0;
 }

@@ -92,6 +92,30 @@ static int declare_aws(struct daemon_metrics *d)
         return a->calls && a->throttles && a->last_sync && a->by_source && a->syncs ? 0 : -ENOMEM;
 }
 
+/* High availability: declared only when the election runs, so a single
+ * instance shows no series it cannot move. */
+static int declare_ha(struct daemon_metrics *d)
+{
+        d->ha_leader = metrics_gauge(d->registry, "cppo_ha_leader",
+                                     "1 while this instance is the leader, 0 while standby.", NULL);
+        d->ha_epoch = metrics_gauge(d->registry, "cppo_ha_epoch",
+                                    "The leader epoch (fencing token) this instance leads with; "
+                                    "0 while standby.",
+                                    NULL);
+        if (d->ha_leader == NULL || d->ha_epoch == NULL)
+                return -ENOMEM;
+        daemon_metrics_role(d, false, 0);
+        return 0;
+}
+
+void daemon_metrics_role(struct daemon_metrics *m, bool leader, int64_t epoch)
+{
+        if (m->ha_leader == NULL)
+                return;
+        metric_set(m->ha_leader, NULL, leader ? 1 : 0);
+        metric_set(m->ha_epoch, NULL, (double)epoch);
+}
+
 int daemon_metrics_init(struct daemon_metrics *m, const struct config *cfg)
 {
         struct metric *info;
@@ -103,6 +127,8 @@ int daemon_metrics_init(struct daemon_metrics *m, const struct config *cfg)
                 r = declare_delivery(m);
         if (r == 0 && config_aws_sync(cfg))
                 r = declare_aws(m);
+        if (r == 0 && config_ha_enabled(cfg))
+                r = declare_ha(m);
         if (r < 0)
                 return r;
         info = metrics_gauge(m->registry, "cppo_build_info", "Build information.", "version");

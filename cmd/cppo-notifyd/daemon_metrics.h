@@ -28,7 +28,8 @@ struct daemon_metrics {
          * refresh (queued) */
         struct metric *deliveries, *retries, *dead_letters, *queued, *latency;
         struct metric *receiver_up, *refused;
-        struct aws_syncer_metrics aws; /* all NULL without the AWS sync */
+        struct aws_syncer_metrics aws;       /* all NULL without the AWS sync */
+        struct metric *ha_leader, *ha_epoch; /* NULL without high availability */
 };
 
 /* Declares every series for cfg (the aws ones only when the sync runs),
@@ -41,6 +42,9 @@ void daemon_metrics_deinit(struct daemon_metrics *m);
  * failed still shows up (absent series break rate() and alerts); again
  * after each reload. */
 void daemon_metrics_receivers(struct daemon_metrics *m, const struct config *cfg);
+
+/* cppo_ha_leader and cppo_ha_epoch (nothing without high availability). */
+void daemon_metrics_role(struct daemon_metrics *m, bool leader, int64_t epoch);
 
 /* The dispatcher's observer, feeding m. */
 struct dispatch_observer daemon_metrics_observer(struct daemon_metrics *m);

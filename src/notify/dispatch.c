@@ -725,7 +725,7 @@ static bool any_in_flight(const struct dispatcher *d)
 /* One turn; false once stopping and nothing (or no time) is left. */
 static bool step(struct dispatcher *d)
 {
-        bool stopping;
+        bool stopping, claim;
         int64_t deadline;
 
         take_reload(d);
@@ -737,7 +737,9 @@ static bool step(struct dispatcher *d)
         if (stopping && (!any_in_flight(d) || clock_mono_us() / 1000 >= deadline))
                 return false;
         d->more = false;
-        for (size_t i = 0; i < d->rs_count && !stopping; i++)
+        /* no claim once leadership is lost (high availability) */
+        claim = !stopping && (d->obs.may_claim == NULL || d->obs.may_claim(d->obs.claim_ctx));
+        for (size_t i = 0; i < d->rs_count && claim; i++)
                 fill_receiver(d, &d->rs[i]);
         dw_hub_wait(d->hub, poll_timeout(d, stopping, deadline));
         return true;
@@ -845,6 +847,8 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         so.busy_timeout_ms = config_store_busy_ms(cfg);
         so.synchronous_normal = cfg->store.synchronous != NULL &&
                                 strcmp(cfg->store.synchronous, "normal") == 0;
+        so.password = config_store_password(cfg);
+        so.fence_epoch = d->obs.fence_epoch; /* before the requeue and the first claim */
         r = store_open(&d->store, store_path, &so, err, errlen);
         if (r < 0)
                 return r;

@@ -83,6 +83,26 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
         return ret;
 }
 
+/* http.h: a standby is 200 with its role; otherwise the readiness, with
+ * the role when there is one. */
+static enum MHD_Result serve_ready(struct http_server *s, struct MHD_Connection *c)
+{
+        const char *role = s->h.role ? s->h.role(s->h.ctx) : NULL;
+        bool standby = role != NULL && strcmp(role, "standby") == 0;
+        bool ready = standby || (s->h.ready && s->h.ready(s->h.ctx));
+        char body[64];
+        int n;
+
+        if (standby)
+                n = snprintf(body, sizeof body, "role=standby\n");
+        else
+                n = snprintf(body, sizeof body, "%s%s%s\n", ready ? "ready" : "not ready",
+                             role ? " role=" : "", role ? role : "");
+        if (n < 0 || (size_t)n >= sizeof body)
+                return MHD_NO;
+        return reply(c, ready ? 200 : 503, "text/plain", body, (size_t)n);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state)
@@ -95,11 +115,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return serve_metrics(s, c);
         if (strcmp(url, "/healthz") == 0)
                 return reply(c, 200, "text/plain", "ok\n", 3);
-        if (strcmp(url, "/readyz") == 0) {
-                if (s->h.ready && s->h.ready(s->h.ctx))
-                        return reply(c, 200, "text/plain", "ready\n", 6);
-                return reply(c, 503, "text/plain", "not ready\n", 10);
-        }
+        if (strcmp(url, "/readyz") == 0)
+                return serve_ready(s, c);
         return reply(c, 404, "text/plain", "not found\n", 10);
 }
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -282,6 +283,44 @@ static void reload_prepare_failure_keeps_old_config(void **state)
         config_free(b);
 }
 
+/* ---- high availability: no claim while the leader gate is closed ---- */
+
+static bool gate_open(void *ctx)
+{
+        return atomic_load((atomic_bool *)ctx);
+}
+
+static void no_claim_while_the_gate_is_closed(void **state)
+{
+        char out[160], err[CPPO_ERRLEN];
+        atomic_bool open = false;
+        struct dispatch_observer obs = { .may_claim = gate_open, .claim_ctx = &open };
+        struct delivery got = { 0 };
+        struct config *c;
+        struct dispatcher *d;
+        struct store *s;
+
+        (void)state;
+        snprintf(out, sizeof out, "%s/out.jsonl", dir);
+        c = file_config(out);
+        s = open_rw();
+        assert_int_equal(dispatch_start(&d, path, c, &obs, err, sizeof err), 0);
+        add_delivery(s, "k1");
+        for (int i = 0; i < 20; i++) { /* rounds come and go: none may claim */
+                dispatch_wake(d);
+                nanosleep(&(struct timespec){ 0, 25 * 1000 * 1000 }, NULL);
+        }
+        assert_int_equal(lines_in(out), 0);
+        assert_int_equal(store_delivery_get(s, "k1", &got), 0);
+        assert_int_equal(got.status, DELIVERY_QUEUED); /* not even claimed */
+        delivery_clear(&got);
+        atomic_store(&open, true);
+        wait_lines(d, out, 1);
+        dispatch_stop(d, 1000);
+        store_close(s);
+        config_free(c);
+}
+
 /* ---- the store side: a deferral keeps the budget; health is listed ---- */
 
 struct seen {
@@ -423,6 +462,7 @@ int main(void)
                 cmocka_unit_test(outcome_table),
                 cmocka_unit_test_setup_teardown(reload_prepare_failure_keeps_old_config, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(no_claim_while_the_gate_is_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(deferral_keeps_budget_and_health_is_listed, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(failed_append_leaves_no_partial_line, setup,

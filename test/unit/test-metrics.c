@@ -96,6 +96,7 @@ static void fetch(uint16_t port, const char *path, struct fetched *f)
 struct app {
         struct metrics *m;
         bool ready;
+        const char *role;
 };
 
 static int app_metrics(void *ctx, struct buf *out)
@@ -111,7 +112,7 @@ static bool app_ready(void *ctx)
 static void serves_metrics_health_and_readiness(void **state)
 {
         struct app app = { 0 };
-        struct http_handlers h = { app_metrics, app_ready, &app };
+        struct http_handlers h = { app_metrics, app_ready, &app, NULL };
         struct http_server *s = NULL;
         struct fetched f;
         char err[CPPO_ERRLEN];
@@ -140,6 +141,49 @@ static void serves_metrics_health_and_readiness(void **state)
         assert_int_equal(f.code, 404);
         buf_deinit(&f.body);
 
+        http_server_stop(s);
+        metrics_free(app.m);
+}
+
+static const char *app_role(void *ctx)
+{
+        return ((struct app *)ctx)->role;
+}
+
+/* High availability: a standby is 200 with its role whatever ready says,
+ * the leader's readiness carries the role, and without a role the bodies
+ * stay as they were. */
+static void readiness_names_the_role(void **state)
+{
+        struct app app = { .role = "standby" };
+        struct http_handlers h = { app_metrics, app_ready, &app, app_role };
+        struct http_server *s = NULL;
+        struct fetched f;
+        char err[CPPO_ERRLEN];
+        static const struct {
+                const char *role;
+                bool ready;
+                long code;
+                const char *body;
+        } cases[] = {
+                { "standby", false, 200, "role=standby\n" },
+                { "leader", false, 503, "not ready role=leader\n" },
+                { "leader", true, 200, "ready role=leader\n" },
+                { NULL, true, 200, "ready\n" },
+                { NULL, false, 503, "not ready\n" },
+        };
+
+        (void)state;
+        assert_int_equal(metrics_new(&app.m), 0);
+        assert_int_equal(http_server_start(&s, "127.0.0.1:0", false, &h, err, sizeof err), 0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                app.role = cases[i].role;
+                app.ready = cases[i].ready;
+                fetch(http_server_port(s), "/readyz", &f);
+                assert_int_equal(f.code, cases[i].code);
+                assert_string_equal(buf_cstr(&f.body), cases[i].body);
+                buf_deinit(&f.body);
+        }
         http_server_stop(s);
         metrics_free(app.m);
 }
@@ -175,7 +219,7 @@ static double now_s(void)
 static void health_answers_during_a_slowloris(void **state)
 {
         struct app app = { 0 };
-        struct http_handlers h = { app_metrics, app_ready, &app };
+        struct http_handlers h = { app_metrics, app_ready, &app, NULL };
         struct http_server *s = NULL;
         struct fetched f;
         char err[CPPO_ERRLEN];
@@ -226,6 +270,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(renders_prometheus_text_exactly),
                 cmocka_unit_test(serves_metrics_health_and_readiness),
+                cmocka_unit_test(readiness_names_the_role),
                 cmocka_unit_test(health_answers_during_a_slowloris),
                 cmocka_unit_test(refuses_non_loopback_and_bad_addresses),
         };
