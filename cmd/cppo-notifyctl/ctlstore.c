@@ -4,6 +4,7 @@
 #include "ctl.h"
 
 #include "cppo/config.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
 #include "cppo/log.h"
@@ -138,7 +139,7 @@ yajl_gen ctl_event_open(const char *detail_type)
                 return NULL;
         uuid_generate_random(u);
         uuid_unparse_lower(u, id);
-        timefmt_format((int64_t)time(NULL), when);
+        timefmt_format(clock_wall_s(), when);
         yajl_gen_map_open(g);
         json_string(g, "version", "0");
         json_string(g, "id", id); /* the ledger key: one event per command */
@@ -197,7 +198,7 @@ static int apply_inbox(const char *cmd, struct pipeline_options *po, bool json)
         struct applied a = { .json = json };
         struct pipeline *p = NULL;
         char err[CPPO_ERRLEN];
-        int64_t now = (int64_t)time(NULL);
+        int64_t now = clock_wall_s();
         int r, taken;
 
         po->on_notification = on_applied;
@@ -237,7 +238,7 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
 
         if (rc != CTL_EXIT_OK)
                 return rc;
-        if (store_inbox_add(s, payload, (int64_t)time(NULL), &id) < 0) {
+        if (store_inbox_add(s, payload, clock_wall_s(), &id) < 0) {
                 fprintf(stderr, "cppo-notifyctl %s: cannot write the inbox\n", cmd);
                 store_close(s);
                 return CTL_EXIT_INTERNAL;
@@ -258,8 +259,6 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
 void ctl_print_notification(const struct notification *n)
 {
         yajl_gen g = json_new();
-        const unsigned char *buf;
-        size_t len;
 
         if (g == NULL)
                 return;
@@ -273,10 +272,23 @@ void ctl_print_notification(const struct notification *n)
         json_bool(g, "registered", n->registered);
         /* the context is already a JSON object (built by correlate): embedded
          * as it is rather than re-parsed */
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                printf("%.*s,\"context\":%s}\n", (int)len, (const char *)buf,
-                       n->context_json ? n->context_json : "null");
+        /* a closed stdout: nothing to tell */
+        (void)json_print_splice(g, stdout, "context", n->context_json ? n->context_json : "null",
+                                NULL);
         yajl_gen_free(g);
+}
+
+int ctl_parse_count(const char *s, int64_t min, int64_t *out)
+{
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || errno == ERANGE || v < min)
+                return -EINVAL;
+        *out = v;
+        return 0;
 }
 
 void ctl_format_age(int64_t s, char *out, size_t len)

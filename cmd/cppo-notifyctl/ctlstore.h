@@ -76,6 +76,10 @@ int ctl_apply_inbox(const char *cmd, struct pipeline_options *po, bool json);
  * agreement_id, late, registered, context (the stored document). */
 void ctl_print_notification(const struct notification *n);
 
+/* A whole decimal number of at least min (a --limit, an id): 0, or
+ * -EINVAL for anything else (empty, a sign or space left over, too big). */
+int ctl_parse_count(const char *s, int64_t min, int64_t *out);
+
 /* "3d 4h", "5m 2s": a duration for people. */
 void ctl_format_age(int64_t seconds, char *out, size_t len);
 

@@ -41,7 +41,7 @@ struct dopts {
         struct ctl_target t;
         const char *key;
         bool failed, json, all_failed, payload, help, limit_set, unrouted;
-        long long limit;
+        int64_t limit;
 };
 
 static const char *const usages[] = {
@@ -155,7 +155,6 @@ static const struct option long_opts[] = {
 
 static int parse(int argc, char **argv, struct dopts *o)
 {
-        char *end;
         int c, r = 0;
 
         optind = 1;
@@ -168,9 +167,8 @@ static int parse(int argc, char **argv, struct dopts *o)
                 case 'h': o->help = true; break;
                 case 'u': o->unrouted = true; break;
                 case 'n':
-                        o->limit = strtoll(optarg, &end, 10);
                         o->limit_set = true;
-                        if (*optarg == '\0' || *end || o->limit < 0)
+                        if (ctl_parse_count(optarg, 0, &o->limit) < 0)
                                 r = -EINVAL;
                         break;
                 default: r = -EINVAL;
@@ -253,17 +251,6 @@ static void json_fields(yajl_gen g, const struct delivery *d, int attempts)
         json_int(g, "payload_bytes", (long long)d->payload_len);
 }
 
-static int json_print(yajl_gen g)
-{
-        const unsigned char *out;
-        size_t len;
-
-        if (yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok)
-                return -EIO;
-        printf("%.*s\n", (int)len, (const char *)out);
-        return 0;
-}
-
 /* ---- list ---- */
 
 struct listing {
@@ -298,7 +285,7 @@ static int on_listed(void *ctx, const struct delivery *d)
         yajl_gen_map_open(g);
         json_fields(g, d, attempts);
         yajl_gen_map_close(g);
-        r = json_print(g);
+        r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }
@@ -362,7 +349,7 @@ static int on_unmatched(void *ctx, const struct notification *n)
         json_string(g, "agreement_id", n->agreement_id);
         json_string(g, "created_at", when);
         yajl_gen_map_close(g);
-        r = json_print(g);
+        r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }
@@ -473,7 +460,7 @@ static int show_json(struct store *s, const struct delivery *d, int attempts)
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         if (r == 0)
-                r = json_print(g);
+                r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }

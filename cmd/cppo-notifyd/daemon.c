@@ -525,9 +525,9 @@ static int one_batch(struct daemon *d)
 
         if (n < 0)
                 return ERROR_TRACE(n);
-        r = ERROR_TRACE(pipeline_drain_inbox(d->pipeline, (int64_t)time(NULL))); /* CLI commands */
+        r = ERROR_TRACE(pipeline_drain_inbox(d->pipeline, clock_wall_s())); /* CLI commands */
         if (r >= 0)
-                r = ERROR_TRACE(pipeline_commit(d->pipeline, (int64_t)time(NULL)));
+                r = ERROR_TRACE(pipeline_commit(d->pipeline, clock_wall_s()));
         if (r == 0)
                 r = store_still_there(d);
         if (r == 0)
@@ -577,7 +577,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();
-        if (r == DAEMON_STOP && pipeline_commit(d.pipeline, (int64_t)time(NULL)) == 0 &&
+        if (r == DAEMON_STOP && pipeline_commit(d.pipeline, clock_wall_s()) == 0 &&
             store_still_there(&d) == 0)
                 (void)source_kafka_store_offsets(d.kafka);
         if (r < 0)
