@@ -118,7 +118,10 @@ struct config {
                 long max_message_bytes;
         } kafka;
         struct {
-                const char *path;
+                const char *path; /* the SQLite file (default), or ... */
+                /* ... a postgresql:// URL (NULL: none); never both */
+                const char *url;
+                struct secret *password; /* store.password_file; NULL: libpq's own */
                 const char *synchronous; /* "full" | "normal" */
                 long busy_timeout;       /* seconds another writer may hold the lock */
         } store;
@@ -222,6 +225,13 @@ CPPO_MUST_CHECK int config_keep_restart_only(const struct config *running, struc
 
 /* Whether the AWS sync runs: an aws: section with enabled true. */
 bool config_aws_sync(const struct config *c);
+
+/* What store_open() opens: store.url when given, else store.path. */
+const char *config_store_target(const struct config *c);
+
+/* store.password_file's password for store_options.password, or NULL
+ * (libpq's own PGPASSWORD, PGPASSFILE or service file). Never print it. */
+const char *config_store_password(const struct config *c);
 
 /* store.busy_timeout in milliseconds, as store_options wants it (capped at
  * a day, so that it fits an int). */

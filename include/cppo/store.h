@@ -1,8 +1,9 @@
 /* cppo-notify — the durable store.
  *
- * An interface (struct store_ops) so that a PostgreSQL implementation can
- * follow the SQLite one (src/store/store_sqlite*.c) without touching
- * callers. One writer (the daemon, or `cppo-notifyctl replay`) groups
+ * An interface (struct store_ops) with two implementations: SQLite
+ * (src/store/store_sqlite*.c, the embedded default) and PostgreSQL
+ * (src/store/store_pg*.c, for high availability), chosen by the target
+ * store_open() is given. One writer (the daemon, or `cppo-notifyctl replay`) groups
  * everything a poll batch causes into one transaction:
  *
  *     store_begin(s);
@@ -11,7 +12,7 @@
  *     store_commit(s);                              then Kafka offsets
  *
  * Readers (the CLI) open the same database read-only and see committed data
- * while the writer works (SQLite WAL).
+ * while the writer works (SQLite WAL; PostgreSQL MVCC).
  */
 #ifndef CPPO_STORE_H
 #define CPPO_STORE_H
@@ -33,8 +34,14 @@ struct raw_message;
 
 struct store_options {
         bool read_only;          /* CLI readers */
-        bool synchronous_normal; /* default FULL: a commit survives power loss */
-        int busy_timeout_ms;     /* default 5000 */
+        bool synchronous_normal; /* SQLite; default FULL: a commit survives power loss */
+        int busy_timeout_ms;     /* default 5000 (PostgreSQL: its lock_timeout) */
+        /* PostgreSQL: the password (NULL: libpq's own PGPASSWORD, PGPASSFILE
+         * or service file); never part of any message. */
+        const char *password;
+        /* PostgreSQL: > 0 fences every commit with this leader epoch (see
+         * store_fence()). */
+        int64_t fence_epoch;
 };
 
 /* A rejected input as stored. Strings and raw bytes are valid during the
@@ -209,6 +216,8 @@ struct store_ops {
         int (*aws_lookup_get)(struct store *s, const char *offer_id,
                               int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx);
         int (*aws_source_counts)(struct store *s, int64_t out[STORE_AWS_SOURCES]);
+        /* high availability */
+        int (*fence)(struct store *s, int64_t epoch);
 };
 
 /* Every implementation starts with this. */
@@ -217,21 +226,47 @@ struct store {
 };
 
 /* The SQLite implementation (src/store/store_sqlite.c, one file per group
- * of tables beside it); store_open() uses it. */
+ * of tables beside it) and the PostgreSQL one (src/store/store_pg.c, the
+ * same split); store_open() chooses. o must not be NULL. */
 CPPO_MUST_CHECK int store_sqlite_open(struct store **out, const char *path,
                                       const struct store_options *o, char *err, size_t errlen);
+CPPO_MUST_CHECK int store_pg_open(struct store **out, const char *url,
+                                  const struct store_options *o, char *err, size_t errlen);
 
-/* Opens (creating and migrating when writable) the SQLite database at path.
- * Errors name the path and SQLite's reason. */
-CPPO_MUST_CHECK int store_open(struct store **out, const char *path, const struct store_options *o,
-                               char *err, size_t errlen);
+/* Whether target names a PostgreSQL database (postgresql:// or
+ * postgres://) rather than an SQLite file. */
+bool store_target_is_pg(const char *target);
+
+/* target as it may be printed: a URL's password (user:PASSWORD@ and a
+ * password=... parameter) replaced by "***"; a path unchanged. Truncated
+ * to len. Every message and log line naming a store target uses it. */
+void store_target_redact(const char *target, char *buf, size_t len);
+
+/* Opens target: a postgresql:// or postgres:// URL opens PostgreSQL
+ * (libpq; the schema is created or migrated when writable), anything else
+ * the SQLite database at that path (created and migrated when writable).
+ * o may be NULL (defaults). Errors name the target without its password
+ * and give the database's reason. */
+CPPO_MUST_CHECK int store_open(struct store **out, const char *target,
+                               const struct store_options *o, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* Store errors (every function here): -EBADMSG the database is damaged
  * (stop; it needs recovery, see store_integrity), -EBUSY another writer held
- * the lock past the busy timeout, -ENOSPC the disk is full, -EROFS it cannot
- * be written, -ESTALE the file was removed or replaced, -EIO anything else.
- * store_last_error() has the database's own words for the log. */
+ * the lock past the busy timeout (PostgreSQL: also a serialization failure
+ * or deadlock), -ENOSPC the disk is full, -EROFS it cannot be written (a
+ * PostgreSQL server in recovery or read-only), -ESTALE the file was removed
+ * or replaced, -ENOLCK (store_commit() on a fenced PostgreSQL store) this
+ * instance is no longer the leader, -EIO anything else (a lost PostgreSQL
+ * connection included). store_last_error() has the database's own words
+ * for the log. */
+
+/* Fences s with a leader epoch (high availability, PostgreSQL): from now
+ * on store_commit() first checks, inside the transaction, that the
+ * ha_leader row still holds epoch; when another instance has taken over it
+ * rolls back and returns -ENOLCK ("leadership lost: epoch N is no longer
+ * current"). epoch 0 lifts the fence. SQLite: 0, nothing is fenced. */
+CPPO_MUST_CHECK int store_fence(struct store *s, int64_t epoch);
 
 /* The database's own message for the last failure on s, with its code
  * ("database is locked (sqlite 5)"); "" when there was none. */
@@ -239,13 +274,17 @@ void store_last_error(struct store *s, char *buf, size_t len);
 
 /* Whether s is still the database at its configured path and writable:
  * 0, -ESTALE (deleted or replaced while open) or -EROFS, with the reason in
- * err. The daemon calls it after each commit, before it stores Kafka
+ * err. PostgreSQL: the connection is alive (-EIO) and the server accepts
+ * writes (-EROFS in recovery or read-only) unless s was opened read-only.
+ * The daemon calls it after each commit, before it stores Kafka
  * offsets: work written to an unlinked file is lost at exit, so its
  * offsets must never be committed. */
 CPPO_MUST_CHECK int store_verify(struct store *s, char *err, size_t errlen);
 
 /* A full consistency check of the file (SQLite: PRAGMA quick_check, which
- * reads every page once): 0, or -EBADMSG with the first problem in err. */
+ * reads every page once; PostgreSQL, which checks its own pages: a cheap
+ * check that the schema version is one this program knows): 0, or -EBADMSG
+ * with the first problem in err. */
 CPPO_MUST_CHECK int store_integrity(struct store *s, char *err, size_t errlen);
 
 CPPO_MUST_CHECK int store_begin(struct store *s);

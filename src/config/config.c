@@ -757,6 +757,10 @@ static const struct field kafka_fields[] = {
 #define S(field) (offsetof(struct config, store.field) - offsetof(struct config, store))
 static const struct field store_fields[] = {
         { .key = "path", .type = F_STRING, .off = S(path), .def = "/var/lib/cppo-notify/state.db" },
+        /* checked by check_store: its value may hold a password, so no
+         * message quotes it */
+        { .key = "url", .type = F_STRING, .off = S(url) },
+        { .key = "password_file", .type = F_SECRET, .off = S(password) },
         { .key = "synchronous",
           .type = F_ENUM,
           .off = S(synchronous),
@@ -1225,6 +1229,25 @@ static void check_aws(struct ctx *c, const struct ynode *root)
                        "aws region \"%s\" is not a region name like \"us-east-1\"", r);
 }
 
+/* store.url: PostgreSQL instead of the SQLite file, so never beside
+ * store.path; its password from password_file (or libpq's own files),
+ * which without a URL would be read for nothing. */
+static void check_store(struct ctx *c, const struct ynode *root)
+{
+        const struct ynode *store = yamldoc_get(root, "store");
+        const struct ynode *url = yamldoc_get(store, "url");
+        const char *u = c->cfg->store.url;
+
+        if (url != NULL && yamldoc_get(store, "path") != NULL)
+                report(c, url, "store.url and store.path are mutually exclusive: give one");
+        if (u != NULL && strncasecmp(u, "postgresql://", 13) != 0 &&
+            strncasecmp(u, "postgres://", 11) != 0)
+                report(c, url, "store.url must be a postgresql:// or postgres:// URL");
+        if (url == NULL && yamldoc_get(store, "password_file") != NULL)
+                report(c, yamldoc_get(store, "password_file"),
+                       "store.password_file needs store.url (the SQLite store has no password)");
+}
+
 bool config_aws_sync(const struct config *c)
 {
         return c->aws.present && c->aws.enabled;
@@ -1527,6 +1550,7 @@ static void walk_main(struct ctx *c, const struct ynode *root)
         check_smtp(c, root);
         check_listen(c, root);
         check_aws(c, root);
+        check_store(c, root);
         if (cfg->rules_dir == NULL)
                 cfg->rules_dir = resolve(c, "rules.d");
         if (cfg->templates_dir == NULL)
@@ -1596,6 +1620,16 @@ int config_load_for(struct config **out, const char *path, unsigned needs,
         return rc;
 }
 
+const char *config_store_target(const struct config *c)
+{
+        return c->store.url != NULL ? c->store.url : c->store.path;
+}
+
+const char *config_store_password(const struct config *c)
+{
+        return c->store.password != NULL ? secret_value(c->store.password) : NULL;
+}
+
 int config_store_busy_ms(const struct config *c)
 {
         long s = c->store.busy_timeout;
@@ -1608,6 +1642,7 @@ void config_free(struct config *c)
         if (c == NULL)
                 return;
         secret_free(c->smtp.password);
+        secret_free(c->store.password);
         for (size_t i = 0; i < c->receiver_count; i++)
                 secret_free(c->receivers[i].webhook_url);
         for (size_t i = 0; i < c->rule_count; i++)

@@ -3,12 +3,78 @@
 
 #include "cppo/error.h"
 
-int store_open(struct store **out, const char *path, const struct store_options *o, char *err,
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool store_target_is_pg(const char *target)
+{
+        return target && (strncasecmp(target, "postgresql://", 13) == 0 ||
+                          strncasecmp(target, "postgres://", 11) == 0);
+}
+
+/* Appends n bytes of src to buf (len bytes, *used taken), truncating. */
+static void put(char *buf, size_t len, size_t *used, const char *src, size_t n)
+{
+        if (*used + 1 >= len)
+                return;
+        if (n > len - 1 - *used)
+                n = len - 1 - *used;
+        memcpy(buf + *used, src, n);
+        *used += n;
+        buf[*used] = '\0';
+}
+
+/* The password of a postgresql:// URL sits between the first ':' of the
+ * user information and its last '@' (before the host); a query parameter
+ * password=... runs to the next '&'. Both become "***". */
+void store_target_redact(const char *target, char *buf, size_t len)
+{
+        const char *t = target ? target : "", *auth, *end, *at = NULL, *colon, *q;
+        size_t used = 0;
+
+        if (len == 0)
+                return;
+        buf[0] = '\0';
+        if (!store_target_is_pg(t)) {
+                put(buf, len, &used, t, strlen(t));
+                return;
+        }
+        auth = strstr(t, "://") + 3;
+        end = auth + strcspn(auth, "/?#");
+        for (const char *c = auth; c < end; c++)
+                if (*c == '@')
+                        at = c;
+        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+                put(buf, len, &used, t, (size_t)(colon + 1 - t));
+                put(buf, len, &used, "***", 3);
+                t = at;
+        }
+        while ((q = strstr(t, "password=")) != NULL &&
+               (q == target || q[-1] == '?' || q[-1] == '&')) {
+                put(buf, len, &used, t, (size_t)(q + 9 - t));
+                put(buf, len, &used, "***", 3);
+                t = q + 9 + strcspn(q + 9, "&#");
+        }
+        put(buf, len, &used, t, strlen(t));
+}
+
+int store_open(struct store **out, const char *target, const struct store_options *o, char *err,
                size_t errlen)
 {
         static const struct store_options defaults = { .busy_timeout_ms = 5000 };
 
-        return ERROR_TRACE(store_sqlite_open(out, path, o ? o : &defaults, err, errlen));
+        if (o == NULL)
+                o = &defaults;
+        if (store_target_is_pg(target))
+                return ERROR_TRACE(store_pg_open(out, target, o, err, errlen));
+        return ERROR_TRACE(store_sqlite_open(out, target, o, err, errlen));
+}
+
+int store_fence(struct store *s, int64_t epoch)
+{
+        return ERROR_TRACE(s->ops->fence(s, epoch));
 }
 
 void store_close(struct store *s)

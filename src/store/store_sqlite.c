@@ -10,33 +10,14 @@
 #include "store_sqlite_internal.h"
 
 #include "cppo/error.h"
-#include "cppo/json.h"
 
 #include <sqlite3.h>
-#include <yajl/yajl_gen.h>
-#include <yajl/yajl_tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *const counted_tables[] = {
-        "ledger",
-        "rejected",
-        "authorizations",
-        "offers",
-        "agreements",
-        "holds",
-        "notifications",
-        "inbox",
-        "deliveries",
-        "attempts",
-        "receiver_health",
-        "aws_refresh",
-        "aws_offer_lookups",
-};
 
 /* What an operator does about a damaged database file; part of every
  * message that reports damage. */
@@ -169,48 +150,10 @@ int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out)
 
 static int sqlite_count(struct store *base, const char *table, int64_t *out)
 {
-        struct store_sqlite *s = impl(base);
         char sql[96];
-        size_t i;
+        int r = store_count_query(table, sql, sizeof sql);
 
-        if (strcmp(table, "unrouted") == 0)
-                return sqlite_count_sql(s, "SELECT COUNT(*) FROM notifications WHERE routed = 2",
-                                        out);
-        if (strcmp(table, "backfilled") == 0)
-                return sqlite_count_sql(s, "SELECT COUNT(*) FROM deliveries WHERE status = 4", out);
-        for (i = 0; i < sizeof counted_tables / sizeof counted_tables[0]; i++)
-                if (strcmp(table, counted_tables[i]) == 0)
-                        break;
-        if (i == sizeof counted_tables / sizeof counted_tables[0])
-                return -EINVAL; /* only known names reach the SQL text */
-        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", counted_tables[i]);
-        return sqlite_count_sql(s, sql, out);
-}
-
-/* String lists are stored as JSON arrays of strings. */
-char *sqlite_list_json(const struct strlist *l)
-{
-        yajl_gen g = json_new();
-        char *out = NULL;
-
-        if (g == NULL)
-                return NULL;
-        json_strlist(g, NULL, l);
-        (void)json_take(g, &out); /* out stays NULL when it fails */
-        json_free(g);
-        return out;
-}
-
-int sqlite_json_list(const char *json, struct strlist *out)
-{
-        yajl_val v = json ? yajl_tree_parse(json, NULL, 0) : NULL;
-        int r = 0;
-
-        for (size_t i = 0; r == 0 && YAJL_IS_ARRAY(v) && i < v->u.array.len; i++)
-                if (YAJL_IS_STRING(v->u.array.values[i]))
-                        r = strlist_add(out, YAJL_GET_STRING(v->u.array.values[i]));
-        yajl_tree_free(v);
-        return r;
+        return r < 0 ? r : sqlite_count_sql(impl(base), sql, out);
 }
 
 /* Binds text values as ?1.., then ints after them, and runs st once. The
@@ -316,6 +259,14 @@ static int sqlite_integrity(struct store *base, char *err, size_t errlen)
         return r;
 }
 
+/* One SQLite file has one writer by its own lock: nothing to fence. */
+static int sqlite_fence(struct store *s, int64_t epoch)
+{
+        (void)s;
+        (void)epoch;
+        return 0;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sqlite_close,
@@ -372,6 +323,7 @@ static const struct store_ops sqlite_ops = {
         .aws_lookup_put = sqlite_aws_lookup_put,
         .aws_lookup_get = sqlite_aws_lookup_get,
         .aws_source_counts = sqlite_aws_source_counts,
+        .fence = sqlite_fence,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

@@ -11,53 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends the strings to buf (SQL_MAX bytes, *used of them taken). */
-static int sql_add(char *buf, size_t *used, const char *a, const char *b)
-{
-        int n = snprintf(buf + *used, SQL_MAX - *used, "%s%s", a, b);
-
-        if (n < 0 || (size_t)n >= SQL_MAX - *used)
-                return -E2BIG;
-        *used += (size_t)n;
-        return 0;
-}
-
-/* "a, b, c": the record's columns in field order. */
-static int sql_columns(const struct record_type *rec, char *buf, size_t *used)
-{
-        int r = 0;
-
-        for (size_t i = 0; r == 0 && i < rec->n_fields; i++)
-                r = sql_add(buf, used, i ? ", " : "", rec->fields[i].name);
-        return r;
-}
-
-int sqlite_select_sql(const struct record_type *rec, const char *table, const char *tail, char *buf)
-{
-        size_t used = 0;
-        int r = sql_add(buf, &used, "SELECT ", "");
-
-        if (r == 0)
-                r = sql_columns(rec, buf, &used);
-        if (r == 0)
-                r = sql_add(buf, &used, " FROM ", table);
-        return r == 0 ? sql_add(buf, &used, " ", tail) : r;
-}
-
 int sqlite_insert_sql(const struct record_type *rec, const char *verb, const char *table,
                       const char *tail, char *buf)
 {
         size_t used = 0;
-        int r = sql_add(buf, &used, verb, " INTO ");
+        int r = store_sql_add(buf, &used, verb, " INTO ");
 
         if (r == 0)
-                r = sql_add(buf, &used, table, " (");
+                r = store_sql_add(buf, &used, table, " (");
         if (r == 0)
-                r = sql_columns(rec, buf, &used);
+                r = store_sql_columns(rec, buf, &used);
         for (size_t i = 0; r == 0 && i < rec->n_fields; i++)
-                r = sql_add(buf, &used, i ? "," : ") VALUES (", "?");
+                r = store_sql_add(buf, &used, i ? "," : ") VALUES (", "?");
         if (r == 0)
-                r = sql_add(buf, &used, ") ", tail);
+                r = store_sql_add(buf, &used, ") ", tail);
         return r;
 }
 
@@ -105,7 +72,7 @@ static int bind_field(sqlite3_stmt *st, int i, const struct field *f, const void
         switch (f->type) {
         case FIELD_STR: rc = sqlite3_bind_text(st, i, *(char *const *)p, -1, SQLITE_STATIC); break;
         case FIELD_LIST:
-                json = sqlite_list_json(p);
+                json = store_strlist_json(p);
                 if (json == NULL)
                         return -ENOMEM;
                 rc = sqlite3_bind_text(st, i, json, -1, free);
@@ -139,7 +106,7 @@ static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
                 if (sqlite3_column_type(st, i) == SQLITE_NULL)
                         return 0;
                 return (*(char **)p = col_dup(st, i)) ? 0 : -ENOMEM;
-        case FIELD_LIST: return sqlite_json_list(col_text(st, i), p);
+        case FIELD_LIST: return store_json_strlist(col_text(st, i), p);
         case FIELD_BOOL: *(bool *)p = sqlite3_column_int(st, i) != 0; return 0;
         case FIELD_INT: *(int *)p = sqlite3_column_int(st, i); return 0;
         case FIELD_I64: *(int64_t *)p = sqlite3_column_int64(st, i); return 0;

@@ -9,6 +9,7 @@
 #define CPPO_STORE_SQLITE_INTERNAL_H
 
 #include "cppo/store.h"
+#include "store_internal.h"
 
 #include "cppo/error.h"
 #include "cppo/raw_message.h"
@@ -70,10 +71,6 @@ CPPO_MUST_CHECK int sqlite_code(int rc);
 CPPO_MUST_CHECK int sqlite_exec(struct store_sqlite *s, const char *sql);
 /* The single integer a SELECT COUNT(*) ... returns. 0 or -EIO. */
 CPPO_MUST_CHECK int sqlite_count_sql(struct store_sqlite *s, const char *sql, int64_t *out);
-/* A string list as the JSON array text the store keeps (malloc'd), or
- * NULL on -ENOMEM; and back, appending to out (NULL json: nothing). */
-char *sqlite_list_json(const struct strlist *l);
-CPPO_MUST_CHECK int sqlite_json_list(const char *json, struct strlist *out);
 /* Binds text values as ?1.., then ints after them, and runs st once
  * (step_done()): the strings need only live during the call. */
 CPPO_MUST_CHECK int sqlite_bind_run(sqlite3_stmt *st, const char *const *text, int n_text,
@@ -85,15 +82,9 @@ CPPO_MUST_CHECK int sqlite_run_stmt(struct store_sqlite *s, const char *sql,
                                     int n_ints);
 /* ---- records by their field tables (store_sqlite_fields.c) ---- */
 
-/* The size of the statement buffers below; the widest record has 20
- * columns. */
-#define SQL_MAX 1024
-
-/* "SELECT <columns> FROM <table> <tail>" and "<verb> INTO <table>
- * (<columns>) VALUES (?, ...) <tail>" into buf (SQL_MAX bytes), the
- * columns in the order of rec's fields. 0 or -E2BIG. */
-CPPO_MUST_CHECK int sqlite_select_sql(const struct record_type *rec, const char *table,
-                                      const char *tail, char *buf);
+/* "<verb> INTO <table> (<columns>) VALUES (?, ...) <tail>" into buf
+ * (SQL_MAX bytes), the columns in the order of rec's fields. 0 or -E2BIG.
+ * (The SELECT is store_select_sql(), store_internal.h.) */
 CPPO_MUST_CHECK int sqlite_insert_sql(const struct record_type *rec, const char *verb,
                                       const char *table, const char *tail, char *buf);
 /* Binds every field of rec as ?1.. in field order. Strings and bytes are
@@ -102,7 +93,7 @@ CPPO_MUST_CHECK int sqlite_insert_sql(const struct record_type *rec, const char 
  * sqlite_code() makes of a refused binding. */
 CPPO_MUST_CHECK int sqlite_bind_record(sqlite3_stmt *st, const struct record_type *t,
                                        const void *rec);
-/* The current row of a statement built by sqlite_select_sql() into rec
+/* The current row of a statement built by store_select_sql() into rec
  * (zeroed; the caller clears it whatever this returns). 0, -ENOMEM, or
  * -EIO for a value this program never writes. */
 CPPO_MUST_CHECK int sqlite_read_record(sqlite3_stmt *st, const struct record_type *t, void *rec);

@@ -37,7 +37,7 @@ static int prepare_select(struct store_sqlite *s, enum put_sql which, const char
                           const char *text, sqlite3_stmt **st)
 {
         char sql[SQL_MAX];
-        int r = sqlite_select_sql(tables[which].rec, tables[which].name, tail, sql);
+        int r = store_select_sql(tables[which].rec, tables[which].name, tail, sql);
 
         if (r < 0)
                 return r;

@@ -337,6 +337,63 @@ static void secrets_never_printed(void **state)
         free(all);
 }
 
+static struct config *load_ok(const char *text);
+
+/* store.url (PostgreSQL) replaces store.path; its password comes from
+ * password_file; neither value is quoted in any error. */
+static void store_url_and_password_file(void **state)
+{
+        static const char ok[] = "kafka: {brokers: b, topics: [t]}\n"
+                                 "receivers: {f: {type: file, path: x}}\n"
+                                 "store:\n  url: postgresql://cppo@db.example:5432/cppo\n"
+                                 "  password_file: secrets/smtp-password\n";
+        static const char both[] = "kafka: {brokers: b, topics: [t]}\n"
+                                   "receivers: {f: {type: file, path: x}}\n"
+                                   "store:\n  path: /srv/state.db\n"
+                                   "  url: postgresql://u:pw-in-url@h/d\n";
+        static const char scheme[] = "kafka: {brokers: b, topics: [t]}\n"
+                                     "receivers: {f: {type: file, path: x}}\n"
+                                     "store: {url: 'mysql://u:pw-in-url@h/d'}\n";
+        static const char no_url[] = "kafka: {brokers: b, topics: [t]}\n"
+                                     "receivers: {f: {type: file, path: x}}\n"
+                                     "store: {password_file: secrets/smtp-password}\n";
+        struct config_errors errs;
+        struct config *c = NULL;
+        size_t count = 0;
+        char *all;
+
+        config_errors_init(&errs);
+        assert_int_equal(
+            config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", ok, strlen(ok), &errs), 0);
+        config_errors_deinit(&errs);
+        assert_string_equal(config_store_target(c), "postgresql://cppo@db.example:5432/cppo");
+        assert_non_null(config_store_password(c));
+        assert_non_null(strstr(config_store_password(c), SECRET_TEXT));
+        config_free(c);
+        c = load_ok("kafka: {brokers: b, topics: [t]}\nreceivers: {f: {type: file, path: x}}\n");
+        assert_string_equal(config_store_target(c), "/var/lib/cppo-notify/state.db");
+        assert_null(config_store_password(c));
+        config_free(c);
+
+        all = failed_load_report("x.yaml", both, &count);
+        assert_int_equal(count, 1);
+        assert_non_null(
+            strstr(all, "x.yaml:5:8: store.url and store.path are mutually exclusive: give one"));
+        assert_null(strstr(all, "pw-in-url"));
+        free(all);
+        all = failed_load_report("x.yaml", scheme, &count);
+        assert_int_equal(count, 1);
+        assert_non_null(
+            strstr(all, "x.yaml:3:14: store.url must be a postgresql:// or postgres:// URL"));
+        assert_null(strstr(all, "pw-in-url"));
+        free(all);
+        all = failed_load_report(CONFIG_FIXTURES "/main.yaml", no_url, &count);
+        assert_int_equal(count, 1);
+        assert_non_null(strstr(all, "store.password_file needs store.url"));
+        assert_null(strstr(all, SECRET_TEXT));
+        free(all);
+}
+
 static void caret_under_column(void **state)
 {
         static const char text[] =
@@ -581,7 +638,7 @@ static void reload_keeps_restart_only_keys(void **state)
         static const char next_text[] =
             "kafka: {brokers: b, topics: [t, u], group: g2, properties: {sasl.password: s2}}\n"
             "receivers: {f: {type: file, path: y}}\n"
-            "store: {busy_timeout: 10s}\n"
+            "store: {busy_timeout: 10s, url: 'postgresql://h/d'}\n"
             "http: {listen: '127.0.0.1:0'}\n"
             "aws: {region: eu-west-1}\n"
             "holds: {offer_link_timeout: 1h}\n"
@@ -598,13 +655,14 @@ static void reload_keeps_restart_only_keys(void **state)
         assert_string_equal(small, "kafka.top"); /* cut short, still terminated */
         assert_int_equal(config_keep_restart_only(running, next, changed, sizeof changed), 0);
         assert_string_equal(changed, "kafka.topics,kafka.group,kafka.properties,"
-                                     "store.busy_timeout,http.listen,aws.region,aws");
+                                     "store.url,store.busy_timeout,http.listen,aws.region,aws");
         config_free(running); /* next holds copies, not pointers into running */
         assert_int_equal(next->kafka.topics.count, 1);
         assert_string_equal(next->kafka.topics.items[0], "t");
         assert_string_equal(next->kafka.group, "cppo-notify");
         assert_string_equal(next->kafka.properties.values[0], "s1");
         assert_int_equal(next->store.busy_timeout, 30);
+        assert_null(next->store.url);
         assert_string_equal(next->http.listen, "127.0.0.1:9466");
         assert_false(next->aws.present);
         assert_string_equal(next->aws.region, "us-east-1");
@@ -635,6 +693,7 @@ int main(void)
                 cmocka_unit_test(error_lines_never_show_secrets),
                 cmocka_unit_test(aws_section),
                 cmocka_unit_test(reload_keeps_restart_only_keys),
+                cmocka_unit_test(store_url_and_password_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,44 @@
+/* cppo-notify — what both store implementations share (store_fields.c):
+ * the stored form of string lists, the delivery's field table, the SQL
+ * text built from a record's field table, and the tables store_count()
+ * knows. Only src/store files include this header. */
+#ifndef CPPO_STORE_INTERNAL_H
+#define CPPO_STORE_INTERNAL_H
+
+#include "cppo/delivery.h"
+#include "cppo/error.h"
+#include "cppo/model.h"
+
+#include <stddef.h>
+
+/* The size of the statement buffers built from field tables; the widest
+ * record has 20 columns. */
+#define SQL_MAX 1024
+
+/* The columns of a delivery (struct delivery) as both stores keep them:
+ * the one list their statements, binders and row readers walk. */
+extern const struct record_type store_delivery_record;
+
+/* A string list as the JSON array text the store keeps (malloc'd), or
+ * NULL on -ENOMEM; and back, appending to out (NULL json: nothing; text
+ * that is no array of strings adds nothing). */
+char *store_strlist_json(const struct strlist *l);
+CPPO_MUST_CHECK int store_json_strlist(const char *json, struct strlist *out);
+
+/* Appends a then b to buf (SQL_MAX bytes, *used of them taken). 0 or
+ * -E2BIG. */
+CPPO_MUST_CHECK int store_sql_add(char *buf, size_t *used, const char *a, const char *b);
+/* "a, b, c": the record's columns in field order, appended. */
+CPPO_MUST_CHECK int store_sql_columns(const struct record_type *rec, char *buf, size_t *used);
+/* "SELECT <columns> FROM <table> <tail>" into buf (SQL_MAX bytes), the
+ * columns in the order of rec's fields. 0 or -E2BIG. The same text for
+ * both dialects. */
+CPPO_MUST_CHECK int store_select_sql(const struct record_type *rec, const char *table,
+                                     const char *tail, char *buf);
+
+/* The query store_count() runs for table ("ledger", "unrouted", ...) into
+ * buf: only known names reach SQL text. 0, -EINVAL for an unknown name,
+ * -E2BIG. The same text for both dialects. */
+CPPO_MUST_CHECK int store_count_query(const char *table, char *buf, size_t len);
+
+#endif
