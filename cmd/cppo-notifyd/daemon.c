@@ -13,6 +13,7 @@
 #include "cppo/metrics.h"
 #include "cppo/notify.h"
 #include "cppo/pipeline.h"
+#include "cppo/retention.h"
 #include "cppo/service.h"
 #include "cppo/signals.h"
 #include "cppo/source_kafka.h"
@@ -63,7 +64,9 @@ struct daemon {
         uint64_t events_total, notifications_total; /* across pipeline rebuilds */
         uint64_t status_events;
         int64_t status_at, watchdog_at, slow_at;
-        uint64_t watchdog_ms; /* half of WatchdogSec; 0: no watchdog */
+        uint64_t watchdog_ms;            /* half of WatchdogSec; 0: no watchdog */
+        struct retention_pass retention; /* the pass under way (done: none) */
+        int64_t retention_at;            /* monotonic ms of the next pass */
 };
 
 /* ---- metrics (daemon_metrics.c declares and feeds them) ---- */
@@ -518,6 +521,46 @@ static int handle_signals(struct daemon *d)
         return sig < 0 ? ERROR_TRACE(sig) : 0;
 }
 
+/* Retention: a pass every retention.interval, one short step (a batch of
+ * one kind, or a reclaim step) per turn of the loop, so pruning a backlog
+ * never holds the store's write lock for long. A failed step is logged and
+ * the pass dropped until the next interval: retention is housekeeping,
+ * never a reason to stop consuming. */
+static void retention_tick(struct daemon *d)
+{
+        int64_t t = clock_mono_ms();
+        int64_t before[STORE_PRUNE_N];
+        int r;
+
+        if (d->retention.done) {
+                if (t < d->retention_at)
+                        return;
+                retention_pass_start(&d->retention, d->cfg, clock_wall_s());
+                d->retention_at = t + d->cfg->retention.interval * 1000;
+        }
+        memcpy(before, d->retention.removed, sizeof before);
+        r = retention_pass_step(&d->retention, d->store);
+        for (int k = 0; k < STORE_PRUNE_N; k++)
+                if (d->retention.removed[k] > before[k])
+                        metric_add(d->m.pruned, (const char *[]){ store_prune_name(k) },
+                                   (double)(d->retention.removed[k] - before[k]));
+        if (r < 0) {
+                log_warn("retention step failed error=%s retry_in_s=%ld", error_name(r),
+                         d->cfg->retention.interval);
+                d->retention.done = true;
+        } else if (r == 0) {
+                int64_t total = 0;
+
+                for (int k = 0; k < STORE_PRUNE_N; k++)
+                        total += d->retention.removed[k];
+                /* by kind: cppo_store_pruned_total; a pass with nothing
+                 * to do (most of them) is not worth a line */
+                if (total > 0 || d->retention.reclaimed_pages > 0)
+                        log_info("retention pass done removed=%lld pages_freed=%lld",
+                                 (long long)total, (long long)d->retention.reclaimed_pages);
+        }
+}
+
 static int one_batch(struct daemon *d)
 {
         int n = source_kafka_poll_batch(d->kafka, BATCH_MAX, POLL_MS, pipeline_handle, d->pipeline);
@@ -538,6 +581,8 @@ static int one_batch(struct daemon *d)
                 notify_route(d->notify, d->store, d->cfg);
         if (r == 0)
                 poke_aws(d);
+        if (r == 0)
+                retention_tick(d);
         return r;
 }
 
@@ -563,6 +608,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 .cfg = cfg,
                 .sigfd = -1,
                 .watchdog_ms = service_watchdog_usec() / 2000, /* ping at half the interval */
+                .retention = { .done = true },                 /* the first pass starts at once */
         };
         char err[CPPO_ERRLEN] = "";
         int r = start(&d, err, sizeof err);
