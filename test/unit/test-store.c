@@ -81,7 +81,8 @@ static int on_rejected(void *ctx, const struct store_rejected *r)
         if (s->n++ == 0) {
                 snprintf(s->reason, sizeof s->reason, "%s", r->reason);
                 s->raw_len = r->raw_len < sizeof s->raw ? r->raw_len : sizeof s->raw;
-                memcpy(s->raw, r->raw, s->raw_len);
+                if (s->raw_len > 0) /* no bytes may come as NULL */
+                        memcpy(s->raw, r->raw, s->raw_len);
                 s->offset = r->offset;
                 s->truncated = r->truncated;
         }
