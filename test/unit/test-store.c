@@ -419,6 +419,26 @@ static void pg_fenced_commit_fails_after_a_takeover(void **state)
         store_close(s);
 }
 
+/* A statement that fails inside a batch aborts the whole transaction in
+ * PostgreSQL: the commit then reports the failure (its COMMIT answers
+ * ROLLBACK) instead of passing, and nothing of the batch is kept. */
+static void pg_commit_of_a_failed_batch_fails(void **state)
+{
+        struct store *s;
+        char why[256];
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k1", NULL, 1), 1);
+        assert_int_equal(store_inbox_add(s, "{\"bad\": \"\xff\"}", 1, NULL), -EIO); /* not UTF-8 */
+        assert_int_equal(store_commit(s), -EIO);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "rolled back"));
+        assert_int_equal(count(s, "ledger"), 0);
+        store_close(s);
+}
+
 /* PostgreSQL draws an id before its entry commits: an entry with a lower
  * id that commits after a take saw higher ones stays pending. */
 static void pg_inbox_take_leaves_a_late_lower_id_pending(void **state)
@@ -884,6 +904,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_health_and_error_mapping, setup, teardown),
                 cmocka_unit_test_setup_teardown(pg_inbox_take_leaves_a_late_lower_id_pending, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(pg_commit_of_a_failed_batch_fails, setup, teardown),
         };
         return tmpstore_run("store", tests, sizeof tests / sizeof tests[0]);
 }
