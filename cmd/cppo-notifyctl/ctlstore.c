@@ -50,6 +50,22 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
         return o;
 }
 
+/* store.password_file's password, read with the configuration and kept
+ * for the process (one command runs), so the options that point at it
+ * outlive the configuration. Wiped at exit by nobody: it is the process's
+ * own memory, as the configuration was. */
+static struct secret *store_password;
+
+static int keep_password(const struct config *cfg, struct store_options *so)
+{
+        const char *pw = config_store_password(cfg);
+
+        if (pw != NULL && store_password == NULL && secret_new(&store_password, pw, strlen(pw)) < 0)
+                return -ENOMEM;
+        so->password = store_password ? secret_value(store_password) : NULL;
+        return 0;
+}
+
 /* The store and pipeline settings of the configuration file; only the
  * store part has to resolve (see struct ctl_target). */
 static int load_config(const char *cmd, const char *path, struct store_options *so,
@@ -70,11 +86,15 @@ static int load_config(const char *cmd, const char *path, struct store_options *
         config_errors_deinit(&errs);
         so->synchronous_normal = strcmp(cfg->store.synchronous, "normal") == 0;
         so->busy_timeout_ms = config_store_busy_ms(cfg);
+        if (keep_password(cfg, so) < 0) {
+                config_free(cfg);
+                return CTL_EXIT_INTERNAL;
+        }
         po->offer_link_timeout = cfg->holds.offer_link_timeout;
         po->notify_extended_after_acceptance = cfg->notify_extended_after_acceptance;
         po->notify_direct_deals = cfg->notify_direct_deals;
         po->max_message_bytes = (size_t)cfg->kafka.max_message_bytes;
-        r = snprintf(state, statelen, "%s", cfg->store.path) >= (int)statelen;
+        r = snprintf(state, statelen, "%s", config_store_target(cfg)) >= (int)statelen;
         config_free(cfg);
         if (r) {
                 fprintf(stderr, "cppo-notifyctl %s: store path too long\n", cmd);

@@ -40,8 +40,9 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only, struct store **out,
                    struct pipeline_options *po);
 
-/* The store path t names, into path (len bytes); so (may be NULL) and po
- * (may be NULL) receive the configuration's store and pipeline settings.
+/* The store path (or postgresql:// URL) t names, into path (len bytes); so
+ * (may be NULL) and po (may be NULL) receive the configuration's store and
+ * pipeline settings (so->password stays valid for the process).
  * For commands that open the store themselves. Returns a CTL_EXIT_* code,
  * the reason printed as for ctl_open_store. */
 int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size_t len,

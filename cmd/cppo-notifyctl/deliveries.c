@@ -181,14 +181,17 @@ static int parse(int argc, char **argv, struct dopts *o)
 
 /* ---- the store ---- */
 
-static int open_at(const char *path, bool writable, struct store **s)
+static int open_at(const char *path, bool writable, const char *password, struct store **s)
 {
-        struct store_options so = { .read_only = !writable, .busy_timeout_ms = 5000 };
-        char err[CPPO_ERRLEN];
+        struct store_options so = { .read_only = !writable,
+                                    .busy_timeout_ms = 5000,
+                                    .password = password };
+        char err[CPPO_ERRLEN], shown[512];
         int version = 0;
 
+        store_target_redact(path, shown, sizeof shown);
         /* a writable open would create an empty store at a mistyped path */
-        if (writable && access(path, F_OK) != 0) {
+        if (writable && !store_target_is_pg(path) && access(path, F_OK) != 0) {
                 fprintf(stderr, "cppo-notifyctl deliveries: no store at '%s'\n", path);
                 return CTL_EXIT_INTERNAL;
         }
@@ -200,7 +203,7 @@ static int open_at(const char *path, bool writable, struct store **s)
                 fprintf(stderr,
                         "cppo-notifyctl deliveries: the store '%s' (schema %d) has no "
                         "deliveries yet: the daemon upgrades it when it starts\n",
-                        path, version);
+                        shown, version);
                 store_close(*s);
                 *s = NULL;
                 return CTL_EXIT_INTERNAL;
@@ -210,10 +213,11 @@ static int open_at(const char *path, bool writable, struct store **s)
 
 static int open_store(const struct dopts *o, bool writable, struct store **s)
 {
+        struct store_options so = { 0 };
         char path[4096];
-        int r = ctl_store_path("deliveries", &o->t, path, sizeof path, NULL, NULL);
+        int r = ctl_store_path("deliveries", &o->t, path, sizeof path, &so, NULL);
 
-        return r != CTL_EXIT_OK ? r : open_at(path, writable, s);
+        return r != CTL_EXIT_OK ? r : open_at(path, writable, so.password, s);
 }
 
 /* ---- JSON ---- */

@@ -211,6 +211,8 @@ static int explain_setup(struct explain *x, const char *config_path, const char 
         config_errors_deinit(&errs);
         if (r == 0 && (r = renderer_new(&x->renderer, x->cfg, err, sizeof err)) < 0)
                 fprintf(stderr, "%s\n", err);
+        if (r == 0)
+                so.password = config_store_password(x->cfg);
         if (r == 0 && state_path && (r = store_open(&s, state_path, &so, err, sizeof err)) < 0)
                 fprintf(stderr, "cppo-notifyctl explain: %s\n", err);
         if (r == 0)

@@ -53,6 +53,7 @@ struct daemon {
         int sigfd;
         atomic_bool ready;         /* read by the HTTP thread */
         atomic_bool store_ok;      /* the store looked writable at the last check */
+        char store_name[512];      /* the store target as logged: no password */
         bool announced;            /* READY=1 sent */
         struct aws_syncer *aws;    /* the AWS Catalog sync thread, NULL without aws: */
         uint64_t aws_poked_events; /* events seen when it was last poked */
@@ -93,11 +94,15 @@ static void on_notification(void *ctx, const struct notification *n)
 /* ---- status, readiness and the slow refresh ---- */
 
 /* Cheap: no write. The file must be writable for us and its file system
- * neither read-only nor full. */
-static bool store_writable(const char *path)
+ * neither read-only nor full. A PostgreSQL store has no file here: the
+ * server's refusals and store_verify() after each commit tell instead. */
+static bool store_writable(const struct config *c)
 {
+        const char *path = config_store_target(c);
         struct statvfs fs;
 
+        if (store_target_is_pg(path))
+                return true;
         if (access(path, W_OK) != 0 || statvfs(path, &fs) != 0)
                 return false;
         return !(fs.f_flag & ST_RDONLY) && fs.f_bavail > 0;
@@ -163,7 +168,7 @@ static void slow_refresh(struct daemon *d, int64_t t)
                 metric_set(d->m.holds, NULL, (double)holds);
         }
         (void)source_kafka_lag(d->kafka, daemon_metrics_on_lag, d->m.lag); /* a metric: next time */
-        atomic_store(&d->store_ok, store_writable(d->cfg->store.path));
+        atomic_store(&d->store_ok, store_writable(d->cfg));
         update_status(d, t);
         d->slow_at = t;
 }
@@ -271,8 +276,8 @@ static int store_check_at_start(struct daemon *d, char *err, size_t errlen)
         int r = store_integrity(d->store, why, sizeof why);
 
         if (r < 0)
-                return error_set(err, errlen, r, "%s: %s", d->cfg->store.path, why);
-        log_info("store checked path=%s quick_check=ok", d->cfg->store.path);
+                return error_set(err, errlen, r, "%s: %s", d->store_name, why);
+        log_info("store checked path=%s quick_check=ok", d->store_name);
         return 0;
 }
 
@@ -301,7 +306,7 @@ static void log_failure(struct daemon *d, int r)
         log_error("stopping after a failure error=%s origin=%s store_error=%s", error_name(r),
                   error_origin_format(r, origin, sizeof origin), db);
         if (r == -EBADMSG && store_integrity(d->store, db, sizeof db) < 0)
-                log_error("%s: %s", d->cfg->store.path, db); /* the damage, what to do */
+                log_error("%s: %s", d->store_name, db); /* the damage, what to do */
 }
 
 /* The AWS Catalog sync on its own thread and store connection: a slow or
@@ -311,7 +316,7 @@ static int start_aws(struct daemon *d, const struct store_options *so, char *err
 {
         const struct config *c = d->cfg;
         struct aws_syncer_options o = {
-                .store_path = c->store.path,
+                .store_path = config_store_target(c),
                 .store = *so,
                 .client = { .region = c->aws.region,
                             .endpoint = c->aws.endpoint,
@@ -351,6 +356,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
                 /* another writer (a CLI replay, a backup) may hold the lock
                  * for a while: SQLite retries with growing sleeps up to this */
                 .busy_timeout_ms = config_store_busy_ms(d->cfg),
+                .password = config_store_password(d->cfg),
         };
         struct http_handlers h = { on_metrics, on_ready, d };
         struct dispatch_observer obs = daemon_metrics_observer(&d->m);
@@ -359,10 +365,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
         if (d->sigfd < 0)
                 return error_set(err, errlen, d->sigfd, "cannot set up signals");
-        r = store_open(&d->store, d->cfg->store.path, &so, err, errlen);
+        store_target_redact(config_store_target(d->cfg), d->store_name, sizeof d->store_name);
+        r = store_open(&d->store, config_store_target(d->cfg), &so, err, errlen);
         if (r == 0)
                 r = store_check_at_start(d, err, errlen);
-        atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg->store.path));
+        atomic_store(&d->store_ok, r == 0 && store_writable(d->cfg));
         if (r == 0)
                 r = daemon_metrics_init(&d->m, d->cfg);
         if (r == 0)
@@ -619,7 +626,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 config_free(d.cfg);
                 return 1;
         }
-        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.cfg->store.path,
+        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.store_name,
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();

@@ -43,7 +43,7 @@ int notify_start(struct notify **out, struct store *s, const struct config *cfg,
         if (r == 0) {
                 n->pending = true; /* whatever a previous run committed but did not route */
                 notify_route(n, s, cfg);
-                r = dispatch_start(&n->dispatch, cfg->store.path, cfg, obs, err, errlen);
+                r = dispatch_start(&n->dispatch, config_store_target(cfg), cfg, obs, err, errlen);
         }
         if (r < 0) {
                 notify_free(n);
