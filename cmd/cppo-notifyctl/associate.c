@@ -21,6 +21,7 @@
 #include "ctlstore.h"
 
 #include "cppo/correlate.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
 
@@ -109,7 +110,7 @@ static bool refused(const struct assoc_args *a, const struct authorization *auth
                          a->offer);
                 return true;
         }
-        if (!corr_offer_fits(auth, o, (int64_t)time(NULL), fit, sizeof fit)) {
+        if (!corr_offer_fits(auth, o, clock_wall_s(), fit, sizeof fit)) {
                 snprintf(why, len, "offer '%s' does not fit authorization '%s': %s", a->offer,
                          a->authorization, fit);
                 return true;

@@ -354,12 +354,9 @@ static void json_authorization_fields(yajl_gen g, const struct authorization *a)
 /* The object so far, then metadata (stored JSON text) and the close. */
 static void print_gen(yajl_gen g, const struct authorization *a, const char *tail)
 {
-        const unsigned char *buf;
-        size_t len;
-
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                printf("%.*s,\"metadata\":%s%s}\n", (int)len, (const char *)buf,
-                       a->metadata_json ? a->metadata_json : "{}", tail);
+        /* a closed stdout: nothing to tell */
+        (void)json_print_splice(g, stdout, "metadata", a->metadata_json ? a->metadata_json : "{}",
+                                tail);
 }
 
 struct listing {

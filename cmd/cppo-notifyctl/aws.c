@@ -21,6 +21,7 @@
 
 #include "cppo/aws.h"
 #include "cppo/aws_sync.h"
+#include "cppo/clock.h"
 #include "cppo/config.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
@@ -189,8 +190,6 @@ static int print_json(const struct aws_creds *cr, const char *cred_err, const ch
                       const struct probe *probes, size_t n, bool missing, bool ok)
 {
         yajl_gen g = json_new();
-        const unsigned char *out;
-        size_t len;
         if (g == NULL)
                 return -ENOMEM;
         yajl_gen_map_open(g);
@@ -212,9 +211,7 @@ static int print_json(const struct aws_creds *cr, const char *cred_err, const ch
         yajl_gen_map_close(g);
         json_string(g, "iam_policy", missing ? policy : NULL);
         yajl_gen_map_close(g);
-        int rc = yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok ? 0 : -EIO;
-        if (rc == 0)
-                printf("%.*s\n", (int)len, (const char *)out);
+        int rc = json_print(g, stdout);
         yajl_gen_free(g);
         return rc;
 }
@@ -321,8 +318,6 @@ static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
                 return;
         }
         yajl_gen g = json_new();
-        const unsigned char *out;
-        size_t len;
         if (g == NULL)
                 return;
         yajl_gen_map_open(g);
@@ -334,8 +329,7 @@ static void sync_seen(void *ctx, const struct aws_resale_auth *ra, bool is_new)
         json_string(g, "reseller_account_id", ra->reseller_account_id);
         json_string(g, "expires_at", ra->end_date ? ends : NULL);
         yajl_gen_map_close(g);
-        if (yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)
-                printf("%.*s\n", (int)len, (const char *)out);
+        (void)json_print(g, stdout); /* a closed stdout: nothing to tell */
         yajl_gen_free(g);
 }
 
@@ -411,7 +405,7 @@ static int aws_sync_cmd(int argc, char **argv)
         if (rc == CTL_EXIT_OK)
                 rc = ctl_open_store("aws sync", &a.t, a.dry_run, &s, &po);
         if (rc == CTL_EXIT_OK) {
-                r = aws_sync_once(c, s, a.dry_run, (int64_t)time(NULL), sync_seen, &a, &st, err,
+                r = aws_sync_once(c, s, a.dry_run, clock_wall_s(), sync_seen, &a, &st, err,
                                   sizeof err);
                 if (r < 0) {
                         fprintf(stderr,

@@ -125,7 +125,8 @@ static int check_ca_file(const char *ca, const char *what, const char *path)
 static int check_environment(const struct config *cfg, const char *path)
 {
         char what[300];
-        int rc = check_store_dir(cfg, path);
+        /* PostgreSQL: no directory here; check_store() connects instead */
+        int rc = cfg->store.url ? 0 : check_store_dir(cfg, path);
 
         if (rc == -ENAMETOOLONG) {
                 fprintf(stderr, "%s: store.path is too long\n", path);
@@ -141,13 +142,16 @@ static int check_environment(const struct config *cfg, const char *path)
         return rc;
 }
 
-/* The store file, opened read-only and checked for damage; read-only
- * because check has no side effects (nothing is created or migrated). */
-static int check_store(const char *db)
+/* The store file (or PostgreSQL database), opened read-only and checked
+ * for damage; read-only because check has no side effects (nothing is
+ * created or migrated). Named without any password. */
+static int check_store(const char *db, const char *password)
 {
-        struct store_options so = { .read_only = true, .busy_timeout_ms = 5000 };
+        struct store_options so = { .read_only = true,
+                                    .busy_timeout_ms = 5000,
+                                    .password = password };
         struct store *s = NULL;
-        char err[CPPO_ERRLEN] = "";
+        char err[CPPO_ERRLEN] = "", shown[512];
         int v = 0, r = store_open(&s, db, &so, err, sizeof err);
 
         if (r == 0)
@@ -155,11 +159,12 @@ static int check_store(const char *db)
         if (r == 0)
                 r = store_schema_version(s, &v);
         store_close(s);
+        store_target_redact(db, shown, sizeof shown);
         if (r < 0) {
-                fprintf(stderr, "%s: %s\n", db, err[0] ? err : error_name(r));
+                fprintf(stderr, "%s: %s\n", shown, err[0] ? err : error_name(r));
                 return r;
         }
-        printf("store %s: quick_check ok, schema %d\n", db, v);
+        printf("store %s: quick_check ok, schema %d\n", shown, v);
         return 0;
 }
 
@@ -185,14 +190,14 @@ int ctl_check(int argc, char **argv)
                 }
         }
         if (state && !config_given)
-                return check_store(state) == 0 ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
+                return check_store(state, NULL) == 0 ? CTL_EXIT_OK : CTL_EXIT_PROBLEM;
         config_errors_init(&errs);
         int rc = config_load(&cfg, path, &errs);
         int code = rc == -EINVAL ? CTL_EXIT_PROBLEM : CTL_EXIT_INTERNAL;
         if (rc == 0)
                 code = check_templates(cfg, path, check_environment(cfg, path) == 0);
-        if (rc == 0 && (state || access(cfg->store.path, F_OK) == 0) &&
-            check_store(state ? state : cfg->store.path) < 0)
+        if (rc == 0 && (state || cfg->store.url || access(cfg->store.path, F_OK) == 0) &&
+            check_store(state ? state : config_store_target(cfg), config_store_password(cfg)) < 0)
                 code = CTL_EXIT_PROBLEM;
         else if (rc == -EINVAL)
                 config_errors_print(&errs, stderr);

@@ -38,5 +38,6 @@ int ctl_unlink(int argc, char **argv);
 int ctl_links(int argc, char **argv);
 int ctl_receivers(int argc, char **argv);
 int ctl_aws(int argc, char **argv);
+int ctl_store(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include "ctl.h"
 
 #include "cppo/config.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
 #include "cppo/log.h"
@@ -49,6 +50,22 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
         return o;
 }
 
+/* store.password_file's password, read with the configuration and kept
+ * for the process (one command runs), so the options that point at it
+ * outlive the configuration. Wiped at exit by nobody: it is the process's
+ * own memory, as the configuration was. */
+static struct secret *store_password;
+
+static int keep_password(const struct config *cfg, struct store_options *so)
+{
+        const char *pw = config_store_password(cfg);
+
+        if (pw != NULL && store_password == NULL && secret_new(&store_password, pw, strlen(pw)) < 0)
+                return -ENOMEM;
+        so->password = store_password ? secret_value(store_password) : NULL;
+        return 0;
+}
+
 /* The store and pipeline settings of the configuration file; only the
  * store part has to resolve (see struct ctl_target). */
 static int load_config(const char *cmd, const char *path, struct store_options *so,
@@ -69,11 +86,15 @@ static int load_config(const char *cmd, const char *path, struct store_options *
         config_errors_deinit(&errs);
         so->synchronous_normal = strcmp(cfg->store.synchronous, "normal") == 0;
         so->busy_timeout_ms = config_store_busy_ms(cfg);
+        if (keep_password(cfg, so) < 0) {
+                config_free(cfg);
+                return CTL_EXIT_INTERNAL;
+        }
         po->offer_link_timeout = cfg->holds.offer_link_timeout;
         po->notify_extended_after_acceptance = cfg->notify_extended_after_acceptance;
         po->notify_direct_deals = cfg->notify_direct_deals;
         po->max_message_bytes = (size_t)cfg->kafka.max_message_bytes;
-        r = snprintf(state, statelen, "%s", cfg->store.path) >= (int)statelen;
+        r = snprintf(state, statelen, "%s", config_store_target(cfg)) >= (int)statelen;
         config_free(cfg);
         if (r) {
                 fprintf(stderr, "cppo-notifyctl %s: store path too long\n", cmd);
@@ -138,7 +159,7 @@ yajl_gen ctl_event_open(const char *detail_type)
                 return NULL;
         uuid_generate_random(u);
         uuid_unparse_lower(u, id);
-        timefmt_format((int64_t)time(NULL), when);
+        timefmt_format(clock_wall_s(), when);
         yajl_gen_map_open(g);
         json_string(g, "version", "0");
         json_string(g, "id", id); /* the ledger key: one event per command */
@@ -197,7 +218,7 @@ static int apply_inbox(const char *cmd, struct pipeline_options *po, bool json)
         struct applied a = { .json = json };
         struct pipeline *p = NULL;
         char err[CPPO_ERRLEN];
-        int64_t now = (int64_t)time(NULL);
+        int64_t now = clock_wall_s();
         int r, taken;
 
         po->on_notification = on_applied;
@@ -237,7 +258,7 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
 
         if (rc != CTL_EXIT_OK)
                 return rc;
-        if (store_inbox_add(s, payload, (int64_t)time(NULL), &id) < 0) {
+        if (store_inbox_add(s, payload, clock_wall_s(), &id) < 0) {
                 fprintf(stderr, "cppo-notifyctl %s: cannot write the inbox\n", cmd);
                 store_close(s);
                 return CTL_EXIT_INTERNAL;
@@ -258,8 +279,6 @@ int ctl_submit(const char *cmd, const struct ctl_target *t, const char *payload,
 void ctl_print_notification(const struct notification *n)
 {
         yajl_gen g = json_new();
-        const unsigned char *buf;
-        size_t len;
 
         if (g == NULL)
                 return;
@@ -273,10 +292,23 @@ void ctl_print_notification(const struct notification *n)
         json_bool(g, "registered", n->registered);
         /* the context is already a JSON object (built by correlate): embedded
          * as it is rather than re-parsed */
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                printf("%.*s,\"context\":%s}\n", (int)len, (const char *)buf,
-                       n->context_json ? n->context_json : "null");
+        /* a closed stdout: nothing to tell */
+        (void)json_print_splice(g, stdout, "context", n->context_json ? n->context_json : "null",
+                                NULL);
         yajl_gen_free(g);
+}
+
+int ctl_parse_count(const char *s, int64_t min, int64_t *out)
+{
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || errno == ERANGE || v < min)
+                return -EINVAL;
+        *out = v;
+        return 0;
 }
 
 void ctl_format_age(int64_t s, char *out, size_t len)

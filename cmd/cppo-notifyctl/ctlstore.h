@@ -40,8 +40,9 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 int ctl_open_store(const char *cmd, const struct ctl_target *t, bool read_only, struct store **out,
                    struct pipeline_options *po);
 
-/* The store path t names, into path (len bytes); so (may be NULL) and po
- * (may be NULL) receive the configuration's store and pipeline settings.
+/* The store path (or postgresql:// URL) t names, into path (len bytes); so
+ * (may be NULL) and po (may be NULL) receive the configuration's store and
+ * pipeline settings (so->password stays valid for the process).
  * For commands that open the store themselves. Returns a CTL_EXIT_* code,
  * the reason printed as for ctl_open_store. */
 int ctl_store_path(const char *cmd, const struct ctl_target *t, char *path, size_t len,
@@ -75,6 +76,10 @@ int ctl_apply_inbox(const char *cmd, struct pipeline_options *po, bool json);
 /* One notification as a JSON line: kind, key, opportunity_id, offer_id,
  * agreement_id, late, registered, context (the stored document). */
 void ctl_print_notification(const struct notification *n);
+
+/* A whole decimal number of at least min (a --limit, an id): 0, or
+ * -EINVAL for anything else (empty, a sign or space left over, too big). */
+int ctl_parse_count(const char *s, int64_t min, int64_t *out);
 
 /* "3d 4h", "5m 2s": a duration for people. */
 void ctl_format_age(int64_t seconds, char *out, size_t len);

@@ -41,7 +41,7 @@ struct dopts {
         struct ctl_target t;
         const char *key;
         bool failed, json, all_failed, payload, help, limit_set, unrouted;
-        long long limit;
+        int64_t limit;
 };
 
 static const char *const usages[] = {
@@ -155,7 +155,6 @@ static const struct option long_opts[] = {
 
 static int parse(int argc, char **argv, struct dopts *o)
 {
-        char *end;
         int c, r = 0;
 
         optind = 1;
@@ -168,9 +167,8 @@ static int parse(int argc, char **argv, struct dopts *o)
                 case 'h': o->help = true; break;
                 case 'u': o->unrouted = true; break;
                 case 'n':
-                        o->limit = strtoll(optarg, &end, 10);
                         o->limit_set = true;
-                        if (*optarg == '\0' || *end || o->limit < 0)
+                        if (ctl_parse_count(optarg, 0, &o->limit) < 0)
                                 r = -EINVAL;
                         break;
                 default: r = -EINVAL;
@@ -183,14 +181,17 @@ static int parse(int argc, char **argv, struct dopts *o)
 
 /* ---- the store ---- */
 
-static int open_at(const char *path, bool writable, struct store **s)
+static int open_at(const char *path, bool writable, const char *password, struct store **s)
 {
-        struct store_options so = { .read_only = !writable, .busy_timeout_ms = 5000 };
-        char err[CPPO_ERRLEN];
+        struct store_options so = { .read_only = !writable,
+                                    .busy_timeout_ms = 5000,
+                                    .password = password };
+        char err[CPPO_ERRLEN], shown[512];
         int version = 0;
 
+        store_target_redact(path, shown, sizeof shown);
         /* a writable open would create an empty store at a mistyped path */
-        if (writable && access(path, F_OK) != 0) {
+        if (writable && !store_target_is_pg(path) && access(path, F_OK) != 0) {
                 fprintf(stderr, "cppo-notifyctl deliveries: no store at '%s'\n", path);
                 return CTL_EXIT_INTERNAL;
         }
@@ -202,7 +203,7 @@ static int open_at(const char *path, bool writable, struct store **s)
                 fprintf(stderr,
                         "cppo-notifyctl deliveries: the store '%s' (schema %d) has no "
                         "deliveries yet: the daemon upgrades it when it starts\n",
-                        path, version);
+                        shown, version);
                 store_close(*s);
                 *s = NULL;
                 return CTL_EXIT_INTERNAL;
@@ -212,10 +213,11 @@ static int open_at(const char *path, bool writable, struct store **s)
 
 static int open_store(const struct dopts *o, bool writable, struct store **s)
 {
+        struct store_options so = { 0 };
         char path[4096];
-        int r = ctl_store_path("deliveries", &o->t, path, sizeof path, NULL, NULL);
+        int r = ctl_store_path("deliveries", &o->t, path, sizeof path, &so, NULL);
 
-        return r != CTL_EXIT_OK ? r : open_at(path, writable, s);
+        return r != CTL_EXIT_OK ? r : open_at(path, writable, so.password, s);
 }
 
 /* ---- JSON ---- */
@@ -253,17 +255,6 @@ static void json_fields(yajl_gen g, const struct delivery *d, int attempts)
         json_int(g, "payload_bytes", (long long)d->payload_len);
 }
 
-static int json_print(yajl_gen g)
-{
-        const unsigned char *out;
-        size_t len;
-
-        if (yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok)
-                return -EIO;
-        printf("%.*s\n", (int)len, (const char *)out);
-        return 0;
-}
-
 /* ---- list ---- */
 
 struct listing {
@@ -298,7 +289,7 @@ static int on_listed(void *ctx, const struct delivery *d)
         yajl_gen_map_open(g);
         json_fields(g, d, attempts);
         yajl_gen_map_close(g);
-        r = json_print(g);
+        r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }
@@ -362,7 +353,7 @@ static int on_unmatched(void *ctx, const struct notification *n)
         json_string(g, "agreement_id", n->agreement_id);
         json_string(g, "created_at", when);
         yajl_gen_map_close(g);
-        r = json_print(g);
+        r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }
@@ -473,7 +464,7 @@ static int show_json(struct store *s, const struct delivery *d, int attempts)
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         if (r == 0)
-                r = json_print(g);
+                r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }

@@ -14,6 +14,7 @@
 #include "ctl.h"
 
 #include "cppo/config.h"
+#include "cppo/clock.h"
 #include "cppo/correlate.h"
 #include "cppo/decode.h"
 #include "cppo/error.h"
@@ -48,8 +49,6 @@ struct explain {
 static int print_item(const struct decode_item *it)
 {
         yajl_gen g = json_new();
-        const unsigned char *out;
-        size_t len;
         int r = 0;
 
         if (g == NULL)
@@ -62,8 +61,8 @@ static int print_item(const struct decode_item *it)
                 json_string(g, "message", it->message);
                 yajl_gen_map_close(g);
         }
-        if (r == 0 && yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)
-                printf("%.*s\n", (int)len, (const char *)out);
+        if (r == 0)
+                r = json_print(g, stdout);
         yajl_gen_free(g);
         return r;
 }
@@ -164,7 +163,7 @@ static void print_silent_link(const struct explain *x, const struct mp_event *ev
 static int explain_event(struct explain *x, const struct mp_event *ev)
 {
         struct changeset ch = { 0 };
-        int64_t now = ev->time_epoch ? ev->time_epoch : (int64_t)time(NULL);
+        int64_t now = ev->time_epoch ? ev->time_epoch : clock_wall_s();
         int r = corr_apply(x->state, &x->corr, ev, now, &ch);
 
         for (size_t i = 0; r == 0 && i < ch.n_notifications; i++)
@@ -212,6 +211,8 @@ static int explain_setup(struct explain *x, const char *config_path, const char 
         config_errors_deinit(&errs);
         if (r == 0 && (r = renderer_new(&x->renderer, x->cfg, err, sizeof err)) < 0)
                 fprintf(stderr, "%s\n", err);
+        if (r == 0)
+                so.password = config_store_password(x->cfg);
         if (r == 0 && state_path && (r = store_open(&s, state_path, &so, err, sizeof err)) < 0)
                 fprintf(stderr, "cppo-notifyctl explain: %s\n", err);
         if (r == 0)

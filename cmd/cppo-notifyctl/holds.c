@@ -11,6 +11,7 @@
 #include "ctlstore.h"
 
 #include "cppo/correlate.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/event.h"
 #include "cppo/json.h"
@@ -116,8 +117,6 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
 {
         yajl_gen g = json_new();
         char created[TIMEFMT_LEN], deadline[TIMEFMT_LEN];
-        const unsigned char *buf;
-        size_t len;
 
         if (g == NULL)
                 return;
@@ -154,8 +153,7 @@ static void print_json(const struct holds_listing *l, const struct hold *h, cons
         json_string(g, "command", cmd);
         json_string(g, "register_command", cands->n ? NULL : reg);
         yajl_gen_map_close(g);
-        if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-                printf("%.*s\n", (int)len, (const char *)buf);
+        (void)json_print(g, stdout); /* a closed stdout: nothing to tell */
         yajl_gen_free(g);
 }
 
@@ -250,7 +248,7 @@ int ctl_holds(int argc, char **argv)
                 { NULL, 0, NULL, 0 },
         };
         struct ctl_target t = { 0 };
-        struct holds_listing l = { .t = &t, .now = (int64_t)time(NULL) };
+        struct holds_listing l = { .t = &t, .now = clock_wall_s() };
         struct store *s = NULL;
         int o, r, rc;
 

@@ -22,6 +22,7 @@ static const struct ctl_command commands[] = {
         { "send-test", "send a sample notification to one receiver", ctl_send_test },
         { "receivers", "show each receiver's health and queue", ctl_receivers },
         { "aws", "check access to the AWS Marketplace Catalog API", ctl_aws },
+        { "store", "show the store's size, prune what retention removes", ctl_store },
         { NULL, NULL, NULL },
 };
 

@@ -25,6 +25,7 @@
 #include "ctlstore.h"
 
 #include "cppo/buf.h"
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
 #include "cppo/store.h"
@@ -43,7 +44,7 @@
 struct ropts {
         struct ctl_target t;
         bool json, raw, apply, requeue, help, limit_set;
-        long long limit, id;
+        int64_t limit, id;
 };
 
 struct listing {
@@ -142,8 +143,6 @@ static void json_requeue(yajl_gen g, const struct store_rejected *r)
 static int print_json(const struct store_rejected *r)
 {
         yajl_gen g = json_new();
-        const unsigned char *out;
-        size_t len;
         int rc;
 
         if (g == NULL)
@@ -163,8 +162,8 @@ static int print_json(const struct store_rejected *r)
         json_requeue(g, r);
         rc = json_raw(g, r);
         yajl_gen_map_close(g);
-        if (rc == 0 && yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok)
-                printf("%.*s\n", (int)len, (const char *)out);
+        if (rc == 0)
+                rc = json_print(g, stdout);
         yajl_gen_free(g);
         return rc;
 }
@@ -259,7 +258,7 @@ static int copy_outcome(void *ctx, const struct store_rejected *r)
  * the entry without knowing whose bytes it carries. */
 static int enqueue(struct store *s, long long id, const char *payload, int64_t *inbox_id)
 {
-        int64_t now = (int64_t)time(NULL);
+        int64_t now = clock_wall_s();
         int r = store_begin(s);
 
         if (r < 0)
@@ -280,7 +279,7 @@ static int apply(struct store *s, struct pipeline_options *po, long long id)
         struct candidate c = { 0 };
         struct pipeline *p = NULL;
         char err[CPPO_ERRLEN];
-        int64_t now = (int64_t)time(NULL);
+        int64_t now = clock_wall_s();
         int r = pipeline_new(&p, po, err, sizeof err);
 
         if (r < 0) {
@@ -322,8 +321,8 @@ static int requeue(struct store *s, struct pipeline_options *po, const struct ro
                 bool refused = r == -ECANCELED;
 
                 fprintf(stderr, "cppo-notifyctl rejected: %s %lld%s%s\n",
-                        refused ? "rejected input" : "no rejected input", o->id, refused ? " " : "",
-                        refused ? c.why : "");
+                        refused ? "rejected input" : "no rejected input", (long long)o->id,
+                        refused ? " " : "", refused ? c.why : "");
                 return CTL_EXIT_PROBLEM;
         }
         if (r == 0)
@@ -337,7 +336,7 @@ static int requeue(struct store *s, struct pipeline_options *po, const struct ro
                 return apply(s, po, o->id);
         printf("rejected input %lld queued as inbox entry %lld: the daemon feeds it on its next "
                "batch\n(with no daemon running, apply it now with --apply)\n",
-               o->id, (long long)inbox_id);
+               (long long)o->id, (long long)inbox_id);
         return CTL_EXIT_OK;
 }
 
@@ -359,15 +358,12 @@ static void usage(FILE *f)
 
 static int parse_positional(int n, char **args, struct ropts *o)
 {
-        char *end;
-
         if (n == 0)
                 return 0;
         if (n != 2 || strcmp(args[0], "requeue") != 0)
                 return -EINVAL;
         o->requeue = true;
-        o->id = strtoll(args[1], &end, 10);
-        return *args[1] && *end == '\0' && o->id > 0 ? 0 : -EINVAL;
+        return ctl_parse_count(args[1], 1, &o->id);
 }
 
 static int parse(int argc, char **argv, struct ropts *o)
@@ -377,7 +373,6 @@ static int parse(int argc, char **argv, struct ropts *o)
                 { "raw", no_argument, NULL, 'r' },         { "apply", no_argument, NULL, 'a' },
                 { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
         };
-        char *end;
         int c, r = 0;
 
         optind = 1;
@@ -388,9 +383,8 @@ static int parse(int argc, char **argv, struct ropts *o)
                 case 'a': o->apply = true; break;
                 case 'h': o->help = true; break;
                 case 'n':
-                        o->limit = strtoll(optarg, &end, 10);
                         o->limit_set = true;
-                        if (*optarg == '\0' || *end || o->limit < 0)
+                        if (ctl_parse_count(optarg, 0, &o->limit) < 0)
                                 r = -EINVAL;
                         break;
                 default: r = -EINVAL;

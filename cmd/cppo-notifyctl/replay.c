@@ -62,7 +62,7 @@ static int route_committed(struct replay *x)
 
 static int commit(struct replay *x)
 {
-        int r = pipeline_commit(x->p, (int64_t)time(NULL));
+        int r = pipeline_commit(x->p, clock_wall_s());
 
         return r < 0 ? r : route_committed(x);
 }
@@ -121,7 +121,7 @@ static int run_files(struct replay *x, char **files, int n, int *unreadable)
         /* the operator's commands are news, whatever the files were */
         pipeline_set_backfill(x->p, false);
         if (r == 0)
-                r = pipeline_drain_inbox(x->p, (int64_t)time(NULL));
+                r = pipeline_drain_inbox(x->p, clock_wall_s());
         return r < 0 ? r : commit(x);
 }
 

@@ -176,11 +176,12 @@ static int send_test(const struct config *cfg, const struct send_args *a)
                         a->config);
                 return CTL_EXIT_USAGE;
         }
-        rc = store_open(&s, cfg->store.path, &so, err, sizeof err);
+        so.password = config_store_password(cfg);
+        rc = store_open(&s, config_store_target(cfg), &so, err, sizeof err);
         if (rc == 0)
                 rc = queue_test(cfg, rcv, a->kind, s, key, sizeof key);
         if (rc == 0)
-                rc = dispatch_start(&d, cfg->store.path, cfg, NULL, err, sizeof err);
+                rc = dispatch_start(&d, config_store_target(cfg), cfg, NULL, err, sizeof err);
         if (rc == 0) {
                 printf("delivery %s queued for %s (%s)\n", key, rcv->name, rcv->type_name);
                 st = wait_outcome(s, key, a->timeout_s);

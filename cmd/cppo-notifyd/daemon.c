@@ -14,6 +14,7 @@
 #include "cppo/metrics.h"
 #include "cppo/notify.h"
 #include "cppo/pipeline.h"
+#include "cppo/retention.h"
 #include "cppo/service.h"
 #include "cppo/signals.h"
 #include "cppo/source_kafka.h"
@@ -62,10 +63,10 @@ struct daemon {
         struct notify *notify; /* outbox and dispatcher */
         struct leader *leader; /* NULL without high availability */
         atomic_int role;       /* enum daemon_role */
-        char target[512];      /* the store, password removed: for the log */
         int sigfd;
         atomic_bool ready;         /* read by the HTTP thread */
         atomic_bool store_ok;      /* the store looked writable at the last check */
+        char store_name[512];      /* the store target as logged: no password */
         bool announced;            /* READY=1 sent */
         struct aws_syncer *aws;    /* the AWS Catalog sync thread, NULL without aws: */
         uint64_t aws_poked_events; /* events seen when it was last poked */
@@ -77,7 +78,9 @@ struct daemon {
         uint64_t events_total, notifications_total; /* across pipeline rebuilds */
         uint64_t status_events;
         int64_t status_at, watchdog_at, slow_at;
-        uint64_t watchdog_ms; /* half of WatchdogSec; 0: no watchdog */
+        uint64_t watchdog_ms;            /* half of WatchdogSec; 0: no watchdog */
+        struct retention_pass retention; /* the pass under way (done: none) */
+        int64_t retention_at;            /* monotonic ms of the next pass */
 };
 
 /* ---- metrics (daemon_metrics.c declares and feeds them) ---- */
@@ -122,11 +125,15 @@ static void on_notification(void *ctx, const struct notification *n)
 /* ---- status, readiness and the slow refresh ---- */
 
 /* Cheap: no write. The file must be writable for us and its file system
- * neither read-only nor full. */
-static bool store_writable(const char *path)
+ * neither read-only nor full. A PostgreSQL store has no file here: the
+ * server's refusals and store_verify() after each commit tell instead. */
+static bool store_writable(const struct config *c)
 {
+        const char *path = config_store_target(c);
         struct statvfs fs;
 
+        if (store_target_is_pg(path))
+                return true;
         if (access(path, W_OK) != 0 || statvfs(path, &fs) != 0)
                 return false;
         return !(fs.f_flag & ST_RDONLY) && fs.f_bavail > 0;
@@ -140,7 +147,7 @@ static bool store_usable(struct daemon *d)
 
         if (d->cfg->store.url != NULL)
                 return d->store != NULL && store_verify(d->store, why, sizeof why) == 0;
-        return store_writable(d->cfg->store.path);
+        return store_writable(d->cfg);
 }
 
 static void update_ready(struct daemon *d)
@@ -315,8 +322,8 @@ static int store_check_at_start(struct daemon *d, char *err, size_t errlen)
         int r = store_integrity(d->store, why, sizeof why);
 
         if (r < 0)
-                return error_set(err, errlen, r, "%s: %s", d->target, why);
-        log_info("store checked path=%s quick_check=ok", d->target);
+                return error_set(err, errlen, r, "%s: %s", d->store_name, why);
+        log_info("store checked path=%s quick_check=ok", d->store_name);
         return 0;
 }
 
@@ -345,7 +352,7 @@ static void log_failure(struct daemon *d, int r)
         log_error("stopping after a failure error=%s origin=%s store_error=%s", error_name(r),
                   error_origin_format(r, origin, sizeof origin), db);
         if (r == -EBADMSG && store_integrity(d->store, db, sizeof db) < 0)
-                log_error("%s: %s", d->target, db); /* the damage, what to do */
+                log_error("%s: %s", d->store_name, db); /* the damage, what to do */
 }
 
 /* The AWS Catalog sync on its own thread and store connection: a slow or
@@ -444,7 +451,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
         struct http_handlers h = { on_metrics, on_ready, d, on_role };
         int r;
 
-        store_target_redact(config_store_target(d->cfg), d->target, sizeof d->target);
+        store_target_redact(config_store_target(d->cfg), d->store_name, sizeof d->store_name);
         d->sigfd = signals_open(); /* before any thread starts: they inherit the mask */
         if (d->sigfd < 0)
                 return error_set(err, errlen, d->sigfd, "cannot set up signals");
@@ -724,6 +731,46 @@ static int standby(struct daemon *d)
         return r;
 }
 
+/* Retention: a pass every retention.interval, one short step (a batch of
+ * one kind, or a reclaim step) per turn of the loop, so pruning a backlog
+ * never holds the store's write lock for long. A failed step is logged and
+ * the pass dropped until the next interval: retention is housekeeping,
+ * never a reason to stop consuming. */
+static void retention_tick(struct daemon *d)
+{
+        int64_t t = clock_mono_ms();
+        int64_t before[STORE_PRUNE_N];
+        int r;
+
+        if (d->retention.done) {
+                if (t < d->retention_at)
+                        return;
+                retention_pass_start(&d->retention, d->cfg, clock_wall_s());
+                d->retention_at = t + d->cfg->retention.interval * 1000;
+        }
+        memcpy(before, d->retention.removed, sizeof before);
+        r = retention_pass_step(&d->retention, d->store);
+        for (int k = 0; k < STORE_PRUNE_N; k++)
+                if (d->retention.removed[k] > before[k])
+                        metric_add(d->m.pruned, (const char *[]){ store_prune_name(k) },
+                                   (double)(d->retention.removed[k] - before[k]));
+        if (r < 0) {
+                log_warn("retention step failed error=%s retry_in_s=%ld", error_name(r),
+                         d->cfg->retention.interval);
+                d->retention.done = true;
+        } else if (r == 0) {
+                int64_t total = 0;
+
+                for (int k = 0; k < STORE_PRUNE_N; k++)
+                        total += d->retention.removed[k];
+                /* by kind: cppo_store_pruned_total; a pass with nothing
+                 * to do (most of them) is not worth a line */
+                if (total > 0 || d->retention.reclaimed_pages > 0)
+                        log_info("retention pass done removed=%lld pages_freed=%lld",
+                                 (long long)total, (long long)d->retention.reclaimed_pages);
+        }
+}
+
 static int one_batch(struct daemon *d)
 {
         int n = source_kafka_poll_batch(d->kafka, BATCH_MAX, POLL_MS, pipeline_handle, d->pipeline);
@@ -748,6 +795,8 @@ static int one_batch(struct daemon *d)
                 notify_route(d->notify, d->store, d->cfg);
         if (r == 0)
                 poke_aws(d);
+        if (r == 0)
+                retention_tick(d);
         return r;
 }
 
@@ -789,6 +838,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 .cfg = cfg,
                 .sigfd = -1,
                 .watchdog_ms = service_watchdog_usec() / 2000, /* ping at half the interval */
+                .retention = { .done = true },                 /* the first pass starts at once */
         };
         char err[CPPO_ERRLEN] = "";
         int r = start(&d, err, sizeof err);
@@ -799,7 +849,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 config_free(d.cfg);
                 return 1;
         }
-        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.target,
+        log_info("started version=%s store=%s topics=%zu", CPPO_VERSION, d.store_name,
                  d.cfg->kafka.topics.count);
         r = loop(&d);
         service_stopping();

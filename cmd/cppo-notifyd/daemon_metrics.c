@@ -29,8 +29,10 @@ static int declare_ingest(struct daemon_metrics *d)
                                            "Offsets reset after an out-of-range fetch "
                                            "(messages skipped or read again).",
                                            NULL);
+        d->pruned = metrics_counter(m, "cppo_store_pruned_total",
+                                    "Rows retention removed (bodies: emptied), by kind.", "kind");
         if (!d->messages || !d->events || !d->rejected || !d->duplicates || !d->assigned ||
-            !d->lag || !d->notifications || !d->holds || !d->offset_resets)
+            !d->lag || !d->notifications || !d->holds || !d->offset_resets || !d->pruned)
                 return -ENOMEM;
         return 0;
 }

@@ -24,6 +24,7 @@ struct daemon_metrics {
         struct metric *messages, *events, *rejected, *duplicates, *assigned;
         struct metric *notifications, *holds, *lag;
         struct metric *offset_resets; /* counted by source_kafka from librdkafka's log */
+        struct metric *pruned;        /* rows retention removed, by kind */
         /* fed by the dispatcher (daemon_metrics_observer) and the slow
          * refresh (queued) */
         struct metric *deliveries, *retries, *dead_letters, *queued, *latency;

@@ -139,6 +139,14 @@ struct config {
         struct {
                 long offer_link_timeout; /* seconds */
         } holds;
+        /* retention: how long the store keeps what ages out (seconds; 0:
+         * "forever"), and how the daemon removes it: at most
+         * `batch` rows per statement, a pass every `interval`. */
+        struct {
+                long ledger, bodies, attempts, rejected;
+                long batch;
+                long interval;
+        } retention;
         bool notify_extended_after_acceptance;
         bool notify_direct_deals;
         struct {

@@ -1,10 +1,13 @@
 /* cppo-notify — the one JSON writer: small steps over a yajl generator.
  *
- * A document is written as a run of steps and checked once, when it is taken
- * (json_take): a yajl generator that failed stays in its error state, so the
- * steps are not CPPO_MUST_CHECK (scripts/lint lists them as such). Each step
- * still returns its yajl_gen_status (0 is yajl_gen_status_ok) for callers
- * that stop early. Strings are written with their strlen; NULL is null.
+ * A document is written as a run of steps whose order is the program's own
+ * (a map key before each value), so the steps are not CPPO_MUST_CHECK
+ * (scripts/lint lists them as such). yajl refuses a misplaced step by its
+ * status but does not remember the refusal, so each step returns its
+ * yajl_gen_status (0 is yajl_gen_status_ok) for callers that build from
+ * data and must stop early; json_take and json_print fail only when yajl
+ * will not hand out its buffer. Strings are written with their strlen;
+ * NULL is null.
  */
 #ifndef CPPO_JSON_H
 #define CPPO_JSON_H
@@ -14,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <yajl/yajl_gen.h>
 
 struct strlist;
@@ -27,6 +31,16 @@ void json_free(yajl_gen g);
  * 0, -EIO when the generator refuses to hand it out, -ENOMEM. The generator
  * stays the caller's. */
 CPPO_MUST_CHECK int json_take(yajl_gen g, char **text);
+
+/* Writes the text so far to f and a newline: one line of a command's --json
+ * output. 0, or -EIO when the generator failed or f refused. */
+CPPO_MUST_CHECK int json_print(yajl_gen g, FILE *f);
+/* The same for an object left open: its text, then `,"key":` and json (text
+ * that is already JSON, such as a stored context, spliced in rather than
+ * re-parsed), then after (more members, or NULL), the closing brace and a
+ * newline. */
+CPPO_MUST_CHECK int json_print_splice(yajl_gen g, FILE *f, const char *key, const char *json,
+                                      const char *after);
 
 /* A string value, or null when s is NULL (also used for map keys). */
 int json_str(yajl_gen g, const char *s);

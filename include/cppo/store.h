@@ -128,6 +128,33 @@ enum store_aws_source {
         STORE_AWS_SOURCES = 4,
 };
 
+/* What retention removes with age (store_prune). Everything dedupe and
+ * correlation need stays: notifications, the CPPO records, holds, link
+ * history, and each delivery's row, key and status (a replayed stream is
+ * matched by its records and its notifications' keys; the ledger only
+ * saves that work for recent duplicates). */
+enum store_prune {
+        STORE_PRUNE_LEDGER,      /* ledger entries processed before the cutoff */
+        STORE_PRUNE_BODIES,      /* bodies of deliveries sent or backfilled before it */
+        STORE_PRUNE_ATTEMPTS,    /* attempts made before it on deliveries sent, dead or
+                                    backfilled */
+        STORE_PRUNE_REJECTED,    /* rejected inputs received before it */
+        STORE_PRUNE_INBOX,       /* inbox entries consumed before it */
+        STORE_PRUNE_AWS_REFRESH, /* AWS change sets described before it */
+        STORE_PRUNE_N
+};
+
+/* "ledger", "bodies", "attempts", "rejected", "inbox", "aws_refresh"; NULL
+ * past the end. */
+const char *store_prune_name(enum store_prune k);
+
+/* One table with its indexes. */
+struct store_table_stat {
+        const char *table;
+        int64_t rows;
+        int64_t bytes; /* on disk, indexes included; -1 when the database cannot tell */
+};
+
 struct store_ops {
         const char *name;
         void (*close)(struct store *s);
@@ -218,6 +245,14 @@ struct store_ops {
         int (*aws_source_counts)(struct store *s, int64_t out[STORE_AWS_SOURCES]);
         /* high availability */
         int (*fence)(struct store *s, int64_t epoch);
+        /* retention */
+        int (*prune)(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
+                     int64_t *removed);
+        int (*prune_count)(struct store *s, enum store_prune k, int64_t cutoff, int64_t *out);
+        int (*reclaim)(struct store *s, int64_t max_pages, int64_t *freed);
+        int (*compact)(struct store *s);
+        int (*table_stats)(struct store *s, int (*fn)(void *ctx, const struct store_table_stat *t),
+                           void *ctx);
 };
 
 /* Every implementation starts with this. */
@@ -543,5 +578,36 @@ CPPO_MUST_CHECK int store_aws_lookup_get(struct store *s, const char *offer_id,
                                          void *ctx);
 /* Authorizations per enum store_aws_source. */
 CPPO_MUST_CHECK int store_aws_source_counts(struct store *s, int64_t out[STORE_AWS_SOURCES]);
+
+/* ---- retention: what ages out, in small batches (the daemon, and
+ * `cppo-notifyctl store prune`) ---- */
+
+/* Removes at most limit (1..10000) rows of kind k older than cutoff (Unix
+ * seconds; the deliveries' millisecond times are compared at that second)
+ * in one statement: inside the caller's transaction, or on its own. A
+ * batch holds the write lock only as long as that statement, so a daemon
+ * pruning a big backlog never stalls its writers for long. *removed: the
+ * rows removed (fewer than limit: nothing older is left). A body is
+ * removed by emptying it; the delivery row stays. */
+CPPO_MUST_CHECK int store_prune(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
+                                int64_t *removed);
+/* How many rows store_prune would remove for this cutoff, all batches. */
+CPPO_MUST_CHECK int store_prune_count(struct store *s, enum store_prune k, int64_t cutoff,
+                                      int64_t *out);
+/* Gives at most max_pages free pages back to the file system (SQLite:
+ * incremental vacuum; PostgreSQL's autovacuum does this itself: 0).
+ * *freed: pages released. Outside a transaction. */
+CPPO_MUST_CHECK int store_reclaim(struct store *s, int64_t max_pages, int64_t *freed);
+/* Rewrites the whole store once, compact, and (SQLite) turns on the
+ * incremental vacuum store_reclaim needs: a store created before it keeps
+ * its free pages until then. Holds the write lock throughout: run it with
+ * the daemon stopped. PostgreSQL: a plain VACUUM of every table. */
+CPPO_MUST_CHECK int store_compact(struct store *s);
+/* Each table with its rows and bytes, largest first, through fn (which
+ * must not write to s); then a last call with table "(free)" for the bytes
+ * of pages the file holds unused (rows 0; -1 on PostgreSQL). */
+CPPO_MUST_CHECK int store_table_stats(struct store *s,
+                                      int (*fn)(void *ctx, const struct store_table_stat *t),
+                                      void *ctx);
 
 #endif

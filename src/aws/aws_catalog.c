@@ -166,24 +166,40 @@ static int details_of(yajl_val root, yajl_val *details, char *err, size_t errlen
         return 0;
 }
 
-/* Rules[]: AvailabilityRule's end date, PartnerTargetingRule's reseller. */
-static int parse_rules(yajl_val details, struct aws_resale_auth *out, char *err, size_t errlen)
+/* One member of a DetailsDocument array (a rule or a term) with its Type. */
+typedef int (*typed_fn)(yajl_val item, const char *type, struct aws_resale_auth *out, char *err,
+                        size_t errlen);
+
+/* Calls fn for each member of details' array `key` (absent: none), in
+ * order, until one fails. */
+static int each_typed(yajl_val details, const char *key, typed_fn fn, struct aws_resale_auth *out,
+                      char *err, size_t errlen)
 {
-        yajl_val rules;
-        int rc = take_array(details, "Rules", &rules, err, errlen);
-        for (size_t i = 0; rc == 0 && rules != NULL && i < rules->u.array.len; i++) {
-                yajl_val r = rules->u.array.values[i];
+        yajl_val arr;
+        int rc = take_array(details, key, &arr, err, errlen);
+        for (size_t i = 0; rc == 0 && arr != NULL && i < arr->u.array.len; i++) {
+                yajl_val item = arr->u.array.values[i];
                 char type[64];
-                rc = take_str(r, "Type", type, sizeof type, err, errlen);
-                if (rc == 0 && strcmp(type, "AvailabilityRule") == 0)
-                        rc = take_time(r, "AvailabilityEndDate", &out->end_date, err, errlen);
-                if (rc == 0 && strcmp(type, "PartnerTargetingRule") == 0) {
-                        rc = take_str(r, "ResellerAccountId", out->reseller_account_id,
-                                      sizeof out->reseller_account_id, err, errlen);
-                        if (rc == 0)
-                                rc = take_str(r, "ResellerLegalName", out->reseller_legal_name,
-                                              sizeof out->reseller_legal_name, err, errlen);
-                }
+                rc = take_str(item, "Type", type, sizeof type, err, errlen);
+                if (rc == 0)
+                        rc = fn(item, type, out, err, errlen);
+        }
+        return rc;
+}
+
+/* Rules[]: AvailabilityRule's end date, PartnerTargetingRule's reseller. */
+static int on_rule(yajl_val r, const char *type, struct aws_resale_auth *out, char *err,
+                   size_t errlen)
+{
+        int rc = 0;
+        if (strcmp(type, "AvailabilityRule") == 0)
+                rc = take_time(r, "AvailabilityEndDate", &out->end_date, err, errlen);
+        if (strcmp(type, "PartnerTargetingRule") == 0) {
+                rc = take_str(r, "ResellerAccountId", out->reseller_account_id,
+                              sizeof out->reseller_account_id, err, errlen);
+                if (rc == 0)
+                        rc = take_str(r, "ResellerLegalName", out->reseller_legal_name,
+                                      sizeof out->reseller_legal_name, err, errlen);
         }
         return rc;
 }
@@ -203,22 +219,17 @@ static int add_buyer(struct aws_resale_auth *out, yajl_val account, char *err, s
 }
 
 /* Terms[]: BuyerTargetingTerm.PositiveTargeting.BuyerAccounts[].AwsAccountId. */
-static int parse_buyers(yajl_val details, struct aws_resale_auth *out, char *err, size_t errlen)
+static int on_term(yajl_val t, const char *type, struct aws_resale_auth *out, char *err,
+                   size_t errlen)
 {
-        yajl_val terms;
-        int rc = take_array(details, "Terms", &terms, err, errlen);
-        for (size_t i = 0; rc == 0 && terms != NULL && i < terms->u.array.len; i++) {
-                yajl_val t = terms->u.array.values[i];
-                char type[64];
-                rc = take_str(t, "Type", type, sizeof type, err, errlen);
-                if (rc < 0 || strcmp(type, "BuyerTargetingTerm") != 0)
-                        continue;
-                yajl_val accounts;
-                rc = take_array(aws_json_get(t, "PositiveTargeting"), "BuyerAccounts", &accounts,
-                                err, errlen);
-                for (size_t j = 0; rc == 0 && accounts != NULL && j < accounts->u.array.len; j++)
-                        rc = add_buyer(out, accounts->u.array.values[j], err, errlen);
-        }
+        yajl_val accounts;
+        int rc;
+        if (strcmp(type, "BuyerTargetingTerm") != 0)
+                return 0;
+        rc = take_array(aws_json_get(t, "PositiveTargeting"), "BuyerAccounts", &accounts, err,
+                        errlen);
+        for (size_t j = 0; rc == 0 && accounts != NULL && j < accounts->u.array.len; j++)
+                rc = add_buyer(out, accounts->u.array.values[j], err, errlen);
         return rc;
 }
 
@@ -253,9 +264,9 @@ static int parse_ra_details(yajl_val details, struct aws_resale_auth *out, char 
         if (rc == 0)
                 out->status = status_parse(status);
         if (rc == 0)
-                rc = parse_rules(details, out, err, errlen);
+                rc = each_typed(details, "Rules", on_rule, out, err, errlen);
         if (rc == 0)
-                rc = parse_buyers(details, out, err, errlen);
+                rc = each_typed(details, "Terms", on_term, out, err, errlen);
         return rc;
 }
 

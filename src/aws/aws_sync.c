@@ -262,7 +262,7 @@ int aws_sync_change_set(struct aws_client *c, struct store *s, const char *id, c
                 free(payload);
         }
         if (r == 0)
-                r = queue_all(s, &payloads, (int64_t)time(NULL));
+                r = queue_all(s, &payloads, clock_wall_s());
         if (r == 0)
                 r = (int)payloads.n;
         strlist_clear(&payloads);
@@ -391,7 +391,7 @@ static void run_pass(struct aws_syncer *y, int64_t t)
         const struct aws_syncer_metrics *m = &y->opt.metrics;
         char err[CPPO_ERRLEN] = "";
         struct aws_sync_stats st;
-        int64_t now = (int64_t)time(NULL);
+        int64_t now = clock_wall_s();
         int r = aws_sync_once(y->client, y->store, false, now, NULL, NULL, &st, err, sizeof err);
 
         if (r == 0) {
@@ -434,7 +434,7 @@ static int refresh_one(void *ctx, const struct store_aws_refresh *e)
         else
                 snprintf(outcome, sizeof outcome, "failed: %s", err);
         log_info("aws change set change_set=%s outcome=\"%s\"", e->change_set_id, outcome);
-        return store_aws_refresh_done(y->store, e->id, outcome, (int64_t)time(NULL)) < 0 ? -EIO : 0;
+        return store_aws_refresh_done(y->store, e->id, outcome, clock_wall_s()) < 0 ? -EIO : 0;
 }
 
 /* Between passes: change sets to describe, held offers never looked up. */
@@ -447,7 +447,7 @@ static void run_pokes(struct aws_syncer *y, int64_t t)
                 return;
         r = store_aws_refresh_pending(y->store, 0, refresh_one, y);
         if (r == 0)
-                r = aws_sync_holds(y->client, y->store, 0, (int64_t)time(NULL), err, sizeof err);
+                r = aws_sync_holds(y->client, y->store, 0, clock_wall_s(), err, sizeof err);
         if (r < 0) {
                 y->quiet_until_ms = t + RETRY_FIRST_S * 1000;
                 pthread_mutex_lock(&y->mu);

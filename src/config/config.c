@@ -355,6 +355,8 @@ struct field {
         /* Read once at start: a reload keeps the running value (a flagged
          * section: every key in it). See config_keep_restart_only. */
         bool restart;
+        /* F_DURATION: "forever" is also accepted, stored as 0 */
+        bool forever;
 };
 
 #define FIELD_END                                                                                  \
@@ -484,14 +486,18 @@ static void set_int(struct ctx *c, const struct field *f, void *base, const stru
                     const char *s)
 {
         long v;
+        if (f->type == F_DURATION && f->forever && strcmp(s, "forever") == 0) {
+                *(long *)at(base, f->off) = 0;
+                return;
+        }
         if (f->type == F_INT && parse_long(s, &v) < 0) {
                 report(c, n, "expected an integer, got \"%s\"", s);
                 return;
         }
         if (f->type == F_DURATION && parse_duration(s, &v) < 0) {
                 report(c, n,
-                       "expected a duration like \"90s\", \"30m\", \"72h\" or \"3d\", got \"%s\"",
-                       s);
+                       "expected a duration like \"90s\", \"30m\", \"72h\" or \"3d\"%s, got \"%s\"",
+                       f->forever ? " (or \"forever\")" : "", s);
                 return;
         }
         if (f->type == F_INT && (v < f->min || v > f->max)) {
@@ -790,6 +796,30 @@ static const struct field holds_fields[] = {
         FIELD_END,
 };
 
+/* The defaults keep ledger entries well past Kafka's retention (7 days by
+ * default) and AWS's 24 h event retry window, so a redelivered event is
+ * still a known duplicate; what people look back at (sent messages, the
+ * attempts behind them, rejected inputs) stays a quarter. */
+#define T(field) (offsetof(struct config, retention.field) - offsetof(struct config, retention))
+static const struct field retention_fields[] = {
+        { .key = "ledger", .type = F_DURATION, .forever = true, .off = T(ledger), .def = "30d" },
+        { .key = "bodies", .type = F_DURATION, .forever = true, .off = T(bodies), .def = "90d" },
+        { .key = "attempts",
+          .type = F_DURATION,
+          .forever = true,
+          .off = T(attempts),
+          .def = "90d" },
+        { .key = "rejected",
+          .type = F_DURATION,
+          .forever = true,
+          .off = T(rejected),
+          .def = "90d" },
+        { .key = "batch", .type = F_INT, .off = T(batch), .idef = 500, .min = 1, .max = 10000 },
+        { .key = "interval", .type = F_DURATION, .off = T(interval), .def = "10m" },
+        FIELD_END,
+};
+#undef T
+
 #define H(field) (offsetof(struct config, http.field) - offsetof(struct config, http))
 static const struct field http_fields[] = {
         { .key = "listen", .type = F_STRING, .off = H(listen), .def = "127.0.0.1:9466" },
@@ -909,6 +939,7 @@ static const struct field main_fields[] = {
           .required = true,
           .need = CONFIG_NEED_ROUTING },
         { .key = "holds", .type = F_SECTION, .off = C(holds), .sub = holds_fields },
+        { .key = "retention", .type = F_SECTION, .off = C(retention), .sub = retention_fields },
         { .key = "notify_extended_after_acceptance",
           .type = F_BOOL,
           .off = C(notify_extended_after_acceptance) },

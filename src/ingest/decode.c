@@ -5,6 +5,7 @@
 #include "cppo/jscan.h"
 #include "cppo/sha256.h"
 #include "cppo/timefmt.h"
+#include "cppo/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -253,51 +254,6 @@ static int reject(struct decode_result *res, enum decode_reason why, const char 
 }
 
 /* ---- input checks ---- */
-
-/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
- * U+10FFFF. Returns the offset of the first bad byte, or len. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-        size_t i = 0;
-
-        while (i < len) {
-                unsigned char c = s[i];
-                size_t n;
-                uint32_t cp;
-                uint64_t word;
-
-                /* ASCII fast path, 8 bytes at a time */
-                if (len - i >= 8 &&
-                    (memcpy(&word, s + i, 8), (word & 0x8080808080808080ull) == 0)) {
-                        i += 8;
-                        continue;
-                }
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf)
-                        n = 1, cp = c & 0x1f;
-                else if (c >= 0xe0 && c <= 0xef)
-                        n = 2, cp = c & 0x0f;
-                else if (c >= 0xf0 && c <= 0xf4)
-                        n = 3, cp = c & 0x07;
-                else
-                        return i;
-                if (len - i <= n)
-                        return i;
-                for (size_t k = 1; k <= n; k++) {
-                        if ((s[i + k] & 0xc0) != 0x80)
-                                return i;
-                        cp = cp << 6 | (s[i + k] & 0x3f);
-                }
-                if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-                        return i;
-                i += n + 1;
-        }
-        return len;
-}
 
 /* SHA-256 of the document with whitespace outside strings removed, so a
  * re-indented copy of the same message gets the same key. */
@@ -779,7 +735,7 @@ int decode_message(struct decoder *d, const char *data, size_t len, size_t whole
                               "message of %zu bytes is over the %zu byte "
                               "limit",
                               whole > len ? whole : len, d->max_bytes);
-        ok = utf8_valid_prefix((const unsigned char *)data, len);
+        ok = utf8_valid_prefix(data, len);
         if (ok < len)
                 return reject(res, DECODE_INVALID_UTF8, "invalid UTF-8 at byte %zu", ok);
         return decode_level(d, data, len, 0, res);

@@ -1,4 +1,5 @@
 /* cppo-notify — JSON-lines source (see include/cppo/source_file.h). */
+#include "cppo/clock.h"
 #include "cppo/source_file.h"
 
 #include "cppo/buf.h"
@@ -56,7 +57,7 @@ int source_file_run(const char *path, size_t max_line, source_handler_fn fn, voi
                 m.data = buf_cstr(&line);
                 m.len = line.len;
                 m.truncated = truncated;
-                m.received_at = (int64_t)time(NULL);
+                m.received_at = clock_wall_s();
                 r = fn(ctx, &m);
         }
         if (r == 0 && ferror(f))

@@ -1,6 +1,7 @@
 /* cppo-notify — Kafka source (see include/cppo/source_kafka.h). */
 #include "cppo/source_kafka.h"
 
+#include "cppo/clock.h"
 #include "cppo/error.h"
 #include "cppo/log.h"
 
@@ -340,7 +341,7 @@ static int hand_over(struct source_kafka *k, const rd_kafka_message_t *m, source
                 .data = m->payload ? m->payload : "",
                 .len = m->len,
                 .coord = { rd_kafka_topic_name(m->rkt), m->partition, m->offset },
-                .received_at = (int64_t)time(NULL),
+                .received_at = clock_wall_s(),
         };
         int r;
 
@@ -355,22 +356,14 @@ static int hand_over(struct source_kafka *k, const rd_kafka_message_t *m, source
         return r;
 }
 
-static int64_t monotonic_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int source_kafka_poll_batch(struct source_kafka *k, size_t max, int timeout_ms,
                             source_handler_fn fn, void *ctx)
 {
-        int64_t deadline = monotonic_ms() + timeout_ms;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
         size_t handled = 0;
 
         while (handled < max && !k->fatal) {
-                int64_t left = deadline - monotonic_ms();
+                int64_t left = deadline - clock_mono_ms();
                 rd_kafka_message_t *m;
                 int r = 0;
 

@@ -845,9 +845,9 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         int r;
 
         so.busy_timeout_ms = config_store_busy_ms(cfg);
+        so.password = config_store_password(cfg);
         so.synchronous_normal = cfg->store.synchronous != NULL &&
                                 strcmp(cfg->store.synchronous, "normal") == 0;
-        so.password = config_store_password(cfg);
         so.fence_epoch = d->obs.fence_epoch; /* before the requeue and the first claim */
         r = store_open(&d->store, store_path, &so, err, errlen);
         if (r < 0)

@@ -10,6 +10,7 @@
 
 #include "cppo/error.h"
 #include "cppo/sha256.h"
+#include "cppo/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,45 +60,6 @@ static bool is_q_safe(unsigned char c)
         return is_alnum(c) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 when it
- * is not one (overlong forms, surrogates and values past U+10FFFF are not). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-        size_t len;
-        uint32_t cp;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                len = 2, cp = s[0] & 0x1fu;
-        else if ((s[0] & 0xf0) == 0xe0)
-                len = 3, cp = s[0] & 0x0fu;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                len = 4, cp = s[0] & 0x07u;
-        else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3fu);
-        }
-        if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-                return 0;
-        if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-                return 0;
-        return len;
-}
-
-/* Whether the 3-byte sequence at p is a bidi embedding, override or
- * isolate (U+202A..U+202E, U+2066..U+2069). */
-static bool is_bidi(const unsigned char *p)
-{
-        return p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-                                (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
-}
-
 /* Copies s into dst as valid UTF-8 without control characters: C0, DEL and
  * C1 controls become spaces (so CR and LF can never end a header line),
  * bidi controls are dropped (so a value cannot reorder the rest of the
@@ -109,7 +71,7 @@ static int sanitize(struct buf *dst, const char *s)
         int r = 0;
 
         for (size_t i = 0; i < n && r == 0;) {
-                size_t len = utf8_len(p + i, n - i);
+                size_t len = utf8_char(p + i, n - i, NULL);
 
                 if (len == 0) {
                         r = buf_append(dst, "\xef\xbf\xbd", 3);
@@ -118,7 +80,7 @@ static int sanitize(struct buf *dst, const char *s)
                            (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
                         r = buf_putc(dst, ' ');
                         i += len;
-                } else if (len == 3 && is_bidi(p + i)) {
+                } else if (utf8_bidi_len(p + i, n - i) > 0) {
                         i += len;
                 } else {
                         r = buf_append(dst, p + i, len);
@@ -212,7 +174,7 @@ static size_t word_end(const unsigned char *s, size_t n, size_t i, size_t budget
         size_t start = i, used = 0;
 
         while (i < n) {
-                size_t len = utf8_len(s + i, n - i), need = used;
+                size_t len = utf8_char(s + i, n - i, NULL), need = used;
 
                 if (len == 0)
                         len = 1;

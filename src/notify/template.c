@@ -3,6 +3,7 @@
 #include "cppo/template.h"
 
 #include "cppo/error.h"
+#include "cppo/utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -392,19 +393,6 @@ static size_t mark_len(const char *s, size_t n)
         return mark ? 3 : 0;
 }
 
-/* Length of the bidi embedding, override or isolate (U+202A..U+202E,
- * U+2066..U+2069) at s, else 0. */
-static size_t bidi_len(const char *s, size_t n)
-{
-        const unsigned char *u = (const unsigned char *)s;
-
-        if (n < 3 || u[0] != 0xe2)
-                return 0;
-        if (u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae)
-                return 3;
-        return u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9 ? 3 : 0;
-}
-
 /* Appends one byte of an interpolated value, escaped for the mode. The
  * mrkdwn escaping of SLACK mode happens later, in template_text(). */
 static int put_value_char(struct render *r, char c, bool raw)
@@ -428,7 +416,7 @@ static size_t dropped(const struct render *r, const char *s, size_t n)
                 return 0;
         if (r->esc == TEMPLATE_ESCAPE_SLACK && mark_len(s, n))
                 return 3;
-        return bidi_len(s, n);
+        return utf8_bidi_len(s, n);
 }
 
 static int put_value(struct render *r, const char *s, size_t n, bool raw)
@@ -494,7 +482,7 @@ int template_text(const char *s, enum template_text kind, struct buf *out)
                 if (skip)
                         data = s[i + 2] == '\x90';
                 else if (kind == TEMPLATE_TEXT_LINE)
-                        skip = bidi_len(s + i, n - i);
+                        skip = utf8_bidi_len(s + i, n - i);
                 if (skip) {
                         i += skip;
                         continue;

@@ -72,6 +72,51 @@ int store_open(struct store **out, const char *target, const struct store_option
         return ERROR_TRACE(store_sqlite_open(out, target, o, err, errlen));
 }
 
+const char *store_prune_name(enum store_prune k)
+{
+        static const char *const names[STORE_PRUNE_N] = {
+                [STORE_PRUNE_LEDGER] = "ledger",     [STORE_PRUNE_BODIES] = "bodies",
+                [STORE_PRUNE_ATTEMPTS] = "attempts", [STORE_PRUNE_REJECTED] = "rejected",
+                [STORE_PRUNE_INBOX] = "inbox",       [STORE_PRUNE_AWS_REFRESH] = "aws_refresh",
+        };
+
+        return (unsigned)k < STORE_PRUNE_N ? names[k] : NULL;
+}
+
+int store_prune(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
+                int64_t *removed)
+{
+        *removed = 0;
+        if ((unsigned)k >= STORE_PRUNE_N || limit < 1 || limit > 10000)
+                return -EINVAL;
+        return ERROR_TRACE(s->ops->prune(s, k, cutoff, limit, removed));
+}
+
+int store_prune_count(struct store *s, enum store_prune k, int64_t cutoff, int64_t *out)
+{
+        *out = 0;
+        if ((unsigned)k >= STORE_PRUNE_N)
+                return -EINVAL;
+        return ERROR_TRACE(s->ops->prune_count(s, k, cutoff, out));
+}
+
+int store_reclaim(struct store *s, int64_t max_pages, int64_t *freed)
+{
+        *freed = 0;
+        return ERROR_TRACE(s->ops->reclaim(s, max_pages, freed));
+}
+
+int store_compact(struct store *s)
+{
+        return ERROR_TRACE(s->ops->compact(s));
+}
+
+int store_table_stats(struct store *s, int (*fn)(void *ctx, const struct store_table_stat *t),
+                      void *ctx)
+{
+        return ERROR_TRACE(s->ops->table_stats(s, fn, ctx));
+}
+
 int store_fence(struct store *s, int64_t epoch)
 {
         return ERROR_TRACE(s->ops->fence(s, epoch));

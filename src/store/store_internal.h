@@ -8,7 +8,9 @@
 #include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/model.h"
+#include "cppo/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The size of the statement buffers built from field tables; the widest
@@ -40,5 +42,13 @@ CPPO_MUST_CHECK int store_select_sql(const struct record_type *rec, const char *
  * buf: only known names reach SQL text. 0, -EINVAL for an unknown name,
  * -E2BIG. The same text for both dialects. */
 CPPO_MUST_CHECK int store_count_query(const char *table, char *buf, size_t len);
+
+/* The statement of one retention kind (store_retention.c) into buf: with
+ * count, "SELECT COUNT(*) ..." of what it would remove; else one batch,
+ * $1 the cutoff (Unix seconds) and $2 the batch size. empty_blob is the
+ * dialect's empty byte string (a body is emptied, its row kept). 0,
+ * -EINVAL for an unknown kind, -E2BIG. */
+CPPO_MUST_CHECK int store_prune_sql(enum store_prune k, bool count, const char *empty_blob,
+                                    char *buf, size_t len);
 
 #endif

@@ -468,6 +468,11 @@ static const struct store_ops pg_ops = {
         .aws_lookup_get = pg_aws_lookup_get,
         .aws_source_counts = pg_aws_source_counts,
         .fence = pg_fence,
+        .prune = pg_prune,
+        .prune_count = pg_prune_count,
+        .reclaim = pg_reclaim,
+        .compact = pg_compact,
+        .table_stats = pg_table_stats,
 };
 
 /* Server notices (e.g. "there is no transaction in progress") would go

@@ -78,6 +78,12 @@ static int configure(struct store_sqlite *s, const struct store_options *o, char
                 return sqlite_db_error(s, -EIO, err, errlen, "cannot configure the database");
         if (o->read_only)
                 return 0;
+        /* Free pages go back to the file system in small steps
+         * (store_reclaim) rather than by a VACUUM that rewrites it all. It
+         * takes effect only on a database without tables yet: an older
+         * store converts once with `cppo-notifyctl store vacuum`. */
+        if (sqlite_exec(s, "PRAGMA auto_vacuum=INCREMENTAL;") < 0)
+                return sqlite_db_error(s, -EIO, err, errlen, "cannot configure the database");
         if (sqlite_exec(s, "PRAGMA journal_mode=WAL;") < 0)
                 return sqlite_db_error(s, -EIO, err, errlen, "cannot enable WAL");
         return sqlite_migrate(s, err, errlen);
@@ -324,6 +330,11 @@ static const struct store_ops sqlite_ops = {
         .aws_lookup_get = sqlite_aws_lookup_get,
         .aws_source_counts = sqlite_aws_source_counts,
         .fence = sqlite_fence,
+        .prune = sqlite_prune,
+        .prune_count = sqlite_prune_count,
+        .reclaim = sqlite_reclaim,
+        .compact = sqlite_compact,
+        .table_stats = sqlite_table_stats,
 };
 
 int store_sqlite_open(struct store **out, const char *path, const struct store_options *o,

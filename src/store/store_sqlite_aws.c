@@ -2,6 +2,7 @@
  * state, change sets to describe again, and the lookups of held offers. */
 #include "store_sqlite_internal.h"
 
+#include "cppo/clock.h"
 #include "cppo/error.h"
 
 #include <sqlite3.h>
@@ -15,7 +16,7 @@
 int sqlite_aws_refresh_add(struct store_sqlite *s, const char *change_set_id)
 {
         const char *text[] = { change_set_id };
-        const int64_t ints[] = { (int64_t)time(NULL) };
+        const int64_t ints[] = { clock_wall_s() };
 
         return sqlite_run_stmt(
             s,

@@ -288,4 +288,15 @@ CPPO_MUST_CHECK int sqlite_aws_lookup_get(struct store *base, const char *offer_
                                           void *ctx);
 CPPO_MUST_CHECK int sqlite_aws_source_counts(struct store *base, int64_t out[STORE_AWS_SOURCES]);
 
+/* store_sqlite_retention.c */
+CPPO_MUST_CHECK int sqlite_prune(struct store *base, enum store_prune k, int64_t cutoff,
+                                 int64_t limit, int64_t *removed);
+CPPO_MUST_CHECK int sqlite_prune_count(struct store *base, enum store_prune k, int64_t cutoff,
+                                       int64_t *out);
+CPPO_MUST_CHECK int sqlite_reclaim(struct store *base, int64_t max_pages, int64_t *freed);
+CPPO_MUST_CHECK int sqlite_compact(struct store *base);
+CPPO_MUST_CHECK int sqlite_table_stats(struct store *base,
+                                       int (*fn)(void *ctx, const struct store_table_stat *t),
+                                       void *ctx);
+
 #endif

@@ -30,6 +30,34 @@ int json_take(yajl_gen g, char **text)
         return *text ? 0 : -ENOMEM;
 }
 
+/* The generator's text to f: 0 or -EIO. */
+static int put_text(yajl_gen g, FILE *f)
+{
+        const unsigned char *buf;
+        size_t len;
+
+        if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+                return -EIO;
+        return fwrite(buf, 1, len, f) == len ? 0 : -EIO;
+}
+
+int json_print(yajl_gen g, FILE *f)
+{
+        int r = put_text(g, f);
+
+        return r == 0 && fputc('\n', f) == EOF ? -EIO : r;
+}
+
+int json_print_splice(yajl_gen g, FILE *f, const char *key, const char *json, const char *after)
+{
+        int r = put_text(g, f);
+
+        /* keys are the program's own names, never data: no escaping needed */
+        if (r == 0 && fprintf(f, ",\"%s\":%s%s}\n", key, json, after ? after : "") < 0)
+                r = -EIO;
+        return r;
+}
+
 int json_str(yajl_gen g, const char *s)
 {
         if (s == NULL)

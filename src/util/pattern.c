@@ -3,6 +3,7 @@
 #include "cppo/pattern.h"
 
 #include "cppo/error.h"
+#include "cppo/utf8.h"
 
 #include "casefold.h"
 
@@ -188,48 +189,29 @@ static bool cidr_contains(const char *cidr_text, const char *value)
 
 /* ---- equals-ignore-case (Unicode, as event-ruler) ---------------------- */
 
-/* One UTF-8 character at s: its length and code point; a byte that starts
- * no well-formed character is a character of its own (cp -1). */
-static size_t utf8_decode(const char *s, long *cp)
+/* One character at s (NUL-terminated): its length and code point; a byte
+ * that starts no well-formed character is a character of its own (cp -1). */
+static size_t char_at(const char *s, long *cp)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t n = u[0] < 0x80                   ? 1
-                   : u[0] >= 0xc2 && u[0] < 0xe0 ? 2
-                   : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
-                   : u[0] >= 0xf0 && u[0] < 0xf5 ? 4
-                                                 : 0;
-        long v = n == 1 ? u[0] : n == 2 ? u[0] & 0x1f : n == 3 ? u[0] & 0x0f : u[0] & 0x07;
-        for (size_t i = 1; i < n; i++) {
-                if ((u[i] & 0xc0) != 0x80) {
-                        n = 0;
-                        break;
-                }
-                v = (v << 6) | (u[i] & 0x3f);
-        }
-        static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-        if (n == 0 || v < min[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-                *cp = -1;
-                return 1;
-        }
-        *cp = v;
-        return n;
+        uint32_t v;
+        size_t n = utf8_char(s, strnlen(s, 4), &v);
+
+        *cp = n > 0 ? (long)v : -1;
+        return n > 0 ? n : 1;
 }
 
-static size_t utf8_put(const uint16_t *cps, char *out)
+/* A case-fold row's form (up to three code points, 0-terminated) as UTF-8
+ * in out (room for 3 characters of 3 bytes: the rows stop at U+FFFF). */
+static size_t form_put(const uint16_t *cps, char *out)
 {
         size_t n = 0;
+
         for (size_t i = 0; i < 3 && cps[i] != 0; i++) {
-                unsigned c = cps[i];
-                if (c < 0x80) {
-                        out[n++] = (char)c;
-                } else if (c < 0x800) {
-                        out[n++] = (char)(0xc0 | (c >> 6));
-                        out[n++] = (char)(0x80 | (c & 0x3f));
-                } else {
-                        out[n++] = (char)(0xe0 | (c >> 12));
-                        out[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
-                        out[n++] = (char)(0x80 | (c & 0x3f));
-                }
+                char c[4];
+                size_t len = utf8_encode(cps[i], c);
+
+                memcpy(out + n, c, len);
+                n += len;
         }
         return n;
 }
@@ -271,8 +253,8 @@ static void case_variants(const char *p, size_t n, long cp, struct variants *v)
                 v->count = 1;
                 return;
         }
-        v->len[0] = utf8_put(row->lower, v->bytes[0]);
-        v->len[1] = utf8_put(row->upper, v->bytes[1]);
+        v->len[0] = form_put(row->lower, v->bytes[0]);
+        v->len[1] = form_put(row->upper, v->bytes[1]);
         v->count = v->len[0] == v->len[1] && memcmp(v->bytes[0], v->bytes[1], v->len[0]) == 0 ? 1
                                                                                               : 2;
 }
@@ -285,7 +267,7 @@ static const char *ignore_case_consume(const char *p, const char *s)
         struct variants v;
         long cp;
         while (*p != '\0') {
-                size_t n = utf8_decode(p, &cp);
+                size_t n = char_at(p, &cp);
                 case_variants(p, n, cp, &v);
                 p += n;
                 int hit = -1;
@@ -314,9 +296,9 @@ static bool ignore_case_suffix(const char *p, const char *s)
         while (pe > p) {
                 const char *c = pe - 1;
                 long cp;
-                while (c > p && pe - c < 4 && ((unsigned char)*c & 0xc0) == 0x80)
+                while (c > p && pe - c < 4 && utf8_is_continuation((unsigned char)*c))
                         c--;
-                if (utf8_decode(c, &cp) != (size_t)(pe - c)) {
+                if (char_at(c, &cp) != (size_t)(pe - c)) {
                         c = pe - 1;
                         cp = -1;
                 }

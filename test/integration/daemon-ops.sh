@@ -41,13 +41,7 @@ field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); v=d[sys.a
 peer_start_mock_kafka --brokers 3 --topic mp-events:3
 produce() { kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -l "$work/$1.jsonl"; }
 
-mkdir -p "$work/rules.d"
-cat >"$work/rules.d/10-all.yaml" <<'YAML'
-rules:
-  - name: everything
-    match: {kind: [{exists: true}]}
-    receivers: [audit]
-YAML
+rules_to_audit "$work"
 write_config() { # group offer_link_timeout
   daemon_test_config "$1" "$work/state.db" "$work/notifications.jsonl" >"$work/cppo-notify.yaml"
   cat >>"$work/cppo-notify.yaml" <<YAML

@@ -26,13 +26,7 @@ story() { python3 "$deals" --first "$1" --count "$2" | cut -f2- >"$work/$3.jsonl
 
 peer_start_mock_kafka --brokers 1 --topic mp-events:1
 daemon_test_config backfill-test "$db" "$audit" >"$work/cppo-notify.yaml"
-mkdir -p "$work/rules.d"
-cat >"$work/rules.d/10-all.yaml" <<'YAML'
-rules:
-  - name: everything
-    match: {kind: [{exists: true}]}
-    receivers: [audit]
-YAML
+rules_to_audit "$work"
 cfg=(--config "$work/cppo-notify.yaml")
 
 # a: the default replay records history

@@ -135,6 +135,18 @@ http:
 YAML
 }
 
+# rules.d/10-all.yaml in DIR: every notification to the receiver audit,
+# the one daemon_test_config defines.
+rules_to_audit() { # dir
+  mkdir -p "$1/rules.d"
+  cat >"$1/rules.d/10-all.yaml" <<'YAML'
+rules:
+  - name: everything
+    match: {kind: [{exists: true}]}
+    receivers: [audit]
+YAML
+}
+
 wait_for() { # command expected_min timeout_s
   local n
   for _ in $(seq 1 $(($3 * 10))); do

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,12 +67,38 @@ static void test_refused_step(void **state)
         json_free(g);
 }
 
+/* A command's --json line: the text and a newline; a stored document
+ * spliced in before the brace. */
+static void test_print(void **state)
+{
+        char out[256] = { 0 };
+        FILE *f = fmemopen(out, sizeof out - 1, "w");
+        yajl_gen g = json_new();
+
+        (void)state;
+        assert_non_null(f);
+        yajl_gen_map_open(g);
+        json_string(g, "kind", "new_order");
+        yajl_gen_map_close(g);
+        assert_int_equal(json_print(g, f), 0);
+        json_free(g);
+        g = json_new();
+        yajl_gen_map_open(g);
+        json_int(g, "n", 2);
+        assert_int_equal(json_print_splice(g, f, "context", "{\"a\":[1]}", ",\"x\":true"), 0);
+        json_free(g);
+        assert_int_equal(fclose(f), 0);
+        assert_string_equal(out, "{\"kind\":\"new_order\"}\n"
+                                 "{\"n\":2,\"context\":{\"a\":[1]},\"x\":true}\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_steps),
                 cmocka_unit_test(test_bare_array),
                 cmocka_unit_test(test_refused_step),
+                cmocka_unit_test(test_print),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

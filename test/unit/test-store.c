@@ -81,7 +81,8 @@ static int on_rejected(void *ctx, const struct store_rejected *r)
         if (s->n++ == 0) {
                 snprintf(s->reason, sizeof s->reason, "%s", r->reason);
                 s->raw_len = r->raw_len < sizeof s->raw ? r->raw_len : sizeof s->raw;
-                memcpy(s->raw, r->raw, s->raw_len);
+                if (s->raw_len > 0) /* no bytes may come as NULL */
+                        memcpy(s->raw, r->raw, s->raw_len);
                 s->offset = r->offset;
                 s->truncated = r->truncated;
         }
@@ -415,6 +416,26 @@ static void pg_fenced_commit_fails_after_a_takeover(void **state)
         assert_int_equal(store_ledger_add(s, "k3", NULL, 3), 1);
         assert_int_equal(store_commit(s), 0);
         assert_int_equal(count(s, "ledger"), 3);
+        store_close(s);
+}
+
+/* A statement that fails inside a batch aborts the whole transaction in
+ * PostgreSQL: the commit then reports the failure (its COMMIT answers
+ * ROLLBACK) instead of passing, and nothing of the batch is kept. */
+static void pg_commit_of_a_failed_batch_fails(void **state)
+{
+        struct store *s;
+        char why[256];
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_ledger_add(s, "k1", NULL, 1), 1);
+        assert_int_equal(store_inbox_add(s, "{\"bad\": \"\xff\"}", 1, NULL), -EIO); /* not UTF-8 */
+        assert_int_equal(store_commit(s), -EIO);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "rolled back"));
+        assert_int_equal(count(s, "ledger"), 0);
         store_close(s);
 }
 
@@ -883,6 +904,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_health_and_error_mapping, setup, teardown),
                 cmocka_unit_test_setup_teardown(pg_inbox_take_leaves_a_late_lower_id_pending, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(pg_commit_of_a_failed_batch_fails, setup, teardown),
         };
         return tmpstore_run("store", tests, sizeof tests / sizeof tests[0]);
 }
