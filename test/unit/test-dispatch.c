@@ -4,7 +4,8 @@
  * allocation failure) leaving the old config in use, and file appends: a
  * failed one leaves the file as it was, one into a FIFO nobody reads ends at
  * its deadline. Sending is tested
- * against the real peers in test/integration/delivery-peers.sh. */
+ * against the real peers in test/integration/delivery-peers.sh. The store
+ * is SQLite, or PostgreSQL with CPPO_TEST_PG_URL (the meson test dispatch-pg). */
 #undef NDEBUG
 #include "cppo/dispatch.h"
 
@@ -430,5 +431,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(append_to_a_stalled_fifo_ends_at_its_deadline,
                                                 setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tmpstore_run("dispatch", tests, sizeof tests / sizeof tests[0]);
 }
