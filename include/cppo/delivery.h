@@ -72,6 +72,10 @@ struct delivery_attempt {
                                  * their replies, "<a@x> (550), ..."; NULL if none */
 };
 
+/* Its fields, in the order the stores keep them (model.h's record
+ * machinery: copy, clear, columns, binders, readers). */
+extern const struct record_type delivery_record;
+
 void delivery_clear(struct delivery *d);
 CPPO_MUST_CHECK int delivery_copy(struct delivery *dst, const struct delivery *src);
 

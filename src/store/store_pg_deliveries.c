@@ -44,7 +44,7 @@ _Static_assert(DL_END <= PG_ST_DELIVERIES + 32, "store_pg_deliveries.c has 32 st
 
 /* ---- reading deliveries ---- */
 
-/* Every row of res (a store_select_sql() query of store_delivery_record)
+/* Every row of res (a store_select_sql() query of delivery_record)
  * to fn, in order. The result is in memory: fn may write to the store. */
 static int each_delivery(const PGresult *res, int (*fn)(void *ctx, const struct delivery *d),
                          void *ctx)
@@ -53,7 +53,7 @@ static int each_delivery(const PGresult *res, int (*fn)(void *ctx, const struct 
 
         for (int i = 0; r == 0 && i < PQntuples(res); i++) {
                 struct delivery d = { 0 };
-                r = pg_read_record(res, i, 0, &store_delivery_record, &d);
+                r = pg_read_record(res, i, 0, &delivery_record, &d);
                 if (r == 0)
                         r = fn(ctx, &d);
                 delivery_clear(&d);
@@ -71,7 +71,7 @@ static int query_deliveries(struct store_pg *s, int stmt, const char *tail,
         PGresult *res;
         int r;
 
-        if (store_select_sql(&store_delivery_record, "deliveries", tail, sql) < 0)
+        if (store_select_sql(&delivery_record, "deliveries", tail, sql) < 0)
                 return -E2BIG;
         r = pg_run(s, stmt, sql, p, &res, NULL);
         if (r < 0)
@@ -150,10 +150,9 @@ int pg_delivery_add(struct store *base, const struct delivery *d)
                 return -EINVAL;
         /* ON CONFLICT: a second add of a key changes nothing and, unlike an
          * error, leaves the caller's transaction usable */
-        if (pg_insert_sql(&store_delivery_record, "deliveries", "ON CONFLICT (key) DO NOTHING",
-                          sql) < 0)
+        if (pg_insert_sql(&delivery_record, "deliveries", "ON CONFLICT (key) DO NOTHING", sql) < 0)
                 return -E2BIG;
-        r = pg_params_record(&p, &store_delivery_record, d);
+        r = pg_params_record(&p, &delivery_record, d);
         if (r == 0)
                 r = pg_run(impl(base), DL_ADD, sql, &p, NULL, &rows);
         pg_params_free(&p);
