@@ -11,15 +11,20 @@
  *   - how an attempt counts (classify: the outcome table behind
  *     dispatch_classify) and what is recorded of it (outcome);
  *   - pacing: the key receivers share a pace under (pace_key) and how many
- *     deliveries one worker holds at once (batch).
+ *     deliveries one worker holds at once (batch);
+ *   - the payload format rendering holds it to (render, a
+ *     render_<name>.c beside the channel: rendering runs on the notify
+ *     loop and in explain, not on the dispatcher's threads).
  *
- * A new channel is one new channel_<name>.c defining a struct channel and
- * one entry in channel.c's table.
+ * A new channel is one new channel_<name>.c defining a struct channel (and
+ * a render_<name>.c when its payload has a format of its own) and one entry
+ * in channel.c's table.
  */
 #ifndef CPPO_CHANNEL_INTERNAL_H
 #define CPPO_CHANNEL_INTERNAL_H
 
 #include "dispatch_worker.h"
+#include "render_internal.h"
 
 #include "cppo/channel.h"
 
@@ -73,6 +78,8 @@ struct channel {
          * outcome of a finished job that did not fail at setup. */
         enum dispatch_verdict (*classify)(int curl_result, long code);
         void (*outcome)(const struct dw_job *j, struct outcome *o);
+        /* The payload format (render_internal.h); NULL: the e-mail parts. */
+        const struct render_format *render;
 };
 
 extern const struct channel channel_email, channel_slack, channel_file;

@@ -169,4 +169,5 @@ const struct channel channel_slack = {
         .finished = slack_finished,
         .classify = slack_classify,
         .outcome = slack_outcome,
+        .render = &render_slack,
 };
