@@ -82,7 +82,8 @@ struct channel {
         const struct render_format *render;
 };
 
-extern const struct channel channel_email, channel_slack, channel_file;
+extern const struct channel channel_email, channel_slack, channel_file, channel_webhook,
+    channel_teams;
 
 /* The channel of a receiver type; NULL for none. */
 const struct channel *channel_get(enum config_receiver_type type);
@@ -105,6 +106,31 @@ bool channel_receiver_transport(int curl_result, long code);
 
 /* *dst = a copy of src (NULL stays NULL): 0 or -ENOMEM. */
 int channel_dup(char **dst, const char *src);
+
+/* ---- HTTP webhooks (slack, webhook, teams) ---- */
+
+/* The receiver's attempt timeout (config `timeout`) and connect timeout. */
+void channel_http_settings(const struct config_receiver *rc, struct dw_job *j);
+
+/* A JSON POST of the payload to j->url: Content-Type and no Expect
+ * appended to j->headers (a channel may have put its own there first), the
+ * head of the response kept in j->body (the receiver's error text). */
+CURLcode channel_http_post(CURL *c, struct dw_job *j);
+
+/* A finished transfer's Retry-After, for the pace (channel_http_outcome). */
+void channel_http_finished(CURL *c, struct dw_job *j);
+
+/* The common webhook table: 2xx sent; 401, 403, 404, 410 the receiver's
+ * (gone, revoked, refused); 429 and 5xx retried; other statuses dead; a
+ * transport failure the receiver's when it never answered. */
+enum dispatch_verdict channel_http_classify(int curl_result, long code);
+
+/* The outcome of a transfer classified as v, its text prefixed "name: ":
+ * curl's generic text (never its error buffer, which may name the URL), a
+ * Retry-After honoured on 429 and 5xx, the receiver's own text (printable,
+ * capped, the URL scrubbed) on any other failure. */
+void channel_http_outcome(const struct dw_job *j, struct outcome *o, const char *name,
+                          enum dispatch_verdict v);
 
 /* Sets options until one fails; rc keeps the first failure. */
 #define CHANNEL_SETOPT(rc, c, opt, val)                                                            \

@@ -161,6 +161,18 @@ static const struct verdict_case verdict_cases[] = {
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 500, DISPATCH_RETRY, "server error" },
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
+        /* webhook: Slack's table; a refused signature is the receiver's */
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 200, DISPATCH_SENT, "ok" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 204, DISPATCH_SENT, "no content" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 401, DISPATCH_RECEIVER, "signature refused" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 403, DISPATCH_RECEIVER, "forbidden" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 404, DISPATCH_RECEIVER, "no such endpoint" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 410, DISPATCH_RECEIVER, "endpoint gone" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 400, DISPATCH_PERMANENT, "payload refused" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 422, DISPATCH_PERMANENT, "unprocessable" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "down" },
         /* file */
         { CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written" },
         { CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full" },

@@ -106,6 +106,33 @@ static void render3(const struct renderer *r, const char *kind, const char *json
         assert_non_null(out->file.body);
 }
 
+/* The webhook receiver POSTs the file receiver's document, byte for byte,
+ * for every kind; it starts with its version. */
+static void webhook_body_is_the_file_document(void **state)
+{
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN] = "";
+
+        assert_int_equal(renderer_new(&r, NULL, err, sizeof(err)), 0);
+        for (size_t k = 0; render_kind(k) != NULL; k++) {
+                char *json = context(render_kind(k), "\"Acme Corp\"", "\"expired\"");
+                struct rendered file = { 0 }, hook = { 0 };
+
+                assert_int_equal(
+                    render_as(r, CONFIG_RECEIVER_FILE, NULL, render_kind(k), json, &file, err), 0);
+                assert_int_equal(
+                    render_as(r, CONFIG_RECEIVER_WEBHOOK, NULL, render_kind(k), json, &hook, err),
+                    0);
+                assert_string_equal(hook.body, file.body);
+                assert_memory_equal(hook.body, "{\"version\":1,", 12);
+                assert_null(hook.subject);
+                rendered_clear(&file);
+                rendered_clear(&hook);
+                free(json);
+        }
+        renderer_free(r);
+}
+
 static void rendered3_clear(struct rendered3 *o)
 {
         rendered_clear(&o->email);
@@ -630,7 +657,8 @@ static void tmp_cleanup(struct tmp *t)
 }
 
 /* An override that knows nothing of tests, and one that writes its own
- * "test": the marker and the flag still come out right. */
+ * "test" and "version": the marker, the flag and the document version
+ * still come out right. */
 static void test_marker_survives_overrides(void **state)
 {
         struct tmp t;
@@ -652,7 +680,7 @@ static void test_marker_survives_overrides(void **state)
         slack = tmp_file(&t, "s.mustache",
                          "{\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
                          "\"text\":\"deal\"}}]}");
-        file = tmp_file(&t, "f.mustache", "{\"test\":false,\"x\":1}");
+        file = tmp_file(&t, "f.mustache", "{\"test\":false,\"version\":7,\"x\":1}");
         rcvs[0].templates.slack = slack;
         rcvs[1].templates.file = file;
         cfg.receivers = rcvs;
@@ -665,7 +693,7 @@ static void test_marker_survives_overrides(void **state)
         yajl_tree_free(doc);
         rendered_clear(&out);
         assert_int_equal(render_notification(r, &rcvs[1], NULL, &n, &out, err, sizeof(err)), 0);
-        assert_string_equal(out.body, "{\"x\":1,\"test\":true}");
+        assert_string_equal(out.body, "{\"version\":1,\"x\":1,\"test\":true}");
         rendered_clear(&out);
         renderer_free(r);
         tmp_cleanup(&t);
@@ -895,6 +923,7 @@ int main(void)
                 cmocka_unit_test(override_precedence),
                 cmocka_unit_test(override_errors),
                 cmocka_unit_test(golden_new_order),
+                cmocka_unit_test(webhook_body_is_the_file_document),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
