@@ -73,7 +73,7 @@ struct config_strmap {
 
 /* Template paths overriding the built-ins; NULL = built-in. */
 struct config_templates {
-        const char *subject, *text, *html, *slack, *file;
+        const char *subject, *text, *html, *slack, *file, *teams;
 };
 
 /* In the order of config_receiver_type_name()'s names. */

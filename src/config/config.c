@@ -771,7 +771,7 @@ static const char *const sync_choices[] = { "full", "normal", NULL };
 static const char *const starttls_choices[] = { "required", "optional", "never", NULL };
 static const char *const smtp_schemes[] = { "smtp", "smtps", NULL };
 /* Indexed by enum config_receiver_type. */
-static const char *const type_choices[] = { "email", "slack", "file", "webhook", NULL };
+static const char *const type_choices[] = { "email", "slack", "file", "webhook", "teams", NULL };
 static const char *const level_choices[] = { "error", "warning", "notice", "info", "debug", NULL };
 /* http only makes sense for a loopback stand-in or a proxy; check says so */
 static const char *const aws_schemes[] = { "https", "http", NULL };
@@ -855,6 +855,7 @@ static const struct field template_fields[] = {
         { .key = "html", .type = F_PATH, .off = T(html) },
         { .key = "slack", .type = F_PATH, .off = T(slack) },
         { .key = "file", .type = F_PATH, .off = T(file) },
+        { .key = "teams", .type = F_PATH, .off = T(teams) },
         FIELD_END,
 };
 #undef T

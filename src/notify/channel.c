@@ -12,10 +12,9 @@
 
 /* Indexed by receiver type: the one list of channels. */
 static const struct channel *const channels[] = {
-        [CONFIG_RECEIVER_EMAIL] = &channel_email,
-        [CONFIG_RECEIVER_SLACK] = &channel_slack,
-        [CONFIG_RECEIVER_FILE] = &channel_file,
-        [CONFIG_RECEIVER_WEBHOOK] = &channel_webhook,
+        [CONFIG_RECEIVER_EMAIL] = &channel_email, [CONFIG_RECEIVER_SLACK] = &channel_slack,
+        [CONFIG_RECEIVER_FILE] = &channel_file,   [CONFIG_RECEIVER_WEBHOOK] = &channel_webhook,
+        [CONFIG_RECEIVER_TEAMS] = &channel_teams,
 };
 
 const struct channel *channel_get(enum config_receiver_type type)

@@ -19,7 +19,7 @@
 #include <yajl/yajl_tree.h>
 
 #define N_KINDS     6
-#define N_PARTS     5
+#define N_PARTS     6
 #define SUBJECT_MAX 250
 /* Payloads nested deeper than this are refused before parsing: yajl frees
  * trees recursively, and no sane payload comes close. */
@@ -29,7 +29,7 @@
 #define TEXT_MAX    (8 * RENDER_MAX_OUTPUT)
 #define TEST_PREFIX RENDER_TEST_PREFIX
 
-enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
+enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE, P_TEAMS };
 
 static const char *const kinds[N_KINDS] = {
         "partner_offer_extended", "new_order",      "amended_offer", "order_ended",
@@ -39,7 +39,7 @@ static const char *const kind_titles[N_KINDS] = {
         "Partner offer extended", "New order",      "Amended offer", "Order ended",
         "Attention needed",       "Link corrected",
 };
-static const char *const parts[N_PARTS] = { "subject", "text", "html", "slack", "file" };
+static const char *const parts[N_PARTS] = { "subject", "text", "html", "slack", "file", "teams" };
 
 const char *render_kind(size_t i)
 {
@@ -216,7 +216,7 @@ static int add_override(struct renderer *r, const char *path, char *err, size_t 
 
 static const char *template_path(const struct config_templates *t, enum part p)
 {
-        const char *paths[N_PARTS] = { t->subject, t->text, t->html, t->slack, t->file };
+        const char *paths[N_PARTS] = { t->subject, t->text, t->html, t->slack, t->file, t->teams };
 
         return paths[p];
 }
@@ -744,15 +744,21 @@ static int render_email(struct job *j, struct rendered *out)
 static int render_payload(struct job *j, const struct render_format *f, struct rendered *out)
 {
         char fallback[512];
-        struct render_info info = { .fallback = fallback, .kind = kinds[j->kind], .test = j->test };
+        struct render_info info = { .fallback = fallback,
+                                    .kind = kinds[j->kind],
+                                    .test = j->test,
+                                    .err = j->err,
+                                    .errlen = j->errlen };
         int p = index_of(parts, N_PARTS, f->part);
         const struct slot *s;
         int rc = p < 0 ? -EINVAL : render_one(j, (enum part)p, f->escape, &s);
 
         snprintf(fallback, sizeof(fallback), "%s: %s", kind_titles[j->kind],
                  j->n->key ? j->n->key : "");
-        if (rc == 0)
+        if (rc == 0) {
+                info.template = s->name;
                 rc = finish_json(s, &j->b, f, &info, &out->body, j->err, j->errlen);
+        }
         return rc;
 }
 

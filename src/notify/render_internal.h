@@ -29,6 +29,9 @@ struct render_info {
         const char *fallback; /* "<kind title>: <notification key>" */
         const char *kind;     /* "new_order", ... */
         bool test;            /* cppo-notifyctl send-test */
+        const char *template; /* the template's name, for err */
+        char *err;            /* why finish failed, where it says */
+        size_t errlen;
 };
 
 struct render_format {
@@ -39,7 +42,7 @@ struct render_format {
         int (*finish)(yajl_gen g, yajl_val root, const struct render_info *info);
 };
 
-extern const struct render_format render_slack, render_file;
+extern const struct render_format render_slack, render_file, render_teams;
 
 /* ---- render.c's helpers for the formats ---- */
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The webhook receiver against the webhook sink (issue 16): every POST is
-# verified with the Standard Webhooks reference library (npm
-# `standardwebhooks`, run with node), never with cppo-notify's own code.
+# The webhook and teams receivers against the webhook sink (issue 16): every
+# webhook POST is verified with the Standard Webhooks reference library (npm
+# `standardwebhooks`, run with node), never with cppo-notify's own code;
+# every Teams card with the npm adaptivecards library.
 #   s  send-test: the notification's JSON document (version 1, "test": true)
 #      arrives with webhook-id/-timestamp/-signature and the custom
 #      headers; two secrets in one file (rotation): the POST verifies with
@@ -11,7 +12,10 @@
 #   r  503 (Retry-After: 1) then 200: retried, sent on attempt 2, both
 #      POSTs signed under the same webhook-id, each verifies
 #   x  explain: the webhook receiver's payload is the versioned document,
-#      the URL not printed
+#      the teams receiver's the Workflows message; the URL not printed
+#   t  teams: send-test gets 202 (what a Workflows trigger answers): sent, the
+#      card valid (test/node/validate-cards.js), the URL not printed; 429
+#      with Retry-After then 202: retried and sent; 403 the receiver's
 #   d  400: dead after one attempt with the consumer's text, the URL's
 #      path (which it echoed) scrubbed;
 #      401: the receiver's fault (deferred, budget kept)
@@ -20,8 +24,9 @@
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 modules="$CPPO_SOURCE_ROOT/test/node/node_modules"
-if ! command -v node >/dev/null || [ ! -d "$modules/standardwebhooks" ]; then
-  tap_skip_all "node or the npm standardwebhooks library is missing (run scripts/install-deps)"
+if ! command -v node >/dev/null || [ ! -d "$modules/standardwebhooks" ] ||
+  [ ! -d "$modules/adaptivecards" ]; then
+  tap_skip_all "node or the npm standardwebhooks or adaptivecards library is missing (run scripts/install-deps)"
 fi
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 driver=$(realpath "$1")
@@ -91,6 +96,11 @@ receivers:
     webhook_url_file: $(hook_url gone)
     secret_file: $work/a.secret
     max_age: 3s
+  chat:
+    type: teams
+    webhook_url_file: $(hook_url chat)
+    rate: 0
+    max_age: 3s
 YAML
 
 # ---- s: send-test ------------------------------------------------------------
@@ -117,11 +127,13 @@ tap_ok "s: no URL, secret or header value printed" \
 
 # ---- x: explain ---------------------------------------------------------------
 mkdir -p "$work/rules.d"
-printf 'rules:\n  - name: all\n    match:\n      kind: [{"exists": true}]\n    receivers: [crm]\n' \
+printf 'rules:\n  - name: all\n    match:\n      kind: [{"exists": true}]\n    receivers: [crm, chat]\n' \
   >"$work/rules.d/10.yaml"
 { cat "$work/c.yaml"; printf 'rules_dir: %s/rules.d\n' "$work"; } >"$work/x.yaml"
 out=$("$ctl" explain --config "$work/x.yaml" \
   "$CPPO_SOURCE_ROOT/test/fixtures/explain/agreement-created-manufacturer-new.in.jsonl" 2>&1) && rc=0 || rc=$?
+tap_ok "x: explain shows the teams message" \
+  eval 'grep -A1 "^--- receiver chat (teams)" <<<"$out" | grep -q "^{\"type\":\"message\",\"attachments\""'
 tap_ok "x: explain shows the webhook document, not the URL" \
   eval '[ "$rc" -eq 0 ] && grep -A1 -q "^--- receiver crm (webhook)" <<<"$out" && grep -A1 "^--- receiver crm (webhook)" <<<"$out" | grep -q "^{\"version\":1,\"kind\":\"new_order\"" && ! grep -q "$url_secret" <<<"$out"'
 
@@ -136,6 +148,29 @@ tap_ok "r: sent on attempt 2 after a 503" \
 tap_ok "r: two POSTs, one webhook-id" \
   python3 -c 'import json,sys; r=[dict((k.lower(),v) for k,v in json.loads(l)["headers"]) for l in open(sys.argv[1]) if "/hooks/retry/" in l]; sys.exit(not (len(r)==2 and r[0]["webhook-id"]==r[1]["webhook-id"]=="test-1/retry"))' "$work/hooks.jsonl"
 tap_ok "r: both verify with standardwebhooks" verifies retry "$A"
+
+# ---- t: teams ---------------------------------------------------------------------
+sink _script '[{"status": 202, "body": ""}]'
+out=$("$ctl" send-test chat --config "$work/c.yaml" --kind attention_needed --timeout 20 2>&1) && rc=0 || rc=$?
+tap_ok "t: send-test to teams: 202 is sent" eval '[ "$rc" -eq 0 ] && [[ "$out" == *"result: sent"* ]]'
+tap_ok "t: the card that arrived is a valid Adaptive Card 1.5 with the test marker" \
+  eval 'python3 -c "import json,sys; [print(\"test-teams\t\" + json.loads(l)[\"body\"]) for l in open(sys.argv[1]) if \"/hooks/chat/\" in l]" "$work/hooks.jsonl" | node "$CPPO_SOURCE_ROOT/test/node/validate-cards.js" >>"$work/verify.log"'
+tap_ok "t: the URL is not printed" eval '[[ "$out" != *"$url_secret"* ]]'
+sink _script '[{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 202}]'
+mkdir -p "$work/t"
+"$driver" "$work/c.yaml" "$work/t/state.db" --add chat:1 --until chat --timeout 30 \
+  >"$work/t/out" 2>"$work/t/err" && rc=0 || rc=$?
+tap_ok "t: 429 then 202: retried, sent on attempt 2" \
+  grep -q '^delivery test-1/chat receiver=chat status=sent attempts=2 code=202' "$work/t/out"
+tap_ok "t: the retry waited for Retry-After (1 s)" \
+  python3 -c 'import json,sys; t=[json.loads(l)["time"] for l in open(sys.argv[1]) if "/hooks/chat/" in l]; sys.exit(not (len(t)==3 and t[2]-t[1] >= 0.9))' "$work/hooks.jsonl"
+sink _default '{"status": 403, "body": "flow disabled"}'
+mkdir -p "$work/t2"
+"$driver" "$work/c.yaml" "$work/t2/state.db" --add chat:1 --until chat --timeout 30 \
+  >"$work/t2/out" 2>"$work/t2/err" && rc=0 || rc=$?
+tap_ok "t: 403 is the receiver's: deferred until max_age, no budget used" \
+  grep -q '^error test-1/chat teams: .*(gave up: max_age passed)$' "$work/t2/out"
+sink _default '{"status": 200, "body": "ok"}'
 
 # ---- d: 400 dead, 401 the receiver's ----------------------------------------
 sink _script '[{"status": 400, "body": "bad payload for /hooks/dead/'"$url_secret"'"}]'

@@ -173,6 +173,15 @@ static const struct verdict_case verdict_cases[] = {
         { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
         { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
         { CONFIG_RECEIVER_WEBHOOK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "down" },
+        /* teams: a Workflows trigger answers 202 */
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 202, DISPATCH_SENT, "accepted" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 429, DISPATCH_RETRY, "throttled" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 502, DISPATCH_RETRY, "bad gateway" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 401, DISPATCH_RECEIVER, "sig expired" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 403, DISPATCH_RECEIVER, "flow disabled" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 404, DISPATCH_RECEIVER, "flow deleted" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 400, DISPATCH_PERMANENT, "card refused" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 413, DISPATCH_PERMANENT, "too large" },
         /* file */
         { CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written" },
         { CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full" },
