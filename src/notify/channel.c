@@ -3,6 +3,7 @@
 #include "channel_internal.h"
 
 #include "cppo/buf.h"
+#include "cppo/secret.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -87,10 +88,21 @@ int channel_dup(char **dst, const char *src)
 #define HTTP_CONNECT_MS 10000
 #define HTTP_TIMEOUT_MS 30000 /* when the receiver says nothing (tests' bare structs) */
 
-void channel_http_settings(const struct config_receiver *rc, struct dw_job *j)
+int channel_http_settings(const struct config_receiver *rc, struct dw_job *j)
 {
+        int r;
+
         j->timeout_ms = rc->timeout > 0 ? rc->timeout * 1000 : HTTP_TIMEOUT_MS;
         j->connect_ms = HTTP_CONNECT_MS;
+        r = channel_dup(&j->url, secret_value(rc->webhook_url));
+        return r < 0 ? r : channel_dup(&j->ca_file, rc->ca_file);
+}
+
+const char *channel_http_pace_key(const struct config_receiver *rc)
+{
+        const char *url = secret_value(rc->webhook_url);
+
+        return url != NULL ? url : rc->name;
 }
 
 static size_t write_body(char *data, size_t size, size_t nmemb, void *p)

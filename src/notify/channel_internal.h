@@ -109,8 +109,13 @@ int channel_dup(char **dst, const char *src);
 
 /* ---- HTTP webhooks (slack, webhook, teams) ---- */
 
-/* The receiver's attempt timeout (config `timeout`) and connect timeout. */
-void channel_http_settings(const struct config_receiver *rc, struct dw_job *j);
+/* The receiver's URL (webhook_url_file), CA file, attempt timeout (config
+ * `timeout`) and connect timeout into j: 0 or -ENOMEM. */
+int channel_http_settings(const struct config_receiver *rc, struct dw_job *j);
+
+/* The pace key of a webhook: its URL (the limit is the endpoint's, whoever
+ * posts to it), the receiver's name while there is none. */
+const char *channel_http_pace_key(const struct config_receiver *rc);
 
 /* A JSON POST of the payload to j->url: Content-Type and no Expect
  * appended to j->headers (a channel may have put its own there first), the

@@ -22,19 +22,8 @@ static const char *slack_unsendable(const struct config *cfg, const struct confi
 static int slack_settings(const struct config *cfg, const struct config_receiver *rc,
                           struct dw_job *j)
 {
-        int r;
-
         (void)cfg;
-        channel_http_settings(rc, j);
-        r = channel_dup(&j->url, secret_value(rc->webhook_url));
-        return r < 0 ? r : channel_dup(&j->ca_file, rc->ca_file);
-}
-
-static const char *slack_pace_key(const struct config_receiver *rc)
-{
-        const char *url = secret_value(rc->webhook_url);
-
-        return url != NULL ? url : rc->name;
+        return channel_http_settings(rc, j);
 }
 
 /* ---- the transfer (worker thread) ---- */
@@ -64,7 +53,7 @@ const struct channel channel_slack = {
         .type = CONFIG_RECEIVER_SLACK,
         .unsendable = slack_unsendable,
         .settings = slack_settings,
-        .pace_key = slack_pace_key,
+        .pace_key = channel_http_pace_key,
         .protocols = "https,http",
         .setup = slack_setup,
         .finished = channel_http_finished,

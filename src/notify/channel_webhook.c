@@ -78,20 +78,10 @@ static int webhook_settings(const struct config *cfg, const struct config_receiv
         int r;
 
         (void)cfg;
-        channel_http_settings(rc, j);
-        r = channel_dup(&j->url, secret_value(rc->webhook_url));
-        if (r == 0)
-                r = channel_dup(&j->ca_file, rc->ca_file);
+        r = channel_http_settings(rc, j);
         if (r == 0)
                 r = join_secrets(&rc->signing, &j->signing);
         return r < 0 ? r : join_headers(&rc->headers, &j->custom);
-}
-
-static const char *webhook_pace_key(const struct config_receiver *rc)
-{
-        const char *url = secret_value(rc->webhook_url);
-
-        return url != NULL ? url : rc->name;
 }
 
 /* ---- signing (worker thread) ---- */
@@ -226,7 +216,7 @@ const struct channel channel_webhook = {
         .type = CONFIG_RECEIVER_WEBHOOK,
         .unsendable = webhook_unsendable,
         .settings = webhook_settings,
-        .pace_key = webhook_pace_key,
+        .pace_key = channel_http_pace_key,
         .protocols = "https,http",
         .setup = webhook_setup,
         .finished = channel_http_finished,
