@@ -33,15 +33,6 @@ static void check_usage(FILE *f)
                 CONFIG_DEFAULT_PATH);
 }
 
-static const char *receiver_detail(const struct config_receiver *r)
-{
-        switch (r->type) {
-        case CONFIG_RECEIVER_EMAIL: return "email";
-        case CONFIG_RECEIVER_SLACK: return "slack";
-        default: return "file";
-        }
-}
-
 /* Names and counts only: secrets and kafka properties are never printed. */
 static void print_summary(const struct config *c, const char *path, size_t templates)
 {
@@ -51,7 +42,8 @@ static void print_summary(const struct config *c, const char *path, size_t templ
                 printf(" %s", c->kafka.topics.items[i]);
         printf("\nreceivers (%zu):\n", c->receiver_count);
         for (size_t i = 0; i < c->receiver_count; i++)
-                printf("  %s (%s)\n", c->receivers[i].name, receiver_detail(&c->receivers[i]));
+                printf("  %s (%s)\n", c->receivers[i].name,
+                       config_receiver_type_name(c->receivers[i].type));
         printf("rules (%zu):\n", c->rule_count);
         for (size_t i = 0; i < c->rule_count; i++)
                 printf("  %s -> %zu receiver(s)%s\n", c->rules[i].name, c->rules[i].receivers.count,

@@ -1,5 +1,7 @@
 /* cppo-notify — the channels deliveries go out by: e-mail (SMTP), Slack
- * (incoming webhook) and file (JSON lines), one source file each
+ * (incoming webhook), file (JSON lines), webhook (the JSON document,
+ * signed per Standard Webhooks) and teams (an Adaptive Card through a
+ * Workflows URL), one source file each
  * (src/notify/channel_<name>.c, their common interface private beside
  * them). The dispatcher (dispatch.h) schedules; a channel says how one
  * delivery is sent and how its outcome counts. What is public here is what

@@ -11,8 +11,9 @@
  * value (only in the sections a program needs: see config_load_for); "$$"
  * is a literal "$"; any other "$" is kept as is.
  *
- * Secrets (smtp.password_file, slack webhook_url_file) are read into
- * struct secret (cppo/secret.h); no error or summary prints their content.
+ * Secrets (smtp.password_file, the webhook_url_file of slack, webhook and
+ * teams receivers, a webhook's secret_file) are read into struct secret
+ * (cppo/secret.h); no error or summary prints their content.
  */
 #ifndef CPPO_CONFIG_H
 #define CPPO_CONFIG_H
@@ -72,13 +73,26 @@ struct config_strmap {
 
 /* Template paths overriding the built-ins; NULL = built-in. */
 struct config_templates {
-        const char *subject, *text, *html, *slack, *file;
+        const char *subject, *text, *html, *slack, *file, *teams;
 };
 
+/* In the order of config_receiver_type_name()'s names. */
 enum config_receiver_type {
         CONFIG_RECEIVER_EMAIL,
         CONFIG_RECEIVER_SLACK,
         CONFIG_RECEIVER_FILE,
+        CONFIG_RECEIVER_WEBHOOK,
+        CONFIG_RECEIVER_TEAMS,
+};
+
+/* Signing secrets a webhook receiver holds at most (rotation needs two). */
+#define CONFIG_MAX_SIGNING_SECRETS 8
+
+/* A webhook's signing secrets: each file holds one or more "whsec_<base64>"
+ * lines (checked at load); every one signs every delivery. */
+struct config_secrets {
+        struct secret *items[CONFIG_MAX_SIGNING_SECRETS];
+        size_t count;
 };
 
 struct config_receiver {
@@ -87,9 +101,12 @@ struct config_receiver {
         const char *type_name;
         struct config_strlist to, cc, bcc;
         bool include_authorization_contacts;
-        struct secret *webhook_url; /* slack */
-        const char *ca_file;        /* slack */
-        const char *path;           /* file */
+        struct secret *webhook_url;    /* slack, webhook, teams */
+        const char *ca_file;           /* slack, webhook, teams */
+        const char *path;              /* file */
+        struct config_secrets signing; /* webhook: secret_file */
+        struct config_strmap headers;  /* webhook: sent with every POST (may hold credentials) */
+        long timeout;                  /* seconds: one HTTP attempt (slack, webhook, teams) */
         long max_attempts;
         long max_age; /* seconds */
         long concurrency;
@@ -223,6 +240,10 @@ CPPO_MUST_CHECK int config_load_buffer_for(struct config **out, const char *path
 
 /* A receiver by name, or NULL. */
 const struct config_receiver *config_receiver(const struct config *c, const char *name);
+
+/* "email", "slack", "file", "webhook", "teams": the type as the config
+ * writes it (and deliveries record it); "?" for none. */
+const char *config_receiver_type_name(enum config_receiver_type t);
 
 void config_free(struct config *c);
 

@@ -7,6 +7,7 @@
  *   email  the whole RFC 5322 message (mail.h); recipients = envelope RCPTs
  *          (To + Cc + Bcc)
  *   slack  the JSON payload
+ *   webhook the JSON document (the file line), as POSTed
  *   file   one JSON object (no trailing newline)
  *
  * Life cycle: QUEUED (next_at_ms says when it is due) -> SENDING (claimed
@@ -45,7 +46,7 @@ struct delivery {
         char *notification_key;
         char *kind;           /* the notification's kind */
         char *receiver;       /* receiver name in the config */
-        char *channel;        /* "email", "slack", "file" */
+        char *channel;        /* config_receiver_type_name(): "email", "slack", ... */
         char *rule;           /* the rule that routed it */
         char *opportunity_id; /* may be NULL */
         enum delivery_status status;
@@ -71,6 +72,10 @@ struct delivery_attempt {
         const char *refused; /* e-mail: recipients refused at RCPT with
                                  * their replies, "<a@x> (550), ..."; NULL if none */
 };
+
+/* Its fields, in the order the stores keep them (model.h's record
+ * machinery: copy, clear, columns, binders, readers). */
+extern const struct record_type delivery_record;
 
 void delivery_clear(struct delivery *d);
 CPPO_MUST_CHECK int delivery_copy(struct delivery *dst, const struct delivery *src);

@@ -30,6 +30,10 @@
  *          connection failures: receiver fault; 429 transient, next attempt
  *          no earlier than Retry-After; 5xx transient; other 4xx permanent
  *          (Slack's error text recorded, e.g. 400 invalid_blocks)
+ *   webhook as slack (401/403: the consumer refused our signature or
+ *          credentials); a 5xx's Retry-After is honoured too
+ *   teams  as slack: 202 is what a Workflows trigger answers (sent);
+ *          401/403/404/410 the flow's URL expired, disabled or deleted
  *   file   append + fsync; any I/O error or the deadline is a receiver
  *          fault (the same path fails for every line); a failed append cuts
  *          the file back to its size before it, so no line is ever torn

@@ -6,13 +6,16 @@
  *   3. <templates_dir>/<kind>.<part>.mustache when cfg->templates_dir is set,
  *   4. the built-in template compiled into the binary (generated at build
  *      time from config/templates/<kind>.<part>.mustache).
- * Parts: "subject", "text", "html" (email), "slack", "file".
+ * Parts: "subject", "text", "html" (email), "slack", "file" (also the
+ * webhook receiver's body), "teams".
  * Kinds: partner_offer_extended, new_order, amended_offer, order_ended,
  * attention_needed.
  *
  * The template data is the notification's context document (model.h,
  * notification.context_json). Escaping per part: subject HEADER (no CR/LF),
- * text TEXT, html HTML, slack SLACK (mrkdwn + JSON string), file JSON.
+ * text TEXT, html HTML, slack SLACK (mrkdwn + JSON string), file JSON,
+ * teams SLACK's marks, resolved for the card's markdown (render_teams.c).
+ * Each payload part is finished by its channel's format (render_<name>.c).
  * The Slack payload is then checked as JSON and held within Slack's limits:
  * at most 50 blocks and 3,000 characters per section text, truncated with a
  * visible marker ("… (truncated)"); `text` fallback always present.

@@ -433,7 +433,10 @@ CPPO_MUST_CHECK int store_delivery_due(struct store *s, const char *receiver, in
                                        int64_t limit,
                                        int (*fn)(void *ctx, const struct delivery *d), void *ctx);
 
-/* QUEUED -> SENDING. 1 claimed, 0 not queued any more. */
+/* QUEUED -> SENDING. 1 claimed, 0 not queued any more (another instance
+ * may have claimed it). On a fenced PostgreSQL store (store_fence()) the
+ * claim holds only while ha_leader holds the epoch: -ENOLCK, nothing
+ * changed, once it does not. */
 CPPO_MUST_CHECK int store_delivery_claim(struct store *s, const char *key, int64_t now_ms);
 
 /* Records attempt a and sets the delivery's new state: status, attempts + 1,
@@ -443,7 +446,8 @@ CPPO_MUST_CHECK int store_delivery_finish(struct store *s, const struct delivery
                                           enum delivery_status status, int64_t next_at_ms);
 
 /* At start-up: every SENDING delivery back to QUEUED, due now. Returns the
- * number requeued (>= 0). */
+ * number requeued (>= 0). On a fenced PostgreSQL store only those claimed
+ * under an older epoch (-ENOLCK when the epoch is no longer current). */
 CPPO_MUST_CHECK int store_delivery_requeue_inflight(struct store *s, int64_t now_ms);
 
 /* Deliveries, newest first, at most limit; only DEAD ones when failed_only. */

@@ -1,11 +1,13 @@
 /* Configuration loader: table-driven walk over located YAML nodes. */
 #include "cppo/config.h"
+#include "cppo/base64.h"
 
 #include "cppo/buf.h"
 #include "cppo/error.h"
 #include "cppo/pattern.h"
 #include "cppo/yamldoc.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +118,9 @@ static bool secret_line(const char *text, size_t len, int line)
                         for (size_t i = 0; i < n; i++) /* flow: { password: x } */
                                 if (p[i] == ':' && i > 0 && secret_key(p, i))
                                         return true;
+                        /* a sibling key is not what this line is nested under */
+                        while (klen && depth > 0 && stack[depth - 1].indent >= indent)
+                                depth--;
                         return (depth > 0 && stack[depth - 1].secret &&
                                 indent > stack[depth - 1].indent) ||
                                (klen && secret_key(p + start, klen));
@@ -129,7 +134,9 @@ static bool secret_line(const char *text, size_t len, int line)
                                 stack[depth].indent = indent;
                                 stack[depth].secret = parent || secret_key(p + start, klen) ||
                                                       (klen == 10 &&
-                                                       !memcmp(p + start, "properties", 10));
+                                                       !memcmp(p + start, "properties", 10)) ||
+                                                      (klen == 7 && /* a webhook's headers */
+                                                       !memcmp(p + start, "headers", 7));
                                 depth++;
                         }
                 }
@@ -336,6 +343,7 @@ enum ftype {
         F_EMAILLIST,
         F_STRMAP,
         F_SECRET,
+        F_SECRETS, /* struct config_secrets: one path or a list of them */
         F_PATH,
         F_SECTION,
         F_RECEIVERS,
@@ -545,6 +553,35 @@ static void set_secret(struct ctx *c, const struct field *f, void *base, const s
                 report(c, n, "%s", err);
 }
 
+/* One secret file per list item (or a single path), each loaded whole;
+ * the lines in them are checked with the receiver (check_signing). */
+static void set_secrets(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
+{
+        struct config_secrets *l = at(base, f->off);
+        const struct ynode *one[1] = { n };
+        const struct ynode *const *items = n->kind == YNODE_SEQ
+                                               ? (const struct ynode *const *)n->items
+                                               : one;
+        size_t count = n->kind == YNODE_SEQ ? n->count : 1;
+        char err[CPPO_ERRLEN];
+
+        if (count == 0 || count > CONFIG_MAX_SIGNING_SECRETS) {
+                report(c, n, "%s must name between 1 and %d files", f->key,
+                       CONFIG_MAX_SIGNING_SECRETS);
+                return;
+        }
+        for (size_t i = 0; i < count && !c->unneeded; i++) {
+                const char *path = scalar(c, items[i], "a path");
+
+                if (path == NULL)
+                        continue;
+                if (secret_load_file(&l->items[l->count], resolve(c, path), err, sizeof(err)) < 0)
+                        report(c, items[i], "%s", err);
+                else
+                        l->count++;
+        }
+}
+
 static void set_scalar(struct ctx *c, const struct field *f, void *base, const struct ynode *n)
 {
         const char *s = scalar(c, n,
@@ -672,6 +709,7 @@ static void dispatch(struct ctx *c, const struct field *f, void *base, const str
         case F_STRLIST:
         case F_EMAILLIST: set_list(c, f, base, v); break;
         case F_STRMAP: set_map(c, f, base, v); break;
+        case F_SECRETS: set_secrets(c, f, base, v); break;
         case F_SECTION: walk_section(c, f->sub, at(base, f->off), v, f->key); break;
         case F_RECEIVERS: walk_receivers(c, v); break;
         case F_MATCH: walk_match(c, base, f->off, v); break;
@@ -739,7 +777,8 @@ static const char *const sync_choices[] = { "full", "normal", NULL };
 static const char *const starttls_choices[] = { "required", "optional", "never", NULL };
 static const char *const ha_enabled_choices[] = { "auto", "true", "false", NULL };
 static const char *const smtp_schemes[] = { "smtp", "smtps", NULL };
-static const char *const type_choices[] = { "email", "slack", "file", NULL };
+/* Indexed by enum config_receiver_type. */
+static const char *const type_choices[] = { "email", "slack", "file", "webhook", "teams", NULL };
 static const char *const level_choices[] = { "error", "warning", "notice", "info", "debug", NULL };
 /* http only makes sense for a loopback stand-in or a proxy; check says so */
 static const char *const aws_schemes[] = { "https", "http", NULL };
@@ -872,6 +911,7 @@ static const struct field template_fields[] = {
         { .key = "html", .type = F_PATH, .off = T(html) },
         { .key = "slack", .type = F_PATH, .off = T(slack) },
         { .key = "file", .type = F_PATH, .off = T(file) },
+        { .key = "teams", .type = F_PATH, .off = T(teams) },
         FIELD_END,
 };
 #undef T
@@ -895,6 +935,17 @@ static const struct field receiver_fields[] = {
           .need = CONFIG_NEED_DELIVERY },
         { .key = "ca_file", .type = F_PATH, .off = R(ca_file), .need = CONFIG_NEED_DELIVERY },
         { .key = "path", .type = F_PATH, .off = R(path), .need = CONFIG_NEED_DELIVERY },
+        { .key = "secret_file",
+          .type = F_SECRETS,
+          .off = R(signing),
+          .need = CONFIG_NEED_DELIVERY },
+        { .key = "headers", .type = F_STRMAP, .off = R(headers), .need = CONFIG_NEED_DELIVERY },
+        { .key = "timeout",
+          .type = F_DURATION,
+          .off = R(timeout),
+          .def = "30s",
+          .min = 1,
+          .max = 600 },
         { .key = "max_attempts",
           .type = F_INT,
           .off = R(max_attempts),
@@ -984,19 +1035,47 @@ static const struct field rule_fields[] = {
 
 /* ---- receivers --------------------------------------------------------- */
 
-/* Keys that belong to one receiver type only. */
+#define TYPE(t) (1u << CONFIG_RECEIVER_##t)
+#define HTTP    (TYPE(SLACK) | TYPE(WEBHOOK) | TYPE(TEAMS))
+
+/* Keys that belong to some receiver types only, and whether they must be
+ * there. */
 static const struct {
         const char *key;
-        enum config_receiver_type type;
+        unsigned types, required;
 } typed_keys[] = {
-        { "to", CONFIG_RECEIVER_EMAIL },
-        { "cc", CONFIG_RECEIVER_EMAIL },
-        { "bcc", CONFIG_RECEIVER_EMAIL },
-        { "include_authorization_contacts", CONFIG_RECEIVER_EMAIL },
-        { "webhook_url_file", CONFIG_RECEIVER_SLACK },
-        { "ca_file", CONFIG_RECEIVER_SLACK },
-        { "path", CONFIG_RECEIVER_FILE },
+        { "to", TYPE(EMAIL), 0 },
+        { "cc", TYPE(EMAIL), 0 },
+        { "bcc", TYPE(EMAIL), 0 },
+        { "include_authorization_contacts", TYPE(EMAIL), 0 },
+        { "webhook_url_file", HTTP, HTTP },
+        { "ca_file", HTTP, 0 },
+        { "timeout", HTTP, 0 },
+        { "path", TYPE(FILE), TYPE(FILE) },
+        { "secret_file", TYPE(WEBHOOK), TYPE(WEBHOOK) },
+        { "headers", TYPE(WEBHOOK), 0 },
 };
+
+/* Per type: messages per second and deliveries at once unless set. A few
+ * SMTP sessions; one at a time where order matters (a channel reads
+ * top-down, a file is appended to, a webhook's consumer sees them in
+ * order). Slack allows about one message a second per webhook; so does a
+ * Teams channel behind a Workflows URL. */
+static const struct {
+        long rate, concurrency;
+} type_defaults[] = {
+        [CONFIG_RECEIVER_EMAIL] = { 0, 4 }, [CONFIG_RECEIVER_SLACK] = { 1, 1 },
+        [CONFIG_RECEIVER_FILE] = { 0, 1 },  [CONFIG_RECEIVER_WEBHOOK] = { 0, 1 },
+        [CONFIG_RECEIVER_TEAMS] = { 1, 1 },
+};
+
+const char *config_receiver_type_name(enum config_receiver_type t)
+{
+        for (size_t i = 0; type_choices[i] != NULL; i++)
+                if (i == (size_t)t)
+                        return type_choices[i];
+        return "?";
+}
 
 static void check_typed_keys(struct ctx *c, const struct config_receiver *r, const struct ynode *n)
 {
@@ -1004,10 +1083,15 @@ static void check_typed_keys(struct ctx *c, const struct config_receiver *r, con
                 const struct ynode *k = n->items[i];
                 for (size_t j = 0; j < sizeof(typed_keys) / sizeof(typed_keys[0]); j++)
                         if (k->kind == YNODE_SCALAR && strcmp(k->value, typed_keys[j].key) == 0 &&
-                            typed_keys[j].type != r->type)
+                            (typed_keys[j].types & (1u << r->type)) == 0)
                                 report(c, k, "key \"%s\" does not apply to %s receiver \"%s\"",
                                        k->value, r->type_name, r->name);
         }
+        for (size_t j = 0; j < sizeof(typed_keys) / sizeof(typed_keys[0]); j++)
+                if ((typed_keys[j].required & (1u << r->type)) != 0 &&
+                    yamldoc_get(n, typed_keys[j].key) == NULL)
+                        report(c, n, "missing required key \"%s\" in %s receiver \"%s\"",
+                               typed_keys[j].key, r->type_name, r->name);
 }
 
 static size_t yaml_list_len(const struct ynode *map, const char *key)
@@ -1020,15 +1104,13 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
 {
         if (r->type_name == NULL)
                 return;
-        r->type = r->type_name[0] == 'e'   ? CONFIG_RECEIVER_EMAIL
-                  : r->type_name[0] == 's' ? CONFIG_RECEIVER_SLACK
-                                           : CONFIG_RECEIVER_FILE;
+        for (size_t i = 0; type_choices[i] != NULL; i++)
+                if (strcmp(r->type_name, type_choices[i]) == 0)
+                        r->type = (enum config_receiver_type)i;
         if (r->rate < 0)
-                r->rate = r->type == CONFIG_RECEIVER_SLACK ? 1 : 0;
-        /* Default: a few SMTP sessions; one at a time where order matters
-         * (a Slack channel reads top-down, a file is appended to). */
+                r->rate = type_defaults[r->type].rate;
         if (r->concurrency < 0)
-                r->concurrency = r->type == CONFIG_RECEIVER_EMAIL ? 4 : 1;
+                r->concurrency = type_defaults[r->type].concurrency;
         check_typed_keys(c, r, n);
         /* Counted in the YAML: a recipient left unset (an unneeded
          * section's unset variable) still counts; a bad one is reported. */
@@ -1039,12 +1121,90 @@ static void check_receiver(struct ctx *c, struct config_receiver *r, const struc
                        "email receiver \"%s\" needs at least one of to, cc, bcc or "
                        "include_authorization_contacts: true",
                        r->name);
-        if (r->type == CONFIG_RECEIVER_FILE && yamldoc_get(n, "path") == NULL)
-                report(c, n, "missing required key \"path\" in file receiver \"%s\"", r->name);
-        if (r->type == CONFIG_RECEIVER_SLACK && r->webhook_url == NULL &&
-            yamldoc_get(n, "webhook_url_file") == NULL)
-                report(c, n, "missing required key \"webhook_url_file\" in slack receiver \"%s\"",
-                       r->name);
+}
+
+/* Standard Webhooks: a secret is "whsec_" and the base64 of 24 to 64
+ * random bytes. Each line of each secret file must be one; the message
+ * names the file and the line, never what is on it. */
+static void check_signing(struct ctx *c, const struct config_receiver *r, const struct ynode *n)
+{
+        const struct ynode *node = yamldoc_get(n, "secret_file");
+
+        for (size_t i = 0; i < r->signing.count; i++) {
+                const struct secret *sec = r->signing.items[i];
+                const struct ynode *at_node = node != NULL && node->kind == YNODE_SEQ &&
+                                                      i < node->count
+                                                  ? node->items[i]
+                                                  : node;
+                size_t line = 0, keys = 0;
+
+                for (const char *p = secret_value(sec); *p != '\0'; line++) {
+                        size_t len = strcspn(p, "\n");
+                        uint8_t key[64];
+                        long k = len > 6 && memcmp(p, "whsec_", 6) == 0
+                                     ? base64_decode(p + 6, len - 6 - (p[len - 1] == '\r'), key,
+                                                     sizeof key)
+                                     : -EINVAL;
+
+                        explicit_bzero(key, sizeof key);
+                        if (len > 0 && k < 24)
+                                report(c, at_node,
+                                       "secret_file \"%s\": line %zu is not a whsec_ secret "
+                                       "(\"whsec_\" and the base64 of 24 to 64 bytes)",
+                                       secret_source(sec), line + 1);
+                        keys += len > 0;
+                        p += len + (p[len] == '\n');
+                }
+                if (keys == 0)
+                        report(c, at_node, "secret_file \"%s\" holds no secret",
+                               secret_source(sec));
+        }
+}
+
+/* RFC 9110 token characters, for a header name. */
+static bool header_token(const char *s)
+{
+        if (*s == '\0')
+                return false;
+        for (; *s != '\0'; s++)
+                if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+                        return false;
+        return true;
+}
+
+/* The headers a webhook sets itself (signature, body framing) or libcurl
+ * manages; a custom header may not replace them. */
+static bool header_reserved(const char *name)
+{
+        static const char *const names[] = { "content-type", "content-length", "host",
+                                             "transfer-encoding", "expect" };
+
+        if (strncasecmp(name, "webhook-", 8) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (strcasecmp(name, names[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Each header at its own key or value, so the message points at it. */
+static void check_headers(struct ctx *c, const struct ynode *n)
+{
+        const struct ynode *h = yamldoc_get(n, "headers");
+
+        for (size_t i = 0; h != NULL && h->kind == YNODE_MAP && i + 1 < h->count; i += 2) {
+                const struct ynode *k = h->items[i], *v = h->items[i + 1];
+
+                if (k->kind != YNODE_SCALAR)
+                        continue;
+                if (!header_token(k->value))
+                        report(c, k, "header name \"%s\" is not an HTTP token", k->value);
+                else if (header_reserved(k->value))
+                        report(c, k, "header \"%s\" is set by cppo-notify and cannot be replaced",
+                               k->value);
+                if (v->kind == YNODE_SCALAR && v->value[strcspn(v->value, "\r\n")] != '\0')
+                        report(c, v, "header \"%s\" value must not hold a CR or LF", k->value);
+        }
 }
 
 /* The webhook file must hold an https URL (http only to a loopback host,
@@ -1097,6 +1257,8 @@ static void walk_receivers(struct ctx *c, const struct ynode *n)
                 walk_section(c, receiver_fields, r, v, where);
                 check_receiver(c, r, v);
                 check_webhook(c, r, v);
+                check_signing(c, r, v);
+                check_headers(c, v);
         }
 }
 
@@ -1725,8 +1887,11 @@ void config_free(struct config *c)
                 return;
         secret_free(c->smtp.password);
         secret_free(c->store.password);
-        for (size_t i = 0; i < c->receiver_count; i++)
+        for (size_t i = 0; i < c->receiver_count; i++) {
                 secret_free(c->receivers[i].webhook_url);
+                for (size_t k = 0; k < c->receivers[i].signing.count; k++)
+                        secret_free(c->receivers[i].signing.items[k]);
+        }
         for (size_t i = 0; i < c->rule_count; i++)
                 yajl_tree_free(c->rules[i].match);
         free(c->rules);

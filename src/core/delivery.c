@@ -2,6 +2,7 @@
 #include "cppo/delivery.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,65 +19,51 @@ const char *delivery_status_name(enum delivery_status s)
         return (unsigned)s <= DELIVERY_BACKFILLED ? status_names[s] : "unknown";
 }
 
+/* A delivery's fields: the one list its copy, clear, store columns,
+ * binders and row readers walk. */
+#define FIELD(member, type)                                                                        \
+        {                                                                                          \
+#member, type, offsetof(struct delivery, member)                                   \
+        }
+static const struct field delivery_fields[] = {
+        FIELD(key, FIELD_STR),
+        FIELD(notification_key, FIELD_STR),
+        FIELD(kind, FIELD_STR),
+        FIELD(receiver, FIELD_STR),
+        FIELD(channel, FIELD_STR),
+        FIELD(rule, FIELD_STR),
+        FIELD(opportunity_id, FIELD_STR),
+        FIELD(status, FIELD_INT),
+        FIELD(attempts, FIELD_INT),
+        FIELD(created_at_ms, FIELD_I64),
+        FIELD(updated_at_ms, FIELD_I64),
+        FIELD(next_at_ms, FIELD_I64),
+        FIELD(last_code, FIELD_INT),
+        FIELD(last_error, FIELD_STR),
+        FIELD(payload, FIELD_BLOB),
+        FIELD(recipients, FIELD_LIST),
+};
+#undef FIELD
+
+const struct record_type delivery_record = {
+        "delivery",
+        delivery_fields,
+        sizeof delivery_fields / sizeof delivery_fields[0],
+        sizeof(struct delivery),
+};
+
+/* What FIELD_INT and FIELD_BLOB assume of struct delivery. */
+_Static_assert(sizeof(enum delivery_status) == sizeof(int), "status is read and bound as an int");
+_Static_assert(offsetof(struct delivery, payload_len) ==
+                   offsetof(struct delivery, payload) + sizeof(char *),
+               "payload_len follows payload");
+
 void delivery_clear(struct delivery *d)
 {
-        free(d->key);
-        free(d->notification_key);
-        free(d->kind);
-        free(d->receiver);
-        free(d->channel);
-        free(d->rule);
-        free(d->opportunity_id);
-        free(d->last_error);
-        free(d->payload);
-        strlist_clear(&d->recipients);
-        memset(d, 0, sizeof *d);
-}
-
-#define COPY_STR(f)                                                                                \
-        do {                                                                                       \
-                if (src->f && (dst->f = strdup(src->f)) == NULL)                                   \
-                        goto fail;                                                                 \
-        } while (0)
-
-/* The payload is copied by length (it may hold any byte) and kept
- * NUL-terminated as the header promises. */
-static int copy_payload(struct delivery *dst, const struct delivery *src)
-{
-        if (src->payload == NULL)
-                return 0;
-        dst->payload = malloc(src->payload_len + 1);
-        if (dst->payload == NULL)
-                return -ENOMEM;
-        memcpy(dst->payload, src->payload, src->payload_len);
-        dst->payload[src->payload_len] = '\0';
-        dst->payload_len = src->payload_len;
-        return 0;
+        record_clear(&delivery_record, d);
 }
 
 int delivery_copy(struct delivery *dst, const struct delivery *src)
 {
-        delivery_clear(dst);
-        dst->status = src->status;
-        dst->attempts = src->attempts;
-        dst->created_at_ms = src->created_at_ms;
-        dst->updated_at_ms = src->updated_at_ms;
-        dst->next_at_ms = src->next_at_ms;
-        dst->last_code = src->last_code;
-        COPY_STR(key);
-        COPY_STR(notification_key);
-        COPY_STR(kind);
-        COPY_STR(receiver);
-        COPY_STR(channel);
-        COPY_STR(rule);
-        COPY_STR(opportunity_id);
-        COPY_STR(last_error);
-        if (copy_payload(dst, src) < 0 || strlist_copy(&dst->recipients, &src->recipients) < 0)
-                goto fail;
-        return 0;
-fail:
-        delivery_clear(dst);
-        return -ENOMEM;
+        return record_copy(&delivery_record, dst, src);
 }
-
-#undef COPY_STR

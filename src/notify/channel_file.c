@@ -126,4 +126,5 @@ const struct channel channel_file = {
         .run = file_run,
         .classify = file_classify,
         .outcome = file_outcome,
+        .render = &render_file,
 };

@@ -11,15 +11,20 @@
  *   - how an attempt counts (classify: the outcome table behind
  *     dispatch_classify) and what is recorded of it (outcome);
  *   - pacing: the key receivers share a pace under (pace_key) and how many
- *     deliveries one worker holds at once (batch).
+ *     deliveries one worker holds at once (batch);
+ *   - the payload format rendering holds it to (render, a
+ *     render_<name>.c beside the channel: rendering runs on the notify
+ *     loop and in explain, not on the dispatcher's threads).
  *
- * A new channel is one new channel_<name>.c defining a struct channel and
- * one entry in channel.c's table.
+ * A new channel is one new channel_<name>.c defining a struct channel (and
+ * a render_<name>.c when its payload has a format of its own) and one entry
+ * in channel.c's table.
  */
 #ifndef CPPO_CHANNEL_INTERNAL_H
 #define CPPO_CHANNEL_INTERNAL_H
 
 #include "dispatch_worker.h"
+#include "render_internal.h"
 
 #include "cppo/channel.h"
 
@@ -73,9 +78,12 @@ struct channel {
          * outcome of a finished job that did not fail at setup. */
         enum dispatch_verdict (*classify)(int curl_result, long code);
         void (*outcome)(const struct dw_job *j, struct outcome *o);
+        /* The payload format (render_internal.h); NULL: the e-mail parts. */
+        const struct render_format *render;
 };
 
-extern const struct channel channel_email, channel_slack, channel_file;
+extern const struct channel channel_email, channel_slack, channel_file, channel_webhook,
+    channel_teams;
 
 /* The channel of a receiver type; NULL for none. */
 const struct channel *channel_get(enum config_receiver_type type);
@@ -98,6 +106,36 @@ bool channel_receiver_transport(int curl_result, long code);
 
 /* *dst = a copy of src (NULL stays NULL): 0 or -ENOMEM. */
 int channel_dup(char **dst, const char *src);
+
+/* ---- HTTP webhooks (slack, webhook, teams) ---- */
+
+/* The receiver's URL (webhook_url_file), CA file, attempt timeout (config
+ * `timeout`) and connect timeout into j: 0 or -ENOMEM. */
+int channel_http_settings(const struct config_receiver *rc, struct dw_job *j);
+
+/* The pace key of a webhook: its URL (the limit is the endpoint's, whoever
+ * posts to it), the receiver's name while there is none. */
+const char *channel_http_pace_key(const struct config_receiver *rc);
+
+/* A JSON POST of the payload to j->url: Content-Type and no Expect
+ * appended to j->headers (a channel may have put its own there first), the
+ * head of the response kept in j->body (the receiver's error text). */
+CURLcode channel_http_post(CURL *c, struct dw_job *j);
+
+/* A finished transfer's Retry-After, for the pace (channel_http_outcome). */
+void channel_http_finished(CURL *c, struct dw_job *j);
+
+/* The common webhook table: 2xx sent; 401, 403, 404, 410 the receiver's
+ * (gone, revoked, refused); 429 and 5xx retried; other statuses dead; a
+ * transport failure the receiver's when it never answered. */
+enum dispatch_verdict channel_http_classify(int curl_result, long code);
+
+/* The outcome of a transfer classified as v, its text prefixed "name: ":
+ * curl's generic text (never its error buffer, which may name the URL), a
+ * Retry-After honoured on 429 and 5xx, the receiver's own text (printable,
+ * capped, the URL scrubbed) on any other failure. */
+void channel_http_outcome(const struct dw_job *j, struct outcome *o, const char *name,
+                          enum dispatch_verdict v);
 
 /* Sets options until one fails; rc keeps the first failure. */
 #define CHANNEL_SETOPT(rc, c, opt, val)                                                            \

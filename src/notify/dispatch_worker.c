@@ -60,6 +60,12 @@ void dw_job_free(struct dw_job *j)
         if (j->password != NULL) /* do not leave the secret in freed memory */
                 memset(j->password, 0, strlen(j->password));
         free(j->password);
+        if (j->signing != NULL)
+                memset(j->signing, 0, strlen(j->signing));
+        free(j->signing);
+        if (j->custom != NULL) /* may carry a credential (Authorization) */
+                memset(j->custom, 0, strlen(j->custom));
+        free(j->custom);
         free(j->ca_file);
         free(j->path);
         buf_deinit(&j->body);

@@ -48,6 +48,8 @@ struct dw_job {
         char *password; /* a secret */
         char *ca_file;
         char *path;      /* file receiver */
+        char *signing;   /* webhook: its whsec_ secrets, one a line (a secret) */
+        char *custom;    /* webhook: its own headers, "Name: value" one a line */
         long use_ssl;    /* CURLUSESSL_* */
         long timeout_ms; /* hard limit of one attempt */
         long connect_ms; /* of connecting */

@@ -165,11 +165,6 @@ static int build_email(const struct config *cfg, const struct config_receiver *r
 
 /* ---- building one delivery ---- */
 
-static const char *channel_name(enum config_receiver_type t)
-{
-        return t == CONFIG_RECEIVER_EMAIL ? "email" : t == CONFIG_RECEIVER_SLACK ? "slack" : "file";
-}
-
 static int delivery_head(const struct config_receiver *rcv, const struct config_rule *rule,
                          const struct notification *n, int64_t now_ms, struct delivery *out)
 {
@@ -179,7 +174,7 @@ static int delivery_head(const struct config_receiver *rcv, const struct config_
                 return -E2BIG;
         if (str_assign(&out->key, key) < 0 || str_assign(&out->notification_key, n->key) < 0 ||
             str_assign(&out->kind, n->kind) < 0 || str_assign(&out->receiver, rcv->name) < 0 ||
-            str_assign(&out->channel, channel_name(rcv->type)) < 0 ||
+            str_assign(&out->channel, config_receiver_type_name(rcv->type)) < 0 ||
             str_assign(&out->rule, rule ? rule->name : NULL) < 0 ||
             str_assign(&out->opportunity_id, n->opportunity_id) < 0)
                 return -ENOMEM;

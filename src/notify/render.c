@@ -5,7 +5,10 @@
 #include "cppo/error.h"
 #include "cppo/json.h"
 #include "cppo/template.h"
+#include "cppo/utf8.h"
+#include "channel_internal.h"
 #include "render_builtin.h"
+#include "render_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -16,27 +19,18 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#define N_KINDS 6
-#define N_PARTS 5
-/* Slack's limits, in characters (code points). */
-#define SLACK_MAX_BLOCKS  50
-#define SLACK_MAX_SECTION 3000
-#define SLACK_MAX_FIELD   2000
-#define SLACK_MAX_HEADER  150
-#define SLACK_MAX_TEXT    40000
-#define SUBJECT_MAX       250
+#define N_KINDS     6
+#define N_PARTS     6
+#define SUBJECT_MAX 250
 /* Payloads nested deeper than this are refused before parsing: yajl frees
  * trees recursively, and no sane payload comes close. */
 #define JSON_MAX_DEPTH 64
-#define TRUNCATED      "\xe2\x80\xa6 (truncated)"
 /* A resolved string: mrkdwn escaping makes a byte at most 7 (U+200B, the
  * byte, U+200B). */
-#define TEXT_MAX (8 * RENDER_MAX_OUTPUT)
-/* What a send-test message says in every channel (the context's "test"). */
-#define TEST_PREFIX "[TEST] "
-#define TEST_NOTE   "*TEST MESSAGE* sent by cppo-notifyctl send-test: not a real deal"
+#define TEXT_MAX    (8 * RENDER_MAX_OUTPUT)
+#define TEST_PREFIX RENDER_TEST_PREFIX
 
-enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE };
+enum part { P_SUBJECT, P_TEXT, P_HTML, P_SLACK, P_FILE, P_TEAMS };
 
 static const char *const kinds[N_KINDS] = {
         "partner_offer_extended", "new_order",      "amended_offer", "order_ended",
@@ -46,7 +40,7 @@ static const char *const kind_titles[N_KINDS] = {
         "Partner offer extended", "New order",      "Amended offer", "Order ended",
         "Attention needed",       "Link corrected",
 };
-static const char *const parts[N_PARTS] = { "subject", "text", "html", "slack", "file" };
+static const char *const parts[N_PARTS] = { "subject", "text", "html", "slack", "file", "teams" };
 
 const char *render_kind(size_t i)
 {
@@ -223,7 +217,7 @@ static int add_override(struct renderer *r, const char *path, char *err, size_t 
 
 static const char *template_path(const struct config_templates *t, enum part p)
 {
-        const char *paths[N_PARTS] = { t->subject, t->text, t->html, t->slack, t->file };
+        const char *paths[N_PARTS] = { t->subject, t->text, t->html, t->slack, t->file, t->teams };
 
         return paths[p];
 }
@@ -302,7 +296,7 @@ void renderer_free(struct renderer *r)
 /* ---- JSON helpers ------------------------------------------------------- */
 
 /* Re-emits a parsed tree; depth is bounded by json_depth_ok() beforehand. */
-static void gen_value(yajl_gen g, yajl_val v)
+void render_gen_value(yajl_gen g, yajl_val v)
 {
         if (YAJL_IS_STRING(v)) {
                 json_str(g, v->u.string);
@@ -312,13 +306,13 @@ static void gen_value(yajl_gen g, yajl_val v)
                 yajl_gen_map_open(g);
                 for (size_t i = 0; i < v->u.object.len; i++) {
                         json_str(g, v->u.object.keys[i]);
-                        gen_value(g, v->u.object.values[i]);
+                        render_gen_value(g, v->u.object.values[i]);
                 }
                 yajl_gen_map_close(g);
         } else if (YAJL_IS_ARRAY(v)) {
                 yajl_gen_array_open(g);
                 for (size_t i = 0; i < v->u.array.len; i++)
-                        gen_value(g, v->u.array.values[i]);
+                        render_gen_value(g, v->u.array.values[i]);
                 yajl_gen_array_close(g);
         } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
                 yajl_gen_bool(g, YAJL_IS_TRUE(v));
@@ -391,18 +385,9 @@ static int gen_take(yajl_gen g, char **out)
 
 /* ---- UTF-8 truncation --------------------------------------------------- */
 
-static size_t utf8_count(const char *s)
-{
-        size_t n = 0;
-
-        for (; *s; s++)
-                n += ((unsigned char)*s & 0xC0) != 0x80;
-        return n;
-}
-
 /* s as an owned string of at most max code points: when longer, cut on a
  * code point boundary and end with `mark`. NULL on -ENOMEM. */
-static char *truncated(const char *s, size_t max, const char *mark)
+char *render_truncated(const char *s, size_t max, const char *mark)
 {
         size_t keep = 0, cps = 0, mlen = utf8_count(mark), room = max > mlen ? max - mlen : 0;
         char *out;
@@ -410,7 +395,7 @@ static char *truncated(const char *s, size_t max, const char *mark)
         if (utf8_count(s) <= max)
                 return strdup(s);
         for (; s[keep]; keep++) {
-                if (((unsigned char)s[keep] & 0xC0) != 0x80 && cps++ == room)
+                if (!utf8_is_continuation((unsigned char)s[keep]) && cps++ == room)
                         break;
         }
         out = malloc(keep + strlen(mark) + 1);
@@ -573,7 +558,7 @@ static int build_data(yajl_val *out, const struct notification *n, int k, char *
                 if (strcmp(ctx->u.object.keys[i], "view") == 0)
                         continue;
                 json_str(g, ctx->u.object.keys[i]);
-                gen_value(g, ctx->u.object.values[i]);
+                render_gen_value(g, ctx->u.object.values[i]);
         }
         rc = gen_view(g, ctx, k);
         yajl_gen_map_close(g);
@@ -591,265 +576,30 @@ out:
         return rc;
 }
 
-/* ---- Slack payloads ----------------------------------------------------- */
+/* ---- strings of a payload ---------------------------------------------- */
 
 /* s resolved as kind (template.h: marked values escaped for mrkdwn, or
  * shown as written) and held to max code points, as an owned string. */
-static int resolve(const char *s, enum template_text kind, size_t max, char **out)
+int render_resolve(const char *s, enum template_text kind, size_t max, char **out)
 {
         struct buf b = BUF_INIT(TEXT_MAX);
         int rc = template_text(s, kind, &b);
 
         *out = NULL;
-        if (rc == 0 && (*out = truncated(buf_cstr(&b), max, TRUNCATED)) == NULL)
+        if (rc == 0 && (*out = render_truncated(buf_cstr(&b), max, RENDER_TRUNCATED)) == NULL)
                 rc = -ENOMEM;
         buf_deinit(&b);
         return rc;
 }
 
-static int gen_text(yajl_gen g, const char *s, enum template_text kind, size_t max)
+int render_gen_text(yajl_gen g, const char *s, enum template_text kind, size_t max)
 {
         char *t = NULL;
-        int rc = resolve(s, kind, max, &t);
+        int rc = render_resolve(s, kind, max, &t);
 
         if (rc == 0)
                 json_str(g, t);
         free(t);
-        return rc;
-}
-
-static int gen_slack_value(yajl_gen g, yajl_val v);
-
-/* Keys are template text: only marks (from a value written as a key) go. */
-static int gen_key(yajl_gen g, const char *key)
-{
-        return gen_text(g, key, TEMPLATE_TEXT_PLAIN, SIZE_MAX);
-}
-
-/* The text type of a text object ({"type": "plain_text"|"mrkdwn", "text":
- * ...}); -1 when obj is not one. */
-static int text_type(yajl_val obj)
-{
-        const char *path[] = { "type", NULL };
-        yajl_val type = yajl_tree_get(obj, path, yajl_t_string);
-
-        if (type == NULL || !YAJL_IS_OBJECT(obj))
-                return -1;
-        if (strcmp(type->u.string, "plain_text") == 0)
-                return TEMPLATE_TEXT_PLAIN;
-        return strcmp(type->u.string, "mrkdwn") == 0 ? TEMPLATE_TEXT_MRKDWN : -1;
-}
-
-/* A text object with its text resolved for its type and held to max;
- * one_line (header blocks) puts plain text on one line. */
-static int gen_text_object(yajl_gen g, yajl_val obj, size_t max, bool one_line)
-{
-        int type = text_type(obj), rc = 0;
-
-        if (type < 0)
-                return gen_slack_value(g, obj);
-        if (type == TEMPLATE_TEXT_PLAIN && one_line)
-                type = TEMPLATE_TEXT_LINE;
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < obj->u.object.len && rc == 0; i++) {
-                yajl_val v = obj->u.object.values[i];
-
-                rc = gen_key(g, obj->u.object.keys[i]);
-                if (rc == 0 && strcmp(obj->u.object.keys[i], "text") == 0 && YAJL_IS_STRING(v))
-                        rc = gen_text(g, v->u.string, (enum template_text)type, max);
-                else if (rc == 0)
-                        rc = gen_slack_value(g, v);
-        }
-        yajl_gen_map_close(g);
-        return rc;
-}
-
-/* Any other part of the payload. Its strings are resolved as mrkdwn: a
- * value can only be shown literally where the payload says plain_text, so
- * no field Slack parses can receive an unescaped <, > or &. */
-static int gen_slack_value(yajl_gen g, yajl_val v)
-{
-        int rc = 0;
-
-        if (YAJL_IS_STRING(v))
-                return gen_text(g, v->u.string, TEMPLATE_TEXT_MRKDWN, SIZE_MAX);
-        if (YAJL_IS_OBJECT(v) && text_type(v) >= 0)
-                return gen_text_object(g, v, SIZE_MAX, false);
-        if (YAJL_IS_OBJECT(v)) {
-                yajl_gen_map_open(g);
-                for (size_t i = 0; i < v->u.object.len && rc == 0; i++) {
-                        rc = gen_key(g, v->u.object.keys[i]);
-                        if (rc == 0)
-                                rc = gen_slack_value(g, v->u.object.values[i]);
-                }
-                yajl_gen_map_close(g);
-                return rc;
-        }
-        if (YAJL_IS_ARRAY(v)) {
-                yajl_gen_array_open(g);
-                for (size_t i = 0; i < v->u.array.len && rc == 0; i++)
-                        rc = gen_slack_value(g, v->u.array.values[i]);
-                yajl_gen_array_close(g);
-                return rc;
-        }
-        gen_value(g, v);
-        return 0;
-}
-
-static int gen_block(yajl_gen g, yajl_val b)
-{
-        const char *path[] = { "type", NULL };
-        yajl_val type = yajl_tree_get(b, path, yajl_t_string);
-        bool section = type != NULL && strcmp(type->u.string, "section") == 0;
-        bool header = type != NULL && strcmp(type->u.string, "header") == 0;
-        int rc = 0;
-
-        if (!YAJL_IS_OBJECT(b) || (!section && !header))
-                return gen_slack_value(g, b);
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < b->u.object.len && rc == 0; i++) {
-                const char *key = b->u.object.keys[i];
-                yajl_val v = b->u.object.values[i];
-
-                rc = gen_key(g, key);
-                if (rc != 0)
-                        break;
-                if (strcmp(key, "text") == 0) {
-                        rc = gen_text_object(g, v, header ? SLACK_MAX_HEADER : SLACK_MAX_SECTION,
-                                             header);
-                } else if (section && strcmp(key, "fields") == 0 && YAJL_IS_ARRAY(v)) {
-                        yajl_gen_array_open(g);
-                        for (size_t f = 0; f < v->u.array.len && rc == 0; f++)
-                                rc = gen_text_object(g, v->u.array.values[f], SLACK_MAX_FIELD,
-                                                     false);
-                        yajl_gen_array_close(g);
-                } else {
-                        rc = gen_slack_value(g, v);
-                }
-        }
-        yajl_gen_map_close(g);
-        return rc;
-}
-
-/* A context block with one mrkdwn element: code's own text, not data. */
-static void gen_note_block(yajl_gen g, const char *note)
-{
-        yajl_gen_map_open(g);
-        json_str(g, "type");
-        json_str(g, "context");
-        json_str(g, "elements");
-        yajl_gen_array_open(g);
-        yajl_gen_map_open(g);
-        json_str(g, "type");
-        json_str(g, "mrkdwn");
-        json_str(g, "text");
-        json_str(g, note);
-        yajl_gen_map_close(g);
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-}
-
-/* At most SLACK_MAX_BLOCKS: a test message starts with the test marker;
- * when too many, the first ones and a context block saying how many were
- * dropped. */
-static int gen_blocks(yajl_gen g, yajl_val blocks, bool test)
-{
-        size_t n = blocks->u.array.len, room = SLACK_MAX_BLOCKS - (test ? 1 : 0);
-        size_t keep = n > room ? room - 1 : n;
-        char note[128];
-        int rc = 0;
-
-        yajl_gen_array_open(g);
-        if (test)
-                gen_note_block(g, TEST_NOTE);
-        for (size_t i = 0; i < keep && rc == 0; i++)
-                rc = gen_block(g, blocks->u.array.values[i]);
-        if (keep < n) {
-                snprintf(note, sizeof(note),
-                         "\xe2\x80\xa6 %zu more blocks dropped (Slack accepts at most %d)",
-                         n - keep, SLACK_MAX_BLOCKS);
-                gen_note_block(g, note);
-        }
-        yajl_gen_array_close(g);
-        return rc;
-}
-
-/* "text", the notification fallback: the template's text v (may be NULL)
- * when not empty, else `fallback`; TEST_PREFIX first in a test message. */
-static int gen_fallback(yajl_gen g, yajl_val v, const char *fallback, bool test)
-{
-        struct buf b = BUF_INIT(SLACK_MAX_TEXT * 4 + 64);
-        char *t = NULL;
-        int rc = v != NULL ? resolve(v->u.string, TEMPLATE_TEXT_MRKDWN, SLACK_MAX_TEXT, &t) : 0;
-
-        if (rc == 0)
-                rc = buf_printf(&b, "%s%s", test ? TEST_PREFIX : "",
-                                t != NULL && t[0] != '\0' ? t : fallback);
-        json_str(g, "text");
-        if (rc == 0)
-                rc = gen_text(g, buf_cstr(&b), TEMPLATE_TEXT_PLAIN, SLACK_MAX_TEXT);
-        free(t);
-        buf_deinit(&b);
-        return rc;
-}
-
-/* The payload within Slack's limits, with a non-empty top-level "text"
- * whatever the template wrote; a test message says so in both. */
-static int gen_slack(yajl_gen g, yajl_val root, const char *fallback, bool test)
-{
-        bool has_text = false;
-        int rc = 0;
-
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < root->u.object.len && rc == 0; i++) {
-                const char *key = root->u.object.keys[i];
-                yajl_val v = root->u.object.values[i];
-
-                if (strcmp(key, "text") == 0) {
-                        /* where the template put it; once */
-                        if (!has_text && YAJL_IS_STRING(v))
-                                rc = gen_fallback(g, v, fallback, test);
-                        has_text = true;
-                        continue;
-                }
-                rc = gen_key(g, key);
-                if (rc == 0 && strcmp(key, "blocks") == 0 && YAJL_IS_ARRAY(v))
-                        rc = gen_blocks(g, v, test);
-                else if (rc == 0)
-                        rc = gen_slack_value(g, v);
-        }
-        if (rc == 0 && !has_text)
-                rc = gen_fallback(g, NULL, fallback, test);
-        yajl_gen_map_close(g);
-        return rc;
-}
-
-/* ---- file lines --------------------------------------------------------- */
-
-/* The file line: its top-level strings ("summary", ...) are one line by
- * contract; "context" keeps the values exactly (JSON-escaped, so they
- * cannot break the line either). "test" is always there, true only for
- * cppo-notifyctl send-test, whatever the template wrote. */
-static int gen_file(yajl_gen g, yajl_val root, bool test)
-{
-        int rc = 0;
-
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < root->u.object.len && rc == 0; i++) {
-                const char *key = root->u.object.keys[i];
-                yajl_val v = root->u.object.values[i];
-
-                if (strcmp(key, "test") == 0)
-                        continue;
-                json_str(g, key);
-                if (YAJL_IS_STRING(v))
-                        rc = gen_text(g, v->u.string, TEMPLATE_TEXT_LINE, SIZE_MAX);
-                else
-                        gen_value(g, v);
-        }
-        json_str(g, "test");
-        yajl_gen_bool(g, test);
-        yajl_gen_map_close(g);
         return rc;
 }
 
@@ -905,16 +655,16 @@ static int finish_subject(struct buf *b, bool test, char **out)
         while (*s == ' ' || *s == '\t')
                 s++;
         rc = buf_printf(&t, "%s%s", test ? TEST_PREFIX : "", s);
-        if (rc == 0 && (*out = truncated(buf_cstr(&t), SUBJECT_MAX, "\xe2\x80\xa6")) == NULL)
+        if (rc == 0 && (*out = render_truncated(buf_cstr(&t), SUBJECT_MAX, "\xe2\x80\xa6")) == NULL)
                 rc = -ENOMEM;
         buf_deinit(&t);
         return rc;
 }
 
-/* Parses a JSON part and re-emits it compact on one line: the Slack
- * payload held to Slack's limits, the file line with its one-line fields. */
-static int finish_json(const struct slot *s, const struct buf *b, bool slack, const char *fallback,
-                       bool test, char **out, char *err, size_t errlen)
+/* Parses a JSON part and has the channel's format re-emit it compact on
+ * one line, held to the channel's limits. */
+static int finish_json(const struct slot *s, const struct buf *b, const struct render_format *f,
+                       const struct render_info *info, char **out, char *err, size_t errlen)
 {
         yajl_val doc = NULL;
         yajl_gen g = NULL;
@@ -927,7 +677,7 @@ static int finish_json(const struct slot *s, const struct buf *b, bool slack, co
                 rc = -ENOMEM;
                 goto out;
         }
-        rc = slack ? gen_slack(g, doc, fallback, test) : gen_file(g, doc, test);
+        rc = f->finish(g, doc, info);
         if (rc == 0)
                 rc = gen_take(g, out);
 out:
@@ -982,18 +732,33 @@ static int render_email(struct job *j, struct rendered *out)
         return rc;
 }
 
-static int render_payload(struct job *j, bool slack, struct rendered *out)
+static int render_payload(struct job *j, const struct render_format *f, struct rendered *out)
 {
         char fallback[512];
+        struct render_info info = { .fallback = fallback,
+                                    .kind = kinds[j->kind],
+                                    .test = j->test,
+                                    .err = j->err,
+                                    .errlen = j->errlen };
+        int p = index_of(parts, N_PARTS, f->part);
         const struct slot *s;
-        int rc = render_one(j, slack ? P_SLACK : P_FILE,
-                            slack ? TEMPLATE_ESCAPE_SLACK : TEMPLATE_ESCAPE_JSON, &s);
+        int rc = p < 0 ? -EINVAL : render_one(j, (enum part)p, f->escape, &s);
 
         snprintf(fallback, sizeof(fallback), "%s: %s", kind_titles[j->kind],
                  j->n->key ? j->n->key : "");
-        if (rc == 0)
-                rc = finish_json(s, &j->b, slack, fallback, j->test, &out->body, j->err, j->errlen);
+        if (rc == 0) {
+                info.template = s->name;
+                rc = finish_json(s, &j->b, f, &info, &out->body, j->err, j->errlen);
+        }
         return rc;
+}
+
+/* The receiver's payload format; NULL: the e-mail parts. */
+static const struct render_format *format_of(const struct config_receiver *rcv)
+{
+        const struct channel *ch = rcv != NULL ? channel_get(rcv->type) : NULL;
+
+        return ch != NULL ? ch->render : NULL;
 }
 
 int render_notification(const struct renderer *r, const struct config_receiver *rcv,
@@ -1001,6 +766,7 @@ int render_notification(const struct renderer *r, const struct config_receiver *
                         struct rendered *out, char *err, size_t errlen)
 {
         struct job j = { .r = r, .rcv = rcv, .rule = rule, .n = n, .err = err, .errlen = errlen };
+        const struct render_format *fmt = format_of(rcv);
         int rc;
 
         memset(out, 0, sizeof(*out));
@@ -1012,10 +778,8 @@ int render_notification(const struct renderer *r, const struct config_receiver *
         rc = build_data(&j.data, n, j.kind, err, errlen);
         if (rc == 0)
                 j.test = YAJL_IS_TRUE(get(j.data, "view", "test", yajl_t_any));
-        if (rc == 0 && (rcv == NULL || rcv->type == CONFIG_RECEIVER_EMAIL))
-                rc = render_email(&j, out);
-        else if (rc == 0)
-                rc = render_payload(&j, rcv->type == CONFIG_RECEIVER_SLACK, out);
+        if (rc == 0)
+                rc = fmt == NULL ? render_email(&j, out) : render_payload(&j, fmt, out);
         if (rc != 0)
                 rendered_clear(out);
         buf_deinit(&j.b);

@@ -8,7 +8,7 @@
 
 struct render_builtin {
         const char *kind;   /* "new_order", ... */
-        const char *part;   /* "subject", "text", "html", "slack", "file" */
+        const char *part;   /* "subject", "text", "html", "slack", "file", "teams" */
         const char *name;   /* the file name, for messages */
         const char *source; /* NUL-terminated */
         size_t len;

@@ -1,5 +1,5 @@
 /* cppo-notify — what both store implementations share: string lists as
- * JSON arrays, the delivery's field table, SQL text from field tables and
+ * JSON arrays, SQL text from field tables and
  * the tables store_count() knows (store_internal.h). */
 #include "store_internal.h"
 
@@ -12,44 +12,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-
-/* A delivery as its table stores it: the one list of its columns. */
-#define FIELD(member, type)                                                                        \
-        {                                                                                          \
-#member, type, offsetof(struct delivery, member)                                   \
-        }
-static const struct field delivery_fields[] = {
-        FIELD(key, FIELD_STR),
-        FIELD(notification_key, FIELD_STR),
-        FIELD(kind, FIELD_STR),
-        FIELD(receiver, FIELD_STR),
-        FIELD(channel, FIELD_STR),
-        FIELD(rule, FIELD_STR),
-        FIELD(opportunity_id, FIELD_STR),
-        FIELD(status, FIELD_INT),
-        FIELD(attempts, FIELD_INT),
-        FIELD(created_at_ms, FIELD_I64),
-        FIELD(updated_at_ms, FIELD_I64),
-        FIELD(next_at_ms, FIELD_I64),
-        FIELD(last_code, FIELD_INT),
-        FIELD(last_error, FIELD_STR),
-        FIELD(payload, FIELD_BLOB),
-        FIELD(recipients, FIELD_LIST),
-};
-#undef FIELD
-
-const struct record_type store_delivery_record = {
-        "delivery",
-        delivery_fields,
-        sizeof delivery_fields / sizeof delivery_fields[0],
-        sizeof(struct delivery),
-};
-
-/* What FIELD_INT and FIELD_BLOB assume of struct delivery. */
-_Static_assert(sizeof(enum delivery_status) == sizeof(int), "status is read and bound as an int");
-_Static_assert(offsetof(struct delivery, payload_len) ==
-                   offsetof(struct delivery, payload) + sizeof(char *),
-               "payload_len follows payload");
 
 /* String lists are stored as JSON arrays of strings. */
 char *store_strlist_json(const struct strlist *l)

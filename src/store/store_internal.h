@@ -17,10 +17,6 @@
  * record has 20 columns. */
 #define SQL_MAX 1024
 
-/* The columns of a delivery (struct delivery) as both stores keep them:
- * the one list their statements, binders and row readers walk. */
-extern const struct record_type store_delivery_record;
-
 /* A string list as the JSON array text the store keeps (malloc'd), or
  * NULL on -ENOMEM; and back, appending to out (NULL json: nothing; text
  * that is no array of strings adds nothing). */

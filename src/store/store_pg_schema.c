@@ -98,6 +98,7 @@ static const struct {
             "  status BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0,"
             "  created_at_ms BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL,"
             "  next_at_ms BIGINT NOT NULL DEFAULT 0, last_code BIGINT NOT NULL DEFAULT 0,"
+            "  claim_epoch BIGINT NOT NULL DEFAULT 0, seq BIGSERIAL," /* PG only: HA, order */
             "  last_error TEXT, payload BYTEA NOT NULL, recipients TEXT NOT NULL DEFAULT '[]'"
             ");"
             "CREATE INDEX deliveries_due ON deliveries(status, next_at_ms);"

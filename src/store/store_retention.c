@@ -16,11 +16,11 @@ static const struct {
         /* sent (2) and backfilled (4) only: a dead delivery (3) may be
          * retried, and a queued one is still to send */
         [STORE_PRUNE_BODIES] = { "deliveries", "key",
-                                 "status IN (2, 4) AND updated_at_ms < $1 * 1000"
+                                 "status IN (2, 4) AND updated_at_ms < CAST($1 AS BIGINT) * 1000"
                                  " AND length(payload) > 0",
                                  true },
         [STORE_PRUNE_ATTEMPTS] = { "attempts", "id",
-                                   "at_ms < $1 * 1000 AND delivery_key IN"
+                                   "at_ms < CAST($1 AS BIGINT) * 1000 AND delivery_key IN"
                                    " (SELECT key FROM deliveries WHERE status IN (2, 3, 4))" },
         /* a requeue still pending settles its row when the inbox entry runs */
         [STORE_PRUNE_REJECTED] = { "rejected", "id",

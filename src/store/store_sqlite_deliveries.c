@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-/* A delivery's columns are store_delivery_record (store_fields.c), which
+/* A delivery's columns are delivery_record (core/delivery.c), which
  * the statements, the binder and the row reader all walk. */
 
 /* "SELECT <delivery columns> FROM deliveries <tail>", prepared to run once. */
@@ -17,7 +17,7 @@ static int prepare_deliveries(struct store_sqlite *s, const char *tail, sqlite3_
 {
         char sql[SQL_MAX];
 
-        if (store_select_sql(&store_delivery_record, "deliveries", tail, sql) < 0)
+        if (store_select_sql(&delivery_record, "deliveries", tail, sql) < 0)
                 return -E2BIG;
         return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
 }
@@ -54,7 +54,7 @@ static int each_delivery(sqlite3_stmt *st, int (*fn)(void *ctx, const struct del
 
         while (scan_row(st, &r)) {
                 struct delivery d = { 0 };
-                r = sqlite_read_record(st, &store_delivery_record, &d);
+                r = sqlite_read_record(st, &delivery_record, &d);
                 if (r == 0)
                         r = fn(ctx, &d);
                 delivery_clear(&d);
@@ -69,7 +69,7 @@ static int read_deliveries(sqlite3_stmt *st, struct delivery *v, size_t cap, siz
 
         *n = 0;
         while (*n < cap && scan_row(st, &r))
-                r = sqlite_read_record(st, &store_delivery_record, &v[(*n)++]);
+                r = sqlite_read_record(st, &delivery_record, &v[(*n)++]);
         return r;
 }
 
@@ -80,7 +80,7 @@ static sqlite3_stmt *due_stmt(struct store_sqlite *s)
 
         if (s->dl[DL_DUE])
                 return s->dl[DL_DUE];
-        if (store_select_sql(&store_delivery_record, "deliveries",
+        if (store_select_sql(&delivery_record, "deliveries",
                              "WHERE status = 0 AND next_at_ms <= ?1 AND "
                              "(?2 IS NULL OR receiver = ?2) ORDER BY next_at_ms, rowid LIMIT ?3",
                              sql) < 0)
@@ -200,12 +200,12 @@ int sqlite_delivery_add(struct store *base, const struct delivery *d)
         if (!d->key || !d->notification_key || !d->receiver || !d->channel)
                 return -EINVAL;
         /* ON CONFLICT, not OR IGNORE: a NULL in a NOT NULL column stays an error. */
-        if (sqlite_insert_sql(&store_delivery_record, "INSERT", "deliveries",
+        if (sqlite_insert_sql(&delivery_record, "INSERT", "deliveries",
                               "ON CONFLICT(key) DO NOTHING", sql) < 0)
                 return -E2BIG;
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return -EIO;
-        r = sqlite_bind_record(st, &store_delivery_record, d);
+        r = sqlite_bind_record(st, &delivery_record, d);
         if (r == 0)
                 r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) == 1 : -EIO;
         sqlite3_finalize(st);
@@ -278,7 +278,7 @@ int sqlite_delivery_get(struct store *base, const char *key, struct delivery *ou
                 return -EIO;
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         rc = step_row(st);
-        r = rc > 0 ? sqlite_read_record(st, &store_delivery_record, &d) : rc == 0 ? -ENOENT : -EIO;
+        r = rc > 0 ? sqlite_read_record(st, &delivery_record, &d) : rc == 0 ? -ENOENT : -EIO;
         sqlite3_finalize(st);
         if (r < 0) {
                 delivery_clear(&d);

@@ -106,3 +106,55 @@ void sha256_hex(const void *data, size_t len, char hex[65])
         }
         hex[64] = '\0';
 }
+
+/* RFC 2104: a key longer than a block is hashed first; the inner and outer
+ * hashes start from the key XOR ipad / opad. */
+void hmac_sha256_init(struct hmac_sha256 *h, const void *key, size_t keylen)
+{
+        uint8_t k[64] = { 0 }, pad[64];
+
+        if (keylen > sizeof k) {
+                struct sha256 s;
+
+                sha256_init(&s);
+                sha256_update(&s, key, keylen);
+                sha256_final(&s, k);
+        } else if (keylen > 0) {
+                memcpy(k, key, keylen);
+        }
+        for (size_t i = 0; i < sizeof pad; i++)
+                pad[i] = k[i] ^ 0x36;
+        sha256_init(&h->inner);
+        sha256_update(&h->inner, pad, sizeof pad);
+        for (size_t i = 0; i < sizeof pad; i++)
+                pad[i] = k[i] ^ 0x5c;
+        sha256_init(&h->outer);
+        sha256_update(&h->outer, pad, sizeof pad);
+        explicit_bzero(k, sizeof k);
+        explicit_bzero(pad, sizeof pad);
+}
+
+void hmac_sha256_update(struct hmac_sha256 *h, const void *data, size_t len)
+{
+        sha256_update(&h->inner, data, len);
+}
+
+void hmac_sha256_final(struct hmac_sha256 *h, uint8_t mac[32])
+{
+        uint8_t d[32];
+
+        sha256_final(&h->inner, d);
+        sha256_update(&h->outer, d, sizeof d);
+        sha256_final(&h->outer, mac);
+        explicit_bzero(d, sizeof d);
+        explicit_bzero(h, sizeof *h);
+}
+
+void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, uint8_t mac[32])
+{
+        struct hmac_sha256 h;
+
+        hmac_sha256_init(&h, key, keylen);
+        hmac_sha256_update(&h, data, len);
+        hmac_sha256_final(&h, mac);
+}

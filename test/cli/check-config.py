@@ -25,7 +25,7 @@ def run(args, env=None):
 
 rc, out = run(["--config", os.path.join(src, "config/cppo-notify.yaml")])
 tap.ok("example config passes", rc == 0 and "rules (3):" in out, out)
-tap.ok("summary counts templates", "templates: 61 compiled" in out, out)  # 6 kinds x 5 parts, twice, + 1
+tap.ok("summary counts templates", "templates: 73 compiled" in out, out)  # 6 kinds x 6 parts, twice, + 1
 
 with tempfile.TemporaryDirectory() as d:
     with open(os.path.join(d, "slack-url"), "w") as f:

@@ -252,6 +252,39 @@ static void slack_http_webhook_only_to_loopback(void **state)
         }
 }
 
+/* A webhook receiver: the URL and a list of secret files (one holding two
+ * secrets, for rotation), its headers and timeout; the type's defaults. */
+static void webhook_receiver(void **state)
+{
+        static const char text[] =
+            "kafka:\n  brokers: b\n  topics: [t]\n"
+            "receivers:\n  crm:\n    type: webhook\n    webhook_url_file: secrets/slack-url\n"
+            "    secret_file: [secrets/webhook-secret, secrets/webhook-secret]\n"
+            "    headers: { Authorization: Bearer x, X-Env: test }\n    timeout: 5s\n";
+        struct config_errors errs;
+        struct config *c = NULL;
+        const struct config_receiver *r;
+        int rc;
+
+        config_errors_init(&errs);
+        rc = config_load_buffer(&c, CONFIG_FIXTURES "/main.yaml", text, strlen(text), &errs);
+        if (rc != 0)
+                config_errors_print(&errs, stderr);
+        assert_int_equal(rc, 0);
+        r = config_receiver(c, "crm");
+        assert_int_equal(r->type, CONFIG_RECEIVER_WEBHOOK);
+        assert_string_equal(config_receiver_type_name(r->type), "webhook");
+        assert_int_equal(r->signing.count, 2);
+        assert_non_null(strchr(secret_value(r->signing.items[0]), '\n')); /* two lines */
+        assert_int_equal(r->headers.count, 2);
+        assert_string_equal(r->headers.keys[1], "X-Env");
+        assert_int_equal(r->timeout, 5);
+        assert_int_equal(r->rate, 0);
+        assert_int_equal(r->concurrency, 1);
+        config_free(c);
+        config_errors_deinit(&errs);
+}
+
 /* The CLI's store commands load only what they use: unset variables in the
  * daemon's sections are left unset, secrets unread, rules not loaded; the
  * store part still resolves, and the full load refuses the same text. */
@@ -552,6 +585,11 @@ static void error_lines_never_show_secrets(void **state)
                 { "smtp:\n  password_file: *Abc123\n", "  password_file: <redacted>" },
                 { "receivers:\n  hook: { type: slack, webhook_url_file: *Abc123 }\n",
                   "  hook: <redacted>" },
+                /* a webhook's headers may carry credentials: every one of
+                 * them, not only the first (a sibling of a redacted line) */
+                { "receivers:\n  w:\n    type: webhook\n    headers:\n      X-A: 1\n"
+                  "      Authorization: *Abc123\n",
+                  "      Authorization: <redacted>" },
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -732,6 +770,7 @@ int main(void)
                 cmocka_unit_test(defaults_and_env_expansion),
                 cmocka_unit_test(store_needs_leave_daemon_sections_unresolved),
                 cmocka_unit_test(slack_http_webhook_only_to_loopback),
+                cmocka_unit_test(webhook_receiver),
                 cmocka_unit_test(secrets_never_printed),
                 cmocka_unit_test(caret_under_column),
                 cmocka_unit_test(truncated_inputs_do_not_crash),

@@ -4,7 +4,8 @@
  * allocation failure) leaving the old config in use, and file appends: a
  * failed one leaves the file as it was, one into a FIFO nobody reads ends at
  * its deadline. Sending is tested
- * against the real peers in test/integration/delivery-peers.sh. */
+ * against the real peers in test/integration/delivery-peers.sh. The store
+ * is SQLite, or PostgreSQL with CPPO_TEST_PG_URL (the meson test dispatch-pg). */
 #undef NDEBUG
 #include "cppo/dispatch.h"
 
@@ -162,6 +163,27 @@ static const struct verdict_case verdict_cases[] = {
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 500, DISPATCH_RETRY, "server error" },
         { CONFIG_RECEIVER_SLACK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
+        /* webhook: Slack's table; a refused signature is the receiver's */
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 200, DISPATCH_SENT, "ok" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 204, DISPATCH_SENT, "no content" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 401, DISPATCH_RECEIVER, "signature refused" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 403, DISPATCH_RECEIVER, "forbidden" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 404, DISPATCH_RECEIVER, "no such endpoint" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 410, DISPATCH_RECEIVER, "endpoint gone" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 400, DISPATCH_PERMANENT, "payload refused" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 422, DISPATCH_PERMANENT, "unprocessable" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 429, DISPATCH_RETRY, "rate limited" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_OK, 503, DISPATCH_RETRY, "unavailable" },
+        { CONFIG_RECEIVER_WEBHOOK, CURLE_COULDNT_CONNECT, 0, DISPATCH_RECEIVER, "down" },
+        /* teams: a Workflows trigger answers 202 */
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 202, DISPATCH_SENT, "accepted" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 429, DISPATCH_RETRY, "throttled" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 502, DISPATCH_RETRY, "bad gateway" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 401, DISPATCH_RECEIVER, "sig expired" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 403, DISPATCH_RECEIVER, "flow disabled" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 404, DISPATCH_RECEIVER, "flow deleted" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 400, DISPATCH_PERMANENT, "card refused" },
+        { CONFIG_RECEIVER_TEAMS, CURLE_OK, 413, DISPATCH_PERMANENT, "too large" },
         /* file */
         { CONFIG_RECEIVER_FILE, 0, 0, DISPATCH_SENT, "written" },
         { CONFIG_RECEIVER_FILE, -ENOSPC, 0, DISPATCH_RECEIVER, "disk full" },
@@ -470,5 +492,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(append_to_a_stalled_fifo_ends_at_its_deadline,
                                                 setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return tmpstore_run("dispatch", tests, sizeof tests / sizeof tests[0]);
 }

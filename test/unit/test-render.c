@@ -28,6 +28,7 @@ static const char *const kinds[] = {
         "attention_needed",       "link_corrected",
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define N_PARTS 6 /* subject, text, html, slack, file, teams */
 
 /* A realistic context: %s kind, %s key, %s buyer company (a JSON string
  * literal, quotes included), %s reason (JSON literal). */
@@ -106,6 +107,33 @@ static void render3(const struct renderer *r, const char *kind, const char *json
         assert_non_null(out->file.body);
 }
 
+/* The webhook receiver POSTs the file receiver's document, byte for byte,
+ * for every kind; it starts with its version. */
+static void webhook_body_is_the_file_document(void **state)
+{
+        struct renderer *r = NULL;
+        char err[CPPO_ERRLEN] = "";
+
+        assert_int_equal(renderer_new(&r, NULL, err, sizeof(err)), 0);
+        for (size_t k = 0; render_kind(k) != NULL; k++) {
+                char *json = context(render_kind(k), "\"Acme Corp\"", "\"expired\"");
+                struct rendered file = { 0 }, hook = { 0 };
+
+                assert_int_equal(
+                    render_as(r, CONFIG_RECEIVER_FILE, NULL, render_kind(k), json, &file, err), 0);
+                assert_int_equal(
+                    render_as(r, CONFIG_RECEIVER_WEBHOOK, NULL, render_kind(k), json, &hook, err),
+                    0);
+                assert_string_equal(hook.body, file.body);
+                assert_memory_equal(hook.body, "{\"version\":1,", 12);
+                assert_null(hook.subject);
+                rendered_clear(&file);
+                rendered_clear(&hook);
+                free(json);
+        }
+        renderer_free(r);
+}
+
 static void rendered3_clear(struct rendered3 *o)
 {
         rendered_clear(&o->email);
@@ -182,7 +210,7 @@ static struct renderer *builtins(void)
         struct renderer *r = NULL;
 
         assert_int_equal(renderer_new(&r, NULL, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 5 * N_KINDS);
+        assert_int_equal(renderer_template_count(r), N_PARTS * N_KINDS);
         return r;
 }
 
@@ -629,8 +657,46 @@ static void tmp_cleanup(struct tmp *t)
         rmdir(t->dir);
 }
 
+/* A Teams card may not take a value into a property that holds a URL (no
+ * data may form a link), and a template's own URL is fine. */
+static void teams_url_refuses_data(void **state)
+{
+        struct tmp t;
+        struct config cfg = { 0 };
+        struct config_receiver rcvs[2] = { { .name = "bad", .type = CONFIG_RECEIVER_TEAMS },
+                                           { .name = "ok", .type = CONFIG_RECEIVER_TEAMS } };
+        struct notification n = { .kind = (char *)"new_order",
+                                  .key = (char *)"k",
+                                  .context_json = (char *)"{\"offer\":{\"id\":\"x\"}}" };
+        struct renderer *r = NULL;
+        struct rendered out = { 0 };
+        char err[CPPO_ERRLEN] = "";
+
+        tmp_init(&t);
+        rcvs[0].templates.teams = tmp_file(
+            &t, "bad.mustache",
+            "{\"actions\":[{\"type\":\"Action.OpenUrl\",\"title\":\"Open\","
+            "\"url\":\"https://example.test/{{offer.id}}\"}]}");
+        rcvs[1].templates.teams = tmp_file(
+            &t, "ok.mustache",
+            "{\"actions\":[{\"type\":\"Action.OpenUrl\",\"title\":\"{{offer.id}}\","
+            "\"url\":\"https://example.test/\"}]}");
+        cfg.receivers = rcvs;
+        cfg.receiver_count = 2;
+        assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(render_notification(r, &rcvs[0], NULL, &n, &out, err, sizeof(err)),
+                         -EINVAL);
+        assert_contains(err, "\"url\" holds a value: no data may form a link");
+        assert_int_equal(render_notification(r, &rcvs[1], NULL, &n, &out, err, sizeof(err)), 0);
+        assert_contains(out.body, "\"url\":\"https://example.test/\"");
+        rendered_clear(&out);
+        renderer_free(r);
+        tmp_cleanup(&t);
+}
+
 /* An override that knows nothing of tests, and one that writes its own
- * "test": the marker and the flag still come out right. */
+ * "test" and "version": the marker, the flag and the document version
+ * still come out right. */
 static void test_marker_survives_overrides(void **state)
 {
         struct tmp t;
@@ -652,7 +718,7 @@ static void test_marker_survives_overrides(void **state)
         slack = tmp_file(&t, "s.mustache",
                          "{\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
                          "\"text\":\"deal\"}}]}");
-        file = tmp_file(&t, "f.mustache", "{\"test\":false,\"x\":1}");
+        file = tmp_file(&t, "f.mustache", "{\"test\":false,\"version\":7,\"x\":1}");
         rcvs[0].templates.slack = slack;
         rcvs[1].templates.file = file;
         cfg.receivers = rcvs;
@@ -665,7 +731,7 @@ static void test_marker_survives_overrides(void **state)
         yajl_tree_free(doc);
         rendered_clear(&out);
         assert_int_equal(render_notification(r, &rcvs[1], NULL, &n, &out, err, sizeof(err)), 0);
-        assert_string_equal(out.body, "{\"x\":1,\"test\":true}");
+        assert_string_equal(out.body, "{\"version\":1,\"x\":1,\"test\":true}");
         rendered_clear(&out);
         renderer_free(r);
         tmp_cleanup(&t);
@@ -695,7 +761,7 @@ static void sixty_blocks_cut_to_fifty(void **state)
         rcv.templates.slack = tmp_file(&t, "sixty.slack.mustache", buf_cstr(&src));
         n.context_json = context("new_order", "\"Acme\"", "null");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 5 * N_KINDS + 1);
+        assert_int_equal(renderer_template_count(r), N_PARTS * N_KINDS + 1);
         assert_int_equal(render_notification(r, &rcv, NULL, &n, &out, err, sizeof(err)), 0);
         doc = assert_slack_valid(out.body);
         blocks = at(doc, "blocks", NULL, NULL);
@@ -752,7 +818,7 @@ static void override_precedence(void **state)
         rcv[1].templates.subject = tmp_file(&t, "rcv.mustache", "receiver {{offer.id}}");
         rule.templates.subject = tmp_file(&t, "rule.mustache", "rule {{view.kind_title}}\n");
         assert_int_equal(renderer_new(&r, &cfg, err, sizeof(err)), 0);
-        assert_int_equal(renderer_template_count(r), 5 * N_KINDS + 3);
+        assert_int_equal(renderer_template_count(r), N_PARTS * N_KINDS + 3);
 
         assert_string_equal(subject_of(r, &rcv[1], &rule, "new_order", s, sizeof(s)),
                             "rule New order");
@@ -895,6 +961,8 @@ int main(void)
                 cmocka_unit_test(override_precedence),
                 cmocka_unit_test(override_errors),
                 cmocka_unit_test(golden_new_order),
+                cmocka_unit_test(webhook_body_is_the_file_document),
+                cmocka_unit_test(teams_url_refuses_data),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

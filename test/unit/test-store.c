@@ -501,6 +501,109 @@ static void pg_health_and_error_mapping(void **state)
         store_close(s);
 }
 
+/* A delivery due at 1, added at 1 (issue 15's claim test). */
+static void add_due(struct store *s, const char *key)
+{
+        char payload[] = "x";
+        struct delivery d = { .key = (char *)key,
+                              .notification_key = (char *)key,
+                              .receiver = (char *)"audit",
+                              .channel = (char *)"file",
+                              .payload = payload,
+                              .payload_len = 1,
+                              .created_at_ms = 1,
+                              .updated_at_ms = 1,
+                              .next_at_ms = 1 };
+
+        assert_int_equal(store_delivery_add(s, &d), 1);
+}
+
+static enum delivery_status delivery_state(struct store *s, const char *key, int64_t *updated)
+{
+        struct delivery d = { 0 };
+        enum delivery_status st;
+
+        assert_int_equal(store_delivery_get(s, key, &d), 0);
+        st = d.status;
+        if (updated)
+                *updated = d.updated_at_ms;
+        delivery_clear(&d);
+        return st;
+}
+
+/* Runs sql on an open libpq connection; fails the test unless it worked. */
+static void pg_conn_sql(PGconn *c, const char *sql)
+{
+        PGresult *res = PQexec(c, sql);
+
+        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+}
+
+/* Issue 15: an instance that asks second cannot claim a delivery again.
+ * PostgreSQL: a fenced claim needs ha_leader to hold its epoch (a claim
+ * while a takeover is open waits for it; after it, a deposed leader claims
+ * nothing and changes nothing), and a new leader's requeue returns what
+ * older epochs left in flight, never its own claims. */
+static void delivery_claim_once_and_fenced_by_the_leader_epoch(void **state)
+{
+        struct store_options o = { .busy_timeout_ms = 500, .fence_epoch = 3 };
+        struct store *a = open_rw(), *b = open_rw(), *old = NULL, *next = NULL;
+        char err[CPPO_ERRLEN], why[256];
+        PGconn *takeover;
+        int64_t at = 0;
+
+        add_due(a, "d1");
+        assert_int_equal(store_delivery_claim(a, "d1", 5), 1);
+        assert_int_equal(store_delivery_claim(b, "d1", 6), 0); /* the other one: too late */
+        assert_int_equal(delivery_state(b, "d1", &at), DELIVERY_SENDING);
+        assert_int_equal(at, 5);
+        store_close(b);
+        store_close(a);
+        if (!pg_admin_url()) {
+                print_message("# skipped the fencing part: it needs PostgreSQL (ha_leader)\n");
+                return;
+        }
+        assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = 3"), 0);
+        assert_int_equal(store_open(&old, path, &o, err, sizeof err), 0);
+        add_due(old, "d2");
+        add_due(old, "d3");
+        assert_int_equal(store_delivery_claim(old, "d2", 7), 1);
+
+        /* a takeover not yet committed: the claim waits for it (until
+         * lock_timeout here) instead of reading the old epoch */
+        takeover = PQconnectdb(path);
+        assert_int_equal(PQstatus(takeover), CONNECTION_OK);
+        pg_conn_sql(takeover, "BEGIN");
+        pg_conn_sql(takeover, "UPDATE ha_leader SET epoch = 4");
+        assert_int_equal(store_delivery_claim(old, "d3", 8), -EBUSY);
+        pg_conn_sql(takeover, "COMMIT");
+        PQfinish(takeover);
+
+        /* after it the deposed leader claims nothing and changes nothing */
+        assert_int_equal(store_delivery_claim(old, "d3", 9), -ENOLCK);
+        store_last_error(old, why, sizeof why);
+        assert_non_null(strstr(why, "leadership lost: epoch 3 is no longer current (now 4)"));
+        assert_int_equal(delivery_state(old, "d3", &at), DELIVERY_QUEUED);
+        assert_int_equal(at, 1);
+        assert_int_equal(store_delivery_requeue_inflight(old, 9), -ENOLCK);
+        assert_int_equal(delivery_state(old, "d2", NULL), DELIVERY_SENDING);
+
+        o.fence_epoch = 4;
+        assert_int_equal(store_open(&next, path, &o, err, sizeof err), 0);
+        assert_int_equal(store_delivery_claim(next, "d3", 10), 1);
+        assert_int_equal(store_delivery_claim(next, "d3", 11), 0); /* a second claim */
+        /* d1 (claimed unfenced) and d2 (epoch 3) were left in flight */
+        assert_int_equal(store_delivery_requeue_inflight(next, 12), 2);
+        assert_int_equal(delivery_state(next, "d1", &at), DELIVERY_QUEUED);
+        assert_int_equal(at, 12);
+        assert_int_equal(delivery_state(next, "d2", NULL), DELIVERY_QUEUED);
+        assert_int_equal(delivery_state(next, "d3", NULL), DELIVERY_SENDING); /* its own */
+        assert_int_equal(store_delivery_requeue_inflight(next, 13), 0);
+        store_close(next);
+        store_close(old);
+}
+
 /* Authorizations a-00000 .. a-<n-1>, each with a long name so that the table
  * spans many pages. */
 static void add_authorizations(struct store *s, int n)
@@ -905,6 +1008,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_inbox_take_leaves_a_late_lower_id_pending, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(pg_commit_of_a_failed_batch_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(delivery_claim_once_and_fenced_by_the_leader_epoch,
+                                                setup, teardown),
         };
         return tmpstore_run("store", tests, sizeof tests / sizeof tests[0]);
 }
