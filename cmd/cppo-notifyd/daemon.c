@@ -68,6 +68,7 @@ struct daemon {
         atomic_bool store_ok;      /* the store looked writable at the last check */
         char store_name[512];      /* the store target as logged: no password */
         bool announced;            /* READY=1 sent */
+        bool consuming;            /* partitions were assigned once: logged */
         struct aws_syncer *aws;    /* the AWS Catalog sync thread, NULL without aws: */
         uint64_t aws_poked_events; /* events seen when it was last poked */
         /* Deliveries waiting to be sent, for STATUS= (slow refresh). */
@@ -238,9 +239,10 @@ static void tick(struct daemon *d)
         if (t - d->slow_at >= SLOW_REFRESH_MS)
                 slow_refresh(d, t);
         update_ready(d);
-        if (!d->announced && source_kafka_assigned(d->kafka)) {
-                service_ready(); /* READY=1 once consuming */
-                d->announced = true;
+        if (!d->consuming && source_kafka_assigned(d->kafka)) {
+                if (!d->announced)
+                        service_ready(); /* READY=1 once consuming (a standby sent it already) */
+                d->announced = d->consuming = true;
                 log_info("consuming partitions=%zu", source_kafka_assignment_size(d->kafka));
         }
         if (d->watchdog_ms && (uint64_t)(t - d->watchdog_at) >= d->watchdog_ms) {

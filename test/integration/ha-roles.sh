@@ -155,6 +155,8 @@ tap_ok_pending "the standby stays a standby (/readyz 200 role=standby)" \
 leader_ready() { [ "$(get $L /readyz)" = "ready role=leader" ]; }
 tap_ok_pending "the leader's /readyz turns 'ready role=leader' once it consumes" \
   wait_for "truth leader_ready" 1 30
+tap_ok_pending "the leader consumes ('consuming partitions' logged once)" \
+  [ "$(logc $L 'consuming partitions')" = 1 ]
 tap_ok_pending "cppo_ha_leader 1 and cppo_ha_epoch = ha_leader's epoch" \
   [ "$(metric $L cppo_ha_leader) $(metric $L cppo_ha_epoch)" = "1 $(db_epoch)" ]
 if [ "$with_systemd" = true ]; then
