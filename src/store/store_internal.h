@@ -12,8 +12,9 @@
 #include <stddef.h>
 
 /* The size of the statement buffers built from field tables; the widest
- * record has 20 columns. */
-#define SQL_MAX 1024
+ * record has 20 columns, and PostgreSQL's upsert names each twice more
+ * ("c = EXCLUDED.c"). */
+#define SQL_MAX 2048
 
 /* The columns of a delivery (struct delivery) as both stores keep them:
  * the one list their statements, binders and row readers walk. */
