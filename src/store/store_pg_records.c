@@ -21,6 +21,7 @@
 #include "cppo/model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The record types, in the order store_apply() writes them. */
@@ -72,7 +73,33 @@ enum {
 /* Routing states of notifications.routed (as the SQLite store's). */
 enum { ROUTED_PENDING = 0, ROUTED_DONE = 1, ROUTED_NO_RULE = 2, ROUTED_BACKFILL = 3 };
 
-/* ---- writing (store_apply) ---- */
+/* ---- writing (store_apply) ----
+ *
+ * store_apply() runs for every poll batch, with a few records per message:
+ * one round trip per record would cost more than the records. So the puts
+ * go through libpq's pipeline mode: each by its statement prepared once per
+ * connection (named "cppo_<n>" as pg_run() names them), sent without
+ * waiting, up to PIPELINE_MAX at a time, then their results read in order.
+ * They run in the caller's transaction as they would one by one, and in the
+ * same order; after a failure the server skips the rest of the chunk. */
+
+/* Statements in flight at most: a bound on what waits unread on either
+ * side (the server could stall writing replies nobody reads). */
+#define PIPELINE_MAX 128
+
+/* One statement in flight: a statement to prepare, or a put. */
+struct sent {
+        int stmt;        /* the statement it prepares, or -1 for a put */
+        const char *key; /* a notification put: its key (for new_keys) */
+};
+
+struct pipeline {
+        struct store_pg *s;
+        struct strlist *new_keys; /* may be NULL */
+        struct sent sent[PIPELINE_MAX];
+        int n; /* in flight */
+        int r; /* the first failure: nothing more is sent */
+};
 
 /* The put statement of tables[which] into sql (SQL_MAX bytes). */
 static int put_sql(enum rec which, char *sql)
@@ -90,71 +117,182 @@ static int put_sql(enum rec which, char *sql)
         return -EINVAL;
 }
 
-/* Puts rec as its table says, by the statement prepared for it (its text
- * is built only for the first use on a connection). *rows (may be NULL):
- * the rows it inserted or replaced. */
-static int put_record(struct store_pg *s, enum rec which, const void *rec, int64_t *rows)
+static void stmt_name(int stmt, char *name, size_t len)
+{
+        snprintf(name, len, "cppo_%d", stmt);
+}
+
+/* A failure from the server or the connection, once: the first is the
+ * one that says why (those after it are only "aborted"). */
+static void pipeline_fail(struct pipeline *pl, const PGresult *res)
+{
+        if (pl->r == 0)
+                pl->r = pg_error(pl->s, res);
+}
+
+/* What one result says about the statement it answers. */
+static void pipeline_result(struct pipeline *pl, const struct sent *sent, PGresult *res)
+{
+        struct store_pg *s = pl->s;
+
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                if (sent->stmt >= 0)
+                        s->prepared[sent->stmt] = false; /* not made: prepared anew next time */
+                if (PQresultStatus(res) == PGRES_FATAL_ERROR || pl->r == 0)
+                        pipeline_fail(pl, res);
+                return;
+        }
+        /* a notification inserted (1 row), not one already there (0) */
+        if (sent->key && strcmp(PQcmdTuples(res), "1") == 0 && pl->new_keys && pl->r == 0)
+                pl->r = strlist_add(pl->new_keys, sent->key);
+}
+
+/* Ends the chunk in flight: a sync point, then every result in order. Each
+ * statement's result is followed by a NULL; the sync's ends the chunk. */
+static void pipeline_flush(struct pipeline *pl)
+{
+        PGconn *conn = pl->s->conn;
+        int i = 0;
+
+        if (pl->n == 0)
+                return;
+        if (PQpipelineSync(conn) != 1) {
+                pipeline_fail(pl, NULL);
+                pl->n = 0;
+                return;
+        }
+        for (;;) {
+                PGresult *res = PQgetResult(conn);
+                if (res == NULL) {
+                        if (++i > pl->n) { /* no sync point: the connection is gone */
+                                pipeline_fail(pl, NULL);
+                                break;
+                        }
+                        continue;
+                }
+                if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                        PQclear(res);
+                        break;
+                }
+                if (i < pl->n)
+                        pipeline_result(pl, &pl->sent[i], res);
+                PQclear(res);
+        }
+        pl->n = 0;
+}
+
+/* Queues stmt (prepared from sql first if this connection has not) with
+ * p; flushes when the chunk is full. */
+static void pipeline_send(struct pipeline *pl, int stmt, const char *sql, const struct pg_params *p,
+                          const char *key)
+{
+        struct store_pg *s = pl->s;
+        char name[24];
+
+        if (pl->n + 2 > PIPELINE_MAX)
+                pipeline_flush(pl);
+        if (pl->r < 0)
+                return;
+        if (p->overflow) {
+                pl->r = -E2BIG;
+                return;
+        }
+        stmt_name(stmt, name, sizeof name);
+        if (!s->prepared[stmt]) {
+                if (PQsendPrepare(s->conn, name, sql, p->n, NULL) != 1) {
+                        pipeline_fail(pl, NULL);
+                        return;
+                }
+                s->prepared[stmt] = true; /* sent once; undone if it fails */
+                pl->sent[pl->n++] = (struct sent){ stmt, NULL };
+        }
+        if (PQsendQueryPrepared(s->conn, name, p->n, p->v, p->len, p->fmt, 0) != 1) {
+                pipeline_fail(pl, NULL);
+                return;
+        }
+        pl->sent[pl->n++] = (struct sent){ -1, key };
+}
+
+/* Queues the put of rec as its table says (rec NULL: its copy into the
+ * changeset failed, -ENOMEM). The statement text is built only while the
+ * connection has not prepared it. */
+static void put_record(struct pipeline *pl, enum rec which, const void *rec, const char *key)
 {
         struct pg_params p = { 0 };
         char sql[SQL_MAX] = "";
         int stmt = ST_PUT + (int)which;
-        int r = s->prepared[stmt] ? 0 : put_sql(which, sql);
+        int r = rec ? 0 : -ENOMEM;
 
+        if (r == 0 && !pl->s->prepared[stmt])
+                r = put_sql(which, sql);
         if (r == 0)
                 r = pg_params_record(&p, tables[which].rec, rec);
         if (r == 0)
-                r = pg_run(s, stmt, sql, &p, NULL, rows);
+                pipeline_send(pl, stmt, sql, &p, key);
+        else if (pl->r == 0)
+                pl->r = r;
         pg_params_free(&p);
-        return r;
 }
 
-static int del_hold(struct store_pg *s, const char *offer_id)
+static void del_hold(struct pipeline *pl, const char *offer_id)
 {
         struct pg_params p = { 0 };
 
         pg_param_text(&p, offer_id);
-        return pg_run(s, ST_DEL_HOLD, "DELETE FROM holds WHERE offer_id = $1", &p, NULL, NULL);
-}
-
-/* 1 when inserted, 0 when the key was there already. */
-static int put_notification(struct store_pg *s, const struct notification *n)
-{
-        int64_t rows = 0;
-        int r = put_record(s, REC_NOTIFICATION, n, &rows);
-
-        return r < 0 ? r : rows == 1;
+        pipeline_send(pl, ST_DEL_HOLD, "DELETE FROM holds WHERE offer_id = $1", &p, NULL);
 }
 
 /* Each record is put only when its copy into the changeset succeeded (a
- * failed copy leaves it cleared: no key). One round trip per record, by a
- * prepared statement: store_apply() runs for every poll batch. */
+ * failed copy leaves it cleared: no key). */
+static void put_all(struct pipeline *pl, const struct changeset *c)
+{
+        for (size_t i = 0; pl->r == 0 && i < c->n_authorizations; i++)
+                put_record(pl, REC_AUTHORIZATION,
+                           c->authorizations[i].id ? &c->authorizations[i] : NULL, NULL);
+        for (size_t i = 0; pl->r == 0 && i < c->n_offers; i++)
+                put_record(pl, REC_OFFER, c->offers[i].id ? &c->offers[i] : NULL, NULL);
+        for (size_t i = 0; pl->r == 0 && i < c->n_agreements; i++)
+                put_record(pl, REC_AGREEMENT, c->agreements[i].id ? &c->agreements[i] : NULL, NULL);
+        for (size_t i = 0; pl->r == 0 && i < c->n_holds; i++)
+                put_record(pl, REC_HOLD, c->holds[i].offer_id ? &c->holds[i] : NULL, NULL);
+        for (size_t i = 0; pl->r == 0 && i < c->released_holds.n; i++)
+                del_hold(pl, c->released_holds.v[i]);
+        for (size_t i = 0; pl->r == 0 && i < c->n_notifications; i++) {
+                const struct notification *n = &c->notifications[i];
+                /* SQLite's INSERT OR IGNORE also skips a row that breaks a
+                 * NOT NULL column (kind, context): so does this store */
+                if (n->key && (n->kind == NULL || n->context_json == NULL))
+                        continue;
+                put_record(pl, REC_NOTIFICATION, n->key ? n : NULL, n->key);
+        }
+        for (size_t i = 0; pl->r == 0 && i < c->n_link_changes; i++)
+                put_record(pl, REC_LINK_CHANGE,
+                           c->link_changes[i].offer_id ? &c->link_changes[i] : NULL, NULL);
+}
+
 int pg_apply(struct store *base, const struct changeset *c, struct strlist *new_keys)
 {
         struct store_pg *s = impl(base);
-        int r = 0;
+        struct pipeline *pl = calloc(1, sizeof *pl);
+        int r;
 
-        for (size_t i = 0; r == 0 && i < c->n_authorizations; i++)
-                r = c->authorizations[i].id
-                        ? put_record(s, REC_AUTHORIZATION, &c->authorizations[i], NULL)
-                        : -ENOMEM;
-        for (size_t i = 0; r == 0 && i < c->n_offers; i++)
-                r = c->offers[i].id ? put_record(s, REC_OFFER, &c->offers[i], NULL) : -ENOMEM;
-        for (size_t i = 0; r == 0 && i < c->n_agreements; i++)
-                r = c->agreements[i].id ? put_record(s, REC_AGREEMENT, &c->agreements[i], NULL)
-                                        : -ENOMEM;
-        for (size_t i = 0; r == 0 && i < c->n_holds; i++)
-                r = c->holds[i].offer_id ? put_record(s, REC_HOLD, &c->holds[i], NULL) : -ENOMEM;
-        for (size_t i = 0; r == 0 && i < c->released_holds.n; i++)
-                r = del_hold(s, c->released_holds.v[i]);
-        for (size_t i = 0; r == 0 && i < c->n_notifications; i++) {
-                r = c->notifications[i].key ? put_notification(s, &c->notifications[i]) : -ENOMEM;
-                if (r == 1)
-                        r = new_keys ? strlist_add(new_keys, c->notifications[i].key) : 0;
+        if (pl == NULL)
+                return -ENOMEM;
+        pl->s = s;
+        pl->new_keys = new_keys;
+        if (PQenterPipelineMode(s->conn) != 1) {
+                free(pl);
+                return pg_error(s, NULL);
         }
-        for (size_t i = 0; r == 0 && i < c->n_link_changes; i++)
-                r = c->link_changes[i].offer_id
-                        ? put_record(s, REC_LINK_CHANGE, &c->link_changes[i], NULL)
-                        : -ENOMEM;
+        put_all(pl, c);
+        pipeline_flush(pl); /* what was sent before a failure, read all the same */
+        if (PQexitPipelineMode(s->conn) != 1)
+                pipeline_fail(pl, NULL);
+        r = pl->r;
+        /* the server's last words came first; say what pg_run() says */
+        if (r < 0 && PQstatus(s->conn) != CONNECTION_OK)
+                r = pg_error(s, NULL);
+        free(pl);
         for (size_t i = 0; r == 0 && i < c->aws_refresh.n; i++)
                 r = pg_aws_refresh_add(s, c->aws_refresh.v[i]);
         return r;

@@ -1263,6 +1263,107 @@ static void pg_lists_order_by_bytes_under_any_collation(void **state)
         store_close(s);
 }
 
+/* A put the database refuses (here: a trigger) fails the apply, whatever
+ * was sent beside it; the batch rolls back and the next one, on the same
+ * connection, puts every record type again (its statements still usable).
+ * Batches of hundreds report exactly their new keys. */
+static void a_failed_put_fails_the_batch_and_the_next_one_works(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct strlist keys = { 0 };
+        struct link_change l = { .offer_id = (char *)"offer-1", .at = 1 };
+        char key[32];
+
+        assert_int_equal(
+            tmpstore_sql(pg_admin_url()
+                             ? "CREATE FUNCTION no_bad() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                               "BEGIN IF NEW.key = 'bad' THEN RAISE 'bad key'; END IF; "
+                               "RETURN NEW; END $$;"
+                               "CREATE TRIGGER no_bad BEFORE INSERT ON notifications FOR EACH "
+                               "ROW EXECUTE FUNCTION no_bad()"
+                             : "CREATE TRIGGER no_bad BEFORE INSERT ON notifications WHEN "
+                               "NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'bad key'); END"),
+            0);
+        add_authorization(&cs, "ra-1", 1, NULL);
+        add_notification(&cs, "k1", "{}");
+        add_notification(&cs, "bad", "{}");
+        assert_int_equal(changeset_add_link_change(&cs, &l), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_true(store_apply(s, &cs, NULL) < 0);
+        assert_int_equal(store_rollback(s), 0);
+        changeset_clear(&cs);
+        assert_int_equal(count(s, "notifications"), 0);
+        assert_int_equal(count(s, "authorizations"), 0);
+
+        put_ordered_records(s);
+        for (int i = 0; i < 300; i++) {
+                snprintf(key, sizeof key, "k-%03d", i);
+                add_notification(&cs, key, "{}");
+        }
+        assert_int_equal(changeset_add_link_change(&cs, &l), 0);
+        apply_batch(s, &cs, &keys);
+        assert_int_equal(keys.n, 300);
+        assert_string_equal(keys.v[299], "k-299");
+        strlist_clear(&keys);
+        for (int i = 250; i < 350; i++) {
+                snprintf(key, sizeof key, "k-%03d", i);
+                add_notification(&cs, key, "{}");
+        }
+        apply_batch(s, &cs, &keys);
+        assert_int_equal(keys.n, 50);
+        assert_string_equal(keys.v[0], "k-300");
+        strlist_clear(&keys);
+        assert_int_equal(count(s, "notifications"), 350);
+        assert_int_equal(count(s, "authorizations"), 3);
+        store_close(s);
+}
+
+/* As SQLite's INSERT OR IGNORE has it: a notification without a kind or a
+ * context is skipped, not stored and not reported new; the batch goes on. */
+static void a_notification_without_context_is_skipped(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct strlist keys = { 0 };
+
+        add_notification(&cs, "k1", "{}");
+        add_notification(&cs, "k2", "{}");
+        add_notification(&cs, "k3", "{}");
+        free(cs.notifications[1].context_json);
+        cs.notifications[1].context_json = NULL;
+        free(cs.notifications[2].kind);
+        cs.notifications[2].kind = NULL;
+        apply_batch(s, &cs, &keys);
+        assert_keys(&keys, "k1");
+        strlist_clear(&keys);
+        assert_int_equal(count(s, "notifications"), 1);
+        store_close(s);
+}
+
+/* A batch whose connection is gone fails with -EIO and says so (no hang
+ * waiting for replies that never come). */
+static void pg_apply_on_a_lost_connection_fails(void **state)
+{
+        struct store *s;
+        struct changeset cs = { 0 };
+        char why[256];
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        add_authorization(&cs, "ra-1", 1, NULL);
+        add_notification(&cs, "k1", "{}");
+        assert_int_equal(tmpstore_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> "
+                                      "pg_backend_pid()"),
+                         0);
+        assert_int_equal(store_apply(s, &cs, NULL), -EIO);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "connection lost"));
+        changeset_clear(&cs);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1291,6 +1392,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(a_list_callback_may_read_the_store, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(pg_lists_order_by_bytes_under_any_collation, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_failed_put_fails_the_batch_and_the_next_one_works,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(pg_apply_on_a_lost_connection_fails, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_notification_without_context_is_skipped, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
                                                 teardown),
