@@ -81,7 +81,9 @@ enum { ROUTED_PENDING = 0, ROUTED_DONE = 1, ROUTED_NO_RULE = 2, ROUTED_BACKFILL 
  * connection (named "cppo_<n>" as pg_run() names them), sent without
  * waiting, up to PIPELINE_MAX at a time, then their results read in order.
  * They run in the caller's transaction as they would one by one, and in the
- * same order; after a failure the server skips the rest of the chunk. */
+ * same order; after a failure the server skips the rest of the chunk.
+ * (Called with no transaction open, against the contract, each chunk would
+ * be one transaction of its own rather than each statement.) */
 
 /* Statements in flight at most: a bound on what waits unread on either
  * side (the server could stall writing replies nobody reads). */
@@ -138,8 +140,7 @@ static void pipeline_result(struct pipeline *pl, const struct sent *sent, PGresu
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
                 if (sent->stmt >= 0)
                         s->prepared[sent->stmt] = false; /* not made: prepared anew next time */
-                if (PQresultStatus(res) == PGRES_FATAL_ERROR || pl->r == 0)
-                        pipeline_fail(pl, res);
+                pipeline_fail(pl, res);                  /* the first: those after are "aborted" */
                 return;
         }
         /* a notification inserted (1 row), not one already there (0) */
