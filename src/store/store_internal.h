@@ -14,8 +14,9 @@
 #include <stddef.h>
 
 /* The size of the statement buffers built from field tables; the widest
- * record has 20 columns. */
-#define SQL_MAX 1024
+ * record has 20 columns, and PostgreSQL's upsert names each twice more
+ * ("c = EXCLUDED.c"). */
+#define SQL_MAX 2048
 
 /* A string list as the JSON array text the store keeps (malloc'd), or
  * NULL on -ENOMEM; and back, appending to out (NULL json: nothing; text

@@ -308,11 +308,16 @@ static int check_fence(struct store_pg *s)
                 return r;
         now = PQntuples(res) == 1 ? pg_col_int(res, 0, 0) : -1;
         PQclear(res);
-        if (now == s->epoch)
+        return pg_fence_check(s, now);
+}
+
+int pg_fence_check(struct store_pg *s, int64_t current)
+{
+        if (current == s->epoch)
                 return 0;
         snprintf(s->last_error, sizeof s->last_error,
                  "leadership lost: epoch %" PRId64 " is no longer current (now %" PRId64 ")",
-                 s->epoch, now);
+                 s->epoch, current);
         return -ENOLCK;
 }
 

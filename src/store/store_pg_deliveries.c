@@ -185,12 +185,7 @@ static int run_fenced(struct store_pg *s, int stmt, const char *sql, const struc
         now = pg_col_text(res, 0, 0) ? pg_col_int(res, 0, 0) : -1;
         *rows = pg_col_int(res, 0, 1);
         PQclear(res);
-        if (now == s->epoch)
-                return 0;
-        snprintf(s->last_error, sizeof s->last_error,
-                 "leadership lost: epoch %" PRId64 " is no longer current (now %" PRId64 ")",
-                 s->epoch, now);
-        return -ENOLCK;
+        return pg_fence_check(s, now);
 }
 
 #define CLAIM_SQL                                                                                  \

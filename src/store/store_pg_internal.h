@@ -152,6 +152,11 @@ bool pg_in_transaction(struct store_pg *s);
 
 /* ---- errors ---- */
 
+/* 0 when current (ha_leader's epoch as a fenced statement read it; -1 for
+ * none) is s's epoch; else -ENOLCK with "leadership lost: ..." in
+ * last_error. */
+CPPO_MUST_CHECK int pg_fence_check(struct store_pg *s, int64_t current);
+
 /* The store error (store.h) for a failed result (res may be NULL: the
  * connection's state decides): -EBUSY lock or serialization failures
  * (SQLSTATE 40001, 40P01, 55P03), -ENOSPC disk full (53100), -EROFS a

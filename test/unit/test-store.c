@@ -978,6 +978,516 @@ static void every_record_field_round_trips(void **state)
         store_close(s);
 }
 
+/* ---- the records group: puts, lists, the load, notification routing ---- */
+
+/* What a list handed over, in order, as "a,b,c" (ids or keys). */
+struct order {
+        char got[512];
+        struct store *store; /* for callbacks that read the store */
+        int reads;
+};
+
+static int add_to_order(struct order *o, const char *id)
+{
+        size_t n = strlen(o->got);
+
+        snprintf(o->got + n, sizeof o->got - n, "%s%s", n ? "," : "", id);
+        return 0;
+}
+
+static int order_authorization(void *ctx, const struct authorization *a)
+{
+        return add_to_order(ctx, a->id);
+}
+
+static int order_offer(void *ctx, const struct offer *o)
+{
+        return add_to_order(ctx, o->id);
+}
+
+static int order_agreement(void *ctx, const struct agreement *g)
+{
+        return add_to_order(ctx, g->id);
+}
+
+static int order_hold(void *ctx, const struct hold *h)
+{
+        return add_to_order(ctx, h->offer_id);
+}
+
+static int order_notification(void *ctx, const struct notification *n)
+{
+        return add_to_order(ctx, n->key);
+}
+
+/* Applies cs in its own batch and clears it. */
+static void apply_batch(struct store *s, struct changeset *cs, struct strlist *new_keys)
+{
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_apply(s, cs, new_keys), 0);
+        assert_int_equal(store_commit(s), 0);
+        changeset_clear(cs);
+}
+
+static void add_authorization(struct changeset *cs, const char *id, int64_t updated_at,
+                              const char *product_id)
+{
+        struct authorization a = { .id = (char *)id,
+                                   .name = (char *)id,
+                                   .product_id = (char *)product_id,
+                                   .updated_at = updated_at };
+
+        assert_int_equal(changeset_add_authorization(cs, &a), 0);
+}
+
+static void add_offer(struct changeset *cs, const char *id, const char *authorization_id)
+{
+        struct offer o = { .id = (char *)id, .authorization_id = (char *)authorization_id };
+
+        assert_int_equal(changeset_add_offer(cs, &o), 0);
+}
+
+static void add_agreement(struct changeset *cs, const char *id, const char *acceptance_time)
+{
+        struct agreement g = { .id = (char *)id,
+                               .authorization_id = (char *)"ra-1",
+                               .acceptance_time = (char *)acceptance_time };
+
+        assert_int_equal(changeset_add_agreement(cs, &g), 0);
+}
+
+static void add_hold(struct changeset *cs, const char *offer_id, int64_t created_at, bool sent)
+{
+        struct hold h = { .offer_id = (char *)offer_id,
+                          .created_at = created_at,
+                          .deadline = created_at + 10,
+                          .attention_sent = sent };
+
+        assert_int_equal(changeset_add_hold(cs, &h), 0);
+}
+
+/* Ids chosen so byte order (SQLite's) differs from a locale's: "O3" <
+ * "o-2" < "o1" by bytes; a locale ignoring '-' or case would not say so. */
+static void put_ordered_records(struct store *s)
+{
+        struct changeset cs = { 0 };
+
+        add_authorization(&cs, "ra-1", 5, "prod-1");
+        add_authorization(&cs, "ra-3", 7, NULL);
+        add_authorization(&cs, "ra-2", 7, NULL);
+        add_offer(&cs, "o1", "ra-1");
+        add_offer(&cs, "o-2", "ra-1");
+        add_offer(&cs, "O3", "ra-1");
+        add_offer(&cs, "o-x", "ra-2");
+        add_agreement(&cs, "g1", "2024-03-02T00:00:00Z");
+        add_agreement(&cs, "g2", "2024-03-01T00:00:00Z");
+        add_agreement(&cs, "g3", NULL); /* no acceptance yet: first, as SQLite sorts NULL */
+        add_hold(&cs, "offer-b", 2, false);
+        add_hold(&cs, "offer-a", 2, false);
+        add_hold(&cs, "offer-c", 1, false);
+        apply_batch(s, &cs, NULL);
+}
+
+/* The CLI's lists in their documented orders (ties by id, bytewise). */
+static void assert_record_orders(struct store *s, const char *authorizations, const char *holds)
+{
+        struct order o = { 0 };
+
+        assert_int_equal(store_list_authorizations(s, order_authorization, &o), 0);
+        assert_string_equal(o.got, authorizations);
+        o = (struct order){ 0 };
+        assert_int_equal(store_list_offers(s, "ra-1", order_offer, &o), 0);
+        assert_string_equal(o.got, "O3,o-2,o1");
+        o = (struct order){ 0 };
+        assert_int_equal(store_list_agreements(s, "ra-1", order_agreement, &o), 0);
+        assert_string_equal(o.got, "g3,g2,g1");
+        o = (struct order){ 0 };
+        assert_int_equal(store_list_holds(s, order_hold, &o), 0);
+        assert_string_equal(o.got, holds);
+}
+
+/* A put replaces the whole record (a column the new copy leaves NULL is
+ * NULL after), a released hold goes, a missing id is -ENOENT, and the
+ * lists keep their orders. */
+static void records_are_replaced_and_listed_in_order(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct authorization a = { 0 };
+        struct offer o = { 0 };
+        struct order got = { 0 };
+
+        put_ordered_records(s);
+        assert_record_orders(s, "ra-2,ra-3,ra-1", "offer-c,offer-a,offer-b");
+
+        add_authorization(&cs, "ra-1", 9, NULL); /* renamed below, product dropped */
+        cs.authorizations[0].name[0] = 'R';
+        add_offer(&cs, "o-2", "ra-2"); /* moved */
+        add_hold(&cs, "offer-b", 2, true);
+        assert_int_equal(strlist_add(&cs.released_holds, "offer-a"), 0);
+        apply_batch(s, &cs, NULL);
+
+        assert_int_equal(store_get_authorization(s, "ra-1", &a), 0);
+        assert_string_equal(a.name, "Ra-1");
+        assert_null(a.product_id);
+        assert_int_equal(a.updated_at, 9);
+        assert_int_equal(store_list_authorizations(s, order_authorization, &got), 0);
+        assert_string_equal(got.got, "ra-1,ra-2,ra-3");
+        got = (struct order){ 0 };
+        assert_int_equal(store_list_offers(s, "ra-2", order_offer, &got), 0);
+        assert_string_equal(got.got, "o-2,o-x");
+        assert_int_equal(store_get_offer(s, "o-2", &o), 0);
+        assert_string_equal(o.authorization_id, "ra-2");
+        got = (struct order){ 0 };
+        assert_int_equal(store_list_holds(s, order_hold, &got), 0);
+        assert_string_equal(got.got, "offer-c,offer-b");
+        assert_int_equal(count(s, "holds"), 2);
+
+        assert_int_equal(store_get_authorization(s, "ra-9", &a), -ENOENT);
+        assert_null(a.id);
+        assert_int_equal(store_get_offer(s, "o-9", &o), -ENOENT);
+        assert_null(o.id);
+        got = (struct order){ 0 };
+        assert_int_equal(store_list_offers(s, "ra-9", order_offer, &got), 0);
+        assert_string_equal(got.got, "");
+        store_close(s);
+}
+
+static void add_notification(struct changeset *cs, const char *key, const char *context)
+{
+        struct notification n = { .kind = (char *)"new_order",
+                                  .key = (char *)key,
+                                  .context_json = (char *)context,
+                                  .created_at = 1 };
+
+        assert_int_equal(changeset_add_notification(cs, &n), 0);
+}
+
+static void assert_keys(const struct strlist *l, const char *want)
+{
+        struct order o = { 0 };
+
+        for (size_t i = 0; i < l->n; i++)
+                assert_int_equal(add_to_order(&o, l->v[i]), 0);
+        assert_string_equal(o.got, want);
+}
+
+static int first_context(void *ctx, const struct notification *n)
+{
+        struct order *o = ctx;
+
+        if (o->got[0] == '\0')
+                snprintf(o->got, sizeof o->got, "%s", n->context_json);
+        return 0;
+}
+
+/* What the router does: writes from inside the callback. */
+static int route_it(void *ctx, const struct notification *n)
+{
+        struct order *o = ctx;
+
+        add_to_order(o, n->key);
+        return store_notification_routed(o->store, n->key, true);
+}
+
+/* Notifications are stored once per key (the first row stays, only new
+ * keys are reported), then move through their routing states. */
+static void notifications_are_kept_once_and_routed(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct strlist keys = { 0 };
+        struct order o = { .store = s };
+
+        add_notification(&cs, "k1", "{\"v\":1}");
+        add_notification(&cs, "k2", "{}");
+        apply_batch(s, &cs, &keys);
+        assert_keys(&keys, "k1,k2");
+        strlist_clear(&keys);
+        add_notification(&cs, "k1", "{\"v\":2}");
+        add_notification(&cs, "k3", "{}");
+        apply_batch(s, &cs, &keys);
+        assert_keys(&keys, "k3");
+        strlist_clear(&keys);
+        assert_int_equal(count(s, "notifications"), 3);
+        assert_int_equal(store_notifications_unrouted(s, 0, first_context, &o), 0);
+        assert_string_equal(o.got, "{\"v\":1}");
+
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_unrouted(s, 2, order_notification, &o), 0);
+        assert_string_equal(o.got, "k1,k2");
+        assert_int_equal(store_notification_routed(s, "k1", true), 0);
+        assert_int_equal(store_notification_routed(s, "k2", false), 0);
+        assert_int_equal(store_notification_routed(s, "k9", true), -ENOENT);
+        add_notification(&cs, "k4", "{}");
+        apply_batch(s, &cs, NULL);
+        assert_int_equal(store_notification_routed(s, "k4", false), 0);
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_unmatched(s, 0, order_notification, &o), 0);
+        assert_string_equal(o.got, "k4,k2"); /* newest first */
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_unmatched(s, 1, order_notification, &o), 0);
+        assert_string_equal(o.got, "k4");
+        assert_int_equal(count(s, "unrouted"), 2);
+
+        /* history: only an unrouted one can be marked */
+        assert_int_equal(store_notification_backfill(s, "k3"), 0);
+        assert_int_equal(store_notification_backfill(s, "k3"), -ENOENT);
+        assert_int_equal(store_notification_backfill(s, "k1"), -ENOENT);
+        assert_int_equal(store_notification_backfill(s, "k9"), -ENOENT);
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_unrouted(s, 0, order_notification, &o), 0);
+        assert_string_equal(o.got, "");
+        assert_int_equal(store_notifications_backfill_pending(s, 0, route_it, &o), 0);
+        assert_string_equal(o.got, "k3");
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_backfill_pending(s, 0, order_notification, &o), 0);
+        assert_string_equal(o.got, "");
+
+        /* the router writes from its callback */
+        add_notification(&cs, "k5", "{}");
+        add_notification(&cs, "k6", "{}");
+        apply_batch(s, &cs, NULL);
+        assert_int_equal(store_notifications_unrouted(s, 0, route_it, &o), 0);
+        assert_string_equal(o.got, "k5,k6");
+        o = (struct order){ .store = s };
+        assert_int_equal(store_notifications_unrouted(s, 0, order_notification, &o), 0);
+        assert_string_equal(o.got, "");
+        store_close(s);
+}
+
+struct loaded {
+        int authorizations, offers, agreements, holds, keys;
+        int fail_at; /* the authorization whose callback fails (0: none) */
+};
+
+static int load_authorization(void *ctx, const struct authorization *a)
+{
+        struct loaded *l = ctx;
+
+        (void)a;
+        return ++l->authorizations == l->fail_at ? -ECANCELED : 0;
+}
+
+static int load_offer(void *ctx, const struct offer *o)
+{
+        (void)o;
+        ((struct loaded *)ctx)->offers++;
+        return 0;
+}
+
+static int load_agreement(void *ctx, const struct agreement *g)
+{
+        (void)g;
+        ((struct loaded *)ctx)->agreements++;
+        return 0;
+}
+
+static int load_hold(void *ctx, const struct hold *h)
+{
+        (void)h;
+        ((struct loaded *)ctx)->holds++;
+        return 0;
+}
+
+static int load_key(void *ctx, const char *key)
+{
+        (void)key;
+        ((struct loaded *)ctx)->keys++;
+        return 0;
+}
+
+/* The load hands every record and key over (more rows than one fetch),
+ * stops at a callback's error and leaves the store usable, inside a
+ * transaction or not. */
+static void load_reads_every_record_and_key(void **state)
+{
+        static const struct store_load_cb cb = { load_authorization, load_offer, load_agreement,
+                                                 load_hold, load_key };
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct loaded l = { 0 };
+
+        add_authorizations(s, 2100);
+        put_ordered_records(s); /* 3 more authorizations */
+        add_notification(&cs, "k1", "{}");
+        add_notification(&cs, "k2", "{}");
+        apply_batch(s, &cs, NULL);
+        assert_int_equal(store_load(s, &cb, &l), 0);
+        assert_int_equal(l.authorizations, 2103);
+        assert_int_equal(l.offers, 4);
+        assert_int_equal(l.agreements, 3);
+        assert_int_equal(l.holds, 3);
+        assert_int_equal(l.keys, 2);
+
+        l = (struct loaded){ .fail_at = 1500 };
+        assert_int_equal(store_load(s, &cb, &l), -ECANCELED);
+        assert_int_equal(l.authorizations, 1500);
+        assert_int_equal(l.offers, 0);
+        assert_int_equal(store_begin(s), 0); /* nothing left open */
+        l = (struct loaded){ .fail_at = 2 };
+        assert_int_equal(store_load(s, &cb, &l), -ECANCELED);
+        l = (struct loaded){ 0 };
+        assert_int_equal(store_load(s, &cb, &l), 0); /* again, same transaction */
+        assert_int_equal(l.keys, 2);
+        assert_int_equal(store_ledger_add(s, "k", NULL, 1), 1);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(count(s, "ledger"), 1);
+        store_close(s);
+}
+
+/* What `cppo-notifyctl holds` does: reads each held offer from inside the
+ * holds list's callback. */
+static int hold_with_offer(void *ctx, const struct hold *h)
+{
+        struct order *o = ctx;
+        struct offer offer = { 0 };
+        int r = store_get_offer(o->store, h->offer_id, &offer);
+
+        o->reads += r == 0;
+        offer_clear(&offer);
+        return r == -ENOENT ? add_to_order(o, h->offer_id) : r;
+}
+
+static void a_list_callback_may_read_the_store(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct order o = { .store = s };
+
+        put_ordered_records(s);
+        add_offer(&cs, "offer-a", NULL);
+        apply_batch(s, &cs, NULL);
+        assert_int_equal(store_list_holds(s, hold_with_offer, &o), 0);
+        assert_int_equal(o.reads, 1);
+        assert_string_equal(o.got, "offer-c,offer-b");
+        store_close(s);
+}
+
+/* PostgreSQL compares text by the column's collation, which a database
+ * created under another locale (or ICU) sets: the lists still order by
+ * bytes, as SQLite does. */
+static void pg_lists_order_by_bytes_under_any_collation(void **state)
+{
+        struct store *s;
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        assert_int_equal(tmpstore_sql("ALTER TABLE authorizations ALTER COLUMN id TYPE TEXT "
+                                      "COLLATE \"und-x-icu\";"
+                                      "ALTER TABLE offers ALTER COLUMN id TYPE TEXT "
+                                      "COLLATE \"und-x-icu\";"
+                                      "ALTER TABLE agreements ALTER COLUMN acceptance_time TYPE "
+                                      "TEXT COLLATE \"und-x-icu\";"
+                                      "ALTER TABLE holds ALTER COLUMN offer_id TYPE TEXT "
+                                      "COLLATE \"und-x-icu\""),
+                         0);
+        put_ordered_records(s);
+        assert_record_orders(s, "ra-2,ra-3,ra-1", "offer-c,offer-a,offer-b");
+        store_close(s);
+}
+
+/* A put the database refuses (here: a trigger) fails the apply, whatever
+ * was sent beside it; the batch rolls back and the next one, on the same
+ * connection, puts every record type again (its statements still usable).
+ * Batches of hundreds report exactly their new keys. */
+static void a_failed_put_fails_the_batch_and_the_next_one_works(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct strlist keys = { 0 };
+        struct link_change l = { .offer_id = (char *)"offer-1", .at = 1 };
+        char key[32];
+
+        assert_int_equal(
+            tmpstore_sql(pg_admin_url()
+                             ? "CREATE FUNCTION no_bad() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                               "BEGIN IF NEW.key = 'bad' THEN RAISE 'bad key'; END IF; "
+                               "RETURN NEW; END $$;"
+                               "CREATE TRIGGER no_bad BEFORE INSERT ON notifications FOR EACH "
+                               "ROW EXECUTE FUNCTION no_bad()"
+                             : "CREATE TRIGGER no_bad BEFORE INSERT ON notifications WHEN "
+                               "NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'bad key'); END"),
+            0);
+        add_authorization(&cs, "ra-1", 1, NULL);
+        add_notification(&cs, "k1", "{}");
+        add_notification(&cs, "bad", "{}");
+        assert_int_equal(changeset_add_link_change(&cs, &l), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_true(store_apply(s, &cs, NULL) < 0);
+        assert_int_equal(store_rollback(s), 0);
+        changeset_clear(&cs);
+        assert_int_equal(count(s, "notifications"), 0);
+        assert_int_equal(count(s, "authorizations"), 0);
+
+        put_ordered_records(s);
+        for (int i = 0; i < 300; i++) {
+                snprintf(key, sizeof key, "k-%03d", i);
+                add_notification(&cs, key, "{}");
+        }
+        assert_int_equal(changeset_add_link_change(&cs, &l), 0);
+        apply_batch(s, &cs, &keys);
+        assert_int_equal(keys.n, 300);
+        assert_string_equal(keys.v[299], "k-299");
+        strlist_clear(&keys);
+        for (int i = 250; i < 350; i++) {
+                snprintf(key, sizeof key, "k-%03d", i);
+                add_notification(&cs, key, "{}");
+        }
+        apply_batch(s, &cs, &keys);
+        assert_int_equal(keys.n, 50);
+        assert_string_equal(keys.v[0], "k-300");
+        strlist_clear(&keys);
+        assert_int_equal(count(s, "notifications"), 350);
+        assert_int_equal(count(s, "authorizations"), 3);
+        store_close(s);
+}
+
+/* As SQLite's INSERT OR IGNORE has it: a notification without a kind or a
+ * context is skipped, not stored and not reported new; the batch goes on. */
+static void a_notification_without_context_is_skipped(void **state)
+{
+        struct store *s = open_rw();
+        struct changeset cs = { 0 };
+        struct strlist keys = { 0 };
+
+        add_notification(&cs, "k1", "{}");
+        add_notification(&cs, "k2", "{}");
+        add_notification(&cs, "k3", "{}");
+        free(cs.notifications[1].context_json);
+        cs.notifications[1].context_json = NULL;
+        free(cs.notifications[2].kind);
+        cs.notifications[2].kind = NULL;
+        apply_batch(s, &cs, &keys);
+        assert_keys(&keys, "k1");
+        strlist_clear(&keys);
+        assert_int_equal(count(s, "notifications"), 1);
+        store_close(s);
+}
+
+/* A batch whose connection is gone fails with -EIO and says so (no hang
+ * waiting for replies that never come). */
+static void pg_apply_on_a_lost_connection_fails(void **state)
+{
+        struct store *s;
+        struct changeset cs = { 0 };
+        char why[256];
+
+        SKIP_ON_SQLITE();
+        s = open_rw();
+        add_authorization(&cs, "ra-1", 1, NULL);
+        add_notification(&cs, "k1", "{}");
+        assert_int_equal(tmpstore_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> "
+                                      "pg_backend_pid()"),
+                         0);
+        assert_int_equal(store_apply(s, &cs, NULL), -EIO);
+        store_last_error(s, why, sizeof why);
+        assert_non_null(strstr(why, "connection lost"));
+        changeset_clear(&cs);
+        store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -998,6 +1508,21 @@ int main(void)
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_state_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),
+                cmocka_unit_test_setup_teardown(records_are_replaced_and_listed_in_order, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(notifications_are_kept_once_and_routed, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(load_reads_every_record_and_key, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_list_callback_may_read_the_store, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(pg_lists_order_by_bytes_under_any_collation, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_failed_put_fails_the_batch_and_the_next_one_works,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(pg_apply_on_a_lost_connection_fails, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_notification_without_context_is_skipped, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(pg_racing_opens_migrate_once, setup, teardown),
