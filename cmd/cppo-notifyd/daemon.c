@@ -21,6 +21,7 @@
 #include "cppo/store.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,7 +63,9 @@ struct daemon {
         struct http_server *http;
         struct notify *notify; /* outbox and dispatcher */
         struct leader *leader; /* NULL without high availability */
-        atomic_int role;       /* enum daemon_role */
+        /* held around leader_check: the main loop and the dispatcher ask */
+        pthread_mutex_t leader_lock;
+        atomic_int role; /* enum daemon_role */
         int sigfd;
         atomic_bool ready;         /* read by the HTTP thread */
         atomic_bool store_ok;      /* the store looked writable at the last check */
@@ -107,11 +110,31 @@ static const char *on_role(void *ctx)
         }
 }
 
-/* dispatch_observer.may_claim, on the dispatcher thread: the main loop
- * marks a lost leadership before it stops. */
+/* 0 still leader (or no election), -ENOLCK lost. Either thread asks
+ * (libpq's connection is not shared without a lock); the first loss marks
+ * the role, which every later call answers at once. */
+static int check_leader(struct daemon *d)
+{
+        int r;
+
+        if (d->leader == NULL)
+                return 0;
+        if (atomic_load(&d->role) == ROLE_DEPOSED)
+                return -ENOLCK;
+        pthread_mutex_lock(&d->leader_lock);
+        r = leader_check(d->leader);
+        pthread_mutex_unlock(&d->leader_lock);
+        if (r < 0)
+                atomic_store(&d->role, ROLE_DEPOSED);
+        return r;
+}
+
+/* dispatch_observer.may_claim, on the dispatcher thread before each round
+ * of claims: the lock connection itself is read, so a terminated one stops
+ * the claims at once, not only when the main loop next looks. */
 static bool on_may_claim(void *ctx)
 {
-        return atomic_load(&((struct daemon *)ctx)->role) != ROLE_DEPOSED;
+        return check_leader(ctx) == 0;
 }
 
 /* pipeline_options.on_notification: runs after the commit that created n. */
@@ -633,30 +656,24 @@ static int handle_signals(struct daemon *d)
  * role, which stops the dispatcher's claims at once, and is logged. */
 static int still_leader(struct daemon *d)
 {
-        int r;
-
-        if (d->leader == NULL)
-                return 0;
-        if (atomic_load(&d->role) == ROLE_DEPOSED)
-                return -ENOLCK;
-        r = leader_check(d->leader);
-        if (r < 0)
-                atomic_store(&d->role, ROLE_DEPOSED);
-        return r;
+        return check_leader(d);
 }
 
 /* A commit or claim refused by the fence, or leader_check: one line. */
 static void log_deposed(struct daemon *d)
 {
-        char db[CPPO_ERRLEN] = "";
+        char db[CPPO_ERRLEN] = "", why[CPPO_ERRLEN];
 
         atomic_store(&d->role, ROLE_DEPOSED);
         daemon_metrics_role(&d->m, false, 0);
         store_last_error(d->store, db, sizeof db);
+        pthread_mutex_lock(&d->leader_lock); /* the dispatcher may be in leader_check */
+        snprintf(why, sizeof why, "%s", leader_error(d->leader));
+        pthread_mutex_unlock(&d->leader_lock);
         log_error("role change role=deposed reason=\"%s\" store_error=\"%s\"; stopping without "
                   "committing, claiming or sending, exit %d so that a restart makes this a "
                   "standby",
-                  leader_error(d->leader), db, DAEMON_EXIT_DEPOSED);
+                  why, db, DAEMON_EXIT_DEPOSED);
 }
 
 static void standby_tick(struct daemon *d, int64_t t)
@@ -841,6 +858,7 @@ int daemon_run(struct config *cfg, const struct daemon_options *o)
                 .sigfd = -1,
                 .watchdog_ms = service_watchdog_usec() / 2000, /* ping at half the interval */
                 .retention = { .done = true },                 /* the first pass starts at once */
+                .leader_lock = PTHREAD_MUTEX_INITIALIZER,
         };
         char err[CPPO_ERRLEN] = "";
         int r = start(&d, err, sizeof err);

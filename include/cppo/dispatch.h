@@ -87,9 +87,9 @@ struct dispatch_observer {
         void (*on_health)(void *ctx, const char *receiver, bool up);
         /* A mail went out with n (> 0) recipients refused; may be NULL. */
         void (*on_refused)(void *ctx, const char *receiver, int n);
-        /* High availability (leader.h): asked before each round of claims,
-         * on the dispatcher thread; false claims nothing more (leadership
-         * lost). NULL: always claim. */
+        /* High availability (leader.h): asked before each round of claims
+         * and each claim, on the dispatcher thread; false claims nothing
+         * more (leadership lost). Keep it cheap. NULL: always claim. */
         bool (*may_claim)(void *claim_ctx);
         void *claim_ctx;
         /* > 0: the dispatcher's own store connection is fenced with this

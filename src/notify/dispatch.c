@@ -633,6 +633,12 @@ static void store_trouble(struct dispatcher *d, int r)
         d->store_failing = r < 0;
 }
 
+/* High availability: whether this instance may still claim (leads). */
+static bool may_claim(struct dispatcher *d)
+{
+        return d->obs.may_claim == NULL || d->obs.may_claim(d->obs.claim_ctx);
+}
+
 static void fill_receiver(struct dispatcher *d, struct rstate *rs)
 {
         long room = receiver_room(rs, clock_mono_us());
@@ -648,7 +654,7 @@ static void fill_receiver(struct dispatcher *d, struct rstate *rs)
         r = store_delivery_due(d->store, rs->rc->name, clock_wall_ms(), room, collect_due, &due);
         store_trouble(d, r);
         for (long i = 0; i < due.count; i++) {
-                if (r >= 0 &&
+                if (r >= 0 && may_claim(d) && /* asked per claim: a round takes a while */
                     store_delivery_claim(d->store, due.items[i].key, clock_wall_ms()) == 1)
                         start_delivery(d, rs, lane, &due.items[i]);
                 delivery_clear(&due.items[i]);
@@ -738,7 +744,7 @@ static bool step(struct dispatcher *d)
                 return false;
         d->more = false;
         /* no claim once leadership is lost (high availability) */
-        claim = !stopping && (d->obs.may_claim == NULL || d->obs.may_claim(d->obs.claim_ctx));
+        claim = !stopping && may_claim(d);
         for (size_t i = 0; i < d->rs_count && claim; i++)
                 fill_receiver(d, &d->rs[i]);
         dw_hub_wait(d->hub, poll_timeout(d, stopping, deadline));

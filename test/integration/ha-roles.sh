@@ -11,8 +11,6 @@
 #   4. the leader says so: /readyz "ready role=leader", cppo_ha_leader 1,
 #      cppo_ha_epoch = the epoch in ha_leader, STATUS=role=leader epoch=N;
 #   5. SIGTERM on the leader: exit 0, and the standby takes over.
-# 4 and 5 need the whole PostgreSQL store (records and deliveries): until
-# those are merged a failure there is reported as TODO (pending), not hidden.
 # Usage: ha-roles.sh CPPO_NOTIFYD WITH_LIBSYSTEMD(true|false)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
@@ -22,24 +20,6 @@ with_systemd=$2
 work=$PEER_TMP
 key=7165350629952218226 # leader.h: LEADER_LOCK_KEY
 
-pg_store_pending() {
-  grep -q 'TEMPORARY stubs' "$CPPO_SOURCE_ROOT/src/store/store_pg_records.c" \
-    "$CPPO_SOURCE_ROOT/src/store/store_pg_deliveries.c" 2>/dev/null
-}
-# tap_ok, except that a failure while the PostgreSQL store is incomplete is
-# a TODO (an expected failure), never a silent pass.
-tap_ok_pending() { # name command...
-  local name=$1
-  shift
-  if "$@"; then
-    tap_pass "$name"
-  elif pg_store_pending; then
-    tap_n=$((tap_n + 1))
-    echo "not ok $tap_n - $name # TODO needs the PostgreSQL records and deliveries ports"
-  else
-    tap_fail "$name"
-  fi
-}
 sd_check() { # tap_ok, skipped without libsystemd
   if [ "$with_systemd" = true ]; then tap_ok "$@"; else tap_skip "$1" "built without libsystemd"; fi
 }
@@ -144,23 +124,23 @@ tap_ok "one instance takes the lead within ha.takeover (10 s) of the lock freein
   wait_for leaders 1 10
 tap_comment "took $(python3 -c "import time; print(round(time.time() - $t0, 2))") s"
 sleep 2 # the other's next polls
-tap_ok_pending "exactly one leads (the leader runs on: no second takeover)" [ "$(leaders)" = 1 ]
+tap_ok "exactly one leads (the leader runs on: no second takeover)" [ "$(leaders)" = 1 ]
 if [ "$(logc a 'role change role=leader')" = 1 ]; then L=a S=b; else L=b S=a; fi
-tap_ok_pending "the epoch was bumped once, to the one the leader logged" \
+tap_ok "the epoch was bumped once, to the one the leader logged" \
   [ "$(db_epoch)" = "$(sed -n 's/.*role change role=leader epoch=\([0-9]*\).*/\1/p' "$work/$L.log")" ]
-tap_ok_pending "the standby stays a standby (/readyz 200 role=standby)" \
+tap_ok "the standby stays a standby (/readyz 200 role=standby)" \
   [ "$(code $S /readyz) $(get $S /readyz)" = "200 role=standby" ]
 
 # ---- 4. the leader says so
 leader_ready() { [ "$(get $L /readyz)" = "ready role=leader" ]; }
-tap_ok_pending "the leader's /readyz turns 'ready role=leader' once it consumes" \
+tap_ok "the leader's /readyz turns 'ready role=leader' once it consumes" \
   wait_for "truth leader_ready" 1 30
-tap_ok_pending "the leader consumes ('consuming partitions' logged once)" \
+tap_ok "the leader consumes ('consuming partitions' logged once)" \
   [ "$(logc $L 'consuming partitions')" = 1 ]
-tap_ok_pending "cppo_ha_leader 1 and cppo_ha_epoch = ha_leader's epoch" \
+tap_ok "cppo_ha_leader 1 and cppo_ha_epoch = ha_leader's epoch" \
   [ "$(metric $L cppo_ha_leader) $(metric $L cppo_ha_epoch)" = "1 $(db_epoch)" ]
 if [ "$with_systemd" = true ]; then
-  tap_ok_pending "STATUS=role=leader epoch=N ..." \
+  tap_ok "STATUS=role=leader epoch=N ..." \
     wait_for "notified $L '^STATUS=role=leader epoch=$(db_epoch) events/s='" 1 10
 else
   tap_skip "STATUS=role=leader epoch=N ..." "built without libsystemd"
@@ -172,8 +152,8 @@ rc=0
 kill -TERM "${PID[$L]}" 2>/dev/null || true
 for _ in $(seq 1 150); do kill -0 "${PID[$L]}" 2>/dev/null || break; sleep 0.1; done
 wait "${PID[$L]}" || rc=$?
-tap_ok_pending "SIGTERM stops the leader with exit 0" [ "$rc" = 0 ]
+tap_ok "SIGTERM stops the leader with exit 0" [ "$rc" = 0 ]
 tap_ok "the standby takes over after the leader stopped" \
   wait_for "logc $S 'role change role=leader'" 1 15
-tap_ok_pending "... with the next epoch" [ "$(db_epoch)" -gt "$before" ]
+tap_ok "... with the next epoch" [ "$(db_epoch)" -gt "$before" ]
 tap_done
