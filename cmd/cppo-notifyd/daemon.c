@@ -129,9 +129,9 @@ static int check_leader(struct daemon *d)
         return r;
 }
 
-/* dispatch_observer.may_claim, on the dispatcher thread before each round
- * of claims: the lock connection itself is read, so a terminated one stops
- * the claims at once, not only when the main loop next looks. */
+/* dispatch_observer.may_claim, on the dispatcher thread before each claim
+ * (and round): the lock connection itself is read, so a terminated one
+ * stops the claims at once, not only when the main loop next looks. */
 static bool on_may_claim(void *ctx)
 {
         return check_leader(ctx) == 0;

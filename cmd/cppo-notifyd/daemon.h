@@ -27,7 +27,7 @@
  * dispatcher requeues what a previous leader left SENDING, the pipeline
  * loads the state, the consumer joins the group, and the loop above runs.
  * The leader checks the lock (leader_check) before each batch commit and
- * each routing round, and the dispatcher before each round of claims.
+ * each routing round, and the dispatcher before each claim.
  *
  * Losing the lead is fail-stop, the simplest correct answer: at the first
  * sign (leader_check, or a commit or claim refused with -ENOLCK) nothing
