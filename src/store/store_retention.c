@@ -12,22 +12,32 @@ static const struct {
         const char *table, *key, *where;
         bool empties_body; /* UPDATE ... SET payload = <empty blob> */
 } kinds[STORE_PRUNE_N] = {
-        [STORE_PRUNE_LEDGER] = { "ledger", "event_key", "processed_at < $1" },
+        [STORE_PRUNE_LEDGER] = { .table = "ledger",
+                                 .key = "event_key",
+                                 .where = "processed_at < $1" },
         /* sent (2) and backfilled (4) only: a dead delivery (3) may be
          * retried, and a queued one is still to send */
-        [STORE_PRUNE_BODIES] = { "deliveries", "key",
-                                 "status IN (2, 4) AND updated_at_ms < CAST($1 AS BIGINT) * 1000"
-                                 " AND length(payload) > 0",
-                                 true },
-        [STORE_PRUNE_ATTEMPTS] = { "attempts", "id",
-                                   "at_ms < CAST($1 AS BIGINT) * 1000 AND delivery_key IN"
-                                   " (SELECT key FROM deliveries WHERE status IN (2, 3, 4))" },
+        [STORE_PRUNE_BODIES] = { .table = "deliveries",
+                                 .key = "key",
+                                 .where = "status IN (2, 4) AND length(payload) > 0"
+                                          " AND updated_at_ms < CAST($1 AS BIGINT) * 1000",
+                                 .empties_body = true },
+        [STORE_PRUNE_ATTEMPTS] = { .table = "attempts",
+                                   .key = "id",
+                                   .where =
+                                       "at_ms < CAST($1 AS BIGINT) * 1000 AND delivery_key IN"
+                                       " (SELECT key FROM deliveries WHERE status IN (2, 3, 4))" },
         /* a requeue still pending settles its row when the inbox entry runs */
-        [STORE_PRUNE_REJECTED] = { "rejected", "id",
-                                   "received_at < $1 AND (requeue_outcome IS NULL"
-                                   " OR requeue_outcome <> 'pending')" },
-        [STORE_PRUNE_INBOX] = { "inbox", "id", "consumed_at IS NOT NULL AND consumed_at < $1" },
-        [STORE_PRUNE_AWS_REFRESH] = { "aws_refresh", "id", "done_at IS NOT NULL AND done_at < $1" },
+        [STORE_PRUNE_REJECTED] = { .table = "rejected",
+                                   .key = "id",
+                                   .where = "received_at < $1 AND (requeue_outcome IS NULL"
+                                            " OR requeue_outcome <> 'pending')" },
+        [STORE_PRUNE_INBOX] = { .table = "inbox",
+                                .key = "id",
+                                .where = "consumed_at IS NOT NULL AND consumed_at < $1" },
+        [STORE_PRUNE_AWS_REFRESH] = { .table = "aws_refresh",
+                                      .key = "id",
+                                      .where = "done_at IS NOT NULL AND done_at < $1" },
 };
 
 int store_prune_sql(enum store_prune k, bool count, const char *empty_blob, char *buf, size_t len)
