@@ -24,6 +24,10 @@ struct corr_state {
          * record, so that inference looks at its few candidates rather than
          * at every authorization (quadratic over a stream otherwise). */
         struct hmap *auths_by_sale, *offers_by_sale;
+        /* offer id -> ids of the agreements that named it (struct strlist *),
+         * so that "were people told about this offer" looks at the offer's
+         * few agreements, not at every agreement for every released hold. */
+        struct hmap *agreements_by_offer;
 };
 
 /* ---- corr_state.c ---- */
@@ -39,6 +43,10 @@ bool corr_sale_key(char *buf, size_t size, const char *product, const char *part
  * when the key is unknown) or -ENOMEM. */
 CPPO_MUST_CHECK int corr_index_add(struct hmap *idx, const char *product, const char *party,
                                    const char *id);
+
+/* Adds the agreement g under its offer id in agreements_by_offer (nothing
+ * when it names none). Only added, as the sale indexes. 0 or -ENOMEM. */
+CPPO_MUST_CHECK int corr_index_agreement(struct corr_state *s, const struct agreement *g);
 
 /* The ids under key (NULL: none, or key NULL). */
 const struct strlist *corr_index_get(const struct hmap *idx, const char *key);

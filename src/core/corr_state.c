@@ -34,7 +34,8 @@ int corr_state_new(struct corr_state **out)
             hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
             hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0 ||
             hmap_new(&s->auths_by_sale, free_ids) < 0 ||
-            hmap_new(&s->offers_by_sale, free_ids) < 0) {
+            hmap_new(&s->offers_by_sale, free_ids) < 0 ||
+            hmap_new(&s->agreements_by_offer, free_ids) < 0) {
                 corr_state_free(s);
                 return -ENOMEM;
         }
@@ -53,6 +54,7 @@ void corr_state_free(struct corr_state *s)
         hmap_free(s->keys);
         hmap_free(s->auths_by_sale);
         hmap_free(s->offers_by_sale);
+        hmap_free(s->agreements_by_offer);
         free(s);
 }
 
@@ -71,14 +73,10 @@ bool corr_sale_key(char *buf, size_t size, const char *product, const char *part
 
 /* Entries are only added: one left behind when a record moves to another
  * key is harmless (readers re-check), a missing one would not be. */
-int corr_index_add(struct hmap *idx, const char *product, const char *party, const char *id)
+static int index_add(struct hmap *idx, const char *key, const char *id)
 {
-        char key[MP_EVENT_KEY_MAX];
-        struct strlist *ids;
+        struct strlist *ids = hmap_get(idx, key);
 
-        if (!corr_sale_key(key, sizeof key, product, party))
-                return 0;
-        ids = hmap_get(idx, key);
         if (ids == NULL) {
                 ids = calloc(1, sizeof *ids);
                 if (ids == NULL || hmap_put(idx, key, ids) < 0) {
@@ -87,6 +85,18 @@ int corr_index_add(struct hmap *idx, const char *product, const char *party, con
                 }
         }
         return strlist_add_unique(ids, id);
+}
+
+int corr_index_add(struct hmap *idx, const char *product, const char *party, const char *id)
+{
+        char key[MP_EVENT_KEY_MAX];
+
+        return corr_sale_key(key, sizeof key, product, party) ? index_add(idx, key, id) : 0;
+}
+
+int corr_index_agreement(struct corr_state *s, const struct agreement *g)
+{
+        return g->offer_id ? index_add(s->agreements_by_offer, g->offer_id, g->id) : 0;
 }
 
 const struct strlist *corr_index_get(const struct hmap *idx, const char *key)
@@ -131,7 +141,9 @@ int corr_state_put_offer(struct corr_state *s, const struct offer *src)
 
 int corr_state_put_agreement(struct corr_state *s, const struct agreement *src)
 {
-        return put_agreement(s, src) ? 0 : -ENOMEM;
+        struct agreement *g = put_agreement(s, src);
+
+        return g ? corr_index_agreement(s, g) : -ENOMEM;
 }
 
 int corr_state_put_hold(struct corr_state *s, const struct hold *src)

@@ -132,40 +132,38 @@ static void link_change_of(const struct step *st, const struct offer *o, const c
         lc->at = st->now;
 }
 
-struct told {
-        const struct corr_state *s;
-        const char *offer_id;
-        bool yes;
-};
-
-static int told_agreement(void *ctx, const char *id, void *value)
+/* Whether an order of agreement id was emitted. */
+static bool agreement_told(const struct corr_state *s, const char *id)
 {
-        struct told *t = ctx;
-        const struct agreement *g = value;
         char key[MP_EVENT_KEY_MAX];
 
-        if (g->offer_id == NULL || strcmp(g->offer_id, t->offer_id) != 0)
-                return 0;
         snprintf(key, sizeof key, "new_order/%s", id);
-        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
+        if (hmap_get(s->keys, key) != NULL)
+                return true;
         snprintf(key, sizeof key, "amended_offer/%s", id);
-        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
-        return 0;
+        return hmap_get(s->keys, key) != NULL;
 }
 
 /* Whether people were already told about o under some authorization: its
- * partner_offer_extended, or an order of one of its agreements. The scan
- * over agreements runs only for a link changed by hand (rare). */
+ * partner_offer_extended, or an order of one of its agreements. Every
+ * released hold asks: the agreements come from the offer's index entry
+ * (re-checked: an agreement may have named another offer since), not from
+ * a scan of all of them, which made a stream quadratic. */
 static bool offer_told(const struct step *st, const struct offer *o)
 {
-        struct told t = { st->s, o->id, false };
+        const struct strlist *ids = hmap_get(st->s->agreements_by_offer, o->id);
         char key[MP_EVENT_KEY_MAX];
 
         snprintf(key, sizeof key, "partner_offer_extended/%s", o->id);
         if (hmap_get(st->s->keys, key))
                 return true;
-        hmap_each(st->s->agreements, told_agreement, &t);
-        return t.yes;
+        for (size_t i = 0; ids && i < ids->n; i++) {
+                const struct agreement *g = hmap_get(st->s->agreements, ids->v[i]);
+                if (g && g->offer_id && strcmp(g->offer_id, o->id) == 0 &&
+                    agreement_told(st->s, g->id))
+                        return true;
+        }
+        return false;
 }
 
 /* link_corrected/<offer>/<seq>: seq counts this offer's corrections, so
@@ -800,6 +798,8 @@ static int agreement_deal(struct step *st, struct deal *d)
         if (auth_id && d->a == NULL)
                 return -ENOMEM;
         r = fill_agreement(d->g, ev, auth_id);
+        if (r == 0)
+                r = corr_index_agreement(st->s, d->g);
         if (r == 0 && d->a && d->o)
                 r = link_offer(st, d->o, d->a, LINK_EVENT);
         if (r == 0 && d->o)
