@@ -250,7 +250,7 @@ static int release_hold(struct step *st, struct offer *o, struct authorization *
                          : changeset_add_link_change(st->out, lc);
         if (r == 0 && !told)
                 r = emit_kind(st, "partner_offer_extended", o->id, &sj);
-        hmap_del(st->s->holds, o->id);
+        corr_state_del_hold(st->s, o->id);
         return r;
 }
 
@@ -412,12 +412,13 @@ static struct authorization *infer(struct step *st, const struct offer *o)
 {
         struct inference inf = { .o = o, .now = st->now };
         const struct strlist *ids;
-        char key[MP_EVENT_KEY_MAX];
 
-        if (!is_partner_offer(o) || unlinked_by_hand(o) ||
-            !corr_sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
+        /* a candidate names every buyer the offer targets (infer_one): the
+         * first one's authorizations are all there is to look at */
+        if (!is_partner_offer(o) || unlinked_by_hand(o) || o->targeted_buyer_account_ids.n == 0)
                 return NULL;
-        ids = corr_index_get(st->s->auths_by_sale, key);
+        ids = corr_buyer_candidates(st->s, o->product_id, o->seller_of_record_account_id,
+                                    o->targeted_buyer_account_ids.v[0]);
         for (size_t i = 0; ids && i < ids->n; i++) {
                 struct authorization *a = hmap_get(st->s->auths, ids->v[i]);
                 if (a)
@@ -555,11 +556,12 @@ static int fill_synced(struct authorization *a, const struct mp_event *ev)
  * the change; no other offer's candidates changed. */
 static int retry_holds(struct step *st, const char *key)
 {
-        const struct strlist *ids = corr_index_get(st->s->offers_by_sale, key);
+        size_t cursor = 0;
+        const char *id;
         int r = 0;
 
-        for (size_t i = 0; r == 0 && ids && i < ids->n; i++) {
-                struct offer *o = hmap_get(st->s->offers, ids->v[i]);
+        while (r == 0 && (id = corr_next_held(st->s, key, &cursor)) != NULL) {
+                struct offer *o = hmap_get(st->s->offers, id);
                 struct authorization *a;
                 if (o == NULL || hmap_get(st->s->holds, o->id) == NULL)
                         continue;
@@ -575,7 +577,7 @@ static int reindex_registration(struct step *st, struct authorization *a, const 
 {
         char after[MP_EVENT_KEY_MAX];
         bool has = corr_sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
-        int r = corr_index_add(st->s->auths_by_sale, a->product_id, a->reseller_account_id, a->id);
+        int r = corr_index_authorization(st->s, a);
 
         if (r == 0 && has)
                 r = retry_holds(st, after);
@@ -725,8 +727,7 @@ static int on_offer_released(struct step *st)
                 return -ENOMEM;
         r = fill_offer(o, st->ev);
         if (r == 0)
-                r = corr_index_add(st->s->offers_by_sale, o->product_id,
-                                   o->seller_of_record_account_id, o->id);
+                r = corr_index_offer(st->s, o);
         if (r == 0)
                 r = save_offer(st, o);
         if (r < 0 || !is_partner_offer(o))

@@ -1041,6 +1041,59 @@ static void a_loaded_agreement_order_counts_as_told(void **state)
         w_free(&fresh);
 }
 
+/* Held offers of one sale key, taken from a state loaded from the store
+ * (corr_state_put_offer, then _hold, as store_load hands them over) and
+ * from events, are all retried when a registration makes them inferable,
+ * in the order they were first seen; one not held any more is not. */
+static void a_registration_retries_every_held_offer_of_its_key_in_order(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        struct offer o = { 0 };
+        struct hold h = { .offer_id = (char *)"offer-a", .created_at = 1, .deadline = 1 << 30 };
+        char *buyers[] = { (char *)BUYER };
+        const struct offer *loaded;
+
+        (void)state;
+        w_init(&w);
+        mp_event_init(&ev);
+        /* offer-a as the store would load it: indexed, then held */
+        o.id = (char *)"offer-a";
+        o.product_id = (char *)"prod-1";
+        o.manufacturer_account_id = (char *)ISV;
+        o.seller_of_record_account_id = (char *)PARTNER;
+        o.targeted_buyer_account_ids.v = buyers;
+        o.targeted_buyer_account_ids.n = 1;
+        o.released_seen = true;
+        assert_int_equal(corr_state_put_offer(w.s, &o), 0);
+        assert_int_equal(corr_state_put_hold(w.s, &h), 0);
+        /* offer-b and offer-c arrive before anyone registered: held too */
+        offer_released(&ev, ISV, "offer-b", "rb");
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-c", "rc");
+        w_apply(&w, &ev);
+        assert_non_null(corr_state_hold(w.s, "offer-c"));
+        /* an association takes offer-b out of the holds by hand */
+        ev.kind = MP_OFFER_ASSOCIATED;
+        set(&ev, &ev.resale_authorization_id, "ra-x");
+        set(&ev, &ev.offer_id, "offer-b");
+        set(&ev, &ev.reg.actor, "alice");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:assoc-b");
+        w_apply(&w, &ev);
+        assert_null(corr_state_hold(w.s, "offer-b"));
+        w.o.n = 0;
+        registration(&ev, "ra-1", NULL);
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 2);
+        assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-a");
+        assert_string_equal(w.o.keys[1], "partner_offer_extended/offer-c");
+        assert_null(corr_state_hold(w.s, "offer-a"));
+        loaded = corr_state_offer(w.s, "offer-a");
+        assert_string_equal(loaded->authorization_id, "ra-1");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 /* What makes an authorization a legal owner, each mismatch named. */
 static void offer_fits_names_the_mismatch(void **state)
 {
@@ -1402,6 +1455,7 @@ int main(void)
                 cmocka_unit_test(ended_direct_deal_is_stored),
                 cmocka_unit_test(a_move_is_recorded_and_reaches_both_sides),
                 cmocka_unit_test(a_loaded_agreement_order_counts_as_told),
+                cmocka_unit_test(a_registration_retries_every_held_offer_of_its_key_in_order),
                 cmocka_unit_test(offer_fits_names_the_mismatch),
                 cmocka_unit_test(attention_command_is_shell_quoted),
                 cmocka_unit_test(aws_merge_table),
