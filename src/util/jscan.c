@@ -409,16 +409,32 @@ static bool unescaped_room(struct jscan *s, size_t n)
         return true;
 }
 
+/* Bytes that end a plain run inside a string: the quote, the backslash and
+ * the control characters yajl refuses there. */
+static const bool string_stop[256] = {
+        [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+        [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+        [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+        [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+        [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
+/* What each one-letter escape stands for (0: not one the fast path takes;
+ * \u goes to yajl). */
+static const char escape_of[256] = {
+        ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+        ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t',
+};
+
 /* The string whose opening quote is at *pp: its bytes (in the document, or
  * unescaped into s->unescaped) and length; *pp moves past the closing
  * quote. NULL for what yajl must judge. */
 static const char *fast_string(struct jscan *s, const char **pp, const char *end, size_t *len)
 {
-        static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
         const char *start = *pp + 1, *q = start;
-        size_t n = 0;
+        size_t n;
 
-        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        while (q < end && !string_stop[(unsigned char)*q])
                 ++q;
         if (q < end && *q == '"') { /* no escape: the document's own bytes */
                 *len = (size_t)(q - start);
@@ -427,19 +443,19 @@ static const char *fast_string(struct jscan *s, const char **pp, const char *end
         }
         if (q == end || *q != '\\' || !unescaped_room(s, (size_t)(end - start)))
                 return NULL;
-        memcpy(s->unescaped, start, (size_t)(q - start));
         n = (size_t)(q - start);
+        memcpy(s->unescaped, start, n);
         while (q < end && *q != '"') {
-                const char *e;
-                if ((unsigned char)*q < 0x20)
-                        return NULL;
-                if (*q != '\\') {
-                        s->unescaped[n++] = *q++;
-                        continue;
-                }
-                if (q + 1 == end || q[1] == '\0' || (e = strchr(plain, q[1])) == NULL)
-                        return NULL; /* \u, or not an escape */
-                s->unescaped[n++] = meant[e - plain];
+                const char *run = q;
+                while (q < end && !string_stop[(unsigned char)*q])
+                        ++q;
+                memcpy(s->unescaped + n, run, (size_t)(q - run));
+                n += (size_t)(q - run);
+                if (q == end || *q == '"')
+                        break;
+                if (*q != '\\' || q + 1 == end || escape_of[(unsigned char)q[1]] == 0)
+                        return NULL; /* a control character, \u, or not an escape */
+                s->unescaped[n++] = escape_of[(unsigned char)q[1]];
                 q += 2;
         }
         if (q == end)
