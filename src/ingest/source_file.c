@@ -85,10 +85,10 @@ int source_file_run(const char *path, size_t max_line, source_handler_fn fn, voi
                     size_t errlen)
 {
         bool is_stdin = strcmp(path, "-") == 0;
-        struct reader *rd = malloc(sizeof *rd);
         struct buf line = BUF_INIT(max_line);
         struct raw_message m = { .coord = { path, -1, 0 } };
         int r = 0, truncated;
+        struct reader *rd = malloc(sizeof *rd);
 
         if (rd == NULL)
                 return -ENOMEM;

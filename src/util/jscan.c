@@ -508,8 +508,8 @@ static int fast_literal(struct jscan *s, const char **pp, const char *end)
 
         for (int i = 0; i < 3; i++) {
                 const char *p = *pp;
-                if ((size_t)(end - p) < words[i].len || memcmp(p, words[i].word, words[i].len) != 0 ||
-                    !delimits(p + words[i].len, end))
+                if ((size_t)(end - p) < words[i].len ||
+                    memcmp(p, words[i].word, words[i].len) != 0 || !delimits(p + words[i].len, end))
                         continue;
                 *pp = p + words[i].len;
                 return i == 2 ? on_null(s) : on_boolean(s, i == 0);
@@ -581,7 +581,9 @@ static enum fast fast_run(struct jscan *s, const char *json, size_t len)
                 } else {
                         if (!fast_value(s, &p, end))
                                 return FAST_YAJL;
-                        x = open == '{' ? X_KEY_OR_END : open == '[' ? X_VALUE_OR_END : X_AFTER_VALUE;
+                        x = open == '{'   ? X_KEY_OR_END
+                            : open == '[' ? X_VALUE_OR_END
+                                          : X_AFTER_VALUE;
                 }
         }
 }

@@ -163,11 +163,11 @@ static int replay(const char *db, const char *events, struct run *x)
                 printf("replayed %zu messages in %.1f s: %.0f events/s "
                        "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
                        x->n, total, (double)x->n / total, (unsigned long long)st->events,
-                       (unsigned long long)st->duplicates,
-                       (unsigned long long)st->notifications, (unsigned long long)st->commits);
+                       (unsigned long long)st->duplicates, (unsigned long long)st->notifications,
+                       (unsigned long long)st->commits);
                 /* the state still loaded: what the daemon would hold */
-                printf("RSS at the end: %.1f MB (peak %.1f MB)\n",
-                       (double)vm_kb("VmRSS") / 1024.0, (double)vm_kb("VmHWM") / 1024.0);
+                printf("RSS at the end: %.1f MB (peak %.1f MB)\n", (double)vm_kb("VmRSS") / 1024.0,
+                       (double)vm_kb("VmHWM") / 1024.0);
         } else {
                 fprintf(stderr, "replay failed after %zu messages: %s\n", x->n, err);
         }
@@ -251,8 +251,8 @@ int main(int argc, char **argv)
         snprintf(events, sizeof events, "%s/events.jsonl", dir);
         t0 = now_s();
         r = generate(argv[1], want, events);
-        printf("%zu raw events of about %zu deals generated in %.1f s (%.0f MB)\n", want,
-               want / 7, now_s() - t0, (double)file_size(events) / 1e6);
+        printf("%zu raw events of about %zu deals generated in %.1f s (%.0f MB)\n", want, want / 7,
+               now_s() - t0, (double)file_size(events) / 1e6);
         fflush(stdout);
         if (r == 0)
                 r = replay(db, events, &x);

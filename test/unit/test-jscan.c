@@ -133,7 +133,7 @@ static void mutations_match_yajl(void **state)
                 for (int e = 0; e < edits && len > 0 && len < sizeof doc - 1; e++) {
                         unsigned r = (seed = seed * 1103515245u + 12345u) >> 8;
                         size_t at = r % len;
-                        char c = r % 7 == 0   ? (char)(r >> 12)
+                        char c = r % 7 == 0    ? (char)(r >> 12)
                                  : r % 11 == 0 ? '\0'
                                                : interesting[(r >> 4) % (sizeof interesting - 1)];
                         switch ((r >> 20) % 4) {

@@ -658,7 +658,7 @@ static void backfill_marks_each_notification_once_across_batches(void **state)
 {
         struct store *s = open_rw();
         static const char *const keys[] = { "new_order/agmt-1", "new_order/agmt-2",
-                                             "new_order/agmt-3" };
+                                            "new_order/agmt-3" };
         int pending = 0;
 
         (void)state;
@@ -933,8 +933,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
-                cmocka_unit_test_setup_teardown(backfill_marks_each_notification_once_across_batches,
-                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                    backfill_marks_each_notification_once_across_batches, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_state_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),
