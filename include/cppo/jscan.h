@@ -65,6 +65,13 @@ void jscan_free(struct jscan *s);
 CPPO_MUST_CHECK int jscan_run(struct jscan *s, const char *json, size_t len);
 const char *jscan_error(const struct jscan *s);
 
+/* On by default: plain documents are walked without yajl, with the same
+ * outcome (see jscan.c). Off: every document goes through yajl, for tests
+ * that compare the two. */
+void jscan_set_fast(struct jscan *s, bool on);
+/* How many documents the fast path decided so far (tests, benchmarks). */
+size_t jscan_fast_count(const struct jscan *s);
+
 size_t jscan_count(const struct jscan *s);
 const struct jscan_value *jscan_value(const struct jscan *s, size_t i);
 

@@ -256,6 +256,18 @@ CPPO_MUST_CHECK int agreement_copy(struct agreement *dst, const struct agreement
 CPPO_MUST_CHECK int hold_copy(struct hold *dst, const struct hold *src);
 CPPO_MUST_CHECK int notification_copy(struct notification *dst, const struct notification *src);
 
+struct hmap;
+
+/* The record arrays of a changeset that are keyed (one entry per id). */
+enum changeset_keyed {
+        CHANGESET_AUTHORIZATIONS,
+        CHANGESET_OFFERS,
+        CHANGESET_AGREEMENTS,
+        CHANGESET_HOLDS,
+        CHANGESET_NOTIFICATIONS,
+        CHANGESET_N_KEYED
+};
+
 /* What one correlate step decided, handed to the store to persist in the
  * batch transaction: records to insert-or-replace (deep copies owned by the
  * set), holds that are gone, and new notifications. Embedded by value:
@@ -277,6 +289,11 @@ struct changeset {
         /* Catalog change set ids (a Change Set Succeeded) whose authorizations
          * the AWS sync should describe again: persisted as requests */
         struct strlist aws_refresh;
+        /* Where each keyed record of the set is (index + 1, by id; key for
+         * notifications), made on first use: a batch saves the same records
+         * again and again, and finding them by a scan of the set made
+         * adding quadratic in the batch. Private to model.c. */
+        struct hmap *where[CHANGESET_N_KEYED];
 };
 
 void changeset_clear(struct changeset *c);

@@ -19,11 +19,33 @@
 
 struct corr_state {
         struct hmap *auths, *offers, *agreements, *holds, *keys;
-        /* "product\x1fparty" -> ids (struct strlist *): the authorizations
-         * by product and reseller, the offers by product and seller of
-         * record, so that inference looks at its few candidates rather than
-         * at every authorization (quadratic over a stream otherwise). */
-        struct hmap *auths_by_sale, *offers_by_sale;
+        /* "product\x1fparty\x1fbuyer" -> ids (struct strlist *): the
+         * authorizations of a product and reseller that name a buyer. A
+         * match for inference names every buyer the offer targets, so the
+         * list of the offer's first buyer holds all its candidates: a few,
+         * not every authorization of the product and partner (quadratic
+         * over a stream otherwise). */
+        struct hmap *auths_by_buyer;
+        /* "product\x1fparty" -> struct corr_sale_list: the offers by product
+         * and seller of record, in the order first indexed there, and which
+         * of them are held now, so that a registration retries the held
+         * offers of its sale key without walking all the others. */
+        struct hmap *offers_by_sale;
+        /* offer id -> struct corr_places: where the offer is in
+         * offers_by_sale (the held marks follow the holds through it) */
+        struct hmap *offer_places;
+        /* offer id -> ids of the agreements that named it (struct strlist *),
+         * so that "were people told about this offer" looks at the offer's
+         * few agreements, not at every agreement for every released hold. */
+        struct hmap *agreements_by_offer;
+};
+
+/* One sale key's offers: ids in the order they were first indexed there,
+ * and the positions (ascending) of those held now. */
+struct corr_sale_list {
+        struct strlist ids;
+        size_t *held;
+        size_t n_held, cap_held;
 };
 
 /* ---- corr_state.c ---- */
@@ -33,15 +55,32 @@ struct corr_state {
  * buffer's size only adds candidates: every reader checks each one in full. */
 bool corr_sale_key(char *buf, size_t size, const char *product, const char *party);
 
-/* Adds id under (product, party) of idx (auths_by_sale or offers_by_sale).
- * Entries are only added: one left behind when a record moves to another
- * key is harmless (readers re-check), a missing one would not be. 0 (also
- * when the key is unknown) or -ENOMEM. */
-CPPO_MUST_CHECK int corr_index_add(struct hmap *idx, const char *product, const char *party,
-                                   const char *id);
+/* Entries of the indexes below are only added: one left behind when a
+ * record moves to another key is harmless (readers re-check every
+ * candidate), a missing one would not be. */
 
-/* The ids under key (NULL: none, or key NULL). */
-const struct strlist *corr_index_get(const struct hmap *idx, const char *key);
+/* Indexes a under each buyer it names (auths_by_buyer). 0 or -ENOMEM. */
+CPPO_MUST_CHECK int corr_index_authorization(struct corr_state *s, const struct authorization *a);
+
+/* The authorizations of product and party that name buyer (NULL: none). */
+const struct strlist *corr_buyer_candidates(const struct corr_state *s, const char *product,
+                                            const char *party, const char *buyer);
+
+/* Indexes o under its sale key (offers_by_sale), marked held when it is.
+ * 0 (also when the key is unknown) or -ENOMEM. */
+CPPO_MUST_CHECK int corr_index_offer(struct corr_state *s, const struct offer *o);
+
+/* The next held offer under sale_key at or after position *cursor, in the
+ * order the offers were indexed there; *cursor moves past it. NULL when
+ * there is none. Holds taken or released meanwhile are seen. */
+const char *corr_next_held(const struct corr_state *s, const char *sale_key, size_t *cursor);
+
+/* Removes the hold of offer_id (and its held marks). */
+void corr_state_del_hold(struct corr_state *s, const char *offer_id);
+
+/* Adds the agreement g under its offer id in agreements_by_offer (nothing
+ * when it names none). 0 or -ENOMEM. */
+CPPO_MUST_CHECK int corr_index_agreement(struct corr_state *s, const struct agreement *g);
 
 /* A record by id, created empty (with its id) when missing; NULL on ENOMEM.
  * A new one is not in the sale indexes: whoever fills in its product and

@@ -132,40 +132,38 @@ static void link_change_of(const struct step *st, const struct offer *o, const c
         lc->at = st->now;
 }
 
-struct told {
-        const struct corr_state *s;
-        const char *offer_id;
-        bool yes;
-};
-
-static int told_agreement(void *ctx, const char *id, void *value)
+/* Whether an order of agreement id was emitted. */
+static bool agreement_told(const struct corr_state *s, const char *id)
 {
-        struct told *t = ctx;
-        const struct agreement *g = value;
         char key[MP_EVENT_KEY_MAX];
 
-        if (g->offer_id == NULL || strcmp(g->offer_id, t->offer_id) != 0)
-                return 0;
         snprintf(key, sizeof key, "new_order/%s", id);
-        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
+        if (hmap_get(s->keys, key) != NULL)
+                return true;
         snprintf(key, sizeof key, "amended_offer/%s", id);
-        t->yes = t->yes || hmap_get(t->s->keys, key) != NULL;
-        return 0;
+        return hmap_get(s->keys, key) != NULL;
 }
 
 /* Whether people were already told about o under some authorization: its
- * partner_offer_extended, or an order of one of its agreements. The scan
- * over agreements runs only for a link changed by hand (rare). */
+ * partner_offer_extended, or an order of one of its agreements. Every
+ * released hold asks: the agreements come from the offer's index entry
+ * (re-checked: an agreement may have named another offer since), not from
+ * a scan of all of them, which made a stream quadratic. */
 static bool offer_told(const struct step *st, const struct offer *o)
 {
-        struct told t = { st->s, o->id, false };
+        const struct strlist *ids = hmap_get(st->s->agreements_by_offer, o->id);
         char key[MP_EVENT_KEY_MAX];
 
         snprintf(key, sizeof key, "partner_offer_extended/%s", o->id);
         if (hmap_get(st->s->keys, key))
                 return true;
-        hmap_each(st->s->agreements, told_agreement, &t);
-        return t.yes;
+        for (size_t i = 0; ids && i < ids->n; i++) {
+                const struct agreement *g = hmap_get(st->s->agreements, ids->v[i]);
+                if (g && g->offer_id && strcmp(g->offer_id, o->id) == 0 &&
+                    agreement_told(st->s, g->id))
+                        return true;
+        }
+        return false;
 }
 
 /* link_corrected/<offer>/<seq>: seq counts this offer's corrections, so
@@ -252,7 +250,7 @@ static int release_hold(struct step *st, struct offer *o, struct authorization *
                          : changeset_add_link_change(st->out, lc);
         if (r == 0 && !told)
                 r = emit_kind(st, "partner_offer_extended", o->id, &sj);
-        hmap_del(st->s->holds, o->id);
+        corr_state_del_hold(st->s, o->id);
         return r;
 }
 
@@ -414,12 +412,13 @@ static struct authorization *infer(struct step *st, const struct offer *o)
 {
         struct inference inf = { .o = o, .now = st->now };
         const struct strlist *ids;
-        char key[MP_EVENT_KEY_MAX];
 
-        if (!is_partner_offer(o) || unlinked_by_hand(o) ||
-            !corr_sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
+        /* a candidate names every buyer the offer targets (infer_one): the
+         * first one's authorizations are all there is to look at */
+        if (!is_partner_offer(o) || unlinked_by_hand(o) || o->targeted_buyer_account_ids.n == 0)
                 return NULL;
-        ids = corr_index_get(st->s->auths_by_sale, key);
+        ids = corr_buyer_candidates(st->s, o->product_id, o->seller_of_record_account_id,
+                                    o->targeted_buyer_account_ids.v[0]);
         for (size_t i = 0; ids && i < ids->n; i++) {
                 struct authorization *a = hmap_get(st->s->auths, ids->v[i]);
                 if (a)
@@ -557,11 +556,12 @@ static int fill_synced(struct authorization *a, const struct mp_event *ev)
  * the change; no other offer's candidates changed. */
 static int retry_holds(struct step *st, const char *key)
 {
-        const struct strlist *ids = corr_index_get(st->s->offers_by_sale, key);
+        size_t cursor = 0;
+        const char *id;
         int r = 0;
 
-        for (size_t i = 0; r == 0 && ids && i < ids->n; i++) {
-                struct offer *o = hmap_get(st->s->offers, ids->v[i]);
+        while (r == 0 && (id = corr_next_held(st->s, key, &cursor)) != NULL) {
+                struct offer *o = hmap_get(st->s->offers, id);
                 struct authorization *a;
                 if (o == NULL || hmap_get(st->s->holds, o->id) == NULL)
                         continue;
@@ -577,7 +577,7 @@ static int reindex_registration(struct step *st, struct authorization *a, const 
 {
         char after[MP_EVENT_KEY_MAX];
         bool has = corr_sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
-        int r = corr_index_add(st->s->auths_by_sale, a->product_id, a->reseller_account_id, a->id);
+        int r = corr_index_authorization(st->s, a);
 
         if (r == 0 && has)
                 r = retry_holds(st, after);
@@ -727,8 +727,7 @@ static int on_offer_released(struct step *st)
                 return -ENOMEM;
         r = fill_offer(o, st->ev);
         if (r == 0)
-                r = corr_index_add(st->s->offers_by_sale, o->product_id,
-                                   o->seller_of_record_account_id, o->id);
+                r = corr_index_offer(st->s, o);
         if (r == 0)
                 r = save_offer(st, o);
         if (r < 0 || !is_partner_offer(o))
@@ -800,6 +799,8 @@ static int agreement_deal(struct step *st, struct deal *d)
         if (auth_id && d->a == NULL)
                 return -ENOMEM;
         r = fill_agreement(d->g, ev, auth_id);
+        if (r == 0)
+                r = corr_index_agreement(st->s, d->g);
         if (r == 0 && d->a && d->o)
                 r = link_offer(st, d->o, d->a, LINK_EVENT);
         if (r == 0 && d->o)

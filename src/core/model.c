@@ -2,8 +2,10 @@
 #include "cppo/model.h"
 
 #include "cppo/error.h"
+#include "cppo/hmap.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,35 +440,62 @@ void changeset_clear(struct changeset *c)
         free(c->notifications);
         strlist_clear(&c->released_holds);
         strlist_clear(&c->aws_refresh);
+        for (int i = 0; i < CHANGESET_N_KEYED; i++)
+                hmap_free(c->where[i]);
         memset(c, 0, sizeof *c);
+}
+
+/* The position (index + 1) of the record keyed id in the array `which`,
+ * 0 when it is not in the set. */
+static size_t where_is(const struct changeset *c, enum changeset_keyed which, const char *id)
+{
+        return id && c->where[which] ? (size_t)(uintptr_t)hmap_get(c->where[which], id) : 0;
+}
+
+/* Records that the record keyed id is at index i of `which`. 0 or -ENOMEM. */
+static int put_where(struct changeset *c, enum changeset_keyed which, const char *id, size_t i)
+{
+        if (c->where[which] == NULL && hmap_new(&c->where[which], NULL) < 0)
+                return -ENOMEM;
+        return hmap_put(c->where[which], id, (void *)(uintptr_t)(i + 1));
+}
+
+/* Whether the record at p (a slot of an array) has key id at key_offset:
+ * an index entry of a record whose copy failed (cleared) is not trusted. */
+static bool has_key(const char *p, size_t key_offset, const char *id)
+{
+        const char *have;
+
+        /* memcpy: the record's alignment is not visible through char * */
+        memcpy(&have, p + key_offset, sizeof have);
+        return have && strcmp(have, id) == 0;
 }
 
 /* Finds the slot for a record keyed by `id` in a typed array: an existing
  * entry with that id, or a new zeroed one at the end. NULL on -ENOMEM. */
-static void *slot_for(void **array, size_t *n, size_t size, size_t key_offset, const char *id)
+static void *slot_for(struct changeset *c, enum changeset_keyed which, void **array, size_t *n,
+                      size_t size, size_t key_offset, const char *id)
 {
-        char *base = *array, *grown;
+        size_t at = where_is(c, which, id);
+        char *grown;
 
-        for (size_t i = 0; i < *n; i++) {
-                const char *have;
-                /* memcpy: the record's alignment is not visible through char * */
-                memcpy(&have, base + i * size + key_offset, sizeof have);
-                if (have && id && strcmp(have, id) == 0)
-                        return base + i * size;
-        }
-        grown = realloc(base, (*n + 1) * size);
+        if (at && at <= *n && has_key((char *)*array + (at - 1) * size, key_offset, id))
+                return (char *)*array + (at - 1) * size;
+        grown = realloc(*array, (*n + 1) * size);
         if (grown == NULL)
                 return NULL;
         *array = grown;
+        if (id && put_where(c, which, id, *n) < 0)
+                return NULL;
         memset(grown + *n * size, 0, size);
         return grown + (*n)++ * size;
 }
 
 /* Adds a deep copy of src under its key; a failed copy leaves a cleared
  * record, which the store skips (its id is NULL) and clear() frees. */
-#define CHANGESET_ADD(type, arr, n, keyfield, copyfn)                                              \
+#define CHANGESET_ADD(type, which, arr, n, keyfield, copyfn)                                       \
         do {                                                                                       \
-                type *slot = slot_for((void **)&c->arr, &c->n, sizeof(type),                       \
+                type *slot = slot_for(c, which, (void **)&c->arr, &c->n, sizeof(type),             \
                                       offsetof(type, keyfield), src->keyfield);                    \
                 if (slot == NULL)                                                                  \
                         return -ENOMEM;                                                            \
@@ -475,18 +504,19 @@ static void *slot_for(void **array, size_t *n, size_t size, size_t key_offset, c
 
 int changeset_add_authorization(struct changeset *c, const struct authorization *src)
 {
-        CHANGESET_ADD(struct authorization, authorizations, n_authorizations, id,
-                      authorization_copy);
+        CHANGESET_ADD(struct authorization, CHANGESET_AUTHORIZATIONS, authorizations,
+                      n_authorizations, id, authorization_copy);
 }
 
 int changeset_add_offer(struct changeset *c, const struct offer *src)
 {
-        CHANGESET_ADD(struct offer, offers, n_offers, id, offer_copy);
+        CHANGESET_ADD(struct offer, CHANGESET_OFFERS, offers, n_offers, id, offer_copy);
 }
 
 int changeset_add_agreement(struct changeset *c, const struct agreement *src)
 {
-        CHANGESET_ADD(struct agreement, agreements, n_agreements, id, agreement_copy);
+        CHANGESET_ADD(struct agreement, CHANGESET_AGREEMENTS, agreements, n_agreements, id,
+                      agreement_copy);
 }
 
 /* A hold is either upserted or released in one set, never both: the later
@@ -495,12 +525,13 @@ int changeset_add_hold(struct changeset *c, const struct hold *src)
 {
         if (src->offer_id)
                 strlist_remove(&c->released_holds, src->offer_id);
-        CHANGESET_ADD(struct hold, holds, n_holds, offer_id, hold_copy);
+        CHANGESET_ADD(struct hold, CHANGESET_HOLDS, holds, n_holds, offer_id, hold_copy);
 }
 
 int changeset_add_notification(struct changeset *c, const struct notification *src)
 {
-        CHANGESET_ADD(struct notification, notifications, n_notifications, key, notification_copy);
+        CHANGESET_ADD(struct notification, CHANGESET_NOTIFICATIONS, notifications, n_notifications,
+                      key, notification_copy);
 }
 
 int changeset_add_link_change(struct changeset *c, const struct link_change *src)
@@ -515,17 +546,23 @@ int changeset_add_link_change(struct changeset *c, const struct link_change *src
         return link_change_copy(&v[c->n_link_changes++], src);
 }
 
+/* The last hold takes the released one's place (and its index entry). */
 int changeset_release_hold(struct changeset *c, const char *offer_id)
 {
-        for (size_t i = 0; i < c->n_holds; i++) {
-                if (c->holds[i].offer_id && strcmp(c->holds[i].offer_id, offer_id) == 0) {
-                        hold_clear(&c->holds[i]);
-                        c->holds[i] = c->holds[--c->n_holds];
-                        memset(&c->holds[c->n_holds], 0, sizeof c->holds[0]);
-                        break;
-                }
+        size_t at = where_is(c, CHANGESET_HOLDS, offer_id);
+        int r = 0;
+
+        if (at && at <= c->n_holds &&
+            has_key((const char *)&c->holds[at - 1], offsetof(struct hold, offer_id), offer_id)) {
+                size_t i = at - 1;
+                (void)hmap_del(c->where[CHANGESET_HOLDS], offer_id);
+                hold_clear(&c->holds[i]);
+                c->holds[i] = c->holds[--c->n_holds];
+                memset(&c->holds[c->n_holds], 0, sizeof c->holds[0]);
+                if (i < c->n_holds && c->holds[i].offer_id)
+                        r = put_where(c, CHANGESET_HOLDS, c->holds[i].offer_id, i);
         }
-        return strlist_add_unique(&c->released_holds, offer_id);
+        return r < 0 ? r : strlist_add_unique(&c->released_holds, offer_id);
 }
 
 int changeset_merge(struct changeset *dst, struct changeset *src)

@@ -24,7 +24,8 @@
  * CLI may open a database older than the deliveries tables). */
 enum { DL_DUE, DL_CLAIM, DL_FINISH, DL_ATTEMPT, DL_N };
 /* The statements store_apply() runs for every record of every batch: one
- * put per record table (store_sqlite_records.c), then the hold delete. */
+ * put per record table (store_sqlite_records.c), then the hold delete; and
+ * the mark a replay sets on each notification it inserts. */
 enum put_sql {
         PUT_AUTHORIZATION,
         PUT_OFFER,
@@ -33,6 +34,7 @@ enum put_sql {
         PUT_NOTIFICATION,
         PUT_LINK_CHANGE,
         DEL_HOLD,
+        BACKFILL_NOTIFICATION,
         N_PUT_SQL
 };
 

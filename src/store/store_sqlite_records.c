@@ -48,6 +48,13 @@ static int prepare_select(struct store_sqlite *s, enum put_sql which, const char
         return 0;
 }
 
+/* The statements of put_sql that are not a record's insert. */
+static const char *const fixed_sql[N_PUT_SQL] = {
+        [DEL_HOLD] = "DELETE FROM holds WHERE offer_id = ?",
+        [BACKFILL_NOTIFICATION] =
+            "UPDATE notifications SET routed = ?2 WHERE key = ?1 AND routed = ?3",
+};
+
 /* One of the statements store_apply() runs, prepared on first use and kept. */
 static sqlite3_stmt *put_stmt(struct store_sqlite *s, enum put_sql which)
 {
@@ -55,8 +62,8 @@ static sqlite3_stmt *put_stmt(struct store_sqlite *s, enum put_sql which)
 
         if (s->put[which])
                 return s->put[which];
-        if (which == DEL_HOLD)
-                snprintf(sql, sizeof sql, "%s", "DELETE FROM holds WHERE offer_id = ?");
+        if (fixed_sql[which])
+                snprintf(sql, sizeof sql, "%s", fixed_sql[which]);
         else if (sqlite_insert_sql(tables[which].rec, tables[which].insert, tables[which].name, "",
                                    sql) < 0)
                 return NULL;
@@ -320,15 +327,16 @@ int sqlite_notification_routed(struct store *base, const char *notification_key,
         return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }
 
+/* Kept prepared (put_stmt): a replay marks every notification it inserts,
+ * and preparing the statement anew each time cost more than running it. */
 int sqlite_notification_backfill(struct store *base, const char *key)
 {
         struct store_sqlite *s = impl(base);
+        sqlite3_stmt *st = put_stmt(s, BACKFILL_NOTIFICATION);
         const char *text[] = { key };
         const int64_t states[] = { ROUTED_BACKFILL, ROUTED_PENDING };
 
-        if (sqlite_run_stmt(s,
-                            "UPDATE notifications SET routed = ?2 WHERE key = ?1 AND routed = ?3",
-                            text, 1, states, 2) < 0)
+        if (st == NULL || sqlite_bind_run(st, text, 1, states, 2) < 0)
                 return -EIO;
         return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
 }

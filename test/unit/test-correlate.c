@@ -996,6 +996,104 @@ static void a_move_is_recorded_and_reaches_both_sides(void **state)
         w_free(&w);
 }
 
+/* A state loaded from the store (corr_state_put_*) knows which agreements
+ * named an offer: a forced move of an offer whose order was told before
+ * the restart is a correction, as it is without one. */
+static void a_loaded_agreement_order_counts_as_told(void **state)
+{
+        static const char *const auth_ids[] = { "ra-a", "ra-b" };
+        struct world w, fresh;
+        struct mp_event ev;
+        bool corrected = false;
+
+        (void)state;
+        w_init(&w);
+        w_init(&fresh);
+        mp_event_init(&ev);
+        agreement(&ev, MP_AGREEMENT_CREATED, MP_ROLE_MANUFACTURER, "agmt-1", "NEW", "ACTIVE",
+                  "ra-a", "offer-1", "2025-03-12T00:00:00Z");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:new");
+        w_apply(&w, &ev);
+        registration(&ev, "ra-b", NULL);
+        snprintf(ev.event_key, sizeof ev.event_key, "id:reg-b");
+        w_apply(&w, &ev);
+        for (size_t i = 0; i < 2; i++)
+                assert_int_equal(corr_state_put_authorization(
+                                     fresh.s, corr_state_authorization(w.s, auth_ids[i])),
+                                 0);
+        assert_int_equal(corr_state_put_offer(fresh.s, corr_state_offer(w.s, "offer-1")), 0);
+        assert_int_equal(corr_state_put_agreement(fresh.s, corr_state_agreement(w.s, "agmt-1")), 0);
+        assert_int_equal(corr_state_put_notification_key(fresh.s, "new_order/agmt-1"), 0);
+        ev.kind = MP_OFFER_ASSOCIATED;
+        set(&ev, &ev.resale_authorization_id, "ra-b");
+        set(&ev, &ev.offer_id, "offer-1");
+        set(&ev, &ev.reg.actor, "alice");
+        ev.reg.force = true;
+        snprintf(ev.event_key, sizeof ev.event_key, "id:move");
+        changeset_clear(&fresh.cs);
+        assert_int_equal(corr_apply(fresh.s, &fresh.opt, &ev, fresh.now, &fresh.cs), 0);
+        for (size_t i = 0; i < fresh.cs.n_notifications; i++)
+                corrected = corrected ||
+                            strcmp(fresh.cs.notifications[i].key, "link_corrected/offer-1/1") == 0;
+        assert_true(corrected);
+        mp_event_deinit(&ev);
+        w_free(&w);
+        w_free(&fresh);
+}
+
+/* Held offers of one sale key, taken from a state loaded from the store
+ * (corr_state_put_offer, then _hold, as store_load hands them over) and
+ * from events, are all retried when a registration makes them inferable,
+ * in the order they were first seen; one not held any more is not. */
+static void a_registration_retries_every_held_offer_of_its_key_in_order(void **state)
+{
+        struct world w;
+        struct mp_event ev;
+        struct offer o = { 0 };
+        struct hold h = { .offer_id = (char *)"offer-a", .created_at = 1, .deadline = 1 << 30 };
+        char *buyers[] = { (char *)BUYER };
+        const struct offer *loaded;
+
+        (void)state;
+        w_init(&w);
+        mp_event_init(&ev);
+        /* offer-a as the store would load it: indexed, then held */
+        o.id = (char *)"offer-a";
+        o.product_id = (char *)"prod-1";
+        o.manufacturer_account_id = (char *)ISV;
+        o.seller_of_record_account_id = (char *)PARTNER;
+        o.targeted_buyer_account_ids.v = buyers;
+        o.targeted_buyer_account_ids.n = 1;
+        o.released_seen = true;
+        assert_int_equal(corr_state_put_offer(w.s, &o), 0);
+        assert_int_equal(corr_state_put_hold(w.s, &h), 0);
+        /* offer-b and offer-c arrive before anyone registered: held too */
+        offer_released(&ev, ISV, "offer-b", "rb");
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-c", "rc");
+        w_apply(&w, &ev);
+        assert_non_null(corr_state_hold(w.s, "offer-c"));
+        /* an association takes offer-b out of the holds by hand */
+        ev.kind = MP_OFFER_ASSOCIATED;
+        set(&ev, &ev.resale_authorization_id, "ra-x");
+        set(&ev, &ev.offer_id, "offer-b");
+        set(&ev, &ev.reg.actor, "alice");
+        snprintf(ev.event_key, sizeof ev.event_key, "id:assoc-b");
+        w_apply(&w, &ev);
+        assert_null(corr_state_hold(w.s, "offer-b"));
+        w.o.n = 0;
+        registration(&ev, "ra-1", NULL);
+        w_apply(&w, &ev);
+        assert_int_equal(w.o.n, 2);
+        assert_string_equal(w.o.keys[0], "partner_offer_extended/offer-a");
+        assert_string_equal(w.o.keys[1], "partner_offer_extended/offer-c");
+        assert_null(corr_state_hold(w.s, "offer-a"));
+        loaded = corr_state_offer(w.s, "offer-a");
+        assert_string_equal(loaded->authorization_id, "ra-1");
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
 /* What makes an authorization a legal owner, each mismatch named. */
 static void offer_fits_names_the_mismatch(void **state)
 {
@@ -1356,6 +1454,8 @@ int main(void)
                 cmocka_unit_test(inference_follows_updates_and_reloaded_records),
                 cmocka_unit_test(ended_direct_deal_is_stored),
                 cmocka_unit_test(a_move_is_recorded_and_reaches_both_sides),
+                cmocka_unit_test(a_loaded_agreement_order_counts_as_told),
+                cmocka_unit_test(a_registration_retries_every_held_offer_of_its_key_in_order),
                 cmocka_unit_test(offer_fits_names_the_mismatch),
                 cmocka_unit_test(attention_command_is_shell_quoted),
                 cmocka_unit_test(aws_merge_table),

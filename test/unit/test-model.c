@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -125,6 +126,66 @@ static const struct record_type *const all_records[] = {
 /* Each table names every member of its record: sorted by offset, fields
  * never overlap and leave no gap wider than alignment padding, so a member
  * missing from its table (never copied, cleared or stored) fails here. */
+/* Many records saved again and again in one set (a batch), holds released
+ * from the middle (the last one takes the place): each key stays once, at
+ * the place it was first added, with its newest copy. */
+static void changeset_keeps_each_key_once_through_releases(void **state)
+{
+        struct changeset c = { 0 };
+        char id[32], name[32];
+
+        (void)state;
+        for (int round = 0; round < 3; round++)
+                for (int i = 0; i < 300; i++) {
+                        struct offer o = { .id = id, .name = name };
+                        snprintf(id, sizeof id, "offer-%d", i);
+                        snprintf(name, sizeof name, "round %d", round);
+                        assert_int_equal(changeset_add_offer(&c, &o), 0);
+                }
+        assert_int_equal(c.n_offers, 300);
+        assert_string_equal(c.offers[0].id, "offer-0");
+        assert_string_equal(c.offers[299].id, "offer-299");
+        assert_string_equal(c.offers[123].name, "round 2");
+        for (int i = 0; i < 5; i++) {
+                struct hold h = { .offer_id = id, .created_at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_hold(&c, &h), 0);
+        }
+        assert_int_equal(changeset_release_hold(&c, "offer-1"), 0); /* offer-4 moves to [1] */
+        assert_int_equal(c.n_holds, 4);
+        assert_string_equal(c.holds[1].offer_id, "offer-4");
+        {
+                struct hold again = { .offer_id = (char *)"offer-4", .created_at = 40 };
+                assert_int_equal(changeset_add_hold(&c, &again), 0); /* found where it moved */
+        }
+        assert_int_equal(c.n_holds, 4);
+        assert_int_equal(c.holds[1].created_at, 40);
+        assert_int_equal(changeset_release_hold(&c, "offer-4"), 0); /* offer-3 moves to [1] */
+        assert_int_equal(changeset_release_hold(&c, "offer-3"), 0); /* offer-2 moves to [1] */
+        assert_int_equal(changeset_release_hold(&c, "offer-9"), 0); /* not there: recorded */
+        assert_int_equal(c.n_holds, 2);
+        assert_string_equal(c.holds[0].offer_id, "offer-0");
+        assert_string_equal(c.holds[1].offer_id, "offer-2");
+        assert_true(strlist_contains(&c.released_holds, "offer-9"));
+        {
+                struct hold back = { .offer_id = (char *)"offer-1", .created_at = 11 };
+                assert_int_equal(changeset_add_hold(&c, &back), 0); /* released, then held again */
+        }
+        assert_int_equal(c.n_holds, 3);
+        assert_string_equal(c.holds[2].offer_id, "offer-1");
+        assert_false(strlist_contains(&c.released_holds, "offer-1"));
+        changeset_clear(&c);
+        assert_int_equal(c.n_offers, 0);
+        /* a cleared set is reusable */
+        {
+                struct offer o = { .id = (char *)"offer-0" };
+                assert_int_equal(changeset_add_offer(&c, &o), 0);
+                assert_int_equal(changeset_add_offer(&c, &o), 0);
+        }
+        assert_int_equal(c.n_offers, 1);
+        changeset_clear(&c);
+}
+
 static void record_tables_cover_every_member(void **state)
 {
         for (size_t k = 0; k < sizeof all_records / sizeof all_records[0]; k++) {
@@ -206,6 +267,7 @@ int main(void)
                 cmocka_unit_test(link_names_round_trip),
                 cmocka_unit_test(clear_frees_everything),
                 cmocka_unit_test(changeset_replaces_by_key_and_merges),
+                cmocka_unit_test(changeset_keeps_each_key_once_through_releases),
                 cmocka_unit_test(record_tables_cover_every_member),
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
                 cmocka_unit_test(record_copy_keeps_blob_bytes),

@@ -747,6 +747,47 @@ static void offer_link_history_round_trips(void **state)
         store_close(s);
 }
 
+static int count_one(void *ctx, const struct notification *n)
+{
+        (void)n;
+        ++*(int *)ctx;
+        return 0;
+}
+
+/* The backfill mark (its statement kept prepared on SQLite) on several
+ * notifications over two batches: each is marked once, a second mark or an
+ * unknown key is -ENOENT, and the marks are there after the commits. */
+static void backfill_marks_each_notification_once_across_batches(void **state)
+{
+        struct store *s = open_rw();
+        static const char *const keys[] = { "new_order/agmt-1", "new_order/agmt-2",
+                                            "new_order/agmt-3" };
+        int pending = 0;
+
+        (void)state;
+        for (int batch = 0; batch < 2; batch++) {
+                struct changeset cs = { 0 };
+                for (int i = batch; i < 1 + 2 * batch; i++) {
+                        struct notification n = { .kind = (char *)"new_order",
+                                                  .key = (char *)keys[i],
+                                                  .context_json = (char *)"{}",
+                                                  .created_at = 10 + i };
+                        assert_int_equal(changeset_add_notification(&cs, &n), 0);
+                }
+                assert_int_equal(store_begin(s), 0);
+                assert_int_equal(store_apply(s, &cs, NULL), 0);
+                for (int i = batch; i < 1 + 2 * batch; i++)
+                        assert_int_equal(store_notification_backfill(s, keys[i]), 0);
+                assert_int_equal(store_notification_backfill(s, keys[batch]), -ENOENT);
+                assert_int_equal(store_notification_backfill(s, "new_order/none"), -ENOENT);
+                assert_int_equal(store_commit(s), 0);
+                changeset_clear(&cs);
+        }
+        assert_int_equal(store_notifications_backfill_pending(s, 100, count_one, &pending), 0);
+        assert_int_equal(pending, 3);
+        store_close(s);
+}
+
 static int keep_id(void *ctx, const char *offer_id)
 {
         return strlist_add(ctx, offer_id);
@@ -1505,6 +1546,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(a_scan_that_fails_midway_fails_the_load, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(offer_link_history_round_trips, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                    backfill_marks_each_notification_once_across_batches, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_records_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(aws_sync_state_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(every_record_field_round_trips, setup, teardown),
