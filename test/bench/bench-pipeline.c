@@ -310,8 +310,8 @@ static long long file_size(const char *path)
         return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
-static int run_pipeline(const char *brokers, size_t want, const struct target *tg,
-                        struct timing *t, struct pipeline_stats *stats)
+static int run_pipeline(const char *brokers, size_t want, const struct target *tg, struct timing *t,
+                        struct pipeline_stats *stats)
 {
         const char *topics[] = { TOPIC };
         struct source_kafka_options ko = {
@@ -374,13 +374,12 @@ static void print_figures(const struct target *tg, const struct timing *t,
 {
         printf("pipeline (%-18s) %8.0f events/s  ratio to plain %.2f  "
                "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
-               tg->label, rate(t), plain > 0 ? rate(t) / plain : 0,
-               (unsigned long long)st->events, (unsigned long long)st->duplicates,
-               (unsigned long long)st->notifications, (unsigned long long)st->commits);
+               tg->label, rate(t), plain > 0 ? rate(t) / plain : 0, (unsigned long long)st->events,
+               (unsigned long long)st->duplicates, (unsigned long long)st->notifications,
+               (unsigned long long)st->commits);
 }
 
-static int pipeline_figures(const char *brokers, size_t want, const struct target *tg,
-                            double plain)
+static int pipeline_figures(const char *brokers, size_t want, const struct target *tg, double plain)
 {
         struct pipeline_stats st = { 0 };
         struct timing t = { 0 };
@@ -402,8 +401,8 @@ static int pipeline_figures(const char *brokers, size_t want, const struct targe
         bytes = file_size(tg->db) + file_size(wal);
         if (r == 0)
                 printf("store size (%-18s) %.1f MB per 100k events (db %lld + wal %lld bytes)\n",
-                       tg->label, (double)bytes / 1e6 * 100000.0 / (double)want,
-                       file_size(tg->db), file_size(wal));
+                       tg->label, (double)bytes / 1e6 * 100000.0 / (double)want, file_size(tg->db),
+                       file_size(wal));
         if (getenv("BENCH_KEEP") == NULL) { /* else left for a look with sqlite3 */
                 unlink(tg->db);
                 unlink(wal);

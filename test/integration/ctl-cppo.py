@@ -408,8 +408,8 @@ def main():
         withdraw(cfg)
         config_flags(d, stores)
         failures(d, cfg, db)
-        tap.ok("the store is the one CPPO_TEST_STORE asks for (%s)" % ("PostgreSQL" if teststore.PG else "SQLite"),
-               stores.backend_ok(db), db)
+        kind = "PostgreSQL" if teststore.PG else "SQLite"
+        tap.ok("the store is the one CPPO_TEST_STORE asks for (%s)" % kind, stores.backend_ok(db), db)
     return tap.done()
 
 
