@@ -22,7 +22,11 @@ rules_to_audit "$work"
 
 python3 "$CPPO_SOURCE_ROOT/test/integration/deals.py" --first 0 --count 40 | cut -f2- >"$work/s.jsonl"
 echo '{"not": json' >>"$work/s.jsonl"
-printf '%s\n' '{"version":"0","id":"or-par-held","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"offer-par-held"},"product":{"id":"prod-e2e0000000001"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"444455556666"},"targetedBuyerAccountIds":["123412341234"]}}' >>"$work/s.jsonl"
+held() { # offer-id: an Offer Released nobody can link, all at the same time
+  printf '{"version":"0","id":"or-%s","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"%s"},"product":{"id":"prod-e2e0000000001"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"444455556666"},"targetedBuyerAccountIds":["123412341234"]}}\n' "$1" "$1"
+}
+# ids that sort differently by bytes and by a language's rules
+for o in offer-par-held offer-Par-B offer-par-a offer-PAR-c; do held "$o"; done >>"$work/s.jsonl"
 
 # (name, arguments) of each command; CFG is replaced by --config FILE
 commands=(
@@ -79,7 +83,11 @@ run_all() { # store-kind target
 }
 
 sqlite_db=$work/parity.db
-pg_db=$(CPPO_TEST_STORE=pg test_store "$work/parity.db") || tap_bail "no database"
+# a database whose default collation is a language's (ICU en-US), not
+# bytes: the commands must still list in SQLite's (byte) order
+pg_db=${PG_URL%/*}/t_parity
+psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URL" -c "CREATE DATABASE t_parity TEMPLATE template0 \
+  LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" >/dev/null || tap_bail "no database"
 run_all sqlite "$sqlite_db"
 run_all pg "$pg_db"
 
@@ -104,6 +112,12 @@ print("\n".join(sorted("%s %d" % (t["table"], t["rows"]) for t in d["tables"] if
 ' "$work/$1/stats.json"
 }
 tap_is "store stats: the same row counts in every table" "$(rows pg)" "$(rows sqlite)"
+tap_is "the database's own collation is not byte order (else the order checks prove nothing)" \
+  "$(store_sql "$pg_db" "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('offer-Par-B'), ('offer-par-a')) v(x)")" \
+  "offer-par-a offer-Par-B"
+offers_in() { grep -o '"offer_id":"offer-[A-Za-z-]*"' "$1" | cut -d'"' -f4 | paste -sd ' '; }
+tap_is "holds lists ties in byte order on PostgreSQL too" "$(offers_in "$work/pg/holds_--json.n")" \
+  "offer-PAR-c offer-Par-B offer-par-a offer-par-held"
 tap_ok "the PostgreSQL run really was on PostgreSQL (its notifications table holds 81 rows)" \
   test "$(store_sql "$pg_db" 'SELECT COUNT(*) FROM notifications')" -eq 81
 tap_ok "and the SQLite run on its file" test -f "$sqlite_db"
