@@ -106,7 +106,7 @@ int pg_aws_holds_to_check(struct store *base, int64_t checked_before, int64_t li
         r = pg_query(impl(base),
                      "SELECT h.offer_id FROM holds h LEFT JOIN aws_offer_lookups l "
                      "ON l.offer_id = h.offer_id WHERE l.offer_id IS NULL OR l.checked_at < $1 "
-                     "ORDER BY h.created_at, h.offer_id LIMIT $2",
+                     "ORDER BY h.created_at, h.offer_id COLLATE \"C\" LIMIT $2",
                      &p, &res);
         if (r < 0)
                 return r;

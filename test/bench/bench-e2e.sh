@@ -20,6 +20,11 @@
 #   3. idle cost of each setting: CPU of the daemon and the broker,
 #      requests/s to the broker.
 #   4. the traced run's breakdown per stage, from the daemon's debug log.
+#   5. 1 and 2 (shipped defaults) again with the store on PostgreSQL (a
+#      server of its own, test/tools/pg-server.py, fsync off as for every
+#      test server; SQLite above runs synchronous=normal): the store's share
+#      of throughput and latency. 3 and 4 measure Kafka settings and are
+#      not repeated.
 # Usage: bench-e2e.sh CPPO_NOTIFYD BENCH_PRODUCE [DEALS [PACED [RATE]]]
 #        (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
@@ -35,7 +40,8 @@ chmod 0755 "$work" # smtp-sink runs as nobody and writes below here
 log=$work/daemon.log
 fail() { echo "bench-e2e: $*" >&2; tail -20 "$log" >&2; exit 1; }
 
-peer_start_mock_kafka --brokers 1 --topic bench:3 --topic bench-old:3 --topic bench-trace:3
+peer_start_mock_kafka --brokers 1 --topic bench:3 --topic bench-old:3 --topic bench-trace:3 \
+  --topic bench-pg:3
 peer_start_smtp_sink "$work/mail" 2>>"$work/peers.log"
 peer_start_webhook_sink "$work/hooks.jsonl" 2>>"$work/peers.log"
 printf 'http://127.0.0.1:%s/services/T0BENCH/B0BENCH/not-a-real-secret\n' "$WEBHOOK_PORT" >"$work/hook-url"
@@ -51,9 +57,8 @@ kafka:
     session.timeout.ms: "6000"
     heartbeat.interval.ms: "500"
 ${2:-}
-store:
-  path: $work/state.db
-  synchronous: normal
+$(store_yaml "$db")
+$([[ "$db" == postgresql://* ]] || echo "  synchronous: normal")
 smtp:
   url: smtp://127.0.0.1:$SMTP_PORT
   from: cppo@bench.test
@@ -68,7 +73,7 @@ receivers:
     rate: 10000
   journal:
     type: file
-    path: $work/journal.jsonl
+    path: $work/journal-$1.jsonl
 http:
   listen: 127.0.0.1:0
 rules_dir: rules.d
@@ -105,30 +110,39 @@ start_daemon() { # topic log-level [extra kafka property lines]
 }
 listening() { grep -c 'http listening on' "$log" || true; }
 ready() { curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" && echo 1 || echo 0; }
+sent() { store_sql "$db" 'SELECT COUNT(*) FROM deliveries WHERE status = 2' 2>/dev/null || echo 0; }
+CPPO_TEST_STORE=pg test_store_init || fail "PostgreSQL did not start"
+db=$work/state.db
 start_daemon bench notice
-sent() { sqlite3 "$work/state.db" 'SELECT COUNT(*) FROM deliveries WHERE status = 2' 2>/dev/null || echo 0; }
 echo "cppo-notifyd end to end, $(nproc) CPUs; receivers: mail (smtp-sink), hooks (webhook sink," \
   "rate 10000/s), journal (file)"
 
 # ---- 1. throughput
-python3 "$deals" --first 0 --count "$n_deals" >"$work/bulk.tsv"
-want=$((n_deals * 2 * 3))
-t0=$(date +%s.%N)
-kcat -P -b "$KAFKA_BROKERS" -t bench -K$'\t' -l "$work/bulk.tsv"
-wait_for sent "$want" 120 || fail "only $(sent) of $want deliveries sent"
-python3 - "$t0" "$work" "$n_deals" <<'PY'
-import json, os, sqlite3, sys
+throughput() { # topic label
+  python3 "$deals" --first 0 --count "$n_deals" >"$work/bulk.tsv"
+  want=$((n_deals * 2 * 3))
+  rm -f "$work"/mail/*
+  t0=$(date +%s.%N)
+  kcat -P -b "$KAFKA_BROKERS" -t "$1" -K$'\t' -l "$work/bulk.tsv"
+  wait_for sent "$want" 120 || fail "only $(sent) of $want deliveries sent"
+  python3 - "$t0" "$work" "$n_deals" "$db" "$2" <<'PY'
+import json, os, sys
+
+sys.path.insert(0, os.path.join(os.environ["CPPO_SOURCE_ROOT"], "test", "tools"))
+from teststore import Stores  # noqa: E402
 
 t0, work, deals = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 times = {
     "mail": [os.stat(os.path.join(work, "mail", f)).st_mtime_ns / 1e9
              for f in os.listdir(os.path.join(work, "mail"))],
-    "hooks": [json.loads(l)["time"] for l in open(os.path.join(work, "hooks.jsonl"))],
-    "journal": [ms / 1000 for (ms,) in sqlite3.connect(os.path.join(work, "state.db")).execute(
+    # the sink's record holds every run's posts: this run's came after t0
+    "hooks": [t for t in (json.loads(l)["time"] for l in open(os.path.join(work, "hooks.jsonl")))
+              if t >= t0],
+    "journal": [ms / 1000 for (ms,) in Stores.sql(sys.argv[4],
         "SELECT updated_at_ms FROM deliveries WHERE receiver = 'journal' AND status = 2")],
 }
-print("1. throughput: %d deals (%d events) produced at once, %d notifications, %d deliveries"
-      % (deals, 3 * deals, 2 * deals, sum(len(v) for v in times.values())))
+print("1. throughput, %s: %d deals (%d events) produced at once, %d notifications, %d deliveries"
+      % (sys.argv[5], deals, 3 * deals, 2 * deals, sum(len(v) for v in times.values())))
 for r, v in times.items():
     first, last = min(v), max(v)
     print("   %-8s %5d deliveries  %7.1f/s first to last (%.2f s)  %7.1f/s from the produce "
@@ -137,6 +151,8 @@ for r, v in times.items():
 allt = [t for v in times.values() for t in v]
 print("   all      %5d deliveries  %7.1f/s from the produce" % (len(allt), len(allt) / (max(allt) - t0)))
 PY
+}
+throughput bench "SQLite (synchronous=normal)"
 
 # ---- 2. latency, event produced to Kafka -> e-mail file on disk
 latency() { # topic first-deal label
@@ -172,13 +188,16 @@ out.close()
 PY
     "$producer" "$KAFKA_BROKERS" "$1" "$work/producer-ready" || fail "bench-produce failed"
   wait_for sent $((before + n_paced * 2 * 3)) 120 || fail "only $(($(sent) - before)) paced deliveries sent"
-  python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" "$work/state.db" <<'PY'
-import math, os, re, sqlite3, sys
+  python3 - "$work/produced.tsv" "$work/mail" "$n_paced" "$rate" "$3" "$db" <<'PY'
+import math, os, re, sys
+
+sys.path.insert(0, os.path.join(os.environ["CPPO_SOURCE_ROOT"], "test", "tools"))
+from teststore import Stores  # noqa: E402
 
 produced = dict((k, float(t)) for k, t in (l.split("\t") for l in open(sys.argv[1])))
 # when the daemon created each mail delivery (routed, in its store)
-routed = dict(sqlite3.connect(sys.argv[6]).execute(
-    "SELECT notification_key, created_at_ms / 1000.0 FROM deliveries WHERE receiver = 'mail'"))
+routed = dict((k, ms / 1000.0) for k, ms in Stores.sql(
+    sys.argv[6], "SELECT notification_key, created_at_ms FROM deliveries WHERE receiver = 'mail'"))
 lat, ingest, dispatch = [], [], []
 for f in os.listdir(sys.argv[2]):
     path = os.path.join(sys.argv[2], f)
@@ -294,7 +313,7 @@ print("   %-52s p50 %5.1f ms  p99 %5.1f ms  max %5.1f ms" % ("produced -> mail s
 PY
 }
 idle_cost "shipped defaults"
-latency bench 100000 "shipped defaults"
+latency bench 100000 "SQLite, shipped defaults"
 stop_daemon
 start_daemon bench-old notice '    fetch.wait.max.ms: "500"'
 idle_cost "fetch.wait.max.ms 500 (librdkafka's default, shipped before)"
@@ -304,5 +323,12 @@ start_daemon bench-trace debug '    debug: fetch'
 latency bench-trace 300000 "shipped defaults, traced"
 stop_daemon
 breakdown
+
+# ---- 5. the same daemon on a PostgreSQL store
+db=$(CPPO_TEST_STORE=pg test_store "$work/bench-pg.db") || fail "no database"
+start_daemon bench-pg notice
+throughput bench-pg "PostgreSQL"
+latency bench-pg 100000 "PostgreSQL, shipped defaults"
+stop_daemon
 echo "(file mtimes come from the kernel's coarse clock, delivery times from the store in ms:" \
   "a few ms of granularity)"

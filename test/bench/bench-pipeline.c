@@ -1,7 +1,7 @@
 /* Benchmark: the ingest path from Kafka into the store, beside a plain
  * consumer of the same topic.
  *
- *   bench-pipeline MOCK_KAFKA GEN_EVENTS_PY
+ *   bench-pipeline MOCK_KAFKA GEN_EVENTS_PY [PG_SERVER_PY]
  *
  * Starts the mock Kafka cluster (test/tools/mock-kafka, its own process,
  * over TCP), produces BENCH_EVENTS (default 100,000) messages from
@@ -13,11 +13,14 @@
  *   pipeline   source_kafka + pipeline (decode, ledger, correlate, one store
  *              transaction per poll batch, offsets after commit) into a
  *              fresh SQLite store, synchronous=FULL (the default), then the
- *              same with synchronous=NORMAL.
+ *              same with synchronous=NORMAL, then (given PG_SERVER_PY,
+ *              test/tools/pg-server.py) into a fresh PostgreSQL database on
+ *              a local server with fsync on (the same durability as FULL).
  * Rates are messages/s from the first message handed over to the last one
  * (pipeline: to the last commit), so the group join delay of the mock is
  * not counted. Prints the figures, the ratio and the store size per 100k
- * events (db + wal, after the checkpoint at close). Asserts nothing about
+ * events (SQLite: db + wal, after the checkpoint at close; PostgreSQL: the
+ * tables with their indexes, as `store stats` counts). Asserts nothing about
  * speed; exits non-zero only when a run does not see every message.
  * BENCH_KEEP=1 leaves the stores (and their directory) for inspection;
  * BENCH_BATCH sets the poll batch (default 1000, as cppo-notifyd).
@@ -259,6 +262,15 @@ static int run_plain(const char *brokers, size_t want, struct timing *t)
 
 /* ---- (b) source_kafka + pipeline + store ---- */
 
+/* One store the pipeline runs into. */
+struct target {
+        const char *label;    /* "synchronous=FULL", ... */
+        const char *group;    /* its own consumer group */
+        const char *db;       /* a path, or a postgresql:// URL */
+        bool normal;          /* SQLite synchronous=NORMAL */
+        const char *password; /* PostgreSQL */
+};
+
 struct counted {
         struct pipeline *p;
         struct timing *t;
@@ -298,25 +310,25 @@ static long long file_size(const char *path)
         return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
-static int run_pipeline(const char *brokers, size_t want, bool normal, const char *db,
-                        struct timing *t, struct pipeline_stats *stats)
+static int run_pipeline(const char *brokers, size_t want, const struct target *tg, struct timing *t,
+                        struct pipeline_stats *stats)
 {
         const char *topics[] = { TOPIC };
         struct source_kafka_options ko = {
                 .brokers = brokers,
                 .topics = topics,
                 .n_topics = 1,
-                .group = normal ? "bench-pipeline-normal" : "bench-pipeline-full",
+                .group = tg->group,
                 .properties = kafka_props,
                 .n_properties = sizeof kafka_props / sizeof kafka_props[0] / 2,
         };
-        struct store_options so = { .synchronous_normal = normal };
+        struct store_options so = { .synchronous_normal = tg->normal, .password = tg->password };
         struct pipeline_options po = { 0 };
         struct source_kafka *k = NULL;
         struct pipeline *p = NULL;
         struct store *s = NULL;
         char err[512] = "";
-        int r = store_open(&s, db, &so, err, sizeof err);
+        int r = store_open(&s, tg->db, &so, err, sizeof err);
 
         po.store = s;
         if (r == 0)
@@ -335,50 +347,121 @@ static int run_pipeline(const char *brokers, size_t want, bool normal, const cha
         return r;
 }
 
-static int pipeline_figures(const char *brokers, size_t want, bool normal, const char *dir,
-                            double plain)
+static int add_bytes(void *ctx, const struct store_table_stat *t)
+{
+        if (t->bytes > 0)
+                *(long long *)ctx += t->bytes;
+        return 0;
+}
+
+/* A PostgreSQL database's tables and indexes, as `store stats` counts them. */
+static long long pg_bytes(const struct target *tg)
+{
+        struct store_options so = { .read_only = true, .password = tg->password };
+        struct store *s = NULL;
+        long long bytes = 0;
+        char err[512];
+
+        if (store_open(&s, tg->db, &so, err, sizeof err) < 0 ||
+            store_table_stats(s, add_bytes, &bytes) < 0)
+                bytes = -1;
+        store_close(s);
+        return bytes;
+}
+
+static void print_figures(const struct target *tg, const struct timing *t,
+                          const struct pipeline_stats *st, double plain)
+{
+        printf("pipeline (%-18s) %8.0f events/s  ratio to plain %.2f  "
+               "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
+               tg->label, rate(t), plain > 0 ? rate(t) / plain : 0, (unsigned long long)st->events,
+               (unsigned long long)st->duplicates, (unsigned long long)st->notifications,
+               (unsigned long long)st->commits);
+}
+
+static int pipeline_figures(const char *brokers, size_t want, const struct target *tg, double plain)
 {
         struct pipeline_stats st = { 0 };
         struct timing t = { 0 };
-        char db[512], wal[600];
+        int r = run_pipeline(brokers, want, tg, &t, &st);
         long long bytes;
-        int r;
+        char wal[600];
 
-        snprintf(db, sizeof db, "%s/bench-%s.db", dir, normal ? "normal" : "full");
-        snprintf(wal, sizeof wal, "%s-wal", db);
-        r = run_pipeline(brokers, want, normal, db, &t, &st);
-        bytes = file_size(db) + file_size(wal);
-        if (r == 0) {
-                printf("pipeline (synchronous=%-6s) %8.0f events/s  ratio to plain %.2f  "
-                       "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
-                       normal ? "NORMAL" : "FULL", rate(&t), plain > 0 ? rate(&t) / plain : 0,
-                       (unsigned long long)st.events, (unsigned long long)st.duplicates,
-                       (unsigned long long)st.notifications, (unsigned long long)st.commits);
-                printf("store size (synchronous=%-6s) %.1f MB per 100k events "
-                       "(db %lld + wal %lld bytes)\n",
-                       normal ? "NORMAL" : "FULL", (double)bytes / 1e6 * 100000.0 / (double)want,
-                       file_size(db), file_size(wal));
+        if (r == 0)
+                print_figures(tg, &t, &st, plain);
+        if (strncmp(tg->db, "postgresql://", 13) == 0) {
+                bytes = r == 0 ? pg_bytes(tg) : -1;
+                if (bytes >= 0)
+                        printf("store size (%-18s) %.1f MB per 100k events (tables and indexes "
+                               "%lld bytes)\n",
+                               tg->label, (double)bytes / 1e6 * 100000.0 / (double)want, bytes);
+                return r;
         }
+        snprintf(wal, sizeof wal, "%s-wal", tg->db);
+        bytes = file_size(tg->db) + file_size(wal);
+        if (r == 0)
+                printf("store size (%-18s) %.1f MB per 100k events (db %lld + wal %lld bytes)\n",
+                       tg->label, (double)bytes / 1e6 * 100000.0 / (double)want, file_size(tg->db),
+                       file_size(wal));
         if (getenv("BENCH_KEEP") == NULL) { /* else left for a look with sqlite3 */
-                unlink(db);
+                unlink(tg->db);
                 unlink(wal);
         }
         return r;
 }
 
-static int bench(const char *brokers, const struct events *e, const char *dir)
+/* The PostgreSQL run: a fresh server (pg-server.py, fsync on), its URL and
+ * password from its ready line and file. */
+static int pg_figures(const char *brokers, size_t want, const char *pg_server, double plain)
+{
+        char env[] = "/usr/bin/env", python[] = "python3", fsync_opt[] = "--fsync", on[] = "on";
+        char *argv[] = { env, python, (char *)pg_server, fsync_opt, on, NULL };
+        char url[256] = "", pwfile[256] = "", password[128] = "";
+        struct peer pg;
+        FILE *f;
+        int r = peer_start(&pg, argv, 90000);
+
+        if (r < 0 || sscanf(pg.ready, "ready %255s %255s", url, pwfile) != 2) {
+                fprintf(stderr, "pg-server.py did not start\n");
+                if (r == 0)
+                        peer_stop(&pg);
+                return -1;
+        }
+        f = fopen(pwfile, "r");
+        if (f == NULL || fgets(password, sizeof password, f) == NULL)
+                r = -1;
+        if (f)
+                fclose(f);
+        password[strcspn(password, "\n")] = '\0';
+        if (r == 0) {
+                struct target tg = { "PostgreSQL", "bench-pipeline-pg", url, false, password };
+                r = pipeline_figures(brokers, want, &tg, plain);
+        }
+        peer_stop(&pg);
+        return r;
+}
+
+static int bench(const char *brokers, const struct events *e, const char *dir,
+                 const char *pg_server)
 {
         struct timing plain = { 0 };
+        char full[512], normal[512];
 
         if (produce_all(brokers, e) < 0 || run_plain(brokers, e->n, &plain) < 0) {
                 fprintf(stderr, "the plain consumer read %zu of %zu\n", plain.n, e->n);
                 return -1;
         }
         printf("plain consumer                %8.0f events/s\n", rate(&plain));
-        if (pipeline_figures(brokers, e->n, false, dir, rate(&plain)) < 0 ||
-            pipeline_figures(brokers, e->n, true, dir, rate(&plain)) < 0)
-                return -1;
-        return 0;
+        snprintf(full, sizeof full, "%s/bench-full.db", dir);
+        snprintf(normal, sizeof normal, "%s/bench-normal.db", dir);
+        const struct target sqlite[] = {
+                { "synchronous=FULL", "bench-pipeline-full", full, false, NULL },
+                { "synchronous=NORMAL", "bench-pipeline-normal", normal, true, NULL },
+        };
+        for (size_t i = 0; i < sizeof sqlite / sizeof sqlite[0]; i++)
+                if (pipeline_figures(brokers, e->n, &sqlite[i], rate(&plain)) < 0)
+                        return -1;
+        return pg_server ? pg_figures(brokers, e->n, pg_server, rate(&plain)) : 0;
 }
 
 int main(int argc, char **argv)
@@ -395,8 +478,8 @@ int main(int argc, char **argv)
         struct peer kafka;
         int r;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: bench-pipeline MOCK_KAFKA GEN_EVENTS_PY\n");
+        if (argc != 3 && argc != 4) {
+                fprintf(stderr, "usage: bench-pipeline MOCK_KAFKA GEN_EVENTS_PY [PG_SERVER_PY]\n");
                 return 2;
         }
         log_set_level(LOG_LEVEL_WARNING);
@@ -407,7 +490,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         r = peer_start(&kafka, peer_argv, 10000);
         if (r == 0) {
-                r = bench(kafka.ready, &e, dir);
+                r = bench(kafka.ready, &e, dir, argc == 4 ? argv[3] : NULL);
                 peer_stop(&kafka);
         }
         events_free(&e);

@@ -9,6 +9,9 @@ Each command runs twice on one store, once with --config and once with
 --state, and must give the same exit code with no configuration error;
 without either it is a usage error.
 
+With CPPO_TEST_STORE=pg (ctl-store-commands-pg) the store is a PostgreSQL
+database (store.url, --state URL) and the expectations are the same.
+
 Usage: store-commands.py CPPO_NOTIFYCTL. TAP on stdout."""
 import json
 import os
@@ -19,16 +22,17 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import events as ev  # noqa: E402
 import tap  # noqa: E402  (test/tools, beside this script's folder)
+import teststore  # noqa: E402
 
 CTL = sys.argv[1]
 UNSET = ["CPPO_T_BROKERS", "CPPO_T_TOPIC", "CPPO_T_MAX", "CPPO_T_SMTP_URL", "CPPO_T_PW",
          "CPPO_T_LISTEN", "CPPO_T_TO", "CPPO_T_HOOK"]
-ENV = {k: v for k, v in os.environ.items() if k not in UNSET}
 
 
 def run(*args, stdin=None):
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}  # with teststore's PGPASSWORD
     p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=60,
-                       input=stdin, env=ENV)
+                       input=stdin, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -43,9 +47,7 @@ CONFIG = """kafka:
   brokers: ${{CPPO_T_BROKERS}}
   topics: ["${{CPPO_T_TOPIC}}"]
   max_message_bytes: ${{CPPO_T_MAX}}
-store:
-  path: {db}
-smtp:
+{store}smtp:
   url: ${{CPPO_T_SMTP_URL}}
   from: ops@example.com
   password_file: ${{CPPO_T_PW}}
@@ -59,11 +61,11 @@ holds:
   offer_link_timeout: 96h
 """
 
-with tempfile.TemporaryDirectory() as d:
-    db = os.path.join(d, "state.db")
+with tempfile.TemporaryDirectory() as d, teststore.Stores() as stores:
+    db = stores.new(os.path.join(d, "state.db"))
     cfg = os.path.join(d, "cppo-notify.yaml")
     with open(cfg, "w") as f:
-        f.write(CONFIG.format(db=db, d=d))
+        f.write(CONFIG.format(store=stores.yaml(db), d=d))
     events = os.path.join(d, "events.jsonl")
     with open(events, "w") as f:
         f.write(offer_released("offer-cli-a") + "\n" + offer_released("offer-cli-b") + "\n"
@@ -127,15 +129,16 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("holds", "--config", cfg, "--state", db)
     tap.ok("--config with --state: the DB is the store", rc == 0, err)
     rc, out, err = run("holds", "--config", cfg, "--state", os.path.join(d, "missing.db"))
-    tap.ok("--config with --state: --state wins over store.path",
+    tap.ok("--config with --state: --state wins over the config's store",
            rc == 3 and "missing.db" in err, err)
     rc, out, err = run("deliveries", "--config", cfg, "--state", db)
     tap.ok("deliveries takes --config with --state like the others", rc == 0, err)
     with open(os.path.join(d, "bad.yaml"), "w") as f:
-        f.write(CONFIG.format(db=db, d=d) + "store_typo: 1\n")
+        f.write(CONFIG.format(store=stores.yaml(db), d=d) + "store_typo: 1\n")
     rc, out, err = run("holds", "--config", os.path.join(d, "bad.yaml"))
     tap.ok("other config errors are still reported", rc == 1 and "store_typo" in err, err)
     rc, out, err = run("rejected", "--bogus")
     tap.ok("an unknown option is still a usage error", rc == 2, err)
+    tap.ok("the store is the one CPPO_TEST_STORE asks for", stores.backend_ok(db), db)
 
 sys.exit(tap.done())

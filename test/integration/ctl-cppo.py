@@ -12,14 +12,14 @@ lists only authorizations that could own the offer, and the command that
 registers one when none fits; `associate` refuses a phantom offer and a
 mismatch unless --force; a wrong link moves (link_corrected to both sides,
 history with who and why) and `unlink` returns it to the holds; withdraw;
-exit codes of the failure cases.
+exit codes of the failure cases. With CPPO_TEST_STORE=pg (ctl-cppo-pg) on
+PostgreSQL: the same commands, the same expected output.
 
 Usage: ctl-cppo.py CPPO_NOTIFYCTL   (env: CPPO_FIXTURES). TAP."""
 import datetime
 import glob
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,6 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import events as ev  # noqa: E402  (the local `events` are lists)
 import tap  # noqa: E402  (test/tools, beside this script's folder)
+import teststore  # noqa: E402
 
 CTL = sys.argv[1]
 
@@ -333,7 +334,7 @@ def withdraw(cfg):
            rc == 0 and rc2 == 0 and json.loads(out2)["state"] == "withdrawn", out + err + out2)
 
 
-def config_flags(d):
+def config_flags(d, stores):
     """The correlation flags come from --config: the fixtures in name order
     (agreements before the Offer Released) give a partner_offer_extended only
     with notify_extended_after_acceptance; holds use offer_link_timeout."""
@@ -346,7 +347,7 @@ def config_flags(d):
         cfg = os.path.join(d, "flags-%s.yaml" % flag)
         with open(cfg, "w") as f:
             f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n"
-                    f"store:\n  path: {d}/flags-{flag}.db\n"
+                    + stores.yaml(stores.new(f"{d}/flags-{flag}.db")) +
                     f"receivers:\n  audit:\n    type: file\n    path: {d}/n.jsonl\n"
                     f"holds:\n  offer_link_timeout: 1h\n"
                     f"notify_extended_after_acceptance: {flag}\n")
@@ -364,7 +365,7 @@ def config_flags(d):
            keys["true"].get(pox, {}).get("late") is True, str(keys["true"].keys()))
 
 
-def failures(d, cfg):
+def failures(d, cfg, db):
     rc, _, err = run("associate", "--offer", "o-1", "--authorization", "ra-typo", "--config", cfg)
     tap.ok("associate with an unknown authorization exits 1", rc == 1 and "ra-typo" in err, err)
     rc, _, err = run("authorization", "show", "nope", "--config", cfg)
@@ -379,10 +380,8 @@ def failures(d, cfg):
                         b"bad \xff\x1b[31m"], capture_output=True, timeout=60)
     tap.ok("invalid UTF-8 or control bytes are refused, and not echoed",
            p.returncode == 2 and b"\xff" not in p.stderr and b"\x1b" not in p.stderr, str(p))
-    db = sqlite3.connect(os.path.join(d, "state.db"))
-    pending = db.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0]
-    total = db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
-    db.close()
+    pending = teststore.Stores.sql(db, "SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL")[0][0]
+    total = teststore.Stores.sql(db, "SELECT COUNT(*) FROM inbox")[0][0]
     # add twice, associate, associate --apply, associate --force, the move, unlink, withdraw
     tap.ok("refused commands queued nothing; every accepted one was consumed",
            pending == 0 and total == 8, "pending %d, total %d" % (pending, total))
@@ -395,11 +394,11 @@ def failures(d, cfg):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, teststore.Stores() as stores:
+        db = stores.new(f"{d}/state.db")
         cfg = os.path.join(d, "cppo-notify.yaml")
         with open(cfg, "w") as f:
-            f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n"
-                    f"store:\n  path: {d}/state.db\n"
+            f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n" + stores.yaml(db) +
                     f"receivers:\n  audit:\n    type: file\n    path: {d}/notes.jsonl\n")
         replay_story(d, cfg)
         authorization_add(cfg)
@@ -407,8 +406,10 @@ def main():
         hold_timeout_and_apply(d, cfg)
         correct_links(d, cfg)
         withdraw(cfg)
-        config_flags(d)
-        failures(d, cfg)
+        config_flags(d, stores)
+        failures(d, cfg, db)
+        kind = "PostgreSQL" if teststore.PG else "SQLite"
+        tap.ok("the store is the one CPPO_TEST_STORE asks for (%s)" % kind, stores.backend_ok(db), db)
     return tap.done()
 
 

@@ -4,7 +4,8 @@ show (text, --json, --payload), retry KEY / --all-failed, --help, and the
 exit codes of ctl.h, against a store written through the store API by
 test/tools/make-deliveries (its comment lists the four deliveries).
 Retry is also run while another connection holds the write lock, as the
-daemon would. TAP on stdout.
+daemon would. TAP on stdout. With CPPO_TEST_STORE=pg (deliveries-cli-pg)
+the store is a PostgreSQL database and the expectations are the same.
 
 Usage: deliveries-cli.py CPPO_NOTIFYCTL MAKE_DELIVERIES
 """
@@ -20,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import tap  # noqa: E402  (test/tools, beside this script's folder)
+import teststore  # noqa: E402
 
 CTL, MAKE = sys.argv[1], sys.argv[2]
 PAYLOAD = ("Subject: New order\r\nTo: <ops@example.com>\r\n\r\n"
@@ -71,7 +73,7 @@ def test_usage(tmp):
            err)
 
 
-def test_list(db, tmp):
+def test_list(db, tmp, stores):
     rc, out, err = ctl("--state", db)
     rows, header, footer = table_rows(out)
     tap.ok("list: exit 0, header",
@@ -100,10 +102,10 @@ def test_list(db, tmp):
     os.makedirs(os.path.join(tmp, "rules.d"), exist_ok=True)
     with open(config, "w") as f:
         f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n  group: g\n"
-                f"store:\n  path: {db}\nreceivers:\n  out:\n    type: file\n"
+                + stores.yaml(db) + "receivers:\n  out:\n    type: file\n"
                 f"    path: {tmp}/out.jsonl\n")
     rc, out, err = ctl("--config", config)
-    tap.ok("--config: store.path of the file",
+    tap.ok("--config: the store of the file",
            rc == 0 and [r[0] for r in table_rows(out)[0]] == NEWEST_FIRST, f"{rc} {err}")
 
 
@@ -202,16 +204,30 @@ def test_retry(db):
     tap.ok("retry KEY again: not dead any more, exit 1", rc == 1)
 
 
-def test_retry_all_while_locked(db):
-    """A writer holds the lock for a moment; retry waits (busy timeout)."""
+def hold_write_lock(db):
+    """Another writer in a transaction for 0.3 s: SQLite's write lock, or on
+    PostgreSQL the row locks of every delivery (psql, in the background).
+    Returns a function that waits for its end."""
+    touch = "UPDATE deliveries SET updated_at_ms = updated_at_ms"
+    if db.startswith("postgresql://"):
+        p = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c",
+                              f"BEGIN; {touch}; SELECT pg_sleep(0.3); COMMIT"],
+                             stdout=subprocess.DEVNULL)
+        time.sleep(0.1)  # its UPDATE is in before the retry starts (no assertion on time)
+        return lambda: p.wait(60)
     conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE deliveries SET updated_at_ms = updated_at_ms WHERE key = ?", (SENT,))
+    conn.execute(touch + " WHERE key = ?", (SENT,))
     release = threading.Timer(0.3, lambda: conn.execute("COMMIT"))
     release.start()
+    return lambda: (release.join(), conn.close())
+
+
+def test_retry_all_while_locked(db):
+    """A writer holds the lock for a moment; retry waits (busy timeout)."""
+    done = hold_write_lock(db)
     rc, out, err = ctl("--state", db, "retry", "--all-failed")
-    release.join()
-    conn.close()
+    done()
     tap.ok("retry --all-failed while a writer works", rc == 0 and out == b"1 delivery re-queued\n",
            f"{rc} {out} {err}")
     rc, out, _ = ctl("--state", db, "retry", "--all-failed")
@@ -229,18 +245,21 @@ def test_retry_all_while_locked(db):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="cppo-deliveries-")
+    stores = teststore.Stores()
     try:
-        db = os.path.join(tmp, "state.db")
+        db = stores.new(os.path.join(tmp, "state.db"))
         test_usage(tmp)
         made = subprocess.run([MAKE, db], capture_output=True, timeout=60)
         tap.ok("make-deliveries wrote the store", made.returncode == 0, made.stderr)
-        test_list(db, tmp)
+        tap.ok("the store is the one CPPO_TEST_STORE asks for", stores.backend_ok(db), db)
+        test_list(db, tmp, stores)
         test_json(db)
         test_show(db)
         test_unrouted(db)
         test_retry(db)
         test_retry_all_while_locked(db)
     finally:
+        stores.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return tap.done()
 

@@ -17,6 +17,9 @@
 # compared too, without their clock columns: a divergence there is a state
 # reload bug even before it shows in a notification.
 #
+# With CPPO_TEST_STORE=pg (notify-crash-pg) both stores are databases on
+# one real PostgreSQL server, compared the same way.
+#
 # The kill points come from $RANDOM, seeded from NOTIFY_CRASH_SEED or the
 # clock, and the seed is printed so a failing run can be repeated.
 # Usage: notify-crash.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
@@ -45,14 +48,17 @@ peer_start_mock_kafka --brokers 3 --topic mp-events:3
 # would make the consumer (and its commits) advance in big leaps
 kcat -P -b "$KAFKA_BROKERS" -t mp-events -K$'\t' -X batch.num.messages=25 -l "$work/events.jsonl"
 
+test_store_init || tap_bail "no store"
+declare -A store
 write_config() { # name group
-  daemon_test_config "$2" "$work/$1.db" "$work/$1-notifications.jsonl" >"$work/$1.yaml"
+  store[$1]=$(test_store "$work/$1.db") || tap_bail "no store $1"
+  daemon_test_config "$2" "${store[$1]}" "$work/$1-notifications.jsonl" >"$work/$1.yaml"
 }
 write_config a notify-crash-a
 write_config b notify-crash-b
 
 # no command shows the ledger: its row count is the progress made
-ledger() { sqlite3 "$work/$1.db" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
+ledger() { store_sql "${store[$1]}" 'SELECT COUNT(*) FROM ledger' 2>/dev/null || echo 0; }
 
 start_daemon() { # name
   "$daemon" --config "$work/$1.yaml" --log-level warning 2>>"$work/$1.log" &
@@ -112,11 +118,21 @@ tap_comment "run B ($kills kills, broker rtt $rtt ms): $(ledger b) event keys in
 # command shows every column, so this reads the tables themselves.
 tap_on_failure() { tap_comment "notification tables differ (seed $seed)"; }
 tap_ok "the killed run's notifications equal the uninterrupted run's, exactly once" \
-  python3 - "$work/summary.json" "$work/a.db" "$work/b.db" <<'PY'
-import json, sqlite3, sys
+  python3 - "$work/summary.json" "${store[a]}" "${store[b]}" <<'PY'
+import json, os, sys
+
+sys.path.insert(0, os.path.join(os.environ["CPPO_SOURCE_ROOT"], "test", "tools"))
+from teststore import Stores  # noqa: E402
+
+class Store:  # SQLite file or PostgreSQL database, the rows as tuples
+    def __init__(self, target):
+        self.target = target
+
+    def rows(self, sql):
+        return Stores.sql(self.target, sql)
 
 want = json.load(open(sys.argv[1]))
-a, b = sqlite3.connect(sys.argv[2]), sqlite3.connect(sys.argv[3])
+a, b = Store(sys.argv[2]), Store(sys.argv[3])
 failed = []
 
 def check(ok, what):
@@ -126,8 +142,8 @@ def check(ok, what):
 
 def notifications(db):
     # everything but created_at (the wall clock at commit)
-    rows = db.execute("SELECT key, kind, context, source_event_key, opportunity_id, offer_id,"
-                      " agreement_id, late, registered FROM notifications").fetchall()
+    rows = db.rows("SELECT key, kind, context, source_event_key, opportunity_id, offer_id,"
+                   " agreement_id, late, registered FROM notifications")
     return {r[0]: r[1:] for r in rows}
 
 na, nb = notifications(a), notifications(b)
@@ -182,8 +198,8 @@ TABLES = {
     "holds": "offer_id, event_key, attention_sent",
 }
 for table, cols in TABLES.items():
-    ra = {r[0]: r for r in a.execute("SELECT %s FROM %s" % (cols, table))}
-    rb = {r[0]: r for r in b.execute("SELECT %s FROM %s" % (cols, table))}
+    ra = {r[0]: r for r in a.rows("SELECT %s FROM %s" % (cols, table))}
+    rb = {r[0]: r for r in b.rows("SELECT %s FROM %s" % (cols, table))}
     diff = sorted(k for k in set(ra) | set(rb) if ra.get(k) != rb.get(k))
     names = cols.replace(" ", "").split(",")
     for k in diff[:2]:
@@ -191,8 +207,11 @@ for table, cols in TABLES.items():
             if x != y:
                 print("# %s %s %s: A %r, B %r" % (table, k, f, x, y))
     check(not diff, "%s: %d of %d records differ between A and B" % (table, len(diff), len(ra)))
-print("# %s: %d rows in A, %d in B" % (", ".join(TABLES), sum(a.execute("SELECT COUNT(*) FROM " + t).fetchone()[0] for t in TABLES),
-                                       sum(b.execute("SELECT COUNT(*) FROM " + t).fetchone()[0] for t in TABLES)))
+print("# %s: %d rows in A, %d in B" % (", ".join(TABLES), sum(a.rows("SELECT COUNT(*) FROM " + t)[0][0] for t in TABLES),
+                                       sum(b.rows("SELECT COUNT(*) FROM " + t)[0][0] for t in TABLES)))
 sys.exit(1 if failed else 0)
 PY
+tap_on_failure() { :; }
+both_stores_ok() { store_backend_ok "${store[a]}" && store_backend_ok "${store[b]}"; }
+tap_ok "both stores are the ones CPPO_TEST_STORE asks for" both_stores_ok
 tap_done

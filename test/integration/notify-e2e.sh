@@ -19,6 +19,8 @@
 #      arrives at least once, duplicates no more than the deliveries that
 #      were SENDING at the kill (figures as TAP comments);
 #   and the daemon exits 0 on SIGTERM, after a-c and after d.
+# With CPPO_TEST_STORE=pg (notify-e2e-pg) both stores are databases on a
+# real PostgreSQL server: the same expectations.
 # Usage: notify-e2e.sh CPPO_NOTIFYD   (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -euo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
@@ -42,8 +44,9 @@ hook_url() { # file port
   chmod 0600 "$1"
 }
 hook_url "$work/hook-url" "$WEBHOOK_PORT"
+test_store_init || tap_bail "no store"
 
-write_config() { # dir smtp_port concurrency hook_url_file
+write_config() { # dir smtp_port concurrency hook_url_file (the store: $db)
   mkdir -p "$1/rules.d"
   cat >"$1/cppo-notify.yaml" <<YAML
 kafka:
@@ -54,9 +57,8 @@ kafka:
     session.timeout.ms: "6000"
     heartbeat.interval.ms: "500"
     reconnect.backoff.max.ms: "1000"
-store:
-  path: $1/state.db
-  synchronous: normal
+$(store_yaml "$db")
+$([[ "$db" == postgresql://* ]] || echo "  synchronous: normal")
 smtp:
   url: smtp://127.0.0.1:$2
   from: $from
@@ -95,7 +97,7 @@ log_count() { grep -cE "$1" "$log" || true; }
 publish() { # file of deal lines
   kcat -P -b "$KAFKA_BROKERS" -t "$topic" -K$'\t' -l "$1"
 }
-sql() { sqlite3 "$db" "$1" 2>/dev/null || echo 0; }
+sql() { store_sql "$db" "$1" 2>/dev/null || echo 0; }
 mails() { find "$work/mail" -type f | wc -l; }
 mails_about() { grep -l "^X-CPPO-Opportunity-Id: $1\$" "$work"/mail/* 2>/dev/null | wc -l || true; }
 lines() { wc -l <"$1" 2>/dev/null || echo 0; }
@@ -106,7 +108,7 @@ metric() { # name{labels} -> value (0 when absent)
 
 # ---- a. header injection and encoding ---------------------------------------
 run=$work/run
-db=$run/state.db
+db=$(test_store "$work/e2e-run.db") || tap_bail "no store"
 write_config "$run" "$SMTP_PORT" 4 "$work/hook-url"
 cat >"$run/rules.d/10-route.yaml" <<'YAML'
 rules:
@@ -289,7 +291,7 @@ tap_ok "both mails are one thread: same In-Reply-To/References, Message-IDs diff
 # 2 must still go to all three. Then rules that send everything to the
 # journal only are accepted, and deal 3 goes to the journal only.
 deliveries_of() { # opportunity -> "receiver:status receiver:status ..." sorted
-  sqlite3 "$db" "SELECT receiver || ':' || status FROM deliveries WHERE opportunity_id = '$1'
+  store_sql "$db" "SELECT receiver || ':' || status FROM deliveries WHERE opportunity_id = '$1'
                  ORDER BY receiver, key" 2>/dev/null | tr '\n' ' '
 }
 cat >"$run/rules.d/10-route.yaml" <<'YAML'
@@ -362,11 +364,11 @@ kinds_match() { # every kind in the table has its counter, and the totals agree
   while IFS='|' read -r kind n; do
     [ "$(metric "cppo_notifications_total{kind=\"$kind\"}")" = "$n" ] || return 1
     total=$((total + n))
-  done < <(sqlite3 "$db" 'SELECT kind, COUNT(*) FROM notifications GROUP BY kind')
+  done < <(store_sql "$db" 'SELECT kind, COUNT(*) FROM notifications GROUP BY kind')
   sum=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^cppo_notifications_total\{/ { s += $2 } END { print s + 0 }')
   [ "$total" = 6 ] && [ "$sum" = "$total" ]
 }
-tap_ok "cppo_notifications_total by kind equals the notifications table ($(sql 'SELECT group_concat(kind || "=" || n) FROM (SELECT kind, COUNT(*) n FROM notifications GROUP BY kind)'))" \
+tap_ok "cppo_notifications_total by kind equals the notifications table ($(sql 'SELECT kind, COUNT(*) FROM notifications GROUP BY kind ORDER BY kind' | tr '|\n' '= '))" \
   kinds_match
 stop_daemon() { # -> exit status in STATUS
   kill -TERM "$DAEMON_PID"
@@ -389,7 +391,7 @@ peer_start_smtp_sink "$work/mail-d" --data-delay 1 2>>"$work/peers.log"
 peer_start_webhook_sink "$work/hooks-d.jsonl" --delay 1 2>>"$work/peers.log"
 hook_url "$work/hook-d-url" "$WEBHOOK_PORT"
 run=$work/kill
-db=$run/state.db
+db=$(test_store "$work/e2e-kill.db") || tap_bail "no store"
 topic=e2e-kill
 write_config "$run" "$SMTP_PORT" 50 "$work/hook-d-url"
 cat >"$run/rules.d/10-route.yaml" <<'YAML'
@@ -407,8 +409,10 @@ wait_for "sent_of hooks" 100 60 || true
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 status_counts() { # receiver -> "queued sending sent dead"
-  sqlite3 "$db" "SELECT SUM(status = 0), SUM(status = 1), SUM(status = 2), SUM(status = 3)
-                 FROM deliveries WHERE receiver = '$1'" | tr '|' ' '
+  local s
+  for s in 0 1 2 3; do
+    store_sql "$db" "SELECT COUNT(*) FROM deliveries WHERE receiver = '$1' AND status = $s"
+  done | paste -sd ' '
 }
 declare -A inflight
 for rcv in mail hooks journal; do
@@ -480,4 +484,5 @@ tap_ok "after the restart every delivery arrived at least once: 500 mails, 500 p
   arrived
 tap_ok "duplicates only for deliveries in flight at the kill (${summary%,})" [ "$dups_ok" = 1 ]
 tap_ok "the restarted daemon exits 0 on SIGTERM (status $STATUS)" [ "$STATUS" = 0 ]
+tap_ok "the store is the one CPPO_TEST_STORE asks for" store_backend_ok "$db"
 tap_done

@@ -8,6 +8,7 @@ fix (kafka.max_message_bytes raised) it is decoded, correlated and stored
 (its notification exists), and the row is kept, marked accepted; an input
 still broken is rejected again with its reason, kept, with no second row;
 an accepted one cannot be requeued twice; `rejected --config` works. TAP.
+With CPPO_TEST_STORE=pg (rejected-cli-pg) on PostgreSQL, the same expectations.
 
 Usage: rejected-cli.py CPPO_NOTIFYCTL
 """
@@ -16,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +24,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import events as ev  # noqa: E402
 import tap  # noqa: E402  (test/tools, beside this script's folder)
+import teststore  # noqa: E402
 
 CTL = sys.argv[1]
 def run(*args, stdin=None):
@@ -31,11 +32,11 @@ def run(*args, stdin=None):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def config(d, max_bytes):
+def config(d, max_bytes, stores, db):
     path = os.path.join(d, "cppo-notify.yaml")
     with open(path, "w") as f:
         f.write("kafka:\n  brokers: 127.0.0.1:9\n  topics: [t]\n  group: g\n"
-                f"  max_message_bytes: {max_bytes}\nstore:\n  path: {d}/state.db\n"
+                f"  max_message_bytes: {max_bytes}\n" + stores.yaml(db) +
                 f"receivers:\n  out:\n    type: file\n    path: {d}/out.jsonl\n")
     return path
 
@@ -59,9 +60,10 @@ LARGE = registration(1500)
 
 def main():
     d = tempfile.mkdtemp(prefix="cppo-rejected-")
+    stores = teststore.Stores()
     try:
-        cfg = config(d, 1024)
-        db = os.path.join(d, "state.db")
+        db = stores.new(os.path.join(d, "state.db"))
+        cfg = config(d, 1024, stores, db)
         lines = os.path.join(d, "in.jsonl")
         with open(lines, "wb") as f:
             f.write(BAD_UTF8 + b"\n" + BROKEN + b"\n" + LARGE + b"\n")
@@ -95,7 +97,7 @@ def main():
             tap.ok(f"rejected {' '.join(args)}: usage error", rc == 2 and "usage:" in err, err)
 
         # the fix: a larger message limit; without --apply it waits in the inbox
-        cfg = config(d, 65536)
+        cfg = config(d, 65536, stores, db)
         rc, out, err = run("rejected", "requeue", str(large["id"]), "--config", cfg)
         tap.ok("requeue queues for the daemon",
                rc == 0 and "queued as inbox entry" in out, out + err)
@@ -109,12 +111,11 @@ def main():
         rc, out, err = run("rejected", "requeue", str(broken["id"]), "--config", cfg, "--apply")
         tap.ok("requeue --apply of a still broken input: rejected again, why, exit 1",
                rc == 1 and "rejected again: invalid_json" in out and "kept" in out, out + err)
-        con = sqlite3.connect(db)
         tap.ok("no second rejected row for it",
-               con.execute("SELECT COUNT(*) FROM rejected").fetchone()[0] == 3, "")
+               stores.sql(db, "SELECT COUNT(*) FROM rejected") == [(3,)], "")
         tap.ok("the same --apply fed the pending large input: its authorization is stored",
-               con.execute("SELECT COUNT(*) FROM authorizations WHERE id = 'ra-rej-1'").fetchone()[0]
-               == 1, "")
+               stores.sql(db, "SELECT COUNT(*) FROM authorizations WHERE id = 'ra-rej-1'")
+               == [(1,)], "")
         rc, out, _ = run("rejected", "--config", cfg, "--json", "--limit", "0")
         state = {json.loads(x)["id"]: json.loads(x) for x in out.splitlines()}
         tap.ok("the accepted row is kept, marked accepted, bytes intact",
@@ -131,9 +132,10 @@ def main():
         tap.ok("an accepted input is not requeued again",
                rc == 1 and "already requeued" in err and "accepted" in err, err)
         tap.ok("the inbox is consumed",
-               con.execute("SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL").fetchone()[0] == 0, "")
-        con.close()
+               stores.sql(db, "SELECT COUNT(*) FROM inbox WHERE consumed_at IS NULL") == [(0,)], "")
+        tap.ok("the store is the one CPPO_TEST_STORE asks for", stores.backend_ok(db), db)
     finally:
+        stores.close()
         shutil.rmtree(d, ignore_errors=True)
     return tap.done()
 

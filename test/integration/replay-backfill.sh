@@ -9,6 +9,8 @@
 #   2 --notify deliveries and nothing else — the file holds exactly their
 #   keys, the 10 backfilled deliveries stay backfilled with no attempt.
 #   A replay after that of an inbox command (associate) announces it.
+# With CPPO_TEST_STORE=pg (replay-backfill-pg) the store is a PostgreSQL
+# database: the same expectations.
 # Usage: replay-backfill.sh CPPO_NOTIFYD CPPO_NOTIFYCTL (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -uo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
@@ -17,14 +19,15 @@ daemon=$(realpath "$1")
 ctl=$(realpath "$2")
 deals="$CPPO_SOURCE_ROOT/test/integration/deals.py"
 work=$PEER_TMP
-db=$work/state.db
 audit=$work/notifications.jsonl
 
-q() { sqlite3 "$db" "$1"; }
+q() { store_sql "$db" "$1"; }
 status_count() { q "SELECT COUNT(*) FROM deliveries WHERE status = $1"; }
 story() { python3 "$deals" --first "$1" --count "$2" | cut -f2- >"$work/$3.jsonl"; }
 
 peer_start_mock_kafka --brokers 1 --topic mp-events:1
+test_store_init || tap_bail "no store"
+db=$(test_store "$work/state.db") || tap_bail "no store"
 daemon_test_config backfill-test "$db" "$audit" >"$work/cppo-notify.yaml"
 rules_to_audit "$work"
 cfg=(--config "$work/cppo-notify.yaml")
@@ -89,5 +92,6 @@ printf '%s\n' '{"version":"0","id":"or-bf-held","detail-type":"Offer Released","
 tap_ok "a replay applying an associate queues its notification, not as history" \
   test "$(q "SELECT status FROM deliveries WHERE key = 'partner_offer_extended/offer-bf-held/audit'")" = 0
 
+tap_ok "the store is the one CPPO_TEST_STORE asks for" store_backend_ok "$db"
 tap_passing || cat "$work/daemon.log" "$work"/*.err | tail -30 | tap_comment
 tap_done

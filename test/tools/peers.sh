@@ -6,6 +6,7 @@
 #   peer_start_smtp_sink "$dir/mail"          # sets SMTP_PORT, SMTP_PID
 #   peer_start_webhook_sink "$dir/hooks.jsonl" # sets WEBHOOK_PORT, WEBHOOK_PID
 #   peer_start_postgres                       # sets PG_URL, PG_PASSWORD_FILE, PG_PID
+#   test_store_init; db=$(test_store "$dir/state.db") # SQLite, or PG if CPPO_TEST_STORE=pg
 #   peer_track PID                            # stop this process on exit too
 #   wait_for 'ls "$dir/mail" | wc -l' 3 20    # until the command prints >= 3, at most 20 s
 #
@@ -86,12 +87,6 @@ peer_start_webhook_sink() { # record-file [options]
   WEBHOOK_PORT=${line#ready }
 }
 
-# A cppo-notifyd config for tests, on stdout: the mock cluster's brokers,
-# topic mp-events, the given group, the consumer settings the mock needs
-# (librdkafka 2.0.2's mock: a session timeout above its 3 s initial
-# rebalance delay, short reconnect backoff) and small fetches (so a stream
-# takes long enough to be cut), a store, a file receiver "audit" and an HTTP port chosen by the kernel.
-# Callers append sections (rules_dir, holds, ...) after it.
 # A real PostgreSQL server (test/tools/pg-server.py): a fresh cluster on
 # 127.0.0.1 and a free port, stopped by PID with the other peers.
 peer_start_postgres() { # [pg-server.py options]
@@ -111,7 +106,74 @@ peer_start_postgres() { # [pg-server.py options]
   read -r _ PG_URL PG_PASSWORD_FILE PG_PID <<<"$line"
 }
 
-daemon_test_config() { # group store_db audit_jsonl
+# The store a test runs on: SQLite files (the default) or, with
+# CPPO_TEST_STORE=pg (the "-pg" test variants), databases on a real
+# PostgreSQL server the test starts itself. Call test_store_init once, in
+# the test's own shell (it starts the server there, not in a subshell);
+# then test_store PATH names a store: PATH on SQLite, on PostgreSQL a fresh
+# database named after PATH's file name (one call per store). PGPASSWORD is
+# exported so that `--state URL`, psql and store_sql need nothing more.
+test_store_init() {
+  case "${CPPO_TEST_STORE:-sqlite}" in
+  sqlite) ;;
+  pg)
+    peer_start_postgres || return 1
+    PGPASSWORD=$(cat "$PG_PASSWORD_FILE") || return 1
+    export PGPASSWORD
+    ;;
+  *) echo "peers.sh: CPPO_TEST_STORE=$CPPO_TEST_STORE: sqlite or pg" >&2; return 1 ;;
+  esac
+}
+
+test_store() { # path
+  [ "${CPPO_TEST_STORE:-sqlite}" = pg ] || { printf '%s\n' "$1"; return 0; }
+  local name
+  name=$(basename "$1" .db)
+  name=t_${name//[^a-zA-Z0-9_]/_}
+  psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URL" -c "CREATE DATABASE $name" >/dev/null || return 1
+  printf '%s/%s\n' "${PG_URL%/*}" "$name"
+}
+
+store_yaml() { # target: the store section of a config
+  case "$1" in
+  postgresql://*) printf 'store:\n  url: %s\n  password_file: %s\n' "$1" "$PG_PASSWORD_FILE" ;;
+  *) printf 'store:\n  path: %s\n' "$1" ;;
+  esac
+}
+
+# One query on either store, rows on stdout as sqlite3 prints them (columns
+# separated by |). Write portable SQL: no boolean arithmetic, no 0/1 for
+# BOOLEAN columns.
+store_sql() { # target sql
+  case "$1" in
+  postgresql://*) psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2" ;;
+  *) sqlite3 "$1" "$2" ;;
+  esac
+}
+
+# True when TARGET is the kind of store CPPO_TEST_STORE asks for and holds
+# the schema: on PostgreSQL, also that no SQLite file was made in the test's
+# directory (a test that silently fell back to SQLite must fail).
+store_backend_ok() { # target
+  local n
+  n=$(store_sql "$1" "SELECT COUNT(*) FROM inbox") || return 1
+  [ -n "$n" ] || return 1
+  if [ "${CPPO_TEST_STORE:-sqlite}" = pg ]; then
+    [[ "$1" == postgresql://* ]] || return 1
+    [ -z "$(find "$PEER_TMP" -name '*.db' -o -name '*.db-wal' | head -1)" ]
+  else
+    [ -f "$1" ]
+  fi
+}
+
+# A cppo-notifyd config for tests, on stdout: the mock cluster's brokers,
+# topic mp-events, the given group, the consumer settings the mock needs
+# (librdkafka 2.0.2's mock: a session timeout above its 3 s initial
+# rebalance delay, short reconnect backoff) and small fetches (so a stream
+# takes long enough to be cut), a store (a path or a test_store URL), a
+# file receiver "audit" and an HTTP port chosen by the kernel.
+# Callers append sections (rules_dir, holds, ...) after it.
+daemon_test_config() { # group store_target audit_jsonl
   cat <<YAML
 kafka:
   brokers: $KAFKA_BROKERS
@@ -124,8 +186,7 @@ kafka:
     max.partition.fetch.bytes: "8192"
     fetch.max.bytes: "65536"
     message.max.bytes: "65536"
-store:
-  path: $2
+$(store_yaml "$2")
 receivers:
   audit:
     type: file

@@ -1405,6 +1405,23 @@ static void a_list_callback_may_read_the_store(void **state)
         store_close(s);
 }
 
+/* The AWS sync's holds to look up: oldest first, ties by offer id
+ * bytewise (as SQLite), so that a batch cut by its limit holds the same
+ * offers on either store. */
+static void assert_holds_to_check_in_byte_order(struct store *s)
+{
+        struct strlist got = { 0 };
+
+        assert_int_equal(tmpstore_sql("INSERT INTO holds (offer_id, created_at, deadline) VALUES "
+                                      "('offer-d', 0, 9), ('Offer-E', 0, 9)"),
+                         0);
+        assert_int_equal(store_aws_holds_to_check(s, 0, 2, keep_id, &got), 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.v[0], "Offer-E");
+        assert_string_equal(got.v[1], "offer-d");
+        strlist_clear(&got);
+}
+
 /* PostgreSQL compares text by the column's collation, which a database
  * created under another locale (or ICU) sets: the lists still order by
  * bytes, as SQLite does. */
@@ -1425,6 +1442,7 @@ static void pg_lists_order_by_bytes_under_any_collation(void **state)
                          0);
         put_ordered_records(s);
         assert_record_orders(s, "ra-2,ra-3,ra-1", "offer-c,offer-a,offer-b");
+        assert_holds_to_check_in_byte_order(s);
         store_close(s);
 }
 

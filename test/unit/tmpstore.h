@@ -102,17 +102,23 @@ static inline int tmpstore_sql(const char *sql)
         return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* A fresh database t_<pid>_<n> beside the admin one; path its URL. */
+/* A fresh database t_<pid>_<n> beside the admin one; path its URL. Its
+ * default collation is a language's (ICU en-US, as a production database
+ * often has), not bytes: a store query that orders text without COLLATE
+ * "C" lists in another order than SQLite, and the tests see it. */
 static inline int pg_setup(const char *admin)
 {
         static unsigned n;
         const char *slash = strrchr(admin, '/');
-        char sql[96];
+        char sql[192];
 
         if (pg_password_from_file() < 0 || slash == NULL)
                 return -1;
         snprintf(pg_db, sizeof pg_db, "t_%ld_%u_%ld", (long)getpid(), n++, (long)time(NULL));
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_db);
+        snprintf(sql, sizeof sql,
+                 "CREATE DATABASE %s TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+                 "LOCALE 'C.UTF-8'",
+                 pg_db);
         if (pg_admin_sql(admin, sql) < 0)
                 return -1;
         snprintf(path, sizeof path, "%.*s/%s", (int)(slash - admin), admin, pg_db);
