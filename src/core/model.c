@@ -471,6 +471,26 @@ static bool has_key(const char *p, size_t key_offset, const char *id)
         return have && strcmp(have, id) == 0;
 }
 
+/* Room for one more entry in a changeset array of n entries of size
+ * bytes: the arrays grow by doubling from 8, so their capacity follows
+ * from n (the smallest 8 * 2^k >= n) and needs no field of its own; a
+ * release only shortens an array, which keeps that bound. A batch adds
+ * thousands of records, and growing by one entry was a realloc and often a
+ * copy of the whole array for each. The array (maybe moved), or NULL on
+ * ENOMEM (the old one is left as it was). */
+static void *room_for_one(void *array, size_t n, size_t size)
+{
+        size_t cap = 8;
+
+        while (cap < n)
+                cap *= 2;
+        if (array && n < cap)
+                return array;
+        if (array)
+                cap *= 2;
+        return cap > SIZE_MAX / size ? NULL : realloc(array, cap * size);
+}
+
 /* Finds the slot for a record keyed by `id` in a typed array: an existing
  * entry with that id, or a new zeroed one at the end. NULL on -ENOMEM. */
 static void *slot_for(struct changeset *c, enum changeset_keyed which, void **array, size_t *n,
@@ -481,7 +501,7 @@ static void *slot_for(struct changeset *c, enum changeset_keyed which, void **ar
 
         if (at && at <= *n && has_key((char *)*array + (at - 1) * size, key_offset, id))
                 return (char *)*array + (at - 1) * size;
-        grown = realloc(*array, (*n + 1) * size);
+        grown = room_for_one(*array, *n, size);
         if (grown == NULL)
                 return NULL;
         *array = grown;
@@ -536,7 +556,7 @@ int changeset_add_notification(struct changeset *c, const struct notification *s
 
 int changeset_add_link_change(struct changeset *c, const struct link_change *src)
 {
-        struct link_change *v = realloc(c->link_changes, (c->n_link_changes + 1) * sizeof *v);
+        struct link_change *v = room_for_one(c->link_changes, c->n_link_changes, sizeof *v);
 
         if (v == NULL)
                 return -ENOMEM;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -260,6 +261,49 @@ static void record_copy_keeps_blob_bytes(void **state)
         assert_int_equal(b.len, 0);
 }
 
+/* The arrays grow by doubling and their capacity follows from their
+ * length: releases that shrink the holds below a doubling and adds that
+ * grow them past it again, and link changes past several doublings, keep
+ * every entry (an ASan run catches a write past a wrongly assumed room). */
+static void changeset_arrays_grow_and_shrink_across_doublings(void **state)
+{
+        struct changeset c = { 0 };
+        char id[32];
+
+        (void)state;
+        for (int i = 0; i < 17; i++) {
+                struct hold h = { .offer_id = id, .created_at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_hold(&c, &h), 0);
+        }
+        for (int i = 0; i < 10; i++) {
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_release_hold(&c, id), 0);
+        }
+        assert_int_equal(c.n_holds, 7);
+        for (int i = 100; i < 120; i++) {
+                struct hold h = { .offer_id = id, .created_at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_hold(&c, &h), 0);
+        }
+        assert_int_equal(c.n_holds, 27);
+        for (size_t i = 0; i < c.n_holds; i++) {
+                int at = (int)strtol(c.holds[i].offer_id + 6, NULL, 10);
+                assert_int_equal(c.holds[i].created_at, at);
+                assert_true((at >= 10 && at < 17) || (at >= 100 && at < 120));
+        }
+        assert_string_equal(c.holds[26].offer_id, "offer-119");
+        for (int i = 0; i < 40; i++) {
+                struct link_change l = { .offer_id = id, .at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_link_change(&c, &l), 0);
+        }
+        assert_int_equal(c.n_link_changes, 40);
+        for (int i = 0; i < 40; i++)
+                assert_int_equal(c.link_changes[i].at, i);
+        changeset_clear(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -268,6 +312,7 @@ int main(void)
                 cmocka_unit_test(clear_frees_everything),
                 cmocka_unit_test(changeset_replaces_by_key_and_merges),
                 cmocka_unit_test(changeset_keeps_each_key_once_through_releases),
+                cmocka_unit_test(changeset_arrays_grow_and_shrink_across_doublings),
                 cmocka_unit_test(record_tables_cover_every_member),
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
                 cmocka_unit_test(record_copy_keeps_blob_bytes),
