@@ -330,7 +330,7 @@ static int blob_copy(void *dst, const void *src)
         return 0;
 }
 
-/* One field into a cleared dst; 0 or -ENOMEM. */
+/* One field into a cleared (zeroed) field of dst; 0 or -ENOMEM. */
 static int field_copy(const struct field *f, void *dst, const void *src)
 {
         if (f->type == FIELD_STR) {
@@ -346,11 +346,45 @@ static int field_copy(const struct field *f, void *dst, const void *src)
         return 0;
 }
 
+/* Whether dst's string or list field already holds what src's does. */
+static bool field_same(const struct field *f, const void *dst, const void *src)
+{
+        if (f->type == FIELD_STR) {
+                const char *const *a = field_in(dst, f), *const *b = field_in(src, f);
+                return *a && *b && strcmp(*a, *b) == 0;
+        }
+        if (f->type == FIELD_LIST) {
+                const struct strlist *a = field_in(dst, f), *b = field_in(src, f);
+                bool same = a->n == b->n;
+                for (size_t i = 0; same && i < a->n; i++)
+                        same = strcmp(a->v[i], b->v[i]) == 0;
+                return same && a->n > 0;
+        }
+        return false;
+}
+
+/* Frees one field of rec and zeroes it. */
+static void field_clear(const struct field *f, void *rec)
+{
+        if (f->type == FIELD_STR || f->type == FIELD_BLOB)
+                free(*(char **)field_at(rec, f));
+        else if (f->type == FIELD_LIST)
+                strlist_clear(field_at(rec, f));
+        memset(field_at(rec, f), 0, field_size(f->type));
+}
+
+/* Field by field, keeping the strings and lists dst already holds equal:
+ * a batch saves the same records again and again, mostly unchanged, and
+ * freeing and duplicating every string each time was most of the cost. */
 int record_copy(const struct record_type *t, void *dst, const void *src)
 {
-        record_clear(t, dst);
         for (size_t i = 0; i < t->n_fields; i++) {
-                if (field_copy(&t->fields[i], dst, src) < 0) {
+                const struct field *f = &t->fields[i];
+
+                if (field_same(f, dst, src))
+                        continue;
+                field_clear(f, dst);
+                if (field_copy(f, dst, src) < 0) {
                         record_clear(t, dst);
                         return -ENOMEM;
                 }

@@ -226,6 +226,46 @@ static void record_copy_and_clear_walk_every_field(void **state)
         }
 }
 
+/* A copy over a record that holds its own copies: the strings and lists it
+ * already holds equal are kept (the same allocations), the others are
+ * replaced, a NULL or empty source clears them (the kept allocations fail
+ * while every field is freed and copied). */
+static void record_copy_over_a_copy_keeps_what_is_equal(void **state)
+{
+        struct authorization a = { 0 }, b = { 0 };
+        char *kept_name, *kept_notify;
+
+        (void)state;
+        assert_int_equal(str_assign(&a.id, "ra-1"), 0);
+        assert_int_equal(str_assign(&a.name, "Contoso"), 0);
+        assert_int_equal(str_assign(&a.product_id, "prod-1"), 0);
+        assert_int_equal(strlist_add(&a.notify, "a@example.com"), 0);
+        assert_int_equal(strlist_add(&a.buyer_account_ids, "111122223333"), 0);
+        a.registered = true;
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        kept_name = b.name;
+        kept_notify = b.notify.v[0];
+        assert_int_equal(str_assign(&a.id, "ra-2"), 0);
+        free(a.product_id);
+        a.product_id = NULL;
+        assert_int_equal(strlist_add(&a.buyer_account_ids, "444455556666"), 0);
+        a.registered = false;
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        assert_ptr_equal(b.name, kept_name);
+        assert_ptr_equal(b.notify.v[0], kept_notify);
+        assert_string_equal(b.id, "ra-2");
+        assert_null(b.product_id);
+        assert_int_equal(b.buyer_account_ids.n, 2);
+        assert_string_equal(b.buyer_account_ids.v[1], "444455556666");
+        assert_false(b.registered);
+        strlist_clear(&a.notify);
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        assert_int_equal(b.notify.n, 0);
+        assert_null(b.notify.v);
+        authorization_clear(&a);
+        authorization_clear(&b);
+}
+
 /* A record with bytes (FIELD_BLOB, as the store's deliveries have): the
  * copy keeps every byte, a NUL among them, and the length after them. */
 struct with_blob {
@@ -316,6 +356,7 @@ int main(void)
                 cmocka_unit_test(record_tables_cover_every_member),
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
                 cmocka_unit_test(record_copy_keeps_blob_bytes),
+                cmocka_unit_test(record_copy_over_a_copy_keeps_what_is_equal),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
