@@ -84,6 +84,27 @@ enum auth_source authorization_source(const struct authorization *a, enum auth_f
         return a->registered ? AUTH_SRC_REGISTERED : AUTH_SRC_EVENT;
 }
 
+/* Appends ",name=source" (no comma first) to buf when the whole pair and a
+ * NUL fit in len: false when not (never half a pair). Written by hand, not
+ * by snprintf: the store formats this for every authorization it saves. */
+static bool put_source_pair(char *buf, size_t len, size_t *used, const char *name,
+                            const char *source)
+{
+        size_t comma = *used ? 1 : 0, n = strlen(name), m = strlen(source);
+        char *o = buf + *used;
+
+        if (comma + n + 1 + m >= len - *used)
+                return false;
+        if (comma)
+                *o++ = ',';
+        memcpy(o, name, n);
+        o[n] = '=';
+        memcpy(o + n + 1, source, m);
+        o[n + 1 + m] = '\0';
+        *used += comma + n + 1 + m;
+        return true;
+}
+
 void authorization_sources_format(const struct authorization *a, char *buf, size_t len)
 {
         size_t used = 0;
@@ -92,16 +113,13 @@ void authorization_sources_format(const struct authorization *a, char *buf, size
                 return;
         buf[0] = '\0';
         for (int f = 0; f < AUTH_F_COUNT; f++) {
-                int n;
                 if (a->sources[f] == AUTH_SRC_NONE)
                         continue;
-                n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", field_names[f],
-                             auth_source_name((enum auth_source)a->sources[f]));
-                if (n < 0 || (size_t)n >= len - used) {
+                if (!put_source_pair(buf, len, &used, field_names[f],
+                                     auth_source_name((enum auth_source)a->sources[f]))) {
                         buf[used] = '\0'; /* never half a pair */
                         return;
                 }
-                used += (size_t)n;
         }
 }
 

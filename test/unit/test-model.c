@@ -266,6 +266,50 @@ static void record_copy_over_a_copy_keeps_what_is_equal(void **state)
         authorization_clear(&b);
 }
 
+/* What authorization_sources_format wrote with snprintf: the reference. */
+static void sources_by_snprintf(const struct authorization *a, char *buf, size_t len)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (int f = 0; f < AUTH_F_COUNT; f++) {
+                int n;
+                if (a->sources[f] == AUTH_SRC_NONE)
+                        continue;
+                n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "",
+                             auth_field_name((enum auth_field)f),
+                             auth_source_name((enum auth_source)a->sources[f]));
+                if (n < 0 || (size_t)n >= len - used) {
+                        buf[used] = '\0';
+                        return;
+                }
+                used += (size_t)n;
+        }
+}
+
+/* The sources text is what the snprintf version wrote, for several mixes of
+ * sources and every buffer size from 1 up (a pair that does not fit whole
+ * is left out, and so are all after it). */
+static void sources_format_matches_snprintf(void **state)
+{
+        struct authorization a = { 0 };
+        char got[256], want[256];
+
+        (void)state;
+        for (int mix = 0; mix < 4 * AUTH_F_COUNT; mix++) {
+                for (int f = 0; f < AUTH_F_COUNT; f++)
+                        a.sources[f] = (unsigned char)((mix + f * (mix % 3 + 1)) % 4);
+                for (size_t len = 1; len <= sizeof got; len++) {
+                        memset(got, 'x', sizeof got);
+                        authorization_sources_format(&a, got, len);
+                        sources_by_snprintf(&a, want, len);
+                        assert_string_equal(got, want);
+                }
+        }
+        a.sources[0] = AUTH_SRC_AWS;
+        authorization_sources_format(&a, got, 0); /* writes nothing */
+}
+
 /* A record with bytes (FIELD_BLOB, as the store's deliveries have): the
  * copy keeps every byte, a NUL among them, and the length after them. */
 struct with_blob {
@@ -357,6 +401,7 @@ int main(void)
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
                 cmocka_unit_test(record_copy_keeps_blob_bytes),
                 cmocka_unit_test(record_copy_over_a_copy_keeps_what_is_equal),
+                cmocka_unit_test(sources_format_matches_snprintf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
