@@ -336,8 +336,8 @@ static void assert_written_as_yajl_would(const char *text)
  * multi-byte UTF-8. */
 static void context_text_is_what_yajl_writes(void **state)
 {
-        char odd[160], meta[400];
-        size_t n = 0;
+        char odd[160], meta[400], runs[200];
+        size_t n = 0, m = 0;
         struct world w;
         struct mp_event ev;
 
@@ -350,7 +350,14 @@ static void context_text_is_what_yajl_writes(void **state)
         mp_event_init(&ev);
         registration(&ev, "ra-1", NULL);
         set(&ev, &ev.reg.name, odd);
-        set(&ev, &ev.reg.buyer_company_name, "");
+        /* a byte to escape at every place of an 8-byte word, after runs */
+        for (int k = 0; k < 17; k++) {
+                memset(runs + m, 'a' + k, (size_t)k);
+                m += (size_t)k;
+                runs[m++] = "\"\\\n\x01"[k % 4];
+        }
+        runs[m] = '\0';
+        set(&ev, &ev.reg.buyer_company_name, runs);
         set(&ev, &ev.reg.metadata_json, meta);
         w_apply(&w, &ev);
         offer_released(&ev, ISV, "offer-1", odd);
