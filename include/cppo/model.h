@@ -223,7 +223,9 @@ extern const struct record_type authorization_record, offer_record, agreement_re
 
 /* Frees every owned field of rec (a record of type t) and zeroes it. */
 void record_clear(const struct record_type *t, void *rec);
-/* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
+/* Deep copy into dst (a record, zeroed or holding its own copies; not src):
+ * the strings and lists it already holds equal are kept, the other fields
+ * freed and copied. On -ENOMEM dst is left cleared. */
 CPPO_MUST_CHECK int record_copy(const struct record_type *t, void *dst, const void *src);
 /* The bytes a field of this type takes in its record. */
 size_t field_size(enum field_type type);
@@ -238,7 +240,9 @@ enum auth_source authorization_source(const struct authorization *a, enum auth_f
 void authorization_sources_format(const struct authorization *a, char *buf, size_t len);
 void authorization_sources_parse(struct authorization *a, const char *text);
 void link_change_clear(struct link_change *l);
-/* Deep copy: dst is cleared first; on -ENOMEM dst is left cleared. */
+/* Deep copy into dst (a record, zeroed or holding its own copies; not src):
+ * the strings and lists it already holds equal are kept, the other fields
+ * freed and copied. On -ENOMEM dst is left cleared. */
 CPPO_MUST_CHECK int link_change_copy(struct link_change *dst, const struct link_change *src);
 void offer_clear(struct offer *o);
 void agreement_clear(struct agreement *g);

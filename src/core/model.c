@@ -84,6 +84,27 @@ enum auth_source authorization_source(const struct authorization *a, enum auth_f
         return a->registered ? AUTH_SRC_REGISTERED : AUTH_SRC_EVENT;
 }
 
+/* Appends ",name=source" (no comma first) to buf when the whole pair and a
+ * NUL fit in len: false when not (never half a pair). Written by hand, not
+ * by snprintf: the store formats this for every authorization it saves. */
+static bool put_source_pair(char *buf, size_t len, size_t *used, const char *name,
+                            const char *source)
+{
+        size_t comma = *used ? 1 : 0, n = strlen(name), m = strlen(source);
+        char *o = buf + *used;
+
+        if (comma + n + 1 + m >= len - *used)
+                return false;
+        if (comma)
+                *o++ = ',';
+        memcpy(o, name, n);
+        o[n] = '=';
+        memcpy(o + n + 1, source, m);
+        o[n + 1 + m] = '\0';
+        *used += comma + n + 1 + m;
+        return true;
+}
+
 void authorization_sources_format(const struct authorization *a, char *buf, size_t len)
 {
         size_t used = 0;
@@ -92,16 +113,13 @@ void authorization_sources_format(const struct authorization *a, char *buf, size
                 return;
         buf[0] = '\0';
         for (int f = 0; f < AUTH_F_COUNT; f++) {
-                int n;
                 if (a->sources[f] == AUTH_SRC_NONE)
                         continue;
-                n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", field_names[f],
-                             auth_source_name((enum auth_source)a->sources[f]));
-                if (n < 0 || (size_t)n >= len - used) {
+                if (!put_source_pair(buf, len, &used, field_names[f],
+                                     auth_source_name((enum auth_source)a->sources[f]))) {
                         buf[used] = '\0'; /* never half a pair */
                         return;
                 }
-                used += (size_t)n;
         }
 }
 
@@ -330,7 +348,7 @@ static int blob_copy(void *dst, const void *src)
         return 0;
 }
 
-/* One field into a cleared dst; 0 or -ENOMEM. */
+/* One field into a cleared (zeroed) field of dst; 0 or -ENOMEM. */
 static int field_copy(const struct field *f, void *dst, const void *src)
 {
         if (f->type == FIELD_STR) {
@@ -346,11 +364,45 @@ static int field_copy(const struct field *f, void *dst, const void *src)
         return 0;
 }
 
+/* Whether dst's string or list field already holds what src's does. */
+static bool field_same(const struct field *f, const void *dst, const void *src)
+{
+        if (f->type == FIELD_STR) {
+                const char *const *a = field_in(dst, f), *const *b = field_in(src, f);
+                return *a && *b && strcmp(*a, *b) == 0;
+        }
+        if (f->type == FIELD_LIST) {
+                const struct strlist *a = field_in(dst, f), *b = field_in(src, f);
+                bool same = a->n == b->n;
+                for (size_t i = 0; same && i < a->n; i++)
+                        same = strcmp(a->v[i], b->v[i]) == 0;
+                return same && a->n > 0;
+        }
+        return false;
+}
+
+/* Frees one field of rec and zeroes it. */
+static void field_clear(const struct field *f, void *rec)
+{
+        if (f->type == FIELD_STR || f->type == FIELD_BLOB)
+                free(*(char **)field_at(rec, f));
+        else if (f->type == FIELD_LIST)
+                strlist_clear(field_at(rec, f));
+        memset(field_at(rec, f), 0, field_size(f->type));
+}
+
+/* Field by field, keeping the strings and lists dst already holds equal:
+ * a batch saves the same records again and again, mostly unchanged, and
+ * freeing and duplicating every string each time was most of the cost. */
 int record_copy(const struct record_type *t, void *dst, const void *src)
 {
-        record_clear(t, dst);
         for (size_t i = 0; i < t->n_fields; i++) {
-                if (field_copy(&t->fields[i], dst, src) < 0) {
+                const struct field *f = &t->fields[i];
+
+                if (field_same(f, dst, src))
+                        continue;
+                field_clear(f, dst);
+                if (field_copy(f, dst, src) < 0) {
                         record_clear(t, dst);
                         return -ENOMEM;
                 }
@@ -471,6 +523,26 @@ static bool has_key(const char *p, size_t key_offset, const char *id)
         return have && strcmp(have, id) == 0;
 }
 
+/* Room for one more entry in a changeset array of n entries of size
+ * bytes: the arrays grow by doubling from 8, so their capacity follows
+ * from n (the smallest 8 * 2^k >= n) and needs no field of its own; a
+ * release only shortens an array, which keeps that bound. A batch adds
+ * thousands of records, and growing by one entry was a realloc and often a
+ * copy of the whole array for each. The array (maybe moved), or NULL on
+ * ENOMEM (the old one is left as it was). */
+static void *room_for_one(void *array, size_t n, size_t size)
+{
+        size_t cap = 8;
+
+        while (cap < n)
+                cap *= 2;
+        if (array && n < cap)
+                return array;
+        if (array)
+                cap *= 2;
+        return cap > SIZE_MAX / size ? NULL : realloc(array, cap * size);
+}
+
 /* Finds the slot for a record keyed by `id` in a typed array: an existing
  * entry with that id, or a new zeroed one at the end. NULL on -ENOMEM. */
 static void *slot_for(struct changeset *c, enum changeset_keyed which, void **array, size_t *n,
@@ -481,7 +553,7 @@ static void *slot_for(struct changeset *c, enum changeset_keyed which, void **ar
 
         if (at && at <= *n && has_key((char *)*array + (at - 1) * size, key_offset, id))
                 return (char *)*array + (at - 1) * size;
-        grown = realloc(*array, (*n + 1) * size);
+        grown = room_for_one(*array, *n, size);
         if (grown == NULL)
                 return NULL;
         *array = grown;
@@ -536,7 +608,7 @@ int changeset_add_notification(struct changeset *c, const struct notification *s
 
 int changeset_add_link_change(struct changeset *c, const struct link_change *src)
 {
-        struct link_change *v = realloc(c->link_changes, (c->n_link_changes + 1) * sizeof *v);
+        struct link_change *v = room_for_one(c->link_changes, c->n_link_changes, sizeof *v);
 
         if (v == NULL)
                 return -ENOMEM;

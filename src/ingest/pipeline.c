@@ -206,11 +206,26 @@ int pipeline_drain_inbox(struct pipeline *p, int64_t now)
         return r < 0 ? r : store_inbox_take(p->store, 0, now, feed_entry, &f);
 }
 
+/* Whether key is among keys; next is where the last one was found. The
+ * stores add the new keys in the changeset's order, so the next key is
+ * nearly always the one after; a scan of the whole list (quadratic in the
+ * batch) is only the fallback, which keeps the answer the same. */
+static bool is_new_key(const struct strlist *keys, size_t *next, const char *key)
+{
+        if (*next < keys->n && strcmp(keys->v[*next], key) == 0) {
+                (*next)++;
+                return true;
+        }
+        return strlist_contains(keys, key);
+}
+
 static void announce(struct pipeline *p, const struct strlist *keys)
 {
+        size_t next = 0;
+
         for (size_t i = 0; i < p->changes.n_notifications; i++) {
                 const struct notification *n = &p->changes.notifications[i];
-                if (!strlist_contains(keys, n->key))
+                if (!is_new_key(keys, &next, n->key))
                         continue;
                 p->stats.notifications++;
                 log_info("notification kind=%s key=%s late=%s registered=%s", n->kind, n->key,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include <cmocka.h>
@@ -279,6 +280,94 @@ static void context_holds_what_a_human_needs(void **state)
         const char *registered[] = { "opportunity", "registered", NULL };
         assert_true(YAJL_IS_TRUE(yajl_tree_get(ctx, registered, yajl_t_true)));
         yajl_tree_free(ctx);
+        mp_event_deinit(&ev);
+        w_free(&w);
+}
+
+/* yajl_gen's text for a parsed document, member order kept. */
+static void regen(yajl_gen g, yajl_val v)
+{
+        if (YAJL_IS_OBJECT(v)) {
+                yajl_gen_map_open(g);
+                for (size_t i = 0; i < v->u.object.len; i++) {
+                        const char *k = v->u.object.keys[i];
+
+                        yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+                        regen(g, v->u.object.values[i]);
+                }
+                yajl_gen_map_close(g);
+        } else if (YAJL_IS_ARRAY(v)) {
+                yajl_gen_array_open(g);
+                for (size_t i = 0; i < v->u.array.len; i++)
+                        regen(g, v->u.array.values[i]);
+                yajl_gen_array_close(g);
+        } else if (YAJL_IS_STRING(v)) {
+                yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+        } else if (YAJL_IS_NUMBER(v)) {
+                yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+        } else if (YAJL_IS_NULL(v)) {
+                yajl_gen_null(g);
+        } else {
+                yajl_gen_bool(g, YAJL_IS_TRUE(v));
+        }
+}
+
+/* text is byte for byte what yajl_gen writes for the document it holds. */
+static void assert_written_as_yajl_would(const char *text)
+{
+        yajl_val doc = yajl_tree_parse(text, NULL, 0);
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *want;
+        size_t len;
+
+        assert_non_null(doc);
+        assert_non_null(g);
+        regen(g, doc);
+        assert_int_equal(yajl_gen_get_buf(g, &want, &len), yajl_gen_status_ok);
+        assert_string_equal(text, (const char *)want);
+        yajl_gen_free(g);
+        yajl_tree_free(doc);
+}
+
+/* The context is written by corr_context.c's own writer: its text must be
+ * byte for byte what yajl_gen wrote for the same document (stored contexts
+ * and their comparison across versions depend on it), whatever bytes the
+ * strings hold: every control byte, quote, backslash, solidus, DEL and
+ * multi-byte UTF-8. */
+static void context_text_is_what_yajl_writes(void **state)
+{
+        char odd[160], meta[400], runs[200];
+        size_t n = 0, m = 0;
+        struct world w;
+        struct mp_event ev;
+
+        for (int c = 1; c < 128; c++)
+                odd[n++] = (char)c;
+        memcpy(odd + n, "\xc3\x96\xe2\x82\xac", 6);
+        snprintf(meta, sizeof meta, "%s",
+                 "{\"a\\u0001\\u001f\":\"\\b\\f\\n\\r\\t\\\"\\\\\\/\\u007f\\u00d6\",\"n\":\"\"}");
+        w_init(&w);
+        mp_event_init(&ev);
+        registration(&ev, "ra-1", NULL);
+        set(&ev, &ev.reg.name, odd);
+        /* a byte to escape at every place of an 8-byte word, after runs */
+        for (int k = 0; k < 17; k++) {
+                memset(runs + m, 'a' + k, (size_t)k);
+                m += (size_t)k;
+                runs[m++] = "\"\\\n\x01"[k % 4];
+        }
+        runs[m] = '\0';
+        set(&ev, &ev.reg.buyer_company_name, runs);
+        set(&ev, &ev.reg.metadata_json, meta);
+        w_apply(&w, &ev);
+        offer_released(&ev, ISV, "offer-1", odd);
+        changeset_clear(&w.cs);
+        assert_int_equal(corr_apply(w.s, &w.opt, &ev, w.now, &w.cs), 0);
+        assert_true(w.cs.n_notifications > 0);
+        for (size_t i = 0; i < w.cs.n_notifications; i++) {
+                assert_written_as_yajl_would(w.cs.notifications[i].context_json);
+                assert_non_null(strstr(w.cs.notifications[i].context_json, "\\u001F"));
+        }
         mp_event_deinit(&ev);
         w_free(&w);
 }
@@ -976,6 +1065,8 @@ static void a_move_is_recorded_and_reaches_both_sides(void **state)
         assert_int_equal(lc->at, w.now);
         ctx = context_of(&w, "link_corrected/offer-9/1", &w.cs);
         assert_non_null(ctx);
+        for (size_t i = 0; i < w.cs.n_notifications; i++)
+                assert_written_as_yajl_would(w.cs.notifications[i].context_json);
         assert_string_equal(path_str(ctx, "kind", NULL), "link_corrected");
         assert_string_equal(path_str(ctx, "opportunity", "id"), "ra-b");
         assert_string_equal(path_str(ctx, "previous_opportunity", "id"), "ra-a");
@@ -1449,6 +1540,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(every_ordering_of_one_deal),
                 cmocka_unit_test(context_holds_what_a_human_needs),
+                cmocka_unit_test(context_text_is_what_yajl_writes),
                 cmocka_unit_test(state_reloaded_from_records_emits_nothing_twice),
                 cmocka_unit_test(acceptance_table),
                 cmocka_unit_test(inference_follows_updates_and_reloaded_records),

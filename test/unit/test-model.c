@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -225,6 +226,90 @@ static void record_copy_and_clear_walk_every_field(void **state)
         }
 }
 
+/* A copy over a record that holds its own copies: the strings and lists it
+ * already holds equal are kept (the same allocations), the others are
+ * replaced, a NULL or empty source clears them (the kept allocations fail
+ * while every field is freed and copied). */
+static void record_copy_over_a_copy_keeps_what_is_equal(void **state)
+{
+        struct authorization a = { 0 }, b = { 0 };
+        char *kept_name, *kept_notify;
+
+        (void)state;
+        assert_int_equal(str_assign(&a.id, "ra-1"), 0);
+        assert_int_equal(str_assign(&a.name, "Contoso"), 0);
+        assert_int_equal(str_assign(&a.product_id, "prod-1"), 0);
+        assert_int_equal(strlist_add(&a.notify, "a@example.com"), 0);
+        assert_int_equal(strlist_add(&a.buyer_account_ids, "111122223333"), 0);
+        a.registered = true;
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        kept_name = b.name;
+        kept_notify = b.notify.v[0];
+        assert_int_equal(str_assign(&a.id, "ra-2"), 0);
+        free(a.product_id);
+        a.product_id = NULL;
+        assert_int_equal(strlist_add(&a.buyer_account_ids, "444455556666"), 0);
+        a.registered = false;
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        assert_ptr_equal(b.name, kept_name);
+        assert_ptr_equal(b.notify.v[0], kept_notify);
+        assert_string_equal(b.id, "ra-2");
+        assert_null(b.product_id);
+        assert_int_equal(b.buyer_account_ids.n, 2);
+        assert_string_equal(b.buyer_account_ids.v[1], "444455556666");
+        assert_false(b.registered);
+        strlist_clear(&a.notify);
+        assert_int_equal(authorization_copy(&b, &a), 0);
+        assert_int_equal(b.notify.n, 0);
+        assert_null(b.notify.v);
+        authorization_clear(&a);
+        authorization_clear(&b);
+}
+
+/* What authorization_sources_format wrote with snprintf: the reference. */
+static void sources_by_snprintf(const struct authorization *a, char *buf, size_t len)
+{
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (int f = 0; f < AUTH_F_COUNT; f++) {
+                int n;
+                if (a->sources[f] == AUTH_SRC_NONE)
+                        continue;
+                n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "",
+                             auth_field_name((enum auth_field)f),
+                             auth_source_name((enum auth_source)a->sources[f]));
+                if (n < 0 || (size_t)n >= len - used) {
+                        buf[used] = '\0';
+                        return;
+                }
+                used += (size_t)n;
+        }
+}
+
+/* The sources text is what the snprintf version wrote, for several mixes of
+ * sources and every buffer size from 1 up (a pair that does not fit whole
+ * is left out, and so are all after it). */
+static void sources_format_matches_snprintf(void **state)
+{
+        struct authorization a = { 0 };
+        char got[256], want[256];
+
+        (void)state;
+        for (int mix = 0; mix < 4 * AUTH_F_COUNT; mix++) {
+                for (int f = 0; f < AUTH_F_COUNT; f++)
+                        a.sources[f] = (unsigned char)((mix + f * (mix % 3 + 1)) % 4);
+                for (size_t len = 1; len <= sizeof got; len++) {
+                        memset(got, 'x', sizeof got);
+                        authorization_sources_format(&a, got, len);
+                        sources_by_snprintf(&a, want, len);
+                        assert_string_equal(got, want);
+                }
+        }
+        a.sources[0] = AUTH_SRC_AWS;
+        authorization_sources_format(&a, got, 0); /* writes nothing */
+}
+
 /* A record with bytes (FIELD_BLOB, as the store's deliveries have): the
  * copy keeps every byte, a NUL among them, and the length after them. */
 struct with_blob {
@@ -260,6 +345,49 @@ static void record_copy_keeps_blob_bytes(void **state)
         assert_int_equal(b.len, 0);
 }
 
+/* The arrays grow by doubling and their capacity follows from their
+ * length: releases that shrink the holds below a doubling and adds that
+ * grow them past it again, and link changes past several doublings, keep
+ * every entry (an ASan run catches a write past a wrongly assumed room). */
+static void changeset_arrays_grow_and_shrink_across_doublings(void **state)
+{
+        struct changeset c = { 0 };
+        char id[32];
+
+        (void)state;
+        for (int i = 0; i < 17; i++) {
+                struct hold h = { .offer_id = id, .created_at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_hold(&c, &h), 0);
+        }
+        for (int i = 0; i < 10; i++) {
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_release_hold(&c, id), 0);
+        }
+        assert_int_equal(c.n_holds, 7);
+        for (int i = 100; i < 120; i++) {
+                struct hold h = { .offer_id = id, .created_at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_hold(&c, &h), 0);
+        }
+        assert_int_equal(c.n_holds, 27);
+        for (size_t i = 0; i < c.n_holds; i++) {
+                int at = (int)strtol(c.holds[i].offer_id + 6, NULL, 10);
+                assert_int_equal(c.holds[i].created_at, at);
+                assert_true((at >= 10 && at < 17) || (at >= 100 && at < 120));
+        }
+        assert_string_equal(c.holds[26].offer_id, "offer-119");
+        for (int i = 0; i < 40; i++) {
+                struct link_change l = { .offer_id = id, .at = i };
+                snprintf(id, sizeof id, "offer-%d", i);
+                assert_int_equal(changeset_add_link_change(&c, &l), 0);
+        }
+        assert_int_equal(c.n_link_changes, 40);
+        for (int i = 0; i < 40; i++)
+                assert_int_equal(c.link_changes[i].at, i);
+        changeset_clear(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -268,9 +396,12 @@ int main(void)
                 cmocka_unit_test(clear_frees_everything),
                 cmocka_unit_test(changeset_replaces_by_key_and_merges),
                 cmocka_unit_test(changeset_keeps_each_key_once_through_releases),
+                cmocka_unit_test(changeset_arrays_grow_and_shrink_across_doublings),
                 cmocka_unit_test(record_tables_cover_every_member),
                 cmocka_unit_test(record_copy_and_clear_walk_every_field),
                 cmocka_unit_test(record_copy_keeps_blob_bytes),
+                cmocka_unit_test(record_copy_over_a_copy_keeps_what_is_equal),
+                cmocka_unit_test(sources_format_matches_snprintf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
