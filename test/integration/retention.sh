@@ -8,14 +8,18 @@
 #     go, rejected inputs stay (retention.rejected: forever keeps them), the
 #     notifications, records and delivery rows stay; the file shrinks;
 #   4 replaying the original stream creates nothing new: the same
-#     notifications and deliveries, nothing printed.
+#     notifications and deliveries, nothing printed;
+#   5 the daemon prunes on its own: with the ledger kept 1 s its first
+#     pass (at start) removes every entry, says so once, and counts it in
+#     cppo_store_pruned_total{kind="ledger"}.
 # With CPPO_TEST_STORE=pg (retention-pg) the store is a PostgreSQL database:
 # the same expectations, but for the file size (SQLite's own).
-# Usage: retention.sh CPPO_NOTIFYCTL (needs CPPO_SOURCE_ROOT)
+# Usage: retention.sh CPPO_NOTIFYCTL CPPO_NOTIFYD (needs MOCK_KAFKA, CPPO_SOURCE_ROOT)
 set -uo pipefail
 source "$CPPO_SOURCE_ROOT/test/tools/peers.sh"
 source "$CPPO_SOURCE_ROOT/test/tools/tap.sh"
 ctl=$(realpath "$1")
+daemon=$(realpath "$2")
 deals="$CPPO_SOURCE_ROOT/test/integration/deals.py"
 work=$PEER_TMP
 test_store_init || tap_bail "no store"
@@ -89,5 +93,36 @@ tap_ok "replaying the original stream prints no new notification" test ! -s "$wo
 tap_ok "and makes none" test "$(stat_of notifications rows)" -eq "$notifications"
 tap_ok "and no new delivery" test "$(facts)" = "$deliveries_before"
 tap_ok "its ledger entries are back" test "$(stat_of ledger rows)" -eq "$ledger"
+
+# 5 the daemon's own passes
+peer_start_mock_kafka --brokers 1 --topic mp-events:1
+daemon_test_config retention-daemon "$db" "$work/audit.jsonl" >"$work/cppo-notify.yaml"
+cat >>"$work/cppo-notify.yaml" <<'YAML'
+retention:
+  ledger: 1s
+  interval: 1s
+YAML
+sleep 1.1 # every ledger entry is now older than 1 s
+"$daemon" "${cfg[@]}" --log-level info 2>"$work/daemon.log" &
+DAEMON_PID=$!
+peer_track "$DAEMON_PID"
+tap_ok "the daemon's first pass empties the ledger" wait_for "test \$(stat_of ledger rows) -eq 0 && echo 1" 1 20
+passes() { grep -c "retention pass done removed=$ledger " "$work/daemon.log"; }
+tap_ok "... and logs the pass with the rows removed" wait_for passes 1 20
+port=$(sed -n 's/.*http listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/daemon.log" | head -1)
+pruned() {
+  curl -sf "http://127.0.0.1:$port/metrics" |
+    awk '$1 == "cppo_store_pruned_total{kind=\"ledger\"}" { print $2 + 0 }'
+}
+tap_ok "cppo_store_pruned_total{kind=\"ledger\"} counts them" test "$(pruned)" = "$ledger"
+tap_ok "notifications are still kept" test "$(stat_of notifications rows)" -eq "$notifications"
+sleep 2.5 # two more passes, each with nothing to do
+kill -TERM "$DAEMON_PID"
+status=0
+wait "$DAEMON_PID" || status=$?
+tap_ok "SIGTERM: exit 0" test "$status" -eq 0
+tap_ok "later passes, with nothing to remove, logged nothing" \
+  test "$(grep -c 'retention pass' "$work/daemon.log")" -eq 1
 tap_ok "the store is the one CPPO_TEST_STORE asks for" store_backend_ok "$db"
+tap_passing || tail -20 "$work/daemon.log" | tap_comment
 tap_done
