@@ -52,20 +52,10 @@ YAML
 }
 write_config ops-test 72h
 
-# The service manager's side of sd_notify: one datagram, one line (its
-# newlines as spaces). Skipped tests when built without libsystemd.
+# sd_notify's datagrams, one a line (skipped tests when built without
+# libsystemd).
 notify_log="$work/notify.log"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-        f.flush()
-' "$work/notify.sock" "$notify_log" &
-peer_track $!
-for _ in $(seq 1 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+peer_listen_sd_notify "$work/notify.sock" "$notify_log"
 : >"$notify_log"
 notified() { grep -cE "$1" "$notify_log" || true; }
 sd_check() { # like tap_ok, skipped without libsystemd (sd_notify is then a no-op)

@@ -65,18 +65,9 @@ write_config() { # name database group ha(true|false) receivers...
   local name=$1 db=$2 group=$3 ha=$4
   shift 4
   mkdir -p "$work/$name/rules.d"
-  cat >"$work/$name/cppo-notify.yaml" <<YAML
-kafka:
-  brokers: $KAFKA_BROKERS
-  topics: [mp-events]
-  group: $group
-  properties:
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
-    reconnect.backoff.max.ms: "1000"
-    max.partition.fetch.bytes: "8192"
-    fetch.max.bytes: "65536"
-    message.max.bytes: "65536"
+  {
+    kafka_test_yaml "$group"
+    cat <<YAML
 store:
   url: $(url_of "$db")
   password_file: $PG_PASSWORD_FILE
@@ -106,6 +97,7 @@ http:
   listen: 127.0.0.1:0
 rules_dir: rules.d
 YAML
+  } >"$work/$name/cppo-notify.yaml"
   cat >"$work/$name/rules.d/10-all.yaml" <<YAML
 rules:
   - name: everything

@@ -62,26 +62,12 @@ peer_track "$HOLDER_PID"
 truth() { if "$@"; then echo 1; else echo 0; fi; }
 wait_for "truth [ -e $holder_ready ]" 1 20 || tap_bail "the lock holder did not start"
 
-# The service manager's side of sd_notify, one socket per daemon.
-listen_notify() { # socket log
-  python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-        f.flush()
-' "$1" "$2" &
-  peer_track $!
-  for _ in $(seq 1 50); do [ -S "$1" ] && break; sleep 0.1; done
-}
 logc() { grep -c "$2" "$work/$1.log" || true; }
 declare -A PID PORT
 start() { # name
   config "$1"
   : >"$work/$1.log"
-  [ -S "$work/$1.sock" ] || listen_notify "$work/$1.sock" "$work/$1.notify"
+  [ -S "$work/$1.sock" ] || peer_listen_sd_notify "$work/$1.sock" "$work/$1.notify"
   NOTIFY_SOCKET=$work/$1.sock "$daemon" --config "$work/$1.yaml" --log-level info \
     2>>"$work/$1.log" &
   PID[$1]=$!

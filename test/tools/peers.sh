@@ -172,8 +172,9 @@ store_backend_ok() { # target
 # rebalance delay, short reconnect backoff) and small fetches (so a stream
 # takes long enough to be cut), a store (a path or a test_store URL), a
 # file receiver "audit" and an HTTP port chosen by the kernel.
-# Callers append sections (rules_dir, holds, ...) after it.
-daemon_test_config() { # group store_target audit_jsonl
+# The kafka section every daemon test uses: the mock cluster, topic
+# mp-events, consumer group GROUP, timeouts short enough for kill tests.
+kafka_test_yaml() { # group
   cat <<YAML
 kafka:
   brokers: $KAFKA_BROKERS
@@ -186,6 +187,29 @@ kafka:
     max.partition.fetch.bytes: "8192"
     fetch.max.bytes: "65536"
     message.max.bytes: "65536"
+YAML
+}
+
+# The service manager's side of sd_notify on SOCKET: one datagram, one line
+# of LOG (its newlines as spaces); returns once the socket exists.
+peer_listen_sd_notify() { # socket log
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        f.flush()
+' "$1" "$2" &
+  peer_track $!
+  for _ in $(seq 1 50); do [ -S "$1" ] && break; sleep 0.1; done
+}
+
+# Callers append sections (rules_dir, holds, ...) after it.
+daemon_test_config() { # group store_target audit_jsonl
+  kafka_test_yaml "$1"
+  cat <<YAML
 $(store_yaml "$2")
 receivers:
   audit:
