@@ -72,17 +72,6 @@ int store_open(struct store **out, const char *target, const struct store_option
         return ERROR_TRACE(store_sqlite_open(out, target, o, err, errlen));
 }
 
-const char *store_prune_name(enum store_prune k)
-{
-        static const char *const names[STORE_PRUNE_N] = {
-                [STORE_PRUNE_LEDGER] = "ledger",     [STORE_PRUNE_BODIES] = "bodies",
-                [STORE_PRUNE_ATTEMPTS] = "attempts", [STORE_PRUNE_REJECTED] = "rejected",
-                [STORE_PRUNE_INBOX] = "inbox",       [STORE_PRUNE_AWS_REFRESH] = "aws_refresh",
-        };
-
-        return (unsigned)k < STORE_PRUNE_N ? names[k] : NULL;
-}
-
 int store_prune(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
                 int64_t *removed)
 {
