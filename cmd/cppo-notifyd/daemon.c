@@ -428,7 +428,7 @@ static struct store_options store_options_of(const struct daemon *d)
                  * for a while: SQLite retries with growing sleeps up to this */
                 .busy_timeout_ms = config_store_busy_ms(d->cfg),
                 .password = config_store_password(d->cfg),
-                .fence_epoch = d->leader ? leader_epoch(d->leader) : 0,
+                .fence = d->leader ? leader_token(d->leader) : (struct store_fence_token){ 0 },
         };
 }
 
@@ -443,7 +443,7 @@ static int start_work(struct daemon *d, char *err, size_t errlen)
 
         obs.may_claim = on_may_claim;
         obs.claim_ctx = d;
-        obs.fence_epoch = so.fence_epoch;
+        obs.fence = so.fence;
         r = open_kafka(d, err, errlen);
         if (r == 0)
                 r = open_pipeline(d, d->cfg, &d->pipeline, err, errlen);
@@ -704,8 +704,9 @@ static void standby_wait(struct daemon *d)
  * read or written, then start what only the leader runs. */
 static int become_leader(struct daemon *d, char *err, size_t errlen)
 {
-        int64_t epoch = leader_epoch(d->leader);
-        int r = store_fence(d->store, epoch);
+        struct store_fence_token token = leader_token(d->leader);
+        int64_t epoch = token.epoch;
+        int r = store_fence(d->store, &token);
 
         if (r < 0)
                 return error_set(err, errlen, r, "cannot fence the store");

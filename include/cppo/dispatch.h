@@ -62,6 +62,7 @@
 #include "cppo/error.h"
 
 #include "cppo/config.h"
+#include "cppo/store.h" /* struct store_fence_token */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,10 +93,11 @@ struct dispatch_observer {
          * more (leadership lost). Keep it cheap. NULL: always claim. */
         bool (*may_claim)(void *claim_ctx);
         void *claim_ctx;
-        /* > 0: the dispatcher's own store connection is fenced with this
-         * leader epoch (store_fence) before its first statement, so its
-         * claims fail once another instance took over. */
-        int64_t fence_epoch;
+        /* epoch > 0: the dispatcher's own store connection is fenced with
+         * this leader's token (store_fence) before its first statement, so
+         * its claims fail once the lock is lost or another instance took
+         * over. */
+        struct store_fence_token fence;
 };
 
 /* How one attempt counts. */

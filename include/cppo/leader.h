@@ -10,9 +10,11 @@
  * Holding the lock is not enough to be safe: a deposed leader may still be
  * running a batch. So on acquiring it, leader_try() increments ha_leader's
  * epoch in a transaction of its own; the new epoch is the fencing token.
- * The caller fences its store connections with it (store_fence()) before
+ * The caller fences its store connections with it and the lock
+ * connection's server process (leader_token(), store_fence()) before
  * doing any work: a fenced commit or delivery claim reads the row FOR
- * SHARE and fails with -ENOLCK once the epoch moved. The increment waits
+ * SHARE and fails with -ENOLCK once the epoch moved or the lock is no
+ * longer granted to that process. The increment waits
  * for any deposed leader's transaction holding the row FOR SHARE, so once
  * it returns no commit or claim of an older epoch can succeed.
  *
@@ -27,18 +29,9 @@
 #define CPPO_LEADER_H
 
 #include "cppo/error.h"
+#include "cppo/store.h" /* the lock key (LEADER_LOCK_KEY) and the fencing token */
 
 #include <stdint.h>
-
-/* The advisory lock key: the bytes "cppo-ldr" as a big-endian BIGINT (the
- * schema migrations use "cppo-sch"). In pg_locks it shows as locktype
- * 'advisory', classid 1668313199, objid 762078322, objsubid 1: operators
- * find the leader's lock connection with
- *   SELECT pid FROM pg_locks WHERE locktype = 'advisory'
- *     AND classid = 1668313199 AND objid = 762078322 AND granted; */
-#define LEADER_LOCK_KEY     "7165350629952218226"
-#define LEADER_LOCK_CLASSID "1668313199"
-#define LEADER_LOCK_OBJID   "762078322"
 /* application_name of the lock connection (pg_stat_activity). */
 #define LEADER_APPLICATION_NAME "cppo-notify-leader"
 
@@ -75,9 +68,13 @@ CPPO_MUST_CHECK int leader_new(struct leader **out, const struct leader_options 
  * back) with leader_error() saying why. Once leader, returns 1 at once. */
 CPPO_MUST_CHECK int leader_try(struct leader *l);
 
-/* The fencing token of the current leadership (> 0), or 0 when not
- * leader. */
+/* The epoch of the current leadership (> 0), or 0 when not leader. */
 int64_t leader_epoch(const struct leader *l);
+
+/* The fencing token of the current leadership for store_fence(): the
+ * epoch and the server process of the lock connection; zeros when not
+ * leader. */
+struct store_fence_token leader_token(const struct leader *l);
 
 /* Whether the leadership still holds: 0 yes, -ENOLCK it is lost (the lock
  * connection closed or broke, or ha_leader shows another epoch), after

@@ -32,6 +32,24 @@ struct store;
 struct mp_coord;
 struct raw_message;
 
+/* High availability: the leader lock, a session-level advisory lock on
+ * the key "cppo-ldr" as a big-endian BIGINT (the schema migrations use
+ * "cppo-sch"). In pg_locks it shows as locktype 'advisory', classid
+ * 1668313199, objid 762078322, objsubid 1: operators find the leader's
+ * lock connection with
+ *   SELECT pid FROM pg_locks WHERE locktype = 'advisory'
+ *     AND classid = 1668313199 AND objid = 762078322 AND granted;
+ * leader.h takes it; a fenced store checks it (store_fence()). */
+#define LEADER_LOCK_KEY     "7165350629952218226"
+#define LEADER_LOCK_CLASSID "1668313199"
+#define LEADER_LOCK_OBJID   "762078322"
+
+/* What a leader fences its store connections with (leader.h). */
+struct store_fence_token {
+        int64_t epoch; /* ha_leader's epoch this leadership set (> 0) */
+        int lock_pid;  /* the server process holding the leader lock for it */
+};
+
 struct store_options {
         bool read_only;          /* CLI readers */
         bool synchronous_normal; /* SQLite; default FULL: a commit survives power loss */
@@ -39,9 +57,9 @@ struct store_options {
         /* PostgreSQL: the password (NULL: libpq's own PGPASSWORD, PGPASSFILE
          * or service file); never part of any message. */
         const char *password;
-        /* PostgreSQL: > 0 fences every commit with this leader epoch (see
-         * store_fence()). */
-        int64_t fence_epoch;
+        /* PostgreSQL: fences every commit and delivery claim with this
+         * token (see store_fence()); zero: no fence. */
+        struct store_fence_token fence;
 };
 
 /* A rejected input as stored. Strings and raw bytes are valid during the
@@ -244,7 +262,7 @@ struct store_ops {
                               int (*fn)(void *ctx, const struct store_aws_lookup *l), void *ctx);
         int (*aws_source_counts)(struct store *s, int64_t out[STORE_AWS_SOURCES]);
         /* high availability */
-        int (*fence)(struct store *s, int64_t epoch);
+        int (*fence)(struct store *s, const struct store_fence_token *t);
         /* retention */
         int (*prune)(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
                      int64_t *removed);
@@ -296,12 +314,17 @@ void store_close(struct store *s);
  * connection included). store_last_error() has the database's own words
  * for the log. */
 
-/* Fences s with a leader epoch (high availability, PostgreSQL): from now
- * on store_commit() first checks, inside the transaction, that the
- * ha_leader row still holds epoch; when another instance has taken over it
- * rolls back and returns -ENOLCK ("leadership lost: epoch N is no longer
- * current"). epoch 0 lifts the fence. SQLite: 0, nothing is fenced. */
-CPPO_MUST_CHECK int store_fence(struct store *s, int64_t epoch);
+/* Fences s with a leader's token (high availability, PostgreSQL): from now
+ * on store_commit() and every delivery claim first check, in the same
+ * statement, that the ha_leader row still holds t->epoch and (t->lock_pid
+ * > 0) that the leader lock is still granted to server process
+ * t->lock_pid; otherwise the commit rolls back, the claim changes nothing,
+ * and both return -ENOLCK ("leadership lost: ..."). The second check
+ * closes the gap between the lock's loss and a standby's epoch bump: a
+ * leader whose lock connection ended cannot commit or claim even before
+ * anybody took over. epoch 0 lifts the fence. SQLite: 0, nothing is
+ * fenced. */
+CPPO_MUST_CHECK int store_fence(struct store *s, const struct store_fence_token *t);
 
 /* The database's own message for the last failure on s, with its code
  * ("database is locked (sqlite 5)"); "" when there was none. */

@@ -854,7 +854,7 @@ static int dispatcher_init(struct dispatcher *d, const char *store_path, const s
         so.password = config_store_password(cfg);
         so.synchronous_normal = cfg->store.synchronous != NULL &&
                                 strcmp(cfg->store.synchronous, "normal") == 0;
-        so.fence_epoch = d->obs.fence_epoch; /* before the requeue and the first claim */
+        so.fence = d->obs.fence; /* before the requeue and the first claim */
         r = store_open(&d->store, store_path, &so, err, errlen);
         if (r < 0)
                 return r;

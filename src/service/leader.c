@@ -257,6 +257,17 @@ int64_t leader_epoch(const struct leader *l)
         return l->epoch;
 }
 
+struct store_fence_token leader_token(const struct leader *l)
+{
+        struct store_fence_token t = { 0 };
+
+        if (l->epoch > 0 && connected(l)) {
+                t.epoch = l->epoch;
+                t.lock_pid = PQbackendPID(l->conn);
+        }
+        return t;
+}
+
 int leader_fd(const struct leader *l)
 {
         return connected(l) ? PQsocket(l->conn) : -1;

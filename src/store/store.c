@@ -106,9 +106,9 @@ int store_table_stats(struct store *s, int (*fn)(void *ctx, const struct store_t
         return ERROR_TRACE(s->ops->table_stats(s, fn, ctx));
 }
 
-int store_fence(struct store *s, int64_t epoch)
+int store_fence(struct store *s, const struct store_fence_token *t)
 {
-        return ERROR_TRACE(s->ops->fence(s, epoch));
+        return ERROR_TRACE(s->ops->fence(s, t));
 }
 
 void store_close(struct store *s)

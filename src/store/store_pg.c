@@ -294,30 +294,43 @@ static int pg_rollback(struct store *base)
         return pg_exec(impl(base), "ROLLBACK", NULL);
 }
 
-/* Inside the transaction: whether ha_leader still holds our epoch. FOR
- * SHARE makes a takeover (which updates the row) wait for this commit, or
- * this check wait for the takeover, so no batch commits after it. */
+/* Inside the transaction, before COMMIT: whether we still lead
+ * (PG_FENCE_LEADER), so no batch commits after a takeover or once our
+ * lock connection ended. */
 static int check_fence(struct store_pg *s)
 {
+        struct pg_params p = { 0 };
         PGresult *res;
-        int64_t now;
-        int r = pg_run(s, PG_ST_FENCE, "SELECT epoch FROM ha_leader WHERE id = 1 FOR SHARE", NULL,
-                       &res, NULL);
+        int64_t now = -1;
+        bool held = false;
+        int r;
 
+        pg_param_int(&p, s->lock_pid);
+        r = pg_run(s, PG_ST_FENCE, PG_FENCE_LEADER("$1"), &p, &res, NULL);
         if (r < 0)
                 return r;
-        now = PQntuples(res) == 1 ? pg_col_int(res, 0, 0) : -1;
+        if (PQntuples(res) == 1 && PQnfields(res) == 2) {
+                now = pg_col_int(res, 0, 0);
+                held = pg_col_bool(res, 0, 1);
+        }
         PQclear(res);
-        return pg_fence_check(s, now);
+        return pg_fence_check(s, now, held);
 }
 
-int pg_fence_check(struct store_pg *s, int64_t current)
+int pg_fence_check(struct store_pg *s, int64_t current, bool held)
 {
-        if (current == s->epoch)
+        if (current == s->epoch && held)
                 return 0;
-        snprintf(s->last_error, sizeof s->last_error,
-                 "leadership lost: epoch %" PRId64 " is no longer current (now %" PRId64 ")",
-                 s->epoch, current);
+        if (current == s->epoch)
+                snprintf(s->last_error, sizeof s->last_error,
+                         "leadership lost: the leader lock of epoch %" PRId64
+                         " is no longer granted to server process %d",
+                         s->epoch, s->lock_pid);
+        else
+                snprintf(s->last_error, sizeof s->last_error,
+                         "leadership lost: epoch %" PRId64 " is no longer current (now %" PRId64
+                         ")",
+                         s->epoch, current);
         return -ENOLCK;
 }
 
@@ -347,9 +360,17 @@ static int pg_commit(struct store *base)
         return r;
 }
 
-static int pg_fence(struct store *base, int64_t epoch)
+static void set_fence(struct store_pg *s, const struct store_fence_token *t)
 {
-        impl(base)->epoch = epoch > 0 ? epoch : 0;
+        bool on = t != NULL && t->epoch > 0;
+
+        s->epoch = on ? t->epoch : 0;
+        s->lock_pid = on && t->lock_pid > 0 ? t->lock_pid : 0;
+}
+
+static int pg_fence(struct store *base, const struct store_fence_token *t)
+{
+        set_fence(impl(base), t);
         return 0;
 }
 
@@ -522,7 +543,7 @@ int store_pg_open(struct store **out, const char *url, const struct store_option
         store_target_redact(url, shown, sizeof shown);
         s->base.ops = &pg_ops;
         s->read_only = o->read_only;
-        s->epoch = o->fence_epoch > 0 ? o->fence_epoch : 0;
+        set_fence(s, &o->fence);
         s->target = strdup(shown);
         s->conn = connect_db(url, o);
         if (s->target == NULL || s->conn == NULL) {

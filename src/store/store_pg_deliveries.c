@@ -159,33 +159,38 @@ int pg_delivery_add(struct store *base, const struct delivery *d)
         return r < 0 ? r : rows == 1;
 }
 
-/* A fenced update: `update` (a WHERE clause last, $1 our epoch) changes
- * rows only while ha_leader holds $1, read under a share lock. The
- * statement answers the epoch it found and the rows it changed. */
-#define FENCED(update)                                                                             \
-        "WITH leader AS (SELECT epoch FROM ha_leader WHERE id = 1 FOR SHARE), "                    \
-        "done AS (" update " AND EXISTS (SELECT 1 FROM leader WHERE epoch = $1) RETURNING 1) "     \
-        "SELECT (SELECT epoch FROM leader), (SELECT COUNT(*) FROM done)"
+/* A fenced update: `update` (a WHERE clause last, $1 our epoch, `pid` the
+ * parameter of our lock_pid) changes rows only while we lead
+ * (PG_FENCE_LEADER). The statement answers the epoch it found, whether
+ * the lock was held, and the rows it changed. */
+#define FENCED(update, pid)                                                                        \
+        "WITH leader AS (" PG_FENCE_LEADER(                                                        \
+            pid) "), done AS (" update                                                             \
+                 " AND EXISTS (SELECT 1 FROM leader WHERE epoch = $1 AND held) RETURNING 1) "      \
+                 "SELECT (SELECT epoch FROM leader), (SELECT held FROM leader), (SELECT COUNT(*) " \
+                 "FROM done)"
 
 /* Runs a FENCED() statement: the rows changed in *rows, or -ENOLCK (with
- * the reason in last_error) when the epoch is no longer ours. */
+ * the reason in last_error) when we no longer lead. */
 static int run_fenced(struct store_pg *s, int stmt, const char *sql, const struct pg_params *p,
                       int64_t *rows)
 {
         PGresult *res;
         int64_t now;
+        bool held;
         int r = pg_run(s, stmt, sql, p, &res, NULL);
 
         if (r < 0)
                 return r;
-        if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+        if (PQntuples(res) != 1 || PQnfields(res) != 3) {
                 PQclear(res);
                 return -EIO;
         }
         now = pg_col_text(res, 0, 0) ? pg_col_int(res, 0, 0) : -1;
-        *rows = pg_col_int(res, 0, 1);
+        held = pg_col_text(res, 0, 1) && pg_col_bool(res, 0, 1);
+        *rows = pg_col_int(res, 0, 2);
         PQclear(res);
-        return pg_fence_check(s, now);
+        return pg_fence_check(s, now, held);
 }
 
 #define CLAIM_SQL                                                                                  \
@@ -202,10 +207,12 @@ int pg_delivery_claim(struct store *base, const char *key, int64_t now_ms)
         pg_param_int(&p, s->epoch);
         pg_param_text(&p, key);
         pg_param_int(&p, now_ms);
-        if (s->epoch > 0)
-                r = run_fenced(s, DL_CLAIM_FENCED, FENCED(CLAIM_SQL), &p, &rows);
-        else
+        if (s->epoch > 0) {
+                pg_param_int(&p, s->lock_pid);
+                r = run_fenced(s, DL_CLAIM_FENCED, FENCED(CLAIM_SQL, "$4"), &p, &rows);
+        } else {
                 r = pg_run(s, DL_CLAIM, CLAIM_SQL, &p, NULL, &rows);
+        }
         return r < 0 ? r : rows == 1 ? 1 : 0;
 }
 
@@ -220,9 +227,11 @@ int pg_delivery_requeue_inflight(struct store *base, int64_t now_ms)
                 /* what older epochs left in flight; never our own claims */
                 pg_param_int(&p, s->epoch);
                 pg_param_int(&p, now_ms);
+                pg_param_int(&p, s->lock_pid);
                 r = run_fenced(s, PG_ST_NONE,
                                FENCED("UPDATE deliveries SET status = 0, next_at_ms = $2, "
-                                      "updated_at_ms = $2 WHERE status = 1 AND claim_epoch < $1"),
+                                      "updated_at_ms = $2 WHERE status = 1 AND claim_epoch < $1",
+                                      "$3"),
                                &p, &rows);
         } else {
                 pg_param_int(&p, now_ms);

@@ -61,10 +61,12 @@ struct store_pg {
         struct store base; /* first: a struct store * is a struct store_pg * */
         PGconn *conn;
         bool read_only;
-        /* Fencing (store_fence()): > 0, every commit first checks that
-         * ha_leader still holds this epoch and fails with -ENOLCK when it
-         * does not; the delivery claim compares it the same way. */
+        /* Fencing (store_fence()): epoch > 0, every commit first checks that
+         * ha_leader still holds it and the leader lock is still granted to
+         * lock_pid (when > 0), and fails with -ENOLCK when not; the
+         * delivery claim and requeue check the same (PG_FENCE_LEADER). */
         int64_t epoch;
+        int lock_pid;
         char *target; /* the URL without its password: for messages */
         bool prepared[PG_ST_N];
         char last_error[PG_ERROR_MAX];
@@ -152,10 +154,23 @@ bool pg_in_transaction(struct store_pg *s);
 
 /* ---- errors ---- */
 
+/* What a fenced statement reads, in one row locked FOR SHARE (a takeover,
+ * which updates it, waits for the statement, or the statement for the
+ * takeover): ha_leader's epoch, and `held`, whether the leader lock is
+ * still granted to the server process `param` (a parameter, "$3"; 0: not
+ * asked). A leader whose lock connection ended holds neither the lock
+ * nor, soon, the epoch; the lock check refuses it already before a
+ * standby bumps the epoch. */
+#define PG_FENCE_LEADER(param)                                                                     \
+        "SELECT epoch, (" param "::INT = 0 OR EXISTS (SELECT 1 FROM pg_locks "                     \
+        "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID                           \
+        " AND objid = " LEADER_LOCK_OBJID " AND objsubid = 1 AND granted AND pid = " param         \
+        "::INT)) AS held FROM ha_leader WHERE id = 1 FOR SHARE"
+
 /* 0 when current (ha_leader's epoch as a fenced statement read it; -1 for
- * none) is s's epoch; else -ENOLCK with "leadership lost: ..." in
- * last_error. */
-CPPO_MUST_CHECK int pg_fence_check(struct store_pg *s, int64_t current);
+ * none) is s's epoch and held (the lock still granted to s's lock_pid);
+ * else -ENOLCK with "leadership lost: ..." in last_error. */
+CPPO_MUST_CHECK int pg_fence_check(struct store_pg *s, int64_t current, bool held);
 
 /* The store error (store.h) for a failed result (res may be NULL: the
  * connection's state decides): -EBUSY lock or serialization failures

@@ -275,10 +275,10 @@ static int sqlite_integrity(struct store *base, char *err, size_t errlen)
 }
 
 /* One SQLite file has one writer by its own lock: nothing to fence. */
-static int sqlite_fence(struct store *s, int64_t epoch)
+static int sqlite_fence(struct store *s, const struct store_fence_token *t)
 {
         (void)s;
-        (void)epoch;
+        (void)t;
         return 0;
 }
 

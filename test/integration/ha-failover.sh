@@ -199,12 +199,15 @@ print("# takeover after SIGKILL: p50 %d ms, max %d ms over %d kills" % (statisti
 wait_for "truth [ -n \"\$(leader_name)\" ]" 1 20 || true
 L=$(leader_name)
 before=$(epoch)
-# frozen while its in-flight deliveries are read and its lock connection
-# is terminated; then it runs on and must notice (timed from SIGCONT)
+# frozen while its lock connection is terminated (waited for: the lock is
+# released from then on) and its in-flight deliveries are read; then it
+# runs on and must notice (timed from SIGCONT). Read after the release,
+# the in-flight set is complete: a claim the server was still running is
+# either in it or refused by the fence (the lock is gone).
 kill -STOP "${PID[$L]}"
-note_inflight
 before_lines=$(wc -l <"$work/$L.log")
-psql_ cppo "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE $lock_where" >/dev/null
+psql_ cppo "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE $lock_where" >/dev/null
+note_inflight
 t0=$(date +%s%N)
 kill -CONT "${PID[$L]}"
 rc=0
@@ -286,8 +289,9 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+: >"$work/stray.txt"
 python3 - "$work/h-deliveries.jsonl" "$work/mail" "$work/hooks.jsonl" "$work/x-journal.jsonl" \
-  "$inflight_keys" >"$work/figures" <<'PY' || true
+  "$inflight_keys" "$work/stray.txt" >"$work/figures" <<'PY' || true
 import collections, json, os, re, sys
 
 want = collections.defaultdict(set)  # receiver -> notification keys
@@ -316,6 +320,9 @@ for r, c in got.items():
     # receiver expected missing duplicates duplicates-not-in-flight in-flight
     print(r, len(want[r]), len(want[r] - set(c)), sum(c[k] - 1 for k in dups),
           len(dups - inflight[r]), len(inflight[r]))
+    with open(sys.argv[6], "a") as stray:
+        for k in sorted(dups - inflight[r]):
+            stray.write("%s/%s\n" % (k, r))
 PY
 ok_all=1
 ok_dups=1
@@ -326,7 +333,17 @@ while read -r rcv expected missing dups stray inflight; do
 done <"$work/figures"
 arrived() { [ "$ok_all" = 1 ] && [ "$(wc -l <"$work/figures")" = 3 ]; }
 tap_ok "every delivery arrived at least once at the SMTP sink, the webhook sink and the file" arrived
+tap_on_failure() { # what became of each duplicate not in flight
+  local key
+  tap_comment "seed $seed"
+  while read -r key; do
+    tap_comment "duplicate not in flight: $key"
+    "$ctl" deliveries show "$key" --state "$(url_of ha)" --json 2>&1 | tap_comment
+    grep -hF "${key%/*}" "$work/x.log" "$work/y.log" 2>/dev/null | tail -20 | tap_comment
+  done <"$work/stray.txt"
+}
 tap_ok "duplicates only among deliveries in flight at a kill" [ "$ok_dups" = 1 ]
+tap_on_failure() { tap_comment "seed $seed"; }
 tap_ok "every delivery is sent (cppo-notifyctl deliveries --json)" \
   [ "$(grep -vc '"status":"sent"' "$work/h-deliveries.jsonl" || true)" = 0 ]
 tap_done

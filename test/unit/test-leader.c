@@ -143,6 +143,7 @@ static void epoch_moved_by_hand_loses_the_lead(void **state)
 
 static void store_fenced_with_an_old_epoch_cannot_commit(void **state)
 {
+        struct store_fence_token token;
         struct store *s, *w;
         struct leader *a, *b;
         char buf[256];
@@ -154,7 +155,8 @@ static void store_fenced_with_an_old_epoch_cannot_commit(void **state)
         a = new_leader("host-a:1");
         b = new_leader("host-b:2");
         assert_int_equal(leader_try(a), 1);
-        assert_int_equal(store_fence(w, leader_epoch(a)), 0);
+        token = leader_token(a);
+        assert_int_equal(store_fence(w, &token), 0);
         assert_int_equal(store_begin(w), 0);
         assert_int_equal(store_commit(w), 0); /* the current epoch commits */
 
@@ -164,10 +166,62 @@ static void store_fenced_with_an_old_epoch_cannot_commit(void **state)
         assert_int_equal(store_commit(w), -ENOLCK);
         store_last_error(w, buf, sizeof buf);
         assert_non_null(strstr(buf, "leadership lost"));
-        assert_int_equal(store_fence(w, leader_epoch(b)), 0);
+        token = leader_token(b);
+        assert_int_equal(store_fence(w, &token), 0);
         assert_int_equal(store_begin(w), 0);
         assert_int_equal(store_commit(w), 0);
         leader_free(b);
+        store_close(w);
+        store_close(s);
+}
+
+/* Between the end of the leader's lock connection and a standby's epoch
+ * bump the epoch is still ours, but the lock is not: a store fenced with
+ * the token commits and claims nothing from the moment the server process
+ * holding the lock is gone, even before this process read the news. */
+static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
+{
+        char payload[] = "x", buf[256];
+        struct delivery d = { .key = (char *)"d1",
+                              .notification_key = (char *)"n1",
+                              .receiver = (char *)"audit",
+                              .channel = (char *)"file",
+                              .payload = payload,
+                              .payload_len = 1,
+                              .next_at_ms = 1 };
+        struct store_fence_token token;
+        struct store *s, *w;
+        struct leader *a;
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        w = open_rw();
+        a = new_leader("host-a:1");
+        assert_int_equal(leader_try(a), 1);
+        token = leader_token(a);
+        assert_true(token.epoch > 0 && token.lock_pid > 0);
+        assert_int_equal(store_fence(w, &token), 0);
+        assert_int_equal(store_delivery_add(w, &d), 1);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), 0); /* while the lock is held */
+
+        /* ended, and waited for: the lock is released, nobody took over */
+        assert_int_equal(
+            pg_admin_sql(path, "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks "
+                               "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID
+                               " AND objid = " LEADER_LOCK_OBJID " AND granted"),
+            0);
+        assert_int_equal(db_epoch(), token.epoch);
+        assert_int_equal(store_delivery_claim(w, "d1", 2), -ENOLCK);
+        store_last_error(w, buf, sizeof buf);
+        assert_non_null(strstr(buf, "is no longer granted to server process"));
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), -ENOLCK);
+        assert_int_equal(store_delivery_requeue_inflight(w, 3), -ENOLCK);
+        assert_int_equal(store_fence(w, NULL), 0); /* unfenced: it claims */
+        assert_int_equal(store_delivery_claim(w, "d1", 4), 1);
+        leader_free(a);
         store_close(w);
         store_close(s);
 }
@@ -201,6 +255,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(store_fenced_with_an_old_epoch_cannot_commit, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(
+                    store_fenced_by_a_lost_lock_stops_before_any_takeover, setup, teardown),
                 cmocka_unit_test(refuses_sqlite_and_bad_timing),
         };
 

@@ -387,7 +387,7 @@ static void pg_password_option_and_errors(void **state)
  * -ENOLCK and says why. */
 static void pg_fenced_commit_fails_after_a_takeover(void **state)
 {
-        struct store_options o = { .busy_timeout_ms = 1000, .fence_epoch = 3 };
+        struct store_options o = { .busy_timeout_ms = 1000, .fence = { .epoch = 3 } };
         char err[CPPO_ERRLEN], why[256];
         struct store *s = NULL;
 
@@ -406,11 +406,11 @@ static void pg_fenced_commit_fails_after_a_takeover(void **state)
         store_last_error(s, why, sizeof why);
         assert_non_null(strstr(why, "leadership lost: epoch 3 is no longer current"));
         assert_int_equal(count(s, "ledger"), 1); /* k2 was rolled back */
-        assert_int_equal(store_fence(s, 4), 0);  /* fenced anew: commits again */
+        assert_int_equal(store_fence(s, &(struct store_fence_token){ .epoch = 4 }), 0); /* anew */
         assert_int_equal(store_begin(s), 0);
         assert_int_equal(store_ledger_add(s, "k2", NULL, 2), 1);
         assert_int_equal(store_commit(s), 0);
-        assert_int_equal(store_fence(s, 0), 0); /* unfenced: no check */
+        assert_int_equal(store_fence(s, NULL), 0); /* unfenced: no check */
         assert_int_equal(tmpstore_sql("UPDATE ha_leader SET epoch = 9"), 0);
         assert_int_equal(store_begin(s), 0);
         assert_int_equal(store_ledger_add(s, "k3", NULL, 3), 1);
@@ -547,7 +547,7 @@ static void pg_conn_sql(PGconn *c, const char *sql)
  * older epochs left in flight, never its own claims. */
 static void delivery_claim_once_and_fenced_by_the_leader_epoch(void **state)
 {
-        struct store_options o = { .busy_timeout_ms = 500, .fence_epoch = 3 };
+        struct store_options o = { .busy_timeout_ms = 500, .fence = { .epoch = 3 } };
         struct store *a = open_rw(), *b = open_rw(), *old = NULL, *next = NULL;
         char err[CPPO_ERRLEN], why[256];
         PGconn *takeover;
@@ -589,7 +589,7 @@ static void delivery_claim_once_and_fenced_by_the_leader_epoch(void **state)
         assert_int_equal(store_delivery_requeue_inflight(old, 9), -ENOLCK);
         assert_int_equal(delivery_state(old, "d2", NULL), DELIVERY_SENDING);
 
-        o.fence_epoch = 4;
+        o.fence.epoch = 4;
         assert_int_equal(store_open(&next, path, &o, err, sizeof err), 0);
         assert_int_equal(store_delivery_claim(next, "d3", 10), 1);
         assert_int_equal(store_delivery_claim(next, "d3", 11), 0); /* a second claim */
