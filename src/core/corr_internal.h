@@ -19,20 +19,20 @@
 
 struct corr_state {
         struct hmap *auths, *offers, *agreements, *holds, *keys;
-        /* "product\x1fparty\x1fbuyer" -> ids (struct strlist *): the
-         * authorizations of a product and reseller that name a buyer. A
-         * match for inference names every buyer the offer targets, so the
-         * list of the offer's first buyer holds all its candidates: a few,
-         * not every authorization of the product and partner (quadratic
-         * over a stream otherwise). */
-        struct hmap *auths_by_buyer;
+        /* "product\x1fparty\x1fbuyer" -> struct corr_bucket: the
+         * authorizations of a product and reseller that name a buyer, and
+         * the offers of that product and seller of record whose first
+         * targeted buyer it is. A match for inference names every buyer the
+         * offer targets, so the bucket of the offer's first buyer holds all
+         * its candidates: a few, not every authorization of the product and
+         * partner (quadratic over a stream otherwise). */
+        struct hmap *buckets;
         /* "product\x1fparty" -> struct corr_sale_list: the offers by product
-         * and seller of record, in the order first indexed there, and which
-         * of them are held now, so that a registration retries the held
-         * offers of its sale key without walking all the others. */
+         * and seller of record, in the order first indexed there. */
         struct hmap *offers_by_sale;
         /* offer id -> struct corr_places: where the offer is in
-         * offers_by_sale (the held marks follow the holds through it) */
+         * offers_by_sale, and whether every registration of those sale keys
+         * must retry it while it is held */
         struct hmap *offer_places;
         /* offer id -> ids of the agreements that named it (struct strlist *),
          * so that "were people told about this offer" looks at the offer's
@@ -40,12 +40,26 @@ struct corr_state {
         struct hmap *agreements_by_offer;
 };
 
+/* Ascending positions in a sale list. */
+struct corr_posset {
+        size_t *v;
+        size_t n, cap;
+};
+
 /* One sale key's offers: ids in the order they were first indexed there,
- * and the positions (ascending) of those held now. */
+ * and the positions of the held ones that any registration of the key must
+ * retry (see corr_held_to_retry). */
 struct corr_sale_list {
         struct strlist ids;
-        size_t *held;
-        size_t n_held, cap_held;
+        struct corr_posset retry;
+};
+
+/* One (product, party, buyer): see corr_state.buckets. `expiring` is set
+ * for good once an authorization with an expiry was indexed here: from
+ * then on the inference of its offers can change with the clock alone. */
+struct corr_bucket {
+        struct strlist auths, offers;
+        bool expiring;
 };
 
 /* ---- corr_state.c ---- */
@@ -59,21 +73,34 @@ bool corr_sale_key(char *buf, size_t size, const char *product, const char *part
  * record moves to another key is harmless (readers re-check every
  * candidate), a missing one would not be. */
 
-/* Indexes a under each buyer it names (auths_by_buyer). 0 or -ENOMEM. */
+/* Indexes a under each buyer it names (buckets). 0 or -ENOMEM. */
 CPPO_MUST_CHECK int corr_index_authorization(struct corr_state *s, const struct authorization *a);
 
 /* The authorizations of product and party that name buyer (NULL: none). */
 const struct strlist *corr_buyer_candidates(const struct corr_state *s, const char *product,
                                             const char *party, const char *buyer);
 
-/* Indexes o under its sale key (offers_by_sale), marked held when it is.
- * 0 (also when the key is unknown) or -ENOMEM. */
+/* Indexes o under its sale key (offers_by_sale) and the bucket of its
+ * first targeted buyer. 0 (also when the key is unknown) or -ENOMEM. */
 CPPO_MUST_CHECK int corr_index_offer(struct corr_state *s, const struct offer *o);
 
-/* The next held offer under sale_key at or after position *cursor, in the
- * order the offers were indexed there; *cursor moves past it. NULL when
- * there is none. Holds taken or released meanwhile are seen. */
-const char *corr_next_held(const struct corr_state *s, const char *sale_key, size_t *cursor);
+/* The held offers under sale_key whose inference a change of an
+ * authorization naming any of the buyers in `buyers` (n lists: its buyers
+ * before and after the change) may have made unique, as ids in the order
+ * the offers were first indexed there (appended to *out, which the caller
+ * clears). A held offer left out has the inference it had when last tried:
+ * its candidates are the authorizations of its own (product, party, first
+ * buyer) bucket; an authorization naming none of that bucket's buyer
+ * leaves them as they were, and the clock changes them only when one of
+ * them expires (an "expiring" bucket). So these are its offers:
+ *   - held in a bucket (sale_key, b) for b among `buyers`;
+ *   - held in an expiring bucket, or indexed under more than one sale key
+ *     (a moved offer infers by its current key): every registration of
+ *     sale_key retries these, as it did every held offer before.
+ * 0 or -ENOMEM. */
+CPPO_MUST_CHECK int corr_held_to_retry(const struct corr_state *s, const char *sale_key,
+                                       const struct strlist *const *buyers, size_t n,
+                                       struct strlist *out);
 
 /* Removes the hold of offer_id (and its held marks). */
 void corr_state_del_hold(struct corr_state *s, const char *offer_id);

@@ -3,6 +3,7 @@
  * include/cppo/correlate.h and corr_internal.h). */
 #include "corr_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,28 @@ static void free_sale_list(void *p)
 
         if (l) {
                 strlist_clear(&l->ids);
-                free(l->held);
+                free(l->retry.v);
         }
         free(l);
 }
 
+static void free_bucket(void *p)
+{
+        struct corr_bucket *b = p;
+
+        if (b) {
+                strlist_clear(&b->auths);
+                strlist_clear(&b->offers);
+        }
+        free(b);
+}
+
 /* Where one offer is in offers_by_sale: each list and its position there
- * (more than one only when its product or partner changed). */
+ * (more than one only when its product or partner changed), and whether
+ * every registration of those keys retries it while it is held (moved, or
+ * in an expiring bucket: see corr_held_to_retry). */
 struct corr_places {
+        bool retry;
         size_t n;
         struct {
                 struct corr_sale_list *list;
@@ -54,7 +69,7 @@ int corr_state_new(struct corr_state **out)
         if (s == NULL || hmap_new(&s->auths, free_authorization) < 0 ||
             hmap_new(&s->offers, free_offer) < 0 || hmap_new(&s->agreements, free_agreement) < 0 ||
             hmap_new(&s->holds, free_hold) < 0 || hmap_new(&s->keys, NULL) < 0 ||
-            hmap_new(&s->auths_by_buyer, free_ids) < 0 ||
+            hmap_new(&s->buckets, free_bucket) < 0 ||
             hmap_new(&s->offers_by_sale, free_sale_list) < 0 ||
             hmap_new(&s->offer_places, free) < 0 ||
             hmap_new(&s->agreements_by_offer, free_ids) < 0) {
@@ -74,7 +89,7 @@ void corr_state_free(struct corr_state *s)
         hmap_free(s->agreements);
         hmap_free(s->holds);
         hmap_free(s->keys);
-        hmap_free(s->auths_by_buyer);
+        hmap_free(s->buckets);
         hmap_free(s->offers_by_sale);
         hmap_free(s->offer_places);
         hmap_free(s->agreements_by_offer);
@@ -109,7 +124,7 @@ static int index_add(struct hmap *idx, const char *key, const char *id)
         return strlist_add_unique(ids, id);
 }
 
-/* The auths_by_buyer key; false when a part is unknown. */
+/* The buckets key; false when a part is unknown. */
 static bool buyer_key(char *buf, size_t size, const char *product, const char *party,
                       const char *buyer)
 {
@@ -120,37 +135,30 @@ static bool buyer_key(char *buf, size_t size, const char *product, const char *p
         return true;
 }
 
-int corr_index_authorization(struct corr_state *s, const struct authorization *a)
+static struct corr_bucket *bucket(struct corr_state *s, const char *key)
 {
-        char key[MP_EVENT_KEY_MAX];
-        int r = 0;
+        struct corr_bucket *b = hmap_get(s->buckets, key);
 
-        for (size_t i = 0; r == 0 && i < a->buyer_account_ids.n; i++)
-                if (buyer_key(key, sizeof key, a->product_id, a->reseller_account_id,
-                              a->buyer_account_ids.v[i]))
-                        r = index_add(s->auths_by_buyer, key, a->id);
-        return r;
+        if (b == NULL) {
+                b = calloc(1, sizeof *b);
+                if (b == NULL || hmap_put(s->buckets, key, b) < 0) {
+                        free(b);
+                        return NULL;
+                }
+        }
+        return b;
 }
 
-const struct strlist *corr_buyer_candidates(const struct corr_state *s, const char *product,
-                                            const char *party, const char *buyer)
+/* ---- positions ---- */
+
+/* Where pos is, or would go, in p. */
+static size_t pos_slot(const struct corr_posset *p, size_t pos)
 {
-        char key[MP_EVENT_KEY_MAX];
-
-        return buyer_key(key, sizeof key, product, party, buyer) ? hmap_get(s->auths_by_buyer, key)
-                                                                 : NULL;
-}
-
-/* ---- held offers by sale key ---- */
-
-/* Where pos is, or would go, in l's held positions. */
-static size_t held_slot(const struct corr_sale_list *l, size_t pos)
-{
-        size_t lo = 0, hi = l->n_held;
+        size_t lo = 0, hi = p->n;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (l->held[mid] < pos)
+                if (p->v[mid] < pos)
                         lo = mid + 1;
                 else
                         hi = mid;
@@ -158,50 +166,120 @@ static size_t held_slot(const struct corr_sale_list *l, size_t pos)
         return lo;
 }
 
-static int held_mark(struct corr_sale_list *l, size_t pos)
+static int pos_add(struct corr_posset *p, size_t pos)
 {
-        size_t i = held_slot(l, pos);
+        size_t i = pos_slot(p, pos);
 
-        if (i < l->n_held && l->held[i] == pos)
+        if (i < p->n && p->v[i] == pos)
                 return 0;
-        if (l->n_held == l->cap_held) {
-                size_t cap = l->cap_held ? 2 * l->cap_held : 4;
-                size_t *v = realloc(l->held, cap * sizeof *v);
+        if (p->n == p->cap) {
+                size_t cap = p->cap ? 2 * p->cap : 4;
+                size_t *v = realloc(p->v, cap * sizeof *v);
                 if (v == NULL)
                         return -ENOMEM;
-                l->held = v;
-                l->cap_held = cap;
+                p->v = v;
+                p->cap = cap;
         }
-        memmove(&l->held[i + 1], &l->held[i], (l->n_held - i) * sizeof *l->held);
-        l->held[i] = pos;
-        l->n_held++;
+        memmove(&p->v[i + 1], &p->v[i], (p->n - i) * sizeof *p->v);
+        p->v[i] = pos;
+        p->n++;
         return 0;
 }
 
-static void held_unmark(struct corr_sale_list *l, size_t pos)
+static void pos_del(struct corr_posset *p, size_t pos)
 {
-        size_t i = held_slot(l, pos);
+        size_t i = pos_slot(p, pos);
 
-        if (i < l->n_held && l->held[i] == pos) {
-                memmove(&l->held[i], &l->held[i + 1], (l->n_held - i - 1) * sizeof *l->held);
-                l->n_held--;
+        if (i < p->n && p->v[i] == pos) {
+                memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof *p->v);
+                p->n--;
         }
 }
 
-/* Marks (held) or unmarks offer_id wherever it is indexed. */
-static int mark_places(struct corr_state *s, const char *offer_id, bool held)
+/* ---- the retry marks ---- */
+
+/* Marks offer_id in the retry positions of every list it is in when it is
+ * held and to be retried always; unmarks it everywhere otherwise. */
+static int sync_retry(struct corr_state *s, const char *offer_id)
 {
         struct corr_places *pl = hmap_get(s->offer_places, offer_id);
+        bool on = pl && pl->retry && hmap_get(s->holds, offer_id) != NULL;
         int r = 0;
 
         for (size_t i = 0; pl && r == 0 && i < pl->n; i++) {
-                if (held)
-                        r = held_mark(pl->at[i].list, pl->at[i].pos);
+                if (on)
+                        r = pos_add(&pl->at[i].list->retry, pl->at[i].pos);
                 else
-                        held_unmark(pl->at[i].list, pl->at[i].pos);
+                        pos_del(&pl->at[i].list->retry, pl->at[i].pos);
         }
         return r;
 }
+
+/* offer_id is to be retried by every registration of its keys from now on. */
+static int retry_always(struct corr_state *s, const char *offer_id)
+{
+        struct corr_places *pl = hmap_get(s->offer_places, offer_id);
+
+        if (pl == NULL || pl->retry)
+                return 0;
+        pl->retry = true;
+        return sync_retry(s, offer_id);
+}
+
+/* ---- the buckets ---- */
+
+int corr_index_authorization(struct corr_state *s, const struct authorization *a)
+{
+        char key[MP_EVENT_KEY_MAX];
+        struct corr_bucket *b;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < a->buyer_account_ids.n; i++) {
+                if (!buyer_key(key, sizeof key, a->product_id, a->reseller_account_id,
+                               a->buyer_account_ids.v[i]))
+                        continue;
+                if ((b = bucket(s, key)) == NULL)
+                        return -ENOMEM;
+                r = strlist_add_unique(&b->auths, a->id);
+                if (r < 0 || a->expires_at == NULL || b->expiring)
+                        continue;
+                b->expiring = true;
+                for (size_t j = 0; r == 0 && j < b->offers.n; j++)
+                        r = retry_always(s, b->offers.v[j]);
+        }
+        return r;
+}
+
+const struct strlist *corr_buyer_candidates(const struct corr_state *s, const char *product,
+                                            const char *party, const char *buyer)
+{
+        char key[MP_EVENT_KEY_MAX];
+        const struct corr_bucket *b;
+
+        if (!buyer_key(key, sizeof key, product, party, buyer))
+                return NULL;
+        b = hmap_get(s->buckets, key);
+        return b ? &b->auths : NULL;
+}
+
+/* Puts o in the bucket of its first targeted buyer. */
+static int bucket_offer(struct corr_state *s, const struct offer *o)
+{
+        char key[MP_EVENT_KEY_MAX];
+        struct corr_bucket *b;
+        int r;
+
+        if (o->targeted_buyer_account_ids.n == 0 ||
+            !buyer_key(key, sizeof key, o->product_id, o->seller_of_record_account_id,
+                       o->targeted_buyer_account_ids.v[0]))
+                return 0; /* never inferred */
+        if ((b = bucket(s, key)) == NULL)
+                return -ENOMEM;
+        r = strlist_add_unique(&b->offers, o->id);
+        return r == 0 && b->expiring ? retry_always(s, o->id) : r;
+}
+
+/* ---- offers by sale key ---- */
 
 static struct corr_sale_list *sale_list(struct corr_state *s, const char *key)
 {
@@ -217,7 +295,8 @@ static struct corr_sale_list *sale_list(struct corr_state *s, const char *key)
         return l;
 }
 
-/* Records that offer_id is at pos of list. */
+/* Records that offer_id is at pos of list; a second key makes it one to
+ * retry always. */
 static int add_place(struct corr_state *s, const char *offer_id, struct corr_sale_list *list,
                      size_t pos)
 {
@@ -229,6 +308,7 @@ static int add_place(struct corr_state *s, const char *offer_id, struct corr_sal
                 return -ENOMEM;
         if (pl)
                 memcpy(grown, pl, sizeof *grown + n * sizeof grown->at[0]);
+        grown->retry = pl ? pl->retry : false;
         grown->n = n + 1;
         grown->at[n].list = list;
         grown->at[n].pos = pos;
@@ -236,40 +316,88 @@ static int add_place(struct corr_state *s, const char *offer_id, struct corr_sal
                 free(grown);
                 return -ENOMEM;
         }
-        return 0;
+        if (n > 0)
+                grown->retry = true;
+        return sync_retry(s, offer_id);
 }
 
-int corr_index_offer(struct corr_state *s, const struct offer *o)
+/* Adds o to the list of its sale key (key) unless it is there. */
+static int place_offer(struct corr_state *s, const struct offer *o, const char *key)
 {
-        char key[MP_EVENT_KEY_MAX];
         struct corr_places *pl = hmap_get(s->offer_places, o->id);
         struct corr_sale_list *l;
         int r;
 
-        if (!corr_sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
-                return 0;
         if ((l = sale_list(s, key)) == NULL)
                 return -ENOMEM;
         for (size_t i = 0; pl && i < pl->n; i++)
                 if (pl->at[i].list == l)
                         return 0; /* there already */
         r = strlist_add(&l->ids, o->id);
-        if (r == 0)
-                r = add_place(s, o->id, l, l->ids.n - 1);
-        if (r == 0 && hmap_get(s->holds, o->id))
-                r = held_mark(l, l->ids.n - 1);
+        return r == 0 ? add_place(s, o->id, l, l->ids.n - 1) : r;
+}
+
+int corr_index_offer(struct corr_state *s, const struct offer *o)
+{
+        char key[MP_EVENT_KEY_MAX];
+        int r;
+
+        if (!corr_sale_key(key, sizeof key, o->product_id, o->seller_of_record_account_id))
+                return 0;
+        r = place_offer(s, o, key);
+        return r == 0 ? bucket_offer(s, o) : r;
+}
+
+/* The position of offer_id in l, or SIZE_MAX when it is not there. */
+static size_t place_in(const struct corr_state *s, const char *offer_id,
+                       const struct corr_sale_list *l)
+{
+        const struct corr_places *pl = hmap_get(s->offer_places, offer_id);
+
+        for (size_t i = 0; pl && i < pl->n; i++)
+                if (pl->at[i].list == l)
+                        return pl->at[i].pos;
+        return SIZE_MAX;
+}
+
+/* Adds the positions in l of the held offers of bucket (sale_key, buyer). */
+static int add_bucket_held(const struct corr_state *s, const struct corr_sale_list *l,
+                           const char *sale_key, const char *buyer, struct corr_posset *out)
+{
+        char key[MP_EVENT_KEY_MAX];
+        const struct corr_bucket *b;
+        int r = 0;
+
+        /* the same string as buyer_key(product, party, buyer), also cut */
+        snprintf(key, sizeof key, "%s\x1f%s", sale_key, buyer);
+        if ((b = hmap_get(s->buckets, key)) == NULL)
+                return 0;
+        for (size_t i = 0; r == 0 && i < b->offers.n; i++) {
+                size_t pos = place_in(s, b->offers.v[i], l);
+                if (pos != SIZE_MAX && hmap_get(s->holds, b->offers.v[i]))
+                        r = pos_add(out, pos);
+        }
         return r;
 }
 
-const char *corr_next_held(const struct corr_state *s, const char *sale_key, size_t *cursor)
+int corr_held_to_retry(const struct corr_state *s, const char *sale_key,
+                       const struct strlist *const *buyers, size_t n, struct strlist *out)
 {
         const struct corr_sale_list *l = hmap_get(s->offers_by_sale, sale_key);
-        size_t i;
+        struct corr_posset p = { 0 };
+        int r = 0;
 
-        if (l == NULL || (i = held_slot(l, *cursor)) == l->n_held)
-                return NULL;
-        *cursor = l->held[i] + 1;
-        return l->ids.v[l->held[i]];
+        if (l == NULL)
+                return 0;
+        for (size_t i = 0; r == 0 && i < l->retry.n; i++)
+                r = pos_add(&p, l->retry.v[i]);
+        for (size_t k = 0; r == 0 && k < n; k++)
+                for (size_t i = 0; r == 0 && buyers[k] && i < buyers[k]->n; i++)
+                        r = add_bucket_held(s, l, sale_key, buyers[k]->v[i], &p);
+        for (size_t i = 0; r == 0 && i < p.n; i++)
+                r = strlist_add(out, l->ids.v[p.v[i]]);
+        free(p.v);
+        return r;
 }
 
 int corr_index_agreement(struct corr_state *s, const struct agreement *g)
@@ -318,13 +446,13 @@ int corr_state_put_agreement(struct corr_state *s, const struct agreement *src)
 
 int corr_state_put_hold(struct corr_state *s, const struct hold *src)
 {
-        return put_hold(s, src) ? mark_places(s, src->offer_id, true) : -ENOMEM;
+        return put_hold(s, src) ? sync_retry(s, src->offer_id) : -ENOMEM;
 }
 
 void corr_state_del_hold(struct corr_state *s, const char *offer_id)
 {
-        (void)mark_places(s, offer_id, false); /* unmarking allocates nothing */
         hmap_del(s->holds, offer_id);
+        (void)sync_retry(s, offer_id); /* unmarking allocates nothing */
 }
 
 int corr_state_put_notification_key(struct corr_state *s, const char *key)

@@ -553,36 +553,55 @@ static int fill_synced(struct authorization *a, const struct mp_event *ev)
 /* A new, changed or withdrawn authorization may make a held offer's
  * inference unique (a withdrawal can end an ambiguity): an offer sold under
  * the sale key (product, reseller) the authorization has now or had before
- * the change; no other offer's candidates changed. */
-static int retry_holds(struct step *st, const char *key)
+ * the change; no other offer's candidates changed. Of those, only the ones
+ * corr_held_to_retry names can infer now (the others would infer nothing,
+ * as when last tried), in the order all of them would be tried. */
+static int retry_holds(struct step *st, const char *key, const struct strlist *const buyers[2])
 {
-        size_t cursor = 0;
-        const char *id;
-        int r = 0;
+        struct strlist ids = { 0 };
+        int r = corr_held_to_retry(st->s, key, buyers, 2, &ids);
 
-        while (r == 0 && (id = corr_next_held(st->s, key, &cursor)) != NULL) {
-                struct offer *o = hmap_get(st->s->offers, id);
+        for (size_t i = 0; r == 0 && i < ids.n; i++) {
+                struct offer *o = hmap_get(st->s->offers, ids.v[i]);
                 struct authorization *a;
                 if (o == NULL || hmap_get(st->s->holds, o->id) == NULL)
                         continue;
                 if ((a = infer(st, o)) != NULL)
                         r = link_offer(st, o, a, LINK_INFERRED);
         }
+        strlist_clear(&ids);
         return r;
+}
+
+/* What an authorization was before a change: its sale key (when known)
+ * and buyers, whose held offers the change may settle. */
+struct auth_before {
+        char key[MP_EVENT_KEY_MAX];
+        bool had;
+        struct strlist buyers;
+};
+
+static int auth_before(const struct authorization *a, struct auth_before *b)
+{
+        b->had = corr_sale_key(b->key, sizeof b->key, a->product_id, a->reseller_account_id);
+        b->buyers = (struct strlist){ 0 };
+        return strlist_copy(&b->buyers, &a->buyer_account_ids);
 }
 
 /* After a registration: the authorization under its (new) sale key, and
  * the held offers it may now claim or leave to another. */
-static int reindex_registration(struct step *st, struct authorization *a, const char *before)
+static int reindex_registration(struct step *st, struct authorization *a,
+                                const struct auth_before *b)
 {
+        const struct strlist *const buyers[2] = { &b->buyers, &a->buyer_account_ids };
         char after[MP_EVENT_KEY_MAX];
         bool has = corr_sale_key(after, sizeof after, a->product_id, a->reseller_account_id);
         int r = corr_index_authorization(st->s, a);
 
         if (r == 0 && has)
-                r = retry_holds(st, after);
-        if (r == 0 && before && (!has || strcmp(before, after) != 0))
-                r = retry_holds(st, before);
+                r = retry_holds(st, after, buyers);
+        if (r == 0 && b->had && (!has || strcmp(b->key, after) != 0))
+                r = retry_holds(st, b->key, buyers);
         return r;
 }
 
@@ -590,23 +609,26 @@ static int on_registration(struct step *st)
 {
         const struct mp_event *ev = st->ev;
         struct authorization *a = corr_auth_get_or_new(st->s, ev->resale_authorization_id);
-        char before[MP_EVENT_KEY_MAX];
-        bool had;
+        struct auth_before before;
         int r;
 
         if (a == NULL)
                 return -ENOMEM;
-        had = corr_sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
+        r = auth_before(a, &before);
         a->withdrawn = ev->kind == MP_REGISTRATION_WITHDRAWN;
         a->registered = true;
-        r = a->withdrawn ? 0 : fill_registration(a, ev);
+        if (r == 0 && !a->withdrawn)
+                r = fill_registration(a, ev);
         if (r == 0)
                 r = save_auth(st, a);
         for (size_t i = 0; r == 0 && !a->withdrawn && i < ev->reg.n_offer_ids; i++) {
                 struct offer *o = corr_offer_get_or_new(st->s, ev->reg.offer_ids[i]);
                 r = o ? link_offer(st, o, a, LINK_REGISTERED) : -ENOMEM;
         }
-        return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
+        if (r == 0)
+                r = reindex_registration(st, a, &before);
+        strlist_clear(&before.buyers);
+        return r;
 }
 
 /* The sync's record of an authorization. An older revision than the one
@@ -616,9 +638,8 @@ static int on_synced(struct step *st)
 {
         const struct mp_event *ev = st->ev;
         struct authorization *a = corr_auth_get_or_new(st->s, ev->resale_authorization_id);
-        char before[MP_EVENT_KEY_MAX];
+        struct auth_before before;
         int64_t modified = 0;
-        bool had;
         int r;
 
         if (a == NULL)
@@ -627,14 +648,18 @@ static int on_synced(struct step *st)
                 modified = 0;
         if (a->aws_status && modified < a->aws_modified)
                 return 0;
-        had = corr_sale_key(before, sizeof before, a->product_id, a->reseller_account_id);
-        r = fill_synced(a, ev);
+        r = auth_before(a, &before);
+        if (r == 0)
+                r = fill_synced(a, ev);
         if (r == 0 && a->source_event_key == NULL)
                 r = str_assign(&a->source_event_key, ev->event_key);
         a->aws_modified = modified;
         if (r == 0)
                 r = save_auth(st, a);
-        return r == 0 ? reindex_registration(st, a, had ? before : NULL) : r;
+        if (r == 0)
+                r = reindex_registration(st, a, &before);
+        strlist_clear(&before.buyers);
+        return r;
 }
 
 /* AWS's record of an offer names its authorization: a link stronger than

@@ -17,6 +17,9 @@
  *     idle, with no event handled.
  * Asserts nothing about speed; exits non-zero only when the run fails.
  * BENCH_KEEP=1 leaves the store and the events file in their directory.
+ * BENCH_EVENTS_FILE=PATH replays that file (e.g. one BENCH_KEEP kept)
+ * instead of generating one: two builds compared on the same machine
+ * alternate runs, and the generator's half minute is not paid each time.
  * (`bench-scale --load DB` is the child: it loads DB and reports.)
  */
 #include "cppo/log.h"
@@ -24,6 +27,7 @@
 #include "cppo/source_file.h"
 #include "cppo/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +236,7 @@ int main(int argc, char **argv)
         size_t want = env_size("BENCH_EVENTS", 1000000);
         char dir[] = "/tmp/bench-scale.XXXXXX", db[512], events[512], wal[600];
         struct run x = { 0 };
+        bool keep_events = false;
         double t0;
         int r;
 
@@ -250,9 +255,17 @@ int main(int argc, char **argv)
         snprintf(wal, sizeof wal, "%s-wal", db);
         snprintf(events, sizeof events, "%s/events.jsonl", dir);
         t0 = now_s();
-        r = generate(argv[1], want, events);
-        printf("%zu raw events of about %zu deals generated in %.1f s (%.0f MB)\n", want, want / 7,
-               now_s() - t0, (double)file_size(events) / 1e6);
+        if (getenv("BENCH_EVENTS_FILE") && *getenv("BENCH_EVENTS_FILE")) {
+                /* given: not ours to remove at the end */
+                snprintf(events, sizeof events, "%s", getenv("BENCH_EVENTS_FILE"));
+                keep_events = true;
+                r = 0;
+                printf("%zu events of %s\n", count_lines(events), events);
+        } else {
+                r = generate(argv[1], want, events);
+                printf("%zu raw events of about %zu deals generated in %.1f s (%.0f MB)\n", want,
+                       want / 7, now_s() - t0, (double)file_size(events) / 1e6);
+        }
         fflush(stdout);
         if (r == 0)
                 r = replay(db, events, &x);
@@ -268,7 +281,8 @@ int main(int argc, char **argv)
                 r = load_in_child(db);
         }
         if (getenv("BENCH_KEEP") == NULL) {
-                unlink(events);
+                if (!keep_events)
+                        unlink(events);
                 unlink(db);
                 unlink(wal);
                 rmdir(dir);
