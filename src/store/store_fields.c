@@ -3,14 +3,17 @@
  * the tables store_count() knows (store_internal.h). */
 #include "store_internal.h"
 
+#include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
+#include "cppo/pack.h"
 #include "cppo/strlist.h"
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* String lists are stored as JSON arrays of strings. */
@@ -37,6 +40,74 @@ int store_json_strlist(const char *json, struct strlist *out)
                         r = strlist_add(out, YAJL_GET_STRING(v->u.array.values[i]));
         yajl_tree_free(v);
         return r;
+}
+
+/* The documents stored packed: the two that make most of a store's bytes
+ * (a context is ~850 bytes of JSON, a payload embeds or restates it). */
+static const struct {
+        const struct record_type *rec;
+        const char *column;
+} packed_fields[] = {
+        { &notification_record, "context" },
+        { &delivery_record, "payload" },
+};
+
+bool store_field_packed(const struct record_type *rec, const struct field *f)
+{
+        for (size_t i = 0; i < sizeof packed_fields / sizeof packed_fields[0]; i++)
+                if (packed_fields[i].rec == rec && strcmp(packed_fields[i].column, f->name) == 0)
+                        return f->type == FIELD_STR || f->type == FIELD_BLOB;
+        return false;
+}
+
+/* A FIELD_BLOB is a char * immediately followed by its length (model.h). */
+static size_t *blob_len(void *p)
+{
+        return (void *)((char *)p + sizeof(char *));
+}
+
+int store_pack_field(const struct field *f, const void *rec, const void **bytes, size_t *len,
+                     uint8_t **owned)
+{
+        const void *p = (const char *)rec + f->offset;
+        const char *v = *(char *const *)p;
+        size_t n = f->type == FIELD_BLOB ? *blob_len((void *)(uintptr_t)p) : v ? strlen(v) : 0;
+        size_t packed_len;
+        int r;
+
+        *owned = NULL;
+        *bytes = v;
+        *len = n;
+        if (v == NULL && f->type == FIELD_BLOB)
+                *bytes = ""; /* a blob without bytes is empty, never NULL */
+        if (v == NULL)
+                return 0;
+        r = pack(v, n, owned, &packed_len);
+        if (r == 0 && *owned) {
+                *bytes = *owned;
+                *len = packed_len;
+        }
+        return r;
+}
+
+int store_unpack_field(const struct field *f, void *rec, const void *data, size_t n)
+{
+        void *p = (char *)rec + f->offset;
+        size_t len;
+        char *doc;
+        int r;
+
+        if (data == NULL && f->type == FIELD_STR)
+                return 0;
+        r = unpack(data ? data : "", data ? n : 0, &doc, &len);
+        if (r == -EINVAL)
+                return -EIO; /* a value this program never wrote */
+        if (r < 0)
+                return r;
+        *(char **)p = doc;
+        if (f->type == FIELD_BLOB)
+                *blob_len(p) = len;
+        return 0;
 }
 
 int store_sql_add(char *buf, size_t *used, const char *a, const char *b)

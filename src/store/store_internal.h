@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The size of the statement buffers built from field tables; the widest
  * record has 20 columns, and PostgreSQL's upsert names each twice more
@@ -23,6 +24,24 @@
  * that is no array of strings adds nothing). */
 char *store_strlist_json(const struct strlist *l);
 CPPO_MUST_CHECK int store_json_strlist(const char *json, struct strlist *out);
+
+/* Whether field f of rec is a packed document (pack.h): a notification's
+ * context and a delivery's payload are stored packed and read unpacked
+ * here, in the field layer, so every reader sees the bytes it always saw.
+ * Only FIELD_STR and FIELD_BLOB fields can be. */
+bool store_field_packed(const struct record_type *rec, const struct field *f);
+/* The value of packed-document field f of rec as stored: *bytes and *len;
+ * *owned is the packed copy they point into (the caller frees it) or NULL
+ * when the value is stored as it is (*bytes then points into rec; NULL for
+ * a NULL string). 0, -ENOMEM, or -E2BIG for a document over PACK_MAX. */
+CPPO_MUST_CHECK int store_pack_field(const struct field *f, const void *rec, const void **bytes,
+                                     size_t *len, uint8_t **owned);
+/* Sets packed-document field f of rec (zeroed) from n stored bytes at data
+ * (NULL: SQL NULL), packed or plain (older stores). A FIELD_BLOB is never
+ * NULL ("" for no bytes). 0, -ENOMEM, -E2BIG, or -EIO for a packed value
+ * this program cannot read. */
+CPPO_MUST_CHECK int store_unpack_field(const struct field *f, void *rec, const void *data,
+                                       size_t n);
 
 /* Appends a then b to buf (SQL_MAX bytes, *used of them taken). 0 or
  * -E2BIG. */

@@ -104,12 +104,40 @@ static int param_field(struct pg_params *p, const struct field *f, const void *r
         return -EINVAL;
 }
 
+/* A packed document (store_field_packed()) as the next parameter: always
+ * BYTEA (migration 9 made a context one), its packed bytes when packing
+ * saves some (owned), else the value's own bytes; a NULL string as NULL. */
+static int param_packed(struct pg_params *p, const struct field *f, const void *rec)
+{
+        const void *bytes;
+        uint8_t *owned;
+        size_t len;
+        int r = store_pack_field(f, rec, &bytes, &len, &owned);
+
+        if (r < 0)
+                return r;
+        if (bytes == NULL) {
+                pg_param_text(p, NULL);
+                return 0;
+        }
+        if (owned && (p->n_owned >= PG_PARAMS_MAX || p->n >= PG_PARAMS_MAX)) {
+                free(owned);
+                p->overflow = true;
+                return -E2BIG;
+        }
+        if (owned)
+                p->owned[p->n_owned++] = (char *)owned;
+        pg_param_bytes(p, bytes, len);
+        return 0;
+}
+
 int pg_params_record(struct pg_params *p, const struct record_type *t, const void *rec)
 {
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = param_field(p, &t->fields[i], rec);
+                r = store_field_packed(t, &t->fields[i]) ? param_packed(p, &t->fields[i], rec)
+                                                         : param_field(p, &t->fields[i], rec);
         return r == 0 && p->overflow ? -E2BIG : r;
 }
 
@@ -137,6 +165,24 @@ static int read_field(const PGresult *res, int r, int c, const struct field *f, 
         return -EINVAL;
 }
 
+/* Column c of row r (BYTEA) into a packed document: packed bytes
+ * unpacked, plain ones (rows written before packing) as they are. */
+static int read_packed(const PGresult *res, int r, int c, const struct field *f, void *rec)
+{
+        char *raw;
+        size_t n;
+        int rc;
+
+        if (pg_col_text(res, r, c) == NULL)
+                return store_unpack_field(f, rec, NULL, 0);
+        rc = pg_col_bytes(res, r, c, &raw, &n);
+        if (rc < 0)
+                return rc;
+        rc = store_unpack_field(f, rec, raw, n);
+        free(raw);
+        return rc;
+}
+
 int pg_read_record(const PGresult *res, int r, int first, const struct record_type *t, void *rec)
 {
         int rc = 0;
@@ -144,6 +190,8 @@ int pg_read_record(const PGresult *res, int r, int first, const struct record_ty
         if (PQnfields(res) < first + (int)t->n_fields)
                 return -EIO;
         for (size_t i = 0; rc == 0 && i < t->n_fields; i++)
-                rc = read_field(res, r, first + (int)i, &t->fields[i], rec);
+                rc = store_field_packed(t, &t->fields[i])
+                         ? read_packed(res, r, first + (int)i, &t->fields[i], rec)
+                         : read_field(res, r, first + (int)i, &t->fields[i], rec);
         return rc;
 }

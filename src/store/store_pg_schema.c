@@ -142,6 +142,13 @@ static const struct {
             "  epoch BIGINT NOT NULL, holder TEXT, since BIGINT"
             ");"
             "INSERT INTO ha_leader (id, epoch) VALUES (1, 0);" } },
+        { 8,
+          /* notification contexts are written packed (pack.h), so the
+           * column holds bytes, as deliveries.payload always did; the rows
+           * already there keep their text as UTF-8 bytes, which read as
+           * plain values. Rewrites the table once, under the lock. */
+          { "ALTER TABLE notifications ALTER COLUMN context TYPE BYTEA"
+            "  USING convert_to(context, 'UTF8');" } },
 };
 
 #define N_MIGRATIONS      (sizeof migrations / sizeof migrations[0])

@@ -119,12 +119,46 @@ static int read_field(sqlite3_stmt *st, int i, const struct field *f, void *rec)
         return -EINVAL;
 }
 
+/* A packed document (store_field_packed()) as ?i: its packed bytes as a
+ * BLOB (handed to SQLite, which frees them), or, when packing saves
+ * nothing, the value bound as its field type binds it. A BLOB in the TEXT
+ * column of a context needs no migration: SQLite keeps a value's own type. */
+static int bind_packed(sqlite3_stmt *st, int i, const struct field *f, const void *rec)
+{
+        const void *bytes;
+        uint8_t *owned;
+        size_t len;
+        int r = store_pack_field(f, rec, &bytes, &len, &owned);
+
+        if (r < 0)
+                return r;
+        if (owned == NULL)
+                return bind_field(st, i, f, rec);
+        return sqlite_code(sqlite3_bind_blob64(st, i, owned, len, free));
+}
+
+/* Column i into a packed document: plain text (an older store, or a value
+ * packing did not shrink) reads as it is, packed bytes unpacked. */
+static int read_packed(sqlite3_stmt *st, int i, const struct field *f, void *rec)
+{
+        const void *data = sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                return store_unpack_field(f, rec, NULL, 0);
+        if (data == NULL && n > 0)
+                return -ENOMEM;
+        return store_unpack_field(f, rec, data ? data : "", n); /* no bytes: a NULL pointer */
+}
+
 int sqlite_read_record(sqlite3_stmt *st, const struct record_type *t, void *rec)
 {
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = read_field(st, (int)i, &t->fields[i], rec);
+                r = store_field_packed(t, &t->fields[i])
+                        ? read_packed(st, (int)i, &t->fields[i], rec)
+                        : read_field(st, (int)i, &t->fields[i], rec);
         return r;
 }
 
@@ -133,7 +167,9 @@ int sqlite_bind_record(sqlite3_stmt *st, const struct record_type *t, const void
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = bind_field(st, (int)i + 1, &t->fields[i], rec);
+                r = store_field_packed(t, &t->fields[i])
+                        ? bind_packed(st, (int)i + 1, &t->fields[i], rec)
+                        : bind_field(st, (int)i + 1, &t->fields[i], rec);
         if (r < 0)
                 sqlite3_clear_bindings(st);
         return r;

@@ -140,6 +140,12 @@ static const char *const migrations[] = {
         "  offer_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, authorization_id TEXT,"
         "  detail TEXT, checked_at INTEGER NOT NULL"
         ") WITHOUT ROWID;",
+        /* 8: notification contexts and delivery payloads are written packed
+         * (pack.h), as BLOBs in the same columns: nothing to change, but
+         * the version tells an older program that it cannot read this
+         * store ("database schema 8 is newer than this program") instead
+         * of showing it packed bytes. Older rows stay plain and readable. */
+        "",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

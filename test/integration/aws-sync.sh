@@ -94,8 +94,10 @@ import json, sys
 c = json.loads(sys.argv[1])["context"]
 assert c["opportunity"]["name"] == "Northwind 12 months", c["opportunity"]
 assert c["offer"]["link"] == "inferred" and c["offer"]["late"] is False, c["offer"]' "$line"
-tap_ok "... and its context carries the AWS status" test "$(q "SELECT json_extract(context,
-  '$.opportunity.aws_status') FROM notifications WHERE key = 'partner_offer_extended/offer-inferred-1'")" = Active
+# the context is stored packed (pack.h): read as its document through store-unpack
+tap_ok "... and its context carries the AWS status" test "$(q "SELECT hex(context) FROM notifications
+  WHERE key = 'partner_offer_extended/offer-inferred-1'" | "$STORE_UNPACK" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["opportunity"]["aws_status"])')" = Active
 
 # ---- a held offer AWS's record names: linked aws ----
 offer_released offer-northwind-q22310 999900001111 | publish # buyer outside: no inference

@@ -119,7 +119,7 @@ tap_comment "run B ($kills kills, broker rtt $rtt ms): $(ledger b) event keys in
 tap_on_failure() { tap_comment "notification tables differ (seed $seed)"; }
 tap_ok "the killed run's notifications equal the uninterrupted run's, exactly once" \
   python3 - "$work/summary.json" "${store[a]}" "${store[b]}" <<'PY'
-import json, os, sys
+import json, os, subprocess, sys
 
 sys.path.insert(0, os.path.join(os.environ["CPPO_SOURCE_ROOT"], "test", "tools"))
 from teststore import Stores  # noqa: E402
@@ -140,8 +140,22 @@ def check(ok, what):
         failed.append(what)
         print("# FAIL: " + what)
 
+def documents(values):
+    # stored contexts (packed, pack.h, or plain) as their JSON texts, one
+    # store-unpack run for all: SQLite gives bytes or text, PostgreSQL's
+    # bytea comes as "\\x<hex>"
+    hexes = [v.hex() if isinstance(v, bytes) else v[2:] if v.startswith("\\x")
+             else v.encode().hex() for v in values]
+    out = subprocess.run([os.environ["STORE_UNPACK"]], input="\n".join(hexes) + "\n",
+                         capture_output=True, text=True, check=True).stdout
+    return out.split("\n")[:len(values)]
+
+def document(v):
+    return documents([v])[0]
+
 def notifications(db):
-    # everything but created_at (the wall clock at commit)
+    # everything but created_at (the wall clock at commit); the packed
+    # context compares as stored (the same document packs the same)
     rows = db.rows("SELECT key, kind, context, source_event_key, opportunity_id, offer_id,"
                    " agreement_id, late, registered FROM notifications")
     return {r[0]: r[1:] for r in rows}
@@ -168,14 +182,15 @@ COLS = ("kind", "context", "source_event_key", "opportunity_id", "offer_id", "ag
 differ = sorted(k for k in set(na) & set(nb) if na[k] != nb[k])
 for k in differ[:3]:
     fa, fb = dict(zip(COLS, na[k])), dict(zip(COLS, nb[k]))
-    fa.update(flat(json.loads(fa.pop("context")), "context"))
-    fb.update(flat(json.loads(fb.pop("context")), "context"))
+    fa.update(flat(json.loads(document(fa.pop("context"))), "context"))
+    fb.update(flat(json.loads(document(fb.pop("context"))), "context"))
     for f in sorted(set(fa) | set(fb)):
         if fa.get(f) != fb.get(f):
             print("# %s %s: A %r, B %r" % (k, f, fa.get(f), fb.get(f)))
 check(not differ, "%d notifications differ between A and B (kind, context or columns)" % len(differ))
+texts = dict(zip(na, documents([row[1] for row in na.values()])))
 for key, row in na.items():
-    ctx = json.loads(row[1])
+    ctx = json.loads(texts[key])
     check(ctx.get("key") == key and ctx.get("kind") == row[0] and key.startswith(row[0] + "/"),
           "context of %s names another key or kind" % key)
     if failed:

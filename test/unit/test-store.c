@@ -31,7 +31,7 @@ static void creates_schema_and_reopens(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 7);
+        assert_int_equal(v, 8);
         assert_int_equal(count(s, "ledger"), 0);
         assert_int_equal(count(s, "notifications"), 0);
         int64_t n;
@@ -39,7 +39,7 @@ static void creates_schema_and_reopens(void **state)
         store_close(s);
         s = open_rw(); /* second open: no migration runs twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 7);
+        assert_int_equal(v, 8);
         store_close(s);
         store_close(NULL);
 }
@@ -270,7 +270,7 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         store_close(s); /* an open transaction is rolled back by closing */
         assert_int_equal(tmpstore_sql("INSERT INTO schema_version VALUES (99, 0)"), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
-        assert_string_equal(err, "database schema 99 is newer than this program (7)");
+        assert_string_equal(err, "database schema 99 is newer than this program (8)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }
@@ -343,7 +343,8 @@ static void pg_racing_opens_migrate_once(void **state)
         s = open_rw();
         assert_int_equal(count(s, "ledger"), 0);
         store_close(s);
-        assert_int_equal(tmpstore_sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 1 "
+        /* versions 7 (the first script) and 8, each stamped once */
+        assert_int_equal(tmpstore_sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 2 "
                                       "OR (SELECT COUNT(*) FROM ha_leader) <> 1 THEN RAISE "
                                       "'schema made more than once'; END IF; END $$"),
                          0);
@@ -486,7 +487,7 @@ static void pg_health_and_error_mapping(void **state)
         assert_int_equal(store_verify(r, err, sizeof err), 0);
         assert_int_equal(store_ledger_add(r, "k", NULL, 1), -EROFS);
         store_close(r);
-        assert_int_equal(tmpstore_sql("UPDATE schema_version SET version = 3"), 0);
+        assert_int_equal(tmpstore_sql("UPDATE schema_version SET version = version - 5"), 0);
         assert_int_equal(store_integrity(s, err, sizeof err), -EBADMSG);
         assert_non_null(strstr(err, "schema version 3"));
         assert_int_equal(tmpstore_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -1023,7 +1024,7 @@ static void every_record_field_round_trips(void **state)
 
 /* What a list handed over, in order, as "a,b,c" (ids or keys). */
 struct order {
-        char got[512];
+        char got[2048];
         struct store *store; /* for callbacks that read the store */
         int reads;
 };
@@ -1502,6 +1503,123 @@ static void a_failed_put_fails_the_batch_and_the_next_one_works(void **state)
         store_close(s);
 }
 
+/* A context as corr_context.c writes it, and an e-mail: what is packed. */
+static const char packed_context[] =
+    "{\"kind\":\"new_order\",\"key\":\"new_order/agmt-p1\",\"opportunity\":{\"id\":"
+    "\"resaleauthz-p1\",\"name\":\"Deal p1\",\"buyer_company_name\":\"Buyer p1 GmbH\","
+    "\"metadata\":{\"region\":\"EMEA\"},\"notify\":[\"rep@example.com\"],\"registered\":true,"
+    "\"expires_at\":null},\"partner\":{\"account_id\":\"444400000001\",\"name\":\"Partner 1\"},"
+    "\"buyer\":{\"account_ids\":[\"777700000001\"]},\"product\":{\"id\":\"prod-p1\",\"title\":"
+    "\"Product p1\"},\"offer\":{\"id\":\"offer-p1\",\"name\":\"Deal p1 offer\",\"expiration\":"
+    "\"2027-01-01T00:00:00Z\",\"link\":\"registered\",\"late\":false,\"late_reason\":null},"
+    "\"agreement\":{\"id\":\"agmt-p1\",\"intent\":\"NEW\",\"status\":\"ACTIVE\","
+    "\"acceptance_time\":\"2026-05-17T00:04:50Z\",\"start_time\":\"2026-05-17T00:04:50Z\","
+    "\"end_time\":\"2027-01-01T00:00:00Z\",\"previous_agreement_id\":null,\"renewal\":false},"
+    "\"reason\":null,\"source_event_keys\":[\"111122223333|Purchase Agreement Created - "
+    "Manufacturer|98d546f4-a747-436e-a486-cb24be8544f7\"]}";
+static const char packed_mail[] =
+    "Subject: New order: Buyer p1 GmbH bought Product p1\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/alternative;\r\n boundary=\"=_cppo_0123456789abcdef\"\r\n\r\n"
+    "--=_cppo_0123456789abcdef\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n\r\nA buyer accepted.\r\n"
+    "--=_cppo_0123456789abcdef--\r\n";
+
+/* The store as a version before packing left it (schema 7): on
+ * PostgreSQL notifications.context was TEXT; the rows are plain text, as
+ * main's build wrote them. */
+static void make_legacy_store(void)
+{
+        static const char *const sqlite_sql =
+            "DELETE FROM schema_version WHERE version > 7;"
+            "INSERT INTO notifications (kind, key, context, created_at) VALUES "
+            "('new_order', 'k-old', '{\"legacy\":true}', 1);"
+            "INSERT INTO deliveries (key, notification_key, receiver, channel, created_at_ms, "
+            "updated_at_ms, payload) VALUES ('k-old/mail', 'k-old', 'mail', 'email', 1, 1, "
+            "CAST('Subject: old' AS BLOB));";
+        static const char *const pg_sql =
+            "DELETE FROM schema_version WHERE version > 7;"
+            "ALTER TABLE notifications ALTER COLUMN context TYPE TEXT "
+            "USING convert_from(context, 'UTF8');"
+            "INSERT INTO notifications (kind, key, context, created_at) VALUES "
+            "('new_order', 'k-old', '{\"legacy\":true}', 1);"
+            "INSERT INTO deliveries (key, notification_key, receiver, channel, created_at_ms, "
+            "updated_at_ms, payload) VALUES ('k-old/mail', 'k-old', 'mail', 'email', 1, 1, "
+            "convert_to('Subject: old', 'UTF8'));";
+
+        store_close(open_rw()); /* the tables, at the newest version */
+        assert_int_equal(tmpstore_sql(pg_admin_url() ? pg_sql : sqlite_sql), 0);
+}
+
+/* Every context the store reads, "key=context;" in key order. */
+static int all_contexts(void *ctx, const struct notification *n)
+{
+        struct order *o = ctx;
+        size_t used = strlen(o->got);
+
+        snprintf(o->got + used, sizeof o->got - used, "%s=%s;", n->key, n->context_json);
+        return 0;
+}
+
+/* A context and a payload are stored packed (pack.h: 0x00 0x01 first,
+ * shorter than the document) and read back exactly; rows an older
+ * version wrote as plain text read unchanged beside them, after the
+ * migration to schema 8 (PostgreSQL: context TEXT -> BYTEA). */
+static void documents_are_packed_and_legacy_rows_read(void **state)
+{
+        struct store *s;
+        struct changeset cs = { 0 };
+        struct order o = { 0 };
+        struct delivery d = { .key = (char *)"k-new/mail",
+                              .notification_key = (char *)"k-new",
+                              .receiver = (char *)"mail",
+                              .channel = (char *)"email",
+                              .payload = (char *)packed_mail,
+                              .payload_len = sizeof packed_mail - 1,
+                              .created_at_ms = 2,
+                              .updated_at_ms = 2 },
+                        back = { 0 };
+        char check[1024];
+        int v = 0;
+
+        make_legacy_store();
+        s = open_rw();
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 8);
+        add_notification(&cs, "k-new", packed_context);
+        apply_batch(s, &cs, NULL);
+        assert_int_equal(store_delivery_add(s, &d), 1);
+        /* as stored: packed, and smaller (SQLite: json('') fails the
+         * statement; PostgreSQL: RAISE) */
+        snprintf(check, sizeof check,
+                 pg_admin_url()
+                     ? "DO $$ BEGIN IF (SELECT substring(context FROM 1 FOR 2) = '\\x0001'::bytea "
+                       "AND length(context) < %zu FROM notifications WHERE key = 'k-new') AND "
+                       "(SELECT substring(payload FROM 1 FOR 2) = '\\x0001'::bytea AND "
+                       "length(payload) < %zu FROM deliveries WHERE key = 'k-new/mail') "
+                       "THEN RETURN; END IF; RAISE 'not packed'; END $$"
+                     : "SELECT CASE WHEN (SELECT hex(substr(context, 1, 2)) = '0001' AND "
+                       "length(context) < %zu FROM notifications WHERE key = 'k-new') AND "
+                       "(SELECT hex(substr(payload, 1, 2)) = '0001' AND length(payload) < %zu "
+                       "FROM deliveries WHERE key = 'k-new/mail') THEN 1 ELSE json('') END",
+                 sizeof packed_context - 1, sizeof packed_mail - 1);
+        assert_int_equal(tmpstore_sql(check), 0);
+        /* read: the documents as written, old and new */
+        assert_int_equal(store_notifications_unrouted(s, 0, all_contexts, &o), 0);
+        assert_int_equal(snprintf(check, sizeof check, "k-old={\"legacy\":true};k-new=%s;",
+                                  packed_context) < (int)sizeof check,
+                         1);
+        assert_string_equal(o.got, check);
+        assert_int_equal(store_delivery_get(s, "k-new/mail", &back), 0);
+        assert_int_equal(back.payload_len, sizeof packed_mail - 1);
+        assert_memory_equal(back.payload, packed_mail, sizeof packed_mail - 1);
+        delivery_clear(&back);
+        assert_int_equal(store_delivery_get(s, "k-old/mail", &back), 0);
+        assert_int_equal(back.payload_len, strlen("Subject: old"));
+        assert_string_equal(back.payload, "Subject: old");
+        delivery_clear(&back);
+        store_close(s);
+}
+
 /* As SQLite's INSERT OR IGNORE has it: a notification without a kind or a
  * context is skipped, not stored and not reported new; the batch goes on. */
 static void a_notification_without_context_is_skipped(void **state)
@@ -1583,6 +1701,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_apply_on_a_lost_connection_fails, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(a_notification_without_context_is_skipped, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(documents_are_packed_and_legacy_rows_read, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
                                                 teardown),
