@@ -27,24 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NFIELDS 6
 
-static const char *const allowed[] = {
-        "Date",
-        "From",
-        "To",
-        "Cc",
-        "Subject",
-        "Message-ID",
-        "In-Reply-To",
-        "References",
-        "Auto-Submitted",
-        "X-CPPO-Opportunity-Id",
-        "X-CPPO-Notification-Key",
-        "MIME-Version",
-        "Content-Type",
-        "Content-Transfer-Encoding",
-};
-
-#define NALLOWED (sizeof allowed / sizeof allowed[0])
+#define NALLOWED MAIL_HEADER_COUNT
+static const char *const *const allowed = mail_header_names;
 
 static void check(bool ok)
 {
