@@ -63,6 +63,9 @@ struct daemon {
         struct http_server *http;
         struct notify *notify; /* outbox and dispatcher */
         struct leader *leader; /* NULL without high availability */
+        /* what every store connection of this leadership is fenced with:
+         * taken once, when the lead is (zeros without election) */
+        struct store_fence_token token;
         /* held around leader_check: the main loop and the dispatcher ask */
         pthread_mutex_t leader_lock;
         atomic_int role; /* enum daemon_role */
@@ -428,7 +431,7 @@ static struct store_options store_options_of(const struct daemon *d)
                  * for a while: SQLite retries with growing sleeps up to this */
                 .busy_timeout_ms = config_store_busy_ms(d->cfg),
                 .password = config_store_password(d->cfg),
-                .fence = d->leader ? leader_token(d->leader) : (struct store_fence_token){ 0 },
+                .fence = d->token,
         };
 }
 
@@ -706,10 +709,15 @@ static int become_leader(struct daemon *d, char *err, size_t errlen)
 {
         struct store_fence_token token = leader_token(d->leader);
         int64_t epoch = token.epoch;
-        int r = store_fence(d->store, &token);
+        int r;
 
+        if (token.epoch <= 0 || token.lock_pid <= 0) /* never run unfenced */
+                return error_set(err, errlen, -ENOLCK,
+                                 "the leader lock connection ended while taking the lead");
+        r = store_fence(d->store, &token);
         if (r < 0)
                 return error_set(err, errlen, r, "cannot fence the store");
+        d->token = token;
         atomic_store(&d->role, ROLE_LEADER);
         daemon_metrics_role(&d->m, true, epoch);
         log_notice("role change role=leader epoch=%lld", (long long)epoch);

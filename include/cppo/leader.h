@@ -72,8 +72,9 @@ CPPO_MUST_CHECK int leader_try(struct leader *l);
 int64_t leader_epoch(const struct leader *l);
 
 /* The fencing token of the current leadership for store_fence(): the
- * epoch and the server process of the lock connection; zeros when not
- * leader. */
+ * epoch and the server process of the lock connection (as the server
+ * reported it when the epoch was taken); lock_pid -1 when that connection
+ * is gone (every fenced statement then refuses); zeros when not leader. */
 struct store_fence_token leader_token(const struct leader *l);
 
 /* Whether the leadership still holds: 0 yes, -ENOLCK it is lost (the lock

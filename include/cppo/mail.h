@@ -56,11 +56,6 @@ struct mail_message {
         int64_t date;                 /* Unix seconds, rendered in UTC */
 };
 
-/* The header fields mail_build() may write, each at most once (the tests
- * and the fuzzer hold every message to this list). */
-#define MAIL_HEADER_COUNT 14
-extern const char *const mail_header_names[MAIL_HEADER_COUNT];
-
 /* Appends the whole message to out, or nothing on failure. Required: from,
  * at least one to, subject, text, message_id (which, like thread_id, must
  * pass mail_address_valid()). 0, -EINVAL (invalid address, missing field,

@@ -30,9 +30,9 @@
 #define PACK_MARKER 0x00
 /* The version pack() writes: 1 = the dictionary of pack.c's dict_v1. */
 #define PACK_VERSION 1
-/* The largest document pack() packs and unpack() returns (16 MiB): a
- * value claiming more is refused with -E2BIG before anything is
- * allocated. */
+/* The largest document pack() packs (a larger one is stored as it is)
+ * and the largest a packed value may claim: unpack() refuses more with
+ * -E2BIG before anything is allocated. */
 #define PACK_MAX ((size_t)16 << 20)
 
 /* Whether len bytes at in are in the packed form (start with PACK_MARKER). */
@@ -40,15 +40,19 @@ bool pack_is_packed(const void *in, size_t len);
 
 /* Packs len bytes at in. When the packed form is shorter, *out is it
  * (malloc'd, the caller frees) and *out_len its length; otherwise *out is
- * NULL and the value is to be stored as it is. The output is a function of
- * the input alone (the same bytes give the same packed bytes with the same
- * zlib). 0, -ENOMEM, or -E2BIG when len > PACK_MAX (nothing packed). */
+ * NULL and the value is to be stored as it is: so is anything over
+ * PACK_MAX. A value that itself starts with PACK_MARKER is always packed
+ * (stored plain it would read as packed). The output is a function of the
+ * input alone (the same bytes give the same packed bytes with the same
+ * zlib). 0, -ENOMEM, or -E2BIG for a value over PACK_MAX that starts with
+ * PACK_MARKER (it can be stored neither way). */
 CPPO_MUST_CHECK int pack(const void *in, size_t len, uint8_t **out, size_t *out_len);
 
 /* The document len bytes at in hold: a packed value unpacked, a plain one
  * copied unchanged. *out is malloc'd (the caller frees), NUL-terminated
- * after *out_len bytes, never NULL on success. 0, -ENOMEM, -E2BIG when the
- * document would be larger than PACK_MAX, or -EINVAL for a packed value
+ * after *out_len bytes, never NULL on success. 0, -ENOMEM, -E2BIG when a
+ * packed value claims a document larger than PACK_MAX (a plain value of
+ * any size is copied), or -EINVAL for a packed value
  * that is truncated, corrupt (its CRC-32 differs), longer or shorter than
  * it claims, or of a
  * version this program does not know. */

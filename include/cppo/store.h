@@ -47,7 +47,10 @@ struct raw_message;
 /* What a leader fences its store connections with (leader.h). */
 struct store_fence_token {
         int64_t epoch; /* ha_leader's epoch this leadership set (> 0) */
-        int lock_pid;  /* the server process holding the leader lock for it */
+        /* the server process holding the leader lock for it; 0: not
+         * checked (the epoch alone); < 0: unknown, every fenced statement
+         * refuses */
+        int lock_pid;
 };
 
 struct store_options {
@@ -322,8 +325,8 @@ void store_close(struct store *s);
  * and both return -ENOLCK ("leadership lost: ..."). The second check
  * closes the gap between the lock's loss and a standby's epoch bump: a
  * leader whose lock connection ended cannot commit or claim even before
- * anybody took over. epoch 0 lifts the fence. SQLite: 0, nothing is
- * fenced. */
+ * anybody took over. NULL or epoch 0 lifts the fence. SQLite: 0, nothing
+ * is fenced. */
 CPPO_MUST_CHECK int store_fence(struct store *s, const struct store_fence_token *t);
 
 /* The database's own message for the last failure on s, with its code

@@ -17,25 +17,6 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
-const char *const mail_header_names[] = {
-        "Date",
-        "From",
-        "To",
-        "Cc",
-        "Subject",
-        "Message-ID",
-        "In-Reply-To",
-        "References",
-        "Auto-Submitted",
-        "X-CPPO-Opportunity-Id",
-        "X-CPPO-Notification-Key",
-        "MIME-Version",
-        "Content-Type",
-        "Content-Transfer-Encoding",
-};
-_Static_assert(sizeof mail_header_names / sizeof mail_header_names[0] == MAIL_HEADER_COUNT,
-               "MAIL_HEADER_COUNT names every header");
-
 #define FOLD_COLS    78  /* RFC 5322 2.1.1: lines SHOULD stay within 78 characters */
 #define LINE_OCTETS  998 /* RFC 5322 2.1.1: lines MUST stay within 998 octets */
 #define QP_COLS      76  /* RFC 2045 6.7 (5): encoded lines at most 76 characters */

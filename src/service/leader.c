@@ -20,6 +20,7 @@ struct leader {
         char *target, *password, *identity;
         int takeover_s, poll_s;
         int64_t epoch;       /* > 0 while leader */
+        int lock_pid;        /* the server process holding the lock, as it says */
         int64_t verified_at; /* monotonic ms of the last round trip that proved it */
         bool lost;           /* the leadership ended: never leader again */
         char error[LEADER_ERROR_MAX];
@@ -151,7 +152,7 @@ static int bump_epoch(struct leader *l)
                 return -EIO;
         res = run(l,
                   "UPDATE ha_leader SET epoch = epoch + 1, holder = $1, since = $2 "
-                  "WHERE id = 1 RETURNING epoch",
+                  "WHERE id = 1 RETURNING epoch, pg_backend_pid()",
                   2, params, PGRES_TUPLES_OK);
         if (res == NULL || PQntuples(res) != 1) {
                 bool timeout = res == NULL && strstr(l->error, "lock timeout") != NULL;
@@ -162,6 +163,9 @@ static int bump_epoch(struct leader *l)
                 return timeout ? -EBUSY : -EIO;
         }
         l->epoch = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        /* from the server: behind a pooler, libpq's PQbackendPID() is the
+         * pooler's key, not the process pg_locks names */
+        l->lock_pid = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
         PQclear(res);
         if (exec_ok(l, "COMMIT") < 0 || l->epoch <= 0) {
                 l->epoch = 0;
@@ -261,9 +265,10 @@ struct store_fence_token leader_token(const struct leader *l)
 {
         struct store_fence_token t = { 0 };
 
-        if (l->epoch > 0 && connected(l)) {
+        if (l->epoch > 0) {
                 t.epoch = l->epoch;
-                t.lock_pid = PQbackendPID(l->conn);
+                /* fail closed: a token without a live lock refuses everything */
+                t.lock_pid = connected(l) && l->lock_pid > 0 ? l->lock_pid : -1;
         }
         return t;
 }

@@ -365,7 +365,7 @@ static void set_fence(struct store_pg *s, const struct store_fence_token *t)
         bool on = t != NULL && t->epoch > 0;
 
         s->epoch = on ? t->epoch : 0;
-        s->lock_pid = on && t->lock_pid > 0 ? t->lock_pid : 0;
+        s->lock_pid = on ? t->lock_pid : 0; /* < 0 stays: fenced statements refuse */
 }
 
 static int pg_fence(struct store *base, const struct store_fence_token *t)

@@ -105,7 +105,7 @@ static int param_field(struct pg_params *p, const struct field *f, const void *r
 }
 
 /* A packed document (store_field_packed()) as the next parameter: always
- * BYTEA (migration 9 made a context one), its packed bytes when packing
+ * BYTEA (migration 8 made a context one), its packed bytes when packing
  * saves some (owned), else the value's own bytes; a NULL string as NULL. */
 static int param_packed(struct pg_params *p, const struct field *f, const void *rec)
 {

@@ -141,10 +141,12 @@ static int bind_packed(sqlite3_stmt *st, int i, const struct field *f, const voi
  * packing did not shrink) reads as it is, packed bytes unpacked. */
 static int read_packed(sqlite3_stmt *st, int i, const struct field *f, void *rec)
 {
+        /* the type first: it is undefined once a conversion happened */
+        int type = sqlite3_column_type(st, i);
         const void *data = sqlite3_column_blob(st, i);
         size_t n = (size_t)sqlite3_column_bytes(st, i);
 
-        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        if (type == SQLITE_NULL)
                 return store_unpack_field(f, rec, NULL, 0);
         if (data == NULL && n > 0)
                 return -ENOMEM;

@@ -198,19 +198,30 @@ static long deflate_into(const void *in, size_t len, uint8_t *out, size_t hdr, s
         return r;
 }
 
+/* Room for any deflate stream of len bytes (stored blocks at worst) and
+ * the header: zlib's bound for non-default parameters, with slack. */
+static size_t packed_bound(size_t len)
+{
+        return HEADER_MAX + len + ((len + 7) >> 3) + ((len + 63) >> 6) + 5 + 16;
+}
+
 int pack(const void *in, size_t len, uint8_t **out, size_t *out_len)
 {
+        /* A plain value that starts with the marker would read as packed,
+         * so it is always packed, whatever that costs (payloads are bytes;
+         * contexts and older values never start with NUL). */
+        bool must = pack_is_packed(in, len);
+        size_t hdr, cap = must ? packed_bound(len) : len - 1; /* else: save a byte */
         uint8_t *buf;
-        size_t hdr;
         long n;
 
         *out = NULL;
         *out_len = 0;
         if (len > PACK_MAX)
-                return -E2BIG;
-        if (len <= HEADER_MAX)
-                return 0;      /* nothing this short gets shorter */
-        buf = malloc(len - 1); /* a packed value must save at least one byte */
+                return must ? -E2BIG : 0; /* stored as it is */
+        if (len <= HEADER_MAX && !must)
+                return 0; /* nothing this short gets shorter */
+        buf = malloc(cap);
         if (buf == NULL)
                 return -ENOMEM;
         buf[0] = PACK_MARKER;
@@ -218,22 +229,23 @@ int pack(const void *in, size_t len, uint8_t **out, size_t *out_len)
         hdr = 2 + put_len(buf + 2, len);
         put_crc(buf + hdr, crc_of(in, len));
         hdr += CRC_BYTES;
-        n = deflate_into(in, len, buf, hdr, len - 1);
+        n = deflate_into(in, len, buf, hdr, cap);
         if (n <= 0) {
                 free(buf);
-                return (int)n;
+                return n == 0 && must ? -EIO : (int)n; /* the bound is zlib's: cannot */
         }
         *out = buf;
         *out_len = (size_t)n;
         return 0;
 }
 
-/* A plain value: a NUL-terminated copy. */
+/* A plain value, whatever its size (it was stored so): a NUL-terminated
+ * copy. */
 static int copy_plain(const void *in, size_t len, char **out, size_t *out_len)
 {
         char *c;
 
-        if (len > PACK_MAX)
+        if (len == SIZE_MAX)
                 return -E2BIG;
         c = malloc(len + 1);
         if (c == NULL)

@@ -16,6 +16,7 @@
 #include "cppo/buf.h"
 #include "cppo/error.h"
 #include "cppo/mail.h"
+#include "../unit/mail-headers.h"
 
 #include <stdbool.h>
 #include <stddef.h>

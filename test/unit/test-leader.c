@@ -201,6 +201,10 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         assert_int_equal(leader_try(a), 1);
         token = leader_token(a);
         assert_true(token.epoch > 0 && token.lock_pid > 0);
+        /* an unknown lock process fails closed, even while the lock is held */
+        assert_int_equal(store_fence(w, &(struct store_fence_token){ token.epoch, -1 }), 0);
+        assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_commit(w), -ENOLCK);
         assert_int_equal(store_fence(w, &token), 0);
         assert_int_equal(store_delivery_add(w, &d), 1);
         assert_int_equal(store_begin(w), 0);

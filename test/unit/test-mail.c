@@ -5,6 +5,7 @@
  * input. */
 #undef NDEBUG
 #include "cppo/mail.h"
+#include "mail-headers.h"
 
 #include "cppo/buf.h"
 #include "cppo/error.h"

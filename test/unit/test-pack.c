@@ -16,9 +16,8 @@
 
 #include <cmocka.h>
 
-/* A context as corr_context.c writes it (test/fixtures/render), and an
- * e-mail's head: the documents the store packs. */
-static char *fixture(const char *name, size_t *len)
+/* A file under test/fixtures, without trailing newlines (as stored). */
+static char *fixture_at(const char *rel, size_t *len)
 {
         char path[512];
         const char *dir = getenv("CPPO_FIXTURES");
@@ -27,7 +26,7 @@ static char *fixture(const char *name, size_t *len)
 
         assert_non_null(dir);
         assert_non_null(buf);
-        snprintf(path, sizeof path, "%s/render/%s", dir, name);
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
         f = fopen(path, "rb");
         assert_non_null(f);
         *len = fread(buf, 1, 65535, f);
@@ -36,6 +35,16 @@ static char *fixture(const char *name, size_t *len)
                 (*len)--; /* as stored: no trailing newline */
         buf[*len] = '\0';
         return buf;
+}
+
+/* A context as corr_context.c writes it (test/fixtures/render), and an
+ * e-mail's head: the documents the store packs. */
+static char *fixture(const char *name, size_t *len)
+{
+        char rel[256];
+
+        snprintf(rel, sizeof rel, "render/%s", name);
+        return fixture_at(rel, len);
 }
 
 static const char mail[] =
@@ -200,8 +209,10 @@ static void truncated_and_corrupt_values_fail(void **state)
         free(ctx);
 }
 
-/* Nothing over PACK_MAX is packed, and a value claiming more is refused
- * before anything is allocated or inflated. */
+/* Nothing over PACK_MAX is packed (it is stored plain and read back
+ * whole), one that could not be stored plain either is refused, and a
+ * packed value claiming more is refused before anything is allocated or
+ * inflated. */
 static void the_cap_holds(void **state)
 {
         size_t len = PACK_MAX + 1;
@@ -210,16 +221,85 @@ static void the_cap_holds(void **state)
         size_t n = 1;
 
         assert_non_null(big);
-        assert_int_equal(pack(big, len, &packed, &n), -E2BIG);
+        assert_int_equal(pack(big, len, &packed, &n), -E2BIG); /* starts with the marker */
         assert_null(packed);
         assert_int_equal(n, 0);
         big[0] = '{';
-        assert_int_equal(unpack_rc(big, len), -E2BIG); /* a plain value over the cap */
-        round_trip(big, PACK_MAX, true);               /* the cap itself is allowed */
+        round_trip(big, len, false);              /* stored plain */
+        assert_int_equal(unpack_rc(big, len), 0); /* and read whole */
+        round_trip(big, PACK_MAX, true);          /* the cap itself is allowed */
         /* LEB128 of PACK_MAX + 1 = 2^24 + 1 */
         claim[2] = 0x81, claim[3] = 0x80, claim[4] = 0x80, claim[5] = 0x08, claim[6] = 0x03;
         assert_int_equal(unpack_rc(claim, 7), -E2BIG);
         free(big);
+}
+
+/* A value that starts with the marker cannot be stored plain: it is
+ * packed even when that makes it longer, and reads back exactly. */
+static void values_starting_with_the_marker_are_always_packed(void **state)
+{
+        static const char *const values[] = { "\0", "\0abc", "\0\0\0\0\0\0\0\0\0\0\0\0" };
+        static const size_t lens[] = { 1, 4, 12 };
+
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+                uint8_t *packed = NULL;
+                size_t plen = 0, olen = 0;
+                char *out = NULL;
+
+                assert_int_equal(pack(values[i], lens[i], &packed, &plen), 0);
+                assert_non_null(packed);
+                assert_int_equal(unpack(packed, plen, &out, &olen), 0);
+                assert_int_equal(olen, lens[i]);
+                assert_memory_equal(out, values[i], lens[i]);
+                free(out);
+                free(packed);
+        }
+}
+
+/* A packed value as the first version of this code wrote it
+ * (test/fixtures/pack): its length, in *len. */
+static uint8_t *stored_v1(const char *name, size_t *len)
+{
+        char path[512];
+        uint8_t *buf = malloc(8192);
+        FILE *f;
+
+        assert_non_null(buf);
+        snprintf(path, sizeof path, "%s/pack/%s.v1.packed", getenv("CPPO_FIXTURES"), name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        *len = fread(buf, 1, 8192, f);
+        fclose(f);
+        assert_true(pack_is_packed(buf, *len));
+        assert_int_equal(buf[1], 1);
+        return buf;
+}
+
+/* The format does not move: values packed by the first version of this
+ * code (a context, an e-mail, a Slack message) still unpack, the context
+ * to the same document (each carries its CRC-32, so a changed dictionary
+ * or header layout fails here, not in a user's store). */
+static void a_stored_version_1_value_still_reads(void **state)
+{
+        static const char *const others[] = { "mail", "slack" };
+        char *doc, *out = NULL;
+        size_t dlen, plen, olen = 0;
+        uint8_t *packed = stored_v1("context", &plen);
+
+        doc = fixture_at("pack/context.json", &dlen);
+        assert_int_equal(unpack(packed, plen, &out, &olen), 0);
+        assert_int_equal(olen, dlen);
+        assert_memory_equal(out, doc, dlen);
+        free(out);
+        free(doc);
+        free(packed);
+        for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+                packed = stored_v1(others[i], &plen);
+                assert_int_equal(unpack(packed, plen, &out, &olen), 0);
+                assert_true(olen > plen);
+                free(out);
+                free(packed);
+        }
 }
 
 int main(void)
@@ -231,6 +311,8 @@ int main(void)
                 cmocka_unit_test(every_legacy_first_byte_reads_unchanged),
                 cmocka_unit_test(truncated_and_corrupt_values_fail),
                 cmocka_unit_test(the_cap_holds),
+                cmocka_unit_test(values_starting_with_the_marker_are_always_packed),
+                cmocka_unit_test(a_stored_version_1_value_still_reads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
