@@ -154,6 +154,11 @@ bool pg_in_transaction(struct store_pg *s);
 
 /* ---- errors ---- */
 
+/* The pg_locks rows of the leader lock held (store.h: LEADER_LOCK_KEY). */
+#define PG_LEADER_LOCK_ROWS                                                                        \
+        "FROM pg_locks WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID             \
+        " AND objid = " LEADER_LOCK_OBJID " AND objsubid = 1 AND granted"
+
 /* What a fenced statement reads, in one row locked FOR SHARE (a takeover,
  * which updates it, waits for the statement, or the statement for the
  * takeover): ha_leader's epoch, and `held`, whether the leader lock is
@@ -162,10 +167,8 @@ bool pg_in_transaction(struct store_pg *s);
  * nor, soon, the epoch; the lock check refuses it already before a
  * standby bumps the epoch. */
 #define PG_FENCE_LEADER(param)                                                                     \
-        "SELECT epoch, (" param "::INT = 0 OR EXISTS (SELECT 1 FROM pg_locks "                     \
-        "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID                           \
-        " AND objid = " LEADER_LOCK_OBJID " AND objsubid = 1 AND granted AND pid = " param         \
-        "::INT)) AS held FROM ha_leader WHERE id = 1 FOR SHARE"
+        "SELECT epoch, (" param "::INT = 0 OR EXISTS (SELECT 1 " PG_LEADER_LOCK_ROWS               \
+        " AND pid = " param "::INT)) AS held FROM ha_leader WHERE id = 1 FOR SHARE"
 
 /* 0 when current (ha_leader's epoch as a fenced statement read it; -1 for
  * none) is s's epoch and held (the lock still granted to s's lock_pid);

@@ -12,6 +12,7 @@
 
 #include "cppo/error.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 /* The first version a PostgreSQL store can have. */
@@ -191,6 +192,27 @@ static int apply_steps(struct store_pg *s, int version)
         return r;
 }
 
+/* An upgrade changes what a running older instance reads and writes
+ * under its feet (schema 8 turned contexts into BYTEA: an old leader's
+ * prepared statements fail): so no step runs while any instance leads.
+ * 0, or -EBUSY saying which server process holds the leader lock. */
+static int refuse_beside_a_leader(struct store_pg *s, int version, char *err, size_t errlen)
+{
+        int64_t pid = 0;
+        int r = pg_count_sql(s, "SELECT COALESCE(MIN(pid), 0) " PG_LEADER_LOCK_ROWS, NULL, &pid);
+
+        if (r < 0)
+                return error_set(err, errlen, r, "cannot look for a running leader on %s: %s",
+                                 s->target, s->last_error);
+        if (pid == 0)
+                return 0;
+        return error_set(err, errlen, -EBUSY,
+                         "cppo-notifyd still leads on %s (server process %" PRId64
+                         " holds the leader lock): stop every instance before this version "
+                         "upgrades the schema from %d to %d",
+                         s->target, pid, version, PG_SCHEMA_VERSION);
+}
+
 /* Under the lock: the version table, the version, the steps. */
 static int migrate_locked(struct store_pg *s, char *err, size_t errlen)
 {
@@ -215,6 +237,9 @@ static int migrate_locked(struct store_pg *s, char *err, size_t errlen)
                 return error_set(err, errlen, -EPROTO,
                                  "database schema %d predates the PostgreSQL store (%d)", version,
                                  PG_SCHEMA_FIRST);
+        if (version != 0 && version < PG_SCHEMA_VERSION &&
+            (r = refuse_beside_a_leader(s, version, err, errlen)) < 0)
+                return r;
         r = apply_steps(s, version);
         if (r < 0)
                 return error_set(err, errlen, r, "schema migration of %s failed: %s", s->target,

@@ -230,6 +230,32 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         store_close(s);
 }
 
+/* A newer program does not upgrade the schema under a running (older)
+ * leader: the upgrade would change what that leader's statements read and
+ * write. It says who leads and what to do. */
+static void no_schema_upgrade_while_an_instance_leads(void **state)
+{
+        struct store_options o = { .busy_timeout_ms = 1000 };
+        struct store *s, *again = NULL;
+        struct leader *a;
+        char err[CPPO_ERRLEN] = "";
+
+        (void)state;
+        NEED_PG();
+        s = schema();
+        a = new_leader("host-a:1");
+        assert_int_equal(leader_try(a), 1);
+        /* the store as the previous version left it */
+        assert_int_equal(tmpstore_sql("DELETE FROM schema_version WHERE version = "
+                                      "(SELECT MAX(version) FROM schema_version)"),
+                         0);
+        assert_int_equal(store_open(&again, path, &o, err, sizeof err), -EBUSY);
+        assert_null(again);
+        assert_non_null(strstr(err, "holds the leader lock): stop every instance"));
+        leader_free(a);
+        store_close(s);
+}
+
 static void refuses_sqlite_and_bad_timing(void **state)
 {
         struct leader_options o = {
@@ -261,6 +287,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(
                     store_fenced_by_a_lost_lock_stops_before_any_takeover, setup, teardown),
+                cmocka_unit_test_setup_teardown(no_schema_upgrade_while_an_instance_leads, setup,
+                                                teardown),
                 cmocka_unit_test(refuses_sqlite_and_bad_timing),
         };
 
