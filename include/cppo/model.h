@@ -209,6 +209,9 @@ struct field {
         const char *name; /* where records are stored: the column */
         enum field_type type;
         size_t offset; /* offsetof() in the record */
+        /* FIELD_STR or FIELD_BLOB stored packed (pack.h) and read unpacked
+         * by the store: the documents that make most of its bytes */
+        bool packed;
 };
 
 struct record_type {

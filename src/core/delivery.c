@@ -21,9 +21,14 @@ const char *delivery_status_name(enum delivery_status s)
 
 /* A delivery's fields: the one list its copy, clear, store columns,
  * binders and row readers walk. */
-#define FIELD(member, type)                                                                        \
+#define FIELD(member, ty)                                                                          \
         {                                                                                          \
-#member, type, offsetof(struct delivery, member)                                   \
+                .name = #member, .type = ty, .offset = offsetof(struct delivery, member)           \
+        }
+#define PACKED_FIELD(member, ty)                                                                   \
+        {                                                                                          \
+                .name = #member, .type = ty, .offset = offsetof(struct delivery, member),          \
+                .packed = true                                                                     \
         }
 static const struct field delivery_fields[] = {
         FIELD(key, FIELD_STR),
@@ -40,7 +45,7 @@ static const struct field delivery_fields[] = {
         FIELD(next_at_ms, FIELD_I64),
         FIELD(last_code, FIELD_INT),
         FIELD(last_error, FIELD_STR),
-        FIELD(payload, FIELD_BLOB),
+        PACKED_FIELD(payload, FIELD_BLOB), /* stored packed: pack.h */
         FIELD(recipients, FIELD_LIST),
 };
 #undef FIELD

@@ -176,9 +176,13 @@ int str_assign(char **dst, const char *src)
 }
 
 /* The record tables (model.h), in the order the store's columns have. */
-#define FIELD(rec, member, column, type)                                                           \
+#define FIELD(rec, member, column, ty)                                                             \
         {                                                                                          \
-                column, type, offsetof(struct rec, member)                                         \
+                .name = column, .type = ty, .offset = offsetof(struct rec, member)                 \
+        }
+#define PACKED_FIELD(rec, member, column, ty)                                                      \
+        {                                                                                          \
+                .name = column, .type = ty, .offset = offsetof(struct rec, member), .packed = true \
         }
 #define RECORD(rec, list)                                                                          \
         {                                                                                          \
@@ -255,7 +259,7 @@ static const struct field hold_fields[] = {
 static const struct field notification_fields[] = {
         FIELD(notification, kind, "kind", FIELD_STR),
         FIELD(notification, key, "key", FIELD_STR),
-        FIELD(notification, context_json, "context", FIELD_STR),
+        PACKED_FIELD(notification, context_json, "context", FIELD_STR), /* pack.h */
         FIELD(notification, source_event_key, "source_event_key", FIELD_STR),
         FIELD(notification, opportunity_id, "opportunity_id", FIELD_STR),
         FIELD(notification, offer_id, "offer_id", FIELD_STR),

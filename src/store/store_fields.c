@@ -3,7 +3,6 @@
  * the tables store_count() knows (store_internal.h). */
 #include "store_internal.h"
 
-#include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/json.h"
 #include "cppo/pack.h"
@@ -42,22 +41,9 @@ int store_json_strlist(const char *json, struct strlist *out)
         return r;
 }
 
-/* The documents stored packed: the two that make most of a store's bytes
- * (a context is ~850 bytes of JSON, a payload embeds or restates it). */
-static const struct {
-        const struct record_type *rec;
-        const char *column;
-} packed_fields[] = {
-        { &notification_record, "context" },
-        { &delivery_record, "payload" },
-};
-
-bool store_field_packed(const struct record_type *rec, const struct field *f)
+bool store_field_packed(const struct field *f)
 {
-        for (size_t i = 0; i < sizeof packed_fields / sizeof packed_fields[0]; i++)
-                if (packed_fields[i].rec == rec && strcmp(packed_fields[i].column, f->name) == 0)
-                        return f->type == FIELD_STR || f->type == FIELD_BLOB;
-        return false;
+        return f->packed && (f->type == FIELD_STR || f->type == FIELD_BLOB);
 }
 
 /* A FIELD_BLOB is a char * immediately followed by its length (model.h). */

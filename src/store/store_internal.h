@@ -25,11 +25,11 @@
 char *store_strlist_json(const struct strlist *l);
 CPPO_MUST_CHECK int store_json_strlist(const char *json, struct strlist *out);
 
-/* Whether field f of rec is a packed document (pack.h): a notification's
- * context and a delivery's payload are stored packed and read unpacked
- * here, in the field layer, so every reader sees the bytes it always saw.
- * Only FIELD_STR and FIELD_BLOB fields can be. */
-bool store_field_packed(const struct record_type *rec, const struct field *f);
+/* Whether field f is a packed document (model.h: field.packed; pack.h): a
+ * notification's context and a delivery's payload are stored packed and
+ * read unpacked here, in the field layer, so every reader sees the bytes
+ * it always saw. Only FIELD_STR and FIELD_BLOB fields can be. */
+bool store_field_packed(const struct field *f);
 /* The value of packed-document field f of rec as stored: *bytes and *len;
  * *owned is the packed copy they point into (the caller frees it) or NULL
  * when the value is stored as it is (*bytes then points into rec; NULL for

@@ -136,8 +136,8 @@ int pg_params_record(struct pg_params *p, const struct record_type *t, const voi
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = store_field_packed(t, &t->fields[i]) ? param_packed(p, &t->fields[i], rec)
-                                                         : param_field(p, &t->fields[i], rec);
+                r = store_field_packed(&t->fields[i]) ? param_packed(p, &t->fields[i], rec)
+                                                      : param_field(p, &t->fields[i], rec);
         return r == 0 && p->overflow ? -E2BIG : r;
 }
 
@@ -190,7 +190,7 @@ int pg_read_record(const PGresult *res, int r, int first, const struct record_ty
         if (PQnfields(res) < first + (int)t->n_fields)
                 return -EIO;
         for (size_t i = 0; rc == 0 && i < t->n_fields; i++)
-                rc = store_field_packed(t, &t->fields[i])
+                rc = store_field_packed(&t->fields[i])
                          ? read_packed(res, r, first + (int)i, &t->fields[i], rec)
                          : read_field(res, r, first + (int)i, &t->fields[i], rec);
         return rc;

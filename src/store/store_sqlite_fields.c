@@ -158,9 +158,8 @@ int sqlite_read_record(sqlite3_stmt *st, const struct record_type *t, void *rec)
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = store_field_packed(t, &t->fields[i])
-                        ? read_packed(st, (int)i, &t->fields[i], rec)
-                        : read_field(st, (int)i, &t->fields[i], rec);
+                r = store_field_packed(&t->fields[i]) ? read_packed(st, (int)i, &t->fields[i], rec)
+                                                      : read_field(st, (int)i, &t->fields[i], rec);
         return r;
 }
 
@@ -169,7 +168,7 @@ int sqlite_bind_record(sqlite3_stmt *st, const struct record_type *t, const void
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < t->n_fields; i++)
-                r = store_field_packed(t, &t->fields[i])
+                r = store_field_packed(&t->fields[i])
                         ? bind_packed(st, (int)i + 1, &t->fields[i], rec)
                         : bind_field(st, (int)i + 1, &t->fields[i], rec);
         if (r < 0)

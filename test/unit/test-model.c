@@ -319,8 +319,8 @@ struct with_blob {
 };
 
 static const struct field with_blob_fields[] = {
-        { "name", FIELD_STR, offsetof(struct with_blob, name) },
-        { "bytes", FIELD_BLOB, offsetof(struct with_blob, bytes) },
+        { .name = "name", .type = FIELD_STR, .offset = offsetof(struct with_blob, name) },
+        { .name = "bytes", .type = FIELD_BLOB, .offset = offsetof(struct with_blob, bytes) },
 };
 
 static const struct record_type with_blob_record = {
