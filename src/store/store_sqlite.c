@@ -101,7 +101,7 @@ static int configure(struct store_sqlite *s, const struct store_options *o, char
 static int prepare(struct store_sqlite *s, char *err, size_t errlen)
 {
         if (sqlite3_prepare_v3(s->db,
-                               "INSERT OR IGNORE INTO ledger (event_key, origin, partition, "
+                               "INSERT OR IGNORE INTO ledger (key_digest, origin, partition, "
                                "offset, processed_at) VALUES (?, ?, ?, ?, ?)",
                                -1, SQLITE_PREPARE_PERSISTENT, &s->ledger_insert,
                                NULL) != SQLITE_OK ||
