@@ -13,6 +13,8 @@ int sqlite_ledger_add(struct store *base, const char *key, const struct mp_coord
         sqlite3_stmt *st = s->ledger_insert;
         uint8_t digest[LEDGER_DIGEST];
 
+        if (st == NULL)
+                return -EROFS; /* a reader (prepare() in store_sqlite.c) */
         store_ledger_digest(key, strlen(key), digest);
         sqlite3_bind_blob(st, 1, digest, sizeof digest, SQLITE_TRANSIENT);
         bind_coord(st, 2, c);

@@ -1662,6 +1662,8 @@ static void assert_ledger_digests(int n)
  * keys are still duplicates and others are new; it runs once. */
 static void ledger_of_schema_8_migrates_to_digests(void **state)
 {
+        struct store_options ro = { .read_only = true, .busy_timeout_ms = 1000 };
+        char err[CPPO_ERRLEN] = "";
         struct store *s;
         char sql[1024];
         int v = 0;
@@ -1673,6 +1675,13 @@ static void ledger_of_schema_8_migrates_to_digests(void **state)
                  "('k-old', NULL, NULL, NULL, 6);",
                  pg_admin_url() ? PG_LEDGER_V8 : SQLITE_LEDGER_V8, v8_key);
         assert_int_equal(tmpstore_sql(sql), 0);
+        /* a reader (the CLI's counts) reads the old schema, migrating
+         * nothing */
+        assert_int_equal(store_open(&s, path, &ro, err, sizeof err), 0);
+        assert_int_equal(count(s, "ledger"), 2);
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 8);
+        store_close(s);
         s = open_rw();
         assert_int_equal(store_schema_version(s, &v), 0);
         assert_int_equal(v, 9);
