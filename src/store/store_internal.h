@@ -8,11 +8,13 @@
 #include "cppo/delivery.h"
 #include "cppo/error.h"
 #include "cppo/model.h"
+#include "cppo/sha256.h"
 #include "cppo/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The size of the statement buffers built from field tables; the widest
  * record has 20 columns, and PostgreSQL's upsert names each twice more
@@ -53,6 +55,25 @@ CPPO_MUST_CHECK int store_sql_columns(const struct record_type *rec, char *buf, 
  * both dialects. */
 CPPO_MUST_CHECK int store_select_sql(const struct record_type *rec, const char *table,
                                      const char *tail, char *buf);
+
+/* The ledger keeps the first LEDGER_DIGEST bytes of the SHA-256 of each
+ * event key, not its text (~85 bytes): it only answers "seen before?".
+ * 128 bits are enough: the chance that any two of n keys share a digest is
+ * about n^2 / 2^129, 1.5e-21 for a billion keys. A collision would make a
+ * new event look like a duplicate (dropped), never the reverse. Both
+ * stores' schema 9 migrations compute the same bytes in SQL. */
+#define LEDGER_DIGEST 16
+
+static inline void store_ledger_digest(const void *key, size_t len, uint8_t out[LEDGER_DIGEST])
+{
+        struct sha256 h;
+        uint8_t full[32];
+
+        sha256_init(&h);
+        sha256_update(&h, key, len);
+        sha256_final(&h, full);
+        memcpy(out, full, LEDGER_DIGEST);
+}
 
 /* The query store_count() runs for table ("ledger", "unrouted", ...) into
  * buf: only known names reach SQL text. 0, -EINVAL for an unknown name,

@@ -150,6 +150,23 @@ static const struct {
            * plain values. Rewrites the table once, under the lock. */
           { "ALTER TABLE notifications ALTER COLUMN context TYPE BYTEA"
             "  USING convert_to(context, 'UTF8');" } },
+        { 9,
+          /* the ledger keeps a 16-byte digest of each event key instead of
+           * its text (store_internal.h: why 16 bytes are enough), the same
+           * bytes the program computes: built-in sha256() of the key's
+           * UTF-8, its first 16 bytes. A new table, filled in key order,
+           * under the lock; its key constraint takes the old name. */
+          { "CREATE TABLE ledger_v9 ("
+            "  key_digest BYTEA PRIMARY KEY,"
+            "  origin TEXT, partition BIGINT, \"offset\" BIGINT,"
+            "  processed_at BIGINT NOT NULL"
+            ");"
+            "INSERT INTO ledger_v9 SELECT substring(sha256(convert_to(event_key, 'UTF8'))"
+            "  FROM 1 FOR 16), origin, partition, \"offset\", processed_at FROM ledger"
+            "  ORDER BY 1 ON CONFLICT DO NOTHING;"
+            "DROP TABLE ledger;"
+            "ALTER TABLE ledger_v9 RENAME TO ledger;"
+            "ALTER INDEX ledger_v9_pkey RENAME TO ledger_pkey;" } },
 };
 
 #define N_MIGRATIONS      (sizeof migrations / sizeof migrations[0])

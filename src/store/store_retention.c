@@ -14,7 +14,7 @@ static const struct {
 } kinds[STORE_PRUNE_N] = {
         [STORE_PRUNE_LEDGER] = { .name = "ledger",
                                  .table = "ledger",
-                                 .key = "event_key",
+                                 .key = "key_digest",
                                  .where = "processed_at < $1" },
         /* sent (2) and backfilled (4) only: a dead delivery (3) may be
          * retried, and a queued one is still to send */

@@ -98,13 +98,17 @@ static int configure(struct store_sqlite *s, const struct store_options *o, char
         return sqlite_migrate(s, err, errlen);
 }
 
-static int prepare(struct store_sqlite *s, char *err, size_t errlen)
+/* A reader does not prepare the ledger insert: it does not migrate, and
+ * the ledger of an older schema has other columns (its ledger_add is
+ * -EROFS). */
+static int prepare(struct store_sqlite *s, bool read_only, char *err, size_t errlen)
 {
-        if (sqlite3_prepare_v3(s->db,
-                               "INSERT OR IGNORE INTO ledger (event_key, origin, partition, "
-                               "offset, processed_at) VALUES (?, ?, ?, ?, ?)",
-                               -1, SQLITE_PREPARE_PERSISTENT, &s->ledger_insert,
-                               NULL) != SQLITE_OK ||
+        if ((!read_only &&
+             sqlite3_prepare_v3(s->db,
+                                "INSERT OR IGNORE INTO ledger (key_digest, origin, partition, "
+                                "offset, processed_at) VALUES (?, ?, ?, ?, ?)",
+                                -1, SQLITE_PREPARE_PERSISTENT, &s->ledger_insert,
+                                NULL) != SQLITE_OK) ||
             sqlite3_prepare_v3(
                 s->db,
                 "INSERT OR IGNORE INTO rejected (reason, message, origin, partition, offset, "
@@ -370,7 +374,7 @@ int store_sqlite_open(struct store **out, const char *path, const struct store_o
         }
         r = configure(s, o, err, errlen);
         if (r == 0)
-                r = prepare(s, err, errlen);
+                r = prepare(s, o->read_only, err, errlen);
         if (r == 0)
                 r = watch_file(s, path, err, errlen);
         if (r < 0)

@@ -146,6 +146,20 @@ static const char *const migrations[] = {
          * store ("database schema 8 is newer than this program") instead
          * of showing it packed bytes. Older rows stay plain and readable. */
         "",
+        /* 9: the ledger keeps a 16-byte digest of each event key instead
+         * of its text (store_internal.h: why 16 bytes are enough); the
+         * rows there are converted by ledger_digest(), a function of the
+         * migrating connection (register_ledger_digest), in key order so
+         * the new table fills page after page */
+        "CREATE TABLE ledger_v9 ("
+        "  key_digest BLOB PRIMARY KEY,"
+        "  origin TEXT, partition INTEGER, offset INTEGER,"
+        "  processed_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;"
+        "INSERT OR IGNORE INTO ledger_v9 SELECT ledger_digest(event_key), origin, partition,"
+        "  offset, processed_at FROM ledger ORDER BY 1;"
+        "DROP TABLE ledger;"
+        "ALTER TABLE ledger_v9 RENAME TO ledger;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -165,6 +179,37 @@ static int read_version(struct store_sqlite *s, int *out)
         }
         sqlite3_finalize(st);
         return r;
+}
+
+/* ledger_digest(key): the ledger's digest of an event key stored as text
+ * (its bytes as stored), for the migration to schema 9. */
+static void ledger_digest_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+        uint8_t digest[LEDGER_DIGEST];
+        const void *key;
+
+        (void)argc;
+        if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+                return; /* NULL: refused by the primary key */
+        key = sqlite3_value_blob(argv[0]);
+        if (key == NULL && sqlite3_value_bytes(argv[0]) > 0) {
+                sqlite3_result_error_nomem(ctx);
+                return;
+        }
+        store_ledger_digest(key ? key : "", (size_t)sqlite3_value_bytes(argv[0]), digest);
+        sqlite3_result_blob(ctx, digest, sizeof digest, SQLITE_TRANSIENT);
+}
+
+/* Only this connection sees the function, and only SQL the program
+ * runs calls it (SQLITE_DIRECTONLY: not from a schema's views or
+ * triggers). */
+static int register_ledger_digest(struct store_sqlite *s)
+{
+        return sqlite3_create_function_v2(s->db, "ledger_digest", 1,
+                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                          NULL, ledger_digest_sql, NULL, NULL, NULL) == SQLITE_OK
+                   ? 0
+                   : -EIO;
 }
 
 /* One step, under the write lock. Another process opening the same new
@@ -199,6 +244,8 @@ int sqlite_migrate(struct store_sqlite *s, char *err, size_t errlen)
                                  "database schema %d is newer than this "
                                  "program (%d)",
                                  version, SCHEMA_VERSION);
+        if (version < SCHEMA_VERSION && register_ledger_digest(s) < 0)
+                return sqlite_db_error(s, -EIO, err, errlen, "cannot prepare the migration");
         for (int v = version; v < SCHEMA_VERSION; v++) {
                 if (migrate_step(s, v) < 0) {
                         int r = sqlite_db_error(s, -EIO, err, errlen, "schema migration failed");

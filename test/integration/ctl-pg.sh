@@ -38,8 +38,8 @@ tap_ok "a writable command opens (and creates) the store: no such input" \
   grep -q "999" <<<"$out"
 run check --config "$work/c.yaml"
 tap_is "check passes" "$rc" 0
-tap_ok "check names the store by its URL, schema 8" \
-  grep -qF "store $PG_URL: quick_check ok, schema 8" <<<"$out"
+tap_ok "check names the store by its URL, schema 9" \
+  grep -qF "store $PG_URL: quick_check ok, schema 9" <<<"$out"
 run rejected --config "$work/c.yaml"
 tap_is "rejected on an empty store" "$rc:$out" "0:0 rejected inputs shown"
 PGPASSWORD=$password run rejected --state "$PG_URL" --json

@@ -58,14 +58,16 @@ wait "$DAEMON_PID" || status=$?
 [ "$status" -eq 0 ] || { echo "daemon exited $status after SIGTERM"; tail "$work/daemon.log"; exit 1; }
 
 python3 - "$work/summary.json" "$work/state.db" <<'PY'
-import json, sqlite3, sys
+import hashlib, json, sqlite3, sys
 want = json.load(open(sys.argv[1]))
 db = sqlite3.connect(sys.argv[2])
-got_keys = {k for (k,) in db.execute("SELECT event_key FROM ledger")}
-missing = set(want["event_keys"]) - got_keys
-extra = got_keys - set(want["event_keys"])
-assert not missing, "%d valid events never decoded, e.g. %s" % (len(missing), sorted(missing)[:3])
-assert not extra, "%d unexpected ledger keys, e.g. %s" % (len(extra), sorted(extra)[:3])
+# the ledger keeps the first 16 bytes of each key's SHA-256 (schema 9)
+by_digest = {hashlib.sha256(k.encode()).digest()[:16]: k for k in want["event_keys"]}
+got_keys = {d for (d,) in db.execute("SELECT key_digest FROM ledger")}
+missing = sorted(by_digest[d] for d in set(by_digest) - got_keys)
+extra = sorted(d.hex() for d in got_keys - set(by_digest))
+assert not missing, "%d valid events never decoded, e.g. %s" % (len(missing), missing[:3])
+assert not extra, "%d unexpected ledger digests, e.g. %s" % (len(extra), extra[:3])
 rows = db.execute("SELECT partition, offset, reason, length(raw) FROM rejected").fetchall()
 by_coord = {}
 for p, o, reason, n in rows:

@@ -22,8 +22,10 @@ produce() { # prefix count
     printf '{"version":"0","id":"%s-%d","detail-type":"Offer Released","source":"aws.marketplacecatalog","account":"111122223333","time":"2025-03-04T09:15:27Z","detail":{"offer":{"id":"offer-%s-%d"},"product":{"id":"prod-s"},"manufacturer":{"accountId":"111122223333"},"sellerOfRecord":{"accountId":"111122223333"}}}\n' "$1" "$i" "$1" "$i"
   done | kcat -P -b "$KAFKA_BROKERS" -t mp-events
 }
+# The ledger keeps digests, not keys: each event records its offer in the
+# same transaction, so the offers of a batch count its events.
 ledger() { # prefix -> events of that batch in the store at $db
-  sqlite3 "$db" "SELECT COUNT(*) FROM ledger WHERE event_key LIKE 'id:$1-%'" 2>/dev/null || echo 0
+  sqlite3 "$db" "SELECT COUNT(*) FROM offers WHERE id LIKE 'offer-$1-%'" 2>/dev/null || echo 0
 }
 start_daemon() { # log
   "$daemon" --config "$work/cppo-notify.yaml" --log-level info 2>>"$1" &

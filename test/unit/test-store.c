@@ -6,6 +6,7 @@
 #include "cppo/error.h"
 #include "cppo/model.h"
 #include "cppo/corr_load.h"
+#include "cppo/sha256.h"
 #include "cppo/source.h"
 
 #include <setjmp.h>
@@ -31,7 +32,7 @@ static void creates_schema_and_reopens(void **state)
         int v = 0;
 
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         assert_int_equal(count(s, "ledger"), 0);
         assert_int_equal(count(s, "notifications"), 0);
         int64_t n;
@@ -39,7 +40,7 @@ static void creates_schema_and_reopens(void **state)
         store_close(s);
         s = open_rw(); /* second open: no migration runs twice */
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         store_close(s);
         store_close(NULL);
 }
@@ -270,7 +271,7 @@ static void refuses_a_newer_schema_and_bad_paths(void **state)
         store_close(s); /* an open transaction is rolled back by closing */
         assert_int_equal(tmpstore_sql("INSERT INTO schema_version VALUES (99, 0)"), 0);
         assert_int_equal(store_open(&s, path, NULL, err, sizeof err), -EPROTO);
-        assert_string_equal(err, "database schema 99 is newer than this program (8)");
+        assert_string_equal(err, "database schema 99 is newer than this program (9)");
         assert_int_equal(store_open(&s, "/nonexistent/dir/state.db", NULL, err, sizeof err), -EIO);
         assert_non_null(strstr(err, "/nonexistent/dir/state.db"));
 }
@@ -343,8 +344,8 @@ static void pg_racing_opens_migrate_once(void **state)
         s = open_rw();
         assert_int_equal(count(s, "ledger"), 0);
         store_close(s);
-        /* versions 7 (the first script) and 8, each stamped once */
-        assert_int_equal(tmpstore_sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 2 "
+        /* versions 7 (the first script), 8 and 9, each stamped once */
+        assert_int_equal(tmpstore_sql("DO $$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 3 "
                                       "OR (SELECT COUNT(*) FROM ha_leader) <> 1 THEN RAISE "
                                       "'schema made more than once'; END IF; END $$"),
                          0);
@@ -487,7 +488,7 @@ static void pg_health_and_error_mapping(void **state)
         assert_int_equal(store_verify(r, err, sizeof err), 0);
         assert_int_equal(store_ledger_add(r, "k", NULL, 1), -EROFS);
         store_close(r);
-        assert_int_equal(tmpstore_sql("UPDATE schema_version SET version = version - 5"), 0);
+        assert_int_equal(tmpstore_sql("UPDATE schema_version SET version = version - 6"), 0);
         assert_int_equal(store_integrity(s, err, sizeof err), -EBADMSG);
         assert_non_null(strstr(err, "schema version 3"));
         assert_int_equal(tmpstore_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -1524,19 +1525,27 @@ static const char packed_mail[] =
     "Content-Transfer-Encoding: quoted-printable\r\n\r\nA buyer accepted.\r\n"
     "--=_cppo_0123456789abcdef--\r\n";
 
+/* The ledger as schemas 1..8 made it: keyed by the event key's text. */
+#define SQLITE_LEDGER_V8                                                                           \
+        "DROP TABLE ledger; CREATE TABLE ledger (event_key TEXT PRIMARY KEY, origin TEXT, "        \
+        "partition INTEGER, offset INTEGER, processed_at INTEGER NOT NULL) WITHOUT ROWID;"
+#define PG_LEDGER_V8                                                                               \
+        "DROP TABLE ledger; CREATE TABLE ledger (event_key TEXT PRIMARY KEY, origin TEXT, "        \
+        "partition BIGINT, \"offset\" BIGINT, processed_at BIGINT NOT NULL);"
+
 /* The store as a version before packing left it (schema 7): on
  * PostgreSQL notifications.context was TEXT; the rows are plain text, as
  * main's build wrote them. */
 static void make_legacy_store(void)
 {
-        static const char *const sqlite_sql =
+        static const char *const sqlite_sql = SQLITE_LEDGER_V8
             "DELETE FROM schema_version WHERE version > 7;"
             "INSERT INTO notifications (kind, key, context, created_at) VALUES "
             "('new_order', 'k-old', '{\"legacy\":true}', 1);"
             "INSERT INTO deliveries (key, notification_key, receiver, channel, created_at_ms, "
             "updated_at_ms, payload) VALUES ('k-old/mail', 'k-old', 'mail', 'email', 1, 1, "
             "CAST('Subject: old' AS BLOB));";
-        static const char *const pg_sql =
+        static const char *const pg_sql = PG_LEDGER_V8
             "DELETE FROM schema_version WHERE version > 7;"
             "ALTER TABLE notifications ALTER COLUMN context TYPE TEXT "
             "USING convert_from(context, 'UTF8');"
@@ -1563,7 +1572,7 @@ static int all_contexts(void *ctx, const struct notification *n)
 /* A context and a payload are stored packed (pack.h: 0x00 0x01 first,
  * shorter than the document) and read back exactly; rows an older
  * version wrote as plain text read unchanged beside them, after the
- * migration to schema 8 (PostgreSQL: context TEXT -> BYTEA). */
+ * migrations from schema 7 (8, PostgreSQL: context TEXT -> BYTEA). */
 static void documents_are_packed_and_legacy_rows_read(void **state)
 {
         struct store *s;
@@ -1584,7 +1593,7 @@ static void documents_are_packed_and_legacy_rows_read(void **state)
         make_legacy_store();
         s = open_rw();
         assert_int_equal(store_schema_version(s, &v), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         add_notification(&cs, "k-new", packed_context);
         apply_batch(s, &cs, NULL);
         assert_int_equal(store_delivery_add(s, &d), 1);
@@ -1617,6 +1626,75 @@ static void documents_are_packed_and_legacy_rows_read(void **state)
         assert_int_equal(back.payload_len, strlen("Subject: old"));
         assert_string_equal(back.payload, "Subject: old");
         delivery_clear(&back);
+        store_close(s);
+}
+
+static const char v8_key[] = "444400000039|Purchase Agreement Created - Proposer|"
+                             "d866c2d3-0c5e-4a55-9d7e-1b5c2b7e3f01";
+
+/* Fails (SQLite: json(''); PostgreSQL: RAISE) unless the ledger holds n
+ * rows, each a 16-byte digest, one of them v8_key's with its coordinates
+ * and time (origin "mp-events", partition 2, offset 7, at 5). */
+static void assert_ledger_digests(int n)
+{
+        char hex[65], check[1024];
+
+        sha256_hex(v8_key, strlen(v8_key), hex);
+        hex[32] = '\0'; /* the first 16 bytes */
+        snprintf(
+            check, sizeof check,
+            pg_admin_url()
+                ? "DO $$ BEGIN IF (SELECT COUNT(*) FROM ledger WHERE encode(key_digest, 'hex') "
+                  "= '%s' AND origin = 'mp-events' AND partition = 2 AND \"offset\" = 7 AND "
+                  "processed_at = 5) = 1 AND (SELECT COUNT(*) FROM ledger WHERE "
+                  "length(key_digest) = 16) = %d THEN RETURN; END IF; RAISE 'ledger'; END $$"
+                : "SELECT CASE WHEN (SELECT COUNT(*) FROM ledger WHERE lower(hex(key_digest)) "
+                  "= '%s' AND origin = 'mp-events' AND partition = 2 AND offset = 7 AND "
+                  "processed_at = 5) = 1 AND (SELECT COUNT(*) FROM ledger WHERE "
+                  "typeof(key_digest) = 'blob' AND length(key_digest) = 16) = %d "
+                  "THEN 1 ELSE json('') END",
+            hex, n);
+        assert_int_equal(tmpstore_sql(check), 0);
+}
+
+/* A store at schema 8, its ledger keyed by text: the migration to schema 9
+ * keeps every row as its key's digest with the rest of the row, so those
+ * keys are still duplicates and others are new; it runs once. */
+static void ledger_of_schema_8_migrates_to_digests(void **state)
+{
+        struct store_options ro = { .read_only = true, .busy_timeout_ms = 1000 };
+        char err[CPPO_ERRLEN] = "";
+        struct store *s;
+        char sql[1024];
+        int v = 0;
+
+        store_close(open_rw()); /* the tables, at the newest version */
+        snprintf(sql, sizeof sql,
+                 "%s DELETE FROM schema_version WHERE version > 8;"
+                 "INSERT INTO ledger VALUES ('%s', 'mp-events', 2, 7, 5), "
+                 "('k-old', NULL, NULL, NULL, 6);",
+                 pg_admin_url() ? PG_LEDGER_V8 : SQLITE_LEDGER_V8, v8_key);
+        assert_int_equal(tmpstore_sql(sql), 0);
+        /* a reader (the CLI's counts) reads the old schema, migrating
+         * nothing */
+        assert_int_equal(store_open(&s, path, &ro, err, sizeof err), 0);
+        assert_int_equal(count(s, "ledger"), 2);
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 8);
+        store_close(s);
+        s = open_rw();
+        assert_int_equal(store_schema_version(s, &v), 0);
+        assert_int_equal(v, 9);
+        assert_ledger_digests(2);
+        assert_int_equal(store_ledger_add(s, v8_key, NULL, 10), 0);
+        assert_int_equal(store_ledger_add(s, "k-old", NULL, 10), 0);
+        assert_int_equal(store_ledger_add(s, "k-new", NULL, 10), 1);
+        assert_int_equal(store_ledger_add(s, "k-new", NULL, 11), 0);
+        store_close(s);
+        s = open_rw(); /* nothing runs twice */
+        assert_int_equal(count(s, "ledger"), 3);
+        assert_ledger_digests(3);
+        assert_int_equal(store_ledger_add(s, v8_key, NULL, 12), 0);
         store_close(s);
 }
 
@@ -1703,6 +1781,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(a_notification_without_context_is_skipped, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(documents_are_packed_and_legacy_rows_read, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(ledger_of_schema_8_migrates_to_digests, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(targets_are_printed_without_passwords, setup,
                                                 teardown),
