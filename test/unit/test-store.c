@@ -1573,6 +1573,36 @@ static int all_contexts(void *ctx, const struct notification *n)
  * shorter than the document) and read back exactly; rows an older
  * version wrote as plain text read unchanged beside them, after the
  * migrations from schema 7 (8, PostgreSQL: context TEXT -> BYTEA). */
+/* A payload is bytes: one that starts with NUL (the packed form's
+ * marker) is stored and read back exactly, short or long. */
+static void payloads_starting_with_nul_round_trip(void **state)
+{
+        static char shortp[] = "\0abc", longp[] = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0xyz";
+        struct store *s = open_rw();
+        struct delivery d = { .key = (char *)"d1",
+                              .notification_key = (char *)"n1",
+                              .receiver = (char *)"audit",
+                              .channel = (char *)"file",
+                              .payload = shortp,
+                              .payload_len = sizeof shortp - 1,
+                              .next_at_ms = 1 };
+        struct delivery got = { 0 };
+
+        (void)state;
+        assert_int_equal(store_delivery_add(s, &d), 1);
+        d.key = (char *)"d2", d.payload = longp, d.payload_len = sizeof longp - 1;
+        assert_int_equal(store_delivery_add(s, &d), 1);
+        assert_int_equal(store_delivery_get(s, "d1", &got), 0);
+        assert_int_equal(got.payload_len, sizeof shortp - 1);
+        assert_memory_equal(got.payload, shortp, sizeof shortp - 1);
+        delivery_clear(&got);
+        assert_int_equal(store_delivery_get(s, "d2", &got), 0);
+        assert_int_equal(got.payload_len, sizeof longp - 1);
+        assert_memory_equal(got.payload, longp, sizeof longp - 1);
+        delivery_clear(&got);
+        store_close(s);
+}
+
 static void documents_are_packed_and_legacy_rows_read(void **state)
 {
         struct store *s;
@@ -1779,6 +1809,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(pg_apply_on_a_lost_connection_fails, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(a_notification_without_context_is_skipped, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(payloads_starting_with_nul_round_trip, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(documents_are_packed_and_legacy_rows_read, setup,
                                                 teardown),
