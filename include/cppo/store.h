@@ -618,7 +618,10 @@ CPPO_MUST_CHECK int store_aws_source_counts(struct store *s, int64_t out[STORE_A
  * batch holds the write lock only as long as that statement, so a daemon
  * pruning a big backlog never stalls its writers for long. *removed: the
  * rows removed (fewer than limit: nothing older is left). A body is
- * removed by emptying it; the delivery row stays. */
+ * removed by emptying it; the delivery row stays. On a fenced PostgreSQL
+ * store (store_fence()) a batch outside a transaction gets one of its
+ * own, whose commit checks the fence: -ENOLCK and nothing removed once
+ * this instance no longer leads. */
 CPPO_MUST_CHECK int store_prune(struct store *s, enum store_prune k, int64_t cutoff, int64_t limit,
                                 int64_t *removed);
 /* How many rows store_prune would remove for this cutoff, all batches. */

@@ -13,13 +13,27 @@
 int pg_prune(struct store *base, enum store_prune k, int64_t cutoff, int64_t limit,
              int64_t *removed)
 {
+        struct store_pg *s = impl(base);
+        /* fenced: a transaction of its own, whose commit checks the fence
+         * (a deposed leader removes nothing) */
+        bool own = s->epoch > 0 && !pg_in_transaction(s);
         struct pg_params p = { 0 };
         char sql[PRUNE_SQL_MAX];
         int r = store_prune_sql(k, false, "''::bytea", sql, sizeof sql);
 
+        *removed = 0;
+        if (r < 0 || (own && (r = store_begin(base)) < 0))
+                return r;
         pg_param_int(&p, cutoff);
         pg_param_int(&p, limit);
-        return r < 0 ? r : pg_exec_count(impl(base), sql, &p, removed);
+        r = pg_exec_count(s, sql, &p, removed);
+        if (own && r < 0)
+                (void)store_rollback(base);
+        else if (own)
+                r = store_commit(base);
+        if (r < 0)
+                *removed = 0;
+        return r;
 }
 
 int pg_prune_count(struct store *base, enum store_prune k, int64_t cutoff, int64_t *out)

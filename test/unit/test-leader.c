@@ -192,6 +192,7 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         struct store_fence_token token;
         struct store *s, *w;
         struct leader *a;
+        int64_t pruned = -1, rows = 0;
 
         (void)state;
         NEED_PG();
@@ -208,6 +209,7 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         assert_int_equal(store_fence(w, &token), 0);
         assert_int_equal(store_delivery_add(w, &d), 1);
         assert_int_equal(store_begin(w), 0);
+        assert_int_equal(store_ledger_add(w, "k1", NULL, 1), 1);
         assert_int_equal(store_commit(w), 0); /* while the lock is held */
 
         /* ended, and waited for: the lock is released, nobody took over */
@@ -223,6 +225,12 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         assert_int_equal(store_begin(w), 0);
         assert_int_equal(store_commit(w), -ENOLCK);
         assert_int_equal(store_delivery_requeue_inflight(w, 3), -ENOLCK);
+        /* retention too: a batch removes nothing once the lead is lost */
+        assert_int_equal(store_prune(w, STORE_PRUNE_LEDGER, INT64_MAX / 1000, 100, &pruned),
+                         -ENOLCK);
+        assert_int_equal(pruned, 0);
+        assert_int_equal(store_count(w, "ledger", &rows), 0);
+        assert_int_equal(rows, 1);
         assert_int_equal(store_fence(w, NULL), 0); /* unfenced: it claims */
         assert_int_equal(store_delivery_claim(w, "d1", 4), 1);
         leader_free(a);
