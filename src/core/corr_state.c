@@ -109,19 +109,28 @@ bool corr_sale_key(char *buf, size_t size, const char *product, const char *part
         return true;
 }
 
+/* The entry of key in an index of zeroed structs of `size`, made when
+ * missing; NULL without memory. */
+static void *entry(struct hmap *index, const char *key, size_t size)
+{
+        void *e = hmap_get(index, key);
+
+        if (e == NULL) {
+                e = calloc(1, size);
+                if (e == NULL || hmap_put(index, key, e) < 0) {
+                        free(e);
+                        return NULL;
+                }
+        }
+        return e;
+}
+
 /* Adds id to the list under key, once. */
 static int index_add(struct hmap *idx, const char *key, const char *id)
 {
-        struct strlist *ids = hmap_get(idx, key);
+        struct strlist *ids = entry(idx, key, sizeof *ids);
 
-        if (ids == NULL) {
-                ids = calloc(1, sizeof *ids);
-                if (ids == NULL || hmap_put(idx, key, ids) < 0) {
-                        free(ids);
-                        return -ENOMEM;
-                }
-        }
-        return strlist_add_unique(ids, id);
+        return ids == NULL ? -ENOMEM : strlist_add_unique(ids, id);
 }
 
 /* The buckets key; false when a part is unknown. */
@@ -137,16 +146,7 @@ static bool buyer_key(char *buf, size_t size, const char *product, const char *p
 
 static struct corr_bucket *bucket(struct corr_state *s, const char *key)
 {
-        struct corr_bucket *b = hmap_get(s->buckets, key);
-
-        if (b == NULL) {
-                b = calloc(1, sizeof *b);
-                if (b == NULL || hmap_put(s->buckets, key, b) < 0) {
-                        free(b);
-                        return NULL;
-                }
-        }
-        return b;
+        return entry(s->buckets, key, sizeof(struct corr_bucket));
 }
 
 /* ---- positions ---- */
@@ -283,16 +283,7 @@ static int bucket_offer(struct corr_state *s, const struct offer *o)
 
 static struct corr_sale_list *sale_list(struct corr_state *s, const char *key)
 {
-        struct corr_sale_list *l = hmap_get(s->offers_by_sale, key);
-
-        if (l == NULL) {
-                l = calloc(1, sizeof *l);
-                if (l == NULL || hmap_put(s->offers_by_sale, key, l) < 0) {
-                        free(l);
-                        return NULL;
-                }
-        }
-        return l;
+        return entry(s->offers_by_sale, key, sizeof(struct corr_sale_list));
 }
 
 /* Records that offer_id is at pos of list; a second key makes it one to
