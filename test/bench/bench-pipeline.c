@@ -25,6 +25,7 @@
  * BENCH_KEEP=1 leaves the stores (and their directory) for inspection;
  * BENCH_BATCH sets the poll batch (default 1000, as cppo-notifyd).
  */
+#include "bench-env.h"
 #include "cppo/log.h"
 #include "cppo/pipeline.h"
 #include "cppo/source_kafka.h"
@@ -39,6 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the largest count an environment variable may ask for */
+#define ENV_MAX 1000000
+
 #define TOPIC          "bench"
 #define PARTITIONS     "32"
 #define LINE_MAX_BYTES (1u << 20)
@@ -48,26 +52,6 @@ static const char *const kafka_props[] = {
         "session.timeout.ms",       "6000", "heartbeat.interval.ms", "500",
         "reconnect.backoff.max.ms", "1000",
 };
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t env_size(const char *name, size_t dflt)
-{
-        const char *v = getenv(name);
-        char *end;
-        unsigned long long n;
-
-        if (v == NULL || *v == '\0')
-                return dflt;
-        n = strtoull(v, &end, 10);
-        return *end == '\0' && n > 0 && n <= 1000000 ? (size_t)n : dflt;
-}
 
 /* ---- the events ---- */
 
@@ -240,18 +224,18 @@ static rd_kafka_t *plain_consumer(const char *brokers)
 static int run_plain(const char *brokers, size_t want, struct timing *t)
 {
         rd_kafka_t *rk = plain_consumer(brokers);
-        double deadline = now_s() + RUN_TIMEOUT_S;
+        double deadline = bench_now_s() + RUN_TIMEOUT_S;
 
         if (rk == NULL)
                 return -1;
-        while (t->n < want && now_s() < deadline) {
+        while (t->n < want && bench_now_s() < deadline) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (m == NULL)
                         continue;
                 if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                         if (t->n++ == 0)
-                                t->first = now_s();
-                        t->last = now_s();
+                                t->first = bench_now_s();
+                        t->last = bench_now_s();
                 }
                 rd_kafka_message_destroy(m);
         }
@@ -281,25 +265,25 @@ static int counted_handle(void *ctx, const struct raw_message *m)
         struct counted *c = ctx;
 
         if (c->t->n++ == 0)
-                c->t->first = now_s();
+                c->t->first = bench_now_s();
         return pipeline_handle(c->p, m);
 }
 
 static int consume_into(struct source_kafka *k, struct pipeline *p, size_t want, struct timing *t)
 {
         struct counted c = { p, t };
-        double deadline = now_s() + RUN_TIMEOUT_S;
+        double deadline = bench_now_s() + RUN_TIMEOUT_S;
         int r = 0;
 
-        while (r >= 0 && t->n < want && now_s() < deadline) {
-                r = source_kafka_poll_batch(k, env_size("BENCH_BATCH", 1000), 200, counted_handle,
-                                            &c);
+        while (r >= 0 && t->n < want && bench_now_s() < deadline) {
+                r = source_kafka_poll_batch(k, bench_env_size("BENCH_BATCH", 1000, ENV_MAX), 200,
+                                            counted_handle, &c);
                 if (r >= 0)
                         r = pipeline_commit(p, (int64_t)time(NULL));
                 if (r >= 0)
                         r = source_kafka_store_offsets(k);
         }
-        t->last = now_s();
+        t->last = bench_now_s();
         return r < 0 || t->n != want ? -1 : 0;
 }
 
@@ -466,7 +450,7 @@ static int bench(const char *brokers, const struct events *e, const char *dir,
 
 int main(int argc, char **argv)
 {
-        size_t want = env_size("BENCH_EVENTS", 100000);
+        size_t want = bench_env_size("BENCH_EVENTS", 100000, ENV_MAX);
         const char *envelopes = getenv("BENCH_ENVELOPES") ? getenv("BENCH_ENVELOPES") : "raw";
         char dir[] = "/tmp/bench-pipeline.XXXXXX";
         char brokers_opt[] = "--brokers", three[] = "3", topic_opt[] = "--topic";

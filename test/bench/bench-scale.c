@@ -22,6 +22,7 @@
  * alternate runs, and the generator's half minute is not paid each time.
  * (`bench-scale --load DB` is the child: it loads DB and reports.)
  */
+#include "bench-env.h"
 #include "cppo/log.h"
 #include "cppo/pipeline.h"
 #include "cppo/source_file.h"
@@ -36,29 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the largest count an environment variable may ask for */
+#define ENV_MAX 10000000
+
 #define SEGMENT      100000
 #define COMMIT_EVERY 1000
 #define MAX_SEGMENTS 100
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t env_size(const char *name, size_t dflt)
-{
-        const char *v = getenv(name);
-        char *end;
-        unsigned long long n;
-
-        if (v == NULL || *v == '\0')
-                return dflt;
-        n = strtoull(v, &end, 10);
-        return *end == '\0' && n > 0 && n <= 10000000 ? (size_t)n : dflt;
-}
 
 /* VmHWM (peak) or VmRSS (now) of this process in kB, from /proc; -1 when
  * it cannot tell. */
@@ -134,7 +118,7 @@ static int on_line(void *ctx, const struct raw_message *m)
                 r = pipeline_commit(x->p, (int64_t)time(NULL));
         }
         if (r == 0 && ++x->n % SEGMENT == 0) {
-                double t = now_s();
+                double t = bench_now_s();
                 if (x->segments < MAX_SEGMENTS)
                         x->seg_rate[x->segments++] = SEGMENT / (t - x->seg_start);
                 printf("  messages %7zu-%-7zu %8.0f events/s  (RSS %.1f MB)\n", x->n - SEGMENT + 1,
@@ -156,14 +140,14 @@ static int replay(const char *db, const char *events, struct run *x)
         po.store = s;
         if (r == 0)
                 r = pipeline_new(&x->p, &po, err, sizeof err);
-        x->t0 = x->seg_start = now_s();
+        x->t0 = x->seg_start = bench_now_s();
         if (r == 0)
                 r = source_file_run(events, 1u << 20, on_line, x, err, sizeof err);
         if (r == 0)
                 r = pipeline_commit(x->p, (int64_t)time(NULL));
         if (r == 0) {
                 const struct pipeline_stats *st = pipeline_stats(x->p);
-                double total = now_s() - x->t0;
+                double total = bench_now_s() - x->t0;
                 printf("replayed %zu messages in %.1f s: %.0f events/s "
                        "(%llu events new, %llu duplicates, %llu notifications, %llu commits)\n",
                        x->n, total, (double)x->n / total, (unsigned long long)st->events,
@@ -190,14 +174,14 @@ static int load_once(const char *db)
         struct pipeline *p = NULL;
         struct store *s = NULL;
         char err[512] = "";
-        double t0 = now_s(), t1;
+        double t0 = bench_now_s(), t1;
         long before = vm_kb("VmRSS");
         int r = store_open(&s, db, &so, err, sizeof err);
 
         po.store = s;
         if (r == 0)
                 r = pipeline_new(&p, &po, err, sizeof err);
-        t1 = now_s();
+        t1 = bench_now_s();
         if (r == 0)
                 printf("state load in a fresh process (store_open + corr_state_load): %.2f s; "
                        "RSS idle after it %.1f MB (peak %.1f MB, %.1f MB before the load)\n",
@@ -233,7 +217,7 @@ static int load_in_child(const char *db)
 
 int main(int argc, char **argv)
 {
-        size_t want = env_size("BENCH_EVENTS", 1000000);
+        size_t want = bench_env_size("BENCH_EVENTS", 1000000, ENV_MAX);
         char dir[] = "/tmp/bench-scale.XXXXXX", db[512], events[512], wal[600];
         struct run x = { 0 };
         bool keep_events = false;
@@ -254,7 +238,7 @@ int main(int argc, char **argv)
         snprintf(db, sizeof db, "%s/scale.db", dir);
         snprintf(wal, sizeof wal, "%s-wal", db);
         snprintf(events, sizeof events, "%s/events.jsonl", dir);
-        t0 = now_s();
+        t0 = bench_now_s();
         if (getenv("BENCH_EVENTS_FILE") && *getenv("BENCH_EVENTS_FILE")) {
                 /* given: not ours to remove at the end */
                 snprintf(events, sizeof events, "%s", getenv("BENCH_EVENTS_FILE"));
@@ -264,7 +248,7 @@ int main(int argc, char **argv)
         } else {
                 r = generate(argv[1], want, events);
                 printf("%zu raw events of about %zu deals generated in %.1f s (%.0f MB)\n", want,
-                       want / 7, now_s() - t0, (double)file_size(events) / 1e6);
+                       want / 7, bench_now_s() - t0, (double)file_size(events) / 1e6);
         }
         fflush(stdout);
         if (r == 0)
