@@ -39,6 +39,10 @@ static int64_t db_epoch(void)
         return e;
 }
 
+#define LEADER_LOCK_GRANTED                                                                        \
+        "locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID                                 \
+        " AND objid = " LEADER_LOCK_OBJID " AND granted"
+
 #define NEED_PG()                                                                                  \
         do {                                                                                       \
                 if (!pg_admin_url()) {                                                             \
@@ -46,6 +50,18 @@ static int64_t db_epoch(void)
                         return;                                                                    \
                 }                                                                                  \
         } while (0)
+
+/* Ends the leader's lock connection from another session, as an operator
+ * (or a network failure) would; wait: until its server process is gone
+ * (the lock released). */
+static void terminate_lock_connection(bool wait)
+{
+        assert_int_equal(pg_admin_sql(path, wait ? "SELECT pg_terminate_backend(pid, 10000) "
+                                                   "FROM pg_locks WHERE " LEADER_LOCK_GRANTED
+                                                 : "SELECT pg_terminate_backend(pid) "
+                                                   "FROM pg_locks WHERE " LEADER_LOCK_GRANTED),
+                         0);
+}
 
 /* leader_check until it reports the loss, at most ~10 s (bounded: the
  * server ends a terminated backend at once, so this takes milliseconds). */
@@ -105,11 +121,7 @@ static void terminated_lock_connection_loses_the_lead(void **state)
         first = leader_epoch(a);
         assert_int_equal(leader_try(b), 0);
         /* What an operator (or a network failure) does to the leader. */
-        assert_int_equal(
-            pg_admin_sql(path, "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                               "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID
-                               " AND objid = " LEADER_LOCK_OBJID " AND granted"),
-            0);
+        terminate_lock_connection(false);
         assert_int_equal(check_until_lost(a), -ENOLCK);
         assert_int_equal(leader_epoch(a), 0);
         assert_string_not_equal(leader_error(a), "");
@@ -213,11 +225,7 @@ static void store_fenced_by_a_lost_lock_stops_before_any_takeover(void **state)
         assert_int_equal(store_commit(w), 0); /* while the lock is held */
 
         /* ended, and waited for: the lock is released, nobody took over */
-        assert_int_equal(
-            pg_admin_sql(path, "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks "
-                               "WHERE locktype = 'advisory' AND classid = " LEADER_LOCK_CLASSID
-                               " AND objid = " LEADER_LOCK_OBJID " AND granted"),
-            0);
+        terminate_lock_connection(true);
         assert_int_equal(db_epoch(), token.epoch);
         assert_int_equal(store_delivery_claim(w, "d1", 2), -ENOLCK);
         store_last_error(w, buf, sizeof buf);

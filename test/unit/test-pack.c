@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-/* A file under test/fixtures, without trailing newlines (as stored). */
-static char *fixture_at(const char *rel, size_t *len)
+/* A file under test/fixtures as it is (at most 64 KiB), NUL-terminated. */
+static char *read_fixture(const char *rel, size_t *len)
 {
         char path[512];
         const char *dir = getenv("CPPO_FIXTURES");
@@ -31,6 +31,15 @@ static char *fixture_at(const char *rel, size_t *len)
         assert_non_null(f);
         *len = fread(buf, 1, 65535, f);
         fclose(f);
+        buf[*len] = '\0';
+        return buf;
+}
+
+/* A text file under test/fixtures, without trailing newlines (as stored). */
+static char *fixture_at(const char *rel, size_t *len)
+{
+        char *buf = read_fixture(rel, len);
+
         while (*len > 0 && buf[*len - 1] == '\n')
                 (*len)--; /* as stored: no trailing newline */
         buf[*len] = '\0';
@@ -260,16 +269,11 @@ static void values_starting_with_the_marker_are_always_packed(void **state)
  * (test/fixtures/pack): its length, in *len. */
 static uint8_t *stored_v1(const char *name, size_t *len)
 {
-        char path[512];
-        uint8_t *buf = malloc(8192);
-        FILE *f;
+        char rel[256];
+        uint8_t *buf;
 
-        assert_non_null(buf);
-        snprintf(path, sizeof path, "%s/pack/%s.v1.packed", getenv("CPPO_FIXTURES"), name);
-        f = fopen(path, "rb");
-        assert_non_null(f);
-        *len = fread(buf, 1, 8192, f);
-        fclose(f);
+        snprintf(rel, sizeof rel, "pack/%s.v1.packed", name);
+        buf = (uint8_t *)read_fixture(rel, len);
         assert_true(pack_is_packed(buf, *len));
         assert_int_equal(buf[1], 1);
         return buf;
